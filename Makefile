@@ -1,0 +1,82 @@
+# attnbench - build, check, sweep, test.
+#
+#   make            build build/attnbench (and the Vulkan backend where its
+#                   headers, volk and glslc exist)
+#   make run        install missing packages, build, check the goldens, sweep
+#   make test       install missing packages, build with sanitizers, run tests
+#   make perf       speed ratios against the machine's own peak (a benchmark)
+#   make golden     regenerate datasets/golden from the float64 reference
+#   make format / make lint
+#
+# Every dependency comes through pkg-config; libcsv ships no .pc file on
+# Debian 12, so it falls back to -lcsv.
+
+BUILD   ?= build
+CC      ?= cc
+CXX     ?= c++
+PYTHON  ?= /usr/bin/python3
+THREADS ?= $(shell nproc 2>/dev/null || echo 1)
+
+PKG_CONFIG ?= pkg-config
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+CSV_LIBS := $(shell $(PKG_CONFIG) --exists csv 2>/dev/null && $(PKG_CONFIG) --libs csv || echo -lcsv)
+BENCH_CFLAGS := $(call pc_cflags,benchmark)
+BENCH_LIBS   := $(call pc_libs,benchmark)
+BLAS_CFLAGS  := $(call pc_cflags,openblas)
+BLAS_LIBS    := $(call pc_libs,openblas)
+CMOCKA_CFLAGS := $(call pc_cflags,cmocka)
+CMOCKA_LIBS   := $(call pc_libs,cmocka)
+
+WARN     := -Wall -Wextra -Werror
+OPT      ?= -O2 -g
+SAN      ?=
+ARCH     ?= -march=native
+GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iharness -I. -I$(BUILD) $(SAN) $(EXTRA_CFLAGS) \
+	       -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"' -DATTN_BUILD_FLAGS='"$(OPT) $(ARCH) $(SAN)"' 
+CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -Iharness $(BENCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
+LDLIBS_ALL   = $(BENCH_LIBS) $(BLAS_LIBS) $(CSV_LIBS) -fopenmp -ldl -lm -lpthread
+
+HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c))
+IMPL_SRC    := impls/naive.c impls/blocked.c impls/blas.c impls/cpu_common.c
+
+# --- Vulkan backend: built where vulkan headers, volk and glslc exist -------
+GLSLC ?= glslc
+HAVE_VULKAN ?= $(shell test -f impls/vulkan/vulkan.mk && $(PKG_CONFIG) --exists vulkan 2>/dev/null && test -f /usr/include/volk.h && command -v $(GLSLC) >/dev/null 2>&1 && echo 1 || echo 0)
+ifeq ($(HAVE_VULKAN),1)
+include impls/vulkan/vulkan.mk
+endif
+
+OBJ_DIR  := $(BUILD)/obj
+LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/gbench_shim.o
+
+.PHONY: all run test perf golden format lint clean deps sweep check
+all: $(BUILD)/attnbench
+
+$(OBJ_DIR)/%.o: %.c | $(VK_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(VK_CFLAGS) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OBJ_DIR)/harness/gbench_shim.o: harness/gbench_shim.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libattnbench.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/attnbench: $(OBJ_DIR)/harness/main.o $(BUILD)/libattnbench.a
+	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+# --- tests -----------------------------------------------------------------
+TEST_SRC := $(wildcard tests/test_*.c)
+$(BUILD)/test_attnbench: $(patsubst %.c,$(OBJ_DIR)/%.o,$(TEST_SRC) tests/main.c) $(BUILD)/libattnbench.a
+	$(CXX) $(SAN) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+$(OBJ_DIR)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iimpls $(CMOCKA_CFLAGS) -DATTN_HAVE_VULKAN_BUILD=$(HAVE_VULKAN) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

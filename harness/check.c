@@ -1,0 +1,452 @@
+/* check.c - golden checks. For every case of the manifest and every selected
+ * backend: stateless attend, and, where the case is a KV-cache situation
+ * (causal, or a single query), the cache path too: the first n_kv - n_q
+ * tokens are loaded with cache_append, then the last n_q go through prefill
+ * (or decode when n_q == 1). Both results must match the float64 reference. */
+#include "check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "npy.h"
+#include "registry.h"
+
+int compare_outputs(const float *got, const double *ref, int64_t n, double atol, double rtol, err_stats *st)
+{
+	double se = 0, sr = 0;
+	memset(st, 0, sizeof *st);
+	st->first_bad = -1;
+	for (int64_t i = 0; i < n; i++) {
+		const double g = got[i], r = ref[i], d = fabs(g - r), tol = atol + rtol * fabs(r);
+		const int bad = !isfinite(g) || !(d <= tol);
+		if (bad) {
+			if (st->first_bad < 0)
+				st->first_bad = i;
+			st->n_bad++;
+		}
+		if (!isfinite(g)) {
+			st->max_abs = st->max_rel = st->worst = INFINITY;
+			continue;
+		}
+		st->max_abs = fmax(st->max_abs, d);
+		st->max_rel = fmax(st->max_rel, d / fmax(fabs(r), 1e-6));
+		st->worst = fmax(st->worst, tol > 0 ? d / tol : (d > 0 ? INFINITY : 0));
+		se += d * d;
+		sr += r * r;
+	}
+	st->nmse = sr > 0 ? se / sr : (se > 0 ? INFINITY : 0);
+	if (st->n_bad)
+		st->nmse = isfinite(st->nmse) ? st->nmse : INFINITY;
+	return st->n_bad == 0;
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+typedef struct case_data {
+	float *q, *k, *v;
+	double *out;
+} case_data;
+
+/* Check that an array file has the shape the manifest promises. */
+static int check_shape(const char *path, const char *field, const npy_array *a, const int64_t *want, attn_err *e)
+{
+	int ok = a->ndim == 4;
+	for (int i = 0; ok && i < 4; i++)
+		ok = a->shape[i] == want[i];
+	if (ok)
+		return 0;
+	char got[160] = "(";
+	for (int i = 0; i < a->ndim; i++) {
+		char t[32];
+		snprintf(t, sizeof t, "%s%lld", i ? ", " : "", (long long)a->shape[i]);
+		strncat(got, t, sizeof got - strlen(got) - 2);
+	}
+	strcat(got, ")");
+	return attn_errf(e, "%s: header field 'shape': %s is %s, the manifest says (%lld, %lld, %lld, %lld)", path, field,
+			 got, (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3]);
+}
+
+static void case_shapes(const attn_shape *s, int64_t qs[4], int64_t ks[4])
+{
+	qs[0] = s->batch;
+	qs[1] = s->n_heads;
+	qs[2] = s->n_q;
+	qs[3] = s->head_dim;
+	ks[0] = s->batch;
+	ks[1] = s->n_kv_heads;
+	ks[2] = s->n_kv;
+	ks[3] = s->head_dim;
+}
+
+/* Validate every file of a case (headers and sizes) without reading data. */
+static int case_probe(const golden_case *gc, attn_err *e)
+{
+	int64_t qs[4], ks[4];
+	case_shapes(&gc->shape, qs, ks);
+	const char *paths[4] = {gc->q, gc->k, gc->v, gc->out};
+	const char *fields[4] = {"q", "k", "v", "out"};
+	const int64_t *shapes[4] = {qs, ks, ks, qs};
+	for (int i = 0; i < 4; i++) {
+		npy_array a;
+		if (npy_probe(paths[i], &a, e) || check_shape(paths[i], fields[i], &a, shapes[i], e))
+			return EXIT_INPUT;
+	}
+	return 0;
+}
+
+static void case_free(case_data *d)
+{
+	free(d->q);
+	free(d->k);
+	free(d->v);
+	free(d->out);
+	memset(d, 0, sizeof *d);
+}
+
+static int case_load(const golden_case *gc, case_data *d, attn_err *e)
+{
+	memset(d, 0, sizeof *d);
+	npy_array a[4];
+	const char *paths[4] = {gc->q, gc->k, gc->v, gc->out};
+	int rc = 0, loaded = 0;
+	for (; loaded < 4 && !rc; loaded++)
+		rc = npy_read(paths[loaded], &a[loaded], e);
+	if (rc) {
+		for (int i = 0; i < loaded - 1; i++)
+			npy_free(&a[i]);
+		return rc;
+	}
+	d->q = npy_to_f32(&a[0]);
+	d->k = npy_to_f32(&a[1]);
+	d->v = npy_to_f32(&a[2]);
+	d->out = npy_to_f64(&a[3]);
+	for (int i = 0; i < 4; i++)
+		npy_free(&a[i]);
+	if (!d->q || !d->k || !d->v || !d->out) {
+		case_free(d);
+		return attn_errf(e, "%s: out of memory loading the case", gc->q);
+	}
+	return 0;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+typedef struct result {
+	const char *status; /* "PASS", "FAIL", "SKIP" */
+	char paths[64];
+	err_stats st;
+	char msg[512];
+} result;
+
+/* Copy tokens [t0, t0 + n) of a [B][G][n_kv][D] tensor into [B][G][n][D]. */
+static float *slice_tokens(const float *x, const attn_shape *s, int64_t t0, int64_t n)
+{
+	const size_t D = (size_t)s->head_dim, rows = (size_t)(s->batch * s->n_kv_heads);
+	float *out = xalloc((n ? (size_t)n : 1) * rows * D * sizeof(float));
+	if (!out)
+		return NULL;
+	for (size_t r = 0; r < rows; r++)
+		memcpy(out + r * (size_t)n * D, x + (r * (size_t)s->n_kv + (size_t)t0) * D, (size_t)n * D * sizeof(float));
+	return out;
+}
+
+/* The KV-cache path of one case; returns an ATTN_* code. */
+static int run_cache_path(const attn_backend *be, void *ctx, const attn_shape *s, const case_data *d, float *got)
+{
+	const int64_t past = s->n_kv - s->n_q;
+	attn_shape cs = *s;
+	int rc = be->cache_alloc(ctx, &cs);
+	float *kp = NULL, *vp = NULL, *kn = NULL, *vn = NULL;
+	if (rc)
+		return rc;
+	kp = slice_tokens(d->k, s, 0, past);
+	vp = slice_tokens(d->v, s, 0, past);
+	kn = slice_tokens(d->k, s, past, s->n_q);
+	vn = slice_tokens(d->v, s, past, s->n_q);
+	if (!kp || !vp || !kn || !vn)
+		rc = ATTN_E_NOMEM;
+	if (!rc && past > 0)
+		rc = be->cache_append(ctx, kp, vp, past);
+	if (!rc) {
+		cs.causal = 1;
+		rc = s->n_q == 1 ? be->decode(ctx, &cs, d->q, kn, vn, got) : be->prefill(ctx, &cs, d->q, kn, vn, got);
+	}
+	free(kp);
+	free(vp);
+	free(kn);
+	free(vn);
+	return rc;
+}
+
+static void describe_index(const attn_shape *s, int64_t i, char *buf, size_t len)
+{
+	const int64_t D = s->head_dim, NQ = s->n_q, H = s->n_heads;
+	snprintf(buf, len, "[b=%lld,h=%lld,i=%lld,d=%lld]", (long long)(i / (D * NQ * H)), (long long)(i / (D * NQ) % H),
+		 (long long)(i / D % NQ), (long long)(i % D));
+}
+
+/* Print the first mismatching elements of a failed output to stdout. */
+static void print_mismatches(const golden_case *gc, const char *path, const float *got, const double *ref,
+			     int64_t n, int max)
+{
+	int shown = 0;
+	for (int64_t i = 0; i < n && shown < max; i++) {
+		const double d = fabs((double)got[i] - ref[i]), tol = gc->atol + gc->rtol * fabs(ref[i]);
+		if (isfinite(got[i]) && d <= tol)
+			continue;
+		char where[96];
+		describe_index(&gc->shape, i, where, sizeof where);
+		printf("    %s %s %s: got %.9g, want %.9g, |diff| %.3g > tol %.3g\n", gc->name, path, where,
+		       (double)got[i], ref[i], d, tol);
+		shown++;
+	}
+}
+
+static void merge_stats(err_stats *a, const err_stats *b)
+{
+	a->max_abs = fmax(a->max_abs, b->max_abs);
+	a->max_rel = fmax(a->max_rel, b->max_rel);
+	a->nmse = fmax(a->nmse, b->nmse);
+	a->worst = fmax(a->worst, b->worst);
+	a->n_bad += b->n_bad;
+}
+
+static void run_one(const check_opts *o, const golden_case *gc, const case_data *d, backend_entry *be, void *ctx,
+		    float *got, result *res)
+{
+	const attn_backend *b = be->be;
+	const attn_shape *s = &gc->shape;
+	const int64_t n = s->batch * s->n_heads * s->n_q * s->head_dim;
+	char why[256] = "";
+	memset(res, 0, sizeof *res);
+	if (!b->supports(ctx, s, why, sizeof why)) {
+		res->status = "SKIP";
+		snprintf(res->msg, sizeof res->msg, "not supported: %s", why);
+		return;
+	}
+	const uint64_t need = b->workspace_bytes(ctx, s);
+	if (need > o->max_mem) {
+		char h[32];
+		res->status = "SKIP";
+		snprintf(res->msg, sizeof res->msg, "skipped: needs %s of workspace", fmt_bytes(need, h, sizeof h));
+		return;
+	}
+	res->status = "PASS";
+	const int want_cache = (b->caps & ATTN_CAP_KV_CACHE) && (s->causal || s->n_q == 1);
+	for (int path = 0; path < 1 + want_cache; path++) {
+		const char *pname = path == 0 ? "attend" : (s->n_q == 1 ? "decode" : "prefill");
+		memset(got, 0, (size_t)n * sizeof(float));
+		int rc = path == 0 ? b->attend(ctx, s, d->q, d->k, d->v, got) : run_cache_path(b, ctx, s, d, got);
+		if (res->paths[0])
+			strcat(res->paths, "+");
+		strcat(res->paths, pname);
+		if (rc == ATTN_E_UNSUPPORTED) {
+			res->status = "SKIP";
+			snprintf(res->msg, sizeof res->msg, "not supported: %s: %s", pname, b->last_error(ctx));
+			return;
+		}
+		if (rc) {
+			res->status = "FAIL";
+			snprintf(res->msg, sizeof res->msg, "%s: error: %s", pname, b->last_error(ctx));
+			return;
+		}
+		err_stats st;
+		if (!compare_outputs(got, d->out, n, gc->atol, gc->rtol, &st)) {
+			if (!strcmp(res->status, "PASS"))
+				snprintf(res->msg, sizeof res->msg, "%s: %lld of %lld elements outside atol %g + rtol %g",
+					 pname, (long long)st.n_bad, (long long)n, gc->atol, gc->rtol);
+			res->status = "FAIL";
+			print_mismatches(gc, pname, got, d->out, n, o->max_report);
+		}
+		if (path == 0)
+			res->st = st;
+		else
+			merge_stats(&res->st, &st);
+	}
+}
+
+/* ---- JUnit -------------------------------------------------------------- */
+
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+				fputc(*s, f);
+		}
+	}
+}
+
+typedef struct junit_row {
+	const char *case_name, *backend;
+	result res;
+} junit_row;
+
+static int write_junit(const char *path, const junit_row *rows, int n, int failures, int skipped)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.partial", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(f, "<testsuites name=\"attnbench check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", n, failures,
+		skipped);
+	fprintf(f, "  <testsuite name=\"attnbench.check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", n, failures,
+		skipped);
+	for (int i = 0; i < n; i++) {
+		const junit_row *r = &rows[i];
+		fputs("    <testcase classname=\"attnbench.check.", f);
+		xml_escape(f, r->backend);
+		fputs("\" name=\"", f);
+		xml_escape(f, r->case_name);
+		fputs("\">", f);
+		if (!strcmp(r->res.status, "FAIL")) {
+			fputs("<failure message=\"", f);
+			xml_escape(f, r->res.msg);
+			fprintf(f, "\">max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g paths=", r->res.st.max_abs,
+				r->res.st.max_rel, r->res.st.nmse);
+			xml_escape(f, r->res.paths);
+			fputs("</failure>", f);
+		} else if (!strcmp(r->res.status, "SKIP")) {
+			fputs("<skipped message=\"", f);
+			xml_escape(f, r->res.msg);
+			fputs("\"/>", f);
+		} else {
+			fprintf(f, "<system-out>max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g</system-out>", r->res.st.max_abs,
+				r->res.st.max_rel, r->res.st.nmse);
+		}
+		fputs("</testcase>\n", f);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+int check_run(const check_opts *o)
+{
+	attn_err e;
+	golden_case *cases = NULL;
+	int ncases = 0, nsel = 0;
+	backend_entry *sel[ATTN_MAX_BACKENDS];
+	void *ctx[ATTN_MAX_BACKENDS] = {0};
+
+	if (registry_select(o->backends, sel, &nsel, &e) || manifest_read(o->golden_dir, &cases, &ncases, &e)) {
+		fprintf(stderr, "attnbench check: %s\n", e.msg);
+		return EXIT_INPUT;
+	}
+	/* Every file is validated before anything runs: a bad case 12 must not
+	 * follow eleven rows of output. */
+	for (int c = 0; c < ncases; c++) {
+		if (case_probe(&cases[c], &e)) {
+			fprintf(stderr, "attnbench check: %s (case '%s')\n", e.msg, cases[c].name);
+			free(cases);
+			return EXIT_INPUT;
+		}
+	}
+	if (nsel == 0)
+		fprintf(stderr, "attnbench check: no backend is available\n");
+	for (int b = 0; b < nsel; b++) {
+		char err[512] = "";
+		const attn_config bc = registry_config(&o->cfg, sel[b]->be->name);
+		if (sel[b]->be->create(&bc, &ctx[b], err, sizeof err)) {
+			fprintf(stderr, "attnbench check: backend %s: create failed: %s\n", sel[b]->be->name, err);
+			for (int j = 0; j < b; j++)
+				sel[j]->be->destroy(ctx[j]);
+			free(cases);
+			return EXIT_INPUT;
+		}
+	}
+
+	junit_row *rows = calloc((size_t)(ncases * (nsel ? nsel : 1)), sizeof *rows);
+	int nrows = 0, passed = 0, failed = 0, skipped = 0, rc = EXIT_PASS;
+	if (!rows) {
+		fprintf(stderr, "attnbench check: out of memory\n");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	printf("%-24s %-10s %-15s %12s %12s %12s %10s  %s\n", "case", "backend", "paths", "max_abs_err", "max_rel_err",
+	       "nmse", "err/tol", "result");
+	for (int c = 0; c < ncases; c++) {
+		const golden_case *gc = &cases[c];
+		case_data d;
+		if (case_load(gc, &d, &e)) {
+			fprintf(stderr, "attnbench check: %s (case '%s')\n", e.msg, gc->name);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		const attn_shape *s = &gc->shape;
+		float *got = xalloc((size_t)(s->batch * s->n_heads * s->n_q * s->head_dim) * sizeof(float));
+		if (!got) {
+			case_free(&d);
+			fprintf(stderr, "attnbench check: case '%s': out of memory\n", gc->name);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		for (int b = 0; b < nsel; b++) {
+			junit_row *r = &rows[nrows++];
+			r->case_name = gc->name;
+			r->backend = sel[b]->be->name;
+			run_one(o, gc, &d, sel[b], ctx[b], got, &r->res);
+			const result *res = &r->res;
+			if (!strcmp(res->status, "SKIP")) {
+				skipped++;
+				printf("%-24s %-10s %-15s %12s %12s %12s %10s  SKIP (%s)\n", gc->name, r->backend, "-", "-",
+				       "-", "-", "-", res->msg);
+			} else {
+				printf("%-24s %-10s %-15s %12.3g %12.3g %12.3g %10.3g  %s%s%s\n", gc->name, r->backend,
+				       res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, res->st.worst,
+				       res->status, res->msg[0] ? ": " : "", res->msg);
+				if (!strcmp(res->status, "PASS"))
+					passed++;
+				else
+					failed++;
+			}
+			fflush(stdout);
+		}
+		free(got);
+		case_free(&d);
+	}
+	printf("check: %d passed, %d failed, %d skipped (%d cases x %d backends, %s)\n", passed, failed, skipped, ncases,
+	       nsel, o->golden_dir);
+	if (failed) {
+		printf("FAILED:");
+		for (int i = 0; i < nrows; i++)
+			if (!strcmp(rows[i].res.status, "FAIL"))
+				printf(" %s/%s", rows[i].case_name, rows[i].backend);
+		printf("\n");
+		rc = EXIT_CHECK_FAILED;
+	}
+	if (o->junit && write_junit(o->junit, rows, nrows, failed, skipped) != 0) {
+		fprintf(stderr, "attnbench check: %s: cannot write the JUnit file\n", o->junit);
+		rc = EXIT_INPUT;
+	}
+out:
+	for (int b = 0; b < nsel; b++)
+		if (ctx[b])
+			sel[b]->be->destroy(ctx[b]);
+	free(rows);
+	free(cases);
+	return rc;
+}

@@ -1,0 +1,256 @@
+/* main.c - the attnbench command line: list, check, sweep, bench.
+ * Parsing only; each command lives in its own file. Exit codes: 0 done,
+ * 1 a check failed, 2 usage or input error. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "gbench_shim.h"
+#include "registry.h"
+#include "sweep.h"
+
+#define ATTNBENCH_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fputs("usage: attnbench <command> [options]\n"
+	      "\n"
+	      "commands:\n"
+	      "  list                          backends, availability, devices, capabilities\n"
+	      "  check --golden DIR            every golden case on every selected backend\n"
+	      "        [--junit FILE] [--max-mem SIZE]\n"
+	      "  sweep [--config FILE] [--out DIR]   measure the grid, write DIR/results.csv\n"
+	      "        [--seq L] [--heads L] [--gqa L] [--cache L] [--head-dim L] [--batch L]\n"
+	      "        [--phases prefill,decode,attend] [--causal 0,1]\n"
+	      "        [--repetitions N] [--min-time S] [--max-mem SIZE]\n"
+	      "  bench [sweep's grid options] [--benchmark_*]   Google Benchmark output with BigO fits\n"
+	      "\n"
+	      "common options:\n"
+	      "  --backend A,B|all             backends to run (default: all available)\n"
+	      "  --threads N                   CPU threads (default: all online CPUs)\n"
+	      "  --param NAME:key=val,...      backend-specific settings (e.g. blocked:tile_q=64)\n"
+	      "  --vk-device N|NAME            Vulkan device by index or name substring\n"
+	      "  --vk-timing wall|gpu          time Vulkan calls end to end (default) or on the device\n"
+	      "\n"
+	      "L is a comma-separated list of integers. Exit codes: 0 done, 1 a check failed,\n"
+	      "2 usage or input error.\n",
+	      f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "attnbench: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n\n");
+	usage(stderr);
+	return EXIT_INPUT;
+}
+
+static int cmd_list(void)
+{
+	for (int i = 0; i < registry_count(); i++) {
+		const backend_entry *e = registry_get(i);
+		char caps[256];
+		caps_str(e->be->caps, caps, sizeof caps);
+		const char *device = "-";
+		void *inst = NULL;
+		char err[256];
+		attn_config cfg = {0};
+		if (e->available && e->be->create(&cfg, &inst, err, sizeof err) == ATTN_OK)
+			device = e->be->device_name(inst);
+		if (e->available)
+			printf("%-10s ok                 %-32s %s\n", e->be->name, device, caps);
+		else
+			printf("%-10s unavailable (%s)   -   %s\n", e->be->name, e->reason, caps);
+		if (e->available && e->be->list_devices) {
+			char buf[4096] = "";
+			e->be->list_devices(buf, sizeof buf);
+			for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+				printf("    %s\n", line);
+		}
+		if (inst)
+			e->be->destroy(inst);
+	}
+	return EXIT_PASS;
+}
+
+enum {
+	OPT_BACKEND = 1000,
+	OPT_THREADS,
+	OPT_PARAM,
+	OPT_VK_DEVICE,
+	OPT_VK_TIMING,
+	OPT_GOLDEN,
+	OPT_JUNIT,
+	OPT_MAX_MEM,
+	OPT_CONFIG,
+	OPT_OUT,
+	OPT_REPS,
+	OPT_MIN_TIME,
+	OPT_GRID, /* grid keys: index into grid_keys */
+};
+
+static const char *const grid_keys[] = {"seq", "heads", "gqa", "cache", "head_dim", "batch", "phases", "causal"};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("a command is required%s", "");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return EXIT_PASS;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("attnbench %s (backend ABI %d)\n", ATTNBENCH_VERSION, ATTN_ABI_VERSION);
+		return EXIT_PASS;
+	}
+	const int is_check = !strcmp(cmd, "check"), is_sweep = !strcmp(cmd, "sweep"), is_bench = !strcmp(cmd, "bench");
+	if (!strcmp(cmd, "list")) {
+		if (argc > 2)
+			return usage_error("list takes no arguments (got '%s')", argv[2]);
+		return cmd_list();
+	}
+	if (!is_check && !is_sweep && !is_bench)
+		return usage_error("unknown command '%s'", cmd);
+
+	/* bench: Google Benchmark takes its --benchmark_* flags first */
+	int sub_argc = argc - 1;
+	char **sub_argv = argv + 1;
+	if (is_bench)
+		gb_initialize(&sub_argc, sub_argv);
+
+	static const struct option longopts[] = {
+		{"backend", required_argument, 0, OPT_BACKEND},
+		{"threads", required_argument, 0, OPT_THREADS},
+		{"param", required_argument, 0, OPT_PARAM},
+		{"vk-device", required_argument, 0, OPT_VK_DEVICE},
+		{"vk-timing", required_argument, 0, OPT_VK_TIMING},
+		{"golden", required_argument, 0, OPT_GOLDEN},
+		{"junit", required_argument, 0, OPT_JUNIT},
+		{"max-mem", required_argument, 0, OPT_MAX_MEM},
+		{"config", required_argument, 0, OPT_CONFIG},
+		{"out", required_argument, 0, OPT_OUT},
+		{"repetitions", required_argument, 0, OPT_REPS},
+		{"min-time", required_argument, 0, OPT_MIN_TIME},
+		{"seq", required_argument, 0, OPT_GRID + 0},
+		{"heads", required_argument, 0, OPT_GRID + 1},
+		{"gqa", required_argument, 0, OPT_GRID + 2},
+		{"cache", required_argument, 0, OPT_GRID + 3},
+		{"head-dim", required_argument, 0, OPT_GRID + 4},
+		{"batch", required_argument, 0, OPT_GRID + 5},
+		{"phases", required_argument, 0, OPT_GRID + 6},
+		{"causal", required_argument, 0, OPT_GRID + 7},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	check_opts co;
+	sweep_opts so;
+	memset(&co, 0, sizeof co);
+	memset(&so, 0, sizeof so);
+	attn_config cfg = {0};
+	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg.threads = nproc > 0 ? (int)nproc : 1;
+	co.max_report = 10;
+	attn_err e;
+	opterr = 0;
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(sub_argc, sub_argv, "h", longopts, NULL)) != -1) {
+		const int sweep_only = opt == OPT_CONFIG || opt == OPT_OUT || opt == OPT_REPS || opt == OPT_MIN_TIME ||
+				       opt == OPT_VK_TIMING || opt >= OPT_GRID;
+		if ((is_check && sweep_only) || (!is_check && (opt == OPT_GOLDEN || opt == OPT_JUNIT)) ||
+		    (is_bench && opt == OPT_OUT))
+			return usage_error("option '%s' does not apply to this command", sub_argv[optind - 1]);
+		int64_t n;
+		double d;
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			return EXIT_PASS;
+		case OPT_BACKEND:
+			co.backends = so.backends = optarg;
+			break;
+		case OPT_THREADS:
+			if (!parse_i64(optarg, &n) || n < 1 || n > 1024)
+				return usage_error("--threads: '%s' is not an integer in 1..1024", optarg);
+			cfg.threads = (int)n;
+			break;
+		case OPT_PARAM: {
+			char *colon = strchr(optarg, ':');
+			if (!colon)
+				return usage_error("--param: '%s' is not NAME:key=value,...", optarg);
+			*colon = 0;
+			if (registry_set_params(optarg, colon + 1, &e))
+				return usage_error("%s", e.msg);
+			break;
+		}
+		case OPT_VK_DEVICE:
+			cfg.device = optarg;
+			break;
+		case OPT_VK_TIMING:
+			if (strcmp(optarg, "wall") && strcmp(optarg, "gpu"))
+				return usage_error("--vk-timing: '%s' is not wall or gpu", optarg);
+			so.vk_gpu_timing = !strcmp(optarg, "gpu");
+			break;
+		case OPT_GOLDEN:
+			co.golden_dir = optarg;
+			break;
+		case OPT_JUNIT:
+			co.junit = optarg;
+			break;
+		case OPT_MAX_MEM:
+			if (!parse_bytes(optarg, &co.max_mem) || co.max_mem == 0)
+				return usage_error("--max-mem: '%s' is not a size such as 8GiB", optarg);
+			so.max_mem = co.max_mem;
+			break;
+		case OPT_CONFIG:
+			so.config = optarg;
+			break;
+		case OPT_OUT:
+			so.out_dir = optarg;
+			break;
+		case OPT_REPS:
+			if (!parse_i64(optarg, &n) || n < 1 || n > SWEEP_MAX_REPS)
+				return usage_error("--repetitions: '%s' is not an integer in 1..1000", optarg);
+			so.repetitions = (int)n;
+			break;
+		case OPT_MIN_TIME:
+			if (!parse_f64(optarg, &d) || !(d > 0) || d > 3600)
+				return usage_error("--min-time: '%s' is not seconds in (0, 3600]", optarg);
+			so.min_time = d;
+			break;
+		case '?':
+			if (optopt)
+				return usage_error("option '%s' needs a value", sub_argv[optind - 1]);
+			return usage_error("unknown option '%s'", sub_argv[optind - 1]);
+		default:
+			if (opt >= OPT_GRID && opt < OPT_GRID + 8) {
+				if (so.noverrides == 8)
+					return usage_error("too many grid options%s", "");
+				so.overrides[so.noverrides][0] = grid_keys[opt - OPT_GRID];
+				so.overrides[so.noverrides][1] = optarg;
+				so.noverrides++;
+				break;
+			}
+			return usage_error("unknown option '%s'", sub_argv[optind - 1]);
+		}
+	}
+	if (optind < sub_argc)
+		return usage_error("unexpected argument '%s'", sub_argv[optind]);
+	co.cfg = so.cfg = cfg;
+
+	if (is_check) {
+		if (!co.golden_dir)
+			return usage_error("check needs --golden DIR%s", "");
+		if (!co.max_mem)
+			co.max_mem = machine_ram_bytes() / 2;
+		return check_run(&co);
+	}
+	if (is_sweep)
+		return sweep_run(&so);
+	return bench_run(&so);
+}

@@ -1,0 +1,31 @@
+/* manifest.h - golden dataset manifests (DIR/manifest.csv), as the README's
+ * "Golden datasets" section defines them. */
+#ifndef ATTN_MANIFEST_H
+#define ATTN_MANIFEST_H
+
+#include <limits.h>
+
+#include "attnbench.h"
+#include "util.h"
+
+#define CASE_NAME_MAX 128
+#define CASE_PATH_MAX 4096
+
+typedef struct golden_case {
+	char name[CASE_NAME_MAX];
+	int row; /* row in manifest.csv (header = 1) */
+	attn_shape shape; /* scale resolved */
+	char q[CASE_PATH_MAX], k[CASE_PATH_MAX], v[CASE_PATH_MAX], out[CASE_PATH_MAX]; /* DIR/file */
+	double atol, rtol; /* resolved (defaults where empty) */
+} golden_case;
+
+/* Default tolerances for float32 outputs (see the README). */
+#define ATTN_F32_ATOL 1e-4
+#define ATTN_F32_RTOL 1e-4
+
+/* Read and validate DIR/manifest.csv. Every shape rule of the contract is
+ * checked here; file contents are checked by golden_load. Returns 0 or
+ * EXIT_INPUT with a message naming the file, row and field. */
+int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e);
+
+#endif

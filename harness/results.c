@@ -1,0 +1,181 @@
+/* results.c - see results.h. Rows go through libcsv's writer (table.c). */
+#include "results.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "table.h"
+
+const char *const results_columns[] = {
+	"backend", "device", "phase", "batch", "n_heads", "n_kv_heads", "head_dim", "seq_len", "cache_len", "causal",
+	"dtype", "time_ns", "time_ns_min", "time_ns_max", "reps", "gflops", "gbytes_s", "kv_cache_bytes",
+	"workspace_bytes", "status",
+	/* beyond the contract */
+	"gpu_time_ns", "timing", "iterations", "threads", "peak_device_bytes", "flops", "bytes", "rep_times_ns"};
+const int results_ncolumns = (int)(sizeof results_columns / sizeof results_columns[0]);
+
+const char *phase_name(enum phase p)
+{
+	return p == PHASE_PREFILL ? "prefill" : p == PHASE_DECODE ? "decode" : "attend";
+}
+
+const char *dtype_name(attn_dtype t)
+{
+	return t == ATTN_F32 ? "f32" : t == ATTN_F16 ? "f16" : "bf16";
+}
+
+int results_write_header(FILE *f)
+{
+	return table_write_row(f, results_columns, results_ncolumns);
+}
+
+int results_write_row(FILE *f, const result_row *r)
+{
+	enum { N = 28 };
+	char buf[N][64];
+	const char *fields[N];
+	const attn_shape *s = &r->pt->shape;
+	const sweep_point *p = r->pt;
+	for (int i = 0; i < N; i++) {
+		buf[i][0] = 0;
+		fields[i] = buf[i];
+	}
+	fields[0] = r->backend;
+	fields[1] = r->device;
+	fields[2] = phase_name(p->phase);
+	snprintf(buf[3], 64, "%lld", (long long)s->batch);
+	snprintf(buf[4], 64, "%lld", (long long)s->n_heads);
+	snprintf(buf[5], 64, "%lld", (long long)s->n_kv_heads);
+	snprintf(buf[6], 64, "%lld", (long long)s->head_dim);
+	snprintf(buf[7], 64, "%lld", (long long)p->seq_len);
+	snprintf(buf[8], 64, "%lld", (long long)p->cache_len);
+	snprintf(buf[9], 64, "%d", s->causal);
+	fields[10] = dtype_name(s->dtype);
+	const double flops = point_flops(p), bytes = point_bytes(p);
+	if (r->measured) {
+		snprintf(buf[11], 64, "%.1f", r->time_ns);
+		snprintf(buf[12], 64, "%.1f", r->time_ns_min);
+		snprintf(buf[13], 64, "%.1f", r->time_ns_max);
+		snprintf(buf[14], 64, "%d", r->reps);
+		snprintf(buf[15], 64, "%.4f", flops / r->time_ns);
+		snprintf(buf[16], 64, "%.4f", bytes / r->time_ns);
+		if (r->gpu_time_ns > 0)
+			snprintf(buf[20], 64, "%.1f", r->gpu_time_ns);
+		snprintf(buf[22], 64, "%lld", (long long)r->iterations);
+	}
+	snprintf(buf[17], 64, "%llu", (unsigned long long)point_kv_bytes(p));
+	snprintf(buf[18], 64, "%llu", (unsigned long long)r->workspace_bytes);
+	fields[19] = r->status;
+	fields[21] = r->timing ? r->timing : "wall";
+	snprintf(buf[23], 64, "%d", r->threads);
+	if (r->peak_device_bytes)
+		snprintf(buf[24], 64, "%llu", (unsigned long long)r->peak_device_bytes);
+	snprintf(buf[25], 64, "%.0f", flops);
+	snprintf(buf[26], 64, "%.0f", bytes);
+	char *reps = NULL;
+	if (r->measured && r->rep_ns && r->reps > 0) {
+		reps = malloc((size_t)r->reps * 24 + 1);
+		if (reps) {
+			size_t n = 0;
+			for (int i = 0; i < r->reps; i++)
+				n += (size_t)sprintf(reps + n, "%s%.1f", i ? " " : "", r->rep_ns[i]);
+			fields[27] = reps;
+		}
+	}
+	int rc = table_write_row(f, fields, N);
+	free(reps);
+	return rc;
+}
+
+/* ---- machine.json ------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *key, const char *val, int last)
+{
+	fprintf(f, "  \"%s\": \"", key);
+	for (const char *p = val ? val : ""; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*p);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\"%s\n", last ? "" : ",");
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	snprintf(buf, len, "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	char line[512];
+	while (fgets(line, sizeof line, f)) {
+		if (!strncmp(line, "model name", 10)) {
+			char *c = strchr(line, ':');
+			if (c) {
+				c++;
+				while (*c == ' ')
+					c++;
+				c[strcspn(c, "\n")] = 0;
+				snprintf(buf, len, "%s", c);
+			}
+			break;
+		}
+	}
+	fclose(f);
+}
+
+#ifndef ATTN_GIT_COMMIT
+#define ATTN_GIT_COMMIT "unknown"
+#endif
+#ifndef ATTN_BUILD_FLAGS
+#define ATTN_BUILD_FLAGS "unknown"
+#endif
+
+int machine_write(const char *dir, int threads, const char *devices)
+{
+	char path[4200], tmp[4300], cpu[256], host[256] = "", date[64], num[32];
+	snprintf(path, sizeof path, "%s/machine.json", dir);
+	snprintf(tmp, sizeof tmp, "%s.partial", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	struct utsname u;
+	char os[600] = "unknown";
+	if (uname(&u) == 0)
+		snprintf(os, sizeof os, "%s %s %s", u.sysname, u.release, u.machine);
+	gethostname(host, sizeof host - 1);
+	cpu_model(cpu, sizeof cpu);
+	time_t now = time(NULL);
+	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	fprintf(f, "{\n");
+	json_str(f, "cpu_model", cpu, 0);
+	snprintf(num, sizeof num, "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	json_str(f, "cpus_online", num, 0);
+	snprintf(num, sizeof num, "%d", threads);
+	json_str(f, "threads_used", num, 0);
+	snprintf(num, sizeof num, "%llu", (unsigned long long)machine_ram_bytes());
+	json_str(f, "ram_bytes", num, 0);
+	json_str(f, "blas", openblas_get_config(), 0);
+	snprintf(num, sizeof num, "%d", threads);
+	json_str(f, "blas_threads", num, 0);
+	json_str(f, "compiler", __VERSION__, 0);
+	json_str(f, "build_flags", ATTN_BUILD_FLAGS, 0);
+	json_str(f, "git_commit", ATTN_GIT_COMMIT, 0);
+	json_str(f, "date_utc", date, 0);
+	json_str(f, "hostname", host, 0);
+	json_str(f, "os", os, 0);
+	json_str(f, "devices", devices, 1);
+	fprintf(f, "}\n");
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* results.h - results.csv rows and the machine description beside them. */
+#ifndef ATTN_RESULTS_H
+#define ATTN_RESULTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sweep.h"
+
+typedef struct result_row {
+	const char *backend, *device;
+	const sweep_point *pt;
+	const char *status; /* "ok", "skipped: ...", "error: ..." */
+	int measured;       /* timing columns filled */
+	double time_ns, time_ns_min, time_ns_max, gpu_time_ns;
+	int reps;
+	int64_t iterations;
+	uint64_t workspace_bytes, peak_device_bytes;
+	int threads;
+	const char *timing; /* "wall" or "gpu" */
+	const double *rep_ns; /* per-repetition times */
+} result_row;
+
+/* Column names of results.csv in order; the contract's come first. */
+extern const char *const results_columns[];
+extern const int results_ncolumns;
+
+int results_write_header(FILE *f);
+int results_write_row(FILE *f, const result_row *r);
+
+const char *phase_name(enum phase p);
+const char *dtype_name(attn_dtype t);
+
+/* Write DIR/machine.json describing this machine and build. */
+int machine_write(const char *dir, int threads, const char *devices);
+
+#endif

@@ -1,0 +1,585 @@
+/* sweep.c - `attnbench sweep` and `attnbench bench`.
+ *
+ * Google Benchmark does all the timing. For a sweep, each (backend, point,
+ * phase) is registered as one benchmark, run, and cleared, so that only one
+ * point's buffers exist at a time and each row can be written (and flushed)
+ * as soon as it is measured. `bench` registers families over seq_len or
+ * cache_len instead, so that Google Benchmark fits BigO (N^2 for prefill,
+ * N for decode) and prints its own report.
+ *
+ * What one iteration is, per phase:
+ *   prefill  truncate the cache to 0, prefill seq_len tokens (causal)
+ *   decode   decode one token against cache_len - 1 cached ones, truncate back
+ *   attend   stateless attention, n_q = n_kv = seq_len
+ * Input upload and output read-back are part of every call, as an engine pays
+ * them. */
+#include "sweep.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gbench_shim.h"
+#include "registry.h"
+#include "results.h"
+
+/* ---- one point: buffers, setup and an iteration ------------------------- */
+
+typedef struct point_ctx {
+	backend_entry *be;
+	void *inst;
+	sweep_point pt;
+	int gpu_timing;
+	int ready;
+	float *q, *kn, *vn, *out; /* new tokens' Q, K, V and the output */
+	int failed;
+	char err[512];
+	/* collected by the reporter */
+	double rep_ns[SWEEP_MAX_REPS];
+	int nrep;
+	int64_t iterations;
+	/* device times: mean per call of the benchmark function */
+	double *gpu_ns;
+	int ngpu, capgpu;
+} point_ctx;
+
+/* Deterministic pseudo-random floats in [-1, 1). */
+static void fill_random(float *x, size_t n, uint64_t seed)
+{
+	uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+	for (size_t i = 0; i < n; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		x[i] = (float)((double)(s >> 11) * (2.0 / 9007199254740992.0) - 1.0);
+	}
+}
+
+static size_t q_elems(const attn_shape *s)
+{
+	return (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
+}
+
+/* New K/V tokens of a call: all of them for attend, n_q for the others. */
+static size_t kv_new_elems(const sweep_point *p)
+{
+	const attn_shape *s = &p->shape;
+	const int64_t n = p->phase == PHASE_ATTEND ? s->n_kv : s->n_q;
+	return (size_t)(s->batch * s->n_kv_heads * n * s->head_dim);
+}
+
+/* Host and device memory a point needs, as the budget sees it. */
+static uint64_t point_need(const sweep_point *p, uint64_t workspace)
+{
+	const uint64_t qo = 2ull * q_elems(&p->shape) * sizeof(float);
+	const uint64_t kv = 2ull * kv_new_elems(p) * sizeof(float);
+	const uint64_t cache = p->phase == PHASE_ATTEND ? 0 : point_kv_bytes(p);
+	return qo + kv + cache + workspace;
+}
+
+static void point_teardown(point_ctx *c)
+{
+	free(c->q);
+	free(c->kn);
+	free(c->vn);
+	free(c->out);
+	c->q = c->kn = c->vn = c->out = NULL;
+	c->ready = 0;
+}
+
+static int point_fail(point_ctx *c, const char *what)
+{
+	c->failed = 1;
+	snprintf(c->err, sizeof c->err, "%s: %s", what, c->be->be->last_error(c->inst));
+	return -1;
+}
+
+/* Allocate inputs and bring the cache to the state an iteration starts from. */
+static int point_setup(point_ctx *c)
+{
+	const attn_backend *b = c->be->be;
+	const sweep_point *p = &c->pt;
+	const attn_shape *s = &p->shape;
+	point_teardown(c);
+	c->q = xalloc(q_elems(s) * sizeof(float));
+	c->out = xalloc(q_elems(s) * sizeof(float));
+	c->kn = xalloc(kv_new_elems(p) * sizeof(float));
+	c->vn = xalloc(kv_new_elems(p) * sizeof(float));
+	if (!c->q || !c->out || !c->kn || !c->vn) {
+		c->failed = 1;
+		snprintf(c->err, sizeof c->err, "out of host memory for the inputs");
+		return -1;
+	}
+	fill_random(c->q, q_elems(s), 1);
+	fill_random(c->kn, kv_new_elems(p), 2);
+	fill_random(c->vn, kv_new_elems(p), 3);
+	if (p->phase == PHASE_ATTEND)
+		goto ready;
+	if (b->cache_alloc(c->inst, s))
+		return point_fail(c, "cache_alloc");
+	if (p->phase == PHASE_DECODE) {
+		/* load cache_len - 1 past tokens, a chunk at a time */
+		const int64_t chunk = 256, past = s->n_kv - 1;
+		const size_t per_tok = (size_t)(s->batch * s->n_kv_heads * s->head_dim);
+		float *kc = xalloc((size_t)chunk * per_tok * sizeof(float));
+		float *vc = xalloc((size_t)chunk * per_tok * sizeof(float));
+		int rc = !kc || !vc;
+		for (int64_t t = 0; !rc && t < past; t += chunk) {
+			const int64_t n = past - t < chunk ? past - t : chunk;
+			fill_random(kc, (size_t)n * per_tok, 100 + (uint64_t)t);
+			fill_random(vc, (size_t)n * per_tok, 200 + (uint64_t)t);
+			rc = b->cache_append(c->inst, kc, vc, n);
+		}
+		free(kc);
+		free(vc);
+		if (rc)
+			return point_fail(c, "cache_append");
+	}
+ready:
+	c->ready = 1;
+	return 0;
+}
+
+/* One timed call. Returns 0 or -1 (c->err set). */
+static int point_iterate(point_ctx *c)
+{
+	const attn_backend *b = c->be->be;
+	const sweep_point *p = &c->pt;
+	switch (p->phase) {
+	case PHASE_PREFILL:
+		if (b->cache_truncate(c->inst, 0) || b->prefill(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
+			return point_fail(c, "prefill");
+		return 0;
+	case PHASE_DECODE:
+		if (b->decode(c->inst, &p->shape, c->q, c->kn, c->vn, c->out) ||
+		    b->cache_truncate(c->inst, p->shape.n_kv - 1))
+			return point_fail(c, "decode");
+		return 0;
+	default:
+		if (b->attend(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
+			return point_fail(c, "attend");
+		return 0;
+	}
+}
+
+static void note_gpu(point_ctx *c, double ns)
+{
+	if (c->ngpu == c->capgpu) {
+		int cap = c->capgpu ? c->capgpu * 2 : 32;
+		double *n = realloc(c->gpu_ns, (size_t)cap * sizeof *n);
+		if (!n)
+			return;
+		c->gpu_ns = n;
+		c->capgpu = cap;
+	}
+	c->gpu_ns[c->ngpu++] = ns;
+}
+
+/* The Google Benchmark body of a sweep point or a bench family member. */
+static void bench_body(gb_state *st, void *arg)
+{
+	point_ctx *c = arg;
+	const attn_backend *b = c->be->be;
+	const int has_timer = (b->caps & ATTN_CAP_DEVICE_TIMER) && b->last_device_ns;
+	double dev_sum = 0;
+	int64_t dev_n = 0;
+	if (!c->ready && point_setup(c) != 0) {
+		gb_skip_with_error(st, c->err);
+		return;
+	}
+	while (gb_keep_running(st)) {
+		if (point_iterate(c) != 0) {
+			gb_skip_with_error(st, c->err);
+			break;
+		}
+		if (has_timer) {
+			const int64_t ns = b->last_device_ns(c->inst);
+			if (ns >= 0) {
+				dev_sum += (double)ns;
+				dev_n++;
+			}
+			if (c->gpu_timing)
+				gb_set_iteration_time(st, ns >= 0 ? (double)ns * 1e-9 : 0.0);
+		}
+	}
+	if (dev_n)
+		note_gpu(c, dev_sum / (double)dev_n);
+	gb_set_complexity_n(st, c->pt.phase == PHASE_DECODE ? c->pt.cache_len : c->pt.seq_len);
+	gb_set_counter(st, "FLOPS", point_flops(&c->pt), 1);
+	gb_set_counter(st, "bytes_per_second", point_bytes(&c->pt), 1);
+}
+
+static void collect_run(const gb_run *r, void *user)
+{
+	point_ctx *c = user;
+	if (r->error) {
+		if (!c->failed) {
+			c->failed = 1;
+			snprintf(c->err, sizeof c->err, "%s", r->error_message);
+		}
+		return;
+	}
+	if (r->aggregate || c->nrep >= SWEEP_MAX_REPS)
+		return;
+	c->rep_ns[c->nrep++] = r->real_time_ns;
+	c->iterations = r->iterations;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	const double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* ---- shared set-up of sweep and bench ----------------------------------- */
+
+typedef struct run_setup {
+	sweep_config cfg;
+	sweep_point *pts;
+	int npts;
+	backend_entry *sel[ATTN_MAX_BACKENDS];
+	void *inst[ATTN_MAX_BACKENDS];
+	int nsel;
+} run_setup;
+
+static void setup_free(run_setup *r)
+{
+	for (int i = 0; i < r->nsel; i++)
+		if (r->inst[i])
+			r->sel[i]->be->destroy(r->inst[i]);
+	free(r->pts);
+}
+
+static int setup_init(const sweep_opts *o, run_setup *r, const char *cmd)
+{
+	attn_err e;
+	memset(r, 0, sizeof *r);
+	int rc = o->config ? sweep_config_read(o->config, &r->cfg, &e) : (sweep_config_default(&r->cfg), 0);
+	for (int i = 0; !rc && i < o->noverrides; i++) {
+		char where[64];
+		snprintf(where, sizeof where, "--%s", o->overrides[i][0]);
+		for (char *p = where; *p; p++)
+			*p = *p == '_' ? '-' : *p;
+		rc = sweep_config_set(&r->cfg, o->overrides[i][0], o->overrides[i][1], where, &e);
+	}
+	if (!rc && o->repetitions)
+		r->cfg.repetitions = o->repetitions;
+	if (!rc && o->min_time > 0)
+		r->cfg.min_time = o->min_time;
+	if (!rc && o->max_mem)
+		r->cfg.max_mem = o->max_mem;
+	if (!rc && !r->cfg.max_mem)
+		r->cfg.max_mem = machine_ram_bytes() / 2;
+	if (!rc)
+		rc = registry_select(o->backends ? o->backends : r->cfg.backends, r->sel, &r->nsel, &e);
+	if (!rc)
+		rc = sweep_points(&r->cfg, &r->pts, &r->npts, &e);
+	if (rc) {
+		fprintf(stderr, "attnbench %s: %s\n", cmd, e.msg);
+		free(r->pts);
+		r->pts = NULL;
+		return EXIT_INPUT;
+	}
+	for (int i = 0; i < r->nsel; i++) {
+		char err[512] = "";
+		const attn_config bc = registry_config(&o->cfg, r->sel[i]->be->name);
+		if (r->sel[i]->be->create(&bc, &r->inst[i], err, sizeof err)) {
+			fprintf(stderr, "attnbench %s: backend %s: create failed: %s\n", cmd, r->sel[i]->be->name, err);
+			r->inst[i] = NULL;
+			setup_free(r);
+			return EXIT_INPUT;
+		}
+	}
+	if (r->nsel == 0)
+		fprintf(stderr, "attnbench %s: no backend is available\n", cmd);
+	return 0;
+}
+
+static void shape_str(const sweep_point *p, char *buf, size_t len)
+{
+	const attn_shape *s = &p->shape;
+	snprintf(buf, len, "b%lld_h%lld_kv%lld_d%lld_%s%lld%s", (long long)s->batch, (long long)s->n_heads,
+		 (long long)s->n_kv_heads, (long long)s->head_dim, p->phase == PHASE_DECODE ? "cache" : "seq",
+		 (long long)(p->phase == PHASE_DECODE ? p->cache_len : p->seq_len),
+		 p->phase == PHASE_ATTEND && !s->causal ? "_noncausal" : "");
+}
+
+static void fmt_duration(double s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	else
+		snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+/* ---- sweep ---------------------------------------------------------------- */
+
+/* Measure one (backend, point) and fill row; returns 0 or -1 on a write error. */
+static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row,
+			  point_ctx *c, char *status, size_t status_len)
+{
+	const attn_backend *b = r->sel[bi]->be;
+	void *inst = r->inst[bi];
+	char why[256] = "";
+	memset(c, 0, sizeof *c);
+	c->be = r->sel[bi];
+	c->inst = inst;
+	c->pt = *pt;
+	c->gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
+	row->status = status;
+	row->timing = c->gpu_timing ? "gpu" : "wall";
+	const int needs_cache = pt->phase != PHASE_ATTEND;
+	if (needs_cache && !(b->caps & ATTN_CAP_KV_CACHE)) {
+		snprintf(status, status_len, "skipped: not supported: no KV cache");
+		return;
+	}
+	if (!b->supports(inst, &pt->shape, why, sizeof why)) {
+		snprintf(status, status_len, "skipped: not supported: %s", why);
+		return;
+	}
+	row->workspace_bytes = b->workspace_bytes(inst, &pt->shape);
+	const uint64_t need = point_need(pt, row->workspace_bytes);
+	if (need > r->cfg.max_mem) {
+		snprintf(status, status_len, "skipped: needs %.2f GiB", (double)need / (1024.0 * 1024 * 1024));
+		return;
+	}
+	char name[256], shp[128];
+	shape_str(pt, shp, sizeof shp);
+	snprintf(name, sizeof name, "%s/%s/%s", phase_name(pt->phase), b->name, shp);
+	gb_bench *gb = gb_register(name, bench_body, c);
+	gb_repetitions(gb, r->cfg.repetitions);
+	gb_min_time(gb, r->cfg.min_time);
+	if (c->gpu_timing)
+		gb_use_manual_time(gb);
+	else
+		gb_use_real_time(gb);
+	gb_run_all(collect_run, c);
+	gb_clear();
+	point_teardown(c);
+	if (c->failed || c->nrep == 0) {
+		snprintf(status, status_len, "error: %s", c->failed ? c->err : "no repetition was reported");
+		for (char *p = status; *p; p++)
+			*p = (*p == '\n' || *p == '\r') ? ' ' : *p;
+		free(c->gpu_ns);
+		return;
+	}
+	double sorted[SWEEP_MAX_REPS];
+	memcpy(sorted, c->rep_ns, (size_t)c->nrep * sizeof(double));
+	row->measured = 1;
+	row->reps = c->nrep;
+	row->rep_ns = c->rep_ns;
+	row->time_ns = median(sorted, c->nrep);
+	row->time_ns_min = sorted[0];
+	row->time_ns_max = sorted[c->nrep - 1];
+	row->iterations = c->iterations;
+	row->gpu_time_ns = c->ngpu ? median(c->gpu_ns, c->ngpu) : 0;
+	free(c->gpu_ns);
+	c->gpu_ns = NULL;
+	if (b->peak_device_bytes)
+		row->peak_device_bytes = b->peak_device_bytes(inst);
+	snprintf(status, status_len, "ok");
+}
+
+int sweep_run(const sweep_opts *o)
+{
+	run_setup r;
+	if (setup_init(o, &r, "sweep"))
+		return EXIT_INPUT;
+	const char *dir = o->out_dir ? o->out_dir : "reports/latest";
+	char final[4200], partial[4300];
+	snprintf(final, sizeof final, "%s/results.csv", dir);
+	snprintf(partial, sizeof partial, "%s.partial", final);
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "attnbench sweep: %s: cannot create the output directory: %s\n", dir, strerror(errno));
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	/* A stale complete-looking file must not survive a run that dies. */
+	remove(final);
+	FILE *f = fopen(partial, "w");
+	if (!f) {
+		fprintf(stderr, "attnbench sweep: %s: cannot write: %s\n", partial, strerror(errno));
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	char devices[1024] = "";
+	for (int i = 0; i < r.nsel; i++) {
+		char t[300];
+		snprintf(t, sizeof t, "%s%s=%s", i ? "; " : "", r.sel[i]->be->name,
+			 r.sel[i]->be->device_name(r.inst[i]));
+		strncat(devices, t, sizeof devices - strlen(devices) - 1);
+	}
+	if (machine_write(dir, o->cfg.threads, devices) != 0)
+		fprintf(stderr, "attnbench sweep: %s/machine.json: cannot write\n", dir);
+
+	int werr = results_write_header(f) != 0;
+	const int total = r.npts * r.nsel;
+	int done = 0, n_ok = 0, n_skip = 0, n_err = 0;
+	const double t0 = now_s();
+	for (int pi = 0; pi < r.npts && !werr; pi++) {
+		for (int bi = 0; bi < r.nsel && !werr; bi++) {
+			const sweep_point *pt = &r.pts[pi];
+			char shp[128], el[32], eta[32];
+			shape_str(pt, shp, sizeof shp);
+			const double elapsed = now_s() - t0;
+			fmt_duration(elapsed, el, sizeof el);
+			if (done)
+				fmt_duration(elapsed / done * (total - done), eta, sizeof eta);
+			else
+				snprintf(eta, sizeof eta, "?");
+			fprintf(stderr, "[%*d/%d] %-8s %-7s %-28s elapsed %s, ETA %s\n", total >= 100 ? 3 : 2, done + 1,
+				total, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
+			result_row row;
+			point_ctx c;
+			char status[600];
+			memset(&row, 0, sizeof row);
+			row.backend = r.sel[bi]->be->name;
+			row.device = r.sel[bi]->be->device_name(r.inst[bi]);
+			row.pt = pt;
+			row.threads = o->cfg.threads;
+			measure_point(o, &r, bi, pt, &row, &c, status, sizeof status);
+			if (strncmp(status, "ok", 2) == 0)
+				n_ok++;
+			else if (strncmp(status, "skipped", 7) == 0)
+				n_skip++;
+			else {
+				n_err++;
+				fprintf(stderr, "  %s\n", status);
+			}
+			werr = results_write_row(f, &row) != 0 || fflush(f) != 0;
+			done++;
+		}
+	}
+	werr |= fclose(f) != 0;
+	setup_free(&r);
+	if (werr) {
+		fprintf(stderr, "attnbench sweep: %s: write error; results left in %s\n", final, partial);
+		return EXIT_INPUT;
+	}
+	if (rename(partial, final) != 0) {
+		fprintf(stderr, "attnbench sweep: cannot rename %s to %s: %s\n", partial, final, strerror(errno));
+		return EXIT_INPUT;
+	}
+	char el[32];
+	fmt_duration(now_s() - t0, el, sizeof el);
+	fprintf(stderr, "sweep: %d ok, %d skipped, %d errors in %s; wrote %s and %s/machine.json\n", n_ok, n_skip, n_err,
+		el, final, dir);
+	return EXIT_PASS;
+}
+
+/* ---- bench: Google Benchmark's own output, with BigO -------------------- */
+
+typedef struct family {
+	point_ctx c;
+	sweep_point base;
+} family;
+
+static void family_body(gb_state *st, void *arg)
+{
+	family *f = arg;
+	const int64_t n = gb_range(st, 0);
+	const int64_t cur = f->c.pt.phase == PHASE_DECODE ? f->c.pt.cache_len : f->c.pt.seq_len;
+	if (!f->c.ready || cur != n) {
+		sweep_point p = f->base;
+		if (p.phase == PHASE_DECODE) {
+			p.cache_len = p.shape.n_kv = n;
+		} else {
+			p.seq_len = p.cache_len = p.shape.n_q = p.shape.n_kv = n;
+		}
+		f->c.pt = p;
+		f->c.ready = 0;
+		f->c.failed = 0;
+	}
+	bench_body(st, &f->c);
+}
+
+int bench_run(const sweep_opts *o)
+{
+	run_setup r;
+	if (setup_init(o, &r, "bench"))
+		return EXIT_INPUT;
+	/* one family per backend and point with its length argument removed */
+	family *fam = calloc((size_t)(r.npts * (r.nsel ? r.nsel : 1)), sizeof *fam);
+	int nfam = 0;
+	if (!fam) {
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	for (int bi = 0; bi < r.nsel; bi++) {
+		const attn_backend *b = r.sel[bi]->be;
+		for (int pi = 0; pi < r.npts; pi++) {
+			sweep_point key = r.pts[pi];
+			const int dec = key.phase == PHASE_DECODE;
+			int seen = 0;
+			for (int j = 0; j < pi && !seen; j++) {
+				sweep_point o2 = r.pts[j];
+				if (o2.phase != key.phase || memcmp(&o2.shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
+				    o2.shape.causal != key.shape.causal)
+					continue;
+				seen = 1;
+			}
+			if (seen)
+				continue;
+			family *f = &fam[nfam++];
+			f->base = key;
+			f->c.be = r.sel[bi];
+			f->c.inst = r.inst[bi];
+			f->c.gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
+			char name[256];
+			snprintf(name, sizeof name, "%s/%s/b%lld_h%lld_kv%lld_d%lld%s", phase_name(key.phase), b->name,
+				 (long long)key.shape.batch, (long long)key.shape.n_heads,
+				 (long long)key.shape.n_kv_heads, (long long)key.shape.head_dim,
+				 key.phase == PHASE_ATTEND && !key.shape.causal ? "_noncausal" : "");
+			gb_bench *gb = gb_register(name, family_body, f);
+			int nargs = 0;
+			for (int j = 0; j < r.npts; j++) {
+				const sweep_point *q = &r.pts[j];
+				if (q->phase != key.phase || memcmp(&q->shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
+				    q->shape.causal != key.shape.causal)
+					continue;
+				char why[256];
+				if (!b->supports(r.inst[bi], &q->shape, why, sizeof why) ||
+				    point_need(q, b->workspace_bytes(r.inst[bi], &q->shape)) > r.cfg.max_mem) {
+					fprintf(stderr, "bench: %s: %s %lld left out (not supported or over --max-mem)\n",
+						name, dec ? "cache" : "seq",
+						(long long)(dec ? q->cache_len : q->seq_len));
+					continue;
+				}
+				gb_arg(gb, dec ? q->cache_len : q->seq_len);
+				nargs++;
+			}
+			if (!nargs)
+				gb_arg(gb, dec ? key.cache_len : key.seq_len);
+			gb_complexity(gb, dec ? GB_O_N : GB_O_NSQUARED);
+			if (r.cfg.repetitions > 1)
+				gb_repetitions(gb, r.cfg.repetitions);
+			gb_min_time(gb, r.cfg.min_time);
+			if (f->c.gpu_timing)
+				gb_use_manual_time(gb);
+			else
+				gb_use_real_time(gb);
+		}
+	}
+	gb_run_all(NULL, NULL);
+	gb_clear();
+	int failed = 0;
+	for (int i = 0; i < nfam; i++) {
+		failed |= fam[i].c.failed;
+		point_teardown(&fam[i].c);
+		free(fam[i].c.gpu_ns);
+	}
+	free(fam);
+	setup_free(&r);
+	return failed ? EXIT_CHECK_FAILED : EXIT_PASS;
+}

@@ -1,0 +1,363 @@
+/* sweep_config.c - the sweep grid: config file, command-line overrides and
+ * expansion into points.
+ *
+ * Config format (see datasets/sweeps/default.conf): '#' starts a comment;
+ * `key = value` lines; a `[name]` line starts a grid section. Keys before
+ * the first section are settings for the whole run (backends, repetitions,
+ * min_time, max_mem) or defaults that every section starts from. */
+#include "sweep.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void list_set(int_list *l, int n, const int64_t *v)
+{
+	l->n = n;
+	memcpy(l->v, v, (size_t)n * sizeof *v);
+}
+
+void sweep_config_default(sweep_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->ngrids = 1;
+	sweep_grid *g = &c->grids[0];
+	snprintf(g->name, sizeof g->name, "default");
+	g->phases = PHASE_PREFILL | PHASE_DECODE;
+	list_set(&g->seq, 3, (const int64_t[]){256, 512, 1024});
+	list_set(&g->cache, 2, (const int64_t[]){1024, 4096});
+	list_set(&g->heads, 1, (const int64_t[]){8});
+	list_set(&g->gqa, 2, (const int64_t[]){1, 4});
+	list_set(&g->head_dim, 1, (const int64_t[]){64});
+	list_set(&g->batch, 1, (const int64_t[]){1});
+	list_set(&g->causal, 1, (const int64_t[]){1});
+	snprintf(c->backends, sizeof c->backends, "all");
+	c->repetitions = 5;
+	c->min_time = 0.05;
+}
+
+/* Limits of each grid key: lists are refused outside them before anything
+ * is allocated. */
+static const struct key_range {
+	const char *key;
+	int64_t lo, hi;
+	size_t off;
+} keys[] = {
+	{"seq", 1, INT64_C(1) << 24, offsetof(sweep_grid, seq)},
+	{"cache", 1, INT64_C(1) << 26, offsetof(sweep_grid, cache)},
+	{"heads", 1, 4096, offsetof(sweep_grid, heads)},
+	{"gqa", 1, 4096, offsetof(sweep_grid, gqa)},
+	{"head_dim", 1, 256, offsetof(sweep_grid, head_dim)},
+	{"batch", 1, 65536, offsetof(sweep_grid, batch)},
+	{"causal", 0, 1, offsetof(sweep_grid, causal)},
+};
+
+static int set_phases(sweep_grid *g, const char *val, const char *where, attn_err *e)
+{
+	int mask = 0;
+	const char *p = val;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ", \t");
+		if (!n)
+			break;
+		if (n == 7 && !strncmp(p, "prefill", 7))
+			mask |= PHASE_PREFILL;
+		else if (n == 6 && !strncmp(p, "decode", 6))
+			mask |= PHASE_DECODE;
+		else if (n == 6 && !strncmp(p, "attend", 6))
+			mask |= PHASE_ATTEND;
+		else
+			return attn_errf(e, "%s: key 'phases': '%.*s' is not prefill, decode or attend", where, (int)n, p);
+		p += n;
+	}
+	if (!mask)
+		return attn_errf(e, "%s: key 'phases': empty", where);
+	g->phases = mask;
+	return 0;
+}
+
+/* Set key on one grid. */
+static int grid_set(sweep_grid *g, const char *key, const char *val, const char *where, attn_err *e)
+{
+	if (!strcmp(key, "phases"))
+		return set_phases(g, val, where, e);
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		if (strcmp(key, keys[k].key))
+			continue;
+		int_list *l = (int_list *)((char *)g + keys[k].off);
+		int64_t v[SWEEP_MAX_LIST];
+		char buf[1024];
+		/* allow blanks around the commas */
+		size_t j = 0;
+		for (const char *p = val; *p && j + 1 < sizeof buf; p++)
+			if (*p != ' ' && *p != '\t')
+				buf[j++] = *p;
+		buf[j] = 0;
+		int n = parse_i64_list(buf, v, SWEEP_MAX_LIST);
+		if (n <= 0)
+			return attn_errf(e, "%s: key '%s': '%.60s' is not a comma-separated list of at most %d integers",
+					 where, key, val, SWEEP_MAX_LIST);
+		for (int i = 0; i < n; i++)
+			if (v[i] < keys[k].lo || v[i] > keys[k].hi)
+				return attn_errf(e, "%s: key '%s': %lld is outside %lld..%lld", where, key,
+						 (long long)v[i], (long long)keys[k].lo, (long long)keys[k].hi);
+		list_set(l, n, v);
+		return 0;
+	}
+	return attn_errf(e, "%s: unknown key '%s'", where, key);
+}
+
+/* Settings of the whole run. Returns 1 if key was one of them. */
+static int run_set(sweep_config *c, const char *key, const char *val, const char *where, attn_err *e, int *rc)
+{
+	*rc = 0;
+	if (!strcmp(key, "backends")) {
+		if (!*val || strlen(val) >= sizeof c->backends)
+			*rc = attn_errf(e, "%s: key 'backends': empty or too long", where);
+		else
+			snprintf(c->backends, sizeof c->backends, "%s", val);
+		return 1;
+	}
+	if (!strcmp(key, "repetitions")) {
+		int64_t v;
+		if (!parse_i64(val, &v) || v < 1 || v > SWEEP_MAX_REPS)
+			*rc = attn_errf(e, "%s: key 'repetitions': expected an integer in 1..%d", where, SWEEP_MAX_REPS);
+		else
+			c->repetitions = (int)v;
+		return 1;
+	}
+	if (!strcmp(key, "min_time")) {
+		double v;
+		if (!parse_f64(val, &v) || !(v > 0) || v > 3600)
+			*rc = attn_errf(e, "%s: key 'min_time': expected seconds in (0, 3600]", where);
+		else
+			c->min_time = v;
+		return 1;
+	}
+	if (!strcmp(key, "max_mem")) {
+		if (!parse_bytes(val, &c->max_mem) || c->max_mem == 0)
+			*rc = attn_errf(e, "%s: key 'max_mem': expected a size such as 8GiB", where);
+		return 1;
+	}
+	return 0;
+}
+
+int sweep_config_set(sweep_config *c, const char *key, const char *val, const char *where, attn_err *e)
+{
+	int rc;
+	if (run_set(c, key, val, where, e, &rc))
+		return rc;
+	for (int i = 0; i < c->ngrids; i++)
+		if (grid_set(&c->grids[i], key, val, where, e))
+			return EXIT_INPUT;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = 0;
+	return s;
+}
+
+int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return attn_errf(e, "%s: cannot open: %s", path, strerror(errno));
+	sweep_config_default(c);
+	sweep_grid base = c->grids[0]; /* what a new section starts from */
+	c->ngrids = 0;
+	char line[4096];
+	int lineno = 0, rc = 0;
+	while (!rc && fgets(line, sizeof line, f)) {
+		lineno++;
+		char where[4200];
+		snprintf(where, sizeof where, "%s:%d", path, lineno);
+		if (!strchr(line, '\n') && !feof(f)) {
+			rc = attn_errf(e, "%s: line longer than %zu bytes", where, sizeof line - 2);
+			break;
+		}
+		if (memchr(line, '\0', strlen(line) + 1) != line + strlen(line)) {
+			rc = attn_errf(e, "%s: NUL byte in line", where);
+			break;
+		}
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+			if (!close || close[1] || close == s + 1) {
+				rc = attn_errf(e, "%s: malformed section header '%s'", where, s);
+				break;
+			}
+			if (c->ngrids == SWEEP_MAX_GRIDS) {
+				rc = attn_errf(e, "%s: more than %d sections", where, SWEEP_MAX_GRIDS);
+				break;
+			}
+			*close = 0;
+			sweep_grid *g = &c->grids[c->ngrids++];
+			*g = base;
+			snprintf(g->name, sizeof g->name, "%.63s", s + 1);
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			rc = attn_errf(e, "%s: expected 'key = value', got '%.60s'", where, s);
+			break;
+		}
+		*eq = 0;
+		char *key = trim(s), *val = trim(eq + 1);
+		int handled;
+		if (c->ngrids == 0) {
+			handled = run_set(c, key, val, where, e, &rc);
+			if (!handled)
+				rc = grid_set(&base, key, val, where, e);
+		} else {
+			handled = run_set(c, key, val, where, e, &rc);
+			if (handled && !rc)
+				rc = attn_errf(e, "%s: key '%s' belongs before the first section", where, key);
+			else if (!handled)
+				rc = grid_set(&c->grids[c->ngrids - 1], key, val, where, e);
+		}
+	}
+	fclose(f);
+	if (rc)
+		return rc;
+	if (c->ngrids == 0) { /* no sections: the top level is the grid */
+		c->grids[0] = base;
+		snprintf(c->grids[0].name, sizeof c->grids[0].name, "default");
+		c->ngrids = 1;
+	}
+	return 0;
+}
+
+static int same_point(const sweep_point *a, const sweep_point *b)
+{
+	const attn_shape *x = &a->shape, *y = &b->shape;
+	return a->phase == b->phase && x->batch == y->batch && x->n_heads == y->n_heads &&
+	       x->n_kv_heads == y->n_kv_heads && x->head_dim == y->head_dim && x->n_q == y->n_q &&
+	       x->n_kv == y->n_kv && x->causal == y->causal && x->dtype == y->dtype;
+}
+
+/* Add p unless an equal point is there; returns 0 or EXIT_INPUT. */
+static int add_point(sweep_point **pts, int *n, int *cap, const sweep_point *p, attn_err *e)
+{
+	for (int i = 0; i < *n; i++)
+		if (same_point(&(*pts)[i], p))
+			return 0;
+	if (*n >= 1000000)
+		return attn_errf(e, "sweep: more than a million points");
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 64;
+		sweep_point *np = realloc(*pts, (size_t)nc * sizeof *np);
+		if (!np)
+			return attn_errf(e, "sweep: out of memory");
+		*pts = np;
+		*cap = nc;
+	}
+	(*pts)[(*n)++] = *p;
+	return 0;
+}
+
+int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
+{
+	int cap = 0;
+	*pts = NULL;
+	*n = 0;
+	for (int gi = 0; gi < c->ngrids; gi++) {
+		const sweep_grid *g = &c->grids[gi];
+		for (int ph = PHASE_PREFILL; ph <= PHASE_ATTEND; ph <<= 1) {
+			if (!(g->phases & ph))
+				continue;
+			/* prefill and attend run over seq, decode over cache */
+			const int_list *len = ph == PHASE_DECODE ? &g->cache : &g->seq;
+			const int_list causal_one = {1, {1}};
+			const int_list *cl = ph == PHASE_ATTEND ? &g->causal : &causal_one;
+			for (int b = 0; b < g->batch.n; b++)
+				for (int h = 0; h < g->heads.n; h++)
+					for (int r = 0; r < g->gqa.n; r++)
+						for (int d = 0; d < g->head_dim.n; d++)
+							for (int l = 0; l < len->n; l++)
+								for (int cc = 0; cc < cl->n; cc++) {
+									const int64_t heads = g->heads.v[h], ratio = g->gqa.v[r];
+									if (ratio > heads || heads % ratio)
+										continue;
+									sweep_point p;
+									memset(&p, 0, sizeof p);
+									p.phase = (enum phase)ph;
+									attn_shape *s = &p.shape;
+									s->batch = g->batch.v[b];
+									s->n_heads = heads;
+									s->n_kv_heads = heads / ratio;
+									s->head_dim = g->head_dim.v[d];
+									s->causal = (int)cl->v[cc];
+									s->scale = (float)(1.0 / sqrt((double)s->head_dim));
+									s->dtype = ATTN_F32;
+									if (ph == PHASE_DECODE) {
+										s->n_q = 1;
+										s->n_kv = len->v[l];
+										p.seq_len = 1;
+									} else {
+										s->n_q = s->n_kv = len->v[l];
+										p.seq_len = len->v[l];
+									}
+									p.cache_len = s->n_kv;
+									if (add_point(pts, n, &cap, &p, e)) {
+										free(*pts);
+										*pts = NULL;
+										*n = 0;
+										return EXIT_INPUT;
+									}
+								}
+		}
+	}
+	if (*n == 0)
+		return attn_errf(e, "sweep: the grid has no valid point (does gqa divide heads?)");
+	return 0;
+}
+
+static double dtype_size(attn_dtype t)
+{
+	return t == ATTN_F32 ? 4.0 : 2.0;
+}
+
+/* Query-key pairs that are not masked. */
+static double unmasked_pairs(const attn_shape *s)
+{
+	const double nq = (double)s->n_q, nkv = (double)s->n_kv;
+	if (!s->causal)
+		return nq * nkv;
+	return nq * (nkv - nq) + nq * (nq + 1) / 2;
+}
+
+double point_flops(const sweep_point *p)
+{
+	const attn_shape *s = &p->shape;
+	return 4.0 * (double)s->batch * (double)s->n_heads * (double)s->head_dim * unmasked_pairs(s);
+}
+
+double point_bytes(const sweep_point *p)
+{
+	const attn_shape *s = &p->shape;
+	const double q = (double)(s->batch * s->n_heads * s->n_q * s->head_dim);
+	const double kv = 2.0 * (double)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim);
+	return (q + kv) * dtype_size(s->dtype) + q * 4.0;
+}
+
+uint64_t point_kv_bytes(const sweep_point *p)
+{
+	const attn_shape *s = &p->shape;
+	return 2ull * (uint64_t)(s->batch * s->n_kv_heads * p->cache_len * s->head_dim) * (uint64_t)dtype_size(s->dtype);
+}

@@ -1,0 +1,197 @@
+/* util.c - see util.h. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int attn_errf(attn_err *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return EXIT_INPUT;
+}
+
+int mul_ok(int64_t a, int64_t b, int64_t *out)
+{
+	if (a < 0 || b < 0)
+		return 0;
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+int mul_n_ok(int64_t *out, int n, const int64_t *f)
+{
+	int64_t acc = 1;
+	for (int i = 0; i < n; i++)
+		if (!mul_ok(acc, f[i], &acc))
+			return 0;
+	*out = acc;
+	return 1;
+}
+
+static const char *skip_blanks(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+int parse_i64(const char *s, int64_t *out)
+{
+	if (!s)
+		return 0;
+	s = skip_blanks(s);
+	if (!*s)
+		return 0;
+	errno = 0;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s)
+		return 0;
+	end = (char *)skip_blanks(end);
+	if (*end)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+int parse_f64(const char *s, double *out)
+{
+	if (!s)
+		return 0;
+	s = skip_blanks(s);
+	if (!*s)
+		return 0;
+	errno = 0;
+	char *end;
+	double v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v))
+		return 0;
+	end = (char *)skip_blanks(end);
+	if (*end)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+int parse_bytes(const char *s, uint64_t *out)
+{
+	if (!s)
+		return 0;
+	s = skip_blanks(s);
+	errno = 0;
+	char *end;
+	double v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return 0;
+	end = (char *)skip_blanks(end);
+	double mult = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K':
+		mult = 1024.0;
+		end++;
+		break;
+	case 'M':
+		mult = 1024.0 * 1024;
+		end++;
+		break;
+	case 'G':
+		mult = 1024.0 * 1024 * 1024;
+		end++;
+		break;
+	case 'T':
+		mult = 1024.0 * 1024 * 1024 * 1024;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (mult > 1 && (end[0] == 'i' || end[0] == 'I'))
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	end = (char *)skip_blanks(end);
+	if (*end)
+		return 0;
+	double b = v * mult;
+	if (b >= 18446744073709551615.0)
+		return 0;
+	*out = (uint64_t)b;
+	return 1;
+}
+
+int parse_i64_list(const char *s, int64_t *out, int max)
+{
+	int n = 0;
+	const char *p = s;
+	if (!s || !*s)
+		return -1;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char tmp[64];
+		if (len == 0 || len >= sizeof tmp || n >= max)
+			return -1;
+		memcpy(tmp, p, len);
+		tmp[len] = 0;
+		if (!parse_i64(tmp, &out[n]))
+			return -1;
+		n++;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return n;
+}
+
+double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+uint64_t machine_ram_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long page = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || page <= 0)
+		return 0;
+	return (uint64_t)pages * (uint64_t)page;
+}
+
+const char *fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)b;
+	int u = 0;
+	while (v >= 1024.0 && u < 5) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else
+		snprintf(buf, len, "%.2f %s", v, unit[u]);
+	return buf;
+}
+
+void *xalloc(size_t n)
+{
+	if (n == 0)
+		return NULL;
+	size_t rounded = (n + 63) & ~(size_t)63;
+	if (rounded < n)
+		return NULL;
+	void *p = aligned_alloc(64, rounded);
+	if (p)
+		memset(p, 0, rounded);
+	return p;
+}

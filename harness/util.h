@@ -1,0 +1,49 @@
+/* util.h - small helpers shared by the harness: checked arithmetic, error
+ * buffers, clocks and string lists. */
+#ifndef ATTN_UTIL_H
+#define ATTN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes of every command (see the README). */
+enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_INPUT = 2 };
+
+/* An error message buffer carried through the readers. */
+typedef struct attn_err {
+	char msg[1024];
+} attn_err;
+
+/* Format a message into e (printf-style). Returns EXIT_INPUT so callers can
+ * write `return attn_errf(e, ...)`. */
+int attn_errf(attn_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* *out = a * b; returns 0 on overflow (either operand negative counts too). */
+int mul_ok(int64_t a, int64_t b, int64_t *out);
+/* *out = a * b * c * d ... for n factors; 0 on overflow or a negative factor. */
+int mul_n_ok(int64_t *out, int n, const int64_t *f);
+
+/* Parse a whole string as a base-10 int64 / a finite double. Leading and
+ * trailing blanks are allowed; anything else returns 0. */
+int parse_i64(const char *s, int64_t *out);
+int parse_f64(const char *s, double *out);
+/* Parse "512", "2k" (x1024), "1M", "16GiB", "8G" ... into bytes. */
+int parse_bytes(const char *s, uint64_t *out);
+
+/* Split a comma-separated list of integers; returns count or -1. */
+int parse_i64_list(const char *s, int64_t *out, int max);
+
+/* Monotonic clock in seconds. */
+double now_s(void);
+
+/* Total physical memory of the machine in bytes (0 if unknown). */
+uint64_t machine_ram_bytes(void);
+
+/* Human-readable bytes ("1.50 GiB") into buf. */
+const char *fmt_bytes(uint64_t b, char *buf, size_t len);
+
+/* Allocate n bytes aligned to 64, zeroed; NULL on failure or n == 0. */
+void *xalloc(size_t n);
+
+#endif

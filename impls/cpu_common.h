@@ -1,0 +1,65 @@
+/* cpu_common.h - what the three CPU backends (naive, blocked, blas) share:
+ * an instance context, a host KV cache, option parsing and the entry points
+ * that only differ by the attention kernel they call.
+ *
+ * A CPU backend provides one kernel, attention over K/V rows that sit
+ * kv_stride tokens apart per KV head (the cache's capacity, or n_kv for
+ * stateless calls), and fills its table with the cpu_* functions below. */
+#ifndef ATTN_CPU_COMMON_H
+#define ATTN_CPU_COMMON_H
+
+#include "attnbench.h"
+
+typedef struct cpu_ctx cpu_ctx;
+
+/* out[b,h,i,:] for the shape s; k and v are [batch][n_kv_heads][kv_stride][head_dim]
+ * with the first s->n_kv rows of each head valid. */
+typedef int (*cpu_kernel)(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
+			  int64_t kv_stride, float *out);
+
+struct cpu_ctx {
+	int threads;
+	int tile_q, tile_kv; /* blocked backend tiles */
+	cpu_kernel kernel;
+	char err[256];
+	/* KV cache: [batch][n_kv_heads][cap][head_dim] floats */
+	float *k, *v;
+	attn_shape cache_shape;
+	int64_t cap, len;
+	/* grown on demand, reused across calls */
+	float *ws;
+	size_t ws_bytes;
+};
+
+/* Create a context: parses cfg->params against the keys this backend knows
+ * ("tile_q", "tile_kv" for blocked; none for the others). */
+int cpu_create(const attn_config *cfg, cpu_kernel kernel, int knows_tiles, void **out, char *err, size_t err_len);
+void cpu_destroy(void *ctx);
+const char *cpu_device_name(void *ctx);
+const char *cpu_last_error(void *ctx);
+/* Shapes every CPU backend supports: f32, head_dim 1..256 (naive: any). */
+int cpu_supports_f32(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len);
+
+int cpu_attend(void *ctx, const attn_shape *s, const void *q, const void *k, const void *v, float *out);
+int cpu_cache_alloc(void *ctx, const attn_shape *s);
+int cpu_cache_append(void *ctx, const void *k_new, const void *v_new, int64_t n);
+int64_t cpu_cache_len(void *ctx);
+int cpu_cache_truncate(void *ctx, int64_t len);
+int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new, const void *v_new, float *out);
+uint64_t cpu_cache_bytes(void *ctx);
+
+/* Ensure c->ws holds at least bytes; returns 0 or ATTN_E_NOMEM. */
+int cpu_workspace(cpu_ctx *c, size_t bytes);
+
+/* Number of keys query i (0-based among n_q) may see. */
+static inline int64_t attn_visible_keys(const attn_shape *s, int64_t i)
+{
+	return s->causal ? s->n_kv - s->n_q + i + 1 : s->n_kv;
+}
+
+/* The three built-in CPU backend tables. */
+const attn_backend *attn_backend_naive(void);
+const attn_backend *attn_backend_blocked(void);
+const attn_backend *attn_backend_blas(void);
+
+#endif

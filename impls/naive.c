@@ -1,0 +1,110 @@
+/* naive.c - the textbook O(n^2) attention, written as plainly as possible.
+ *
+ * For every (batch, head) it materialises the full n_q x n_kv score matrix
+ * S = scale * Q K^T, masks it, takes a row softmax (subtracting the row
+ * maximum so exp() cannot overflow) and multiplies by V. One thread, float32
+ * throughout: this is the baseline every other backend is measured against. */
+#include <math.h>
+#include <stdio.h>
+
+#include "cpu_common.h"
+
+/* q, out [B][H][n_q][D]; k, v [B][G][kv_stride][D] (first n_kv rows valid). */
+static int naive_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
+			int64_t kv_stride, float *out)
+{
+	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
+	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G;
+	int rc = cpu_workspace(c, (size_t)(NQ * NKV) * sizeof(float));
+	if (rc)
+		return rc;
+	float *S = c->ws; /* [n_q][n_kv] scores, then probabilities */
+
+	for (int64_t b = 0; b < B; b++) {
+		for (int64_t h = 0; h < H; h++) {
+			const int64_t g = h / ratio;
+			const float *Q = q + ((b * H + h) * NQ) * D;
+			const float *K = k + ((b * G + g) * kv_stride) * D;
+			const float *V = v + ((b * G + g) * kv_stride) * D;
+			float *O = out + ((b * H + h) * NQ) * D;
+
+			/* pass 1: scores S[i][j] = scale * q_i . k_j (masked: -inf) */
+			for (int64_t i = 0; i < NQ; i++) {
+				const int64_t visible = attn_visible_keys(s, i);
+				for (int64_t j = 0; j < NKV; j++) {
+					float dot = 0.0f;
+					for (int64_t d = 0; d < D; d++)
+						dot += Q[i * D + d] * K[j * D + d];
+					S[i * NKV + j] = j < visible ? s->scale * dot : -INFINITY;
+				}
+			}
+			/* pass 2: row softmax, max subtracted */
+			for (int64_t i = 0; i < NQ; i++) {
+				float *row = S + i * NKV;
+				float mx = -INFINITY, sum = 0.0f;
+				for (int64_t j = 0; j < NKV; j++)
+					mx = fmaxf(mx, row[j]);
+				for (int64_t j = 0; j < NKV; j++) {
+					row[j] = expf(row[j] - mx);
+					sum += row[j];
+				}
+				for (int64_t j = 0; j < NKV; j++)
+					row[j] /= sum;
+			}
+			/* pass 3: O = P V */
+			for (int64_t i = 0; i < NQ; i++) {
+				for (int64_t d = 0; d < D; d++) {
+					float acc = 0.0f;
+					for (int64_t j = 0; j < NKV; j++)
+						acc += S[i * NKV + j] * V[j * D + d];
+					O[i * D + d] = acc;
+				}
+			}
+		}
+	}
+	return ATTN_OK;
+}
+
+static int naive_create(const attn_config *cfg, void **ctx, char *err, size_t err_len)
+{
+	return cpu_create(cfg, naive_kernel, 0, ctx, err, err_len);
+}
+
+static int naive_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
+{
+	(void)ctx;
+	return cpu_supports_f32(s, 0, why, why_len);
+}
+
+/* The score matrix of one head. */
+static uint64_t naive_workspace(void *ctx, const attn_shape *s)
+{
+	(void)ctx;
+	return (uint64_t)s->n_q * (uint64_t)s->n_kv * sizeof(float);
+}
+
+static const attn_backend naive_backend = {
+	.abi_version = ATTN_ABI_VERSION,
+	.name = "naive",
+	.description = "textbook O(n^2): full score matrix, one thread",
+	.caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE,
+	.create = naive_create,
+	.destroy = cpu_destroy,
+	.device_name = cpu_device_name,
+	.last_error = cpu_last_error,
+	.supports = naive_supports,
+	.workspace_bytes = naive_workspace,
+	.attend = cpu_attend,
+	.cache_alloc = cpu_cache_alloc,
+	.cache_append = cpu_cache_append,
+	.cache_len = cpu_cache_len,
+	.cache_truncate = cpu_cache_truncate,
+	.prefill = cpu_prefill,
+	.decode = cpu_prefill,
+	.cache_bytes = cpu_cache_bytes,
+};
+
+const attn_backend *attn_backend_naive(void)
+{
+	return &naive_backend;
+}
