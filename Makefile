@@ -30,7 +30,7 @@ CMOCKA_CFLAGS := $(call pc_cflags,cmocka)
 CMOCKA_LIBS   := $(call pc_libs,cmocka)
 
 WARN     := -Wall -Wextra -Werror
-OPT      ?= -O2 -g
+OPT      ?= -O3 -g
 SAN      ?=
 ARCH     ?= -march=native
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -71,7 +71,7 @@ $(BUILD)/attnbench: $(OBJ_DIR)/harness/main.o $(BUILD)/libattnbench.a
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
 # --- tests -----------------------------------------------------------------
-TEST_SRC := $(wildcard tests/test_*.c)
+TEST_SRC := $(wildcard tests/test_*.c) tests/testutil.c
 $(BUILD)/test_attnbench: $(patsubst %.c,$(OBJ_DIR)/%.o,$(TEST_SRC) tests/main.c) $(BUILD)/libattnbench.a
 	$(CXX) $(SAN) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
@@ -80,3 +80,46 @@ $(OBJ_DIR)/tests/%.o: tests/%.c
 	$(CC) $(CFLAGS_ALL) -Iimpls $(CMOCKA_CFLAGS) -DATTN_HAVE_VULKAN_BUILD=$(HAVE_VULKAN) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- the two commands of the quick start ----------------------------------
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_BUILD := $(BUILD)/san
+OUT       ?= reports/latest
+SWEEP_CONFIG ?= datasets/sweeps/default.conf
+
+deps:
+	@scripts/setup.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/attnbench list
+	$(BUILD)/attnbench check --golden datasets/golden --junit $(BUILD)/check-junit.xml
+	$(BUILD)/attnbench sweep --config $(SWEEP_CONFIG) --out $(OUT)
+	@echo "results: $(OUT)/results.csv, machine: $(OUT)/machine.json"
+
+# The test suite runs under AddressSanitizer and UndefinedBehaviorSanitizer:
+# the test runner itself and every attnbench process it starts.
+test: deps
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT="-O1 -g" \
+		$(SAN_BUILD)/attnbench $(SAN_BUILD)/test_attnbench
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_VK_VALIDATION=1 \
+		$(SAN_BUILD)/test_attnbench
+
+golden:
+	$(PYTHON) scripts/gen_golden.py datasets/golden
+
+# clang-format and cppcheck over the project's own C and C++ sources.
+SOURCES := $(wildcard harness/*.c harness/*.h harness/*.cc impls/*.c impls/*.h impls/*/*.c impls/*/*.h tests/*.c tests/*.h)
+format:
+	clang-format -i $(SOURCES)
+
+lint:
+	clang-format --dry-run --Werror $(SOURCES)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --suppress=missingIncludeSystem -Iharness -I. $(filter %.c,$(SOURCES))
+
+clean:
+	rm -rf $(BUILD)

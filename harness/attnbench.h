@@ -71,10 +71,10 @@ enum {
 
 /* Capability flags (attn_backend.caps). */
 enum {
-	ATTN_CAP_CAUSAL = 1u << 0,      /* causal masking */
-	ATTN_CAP_GQA = 1u << 1,         /* n_kv_heads < n_heads */
-	ATTN_CAP_KV_CACHE = 1u << 2,    /* prefill and decode */
-	ATTN_CAP_THREADS = 1u << 3,     /* honours attn_config.threads */
+	ATTN_CAP_CAUSAL = 1u << 0,       /* causal masking */
+	ATTN_CAP_GQA = 1u << 1,          /* n_kv_heads < n_heads */
+	ATTN_CAP_KV_CACHE = 1u << 2,     /* prefill and decode */
+	ATTN_CAP_THREADS = 1u << 3,      /* honours attn_config.threads */
 	ATTN_CAP_DEVICE_TIMER = 1u << 4, /* last_device_ns is meaningful */
 	ATTN_CAP_F16 = 1u << 5,
 	ATTN_CAP_BF16 = 1u << 6,

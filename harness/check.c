@@ -65,8 +65,8 @@ static int check_shape(const char *path, const char *field, const npy_array *a, 
 		strncat(got, t, sizeof got - strlen(got) - 2);
 	}
 	strcat(got, ")");
-	return attn_errf(e, "%s: header field 'shape': %s is %s, the manifest says (%lld, %lld, %lld, %lld)", path, field,
-			 got, (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3]);
+	return attn_errf(e, "%s: header field 'shape': %s is %s, the manifest says (%lld, %lld, %lld, %lld)", path,
+	                 field, got, (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3]);
 }
 
 static void case_shapes(const attn_shape *s, int64_t qs[4], int64_t ks[4])
@@ -91,8 +91,13 @@ static int case_probe(const golden_case *gc, attn_err *e)
 	const int64_t *shapes[4] = {qs, ks, ks, qs};
 	for (int i = 0; i < 4; i++) {
 		npy_array a;
-		if (npy_probe(paths[i], &a, e) || check_shape(paths[i], fields[i], &a, shapes[i], e))
+		if (npy_probe(paths[i], &a, e) || check_shape(paths[i], fields[i], &a, shapes[i], e)) {
+			char where[200];
+			snprintf(where, sizeof where, " (case '%s': manifest.csv row %d, field '%s')", gc->name,
+			         gc->row, fields[i]);
+			strncat(e->msg, where, sizeof e->msg - strlen(e->msg) - 1);
 			return EXIT_INPUT;
+		}
 	}
 	return 0;
 }
@@ -149,7 +154,8 @@ static float *slice_tokens(const float *x, const attn_shape *s, int64_t t0, int6
 	if (!out)
 		return NULL;
 	for (size_t r = 0; r < rows; r++)
-		memcpy(out + r * (size_t)n * D, x + (r * (size_t)s->n_kv + (size_t)t0) * D, (size_t)n * D * sizeof(float));
+		memcpy(out + r * (size_t)n * D, x + (r * (size_t)s->n_kv + (size_t)t0) * D,
+		       (size_t)n * D * sizeof(float));
 	return out;
 }
 
@@ -184,13 +190,13 @@ static int run_cache_path(const attn_backend *be, void *ctx, const attn_shape *s
 static void describe_index(const attn_shape *s, int64_t i, char *buf, size_t len)
 {
 	const int64_t D = s->head_dim, NQ = s->n_q, H = s->n_heads;
-	snprintf(buf, len, "[b=%lld,h=%lld,i=%lld,d=%lld]", (long long)(i / (D * NQ * H)), (long long)(i / (D * NQ) % H),
-		 (long long)(i / D % NQ), (long long)(i % D));
+	snprintf(buf, len, "[b=%lld,h=%lld,i=%lld,d=%lld]", (long long)(i / (D * NQ * H)),
+	         (long long)(i / (D * NQ) % H), (long long)(i / D % NQ), (long long)(i % D));
 }
 
 /* Print the first mismatching elements of a failed output to stdout. */
-static void print_mismatches(const golden_case *gc, const char *path, const float *got, const double *ref,
-			     int64_t n, int max)
+static void print_mismatches(const golden_case *gc, const char *path, const float *got, const double *ref, int64_t n,
+                             int max)
 {
 	int shown = 0;
 	for (int64_t i = 0; i < n && shown < max; i++) {
@@ -215,7 +221,7 @@ static void merge_stats(err_stats *a, const err_stats *b)
 }
 
 static void run_one(const check_opts *o, const golden_case *gc, const case_data *d, backend_entry *be, void *ctx,
-		    float *got, result *res)
+                    float *got, result *res)
 {
 	const attn_backend *b = be->be;
 	const attn_shape *s = &gc->shape;
@@ -256,8 +262,9 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 		err_stats st;
 		if (!compare_outputs(got, d->out, n, gc->atol, gc->rtol, &st)) {
 			if (!strcmp(res->status, "PASS"))
-				snprintf(res->msg, sizeof res->msg, "%s: %lld of %lld elements outside atol %g + rtol %g",
-					 pname, (long long)st.n_bad, (long long)n, gc->atol, gc->rtol);
+				snprintf(res->msg, sizeof res->msg,
+				         "%s: %lld of %lld elements outside atol %g + rtol %g", pname,
+				         (long long)st.n_bad, (long long)n, gc->atol, gc->rtol);
 			res->status = "FAIL";
 			print_mismatches(gc, pname, got, d->out, n, o->max_report);
 		}
@@ -307,9 +314,9 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 		return -1;
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(f, "<testsuites name=\"attnbench check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", n, failures,
-		skipped);
+	        skipped);
 	fprintf(f, "  <testsuite name=\"attnbench.check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", n, failures,
-		skipped);
+	        skipped);
 	for (int i = 0; i < n; i++) {
 		const junit_row *r = &rows[i];
 		fputs("    <testcase classname=\"attnbench.check.", f);
@@ -321,7 +328,7 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 			fputs("<failure message=\"", f);
 			xml_escape(f, r->res.msg);
 			fprintf(f, "\">max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g paths=", r->res.st.max_abs,
-				r->res.st.max_rel, r->res.st.nmse);
+			        r->res.st.max_rel, r->res.st.nmse);
 			xml_escape(f, r->res.paths);
 			fputs("</failure>", f);
 		} else if (!strcmp(r->res.status, "SKIP")) {
@@ -329,8 +336,8 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 			xml_escape(f, r->res.msg);
 			fputs("\"/>", f);
 		} else {
-			fprintf(f, "<system-out>max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g</system-out>", r->res.st.max_abs,
-				r->res.st.max_rel, r->res.st.nmse);
+			fprintf(f, "<system-out>max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g</system-out>",
+			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse);
 		}
 		fputs("</testcase>\n", f);
 	}
@@ -346,7 +353,7 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 
 int check_run(const check_opts *o)
 {
-	attn_err e;
+	attn_err e = {{0}};
 	golden_case *cases = NULL;
 	int ncases = 0, nsel = 0;
 	backend_entry *sel[ATTN_MAX_BACKENDS];
@@ -360,7 +367,7 @@ int check_run(const check_opts *o)
 	 * follow eleven rows of output. */
 	for (int c = 0; c < ncases; c++) {
 		if (case_probe(&cases[c], &e)) {
-			fprintf(stderr, "attnbench check: %s (case '%s')\n", e.msg, cases[c].name);
+			fprintf(stderr, "attnbench check: %s\n", e.msg);
 			free(cases);
 			return EXIT_INPUT;
 		}
@@ -412,8 +419,8 @@ int check_run(const check_opts *o)
 			const result *res = &r->res;
 			if (!strcmp(res->status, "SKIP")) {
 				skipped++;
-				printf("%-24s %-10s %-15s %12s %12s %12s %10s  SKIP (%s)\n", gc->name, r->backend, "-", "-",
-				       "-", "-", "-", res->msg);
+				printf("%-24s %-10s %-15s %12s %12s %12s %10s  SKIP (%s)\n", gc->name, r->backend, "-",
+				       "-", "-", "-", "-", res->msg);
 			} else {
 				printf("%-24s %-10s %-15s %12.3g %12.3g %12.3g %10.3g  %s%s%s\n", gc->name, r->backend,
 				       res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, res->st.worst,
@@ -428,8 +435,8 @@ int check_run(const check_opts *o)
 		free(got);
 		case_free(&d);
 	}
-	printf("check: %d passed, %d failed, %d skipped (%d cases x %d backends, %s)\n", passed, failed, skipped, ncases,
-	       nsel, o->golden_dir);
+	printf("check: %d passed, %d failed, %d skipped (%d cases x %d backends, %s)\n", passed, failed, skipped,
+	       ncases, nsel, o->golden_dir);
 	if (failed) {
 		printf("FAILED:");
 		for (int i = 0; i < nrows; i++)

@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace
+{
 
 benchmark::State *S(gb_state *st)
 {
@@ -67,9 +68,8 @@ int gb_initialize(int *argc, char **argv)
 
 gb_bench *gb_register(const char *name, gb_func fn, void *arg)
 {
-	auto *b = benchmark::RegisterBenchmark(name, [fn, arg](benchmark::State &st) {
-		fn(reinterpret_cast<gb_state *>(&st), arg);
-	});
+	auto *b = benchmark::RegisterBenchmark(
+	    name, [fn, arg](benchmark::State &st) { fn(reinterpret_cast<gb_state *>(&st), arg); });
 	return reinterpret_cast<gb_bench *>(b);
 }
 
@@ -143,7 +143,7 @@ void gb_set_iteration_time(gb_state *st, double seconds)
 void gb_set_counter(gb_state *st, const char *name, double value, int is_rate)
 {
 	S(st)->counters[name] =
-		benchmark::Counter(value, is_rate ? benchmark::Counter::kIsRate : benchmark::Counter::kDefaults);
+	    benchmark::Counter(value, is_rate ? benchmark::Counter::kIsRate : benchmark::Counter::kDefaults);
 }
 
 void gb_set_complexity_n(gb_state *st, int64_t n)

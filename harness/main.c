@@ -124,28 +124,28 @@ int main(int argc, char **argv)
 		gb_initialize(&sub_argc, sub_argv);
 
 	static const struct option longopts[] = {
-		{"backend", required_argument, 0, OPT_BACKEND},
-		{"threads", required_argument, 0, OPT_THREADS},
-		{"param", required_argument, 0, OPT_PARAM},
-		{"vk-device", required_argument, 0, OPT_VK_DEVICE},
-		{"vk-timing", required_argument, 0, OPT_VK_TIMING},
-		{"golden", required_argument, 0, OPT_GOLDEN},
-		{"junit", required_argument, 0, OPT_JUNIT},
-		{"max-mem", required_argument, 0, OPT_MAX_MEM},
-		{"config", required_argument, 0, OPT_CONFIG},
-		{"out", required_argument, 0, OPT_OUT},
-		{"repetitions", required_argument, 0, OPT_REPS},
-		{"min-time", required_argument, 0, OPT_MIN_TIME},
-		{"seq", required_argument, 0, OPT_GRID + 0},
-		{"heads", required_argument, 0, OPT_GRID + 1},
-		{"gqa", required_argument, 0, OPT_GRID + 2},
-		{"cache", required_argument, 0, OPT_GRID + 3},
-		{"head-dim", required_argument, 0, OPT_GRID + 4},
-		{"batch", required_argument, 0, OPT_GRID + 5},
-		{"phases", required_argument, 0, OPT_GRID + 6},
-		{"causal", required_argument, 0, OPT_GRID + 7},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0},
+	    {"backend", required_argument, 0, OPT_BACKEND},
+	    {"threads", required_argument, 0, OPT_THREADS},
+	    {"param", required_argument, 0, OPT_PARAM},
+	    {"vk-device", required_argument, 0, OPT_VK_DEVICE},
+	    {"vk-timing", required_argument, 0, OPT_VK_TIMING},
+	    {"golden", required_argument, 0, OPT_GOLDEN},
+	    {"junit", required_argument, 0, OPT_JUNIT},
+	    {"max-mem", required_argument, 0, OPT_MAX_MEM},
+	    {"config", required_argument, 0, OPT_CONFIG},
+	    {"out", required_argument, 0, OPT_OUT},
+	    {"repetitions", required_argument, 0, OPT_REPS},
+	    {"min-time", required_argument, 0, OPT_MIN_TIME},
+	    {"seq", required_argument, 0, OPT_GRID + 0},
+	    {"heads", required_argument, 0, OPT_GRID + 1},
+	    {"gqa", required_argument, 0, OPT_GRID + 2},
+	    {"cache", required_argument, 0, OPT_GRID + 3},
+	    {"head-dim", required_argument, 0, OPT_GRID + 4},
+	    {"batch", required_argument, 0, OPT_GRID + 5},
+	    {"phases", required_argument, 0, OPT_GRID + 6},
+	    {"causal", required_argument, 0, OPT_GRID + 7},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	check_opts co;
 	sweep_opts so;
@@ -155,13 +155,13 @@ int main(int argc, char **argv)
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg.threads = nproc > 0 ? (int)nproc : 1;
 	co.max_report = 10;
-	attn_err e;
+	attn_err e = {{0}};
 	opterr = 0;
 	optind = 1;
 	int opt;
 	while ((opt = getopt_long(sub_argc, sub_argv, "h", longopts, NULL)) != -1) {
 		const int sweep_only = opt == OPT_CONFIG || opt == OPT_OUT || opt == OPT_REPS || opt == OPT_MIN_TIME ||
-				       opt == OPT_VK_TIMING || opt >= OPT_GRID;
+		                       opt == OPT_VK_TIMING || opt >= OPT_GRID;
 		if ((is_check && sweep_only) || (!is_check && (opt == OPT_GOLDEN || opt == OPT_JUNIT)) ||
 		    (is_bench && opt == OPT_OUT))
 			return usage_error("option '%s' does not apply to this command", sub_argv[optind - 1]);

@@ -10,13 +10,13 @@
 
 /* Shapes beyond these are refused as implausible before anything is
  * allocated: 2^31 tokens, 2^20 heads, head_dim 2^16, batch 2^20. */
-#define MAX_TOKENS (INT64_C(1) << 31)
-#define MAX_HEADS (INT64_C(1) << 20)
+#define MAX_TOKENS   (INT64_C(1) << 31)
+#define MAX_HEADS    (INT64_C(1) << 20)
 #define MAX_HEAD_DIM (INT64_C(1) << 16)
-#define MAX_BATCH (INT64_C(1) << 20)
+#define MAX_BATCH    (INT64_C(1) << 20)
 
-static const char *const required[] = {"name", "batch", "n_heads", "n_kv_heads", "head_dim", "n_q",
-				       "n_kv", "causal", "q",       "k",          "v",        "out"};
+static const char *const required[] = {"name", "batch",  "n_heads", "n_kv_heads", "head_dim", "n_q",
+                                       "n_kv", "causal", "q",       "k",          "v",        "out"};
 
 /* A file name from the manifest: relative, inside DIR, no "..". */
 static int check_rel_path(const char *mpath, int row, const char *field, const char *val, attn_err *e)
@@ -24,13 +24,14 @@ static int check_rel_path(const char *mpath, int row, const char *field, const c
 	if (!*val)
 		return attn_errf(e, "%s: row %d: field '%s' is empty", mpath, row, field);
 	if (val[0] == '/')
-		return attn_errf(e, "%s: row %d: field '%s': '%s' is absolute (file names are relative to the dataset directory)",
-				 mpath, row, field, val);
+		return attn_errf(
+		    e, "%s: row %d: field '%s': '%s' is absolute (file names are relative to the dataset directory)",
+		    mpath, row, field, val);
 	for (const char *p = val; *p;) {
 		size_t n = strcspn(p, "/");
 		if (n == 2 && p[0] == '.' && p[1] == '.')
 			return attn_errf(e, "%s: row %d: field '%s': '%s' leaves the dataset directory", mpath, row,
-					 field, val);
+			                 field, val);
 		p += n;
 		if (*p == '/')
 			p++;
@@ -38,24 +39,24 @@ static int check_rel_path(const char *mpath, int row, const char *field, const c
 	for (const unsigned char *p = (const unsigned char *)val; *p; p++)
 		if (*p < 0x20)
 			return attn_errf(e, "%s: row %d: field '%s': control character in file name", mpath, row,
-					 field);
+			                 field);
 	return 0;
 }
 
-static int get_int(const char *mpath, int row, const char *field, const char *val, int64_t lo, int64_t hi,
-		   int64_t *out, attn_err *e)
+static int get_int(const char *mpath, int row, const char *field, const char *val, int64_t lo, int64_t hi, int64_t *out,
+                   attn_err *e)
 {
 	if (!parse_i64(val, out))
 		return attn_errf(e, "%s: row %d: field '%s': '%.40s' is not an integer", mpath, row, field, val);
 	if (*out < lo || *out > hi)
 		return attn_errf(e, "%s: row %d: field '%s': %lld is outside %lld..%lld", mpath, row, field,
-				 (long long)*out, (long long)lo, (long long)hi);
+		                 (long long)*out, (long long)lo, (long long)hi);
 	return 0;
 }
 
 /* Optional non-negative float; empty keeps *out. */
 static int get_opt_float(const char *mpath, int row, const char *field, const char *val, double *out, int positive,
-			 attn_err *e)
+                         attn_err *e)
 {
 	const char *p = val;
 	while (*p == ' ')
@@ -67,13 +68,13 @@ static int get_opt_float(const char *mpath, int row, const char *field, const ch
 		return attn_errf(e, "%s: row %d: field '%s': '%.40s' is not a number", mpath, row, field, val);
 	if (positive ? !(d > 0) : !(d >= 0))
 		return attn_errf(e, "%s: row %d: field '%s': %g must be %s", mpath, row, field, d,
-				 positive ? "positive" : "non-negative");
+		                 positive ? "positive" : "non-negative");
 	*out = d;
 	return 0;
 }
 
 static int build_path(const char *mpath, int row, const char *field, const char *dir, const char *val, char *out,
-		      attn_err *e)
+                      attn_err *e)
 {
 	if (check_rel_path(mpath, row, field, val, e))
 		return EXIT_INPUT;
@@ -82,8 +83,8 @@ static int build_path(const char *mpath, int row, const char *field, const char 
 	return 0;
 }
 
-static int read_case(const char *mpath, const char *dir, const table *t, int r, const int *col, int c_scale,
-		     int c_atol, int c_rtol, int c_dtype, golden_case *gc, attn_err *e)
+static int read_case(const char *mpath, const char *dir, const table *t, int r, const int *col, int c_scale, int c_atol,
+                     int c_rtol, int c_dtype, golden_case *gc, attn_err *e)
 {
 	char *const *f = t->rows[r];
 	const int row = r + 2;
@@ -113,10 +114,10 @@ static int read_case(const char *mpath, const char *dir, const table *t, int r, 
 	s->causal = (int)causal;
 	if (s->n_heads % s->n_kv_heads != 0)
 		return attn_errf(e, "%s: row %d: field 'n_kv_heads': n_heads %lld is not a multiple of n_kv_heads %lld",
-				 mpath, row, (long long)s->n_heads, (long long)s->n_kv_heads);
+		                 mpath, row, (long long)s->n_heads, (long long)s->n_kv_heads);
 	if (s->causal && s->n_q > s->n_kv)
 		return attn_errf(e, "%s: row %d: field 'n_q': causal needs n_q <= n_kv (n_q %lld, n_kv %lld)", mpath,
-				 row, (long long)s->n_q, (long long)s->n_kv);
+		                 row, (long long)s->n_q, (long long)s->n_kv);
 	int64_t elems;
 	const int64_t qf[] = {s->batch, s->n_heads, s->n_q, s->head_dim, 8};
 	const int64_t kf[] = {s->batch, s->n_kv_heads, s->n_kv, s->head_dim, 8};
@@ -132,7 +133,7 @@ static int read_case(const char *mpath, const char *dir, const table *t, int r, 
 	s->dtype = ATTN_F32;
 	if (c_dtype >= 0 && f[c_dtype][0] && strcmp(f[c_dtype], "f32") != 0)
 		return attn_errf(e, "%s: row %d: field 'dtype': '%.20s' is not supported (f32 is)", mpath, row,
-				 f[c_dtype]);
+		                 f[c_dtype]);
 	gc->atol = ATTN_F32_ATOL;
 	gc->rtol = ATTN_F32_RTOL;
 	if ((c_atol >= 0 && get_opt_float(mpath, row, "atol", f[c_atol], &gc->atol, 0, e)) ||
@@ -189,7 +190,7 @@ int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e)
 		for (int p = 0; p < r; p++)
 			if (strcmp(gc[p].name, gc[r].name) == 0) {
 				attn_errf(e, "%s: row %d: field 'name': '%s' is not unique (also row %d)", mpath,
-					  gc[r].row, gc[r].name, gc[p].row);
+				          gc[r].row, gc[r].name, gc[p].row);
 				goto fail;
 			}
 	}

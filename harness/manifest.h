@@ -13,7 +13,7 @@
 
 typedef struct golden_case {
 	char name[CASE_NAME_MAX];
-	int row; /* row in manifest.csv (header = 1) */
+	int row;          /* row in manifest.csv (header = 1) */
 	attn_shape shape; /* scale resolved */
 	char q[CASE_PATH_MAX], k[CASE_PATH_MAX], v[CASE_PATH_MAX], out[CASE_PATH_MAX]; /* DIR/file */
 	double atol, rtol; /* resolved (defaults where empty) */

@@ -98,7 +98,7 @@ static int parse_shape(cursor *c, npy_array *a, const char *path, attn_err *e)
 }
 
 int npy_parse_header(const char *path, const unsigned char *buf, size_t len, npy_array *a, size_t *data_off,
-		     attn_err *e)
+                     attn_err *e)
 {
 	memset(a, 0, sizeof *a);
 	if (len < 10 || memcmp(buf, npy_magic, 6) != 0)
@@ -115,16 +115,15 @@ int npy_parse_header(const char *path, const unsigned char *buf, size_t len, npy
 		pre = 12;
 	} else {
 		return attn_errf(e, "%s: format version %d.%d is not supported (1.0, 2.0, 3.0 are)", path, major,
-				 minor);
+		                 minor);
 	}
 	if (minor != 0)
 		return attn_errf(e, "%s: format version %d.%d is not supported (1.0, 2.0, 3.0 are)", path, major,
-				 minor);
+		                 minor);
 	if (hlen > NPY_MAX_HEADER)
 		return attn_errf(e, "%s: header length %zu is implausible (limit %u)", path, hlen, NPY_MAX_HEADER);
 	if (pre + hlen > len)
-		return attn_errf(e, "%s: header length %zu runs past the end of the file (%zu bytes)", path, hlen,
-				 len);
+		return attn_errf(e, "%s: header length %zu runs past the end of the file (%zu bytes)", path, hlen, len);
 	const char *h = (const char *)buf + pre;
 	if (hlen == 0 || h[hlen - 1] != '\n')
 		return attn_errf(e, "%s: header does not end with a newline", path);
@@ -155,15 +154,17 @@ int npy_parse_header(const char *path, const unsigned char *buf, size_t len, npy
 			else if (strcmp(d, "<f2") == 0)
 				a->itemsize = 2;
 			else
-				return attn_errf(e, "%s: header field 'descr': dtype '%s' is not supported (<f4, <f8, <f2 are)",
-						 path, d);
+				return attn_errf(
+				    e, "%s: header field 'descr': dtype '%s' is not supported (<f4, <f8, <f2 are)",
+				    path, d);
 			have_descr = 1;
 		} else if (strcmp(key, "fortran_order") == 0) {
 			if (parse_word(&c, "False")) {
 				have_order = 1;
 			} else if (parse_word(&c, "True")) {
-				return attn_errf(e, "%s: header field 'fortran_order': Fortran order is not supported (C order is)",
-						 path);
+				return attn_errf(
+				    e, "%s: header field 'fortran_order': Fortran order is not supported (C order is)",
+				    path);
 			} else {
 				return attn_errf(e, "%s: header field 'fortran_order': expected True or False", path);
 			}
@@ -243,13 +244,14 @@ static int npy_open(const char *path, npy_array *a, FILE **fp, attn_err *e)
 	int64_t nbytes;
 	if (!mul_ok(a->count, a->itemsize, &nbytes) || (uint64_t)nbytes > (uint64_t)(fsize - off)) {
 		fclose(f);
-		return attn_errf(e, "%s: data: the shape needs %lld elements but the file holds only %zu bytes of data (truncated?)",
-				 path, (long long)a->count, fsize - off);
+		return attn_errf(
+		    e, "%s: data: the shape needs %lld elements but the file holds only %zu bytes of data (truncated?)",
+		    path, (long long)a->count, fsize - off);
 	}
 	if ((uint64_t)nbytes != (uint64_t)(fsize - off)) {
 		fclose(f);
 		return attn_errf(e, "%s: data: %zu bytes after the header, but the shape needs %lld", path, fsize - off,
-				 (long long)nbytes);
+		                 (long long)nbytes);
 	}
 	if (fseek(f, (long)off, SEEK_SET) != 0) {
 		fclose(f);
@@ -373,7 +375,8 @@ int npy_write(const char *path, const void *data, int itemsize, int ndim, const 
 	if (ndim > 1 && n > 0) /* NumPy writes (2, 3) but (5,) */
 		shp[--n] = 0;
 	char hdr[512];
-	int len = snprintf(hdr, sizeof hdr, "{'descr': '<f%d', 'fortran_order': False, 'shape': (%s), }", itemsize, shp);
+	int len =
+	    snprintf(hdr, sizeof hdr, "{'descr': '<f%d', 'fortran_order': False, 'shape': (%s), }", itemsize, shp);
 	int total = 10 + len + 1;
 	int pad = (64 - total % 64) % 64;
 	FILE *f = fopen(path, "wb");

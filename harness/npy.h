@@ -31,7 +31,7 @@ int npy_probe(const char *path, npy_array *a, attn_err *e);
 /* Parse only the header of an in-memory .npy image (used by the reader and
  * the fuzzers). On success *data_off is where the array data begins. */
 int npy_parse_header(const char *path, const unsigned char *buf, size_t len, npy_array *a, size_t *data_off,
-		     attn_err *e);
+                     attn_err *e);
 
 void npy_free(npy_array *a);
 

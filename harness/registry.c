@@ -12,11 +12,11 @@
 #endif
 
 static const attn_backend *(*const builtin[])(void) = {
-	attn_backend_naive,
-	attn_backend_blocked,
-	attn_backend_blas,
+    attn_backend_naive,
+    attn_backend_blocked,
+    attn_backend_blas,
 #ifdef ATTN_HAVE_VULKAN
-	attn_backend_vulkan,
+    attn_backend_vulkan,
 #endif
 };
 
@@ -36,7 +36,7 @@ static void registry_init(void)
 		if (e->be->abi_version != ATTN_ABI_VERSION) {
 			e->available = 0;
 			snprintf(e->reason, sizeof e->reason, "built for ABI %u, harness is ABI %u", e->be->abi_version,
-				 ATTN_ABI_VERSION);
+			         (unsigned)ATTN_ABI_VERSION);
 		} else if (e->be->probe && !e->be->probe(e->reason, sizeof e->reason)) {
 			e->available = 0;
 		}
@@ -146,10 +146,13 @@ const char *caps_str(uint32_t caps, char *buf, size_t len)
 	static const struct {
 		uint32_t bit;
 		const char *name;
-	} names[] = {{ATTN_CAP_CAUSAL, "causal"},   {ATTN_CAP_GQA, "gqa"},
-		     {ATTN_CAP_KV_CACHE, "kv_cache"}, {ATTN_CAP_THREADS, "threads"},
-		     {ATTN_CAP_DEVICE_TIMER, "device_timer"}, {ATTN_CAP_F16, "f16"},
-		     {ATTN_CAP_BF16, "bf16"}};
+	} names[] = {{ATTN_CAP_CAUSAL, "causal"},
+	             {ATTN_CAP_GQA, "gqa"},
+	             {ATTN_CAP_KV_CACHE, "kv_cache"},
+	             {ATTN_CAP_THREADS, "threads"},
+	             {ATTN_CAP_DEVICE_TIMER, "device_timer"},
+	             {ATTN_CAP_F16, "f16"},
+	             {ATTN_CAP_BF16, "bf16"}};
 	buf[0] = 0;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (!(caps & names[i].bit))

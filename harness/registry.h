@@ -9,7 +9,7 @@
 
 typedef struct backend_entry {
 	const attn_backend *be;
-	int available;   /* probe said yes and the ABI matches */
+	int available;    /* probe said yes and the ABI matches */
 	char reason[256]; /* why not, when unavailable */
 } backend_entry;
 

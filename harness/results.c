@@ -12,11 +12,11 @@
 #include "table.h"
 
 const char *const results_columns[] = {
-	"backend", "device", "phase", "batch", "n_heads", "n_kv_heads", "head_dim", "seq_len", "cache_len", "causal",
-	"dtype", "time_ns", "time_ns_min", "time_ns_max", "reps", "gflops", "gbytes_s", "kv_cache_bytes",
-	"workspace_bytes", "status",
-	/* beyond the contract */
-	"gpu_time_ns", "timing", "iterations", "threads", "peak_device_bytes", "flops", "bytes", "rep_times_ns"};
+    "backend", "device", "phase", "batch", "n_heads", "n_kv_heads", "head_dim", "seq_len", "cache_len", "causal",
+    "dtype", "time_ns", "time_ns_min", "time_ns_max", "reps", "gflops", "gbytes_s", "kv_cache_bytes", "workspace_bytes",
+    "status",
+    /* beyond the contract */
+    "gpu_time_ns", "timing", "iterations", "threads", "peak_device_bytes", "flops", "bytes", "rep_times_ns"};
 const int results_ncolumns = (int)(sizeof results_columns / sizeof results_columns[0]);
 
 const char *phase_name(enum phase p)

@@ -17,7 +17,7 @@ typedef struct result_row {
 	int64_t iterations;
 	uint64_t workspace_bytes, peak_device_bytes;
 	int threads;
-	const char *timing; /* "wall" or "gpu" */
+	const char *timing;   /* "wall" or "gpu" */
 	const double *rep_ns; /* per-repetition times */
 } result_row;
 

@@ -261,7 +261,7 @@ static void setup_free(run_setup *r)
 
 static int setup_init(const sweep_opts *o, run_setup *r, const char *cmd)
 {
-	attn_err e;
+	attn_err e = {{0}};
 	memset(r, 0, sizeof *r);
 	int rc = o->config ? sweep_config_read(o->config, &r->cfg, &e) : (sweep_config_default(&r->cfg), 0);
 	for (int i = 0; !rc && i < o->noverrides; i++) {
@@ -308,9 +308,9 @@ static void shape_str(const sweep_point *p, char *buf, size_t len)
 {
 	const attn_shape *s = &p->shape;
 	snprintf(buf, len, "b%lld_h%lld_kv%lld_d%lld_%s%lld%s", (long long)s->batch, (long long)s->n_heads,
-		 (long long)s->n_kv_heads, (long long)s->head_dim, p->phase == PHASE_DECODE ? "cache" : "seq",
-		 (long long)(p->phase == PHASE_DECODE ? p->cache_len : p->seq_len),
-		 p->phase == PHASE_ATTEND && !s->causal ? "_noncausal" : "");
+	         (long long)s->n_kv_heads, (long long)s->head_dim, p->phase == PHASE_DECODE ? "cache" : "seq",
+	         (long long)(p->phase == PHASE_DECODE ? p->cache_len : p->seq_len),
+	         p->phase == PHASE_ATTEND && !s->causal ? "_noncausal" : "");
 }
 
 static void fmt_duration(double s, char *buf, size_t len)
@@ -327,7 +327,7 @@ static void fmt_duration(double s, char *buf, size_t len)
 
 /* Measure one (backend, point) and fill row; returns 0 or -1 on a write error. */
 static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row,
-			  point_ctx *c, char *status, size_t status_len)
+                          point_ctx *c, char *status, size_t status_len)
 {
 	const attn_backend *b = r->sel[bi]->be;
 	void *inst = r->inst[bi];
@@ -417,7 +417,7 @@ int sweep_run(const sweep_opts *o)
 	for (int i = 0; i < r.nsel; i++) {
 		char t[300];
 		snprintf(t, sizeof t, "%s%s=%s", i ? "; " : "", r.sel[i]->be->name,
-			 r.sel[i]->be->device_name(r.inst[i]));
+		         r.sel[i]->be->device_name(r.inst[i]));
 		strncat(devices, t, sizeof devices - strlen(devices) - 1);
 	}
 	if (machine_write(dir, o->cfg.threads, devices) != 0)
@@ -439,7 +439,7 @@ int sweep_run(const sweep_opts *o)
 			else
 				snprintf(eta, sizeof eta, "?");
 			fprintf(stderr, "[%*d/%d] %-8s %-7s %-28s elapsed %s, ETA %s\n", total >= 100 ? 3 : 2, done + 1,
-				total, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
+			        total, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
 			result_row row;
 			point_ctx c;
 			char status[600];
@@ -473,8 +473,8 @@ int sweep_run(const sweep_opts *o)
 	}
 	char el[32];
 	fmt_duration(now_s() - t0, el, sizeof el);
-	fprintf(stderr, "sweep: %d ok, %d skipped, %d errors in %s; wrote %s and %s/machine.json\n", n_ok, n_skip, n_err,
-		el, final, dir);
+	fprintf(stderr, "sweep: %d ok, %d skipped, %d errors in %s; wrote %s and %s/machine.json\n", n_ok, n_skip,
+	        n_err, el, final, dir);
 	return EXIT_PASS;
 }
 
@@ -524,7 +524,8 @@ int bench_run(const sweep_opts *o)
 			int seen = 0;
 			for (int j = 0; j < pi && !seen; j++) {
 				sweep_point o2 = r.pts[j];
-				if (o2.phase != key.phase || memcmp(&o2.shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
+				if (o2.phase != key.phase ||
+				    memcmp(&o2.shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
 				    o2.shape.causal != key.shape.causal)
 					continue;
 				seen = 1;
@@ -538,22 +539,23 @@ int bench_run(const sweep_opts *o)
 			f->c.gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
 			char name[256];
 			snprintf(name, sizeof name, "%s/%s/b%lld_h%lld_kv%lld_d%lld%s", phase_name(key.phase), b->name,
-				 (long long)key.shape.batch, (long long)key.shape.n_heads,
-				 (long long)key.shape.n_kv_heads, (long long)key.shape.head_dim,
-				 key.phase == PHASE_ATTEND && !key.shape.causal ? "_noncausal" : "");
+			         (long long)key.shape.batch, (long long)key.shape.n_heads,
+			         (long long)key.shape.n_kv_heads, (long long)key.shape.head_dim,
+			         key.phase == PHASE_ATTEND && !key.shape.causal ? "_noncausal" : "");
 			gb_bench *gb = gb_register(name, family_body, f);
 			int nargs = 0;
 			for (int j = 0; j < r.npts; j++) {
 				const sweep_point *q = &r.pts[j];
-				if (q->phase != key.phase || memcmp(&q->shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
+				if (q->phase != key.phase ||
+				    memcmp(&q->shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
 				    q->shape.causal != key.shape.causal)
 					continue;
 				char why[256];
 				if (!b->supports(r.inst[bi], &q->shape, why, sizeof why) ||
 				    point_need(q, b->workspace_bytes(r.inst[bi], &q->shape)) > r.cfg.max_mem) {
-					fprintf(stderr, "bench: %s: %s %lld left out (not supported or over --max-mem)\n",
-						name, dec ? "cache" : "seq",
-						(long long)(dec ? q->cache_len : q->seq_len));
+					fprintf(stderr,
+					        "bench: %s: %s %lld left out (not supported or over --max-mem)\n", name,
+					        dec ? "cache" : "seq", (long long)(dec ? q->cache_len : q->seq_len));
 					continue;
 				}
 				gb_arg(gb, dec ? q->cache_len : q->seq_len);

@@ -8,9 +8,9 @@
 #include "attnbench.h"
 #include "util.h"
 
-#define SWEEP_MAX_LIST 64
+#define SWEEP_MAX_LIST  64
 #define SWEEP_MAX_GRIDS 16
-#define SWEEP_MAX_REPS 1000
+#define SWEEP_MAX_REPS  1000
 
 enum phase { PHASE_PREFILL = 1, PHASE_DECODE = 2, PHASE_ATTEND = 4 };
 
@@ -31,8 +31,8 @@ typedef struct sweep_config {
 	sweep_grid grids[SWEEP_MAX_GRIDS];
 	char backends[256]; /* "all" or a list */
 	int repetitions;
-	double min_time;   /* seconds per repetition (Google Benchmark MinTime) */
-	uint64_t max_mem;  /* bytes; 0 = half the machine's RAM */
+	double min_time;  /* seconds per repetition (Google Benchmark MinTime) */
+	uint64_t max_mem; /* bytes; 0 = half the machine's RAM */
 } sweep_config;
 
 /* One measured situation. seq_len is the number of new tokens (1 for

@@ -46,13 +46,13 @@ static const struct key_range {
 	int64_t lo, hi;
 	size_t off;
 } keys[] = {
-	{"seq", 1, INT64_C(1) << 24, offsetof(sweep_grid, seq)},
-	{"cache", 1, INT64_C(1) << 26, offsetof(sweep_grid, cache)},
-	{"heads", 1, 4096, offsetof(sweep_grid, heads)},
-	{"gqa", 1, 4096, offsetof(sweep_grid, gqa)},
-	{"head_dim", 1, 256, offsetof(sweep_grid, head_dim)},
-	{"batch", 1, 65536, offsetof(sweep_grid, batch)},
-	{"causal", 0, 1, offsetof(sweep_grid, causal)},
+    {"seq", 1, INT64_C(1) << 24, offsetof(sweep_grid, seq)},
+    {"cache", 1, INT64_C(1) << 26, offsetof(sweep_grid, cache)},
+    {"heads", 1, 4096, offsetof(sweep_grid, heads)},
+    {"gqa", 1, 4096, offsetof(sweep_grid, gqa)},
+    {"head_dim", 1, 256, offsetof(sweep_grid, head_dim)},
+    {"batch", 1, 65536, offsetof(sweep_grid, batch)},
+    {"causal", 0, 1, offsetof(sweep_grid, causal)},
 };
 
 static int set_phases(sweep_grid *g, const char *val, const char *where, attn_err *e)
@@ -72,7 +72,8 @@ static int set_phases(sweep_grid *g, const char *val, const char *where, attn_er
 		else if (n == 6 && !strncmp(p, "attend", 6))
 			mask |= PHASE_ATTEND;
 		else
-			return attn_errf(e, "%s: key 'phases': '%.*s' is not prefill, decode or attend", where, (int)n, p);
+			return attn_errf(e, "%s: key 'phases': '%.*s' is not prefill, decode or attend", where, (int)n,
+			                 p);
 		p += n;
 	}
 	if (!mask)
@@ -100,12 +101,13 @@ static int grid_set(sweep_grid *g, const char *key, const char *val, const char 
 		buf[j] = 0;
 		int n = parse_i64_list(buf, v, SWEEP_MAX_LIST);
 		if (n <= 0)
-			return attn_errf(e, "%s: key '%s': '%.60s' is not a comma-separated list of at most %d integers",
-					 where, key, val, SWEEP_MAX_LIST);
+			return attn_errf(e,
+			                 "%s: key '%s': '%.60s' is not a comma-separated list of at most %d integers",
+			                 where, key, val, SWEEP_MAX_LIST);
 		for (int i = 0; i < n; i++)
 			if (v[i] < keys[k].lo || v[i] > keys[k].hi)
 				return attn_errf(e, "%s: key '%s': %lld is outside %lld..%lld", where, key,
-						 (long long)v[i], (long long)keys[k].lo, (long long)keys[k].hi);
+				                 (long long)v[i], (long long)keys[k].lo, (long long)keys[k].hi);
 		list_set(l, n, v);
 		return 0;
 	}
@@ -126,7 +128,8 @@ static int run_set(sweep_config *c, const char *key, const char *val, const char
 	if (!strcmp(key, "repetitions")) {
 		int64_t v;
 		if (!parse_i64(val, &v) || v < 1 || v > SWEEP_MAX_REPS)
-			*rc = attn_errf(e, "%s: key 'repetitions': expected an integer in 1..%d", where, SWEEP_MAX_REPS);
+			*rc =
+			    attn_errf(e, "%s: key 'repetitions': expected an integer in 1..%d", where, SWEEP_MAX_REPS);
 		else
 			c->repetitions = (int)v;
 		return 1;
@@ -247,8 +250,8 @@ static int same_point(const sweep_point *a, const sweep_point *b)
 {
 	const attn_shape *x = &a->shape, *y = &b->shape;
 	return a->phase == b->phase && x->batch == y->batch && x->n_heads == y->n_heads &&
-	       x->n_kv_heads == y->n_kv_heads && x->head_dim == y->head_dim && x->n_q == y->n_q &&
-	       x->n_kv == y->n_kv && x->causal == y->causal && x->dtype == y->dtype;
+	       x->n_kv_heads == y->n_kv_heads && x->head_dim == y->head_dim && x->n_q == y->n_q && x->n_kv == y->n_kv &&
+	       x->causal == y->causal && x->dtype == y->dtype;
 }
 
 /* Add p unless an equal point is there; returns 0 or EXIT_INPUT. */
@@ -291,7 +294,8 @@ int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
 						for (int d = 0; d < g->head_dim.n; d++)
 							for (int l = 0; l < len->n; l++)
 								for (int cc = 0; cc < cl->n; cc++) {
-									const int64_t heads = g->heads.v[h], ratio = g->gqa.v[r];
+									const int64_t heads = g->heads.v[h],
+									              ratio = g->gqa.v[r];
 									if (ratio > heads || heads % ratio)
 										continue;
 									sweep_point p;
@@ -303,7 +307,8 @@ int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
 									s->n_kv_heads = heads / ratio;
 									s->head_dim = g->head_dim.v[d];
 									s->causal = (int)cl->v[cc];
-									s->scale = (float)(1.0 / sqrt((double)s->head_dim));
+									s->scale =
+									    (float)(1.0 / sqrt((double)s->head_dim));
 									s->dtype = ATTN_F32;
 									if (ph == PHASE_DECODE) {
 										s->n_q = 1;
@@ -359,5 +364,6 @@ double point_bytes(const sweep_point *p)
 uint64_t point_kv_bytes(const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;
-	return 2ull * (uint64_t)(s->batch * s->n_kv_heads * p->cache_len * s->head_dim) * (uint64_t)dtype_size(s->dtype);
+	return 2ull * (uint64_t)(s->batch * s->n_kv_heads * p->cache_len * s->head_dim) *
+	       (uint64_t)dtype_size(s->dtype);
 }

@@ -9,14 +9,14 @@
 
 /* Limits that keep a hostile file from exhausting memory. */
 #define TABLE_MAX_FIELD (64 * 1024)
-#define TABLE_MAX_COLS 1024
-#define TABLE_MAX_ROWS 1000000
+#define TABLE_MAX_COLS  1024
+#define TABLE_MAX_ROWS  1000000
 
 typedef struct table {
-	int ncols;      /* header width */
-	char **header;  /* ncols names */
-	int nrows;      /* data rows (header excluded) */
-	char ***rows;   /* rows[r][c], each row has ncols fields */
+	int ncols;     /* header width */
+	char **header; /* ncols names */
+	int nrows;     /* data rows (header excluded) */
+	char ***rows;  /* rows[r][c], each row has ncols fields */
 } table;
 
 /* Read a CSV file with a header row. Blank lines are skipped; a data row

@@ -14,7 +14,7 @@
 #include "cpu_common.h"
 
 static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-		       int64_t kv_stride, float *out)
+                       int64_t kv_stride, float *out)
 {
 	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
 	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G, M = ratio * NQ;
@@ -32,7 +32,7 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const fl
 			float *Og = out + ((b * H + g * ratio) * NQ) * D;
 
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)NKV, (int)D, s->scale, Qg,
-				    (int)D, Kg, (int)D, 0.0f, S, (int)NKV);
+			            (int)D, Kg, (int)D, 0.0f, S, (int)NKV);
 #pragma omp parallel for num_threads(c->threads) schedule(static)
 			for (int64_t r = 0; r < M; r++) {
 				float *row = S + r * NKV;
@@ -51,7 +51,7 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const fl
 					row[j] = 0.0f;
 			}
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)D, (int)NKV, 1.0f, S,
-				    (int)NKV, Vg, (int)D, 0.0f, Og, (int)D);
+			            (int)NKV, Vg, (int)D, 0.0f, Og, (int)D);
 		}
 	}
 	return ATTN_OK;
@@ -83,24 +83,24 @@ static uint64_t blas_workspace(void *ctx, const attn_shape *s)
 }
 
 static const attn_backend blas_backend = {
-	.abi_version = ATTN_ABI_VERSION,
-	.name = "blas",
-	.description = "OpenBLAS sgemm for QK^T and PV, GQA heads stacked per GEMM",
-	.caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS,
-	.create = blas_create,
-	.destroy = cpu_destroy,
-	.device_name = cpu_device_name,
-	.last_error = cpu_last_error,
-	.supports = blas_supports,
-	.workspace_bytes = blas_workspace,
-	.attend = cpu_attend,
-	.cache_alloc = cpu_cache_alloc,
-	.cache_append = cpu_cache_append,
-	.cache_len = cpu_cache_len,
-	.cache_truncate = cpu_cache_truncate,
-	.prefill = cpu_prefill,
-	.decode = cpu_prefill,
-	.cache_bytes = cpu_cache_bytes,
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "blas",
+    .description = "OpenBLAS sgemm for QK^T and PV, GQA heads stacked per GEMM",
+    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS,
+    .create = blas_create,
+    .destroy = cpu_destroy,
+    .device_name = cpu_device_name,
+    .last_error = cpu_last_error,
+    .supports = blas_supports,
+    .workspace_bytes = blas_workspace,
+    .attend = cpu_attend,
+    .cache_alloc = cpu_cache_alloc,
+    .cache_append = cpu_cache_append,
+    .cache_len = cpu_cache_len,
+    .cache_truncate = cpu_cache_truncate,
+    .prefill = cpu_prefill,
+    .decode = cpu_prefill,
+    .cache_bytes = cpu_cache_bytes,
 };
 
 const attn_backend *attn_backend_blas(void)

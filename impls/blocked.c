@@ -42,6 +42,7 @@ static void tile_scores(const float *const *qr, int nr, const float *Kt, int64_t
 		for (int r = 0; r < nr; r++) {
 			const float qc = qr[r][c];
 			float *srow = sc + r * bk;
+#pragma omp simd
 			for (int64_t j = 0; j < bk; j++)
 				srow[j] += qc * kt[j];
 		}
@@ -51,9 +52,27 @@ static void tile_scores(const float *const *qr, int nr, const float *Kt, int64_t
 			sc[r * bk + j] *= scale;
 }
 
+/* The same from K rows as stored (no transpose): cheaper when few query rows
+ * share the tile, as in decode, where the transpose would cost more than the
+ * dot products it speeds up. */
+static void tile_scores_direct(const float *const *qr, int nr, const float *K, int64_t D, int64_t bk, float scale,
+                               float *sc)
+{
+	for (int r = 0; r < nr; r++) {
+		for (int64_t j = 0; j < bk; j++) {
+			const float *kj = K + j * D;
+			float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+			for (int64_t c = 0; c < D; c++)
+				dot += qr[r][c] * kj[c];
+			sc[r * bk + j] = dot * scale;
+		}
+	}
+}
+
 /* One task: batch b, KV head g, queries [i0, i1) of every head in the group. */
 static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-			 int64_t kv_stride, float *out, int64_t b, int64_t g, int64_t i0, int64_t i1, float *scratch)
+                         int64_t kv_stride, float *out, int64_t b, int64_t g, int64_t i0, int64_t i1, float *scratch)
 {
 	const int64_t H = s->n_heads, G = s->n_kv_heads, D = s->head_dim, NQ = s->n_q;
 	const int64_t ratio = H / G, nq = i1 - i0, rows = ratio * nq, bk_max = c->tile_kv;
@@ -75,9 +94,11 @@ static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, 
 
 	for (int64_t j0 = 0; j0 < kv_end; j0 += bk_max) {
 		const int64_t bk = kv_end - j0 < bk_max ? kv_end - j0 : bk_max;
-		for (int64_t j = 0; j < bk; j++)
+		const int direct = rows < 2 * ROWS;
+		if (!direct)
 			for (int64_t cc = 0; cc < D; cc++)
-				Kt[cc * bk + j] = K[(j0 + j) * D + cc];
+				for (int64_t j = 0; j < bk; j++)
+					Kt[cc * bk + j] = K[(j0 + j) * D + cc];
 
 		for (int64_t hr = 0; hr < ratio; hr++) {
 			const float *Qh = q + ((b * H + g * ratio + hr) * NQ) * D;
@@ -86,7 +107,10 @@ static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, 
 				const float *qr[ROWS];
 				for (int r = 0; r < nr; r++)
 					qr[r] = Qh + (i + r) * D;
-				tile_scores(qr, nr, Kt, D, bk, s->scale, sc);
+				if (direct)
+					tile_scores_direct(qr, nr, K + j0 * D, D, bk, s->scale, sc);
+				else
+					tile_scores(qr, nr, Kt, D, bk, s->scale, sc);
 
 				float p_alpha[ROWS];
 				int64_t nvis[ROWS];
@@ -126,6 +150,7 @@ static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, 
 					for (int r = 0; r < nr; r++) {
 						const float p = sc[r * bk + j];
 						float *a = acc + (hr * nq + (i - i0) + r) * D;
+#pragma omp simd
 						for (int64_t cc = 0; cc < D; cc++)
 							a[cc] += p * vj[cc];
 					}
@@ -145,7 +170,7 @@ static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, 
 }
 
 static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-			  int64_t kv_stride, float *out)
+                          int64_t kv_stride, float *out)
 {
 	const int64_t G = s->n_kv_heads, NQ = s->n_q, bq = c->tile_q;
 	const int64_t nblk = (NQ + bq - 1) / bq, ntask = s->batch * G * nblk;
@@ -185,24 +210,24 @@ static uint64_t blocked_workspace(void *ctx, const attn_shape *s)
 }
 
 static const attn_backend blocked_backend = {
-	.abi_version = ATTN_ABI_VERSION,
-	.name = "blocked",
-	.description = "flash-style tiles with online softmax, OpenMP, GQA heads share K/V tiles",
-	.caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS,
-	.create = blocked_create,
-	.destroy = cpu_destroy,
-	.device_name = cpu_device_name,
-	.last_error = cpu_last_error,
-	.supports = blocked_supports,
-	.workspace_bytes = blocked_workspace,
-	.attend = cpu_attend,
-	.cache_alloc = cpu_cache_alloc,
-	.cache_append = cpu_cache_append,
-	.cache_len = cpu_cache_len,
-	.cache_truncate = cpu_cache_truncate,
-	.prefill = cpu_prefill,
-	.decode = cpu_prefill,
-	.cache_bytes = cpu_cache_bytes,
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "blocked",
+    .description = "flash-style tiles with online softmax, OpenMP, GQA heads share K/V tiles",
+    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS,
+    .create = blocked_create,
+    .destroy = cpu_destroy,
+    .device_name = cpu_device_name,
+    .last_error = cpu_last_error,
+    .supports = blocked_supports,
+    .workspace_bytes = blocked_workspace,
+    .attend = cpu_attend,
+    .cache_alloc = cpu_cache_alloc,
+    .cache_append = cpu_cache_append,
+    .cache_len = cpu_cache_len,
+    .cache_truncate = cpu_cache_truncate,
+    .prefill = cpu_prefill,
+    .decode = cpu_prefill,
+    .cache_bytes = cpu_cache_bytes,
 };
 
 const attn_backend *attn_backend_blocked(void)

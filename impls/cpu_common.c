@@ -64,7 +64,7 @@ int cpu_create(const attn_config *cfg, cpu_kernel kernel, int knows_tiles, void 
 			rc = parse_param(item, eq + 1, &c->tile_kv, err, err_len);
 		else {
 			snprintf(err, err_len, "unknown parameter '%s'%s", item,
-				 knows_tiles ? " (known: tile_q, tile_kv)" : " (this backend takes none)");
+			         knows_tiles ? " (known: tile_q, tile_kv)" : " (this backend takes none)");
 			rc = ATTN_E_INVALID;
 		}
 		if (rc) {
@@ -105,7 +105,8 @@ int cpu_supports_f32(const attn_shape *s, int64_t max_head_dim, char *why, size_
 		return 0;
 	}
 	if (s->head_dim < 1 || (max_head_dim > 0 && s->head_dim > max_head_dim)) {
-		snprintf(why, why_len, "head_dim %lld outside 1..%lld", (long long)s->head_dim, (long long)max_head_dim);
+		snprintf(why, why_len, "head_dim %lld outside 1..%lld", (long long)s->head_dim,
+		         (long long)max_head_dim);
 		return 0;
 	}
 	if (s->n_kv_heads < 1 || s->n_heads % s->n_kv_heads != 0) {
@@ -169,8 +170,8 @@ int cpu_cache_append(void *ctx, const void *k_new, const void *v_new, int64_t n)
 	if (!c->k)
 		return set_err(c, ATTN_E_INVALID, "cache_append before cache_alloc");
 	if (n < 0 || c->len + n > c->cap)
-		return set_err(c, ATTN_E_INVALID, "cache overflow: %lld + %lld tokens > capacity %lld", (long long)c->len,
-			       (long long)n, (long long)c->cap);
+		return set_err(c, ATTN_E_INVALID, "cache overflow: %lld + %lld tokens > capacity %lld",
+		               (long long)c->len, (long long)n, (long long)c->cap);
 	const attn_shape *s = &c->cache_shape;
 	size_t d = (size_t)s->head_dim, rows = (size_t)(s->batch * s->n_kv_heads);
 	for (size_t r = 0; r < rows; r++) {
@@ -193,7 +194,7 @@ int cpu_cache_truncate(void *ctx, int64_t len)
 	cpu_ctx *c = ctx;
 	if (len < 0 || len > c->len)
 		return set_err(c, ATTN_E_INVALID, "cache_truncate to %lld, but the cache holds %lld", (long long)len,
-			       (long long)c->len);
+		               (long long)c->len);
 	c->len = len;
 	return ATTN_OK;
 }
@@ -210,7 +211,7 @@ int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new
 		return set_err(c, ATTN_E_INVALID, "shape does not match the allocated cache");
 	if (s->n_kv != c->len + s->n_q)
 		return set_err(c, ATTN_E_INVALID, "n_kv %lld != cache length %lld + n_q %lld", (long long)s->n_kv,
-			       (long long)c->len, (long long)s->n_q);
+		               (long long)c->len, (long long)s->n_q);
 	int rc = cpu_cache_append(c, k_new, v_new, s->n_q);
 	if (rc)
 		return rc;

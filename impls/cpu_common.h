@@ -15,7 +15,7 @@ typedef struct cpu_ctx cpu_ctx;
 /* out[b,h,i,:] for the shape s; k and v are [batch][n_kv_heads][kv_stride][head_dim]
  * with the first s->n_kv rows of each head valid. */
 typedef int (*cpu_kernel)(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-			  int64_t kv_stride, float *out);
+                          int64_t kv_stride, float *out);
 
 struct cpu_ctx {
 	int threads;

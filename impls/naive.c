@@ -11,7 +11,7 @@
 
 /* q, out [B][H][n_q][D]; k, v [B][G][kv_stride][D] (first n_kv rows valid). */
 static int naive_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-			int64_t kv_stride, float *out)
+                        int64_t kv_stride, float *out)
 {
 	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
 	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G;
@@ -84,24 +84,24 @@ static uint64_t naive_workspace(void *ctx, const attn_shape *s)
 }
 
 static const attn_backend naive_backend = {
-	.abi_version = ATTN_ABI_VERSION,
-	.name = "naive",
-	.description = "textbook O(n^2): full score matrix, one thread",
-	.caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE,
-	.create = naive_create,
-	.destroy = cpu_destroy,
-	.device_name = cpu_device_name,
-	.last_error = cpu_last_error,
-	.supports = naive_supports,
-	.workspace_bytes = naive_workspace,
-	.attend = cpu_attend,
-	.cache_alloc = cpu_cache_alloc,
-	.cache_append = cpu_cache_append,
-	.cache_len = cpu_cache_len,
-	.cache_truncate = cpu_cache_truncate,
-	.prefill = cpu_prefill,
-	.decode = cpu_prefill,
-	.cache_bytes = cpu_cache_bytes,
+    .abi_version = ATTN_ABI_VERSION,
+    .name = "naive",
+    .description = "textbook O(n^2): full score matrix, one thread",
+    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE,
+    .create = naive_create,
+    .destroy = cpu_destroy,
+    .device_name = cpu_device_name,
+    .last_error = cpu_last_error,
+    .supports = naive_supports,
+    .workspace_bytes = naive_workspace,
+    .attend = cpu_attend,
+    .cache_alloc = cpu_cache_alloc,
+    .cache_append = cpu_cache_append,
+    .cache_len = cpu_cache_len,
+    .cache_truncate = cpu_cache_truncate,
+    .prefill = cpu_prefill,
+    .decode = cpu_prefill,
+    .cache_bytes = cpu_cache_bytes,
 };
 
 const attn_backend *attn_backend_naive(void)

@@ -1,0 +1,157 @@
+/*
+ * flash_attn.glsl - flash attention for prefill and stateless attend.
+ *
+ * One workgroup per (query tile, KV head, batch). The "rows" of a KV head
+ * are its query heads times its queries, row = query * group + head, so a
+ * workgroup covers every query head of a GQA group and they all share each
+ * K/V tile it stages in shared memory. Each row keeps its scaled query, a
+ * running maximum, a running sum and an unnormalised output (online
+ * softmax); DSPLIT lanes may share a row, each holding a slice of head_dim
+ * and adding partial dot products with subgroup shuffles. Tiles past the
+ * last key any row of the workgroup may see (causal) are never loaded.
+ *
+ * Included by flash_attn.comp (no subgroup operations) and
+ * flash_attn_sg.comp (USE_SUBGROUP 1, needed for DSPLIT > 1).
+ */
+#extension GL_EXT_control_flow_attributes : require
+#if USE_SUBGROUP
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_shuffle : require
+#endif
+
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 2) const uint R = 1;      /* rows per lane */
+layout(constant_id = 3) const uint BC = 32;    /* keys per shared tile */
+layout(constant_id = 4) const uint CB = 4;     /* keys per softmax step, divides BC */
+layout(constant_id = 5) const uint DSPLIT = 1; /* lanes per row, power of two */
+
+const uint WG = gl_WorkGroupSize.x;
+const uint DPL = (D4 + DSPLIT - 1) / DSPLIT; /* vec4 of a row per lane */
+const uint KS = DPL * DSPLIT;                /* shared tile row stride, vec4 */
+const uint SLOTS = WG / DSPLIT;              /* rows in flight per lane set */
+const uint ROWS = SLOTS * R;                 /* rows per workgroup */
+
+shared vec4 ksh[BC * KS];
+shared vec4 vsh[BC * KS];
+
+void main()
+{
+#if USE_SUBGROUP
+	const uint lane = gl_SubgroupID * gl_SubgroupSize + gl_SubgroupInvocationID;
+#else
+	const uint lane = gl_LocalInvocationIndex;
+#endif
+	const uint slot = lane / DSPLIT;
+	const uint sub = lane % DSPLIT;
+	const uint b = gl_WorkGroupID.z;
+	const uint kvh = gl_WorkGroupID.y;
+	const uint G = pc.group;
+	/* Under a causal mask the last query tiles see the most keys: run them first. */
+	const uint row0 = (gl_NumWorkGroups.x - 1 - gl_WorkGroupID.x) * ROWS;
+	const uint n_rows = pc.n_q * G;
+
+	vec4 qr[R][DPL];
+	vec4 acc[R][DPL];
+	float m[R];
+	float l[R];
+	uint lim[R];  /* last key the row may see */
+	uint base[R]; /* float offset of the row in q and out */
+	[[unroll]] for (uint r = 0; r < R; r++) {
+		const uint row = min(row0 + r * SLOTS + slot, n_rows - 1);
+		const uint i = row / G;
+		const uint h = kvh * G + row % G;
+		base[r] = ((b * pc.n_heads + h) * pc.n_q + i) * D;
+		lim[r] = pc.causal != 0 ? pc.n_kv - pc.n_q + i : pc.n_kv - 1;
+		m[r] = M_INIT;
+		l[r] = 0.0;
+		[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
+			const uint d4 = sub + kk * DSPLIT;
+			qr[r][kk] = vec4(0.0);
+			if (KS == D4 || d4 < D4)
+				qr[r][kk] = load_row4_q(base[r], d4) * pc.scale;
+			acc[r][kk] = vec4(0.0);
+		}
+	}
+
+	/* Keys the workgroup needs: up to what its last row may see. */
+	const uint last_row = min(row0 + ROWS, n_rows) - 1;
+	const uint kv_end = pc.causal != 0 ? pc.n_kv - pc.n_q + last_row / G + 1 : pc.n_kv;
+	const uint kv_base = (b * pc.n_kv_heads + kvh) * pc.kv_stride * D;
+
+	for (uint j0 = 0; j0 < kv_end; j0 += BC) {
+		/* Stage keys j0 .. j0+BC-1 (zeros past kv_end) in shared memory. */
+		barrier();
+		for (uint e = gl_LocalInvocationIndex; e < BC * KS; e += WG) {
+			const uint c = e / KS;
+			const uint d4 = e % KS;
+			vec4 kx = vec4(0.0);
+			vec4 vx = vec4(0.0);
+			if (j0 + c < kv_end && (KS == D4 || d4 < D4)) {
+				kx = load_row4_k(kv_base + (j0 + c) * D, d4);
+				vx = load_row4_v(kv_base + (j0 + c) * D, d4);
+			}
+			ksh[e] = kx;
+			vsh[e] = vx;
+		}
+		barrier();
+
+		const uint n_c = min(BC, kv_end - j0);
+		for (uint c0 = 0; c0 < n_c; c0 += CB) {
+			/* Scores of CB keys for every row of the lane. */
+			float s[R][CB];
+			[[unroll]] for (uint cc = 0; cc < CB; cc++) {
+				[[unroll]] for (uint r = 0; r < R; r++)
+					s[r][cc] = 0.0;
+				[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
+					const vec4 kx = ksh[(c0 + cc) * KS + sub + kk * DSPLIT];
+					[[unroll]] for (uint r = 0; r < R; r++)
+						s[r][cc] += dot(qr[r][kk], kx);
+				}
+			}
+#if USE_SUBGROUP
+			[[unroll]] for (uint off = DSPLIT / 2; off > 0; off /= 2)
+				[[unroll]] for (uint r = 0; r < R; r++)
+					[[unroll]] for (uint cc = 0; cc < CB; cc++)
+						s[r][cc] += subgroupShuffleXor(s[r][cc], off);
+#endif
+			/* Online softmax: new maximum, rescale, probabilities. */
+			[[unroll]] for (uint r = 0; r < R; r++) {
+				float mx = m[r];
+				[[unroll]] for (uint cc = 0; cc < CB; cc++) {
+					s[r][cc] = j0 + c0 + cc <= lim[r] ? s[r][cc] : NEG_INF;
+					mx = max(mx, s[r][cc]);
+				}
+				const float alpha = exp2(m[r] - mx);
+				float ps = 0.0;
+				[[unroll]] for (uint cc = 0; cc < CB; cc++) {
+					s[r][cc] = exp2(s[r][cc] - mx);
+					ps += s[r][cc];
+				}
+				m[r] = mx;
+				l[r] = l[r] * alpha + ps;
+				[[unroll]] for (uint kk = 0; kk < DPL; kk++)
+					acc[r][kk] *= alpha;
+			}
+			[[unroll]] for (uint cc = 0; cc < CB; cc++) {
+				[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
+					const vec4 vx = vsh[(c0 + cc) * KS + sub + kk * DSPLIT];
+					[[unroll]] for (uint r = 0; r < R; r++)
+						acc[r][kk] += s[r][cc] * vx;
+				}
+			}
+		}
+	}
+
+	[[unroll]] for (uint r = 0; r < R; r++) {
+		if (row0 + r * SLOTS + slot >= n_rows)
+			continue;
+		const float inv = 1.0 / l[r];
+		[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
+			const uint d4 = sub + kk * DSPLIT;
+			if (KS == D4 || d4 < D4)
+				store_row4_o(base[r], d4, acc[r][kk] * inv);
+		}
+	}
+}

@@ -1,0 +1,39 @@
+/*
+ * vulkan.h - the Vulkan compute backend ("vulkan").
+ *
+ * f32 attention on any Vulkan 1.1 device: a flash-attention shader for
+ * attend and prefill, a split-K pair of shaders for single-query calls
+ * (decode), and a KV cache held in device memory. The Vulkan loader is
+ * opened at run time (volk), so a binary built with this backend starts,
+ * and every other backend works, on machines without libvulkan.so.1.
+ *
+ * attn_config.device: NULL (first discrete GPU, else integrated, else any
+ * device, CPU ones included), a decimal index into the list `attnbench
+ * list` prints, or a case-insensitive substring of the device name.
+ *
+ * attn_config.params, comma-separated key=value:
+ *   split=N        decode workgroups per query head group; 0 (default)
+ *                  picks from the cache length and the device, 1 is a
+ *                  single workgroup per query
+ *   timeout_ms=N   fence wait limit (default 30000)
+ *   subgroups=0|1  allow subgroup operations (default 1 where supported)
+ *   wg=N, rows=N, tile_kv=N, step=N, dsplit=N
+ *                  flash shader: workgroup size, rows per lane, keys per
+ *                  shared tile, keys per softmax step, lanes per row
+ *   dec_wg=N, dec_keys=N, dec_dsplit=N, dec_heads=N
+ *                  decode shader: workgroup size, keys per lane per step,
+ *                  lanes per key, most query heads per workgroup
+ *
+ * Environment: ATTNBENCH_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation;
+ * any warning or error it reports fails the call (ATTN_E_DEVICE).
+ *
+ * This header must not include the Vulkan headers.
+ */
+#ifndef ATTN_VULKAN_H
+#define ATTN_VULKAN_H
+
+#include "attnbench.h"
+
+const attn_backend *attn_backend_vulkan(void);
+
+#endif

@@ -1,0 +1,23 @@
+/* main.c - the attnbench test runner: every group, one summary. */
+#include <stdio.h>
+
+#include "testutil.h"
+
+/* Defined by tests/test_vulkan.c where the Vulkan backend is part of the build. */
+int run_vulkan_tests(void) __attribute__((weak));
+
+int main(void)
+{
+	int failed = 0;
+	failed += run_npy_tests();
+	failed += run_manifest_tests();
+	failed += run_table_tests();
+	failed += run_backend_tests();
+	failed += run_sweep_tests();
+	failed += run_cli_tests();
+	if (run_vulkan_tests)
+		failed += run_vulkan_tests();
+	/* the plain summary line CI systems read */
+	printf("\ntests: %d passed, %d failed\n", tu_total_tests() - failed, failed);
+	return failed ? 1 : 0;
+}

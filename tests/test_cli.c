@@ -1,0 +1,227 @@
+/* test_cli.c - the attnbench binary as a user and their CI see it: exit
+ * codes, messages naming the file and field, JUnit output, and a sweep whose
+ * results.csv has every contract column. Each run is a separate process (the
+ * sanitized binary under `make test`); dying of a signal fails the test. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "table.h"
+#include "testutil.h"
+
+/* Run and expect an exit code and, if needle, that text in stdout+stderr. */
+#define EXPECT(code, needle, ...)                                                                                      \
+	do {                                                                                                           \
+		char *o_ = NULL, *e_ = NULL;                                                                           \
+		const char *n_ = needle;                                                                               \
+		int rc_ = tu_run(&o_, &e_, __VA_ARGS__, (char *)NULL);                                                 \
+		if (rc_ != (code) || (!strstr(e_ ? e_ : "", n_) && !strstr(o_ ? o_ : "", n_)))                         \
+			fail_msg("exit %d (want %d), wanted '%s'; stderr: %.600s", rc_, (code), n_, e_ ? e_ : "");     \
+		free(o_);                                                                                              \
+		free(e_);                                                                                              \
+	} while (0)
+
+static void test_usage(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	assert_int_equal(tu_run(NULL, &err, (char *)NULL), 2);
+	assert_non_null(strstr(err, "a command is required"));
+	free(err);
+	EXPECT(2, "unknown command ''", "");
+	EXPECT(2, "unknown command 'frobnicate'", "frobnicate");
+	EXPECT(2, "unknown option '--bogus'", "check", "--bogus");
+	EXPECT(2, "needs --golden", "check");
+	EXPECT(2, "needs a value", "check", "--golden");
+	EXPECT(2, "--threads", "check", "--golden", "datasets/golden", "--threads", "zero");
+	EXPECT(2, "does not apply", "check", "--golden", "datasets/golden", "--seq", "5");
+	EXPECT(2, "unknown backend 'nope'", "check", "--golden", "datasets/golden", "--backend", "nope");
+	EXPECT(2, "--seq", "sweep", "--seq", "1,,2");
+	EXPECT(2, "--vk-timing", "sweep", "--vk-timing", "cpu");
+	EXPECT(0, "usage", "--help");
+	EXPECT(0, "naive", "list");
+}
+
+/* Copy the goldens, apply one edit, expect exit 2 naming what. */
+static void bad_dataset(const char *file, const char *content, size_t len, const char *needle)
+{
+	char *dir = tu_tmpdir(), p[512];
+	tu_copy_dir("datasets/golden", dir);
+	snprintf(p, sizeof p, "%s/%s", dir, file);
+	if (content)
+		tu_write(p, content, len);
+	else
+		remove(p);
+	EXPECT(2, needle, "check", "--golden", dir, "--backend", "naive");
+	EXPECT(2, file, "check", "--golden", dir, "--backend", "naive");
+	tu_rmtree(dir);
+}
+
+/* The manifest with one cell of one case replaced. */
+static char *edited_manifest(const char *col, const char *value)
+{
+	size_t len;
+	char *m = tu_read("datasets/golden/manifest.csv", &len);
+	assert_non_null(m);
+	table t;
+	attn_err e = {{0}};
+	assert_int_equal(table_parse("m", m, len, &t, &e), 0);
+	free(m);
+	int c = table_col(&t, col);
+	assert_true(c >= 0);
+	char *out = malloc(1 << 16);
+	size_t n = 0;
+	for (int r = -1; r < t.nrows; r++) {
+		char **row = r < 0 ? t.header : t.rows[r];
+		for (int i = 0; i < t.ncols; i++)
+			n += (size_t)snprintf(out + n, (1 << 16) - n, "%s%s", i ? "," : "",
+			                      (r == 2 && i == c) ? value : row[i]);
+		n += (size_t)snprintf(out + n, (1 << 16) - n, "\n");
+	}
+	table_free(&t);
+	return out;
+}
+
+static void bad_cell(const char *col, const char *value, const char *needle)
+{
+	char *m = edited_manifest(col, value);
+	bad_dataset("manifest.csv", m, strlen(m), needle);
+	free(m);
+}
+
+static void test_bad_inputs(void **state)
+{
+	(void)state;
+	/* manifest fields */
+	bad_cell("n_heads", "abc", "n_heads");
+	bad_cell("n_kv_heads", "3", "n_kv_heads");
+	bad_cell("head_dim", "0", "head_dim");
+	bad_cell("causal", "yes", "causal");
+	bad_cell("n_q", "100000", "n_q");
+	bad_cell("q", "../../etc/passwd", "leaves the dataset directory");
+	bad_cell("q", "missing.npy", "missing.npy");
+	bad_cell("n_kv", "1099511627776", "n_kv");
+	/* array files: missing, truncated, wrong dtype, wrong shape */
+	bad_dataset("gqa4_k.npy", NULL, 0, "gqa4_k.npy");
+	size_t len;
+	char *buf = tu_read("datasets/golden/gqa4_v.npy", &len);
+	bad_dataset("gqa4_v.npy", buf, len - 100, "truncated");
+	free(buf);
+	buf = tu_read("datasets/golden/mqa_q.npy", &len);
+	char *d = memmem(buf, len, "<f4", 3);
+	assert_non_null(d);
+	d[1] = 'i';
+	bad_dataset("mqa_q.npy", buf, len, "descr");
+	free(buf);
+	/* shape mismatch: the manifest's n_q differs from the file's */
+	bad_cell("n_q", "3", "shape");
+	bad_dataset("manifest.csv", "", 0, "empty");
+	EXPECT(2, "/nonexistent/manifest.csv", "check", "--golden", "/nonexistent");
+}
+
+static void test_check_pass_fail_junit(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), junit[512];
+	snprintf(junit, sizeof junit, "%s/junit.xml", dir);
+	EXPECT(0, "0 failed", "check", "--golden", "datasets/golden", "--backend", "naive,blocked,blas", "--junit",
+	       junit);
+	char *x = tu_read(junit, NULL);
+	assert_non_null(x);
+	assert_non_null(strstr(x, "<testsuite name=\"attnbench.check\""));
+	assert_non_null(strstr(x, "classname=\"attnbench.check.blocked\" name=\"gqa4\""));
+	assert_null(strstr(x, "<failure"));
+	free(x);
+
+	/* corrupt one reference element: exit 1, the case named, JUnit failure */
+	tu_copy_dir("datasets/golden", dir);
+	char p[512];
+	snprintf(p, sizeof p, "%s/chunked_prefill_out.npy", dir);
+	size_t len;
+	char *buf = tu_read(p, &len);
+	double v;
+	memcpy(&v, buf + len - 8, 8);
+	v = -v + 0.5;
+	memcpy(buf + len - 8, &v, 8);
+	tu_write(p, buf, len);
+	free(buf);
+	EXPECT(1, "FAILED: chunked_prefill/naive", "check", "--golden", dir, "--backend", "naive", "--junit", junit);
+	x = tu_read(junit, NULL);
+	assert_non_null(strstr(x, "<failure"));
+	free(x);
+	tu_rmtree(dir);
+}
+
+static void test_sweep_results(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), out[512], p[600];
+	snprintf(out, sizeof out, "%s/run", dir);
+	EXPECT(0, "sweep:", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive,blocked,blas",
+	       "--out", out);
+	snprintf(p, sizeof p, "%s/results.csv.partial", out);
+	struct stat st;
+	assert_int_not_equal(stat(p, &st), 0);
+	snprintf(p, sizeof p, "%s/machine.json", out);
+	assert_int_equal(stat(p, &st), 0);
+	snprintf(p, sizeof p, "%s/results.csv", out);
+	table t;
+	attn_err e = {{0}};
+	assert_int_equal(table_read(p, &t, &e), 0);
+	const char *contract[] = {"backend",    "device",   "phase",          "batch",           "n_heads",
+	                          "n_kv_heads", "head_dim", "seq_len",        "cache_len",       "causal",
+	                          "dtype",      "time_ns",  "time_ns_min",    "time_ns_max",     "reps",
+	                          "gflops",     "gbytes_s", "kv_cache_bytes", "workspace_bytes", "status"};
+	int seen[3][2] = {{0}};
+	const char *names[3] = {"naive", "blocked", "blas"};
+	for (int r = 0; r < t.nrows; r++) {
+		assert_string_equal(t.rows[r][table_col(&t, "status")], "ok");
+		for (size_t c = 0; c < sizeof contract / sizeof contract[0]; c++) {
+			int col = table_col(&t, contract[c]);
+			assert_true(col >= 0);
+			if (!t.rows[r][col][0])
+				fail_msg("row %d: column %s is empty", r + 2, contract[c]);
+		}
+		const double tmin = atof(t.rows[r][table_col(&t, "time_ns_min")]);
+		const double tmed = atof(t.rows[r][table_col(&t, "time_ns")]);
+		const double tmax = atof(t.rows[r][table_col(&t, "time_ns_max")]);
+		assert_true(tmin > 0 && tmin <= tmed && tmed <= tmax);
+		assert_int_equal(atoi(t.rows[r][table_col(&t, "reps")]), 3);
+		for (int b = 0; b < 3; b++) {
+			if (strcmp(t.rows[r][table_col(&t, "backend")], names[b]))
+				continue;
+			const char *ph = t.rows[r][table_col(&t, "phase")];
+			seen[b][0] |= !strcmp(ph, "prefill");
+			seen[b][1] |= !strcmp(ph, "decode");
+		}
+	}
+	for (int b = 0; b < 3; b++)
+		assert_true(seen[b][0] && seen[b][1]);
+	/* smoke.conf: 2 x (2 prefill + 2 decode) + 2 attend = 10 points per backend */
+	assert_int_equal(t.nrows, 30);
+	table_free(&t);
+
+	/* a memory budget too small for any point: every row skipped, exit 0 */
+	EXPECT(0, "skipped", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive", "--max-mem",
+	       "1KiB", "--out", out);
+	assert_int_equal(table_read(p, &t, &e), 0);
+	for (int r = 0; r < t.nrows; r++)
+		assert_non_null(strstr(t.rows[r][table_col(&t, "status")], "skipped: needs"));
+	table_free(&t);
+	EXPECT(2, "unknown key", "sweep", "--config", "tests/data/bad.conf", "--out", out);
+	tu_rmtree(dir);
+}
+
+int run_cli_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_usage),
+	    cmocka_unit_test(test_bad_inputs),
+	    cmocka_unit_test(test_check_pass_fail_junit),
+	    cmocka_unit_test(test_sweep_results),
+	};
+	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

@@ -1,0 +1,152 @@
+/* testutil.c - see testutil.h. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *tu_bin(void)
+{
+	const char *b = getenv("ATTNBENCH_BIN");
+	return b && *b ? b : "build/attnbench";
+}
+
+char *tu_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	if (buf) {
+		buf[n] = 0;
+		if (len)
+			*len = (size_t)n;
+	}
+	return buf;
+}
+
+void tu_write(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+int tu_run(char **out, char **err, ...)
+{
+	char *argv[64];
+	int n = 0;
+	argv[n++] = (char *)tu_bin();
+	va_list ap;
+	va_start(ap, err);
+	char *a;
+	while ((a = va_arg(ap, char *)) != NULL && n < 63)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	char tmpl_out[] = "/tmp/attnbench-out-XXXXXX", tmpl_err[] = "/tmp/attnbench-err-XXXXXX";
+	int fo = mkstemp(tmpl_out), fe = mkstemp(tmpl_err);
+	assert_true(fo >= 0 && fe >= 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		dup2(devnull, 0);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	close(fo);
+	close(fe);
+	if (out)
+		*out = tu_read(tmpl_out, NULL);
+	if (err)
+		*err = tu_read(tmpl_err, NULL);
+	unlink(tmpl_out);
+	unlink(tmpl_err);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+char *tu_tmpdir(void)
+{
+	static char bufs[16][64];
+	static int next;
+	char *b = bufs[next++ % 16];
+	snprintf(b, 64, "/tmp/attnbench-test-XXXXXX");
+	assert_non_null(mkdtemp(b));
+	return b;
+}
+
+void tu_rmtree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char p[1024];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			tu_rmtree(p);
+		else
+			unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+void tu_copy_dir(const char *src, const char *dst)
+{
+	DIR *d = opendir(src);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char ps[1024], pd[1024];
+		snprintf(ps, sizeof ps, "%s/%s", src, e->d_name);
+		snprintf(pd, sizeof pd, "%s/%s", dst, e->d_name);
+		size_t len;
+		char *buf = tu_read(ps, &len);
+		assert_non_null(buf);
+		tu_write(pd, buf, len);
+		free(buf);
+	}
+	closedir(d);
+}
+
+static int total_tests;
+
+void tu_count_tests(int n)
+{
+	total_tests += n;
+}
+
+int tu_total_tests(void)
+{
+	return total_tests;
+}

@@ -1,0 +1,45 @@
+/* testutil.h - helpers shared by the test files: running the attnbench
+ * binary, temporary directories, small file utilities. */
+#ifndef ATTN_TESTUTIL_H
+#define ATTN_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* The attnbench binary under test ($ATTNBENCH_BIN, default build/attnbench). */
+const char *tu_bin(void);
+
+/* Run attnbench with a NULL-terminated argument list; stdout and stderr are
+ * captured into malloc'ed strings (*out, *err; either may be NULL). Returns
+ * the exit status, or 128 + signal if it died of a signal. */
+int tu_run(char **out, char **err, ...);
+
+/* A fresh temporary directory (static buffer per call slot). */
+char *tu_tmpdir(void);
+/* rm -rf a directory. */
+void tu_rmtree(const char *dir);
+/* Copy every file of src into dst (flat directories only). */
+void tu_copy_dir(const char *src, const char *dst);
+/* Write a whole file. */
+void tu_write(const char *path, const void *data, size_t len);
+/* Read a whole file into a NUL-terminated malloc'ed buffer (NULL if none). */
+char *tu_read(const char *path, size_t *len);
+
+/* Add n to the total number of tests run (each group calls it). */
+void tu_count_tests(int n);
+int tu_total_tests(void);
+
+/* Test groups, one per file. */
+int run_npy_tests(void);
+int run_manifest_tests(void);
+int run_table_tests(void);
+int run_backend_tests(void);
+int run_sweep_tests(void);
+int run_cli_tests(void);
+int run_vulkan_tests(void);
+
+#endif
