@@ -142,8 +142,8 @@ void gb_set_iteration_time(gb_state *st, double seconds)
 
 void gb_set_counter(gb_state *st, const char *name, double value, int is_rate)
 {
-	S(st)->counters[name] =
-	    benchmark::Counter(value, is_rate ? benchmark::Counter::kIsRate : benchmark::Counter::kDefaults);
+	S(st)->counters[name] = benchmark::Counter(value, is_rate ? benchmark::Counter::kIsIterationInvariantRate
+	                                                          : benchmark::Counter::kDefaults);
 }
 
 void gb_set_complexity_n(gb_state *st, int64_t n)

@@ -55,6 +55,7 @@ void gb_unit_ms(gb_bench *b);
 int gb_keep_running(gb_state *st);
 int64_t gb_range(gb_state *st, int i);
 void gb_set_iteration_time(gb_state *st, double seconds);
+/* is_rate: value is per iteration, reported per second. */
 void gb_set_counter(gb_state *st, const char *name, double value, int is_rate);
 void gb_set_complexity_n(gb_state *st, int64_t n);
 void gb_skip_with_error(gb_state *st, const char *msg);

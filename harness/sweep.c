@@ -400,7 +400,7 @@ int sweep_run(const sweep_opts *o)
 	char final[4200], partial[4300];
 	snprintf(final, sizeof final, "%s/results.csv", dir);
 	snprintf(partial, sizeof partial, "%s.partial", final);
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+	if (mkdir_p(dir) != 0) {
 		fprintf(stderr, "attnbench sweep: %s: cannot create the output directory: %s\n", dir, strerror(errno));
 		setup_free(&r);
 		return EXIT_INPUT;
@@ -564,9 +564,12 @@ int bench_run(const sweep_opts *o)
 			if (!nargs)
 				gb_arg(gb, dec ? key.cache_len : key.seq_len);
 			gb_complexity(gb, dec ? GB_O_N : GB_O_NSQUARED);
-			if (r.cfg.repetitions > 1)
+			/* --benchmark_repetitions / --benchmark_min_time rule unless
+			 * a config or --repetitions / --min-time says otherwise */
+			if (o->config || o->repetitions)
 				gb_repetitions(gb, r.cfg.repetitions);
-			gb_min_time(gb, r.cfg.min_time);
+			if (o->config || o->min_time > 0)
+				gb_min_time(gb, r.cfg.min_time);
 			if (f->c.gpu_timing)
 				gb_use_manual_time(gb);
 			else

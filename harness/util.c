@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int attn_errf(attn_err *e, const char *fmt, ...)
@@ -194,4 +195,25 @@ void *xalloc(size_t n)
 	if (p)
 		memset(p, 0, rounded);
 	return p;
+}
+
+int mkdir_p(const char *dir)
+{
+	char buf[4096];
+	if (strlen(dir) >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(buf, dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
 }

@@ -43,6 +43,9 @@ uint64_t machine_ram_bytes(void);
 /* Human-readable bytes ("1.50 GiB") into buf. */
 const char *fmt_bytes(uint64_t b, char *buf, size_t len);
 
+/* mkdir -p: create dir and its missing parents. Returns 0 or -1 (errno). */
+int mkdir_p(const char *dir);
+
 /* Allocate n bytes aligned to 64, zeroed; NULL on failure or n == 0. */
 void *xalloc(size_t n);
 

@@ -158,7 +158,7 @@ static void test_sweep_results(void **state)
 {
 	(void)state;
 	char *dir = tu_tmpdir(), out[512], p[600];
-	snprintf(out, sizeof out, "%s/run", dir);
+	snprintf(out, sizeof out, "%s/reports/latest", dir); /* parents are created */
 	EXPECT(0, "sweep:", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive,blocked,blas",
 	       "--out", out);
 	snprintf(p, sizeof p, "%s/results.csv.partial", out);
