@@ -148,6 +148,31 @@ static int read_case(const char *mpath, const char *dir, const table *t, int r, 
 	return 0;
 }
 
+static int cmp_case_name(const void *a, const void *b)
+{
+	const golden_case *x = *(const golden_case *const *)a, *y = *(const golden_case *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Case names must be unique: sort pointers by name, compare neighbours. */
+static int check_unique(const char *mpath, golden_case *gc, int n, attn_err *e)
+{
+	golden_case **idx = malloc((size_t)n * sizeof *idx);
+	if (!idx)
+		return attn_errf(e, "%s: out of memory", mpath);
+	for (int i = 0; i < n; i++)
+		idx[i] = &gc[i];
+	qsort(idx, (size_t)n, sizeof *idx, cmp_case_name);
+	int rc = 0;
+	for (int i = 1; i < n && !rc; i++)
+		if (strcmp(idx[i - 1]->name, idx[i]->name) == 0)
+			rc = attn_errf(e, "%s: row %d: field 'name': '%s' is not unique (also row %d)", mpath,
+			               idx[i]->row, idx[i]->name, idx[i - 1]->row);
+	free(idx);
+	return rc;
+}
+
 int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e)
 {
 	char mpath[CASE_PATH_MAX];
@@ -184,16 +209,11 @@ int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e)
 	}
 	const int c_scale = table_col(&t, "scale"), c_atol = table_col(&t, "atol"), c_rtol = table_col(&t, "rtol");
 	const int c_dtype = table_col(&t, "dtype");
-	for (int r = 0; r < t.nrows; r++) {
+	for (int r = 0; r < t.nrows; r++)
 		if (read_case(mpath, dir, &t, r, col, c_scale, c_atol, c_rtol, c_dtype, &gc[r], e))
 			goto fail;
-		for (int p = 0; p < r; p++)
-			if (strcmp(gc[p].name, gc[r].name) == 0) {
-				attn_errf(e, "%s: row %d: field 'name': '%s' is not unique (also row %d)", mpath,
-				          gc[r].row, gc[r].name, gc[p].row);
-				goto fail;
-			}
-	}
+	if (check_unique(mpath, gc, t.nrows, e))
+		goto fail;
 	*cases = gc;
 	*n = t.nrows;
 	table_free(&t);
