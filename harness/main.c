@@ -25,7 +25,7 @@ static void usage(FILE *f)
 	      "  sweep [--config FILE] [--out DIR]   measure the grid, write DIR/results.csv\n"
 	      "        [--seq L] [--heads L] [--gqa L] [--cache L] [--head-dim L] [--batch L]\n"
 	      "        [--phases prefill,decode,attend] [--causal 0,1]\n"
-	      "        [--repetitions N] [--min-time S] [--max-mem SIZE]\n"
+	      "        [--repetitions N] [--min-time S] [--max-mem SIZE] [--shard I/N]\n"
 	      "  bench [sweep's grid options] [--benchmark_*]   Google Benchmark output with BigO fits\n"
 	      "\n"
 	      "common options:\n"
@@ -90,6 +90,7 @@ enum {
 	OPT_OUT,
 	OPT_REPS,
 	OPT_MIN_TIME,
+	OPT_SHARD,
 	OPT_GRID, /* grid keys: index into grid_keys */
 };
 
@@ -136,6 +137,7 @@ int main(int argc, char **argv)
 	    {"out", required_argument, 0, OPT_OUT},
 	    {"repetitions", required_argument, 0, OPT_REPS},
 	    {"min-time", required_argument, 0, OPT_MIN_TIME},
+	    {"shard", required_argument, 0, OPT_SHARD},
 	    {"seq", required_argument, 0, OPT_GRID + 0},
 	    {"heads", required_argument, 0, OPT_GRID + 1},
 	    {"gqa", required_argument, 0, OPT_GRID + 2},
@@ -161,9 +163,9 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt_long(sub_argc, sub_argv, "h", longopts, NULL)) != -1) {
 		const int sweep_only = opt == OPT_CONFIG || opt == OPT_OUT || opt == OPT_REPS || opt == OPT_MIN_TIME ||
-		                       opt == OPT_VK_TIMING || opt >= OPT_GRID;
+		                       opt == OPT_VK_TIMING || opt == OPT_SHARD || opt >= OPT_GRID;
 		if ((is_check && sweep_only) || (!is_check && (opt == OPT_GOLDEN || opt == OPT_JUNIT)) ||
-		    (is_bench && opt == OPT_OUT))
+		    (is_bench && (opt == OPT_OUT || opt == OPT_SHARD)))
 			return usage_error("option '%s' does not apply to this command", sub_argv[optind - 1]);
 		int64_t n;
 		double d;
@@ -207,6 +209,21 @@ int main(int argc, char **argv)
 				return usage_error("--max-mem: '%s' is not a size such as 8GiB", optarg);
 			so.max_mem = co.max_mem;
 			break;
+		case OPT_SHARD: {
+			int64_t i, nn;
+			char *slash = strchr(optarg, '/');
+			if (!slash)
+				return usage_error("--shard: '%s' is not I/N", optarg);
+			*slash = 0;
+			const int ok = parse_i64(optarg, &i) && parse_i64(slash + 1, &nn) && nn >= 1 && nn <= 100000 &&
+			               i >= 0 && i < nn;
+			*slash = '/';
+			if (!ok)
+				return usage_error("--shard: expected I/N with 0 <= I < N (got '%s')", optarg);
+			so.shard = (int)i;
+			so.nshards = (int)nn;
+			break;
+		}
 		case OPT_CONFIG:
 			so.config = optarg;
 			break;

@@ -424,6 +424,15 @@ int sweep_run(const sweep_opts *o)
 		fprintf(stderr, "attnbench sweep: %s/machine.json: cannot write\n", dir);
 
 	int werr = results_write_header(f) != 0;
+	/* --shard I/N keeps every N-th point starting at I */
+	if (o->nshards > 1) {
+		int kept = 0;
+		for (int pi = 0; pi < r.npts; pi++)
+			if (pi % o->nshards == o->shard)
+				r.pts[kept++] = r.pts[pi];
+		fprintf(stderr, "sweep: shard %d/%d: %d of %d points\n", o->shard, o->nshards, kept, r.npts);
+		r.npts = kept;
+	}
 	const int total = r.npts * r.nsel;
 	int done = 0, n_ok = 0, n_skip = 0, n_err = 0;
 	const double t0 = now_s();

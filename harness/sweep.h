@@ -70,11 +70,12 @@ typedef struct sweep_opts {
 	int noverrides;
 	const char *backends; /* --backend, overrides the config */
 	attn_config cfg;
-	int vk_gpu_timing; /* --vk-timing=gpu */
-	int repetitions;   /* 0: config's */
-	double min_time;   /* 0: config's */
-	uint64_t max_mem;  /* 0: config's */
-	int argc;          /* --benchmark_* flags left for `bench` */
+	int vk_gpu_timing;  /* --vk-timing=gpu */
+	int repetitions;    /* 0: config's */
+	double min_time;    /* 0: config's */
+	uint64_t max_mem;   /* 0: config's */
+	int shard, nshards; /* --shard I/N: points i with i % N == I (N = 0: all) */
+	int argc;           /* --benchmark_* flags left for `bench` */
 	char **argv;
 } sweep_opts;
 

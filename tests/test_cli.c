@@ -157,7 +157,7 @@ static void test_check_pass_fail_junit(void **state)
 static void test_sweep_results(void **state)
 {
 	(void)state;
-	char *dir = tu_tmpdir(), out[512], p[600];
+	char *dir = tu_tmpdir(), out[512], p[700];
 	snprintf(out, sizeof out, "%s/reports/latest", dir); /* parents are created */
 	EXPECT(0, "sweep:", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive,blocked,blas",
 	       "--out", out);
@@ -211,6 +211,22 @@ static void test_sweep_results(void **state)
 		assert_non_null(strstr(t.rows[r][table_col(&t, "status")], "skipped: needs"));
 	table_free(&t);
 	EXPECT(2, "unknown key", "sweep", "--config", "tests/data/bad.conf", "--out", out);
+
+	/* two shards cover the grid exactly once between them */
+	int rows = 0;
+	for (int sh = 0; sh < 2; sh++) {
+		char spec[8], sdir[512];
+		snprintf(spec, sizeof spec, "%d/2", sh);
+		snprintf(sdir, sizeof sdir, "%s/shard%d", dir, sh);
+		EXPECT(0, "shard", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive", "--shard",
+		       spec, "--out", sdir);
+		snprintf(p, sizeof p, "%s/results.csv", sdir);
+		assert_int_equal(table_read(p, &t, &e), 0);
+		rows += t.nrows;
+		table_free(&t);
+	}
+	assert_int_equal(rows, 10);
+	EXPECT(2, "--shard", "sweep", "--shard", "2/2");
 	tu_rmtree(dir);
 }
 
