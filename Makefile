@@ -35,7 +35,7 @@ SAN      ?=
 ARCH     ?= -march=native
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iharness -I. -I$(BUILD) $(SAN) $(EXTRA_CFLAGS) \
-	       -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"' -DATTN_BUILD_FLAGS='"$(OPT) $(ARCH) $(SAN)"' 
+	       -DATTN_BUILD_FLAGS='"$(OPT) $(ARCH) $(SAN)"' 
 CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -Iharness $(BENCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDLIBS_ALL   = $(BENCH_LIBS) $(BLAS_LIBS) $(CSV_LIBS) -fopenmp -ldl -lm -lpthread
 
@@ -55,11 +55,20 @@ LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) 
 .PHONY: all run test perf golden format lint clean deps sweep check
 all: $(BUILD)/attnbench
 
-$(OBJ_DIR)/%.o: %.c | $(VK_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(VK_CFLAGS) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
+# Objects depend on the flags they were built with: a change of OPT, SAN or
+# HAVE_VULKAN rebuilds everything instead of mixing old and new objects.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS_ALL) $(CXXFLAGS_ALL) $(HAVE_VULKAN)
+$(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
 
-$(OBJ_DIR)/harness/gbench_shim.o: harness/gbench_shim.cc
+# Only machine.json needs the commit: keep it out of everyone else's flags.
+$(OBJ_DIR)/harness/results.o: EXTRA_DEFS = -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"'
+
+$(OBJ_DIR)/%.o: %.c $(FLAGS_STAMP) | $(VK_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(EXTRA_DEFS) $(VK_CFLAGS) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OBJ_DIR)/harness/gbench_shim.o: harness/gbench_shim.cc $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_ALL) -MMD -MP -c $< -o $@
 
@@ -75,7 +84,7 @@ TEST_SRC := $(wildcard tests/test_*.c) tests/testutil.c
 $(BUILD)/test_attnbench: $(patsubst %.c,$(OBJ_DIR)/%.o,$(TEST_SRC) tests/main.c) $(BUILD)/libattnbench.a
 	$(CXX) $(SAN) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
-$(OBJ_DIR)/tests/%.o: tests/%.c
+$(OBJ_DIR)/tests/%.o: tests/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Iimpls $(CMOCKA_CFLAGS) -DATTN_HAVE_VULKAN_BUILD=$(HAVE_VULKAN) -MMD -MP -c $< -o $@
 
