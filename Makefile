@@ -105,6 +105,7 @@ run: deps
 	$(BUILD)/attnbench check --golden datasets/golden --junit $(BUILD)/check-junit.xml
 	$(BUILD)/attnbench sweep --config $(SWEEP_CONFIG) --out $(OUT)
 	@echo "results: $(OUT)/results.csv, machine: $(OUT)/machine.json"
+	$(BUILD)/attnbench report $(OUT)
 
 # The test suite runs under AddressSanitizer and UndefinedBehaviorSanitizer:
 # the test runner itself and every attnbench process it starts.

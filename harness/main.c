@@ -10,6 +10,7 @@
 #include "check.h"
 #include "gbench_shim.h"
 #include "registry.h"
+#include "report.h"
 #include "sweep.h"
 
 #define ATTNBENCH_VERSION "0.1.0"
@@ -27,6 +28,8 @@ static void usage(FILE *f)
 	      "        [--phases prefill,decode,attend] [--causal 0,1]\n"
 	      "        [--repetitions N] [--min-time S] [--max-mem SIZE] [--shard I/N]\n"
 	      "  bench [sweep's grid options] [--benchmark_*]   Google Benchmark output with BigO fits\n"
+	      "  report RUN_DIR... [--out DIR]   plots (gnuplot), fits.csv, report.md, index.html\n"
+	      "        [--format png|svg|both] [--prompts L] [--gen L]\n"
 	      "\n"
 	      "common options:\n"
 	      "  --backend A,B|all             backends to run (default: all available)\n"
@@ -110,6 +113,8 @@ int main(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	const int is_check = !strcmp(cmd, "check"), is_sweep = !strcmp(cmd, "sweep"), is_bench = !strcmp(cmd, "bench");
+	if (!strcmp(cmd, "report"))
+		return report_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list")) {
 		if (argc > 2)
 			return usage_error("list takes no arguments (got '%s')", argv[2]);

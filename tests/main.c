@@ -15,6 +15,7 @@ int main(void)
 	failed += run_backend_tests();
 	failed += run_sweep_tests();
 	failed += run_cli_tests();
+	failed += run_report_tests();
 	if (run_vulkan_tests)
 		failed += run_vulkan_tests();
 	/* the plain summary line CI systems read */

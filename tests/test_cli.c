@@ -215,7 +215,7 @@ static void test_sweep_results(void **state)
 	/* two shards cover the grid exactly once between them */
 	int rows = 0;
 	for (int sh = 0; sh < 2; sh++) {
-		char spec[8], sdir[512];
+		char spec[32], sdir[512];
 		snprintf(spec, sizeof spec, "%d/2", sh);
 		snprintf(sdir, sizeof sdir, "%s/shard%d", dir, sh);
 		EXPECT(0, "shard", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive", "--shard",
