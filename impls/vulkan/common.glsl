@@ -1,21 +1,21 @@
 /*
  * common.glsl - declarations shared by the attention compute shaders.
  *
- * Buffers are plain float arrays in the layouts of attnbench.h; K and V
- * rows of one KV head sit kv_stride tokens apart (the cache capacity, or
- * n_kv for stateless calls). Each float buffer is also visible as vec4 so
- * that rows whose head_dim is a multiple of 4 move 16 bytes at a time.
+ * Tensors are in the layouts of attnbench.h except that every row of
+ * head_dim floats is padded with zeros to D4 vec4 (the host packs and
+ * unpacks), so all row accesses move 16 bytes. K and V rows of one KV head
+ * sit kv_stride rows apart (the cache capacity, or n_kv for stateless
+ * calls); offsets below count vec4 unless said otherwise.
  */
-layout(std430, set = 0, binding = 0) readonly buffer QBuf { float q[]; };
-layout(std430, set = 0, binding = 0) readonly buffer QBuf4 { vec4 q4[]; };
-layout(std430, set = 0, binding = 1) readonly buffer KBuf { float k[]; };
-layout(std430, set = 0, binding = 1) readonly buffer KBuf4 { vec4 k4[]; };
-layout(std430, set = 0, binding = 2) readonly buffer VBuf { float v[]; };
-layout(std430, set = 0, binding = 2) readonly buffer VBuf4 { vec4 v4[]; };
-layout(std430, set = 0, binding = 3) writeonly buffer OBuf { float o[]; };
-layout(std430, set = 0, binding = 3) writeonly buffer OBuf4 { vec4 o4[]; };
+layout(std430, set = 0, binding = 0) readonly buffer QBuf { vec4 q4[]; };
+layout(std430, set = 0, binding = 1) readonly buffer KBuf { vec4 k4[]; };
+layout(std430, set = 0, binding = 2) readonly buffer VBuf { vec4 v4[]; };
+layout(std430, set = 0, binding = 3) writeonly buffer OBuf { vec4 o4[]; };
 layout(std430, set = 0, binding = 4) buffer PBuf { float part[]; };
 layout(std430, set = 0, binding = 4) buffer PBuf4 { vec4 part4[]; };
+/* K and V again, as RGBA32F texel buffers (one texel per vec4). */
+layout(set = 0, binding = 5) uniform samplerBuffer ktex;
+layout(set = 0, binding = 6) uniform samplerBuffer vtex;
 
 /* Must match struct vk_push in vulkan.c. */
 layout(push_constant) uniform Push {
@@ -24,7 +24,7 @@ layout(push_constant) uniform Push {
 	uint n_heads;    /* query heads */
 	uint n_kv_heads; /* key/value heads */
 	uint group;      /* n_heads / n_kv_heads */
-	uint kv_stride;  /* tokens between two KV heads in K and V */
+	uint kv_stride;  /* rows between two KV heads in K and V */
 	uint causal;     /* bottom-right causal mask */
 	float scale;     /* softmax scale, times log2(e) (the shaders use exp2) */
 	uint n_split;    /* split-K: workgroups per query head */
@@ -35,7 +35,11 @@ layout(push_constant) uniform Push {
 } pc;
 
 layout(constant_id = 1) const uint D = 64; /* head_dim */
-const uint D4 = (D + 3) / 4;               /* head_dim in vec4, rounded up */
+const uint D4 = (D + 3) / 4;               /* padded row length in vec4 */
+/* Read K and V through the texel views, where they fit the device's texel
+ * buffer limit: on some devices a texel fetch is much cheaper than a
+ * storage buffer load. */
+layout(constant_id = 7) const bool TEXEL = false;
 
 /* Masked scores; exp2(-inf) is 0. */
 const float NEG_INF = -1.0 / 0.0;
@@ -43,49 +47,17 @@ const float NEG_INF = -1.0 / 0.0;
  * -inf - -inf, and below any real score. */
 const float M_INIT = -3.0e38;
 
-/* Load head_dim element group d4 (4 floats, zero past head_dim) of the row
- * that starts at float offset base of a buffer. */
-vec4 load_row4_q(uint base, uint d4)
+/* vec4 d4 of the key / value row that starts at vec4 offset row. */
+vec4 load_k(uint row, uint d4)
 {
-	if (D % 4 == 0)
-		return q4[base / 4 + d4];
-	vec4 r = vec4(0.0);
-	[[unroll]] for (uint c = 0; c < 4; c++)
-		if (d4 * 4 + c < D)
-			r[c] = q[base + d4 * 4 + c];
-	return r;
+	if (TEXEL)
+		return texelFetch(ktex, int(row + d4));
+	return k4[row + d4];
 }
 
-vec4 load_row4_k(uint base, uint d4)
+vec4 load_v(uint row, uint d4)
 {
-	if (D % 4 == 0)
-		return k4[base / 4 + d4];
-	vec4 r = vec4(0.0);
-	[[unroll]] for (uint c = 0; c < 4; c++)
-		if (d4 * 4 + c < D)
-			r[c] = k[base + d4 * 4 + c];
-	return r;
-}
-
-vec4 load_row4_v(uint base, uint d4)
-{
-	if (D % 4 == 0)
-		return v4[base / 4 + d4];
-	vec4 r = vec4(0.0);
-	[[unroll]] for (uint c = 0; c < 4; c++)
-		if (d4 * 4 + c < D)
-			r[c] = v[base + d4 * 4 + c];
-	return r;
-}
-
-/* Store element group d4 of an output row (only the head_dim elements). */
-void store_row4_o(uint base, uint d4, vec4 x)
-{
-	if (D % 4 == 0) {
-		o4[base / 4 + d4] = x;
-		return;
-	}
-	[[unroll]] for (uint c = 0; c < 4; c++)
-		if (d4 * 4 + c < D)
-			o[base + d4 * 4 + c] = x[c];
+	if (TEXEL)
+		return texelFetch(vtex, int(row + d4));
+	return v4[row + d4];
 }

@@ -36,6 +36,6 @@ void main()
 			const float l = part[pc.pl_off + p0 + p];
 			a += l > 0.0 ? w * part4[(p0 + p) * D4 + d4] : vec4(0.0);
 		}
-		store_row4_o(head * D, d4, a * inv);
+		o4[head * D4 + d4] = a * inv;
 	}
 }

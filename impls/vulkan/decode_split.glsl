@@ -3,17 +3,18 @@
  *
  * One workgroup per (slice of the keys, KV head and HG of its query heads,
  * batch); HG query heads share every K/V row the workgroup reads. Inside
- * the workgroup each subgroup takes a contiguous run of the slice, its
- * lanes reading consecutive keys (DSPLIT lanes per key, each holding a
+ * the workgroup each group of lanes takes a contiguous run of the slice,
+ * its lanes reading consecutive keys (DSPLIT lanes per key, each holding a
  * slice of head_dim), and every lane keeps an online softmax state per
- * head: running maximum, running sum, unnormalised output. The lanes of a
- * subgroup are then combined with subgroup operations and one partial
- * result per (subgroup, head) is written to the partial buffer, for
- * decode_reduce to merge. Without subgroup operations every lane is its
- * own group and writes its own partial.
+ * head: running maximum, running sum, unnormalised output. Each group
+ * writes one partial result per head to the partial buffer, for
+ * decode_reduce to merge.
  *
- * Included by decode_split.comp (no subgroup operations) and
- * decode_split_sg.comp (USE_SUBGROUP 1).
+ * decode_split_sg.comp (USE_SUBGROUP 1): a group is a subgroup, whose
+ * lanes are merged with subgroup operations first (GPUs).
+ * decode_split.comp: every lane is its own group. Devices without subgroup
+ * operations use it, and so do CPU devices, where a subgroup reduction is
+ * a loop over the SIMD lanes that costs more than the extra partials.
  */
 #extension GL_EXT_control_flow_attributes : require
 #if USE_SUBGROUP
@@ -87,29 +88,29 @@ void main()
 	float m[HG];
 	float l[HG];
 	[[unroll]] for (uint g = 0; g < HG; g++) {
-		const uint qbase = (b * pc.n_heads + h0 + g) * D;
+		const uint qbase = (b * pc.n_heads + h0 + g) * D4;
 		m[g] = M_INIT;
 		l[g] = 0.0;
 		[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
 			const uint d4 = sub + kk * DSPLIT;
 			qr[g][kk] = vec4(0.0);
 			if (DPL * DSPLIT == D4 || d4 < D4)
-				qr[g][kk] = load_row4_q(qbase, d4) * pc.scale;
+				qr[g][kk] = q4[qbase + d4] * pc.scale;
 			acc[g][kk] = vec4(0.0);
 		}
 	}
 
-	const uint kv_base = (b * pc.n_kv_heads + kvh) * pc.kv_stride * D;
+	const uint kv_base = (b * pc.n_kv_heads + kvh) * pc.kv_stride * D4;
 	for (uint j0 = s0; j0 < s1; j0 += slots * KB) {
 		float s[HG][KB];
 		[[unroll]] for (uint kb = 0; kb < KB; kb++) {
-			const uint row = kv_base + min(j0 + kb * slots + slot, s1 - 1) * D;
+			const uint row = kv_base + min(j0 + kb * slots + slot, s1 - 1) * D4;
 			[[unroll]] for (uint g = 0; g < HG; g++)
 				s[g][kb] = 0.0;
 			[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
 				const uint d4 = sub + kk * DSPLIT;
 				if (DPL * DSPLIT == D4 || d4 < D4) {
-					const vec4 kx = load_row4_k(row, d4);
+					const vec4 kx = load_k(row, d4);
 					[[unroll]] for (uint g = 0; g < HG; g++)
 						s[g][kb] += dot(qr[g][kk], kx);
 				}
@@ -139,11 +140,11 @@ void main()
 				acc[g][kk] *= alpha;
 		}
 		[[unroll]] for (uint kb = 0; kb < KB; kb++) {
-			const uint row = kv_base + min(j0 + kb * slots + slot, s1 - 1) * D;
+			const uint row = kv_base + min(j0 + kb * slots + slot, s1 - 1) * D4;
 			[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
 				const uint d4 = sub + kk * DSPLIT;
 				if (DPL * DSPLIT == D4 || d4 < D4) {
-					const vec4 vx = load_row4_v(row, d4);
+					const vec4 vx = load_v(row, d4);
 					[[unroll]] for (uint g = 0; g < HG; g++)
 						acc[g][kk] += s[g][kb] * vx;
 				}

@@ -10,6 +10,11 @@
  * and adding partial dot products with subgroup shuffles. Tiles past the
  * last key any row of the workgroup may see (causal) are never loaded.
  *
+ * With STAGE false the rows read K and V straight through the texel views
+ * instead of a shared tile: on CPU devices (lavapipe) a shared-memory load
+ * costs a loop over the SIMD lanes while a texel fetch is straight-line
+ * code, so this is both faster and much quicker to compile there.
+ *
  * Included by flash_attn.comp (no subgroup operations) and
  * flash_attn_sg.comp (USE_SUBGROUP 1, needed for DSPLIT > 1).
  */
@@ -26,6 +31,7 @@ layout(constant_id = 2) const uint R = 1;      /* rows per lane */
 layout(constant_id = 3) const uint BC = 32;    /* keys per shared tile */
 layout(constant_id = 4) const uint CB = 4;     /* keys per softmax step, divides BC */
 layout(constant_id = 5) const uint DSPLIT = 1; /* lanes per row, power of two */
+layout(constant_id = 6) const bool STAGE = true; /* K/V tiles in shared memory (else TEXEL) */
 
 const uint WG = gl_WorkGroupSize.x;
 const uint DPL = (D4 + DSPLIT - 1) / DSPLIT; /* vec4 of a row per lane */
@@ -33,8 +39,29 @@ const uint KS = DPL * DSPLIT;                /* shared tile row stride, vec4 */
 const uint SLOTS = WG / DSPLIT;              /* rows in flight per lane set */
 const uint ROWS = SLOTS * R;                 /* rows per workgroup */
 
-shared vec4 ksh[BC * KS];
-shared vec4 vsh[BC * KS];
+shared vec4 ksh[STAGE ? BC * KS : 1];
+shared vec4 vsh[STAGE ? BC * KS : 1];
+
+/* vec4 kk of the lane's slice of key j, row c of the current tile; zero
+ * past the end of the row. */
+vec4 tile_k(uint kv_base, uint j, uint c, uint kk, uint sub)
+{
+	if (STAGE)
+		return ksh[c * KS + sub + kk * DSPLIT];
+	if (KS != D4 && sub + kk * DSPLIT >= D4)
+		return vec4(0.0);
+	return load_k(kv_base + j * D4, sub + kk * DSPLIT);
+}
+
+/* The same for value j. */
+vec4 tile_v(uint kv_base, uint j, uint c, uint kk, uint sub)
+{
+	if (STAGE)
+		return vsh[c * KS + sub + kk * DSPLIT];
+	if (KS != D4 && sub + kk * DSPLIT >= D4)
+		return vec4(0.0);
+	return load_v(kv_base + j * D4, sub + kk * DSPLIT);
+}
 
 void main()
 {
@@ -57,12 +84,12 @@ void main()
 	float m[R];
 	float l[R];
 	uint lim[R];  /* last key the row may see */
-	uint base[R]; /* float offset of the row in q and out */
+	uint base[R]; /* vec4 offset of the row in q and out */
 	[[unroll]] for (uint r = 0; r < R; r++) {
 		const uint row = min(row0 + r * SLOTS + slot, n_rows - 1);
 		const uint i = row / G;
 		const uint h = kvh * G + row % G;
-		base[r] = ((b * pc.n_heads + h) * pc.n_q + i) * D;
+		base[r] = ((b * pc.n_heads + h) * pc.n_q + i) * D4;
 		lim[r] = pc.causal != 0 ? pc.n_kv - pc.n_q + i : pc.n_kv - 1;
 		m[r] = M_INIT;
 		l[r] = 0.0;
@@ -70,7 +97,7 @@ void main()
 			const uint d4 = sub + kk * DSPLIT;
 			qr[r][kk] = vec4(0.0);
 			if (KS == D4 || d4 < D4)
-				qr[r][kk] = load_row4_q(base[r], d4) * pc.scale;
+				qr[r][kk] = q4[base[r] + d4] * pc.scale;
 			acc[r][kk] = vec4(0.0);
 		}
 	}
@@ -78,34 +105,38 @@ void main()
 	/* Keys the workgroup needs: up to what its last row may see. */
 	const uint last_row = min(row0 + ROWS, n_rows) - 1;
 	const uint kv_end = pc.causal != 0 ? pc.n_kv - pc.n_q + last_row / G + 1 : pc.n_kv;
-	const uint kv_base = (b * pc.n_kv_heads + kvh) * pc.kv_stride * D;
+	const uint kv_base = (b * pc.n_kv_heads + kvh) * pc.kv_stride * D4;
 
 	for (uint j0 = 0; j0 < kv_end; j0 += BC) {
 		/* Stage keys j0 .. j0+BC-1 (zeros past kv_end) in shared memory. */
-		barrier();
-		for (uint e = gl_LocalInvocationIndex; e < BC * KS; e += WG) {
+		if (STAGE)
+			barrier();
+		for (uint e = gl_LocalInvocationIndex; STAGE && e < BC * KS; e += WG) {
 			const uint c = e / KS;
 			const uint d4 = e % KS;
 			vec4 kx = vec4(0.0);
 			vec4 vx = vec4(0.0);
 			if (j0 + c < kv_end && (KS == D4 || d4 < D4)) {
-				kx = load_row4_k(kv_base + (j0 + c) * D, d4);
-				vx = load_row4_v(kv_base + (j0 + c) * D, d4);
+				kx = load_k(kv_base + (j0 + c) * D4, d4);
+				vx = load_v(kv_base + (j0 + c) * D4, d4);
 			}
 			ksh[e] = kx;
 			vsh[e] = vx;
 		}
-		barrier();
+		if (STAGE)
+			barrier();
 
 		const uint n_c = min(BC, kv_end - j0);
 		for (uint c0 = 0; c0 < n_c; c0 += CB) {
 			/* Scores of CB keys for every row of the lane. */
 			float s[R][CB];
 			[[unroll]] for (uint cc = 0; cc < CB; cc++) {
+				/* past kv_end the key is masked; read a valid row */
+				const uint j_c = min(j0 + c0 + cc, kv_end - 1);
 				[[unroll]] for (uint r = 0; r < R; r++)
 					s[r][cc] = 0.0;
 				[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
-					const vec4 kx = ksh[(c0 + cc) * KS + sub + kk * DSPLIT];
+					const vec4 kx = tile_k(kv_base, j_c, c0 + cc, kk, sub);
 					[[unroll]] for (uint r = 0; r < R; r++)
 						s[r][cc] += dot(qr[r][kk], kx);
 				}
@@ -135,8 +166,9 @@ void main()
 					acc[r][kk] *= alpha;
 			}
 			[[unroll]] for (uint cc = 0; cc < CB; cc++) {
+				const uint j_c = min(j0 + c0 + cc, kv_end - 1);
 				[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
-					const vec4 vx = vsh[(c0 + cc) * KS + sub + kk * DSPLIT];
+					const vec4 vx = tile_v(kv_base, j_c, c0 + cc, kk, sub);
 					[[unroll]] for (uint r = 0; r < R; r++)
 						acc[r][kk] += s[r][cc] * vx;
 				}
@@ -151,7 +183,7 @@ void main()
 		[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
 			const uint d4 = sub + kk * DSPLIT;
 			if (KS == D4 || d4 < D4)
-				store_row4_o(base[r], d4, acc[r][kk] * inv);
+				o4[base[r] + d4] = acc[r][kk] * inv;
 		}
 	}
 }

@@ -1,0 +1,482 @@
+/* test_vulkan.c - the Vulkan backend against a float64 reference written
+ * here: many shapes through attend, the KV-cache path (append, prefill,
+ * consecutive decodes, truncate), split-K against a single workgroup, the
+ * shader variants meant for other devices, parameters and supports().
+ * Every instance runs under the Khronos validation layer, so any
+ * validation message fails the call that caused it. Skipped where no
+ * Vulkan device is available. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attnbench.h"
+#include "testutil.h"
+
+#if ATTN_HAVE_VULKAN_BUILD
+#include "vulkan/vulkan.h"
+
+static const attn_backend *vk;
+static void *inst;            /* default instance shared by the tests */
+static char unavailable[256]; /* why the tests skip, when they do */
+static uint64_t rng = 2024;
+
+/* Uniform in [-1, 1). */
+static float frand(void)
+{
+	rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+	return (float)((double)(rng >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
+}
+
+static size_t q_elems(const attn_shape *s)
+{
+	return (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
+}
+
+static size_t kv_elems(const attn_shape *s, int64_t n)
+{
+	return (size_t)(s->batch * s->n_kv_heads * n * s->head_dim);
+}
+
+/* n random floats in [-amp, amp). */
+static float *random_floats(size_t n, float amp)
+{
+	float *p = malloc((n ? n : 1) * sizeof *p);
+	assert_non_null(p);
+	for (size_t i = 0; i < n; i++)
+		p[i] = amp * frand();
+	return p;
+}
+
+/* out[b,h,i,:] in float64; k and v rows kv_stride tokens apart per head. */
+static void reference(const attn_shape *s, const float *q, const float *k, const float *v, int64_t kv_stride,
+                      double *out)
+{
+	const int64_t H = s->n_heads, HK = s->n_kv_heads, D = s->head_dim, NQ = s->n_q, NKV = s->n_kv;
+	double *w = malloc((size_t)NKV * sizeof *w);
+	assert_non_null(w);
+	for (int64_t b = 0; b < s->batch; b++)
+		for (int64_t h = 0; h < H; h++)
+			for (int64_t i = 0; i < NQ; i++) {
+				const int64_t g = h / (H / HK), vis = s->causal ? NKV - NQ + i + 1 : NKV;
+				const float *qr = q + ((b * H + h) * NQ + i) * D;
+				double mx = -INFINITY, sum = 0;
+				for (int64_t j = 0; j < vis; j++) {
+					const float *kr = k + ((b * HK + g) * kv_stride + j) * D;
+					double dot = 0;
+					for (int64_t d = 0; d < D; d++)
+						dot += (double)qr[d] * (double)kr[d];
+					w[j] = (double)s->scale * dot;
+					mx = fmax(mx, w[j]);
+				}
+				for (int64_t j = 0; j < vis; j++)
+					sum += (w[j] = exp(w[j] - mx));
+				for (int64_t d = 0; d < D; d++) {
+					double acc = 0;
+					for (int64_t j = 0; j < vis; j++)
+						acc += w[j] * (double)v[((b * HK + g) * kv_stride + j) * D + d];
+					out[((b * H + h) * NQ + i) * D + d] = acc / sum;
+				}
+			}
+	free(w);
+}
+
+/* Assert |got - ref| <= 1e-4 + 1e-4 |ref| everywhere; report the worst. */
+static void expect_close(const char *what, const attn_shape *s, const float *got, const double *ref, size_t n)
+{
+	size_t bad = 0, worst = 0;
+	double worst_ratio = 0;
+	for (size_t i = 0; i < n; i++) {
+		const double err = fabs((double)got[i] - ref[i]), tol = 1e-4 + 1e-4 * fabs(ref[i]);
+		if (!(err <= tol))
+			bad++;
+		if (!(err / tol <= worst_ratio)) {
+			worst_ratio = err / tol;
+			worst = i;
+		}
+	}
+	if (bad)
+		print_error("%s: b%lld h%lld/%lld d%lld n_q %lld n_kv %lld causal %d: %zu of %zu values off, worst "
+		            "at %zu: got %.9g want %.9g\n",
+		            what, (long long)s->batch, (long long)s->n_heads, (long long)s->n_kv_heads,
+		            (long long)s->head_dim, (long long)s->n_q, (long long)s->n_kv, s->causal, bad, n, worst,
+		            (double)got[worst], ref[worst]);
+	assert_int_equal(bad, 0);
+}
+
+/* Create an instance with the given parameters; fails the test if it fails. */
+static void *create(const char *params)
+{
+	attn_config cfg = {.threads = 0, .device = NULL, .params = params};
+	char err[512] = "";
+	void *p = NULL;
+	int rc = vk->create(&cfg, &p, err, sizeof err);
+	if (rc)
+		print_error("create(%s): %s\n", params ? params : "", err);
+	assert_int_equal(rc, ATTN_OK);
+	return p;
+}
+
+/* Call status; on failure print the instance's last error. */
+static void expect_ok(void *ctx, int rc, const char *what)
+{
+	if (rc)
+		print_error("%s: %s\n", what, vk->last_error(ctx));
+	assert_int_equal(rc, ATTN_OK);
+}
+
+/* One shape through attend on ctx, inputs scaled by amp, against the reference. */
+static void check_attend(void *ctx, const attn_shape *s, float amp)
+{
+	float *q = random_floats(q_elems(s), amp), *k = random_floats(kv_elems(s, s->n_kv), amp);
+	float *v = random_floats(kv_elems(s, s->n_kv), 1.0f), *got = calloc(q_elems(s), sizeof(float));
+	double *ref = malloc(q_elems(s) * sizeof *ref);
+	assert_non_null(got);
+	assert_non_null(ref);
+	reference(s, q, k, v, s->n_kv, ref);
+	expect_ok(ctx, vk->attend(ctx, s, q, k, v, got), "attend");
+	expect_close("attend", s, got, ref, q_elems(s));
+	free(q);
+	free(k);
+	free(v);
+	free(got);
+	free(ref);
+}
+
+/* A shape: batch, heads, KV heads, head_dim, n_q, n_kv, causal, scale (0: 1/sqrt(d)). */
+static attn_shape shape(int64_t b, int64_t h, int64_t hk, int64_t d, int64_t nq, int64_t nkv, int causal, float scale)
+{
+	attn_shape s = {.batch = b,
+	                .n_heads = h,
+	                .n_kv_heads = hk,
+	                .head_dim = d,
+	                .n_q = nq,
+	                .n_kv = nkv,
+	                .causal = causal,
+	                .scale = scale > 0 ? scale : (float)(1.0 / sqrt((double)d)),
+	                .dtype = ATTN_F32};
+	return s;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	setenv("ATTNBENCH_VK_VALIDATION", "1", 1);
+	vk = attn_backend_vulkan();
+	if (!vk->probe(unavailable, sizeof unavailable))
+		return 0;
+	unavailable[0] = 0;
+	attn_config cfg = {0};
+	char err[512];
+	if (vk->create(&cfg, &inst, err, sizeof err) != ATTN_OK) {
+		fprintf(stderr, "vulkan: create failed: %s\n", err);
+		inst = NULL;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (inst)
+		vk->destroy(inst);
+	inst = NULL;
+	return 0;
+}
+
+/* Skip without a Vulkan device; fail if one exists but create failed. */
+static void need_device(void)
+{
+	if (unavailable[0]) {
+		fprintf(stderr, "vulkan: skipped (%s)\n", unavailable);
+		skip();
+	}
+	assert_non_null(inst);
+}
+
+/* attend over MHA, GQA 2/4/8, MQA, causal and not, n_q = 1, chunks
+ * (n_q < n_kv), every head_dim class, batch 2 and a custom scale. */
+static void test_attend_shapes(void **state)
+{
+	(void)state;
+	need_device();
+	const attn_shape shapes[] = {
+	    shape(1, 4, 4, 64, 37, 53, 0, 0),     /* MHA */
+	    shape(1, 4, 4, 64, 70, 70, 1, 0),     /* MHA causal square */
+	    shape(1, 8, 4, 128, 50, 50, 1, 0),    /* GQA 2 */
+	    shape(2, 8, 2, 80, 20, 45, 1, 0),     /* GQA 4, batch 2, causal chunk */
+	    shape(1, 8, 1, 128, 33, 33, 1, 0),    /* GQA 8 (MQA of 8 heads) */
+	    shape(1, 6, 1, 64, 16, 40, 1, 0.5f),  /* MQA, custom scale */
+	    shape(1, 4, 2, 1, 9, 30, 1, 0),       /* head_dim 1 */
+	    shape(2, 4, 2, 3, 17, 17, 0, 0),      /* head_dim 3 */
+	    shape(1, 2, 1, 256, 9, 70, 1, 0),     /* head_dim 256 */
+	    shape(1, 3, 3, 80, 1, 1, 0, 0),       /* one key */
+	    shape(1, 8, 2, 128, 1, 700, 1, 0),    /* n_q = 1: split-K */
+	    shape(2, 4, 4, 256, 1, 300, 0, 0),    /* n_q = 1, head_dim 256 */
+	    shape(1, 4, 1, 3, 1, 1000, 1, 0.25f), /* n_q = 1, MQA, head_dim 3 */
+	    shape(1, 2, 2, 64, 130, 260, 0, 0),   /* n_kv not a multiple of any tile */
+	};
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+		check_attend(inst, &shapes[i], 1.0f);
+}
+
+/* Logits far beyond exp's float range: only max subtraction survives. */
+static void test_huge_logits(void **state)
+{
+	(void)state;
+	need_device();
+	attn_shape s = shape(1, 8, 1, 64, 24, 40, 1, 1.0f);
+	check_attend(inst, &s, 30.0f); /* |q.k| up to ~ 64 * 900 */
+	s.n_q = 1;
+	check_attend(inst, &s, 30.0f);
+}
+
+/* Copy tokens [from, from+n) of every (batch, KV head) of k into a new
+ * [batch][n_kv_heads][n][head_dim] array. */
+static float *tokens(const attn_shape *full, const float *k, int64_t from, int64_t n)
+{
+	const int64_t rows = full->batch * full->n_kv_heads, d = full->head_dim;
+	float *out = malloc((size_t)(rows * n * d) * sizeof *out + 1);
+	assert_non_null(out);
+	for (int64_t r = 0; r < rows; r++)
+		memcpy(out + r * n * d, k + (r * full->n_kv + from) * d, (size_t)(n * d) * sizeof *out);
+	return out;
+}
+
+/* One prefill (n new tokens after len) or decode (n == 1) through the
+ * cache, checked against the reference over the first len + n tokens of k, v. */
+static void cache_step(void *ctx, const attn_shape *full, const float *k, const float *v, int64_t len, int64_t n,
+                       int decode)
+{
+	attn_shape s = *full;
+	s.n_q = n;
+	s.n_kv = len + n;
+	s.causal = 1;
+	float *q = random_floats(q_elems(&s), 1.0f), *got = calloc(q_elems(&s), sizeof(float));
+	float *kn = tokens(full, k, len, n), *vn = tokens(full, v, len, n);
+	double *ref = malloc(q_elems(&s) * sizeof *ref);
+	assert_non_null(got);
+	assert_non_null(ref);
+	reference(&s, q, k, v, full->n_kv, ref);
+	if (decode)
+		expect_ok(ctx, vk->decode(ctx, &s, q, kn, vn, got), "decode");
+	else
+		expect_ok(ctx, vk->prefill(ctx, &s, q, kn, vn, got), "prefill");
+	expect_close(decode ? "decode" : "prefill", &s, got, ref, q_elems(&s));
+	assert_int_equal(vk->cache_len(ctx), len + n);
+	free(q);
+	free(got);
+	free(kn);
+	free(vn);
+	free(ref);
+}
+
+/* The KV-cache path: append a past, prefill a chunk, decode token after
+ * token, truncate and decode again; misuse is ATTN_E_INVALID. */
+static void test_cache_path(void **state)
+{
+	(void)state;
+	need_device();
+	static const struct {
+		int64_t b, h, hk, d;
+	} geo[] = {{2, 8, 2, 64}, {1, 3, 3, 80}, {1, 4, 1, 3}};
+	for (size_t t = 0; t < sizeof geo / sizeof geo[0]; t++) {
+		attn_shape full = shape(geo[t].b, geo[t].h, geo[t].hk, geo[t].d, 1, 120, 1, 0);
+		const int64_t past = 57, chunk = 23, n_dec = 5;
+		float *k = random_floats(kv_elems(&full, full.n_kv), 1.0f),
+		      *v = random_floats(kv_elems(&full, full.n_kv), 1.0f);
+		expect_ok(inst, vk->cache_alloc(inst, &full), "cache_alloc");
+		assert_int_equal(vk->cache_len(inst), 0);
+		assert_true(vk->cache_bytes(inst) >= 2 * kv_elems(&full, full.n_kv) * sizeof(float));
+		float *kp = tokens(&full, k, 0, past), *vp = tokens(&full, v, 0, past);
+		expect_ok(inst, vk->cache_append(inst, kp, vp, past), "cache_append");
+		free(kp);
+		free(vp);
+		assert_int_equal(vk->cache_len(inst), past);
+		cache_step(inst, &full, k, v, past, chunk, 0);
+		for (int64_t i = 0; i < n_dec; i++)
+			cache_step(inst, &full, k, v, past + chunk + i, 1, 1);
+		/* forget the decoded tokens and decode the first of them again */
+		expect_ok(inst, vk->cache_truncate(inst, past + chunk), "cache_truncate");
+		cache_step(inst, &full, k, v, past + chunk, 1, 1);
+		assert_int_equal(vk->cache_truncate(inst, past + chunk + 2), ATTN_E_INVALID);
+		/* n_kv must be cache_len + n_q, and the capacity holds */
+		attn_shape s = full;
+		s.n_q = 1;
+		s.n_kv = past + chunk + 5;
+		float *one = random_floats(q_elems(&s) + kv_elems(&s, 1), 1.0f);
+		float *out = calloc(q_elems(&s), sizeof(float));
+		assert_int_equal(vk->decode(inst, &s, one, one, one, out), ATTN_E_INVALID);
+		assert_int_equal(vk->cache_append(inst, one, one, full.n_kv), ATTN_E_INVALID);
+		assert_int_equal(vk->cache_len(inst), past + chunk + 1);
+		free(one);
+		free(out);
+		free(k);
+		free(v);
+	}
+}
+
+/* split=1 (one workgroup per query) and split-K give the same decode. */
+static void test_split_matches(void **state)
+{
+	(void)state;
+	need_device();
+	void *one = create("split=1"), *many = create("split=7");
+	attn_shape s = shape(1, 8, 2, 64, 1, 3001, 1, 0);
+	float *q = random_floats(q_elems(&s), 1.0f), *k = random_floats(kv_elems(&s, s.n_kv), 1.0f);
+	float *v = random_floats(kv_elems(&s, s.n_kv), 1.0f);
+	float *a = calloc(q_elems(&s), sizeof(float)), *b = calloc(q_elems(&s), sizeof(float));
+	double *ref = malloc(q_elems(&s) * sizeof *ref);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(ref);
+	reference(&s, q, k, v, s.n_kv, ref);
+	expect_ok(one, vk->attend(one, &s, q, k, v, a), "attend split=1");
+	expect_ok(many, vk->attend(many, &s, q, k, v, b), "attend split=7");
+	expect_close("split=1", &s, a, ref, q_elems(&s));
+	expect_close("split=7", &s, b, ref, q_elems(&s));
+	for (size_t i = 0; i < q_elems(&s); i++)
+		assert_true(fabsf(a[i] - b[i]) <= 1e-4f + 1e-4f * fabsf(a[i]));
+	vk->destroy(one);
+	vk->destroy(many);
+	free(q);
+	free(k);
+	free(v);
+	free(a);
+	free(b);
+	free(ref);
+}
+
+/* The shader variants the defaults do not pick on this device: shared-memory
+ * K/V tiles, lanes sharing a row, subgroup-merged decode, no subgroups,
+ * storage buffers instead of texel views. Small head_dims keep compiling
+ * cheap on CPU devices. */
+static void test_variants(void **state)
+{
+	(void)state;
+	need_device();
+	static const char *const params[] = {
+	    "stage=1",
+	    "stage=1,tile_kv=12,step=4,rows=2,wg=64",
+	    "subgroups=0,stage=1",
+	    "texel=0",
+	    "stage=1,dsplit=4,step=2",
+	    "dec_merge=1,dec_dsplit=2,dec_wg=32,split=3",
+	};
+	const attn_shape shapes[] = {
+	    shape(2, 4, 2, 20, 19, 45, 1, 0),
+	    shape(1, 6, 2, 5, 7, 33, 0, 0),
+	    shape(1, 4, 2, 16, 1, 200, 1, 0),
+	};
+	char why[256];
+	for (size_t p = 0; p < sizeof params / sizeof params[0]; p++) {
+		attn_config cfg = {.params = params[p]};
+		void *ctx = NULL;
+		if (vk->create(&cfg, &ctx, why, sizeof why) != ATTN_OK) {
+			/* subgroup variants need subgroup operations */
+			fprintf(stderr, "vulkan: variant %s not available here: %s\n", params[p], why);
+			continue;
+		}
+		for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+			check_attend(ctx, &shapes[i], 1.0f);
+		vk->destroy(ctx);
+	}
+}
+
+/* Bad parameter strings fail create with ATTN_E_INVALID and a message. */
+static void test_bad_params(void **state)
+{
+	(void)state;
+	need_device();
+	static const char *const bad[] = {"bogus=1", "split=x", "split", "wg=48", "timeout_ms=0", "split=1,,rows=99"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		attn_config cfg = {.params = bad[i]};
+		void *ctx = NULL;
+		char err[512] = "";
+		assert_int_equal(vk->create(&cfg, &ctx, err, sizeof err), ATTN_E_INVALID);
+		assert_null(ctx);
+		assert_true(strlen(err) > 0);
+	}
+	void *ctx = create("split=2,timeout_ms=5000");
+	vk->destroy(ctx);
+	attn_config cfg = {.device = "no such device"};
+	char err[512];
+	assert_int_equal(vk->create(&cfg, &ctx, err, sizeof err), ATTN_E_INVALID);
+}
+
+/* supports() and what the attend entry point says about the same shapes. */
+static void test_supports(void **state)
+{
+	(void)state;
+	need_device();
+	char why[256];
+	attn_shape s = shape(1, 4, 2, 64, 8, 8, 1, 0);
+	assert_true(vk->supports(inst, &s, why, sizeof why));
+	s.head_dim = 0;
+	why[0] = 0;
+	assert_false(vk->supports(inst, &s, why, sizeof why));
+	assert_true(strlen(why) > 0);
+	s.head_dim = 300;
+	why[0] = 0;
+	assert_false(vk->supports(inst, &s, why, sizeof why));
+	assert_true(strlen(why) > 0);
+	s.head_dim = 256;
+	assert_true(vk->supports(inst, &s, why, sizeof why));
+	s.dtype = ATTN_F16;
+	assert_false(vk->supports(inst, &s, why, sizeof why));
+	s.dtype = ATTN_F32;
+	s.n_heads = 3;
+	assert_false(vk->supports(inst, &s, why, sizeof why));
+	s.n_heads = 4;
+	s.n_q = 9;
+	assert_false(vk->supports(inst, &s, why, sizeof why));
+	float x[4] = {0};
+	s.n_q = 1;
+	s.n_kv = 1;
+	s.head_dim = 300;
+	assert_int_equal(vk->attend(inst, &s, x, x, x, x), ATTN_E_UNSUPPORTED);
+}
+
+/* Device name, timing, memory figures and the device list. */
+static void test_info(void **state)
+{
+	(void)state;
+	need_device();
+	assert_true(strlen(vk->device_name(inst)) > 0);
+	attn_shape s = shape(1, 4, 2, 64, 1, 500, 1, 0);
+	check_attend(inst, &s, 1.0f);
+	const int64_t ns = vk->last_device_ns(inst);
+	assert_true(ns == -1 || ns > 0);
+	assert_true(vk->peak_device_bytes(inst) > 0);
+	assert_true(vk->workspace_bytes(inst, &s) > 0);
+	char list[4096] = "";
+	vk->list_devices(list, sizeof list);
+	assert_non_null(strstr(list, "0: "));
+	assert_true(vk->caps & ATTN_CAP_DEVICE_TIMER);
+}
+
+int run_vulkan_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_supports),    cmocka_unit_test(test_bad_params), cmocka_unit_test(test_attend_shapes),
+	    cmocka_unit_test(test_huge_logits), cmocka_unit_test(test_cache_path), cmocka_unit_test(test_split_matches),
+	    cmocka_unit_test(test_variants),    cmocka_unit_test(test_info),
+	};
+	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
+	return cmocka_run_group_tests_name("vulkan", tests, group_setup, group_teardown);
+}
+
+#else
+
+int run_vulkan_tests(void)
+{
+	return 0;
+}
+
+#endif
