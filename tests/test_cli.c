@@ -230,6 +230,30 @@ static void test_sweep_results(void **state)
 	tu_rmtree(dir);
 }
 
+/* No Vulkan loader, or a loader with no device: vulkan is `unavailable`,
+ * skipped by check and sweep unless named, which is exit 2. */
+static void test_vulkan_unavailable(void **state)
+{
+	(void)state;
+	if (!ATTN_HAVE_VULKAN_BUILD)
+		skip();
+	char *dir = tu_tmpdir(), out[600];
+	snprintf(out, sizeof out, "%s/run", dir);
+	const char *envs[2][2] = {{"ATTNBENCH_VK_LOADER", "/nonexistent/libvulkan.so.1"},
+	                          {"VK_ICD_FILENAMES", "/nonexistent/icd.json"}};
+	for (int i = 0; i < 2; i++) {
+		setenv(envs[i][0], envs[i][1], 1);
+		EXPECT(0, "vulkan     unavailable (", "list");
+		EXPECT(0, "0 failed", "check", "--golden", "datasets/golden");
+		EXPECT(0, "0 errors", "sweep", "--config", "datasets/sweeps/smoke.conf", "--out", out);
+		EXPECT(2, "backend 'vulkan' is unavailable", "check", "--golden", "datasets/golden", "--backend",
+		       "vulkan");
+		EXPECT(2, "backend 'vulkan' is unavailable", "sweep", "--backend", "vulkan", "--out", out);
+		unsetenv(envs[i][0]);
+	}
+	tu_rmtree(dir);
+}
+
 int run_cli_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +261,7 @@ int run_cli_tests(void)
 	    cmocka_unit_test(test_bad_inputs),
 	    cmocka_unit_test(test_check_pass_fail_junit),
 	    cmocka_unit_test(test_sweep_results),
+	    cmocka_unit_test(test_vulkan_unavailable),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -28,6 +28,7 @@
 #include <volk.h>
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,12 +375,25 @@ static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 /* ------------------------------------------------------------------ */
 /* Loader and instance */
 
-/* Open the Vulkan loader once per process. */
+/* Open the Vulkan loader once per process: libvulkan.so.1, or the library
+ * named by ATTNBENCH_VK_LOADER (another loader build, or a path that does not
+ * exist to see how attnbench behaves on a machine without one). */
 static VkResult loader_init(void)
 {
 	static int state; /* 0 untried, 1 loaded, -1 failed */
-	if (state == 0)
-		state = volkInitialize() == VK_SUCCESS ? 1 : -1;
+	if (state == 0) {
+		const char *path = getenv("ATTNBENCH_VK_LOADER");
+		if (path && *path) {
+			void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+			PFN_vkGetInstanceProcAddr gipa =
+			    lib ? (PFN_vkGetInstanceProcAddr)dlsym(lib, "vkGetInstanceProcAddr") : NULL;
+			if (gipa)
+				volkInitializeCustom(gipa);
+			state = gipa ? 1 : -1;
+		} else {
+			state = volkInitialize() == VK_SUCCESS ? 1 : -1;
+		}
+	}
 	return state == 1 ? VK_SUCCESS : VK_ERROR_INITIALIZATION_FAILED;
 }
 
