@@ -138,3 +138,7 @@ lint:
 
 clean:
 	rm -rf $(BUILD)
+
+# Speed goals as figures and ratios measured in one run (not a test).
+perf: all
+	scripts/perf.sh $(BUILD)/attnbench
