@@ -57,6 +57,14 @@ static inline int64_t attn_visible_keys(const attn_shape *s, int64_t i)
 	return s->causal ? s->n_kv - s->n_q + i + 1 : s->n_kv;
 }
 
+/* The entry points every CPU backend shares, for its attn_backend table:
+ * prefill and decode are one operation on the CPU (append, then attend). */
+#define CPU_SHARED_ENTRY_POINTS                                                                                        \
+	.destroy = cpu_destroy, .device_name = cpu_device_name, .last_error = cpu_last_error, .attend = cpu_attend,    \
+	.cache_alloc = cpu_cache_alloc, .cache_append = cpu_cache_append, .cache_len = cpu_cache_len,                  \
+	.cache_truncate = cpu_cache_truncate, .prefill = cpu_prefill, .decode = cpu_prefill,                           \
+	.cache_bytes = cpu_cache_bytes
+
 /* The three built-in CPU backend tables. */
 const attn_backend *attn_backend_naive(void);
 const attn_backend *attn_backend_blocked(void);

@@ -89,19 +89,9 @@ static const attn_backend naive_backend = {
     .description = "textbook O(n^2): full score matrix, one thread",
     .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE,
     .create = naive_create,
-    .destroy = cpu_destroy,
-    .device_name = cpu_device_name,
-    .last_error = cpu_last_error,
     .supports = naive_supports,
     .workspace_bytes = naive_workspace,
-    .attend = cpu_attend,
-    .cache_alloc = cpu_cache_alloc,
-    .cache_append = cpu_cache_append,
-    .cache_len = cpu_cache_len,
-    .cache_truncate = cpu_cache_truncate,
-    .prefill = cpu_prefill,
-    .decode = cpu_prefill,
-    .cache_bytes = cpu_cache_bytes,
+    CPU_SHARED_ENTRY_POINTS,
 };
 
 const attn_backend *attn_backend_naive(void)
