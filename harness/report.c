@@ -57,9 +57,11 @@ typedef struct run_in {
 	int nother_status; /* non-ok rows beyond the 16 distinct kinds */
 } run_in;
 
-/* A machine: the runs with the same host name. */
+/* A machine: the runs with the same host name and CPU model. */
 typedef struct machine {
-	const char *host;
+	const char *host; /* its name in labels: host, or "host [cpu]" where two share a host name */
+	const char *cpu;
+	char label[256];
 	int run; /* its newest run, whose machine.json describes it */
 	int nruns;
 } machine;
@@ -595,7 +597,7 @@ static int load_run(report *R, int ri, attn_err *e)
 
 /* ---- merging runs ----------------------------------------------------------- */
 
-/* Machines by host name; a run's recency by (date_utc, command-line order). */
+/* Machines by host name and CPU model; a run's recency by (date_utc, command-line order). */
 static void assign_machines(report *R)
 {
 	for (int i = 0; i < R->nruns; i++) {
@@ -610,11 +612,13 @@ static void assign_machines(report *R)
 		run_in *r = &R->runs[i];
 		/* no machine.json: a machine of its own, named by the directory */
 		const char *host = r->has_json ? meta(r, "hostname", "unknown") : r->dir;
+		const char *cpu = r->has_json ? meta(r, "cpu_model", "") : "";
 		int m = 0;
-		while (m < R->nmach && strcmp(R->machines[m].host, host))
+		while (m < R->nmach && (strcmp(R->machines[m].host, host) || strcmp(R->machines[m].cpu, cpu)))
 			m++;
 		if (m == R->nmach) {
 			R->machines[m].host = host;
+			R->machines[m].cpu = cpu;
 			R->machines[m].run = i;
 			R->machines[m].nruns = 0;
 			R->nmach++;
@@ -624,6 +628,18 @@ static void assign_machines(report *R)
 		if (R->runs[M->run].recency < r->recency)
 			M->run = i;
 		r->machine = m;
+	}
+	/* different machines that share a host name are told apart by CPU */
+	int shared[sizeof R->machines / sizeof R->machines[0]] = {0};
+	for (int m = 0; m < R->nmach; m++)
+		for (int n = 0; n < R->nmach; n++)
+			shared[m] |= n != m && !strcmp(R->machines[n].host, R->machines[m].host);
+	for (int m = 0; m < R->nmach; m++) {
+		machine *M = &R->machines[m];
+		if (shared[m]) {
+			snprintf(M->label, sizeof M->label, "%s [%s]", M->host, *M->cpu ? M->cpu : "unknown CPU");
+			M->host = M->label;
+		}
 	}
 	for (int i = 0; i < R->nrows; i++) {
 		R->rows[i].mach = R->runs[R->rows[i].run].machine;

@@ -132,6 +132,7 @@ typedef struct fx_opts {
 	const char *skip_col; /* a column left out */
 	const char *host;     /* machine.json hostname, or NULL */
 	const char *date;     /* machine.json date_utc (20 characters), or NULL */
+	const char *cpu;      /* machine.json cpu_model, or NULL */
 } fx_opts;
 
 /* Replace the value of "key": "..." in a JSON text (malloc'ed result). */
@@ -181,6 +182,8 @@ static void write_fixture(const char *dir, const fx_opts *o)
 		m = json_set(m, "hostname", o->host);
 	if (o->date)
 		m = json_set(m, "date_utc", o->date);
+	if (o->cpu)
+		m = json_set(m, "cpu_model", o->cpu);
 	snprintf(p, sizeof p, "%s/machine.json", dir);
 	tu_write(p, m, strlen(m));
 	free(m);
@@ -376,6 +379,15 @@ static void test_shards_and_machines(void **state)
 	expect_file(out, "report.md", NULL, "backend blas: every point missing on otherhost");
 	expect_file(out, "report.md", NULL, "13 x error: test");
 	expect_file(out, "report.md", NULL, "2 machines");
+	tu_rmtree(out);
+
+	/* the same host name on another CPU is another machine, not a shard */
+	out = tu_tmpdir();
+	const fx_opts od = {.hi = -1, .cpu = "Other CPU"};
+	write_fixture(c, &od);
+	EXPECT(0, "report:", "report", FIXTURE, c, "--out", out, "--format", "png");
+	expect_file(out, "report.md", NULL, "2 machines");
+	expect_file(out, "cost.gp", NULL, "blocked @ vm [Other CPU]/cpu");
 	tu_rmtree(out);
 	tu_rmtree(a);
 	tu_rmtree(b);
