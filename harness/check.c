@@ -91,7 +91,12 @@ static int case_probe(const golden_case *gc, attn_err *e)
 	const int64_t *shapes[4] = {qs, ks, ks, qs};
 	for (int i = 0; i < 4; i++) {
 		npy_array a;
-		if (npy_probe(paths[i], &a, e) || check_shape(paths[i], fields[i], &a, shapes[i], e)) {
+		int rc = npy_probe(paths[i], &a, e);
+		/* the reader knows <f2 (for half-precision datasets), the golden format is <f4 or <f8 */
+		if (!rc && a.itemsize == 2)
+			rc = attn_errf(e, "%s: header field 'descr': dtype '<f2' is not a golden dtype (<f4, <f8 are)",
+			               paths[i]);
+		if (rc || check_shape(paths[i], fields[i], &a, shapes[i], e)) {
 			char where[200];
 			snprintf(where, sizeof where, " (case '%s': manifest.csv row %d, field '%s')", gc->name,
 			         gc->row, fields[i]);

@@ -132,6 +132,11 @@ int table_parse(const char *name, const char *buf, size_t len, table *t, attn_er
 	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
 		return attn_errf(e, "%s: cannot initialise the CSV parser", name);
 	collector c = {.name = name, .t = t, .e = e};
+	/* a UTF-8 byte order mark (spreadsheets write one) is not part of the first column's name */
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+		buf += 3;
+		len -= 3;
+	}
 	if (csv_parse(&p, buf, len, on_field, on_row, &c) != len && !c.failed) {
 		c.failed = 1;
 		attn_errf(e, "%s: row %d: %s", name, c.rows_seen + 1, csv_strerror(csv_error(&p)));

@@ -114,6 +114,10 @@ static void test_bad_inputs(void **state)
 	assert_non_null(d);
 	d[1] = 'i';
 	bad_dataset("mqa_q.npy", buf, len, "descr");
+	d[1] = 'f';
+	d[2] = '2'; /* a valid .npy (half the data bytes), but half precision is not a golden dtype */
+	const size_t hdr = 10 + ((size_t)(unsigned char)buf[8] | (size_t)(unsigned char)buf[9] << 8);
+	bad_dataset("mqa_q.npy", buf, hdr + (len - hdr) / 2, "not a golden dtype");
 	free(buf);
 	/* shape mismatch: the manifest's n_q differs from the file's */
 	bad_cell("n_q", "3", "shape");

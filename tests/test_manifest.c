@@ -46,6 +46,16 @@ static void test_valid(void **state)
 	assert_true(fabsf(c[1].shape.scale - 0.5f) < 1e-7f);
 	assert_true(c[1].atol == 1e-3);
 	free(c);
+
+	/* CRLF line ends and a UTF-8 byte order mark, as spreadsheets write */
+	const char *crlf = "\xEF\xBB\xBFname,batch,n_heads,n_kv_heads,head_dim,n_q,n_kv,causal,q,k,v,out\r\n"
+	                   "x,1,2,1,8,1,4,1,q,k,v,o\r\n";
+	assert_int_equal(read_text(crlf, &c, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(c[0].name, "x");
+	assert_non_null(strstr(c[0].out, "/o"));
+	assert_null(strchr(c[0].out, '\r'));
+	free(c);
 }
 
 static void expect_bad(const char *row, const char *needle)
