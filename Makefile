@@ -52,8 +52,8 @@ endif
 OBJ_DIR  := $(BUILD)/obj
 LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/gbench_shim.o
 
-.PHONY: all run test perf golden format lint clean deps sweep check
-all: $(BUILD)/attnbench
+.PHONY: all run test perf golden format lint clean deps sweep check install
+all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
 # HAVE_VULKAN rebuilds everything instead of mixing old and new objects.
@@ -78,6 +78,29 @@ $(BUILD)/libattnbench.a: $(LIB_OBJS)
 
 $(BUILD)/attnbench: $(OBJ_DIR)/harness/main.o $(BUILD)/libattnbench.a
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
+
+# --- backend libraries: the example, and broken ones the tests refuse -------
+PLUGIN_CFLAGS = -std=gnu11 -O2 -g $(WARN) -fPIC -shared -Iharness
+$(BUILD)/libattnbench_twopass.so: impls/examples/twopass.c harness/attnbench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $< -o $@ -lm
+
+$(BUILD)/plugins/%.so: tests/plugins/%.c harness/attnbench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $< -o $@
+
+TEST_PLUGINS := $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/libattnbench_twopass.so
+
+# --- install: binary, public header, pkg-config file, example backend ------
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 $(BUILD)/attnbench $(DESTDIR)$(PREFIX)/bin/attnbench
+	install -D -m 644 harness/attnbench.h $(DESTDIR)$(PREFIX)/include/attnbench.h
+	install -D -m 644 $(BUILD)/libattnbench_twopass.so $(DESTDIR)$(PREFIX)/lib/attnbench/libattnbench_twopass.so
+	install -D -m 644 impls/examples/twopass.c $(DESTDIR)$(PREFIX)/share/attnbench/examples/twopass.c
+	@mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\nName: attnbench\nDescription: attention benchmark backend interface\nVersion: 0.1.0\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attnbench.pc
 
 # --- tests -----------------------------------------------------------------
 TEST_SRC := $(wildcard tests/test_*.c) tests/testutil.c
@@ -116,11 +139,21 @@ run: deps
 DETECT_LEAKS ?= 0
 test: deps
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT="-O1 -g" \
-		$(SAN_BUILD)/attnbench $(SAN_BUILD)/test_attnbench
+		$(SAN_BUILD)/attnbench $(SAN_BUILD)/test_attnbench $(subst $(BUILD)/,$(SAN_BUILD)/,$(TEST_PLUGINS))
+	@# a third party's path: install, then build the example backend against the
+	@# installed header through pkg-config; the tests load that library
+	rm -rf $(SAN_BUILD)/stage
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT="-O1 -g" \
+		PREFIX=$(CURDIR)/$(SAN_BUILD)/stage install >/dev/null
+	mkdir -p $(SAN_BUILD)/stage/thirdparty
+	PKG_CONFIG_PATH=$(SAN_BUILD)/stage/lib/pkgconfig $(CC) -O2 -fPIC -shared $(WARN) \
+		$$(PKG_CONFIG_PATH=$(SAN_BUILD)/stage/lib/pkgconfig $(PKG_CONFIG) --cflags attnbench) \
+		$(SAN_BUILD)/stage/share/attnbench/examples/twopass.c -o $(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so -lm
 	ASAN_OPTIONS=detect_leaks=$(DETECT_LEAKS):abort_on_error=0:halt_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_VK_VALIDATION=1 \
+	ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_BUILD=$(SAN_BUILD) ATTNBENCH_VK_VALIDATION=1 \
+	ATTNBENCH_THIRDPARTY_LIB=$(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so \
 		$(SAN_BUILD)/test_attnbench
 
 golden:

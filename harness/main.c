@@ -33,6 +33,8 @@ static void usage(FILE *f)
 	      "\n"
 	      "common options:\n"
 	      "  --backend A,B|all             backends to run (default: all available)\n"
+	      "  --backend-lib PATH            load backends from a shared library (repeatable; also\n"
+	      "                                every *.so in the directories of ATTNBENCH_BACKEND_PATH)\n"
 	      "  --threads N                   CPU threads (default: all online CPUs)\n"
 	      "  --param NAME:key=val,...      backend-specific settings (e.g. blocked:tile_q=64)\n"
 	      "  --vk-device N|NAME            Vulkan device by index or name substring\n"
@@ -82,6 +84,7 @@ static int cmd_list(void)
 
 enum {
 	OPT_BACKEND = 1000,
+	OPT_BACKEND_LIB,
 	OPT_THREADS,
 	OPT_PARAM,
 	OPT_VK_DEVICE,
@@ -116,8 +119,15 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "report"))
 		return report_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list")) {
-		if (argc > 2)
-			return usage_error("list takes no arguments (got '%s')", argv[2]);
+		for (int i = 2; i < argc; i += 2) {
+			attn_err e = {{0}};
+			if (strcmp(argv[i], "--backend-lib") || i + 1 >= argc)
+				return usage_error("list takes only --backend-lib PATH (got '%s')", argv[i]);
+			if (registry_load_library(argv[i + 1], &e)) {
+				fprintf(stderr, "attnbench: --backend-lib %s\n", e.msg);
+				return EXIT_INPUT;
+			}
+		}
 		return cmd_list();
 	}
 	if (!is_check && !is_sweep && !is_bench)
@@ -131,6 +141,7 @@ int main(int argc, char **argv)
 
 	static const struct option longopts[] = {
 	    {"backend", required_argument, 0, OPT_BACKEND},
+	    {"backend-lib", required_argument, 0, OPT_BACKEND_LIB},
 	    {"threads", required_argument, 0, OPT_THREADS},
 	    {"param", required_argument, 0, OPT_PARAM},
 	    {"vk-device", required_argument, 0, OPT_VK_DEVICE},
@@ -178,6 +189,12 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return EXIT_PASS;
+		case OPT_BACKEND_LIB:
+			if (registry_load_library(optarg, &e)) {
+				fprintf(stderr, "attnbench: --backend-lib %s\n", e.msg);
+				return EXIT_INPUT;
+			}
+			break;
 		case OPT_BACKEND:
 			co.backends = so.backends = optarg;
 			break;

@@ -258,6 +258,61 @@ static void test_vulkan_unavailable(void **state)
 	tu_rmtree(dir);
 }
 
+/* Path of a library built by the Makefile ($ATTNBENCH_BUILD, default build). */
+static const char *built(const char *name)
+{
+	static char buf[4][512];
+	static int next;
+	const char *b = getenv("ATTNBENCH_BUILD");
+	char *p = buf[next++ % 4];
+	snprintf(p, 512, "%s/%s", b && *b ? b : "build", name);
+	return p;
+}
+
+/* External backends: the example library through --backend-lib and through
+ * ATTNBENCH_BACKEND_PATH, exactly as a third party would use it; broken
+ * libraries are refused with exit 2 naming the file. */
+static void test_backend_libraries(void **state)
+{
+	(void)state;
+	const char *env = getenv("ATTNBENCH_THIRDPARTY_LIB"); /* built against the installed header */
+	char lib[512];
+	snprintf(lib, sizeof lib, "%s", env && *env ? env : built("libattnbench_twopass.so"));
+	char *dir = tu_tmpdir(), out[600], libdir[512];
+	snprintf(out, sizeof out, "%s/run", dir);
+	EXPECT(0, "twopass    ok", "list", "--backend-lib", lib);
+	EXPECT(0, "17 passed, 0 failed", "check", "--golden", "datasets/golden", "--backend-lib", lib, "--backend",
+	       "twopass");
+	EXPECT(0, "0 errors", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend-lib", lib, "--backend",
+	       "twopass", "--out", out);
+	snprintf(libdir, sizeof libdir, "%s", lib);
+	*strrchr(libdir, '/') = 0;
+	setenv("ATTNBENCH_BACKEND_PATH", libdir, 1);
+	EXPECT(0, "17 passed, 0 failed", "check", "--golden", "datasets/golden", "--backend", "twopass");
+	/* the same library named again is not a duplicate; a copy under another path is */
+	EXPECT(0, "twopass", "list", "--backend-lib", lib);
+	char copy[700];
+	snprintf(copy, sizeof copy, "%s/libcopy.so", dir);
+	size_t len;
+	char *bytes = tu_read(lib, &len);
+	tu_write(copy, bytes, len);
+	free(bytes);
+	EXPECT(2, "already taken", "list", "--backend-lib", copy);
+	unsetenv("ATTNBENCH_BACKEND_PATH");
+	EXPECT(2, "ABI", "check", "--golden", "datasets/golden", "--backend-lib", built("plugins/bad_abi.so"));
+	EXPECT(2, "no symbol 'attnbench_backends'", "check", "--golden", "datasets/golden", "--backend-lib",
+	       built("plugins/no_symbol.so"));
+	EXPECT(2, "README.md: cannot load", "sweep", "--backend-lib", "README.md");
+	EXPECT(2, "/nonexistent.so", "list", "--backend-lib", "/nonexistent.so");
+	/* a broken library found through the path is reported and skipped */
+	setenv("ATTNBENCH_BACKEND_PATH", dir, 1);
+	snprintf(copy, sizeof copy, "%s/broken.so", dir);
+	tu_write(copy, "junk", 4);
+	EXPECT(0, "broken.so", "list");
+	unsetenv("ATTNBENCH_BACKEND_PATH");
+	tu_rmtree(dir);
+}
+
 int run_cli_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +321,7 @@ int run_cli_tests(void)
 	    cmocka_unit_test(test_check_pass_fail_junit),
 	    cmocka_unit_test(test_sweep_results),
 	    cmocka_unit_test(test_vulkan_unavailable),
+	    cmocka_unit_test(test_backend_libraries),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
