@@ -70,6 +70,8 @@ static int cmd_list(void)
 			printf("%-10s ok                 %-32s %s\n", e->be->name, device, caps);
 		else
 			printf("%-10s unavailable (%s)   -   %s\n", e->be->name, e->reason, caps);
+		if (strcmp(e->origin, "built-in") != 0)
+			printf("    from %s\n", e->origin);
 		if (e->available && e->be->list_devices) {
 			char buf[4096] = "";
 			e->be->list_devices(buf, sizeof buf);
