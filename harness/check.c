@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "junit.h"
 #include "manifest.h"
 #include "npy.h"
 #include "registry.h"
@@ -281,29 +282,6 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 }
 
 /* ---- JUnit -------------------------------------------------------------- */
-
-static void xml_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-				fputc(*s, f);
-		}
-	}
-}
 
 typedef struct junit_row {
 	const char *case_name, *backend;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "compare.h"
 #include "gbench_shim.h"
 #include "registry.h"
 #include "report.h"
@@ -30,6 +31,8 @@ static void usage(FILE *f)
 	      "  bench [sweep's grid options] [--benchmark_*]   Google Benchmark output with BigO fits\n"
 	      "  report RUN_DIR... [--out DIR]   plots (gnuplot), fits.csv, report.md, index.html\n"
 	      "        [--format png|svg|both] [--prompts L] [--gen L]\n"
+	      "  compare BASELINE CURRENT      per-point slowdowns between two runs (dirs or results.csv),\n"
+	      "        [--max-slowdown R] [--alpha A] [--junit FILE]   Mann-Whitney U; exit 1 on a regression\n"
 	      "\n"
 	      "common options:\n"
 	      "  --backend A,B|all             backends to run (default: all available)\n"
@@ -120,6 +123,8 @@ int main(int argc, char **argv)
 	const int is_check = !strcmp(cmd, "check"), is_sweep = !strcmp(cmd, "sweep"), is_bench = !strcmp(cmd, "bench");
 	if (!strcmp(cmd, "report"))
 		return report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compare"))
+		return compare_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list")) {
 		for (int i = 2; i < argc; i += 2) {
 			attn_err e = {{0}};

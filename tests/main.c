@@ -16,6 +16,7 @@ int main(void)
 	failed += run_sweep_tests();
 	failed += run_cli_tests();
 	failed += run_report_tests();
+	failed += run_compare_tests();
 	if (run_vulkan_tests)
 		failed += run_vulkan_tests();
 	/* the plain summary line CI systems read */

@@ -41,6 +41,7 @@ int run_backend_tests(void);
 int run_sweep_tests(void);
 int run_cli_tests(void);
 int run_report_tests(void);
+int run_compare_tests(void);
 int run_vulkan_tests(void);
 
 #endif

@@ -1,0 +1,432 @@
+/* test_compare.c - `attnbench compare` and the Mann-Whitney U test behind it.
+ *
+ * The runs are synthetic results.csv files written with table_write_row:
+ * each point's repetitions are evenly spaced around its median with a
+ * chosen relative spread, in a scrambled order, so the tests control both
+ * the ratio of medians and how much the repetitions overlap. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compare.h"
+#include "table.h"
+#include "testutil.h"
+
+/* Run and expect an exit code and, if needle, that text in stdout+stderr. */
+#define EXPECT(code, needle, ...)                                                                                      \
+	do {                                                                                                           \
+		char *o_ = NULL, *e_ = NULL;                                                                           \
+		const char *n_ = needle;                                                                               \
+		int rc_ = tu_run(&o_, &e_, __VA_ARGS__, (char *)NULL);                                                 \
+		if (rc_ != (code) || (!strstr(e_ ? e_ : "", n_) && !strstr(o_ ? o_ : "", n_)))                         \
+			fail_msg("exit %d (want %d), wanted '%s'; stdout: %.1500s stderr: %.800s", rc_, (code), n_,    \
+			         o_ ? o_ : "", e_ ? e_ : "");                                                          \
+		free(o_);                                                                                              \
+		free(e_);                                                                                              \
+	} while (0)
+
+/* ---- mann_whitney_p ----------------------------------------------------------------------- */
+
+/* Exact two-sided p by enumerating every split of the pooled values
+ * (no ties): the fraction of splits with max(U1, U2) >= the observed one,
+ * doubled. Independent of the Gaussian-binomial recursion in compare.c. */
+static double brute_p(const double *a, int na, const double *b, int nb)
+{
+	double pool[16];
+	const int n = na + nb;
+	for (int i = 0; i < na; i++)
+		pool[i] = a[i];
+	for (int i = 0; i < nb; i++)
+		pool[na + i] = b[i];
+	/* U1 = number of pairs (x in a, y in b) with x > y */
+	double u1 = 0;
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			u1 += a[i] > b[j];
+	const double u = fmax(u1, (double)na * nb - u1);
+	long hit = 0, total = 0;
+	for (unsigned m = 0; m < (1u << n); m++) {
+		if (__builtin_popcount(m) != na)
+			continue;
+		double s = 0;
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < n; j++)
+				if ((m >> i & 1) && !(m >> j & 1))
+					s += pool[i] > pool[j];
+		total++;
+		hit += fmax(s, (double)na * nb - s) >= u;
+	}
+	/* max(U1,U2) >= u counts both tails: the two-sided p directly */
+	const double p = (double)hit / (double)total;
+	return p > 1 ? 1 : p;
+}
+
+/* Known values (scipy.stats.mannwhitneyu, two-sided) and edge cases. */
+static void test_mwu_known(void **state)
+{
+	(void)state;
+	const double a[] = {1, 2, 3, 4, 5}, b[] = {6, 7, 8, 9, 10};
+	/* exact: 2 / C(10,5) = 2/252 */
+	assert_true(fabs(mann_whitney_p(a, 5, b, 5) - 2.0 / 252) < 1e-12);
+	assert_true(fabs(mann_whitney_p(b, 5, a, 5) - 2.0 / 252) < 1e-12);
+	assert_true(fabs(mann_whitney_p(a, 5, b, 5) - 0.0079) < 1e-4);
+	/* identical samples (all ties): p = 1 */
+	assert_true(mann_whitney_p(a, 5, a, 5) == 1.0);
+	const double same[] = {3, 3, 3, 3};
+	assert_true(mann_whitney_p(same, 4, same, 4) == 1.0);
+	/* exact: {1,2} vs {3,4}: 2 * 1/6 */
+	assert_true(fabs(mann_whitney_p(a, 2, a + 2, 2) - 1.0 / 3) < 1e-12);
+	/* interleaved samples: scipy gives 0.6904761904761905 */
+	const double odd[] = {1, 3, 5, 7, 9}, even[] = {2, 4, 6, 8, 10};
+	assert_true(fabs(mann_whitney_p(odd, 5, even, 5) - 0.6904761904761905) < 1e-12);
+	/* ties, normal approximation with tie and continuity correction:
+	 * scipy gives 0.11384 for [1..5] vs [3..7] */
+	const double c[] = {3, 4, 5, 6, 7};
+	assert_true(fabs(mann_whitney_p(a, 5, c, 5) - 0.113846) < 1e-4);
+	/* an empty sample: no test */
+	assert_true(isnan(mann_whitney_p(a, 0, b, 5)));
+	/* large samples (normal approximation) completely separated: tiny p */
+	double x[30], y[30];
+	for (int i = 0; i < 30; i++) {
+		x[i] = 100 + i;
+		y[i] = 200 + i;
+	}
+	assert_true(mann_whitney_p(x, 30, y, 30) < 1e-9);
+	/* and identical large samples: p near 1 */
+	assert_true(mann_whitney_p(x, 30, x, 30) > 0.99);
+}
+
+/* The exact distribution against brute-force enumeration. */
+static void test_mwu_exact_brute(void **state)
+{
+	(void)state;
+	unsigned seed = 12345;
+	for (int trial = 0; trial < 60; trial++) {
+		const int na = 1 + trial % 7, nb = 1 + (trial / 7) % 7;
+		if (na + nb > 14)
+			continue;
+		double a[8] = {0}, b[8] = {0};
+		/* distinct values: a random permutation of 0..n-1 with a shift */
+		int perm[16] = {0};
+		for (int i = 0; i < na + nb; i++)
+			perm[i] = i;
+		for (int i = na + nb - 1; i > 0; i--) {
+			seed = seed * 1103515245u + 12345u;
+			const int j = (int)((seed >> 8) % (unsigned)(i + 1)), t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		for (int i = 0; i < na; i++)
+			a[i] = perm[i] * 1.5;
+		for (int i = 0; i < nb; i++)
+			b[i] = perm[na + i] * 1.5;
+		const double want = brute_p(a, na, b, nb), got = mann_whitney_p(a, na, b, nb);
+		if (fabs(want - got) > 1e-12)
+			fail_msg("na %d nb %d: exact p %.15g, brute force %.15g", na, nb, got, want);
+	}
+}
+
+/* ---- synthetic runs --------------------------------------------------------------------- */
+
+/* One row of a synthetic results.csv. */
+typedef struct rspec {
+	const char *backend, *phase;
+	int seq;
+	const char *status;
+	int nreps;
+	double median_ns, spread; /* reps evenly spaced in median * (1 +- spread) */
+} rspec;
+
+static const char *const header[] = {
+    "backend",           "device",      "phase",       "batch",       "n_heads",    "n_kv_heads",
+    "head_dim",          "seq_len",     "cache_len",   "causal",      "dtype",      "time_ns",
+    "time_ns_min",       "time_ns_max", "reps",        "gflops",      "gbytes_s",   "kv_cache_bytes",
+    "workspace_bytes",   "status",      "gpu_time_ns", "timing",      "iterations", "threads",
+    "peak_device_bytes", "flops",       "bytes",       "rep_times_ns"};
+enum { NH = sizeof header / sizeof header[0] };
+
+/* Write dir/results.csv with rows; skip_col (or NULL) is left out, and
+ * override (or NULL) replaces column override_col of row override_row. */
+static void write_run_ex(const char *dir, const rspec *rows, int n, const char *skip_col, int override_row,
+                         const char *override_col, const char *override)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	const char *fields[NH];
+	int k = 0;
+	for (int c = 0; c < NH; c++)
+		if (!skip_col || strcmp(header[c], skip_col))
+			fields[k++] = header[c];
+	assert_int_equal(table_write_row(f, fields, k), 0);
+	for (int r = 0; r < n; r++) {
+		const rspec *s = &rows[r];
+		char seq[32], t[32], tmin[32], tmax[32], reps[32], rt[4096] = "";
+		snprintf(seq, sizeof seq, "%d", s->seq);
+		snprintf(t, sizeof t, "%.1f", s->median_ns);
+		snprintf(tmin, sizeof tmin, "%.1f", s->median_ns * (1 - s->spread));
+		snprintf(tmax, sizeof tmax, "%.1f", s->median_ns * (1 + s->spread));
+		snprintf(reps, sizeof reps, "%d", s->nreps);
+		size_t used = 0;
+		for (int i = 0; i < s->nreps; i++) {
+			/* (i * 7) % nreps scrambles the order when gcd(7, nreps) == 1 */
+			const int j = (i * 7) % s->nreps;
+			const double x = s->nreps > 1 ? 2.0 * j / (s->nreps - 1) - 1 : 0;
+			used += (size_t)snprintf(rt + used, sizeof rt - used, "%s%.1f", i ? " " : "",
+			                         s->median_ns * (1 + s->spread * x));
+		}
+		const char *vals[NH] = {s->backend, "cpu",  s->phase, "1",  "4",  "2",    "16",  seq,    seq, "1",
+		                        "f32",      t,      tmin,     tmax, reps, "1.0",  "1.0", "4096", "0", s->status,
+		                        "",         "wall", "1",      "2",  "",   "1000", "100", rt};
+		k = 0;
+		for (int c = 0; c < NH; c++) {
+			if (skip_col && !strcmp(header[c], skip_col))
+				continue;
+			fields[k++] = (r == override_row && override_col && !strcmp(header[c], override_col)) ? override
+			                                                                                      : vals[c];
+		}
+		assert_int_equal(table_write_row(f, fields, k), 0);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Write dir/results.csv with rows as they are. */
+static void write_run(const char *dir, const rspec *rows, int n)
+{
+	write_run_ex(dir, rows, n, NULL, -1, NULL, NULL);
+}
+
+/* A fresh directory under the test's temporary directory. */
+static char *subdir(const char *base, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", base, name);
+	assert_int_equal(mkdir(buf, 0755), 0);
+	return buf;
+}
+
+/* ---- the command ------------------------------------------------------------------------ */
+
+/* A 30% slowdown with 1% noise over 10 reps regresses; a 30% speedup is an
+ * improvement; unchanged points are the same; the table is sorted. */
+static void test_regression_flagged(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600], cd[600];
+	subdir(dir, "base", bd, sizeof bd);
+	subdir(dir, "cur", cd, sizeof cd);
+	const rspec base[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1e6, 0.01},
+	    {"naive", "prefill", 128, "ok", 10, 2e6, 0.01},
+	    {"blas", "decode", 64, "ok", 10, 3e5, 0.01},
+	};
+	const rspec cur[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1.3e6, 0.01},
+	    {"naive", "prefill", 128, "ok", 10, 2e6, 0.01},
+	    {"blas", "decode", 64, "ok", 10, 2.1e5, 0.01},
+	};
+	write_run(bd, base, 3);
+	write_run(cd, cur, 3);
+	char *o = NULL, *e = NULL;
+	const int rc = tu_run(&o, &e, "compare", bd, cd, (char *)NULL);
+	if (rc != 1)
+		fail_msg("exit %d (want 1); stdout: %s stderr: %s", rc, o, e);
+	const char *reg = strstr(o, "REGRESSION"), *same = strstr(o, "same"), *imp = strstr(o, "improvement");
+	assert_non_null(reg);
+	assert_non_null(same);
+	assert_non_null(imp);
+	assert_true(reg < same && same < imp); /* largest slowdown first */
+	assert_non_null(strstr(o, "1.300"));
+	assert_non_null(strstr(o, "compare: 1 regression, 1 improvement, 1 same"));
+	assert_non_null(strstr(o, "blocked    prefill  b1 h4/2 d16 seq256 cache256 causal f32"));
+	free(o);
+	free(e);
+	/* a looser threshold lets it pass; a file path works like a directory */
+	char csv[700];
+	snprintf(csv, sizeof csv, "%s/results.csv", cd);
+	EXPECT(0, "compare: 0 regressions", "compare", bd, csv, "--max-slowdown", "1.5");
+	/* a stricter alpha than the exact test can reach: noisy, not failed */
+	EXPECT(0, "noisy", "compare", bd, cd, "--alpha", "1e-9");
+	tu_rmtree(dir);
+}
+
+/* A 30% difference inside wide, overlapping noise is not a regression. */
+static void test_noise_not_flagged(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600], cd[600];
+	subdir(dir, "base", bd, sizeof bd);
+	subdir(dir, "cur", cd, sizeof cd);
+	const rspec base[] = {{"blocked", "prefill", 256, "ok", 10, 1e6, 0.6}};
+	const rspec cur[] = {{"blocked", "prefill", 256, "ok", 10, 1.3e6, 0.6}};
+	write_run(bd, base, 1);
+	write_run(cd, cur, 1);
+	EXPECT(0, "noisy", "compare", bd, cd);
+	EXPECT(0, "compare: 0 regressions, 0 improvements, 0 same, 1 noisy", "compare", bd, cd);
+	tu_rmtree(dir);
+}
+
+/* Identical runs pass with every point the same. */
+static void test_identical(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600];
+	subdir(dir, "base", bd, sizeof bd);
+	const rspec rows[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1e6, 0.01},
+	    {"naive", "decode", 1, "ok", 5, 2e4, 0.2},
+	};
+	write_run(bd, rows, 2);
+	EXPECT(0, "compare: 0 regressions, 0 improvements, 2 same", "compare", bd, bd);
+	EXPECT(0, "1.0000  same", "compare", bd, bd);
+	tu_rmtree(dir);
+}
+
+/* Rows of one side only, or not ok on one side, are listed and never fail;
+ * fewer than 2 repetitions: no test, never failed. */
+static void test_one_side_only(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600], cd[600];
+	subdir(dir, "base", bd, sizeof bd);
+	subdir(dir, "cur", cd, sizeof cd);
+	const rspec base[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1e6, 0.01},
+	    {"naive", "decode", 64, "ok", 10, 1e5, 0.01},
+	    {"blas", "prefill", 512, "ok", 10, 1e6, 0.01},
+	    {"blas", "prefill", 1024, "ok", 1, 1e6, 0},
+	};
+	const rspec cur[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1e6, 0.01},
+	    {"vulkan", "decode", 64, "ok", 10, 1e5, 0.01},
+	    {"blas", "prefill", 512, "error: boom", 0, 0, 0},
+	    {"blas", "prefill", 1024, "ok", 1, 2e6, 0},
+	};
+	write_run(bd, base, 4);
+	write_run(cd, cur, 4);
+	char *o = NULL, *e = NULL;
+	const int rc = tu_run(&o, &e, "compare", bd, cd, (char *)NULL);
+	if (rc != 0)
+		fail_msg("exit %d (want 0); stdout: %s stderr: %s", rc, o, e);
+	assert_non_null(strstr(o, "compare: 0 regressions, 0 improvements, 1 same, 0 noisy, 1 untested, "
+	                          "2 only in baseline, 1 only in current"));
+	assert_non_null(strstr(o, "only in baseline (current: error: boom)"));
+	assert_non_null(strstr(o, "vulkan"));
+	assert_non_null(strstr(o, "no test (<2 reps)"));
+	assert_non_null(strstr(o, "fewer than 2 repetitions"));
+	free(o);
+	free(e);
+	tu_rmtree(dir);
+}
+
+/* Malformed inputs and options: exit 2 naming the file, line and column. */
+static void test_bad_inputs(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600], cd[600], want[800];
+	subdir(dir, "base", bd, sizeof bd);
+	subdir(dir, "cur", cd, sizeof cd);
+	const rspec rows[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1e6, 0.01},
+	    {"naive", "prefill", 128, "ok", 10, 2e6, 0.01},
+	};
+	write_run(bd, rows, 2);
+	/* a non-number in time_ns, data row 2 = line 3 */
+	write_run_ex(cd, rows, 2, NULL, 1, "time_ns", "fast");
+	snprintf(want, sizeof want, "%s/results.csv: line 3, column time_ns: 'fast'", cd);
+	EXPECT(2, want, "compare", bd, cd);
+	/* a non-number among the repetitions */
+	write_run_ex(cd, rows, 2, NULL, 0, "rep_times_ns", "1000.0 12x 900.0");
+	snprintf(want, sizeof want, "%s/results.csv: line 2, column rep_times_ns: '12x'", cd);
+	EXPECT(2, want, "compare", bd, cd);
+	/* a non-integer key column */
+	write_run_ex(cd, rows, 2, NULL, 1, "seq_len", "1.5");
+	snprintf(want, sizeof want, "%s/results.csv: line 3, column seq_len", cd);
+	EXPECT(2, want, "compare", bd, cd);
+	/* a missing contract column, in the baseline this time */
+	write_run(cd, rows, 2);
+	write_run_ex(bd, rows, 2, "rep_times_ns", -1, NULL, NULL);
+	snprintf(want, sizeof want, "%s/results.csv: line 1, column rep_times_ns: missing", bd);
+	EXPECT(2, want, "compare", bd, cd);
+	write_run_ex(bd, rows, 2, "time_ns", -1, NULL, NULL);
+	snprintf(want, sizeof want, "%s/results.csv: line 1, column time_ns: missing", bd);
+	EXPECT(2, want, "compare", bd, cd);
+	write_run(bd, rows, 2);
+	/* a ragged row (libcsv reader) */
+	char p[700];
+	snprintf(p, sizeof p, "%s/results.csv", cd);
+	tu_write(p, "backend,phase\nblocked\n", 22);
+	EXPECT(2, "results.csv", "compare", bd, cd);
+	/* missing file */
+	snprintf(p, sizeof p, "%s/nothing", dir);
+	EXPECT(2, "nothing", "compare", bd, p);
+	/* bad options */
+	write_run(cd, rows, 2);
+	EXPECT(2, "--alpha: '2'", "compare", bd, cd, "--alpha", "2");
+	EXPECT(2, "--alpha: 'x'", "compare", bd, cd, "--alpha", "x");
+	EXPECT(2, "--max-slowdown: '0.9'", "compare", bd, cd, "--max-slowdown", "0.9");
+	EXPECT(2, "--max-slowdown: 'nan'", "compare", bd, cd, "--max-slowdown", "nan");
+	EXPECT(2, "needs exactly two runs", "compare", bd);
+	EXPECT(2, "needs exactly two runs", "compare", bd, cd, cd);
+	EXPECT(2, "unknown option '--frob'", "compare", bd, cd, "--frob");
+	EXPECT(2, "needs a value", "compare", bd, cd, "--junit");
+	EXPECT(0, "usage: attnbench compare", "compare", "--help");
+	tu_rmtree(dir);
+}
+
+/* --junit: testsuites/testsuite/testcase, a failure for the regression,
+ * written through FILE.partial. */
+static void test_junit(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600], cd[600], junit[700], partial[720];
+	subdir(dir, "base", bd, sizeof bd);
+	subdir(dir, "cur", cd, sizeof cd);
+	const rspec base[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1e6, 0.01},
+	    {"naive", "prefill", 128, "ok", 10, 2e6, 0.01},
+	    {"blas", "decode", 64, "ok", 10, 3e5, 0.01},
+	};
+	const rspec cur[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1.3e6, 0.01},
+	    {"naive", "prefill", 128, "ok", 10, 2e6, 0.01},
+	};
+	write_run(bd, base, 3);
+	write_run(cd, cur, 2);
+	snprintf(junit, sizeof junit, "%s/compare.xml", dir);
+	EXPECT(1, "REGRESSION", "compare", bd, cd, "--junit", junit);
+	char *x = tu_read(junit, NULL);
+	assert_non_null(x);
+	assert_non_null(strstr(x, "<?xml"));
+	assert_non_null(strstr(x, "<testsuites name=\"attnbench compare\" tests=\"2\" failures=\"1\""));
+	assert_non_null(strstr(x, "<testsuite name=\"attnbench.compare\""));
+	assert_non_null(strstr(x, "<testcase classname=\"attnbench.compare.blocked\" name=\"prefill b1 h4/2 d16 "
+	                          "seq256 cache256 causal f32\"><failure message=\""));
+	assert_non_null(strstr(x, "<testcase classname=\"attnbench.compare.naive\""));
+	assert_null(strstr(x, "attnbench.compare.blas")); /* only in baseline: no testcase */
+	assert_non_null(strstr(x, "</testsuites>"));
+	free(x);
+	snprintf(partial, sizeof partial, "%s.partial", junit);
+	struct stat st;
+	assert_int_not_equal(stat(partial, &st), 0);
+	/* an unwritable JUnit path is an error */
+	snprintf(junit, sizeof junit, "%s/no/such/dir/compare.xml", dir);
+	EXPECT(2, "cannot write", "compare", bd, cd, "--junit", junit);
+	tu_rmtree(dir);
+}
+
+/* The group: the statistics, then the binary end to end. */
+int run_compare_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_mwu_known),          cmocka_unit_test(test_mwu_exact_brute),
+	    cmocka_unit_test(test_regression_flagged), cmocka_unit_test(test_noise_not_flagged),
+	    cmocka_unit_test(test_identical),          cmocka_unit_test(test_one_side_only),
+	    cmocka_unit_test(test_bad_inputs),         cmocka_unit_test(test_junit),
+	};
+	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
+	return cmocka_run_group_tests_name("compare", tests, NULL, NULL);
+}
