@@ -11,18 +11,6 @@
 #include "table.h"
 #include "testutil.h"
 
-/* Run and expect an exit code and, if needle, that text in stdout+stderr. */
-#define EXPECT(code, needle, ...)                                                                                      \
-	do {                                                                                                           \
-		char *o_ = NULL, *e_ = NULL;                                                                           \
-		const char *n_ = needle;                                                                               \
-		int rc_ = tu_run(&o_, &e_, __VA_ARGS__, (char *)NULL);                                                 \
-		if (rc_ != (code) || (!strstr(e_ ? e_ : "", n_) && !strstr(o_ ? o_ : "", n_)))                         \
-			fail_msg("exit %d (want %d), wanted '%s'; stderr: %.600s", rc_, (code), n_, e_ ? e_ : "");     \
-		free(o_);                                                                                              \
-		free(e_);                                                                                              \
-	} while (0)
-
 static void test_usage(void **state)
 {
 	(void)state;

@@ -15,19 +15,6 @@
 #include "table.h"
 #include "testutil.h"
 
-/* Run and expect an exit code and, if needle, that text in stdout+stderr. */
-#define EXPECT(code, needle, ...)                                                                                      \
-	do {                                                                                                           \
-		char *o_ = NULL, *e_ = NULL;                                                                           \
-		const char *n_ = needle;                                                                               \
-		int rc_ = tu_run(&o_, &e_, __VA_ARGS__, (char *)NULL);                                                 \
-		if (rc_ != (code) || (!strstr(e_ ? e_ : "", n_) && !strstr(o_ ? o_ : "", n_)))                         \
-			fail_msg("exit %d (want %d), wanted '%s'; stdout: %.1500s stderr: %.800s", rc_, (code), n_,    \
-			         o_ ? o_ : "", e_ ? e_ : "");                                                          \
-		free(o_);                                                                                              \
-		free(e_);                                                                                              \
-	} while (0)
-
 /* ---- mann_whitney_p ----------------------------------------------------------------------- */
 
 /* Exact two-sided p by enumerating every split of the pooled values

@@ -22,18 +22,6 @@
 
 #define FIXTURE "tests/data/report_run"
 
-/* Run and expect an exit code and, if needle, that text in stdout+stderr. */
-#define EXPECT(code, needle, ...)                                                                                      \
-	do {                                                                                                           \
-		char *o_ = NULL, *e_ = NULL;                                                                           \
-		const char *n_ = needle;                                                                               \
-		int rc_ = tu_run(&o_, &e_, __VA_ARGS__, (char *)NULL);                                                 \
-		if (rc_ != (code) || (!strstr(e_ ? e_ : "", n_) && !strstr(o_ ? o_ : "", n_)))                         \
-			fail_msg("exit %d (want %d), wanted '%s'; stderr: %.800s", rc_, (code), n_, e_ ? e_ : "");     \
-		free(o_);                                                                                              \
-		free(e_);                                                                                              \
-	} while (0)
-
 /* ---- fit.c ------------------------------------------------------------------ */
 
 /* t = c n^2 and t = c n, exact and with a few percent of deterministic noise. */

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -17,6 +19,19 @@ const char *tu_bin(void);
  * captured into malloc'ed strings (*out, *err; either may be NULL). Returns
  * the exit status, or 128 + signal if it died of a signal. */
 int tu_run(char **out, char **err, ...);
+
+/* Run attnbench with the arguments and fail the test unless it exits with
+ * code and prints needle on stdout or stderr. */
+#define EXPECT(code, needle, ...)                                                                                      \
+	do {                                                                                                           \
+		char *o_ = NULL, *e_ = NULL;                                                                           \
+		const char *n_ = needle;                                                                               \
+		int rc_ = tu_run(&o_, &e_, __VA_ARGS__, (char *)NULL);                                                 \
+		if (rc_ != (code) || (!strstr(e_ ? e_ : "", n_) && !strstr(o_ ? o_ : "", n_)))                         \
+			fail_msg("exit %d (want %d), wanted '%s'; stderr: %.800s", rc_, (code), n_, e_ ? e_ : "");     \
+		free(o_);                                                                                              \
+		free(e_);                                                                                              \
+	} while (0)
 
 /* A fresh temporary directory (static buffer per call slot). */
 char *tu_tmpdir(void);
