@@ -20,38 +20,6 @@ static float frand(void)
 	return (float)((double)(rng >> 40) / (double)(1ull << 24) * 2.0 - 1.0);
 }
 
-/* out[b,h,i,:] in float64; k, v rows kv_stride tokens apart per head. */
-static void reference(const attn_shape *s, const float *q, const float *k, const float *v, double *out)
-{
-	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim, NQ = s->n_q, NKV = s->n_kv;
-	double *w = malloc((size_t)NKV * sizeof *w);
-	for (int64_t b = 0; b < B; b++)
-		for (int64_t h = 0; h < H; h++) {
-			const int64_t g = h / (H / G);
-			for (int64_t i = 0; i < NQ; i++) {
-				const int64_t vis = s->causal ? NKV - NQ + i + 1 : NKV;
-				double mx = -INFINITY, sum = 0;
-				for (int64_t j = 0; j < vis; j++) {
-					double dot = 0;
-					for (int64_t d = 0; d < D; d++)
-						dot += (double)q[((b * H + h) * NQ + i) * D + d] *
-						       (double)k[((b * G + g) * NKV + j) * D + d];
-					w[j] = (double)s->scale * dot;
-					mx = fmax(mx, w[j]);
-				}
-				for (int64_t j = 0; j < vis; j++)
-					sum += (w[j] = exp(w[j] - mx));
-				for (int64_t d = 0; d < D; d++) {
-					double acc = 0;
-					for (int64_t j = 0; j < vis; j++)
-						acc += w[j] * (double)v[((b * G + g) * NKV + j) * D + d];
-					out[((b * H + h) * NQ + i) * D + d] = acc / sum;
-				}
-			}
-		}
-	free(w);
-}
-
 static size_t qn(const attn_shape *s)
 {
 	return (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
@@ -98,7 +66,7 @@ static void random_attend(const backend_entry *be, void *inst, attn_shape *s)
 		k[i] = 2 * frand();
 		v[i] = frand();
 	}
-	reference(s, q, k, v, ref);
+	tu_reference(s, q, k, v, s->n_kv, ref);
 	assert_int_equal(be->be->attend(inst, s, q, k, v, got), ATTN_OK);
 	expect_close(be->be->name, "attend", s, got, ref, qn(s));
 	free(q);
@@ -185,7 +153,7 @@ static void test_cache_path(void **state)
 			q[j] = frand();
 		float *kc = slice(k, &full, past, chunk), *vc = slice(v, &full, past, chunk);
 		float *kpre = slice(k, &full, 0, ps.n_kv), *vpre = slice(v, &full, 0, ps.n_kv);
-		reference(&ps, q, kpre, vpre, ref);
+		tu_reference(&ps, q, kpre, vpre, ps.n_kv, ref);
 		assert_int_equal(be->be->prefill(inst, &ps, q, kc, vc, got), ATTN_OK);
 		expect_close(be->be->name, "prefill", &ps, got, ref, qn(&ps));
 		free(kc);
@@ -199,7 +167,7 @@ static void test_cache_path(void **state)
 			ds.n_kv = past + chunk + t + 1;
 			float *kt = slice(k, &full, ds.n_kv - 1, 1), *vt = slice(v, &full, ds.n_kv - 1, 1);
 			float *kpre2 = slice(k, &full, 0, ds.n_kv), *vpre2 = slice(v, &full, 0, ds.n_kv);
-			reference(&ds, q, kpre2, vpre2, ref);
+			tu_reference(&ds, q, kpre2, vpre2, ds.n_kv, ref);
 			assert_int_equal(be->be->decode(inst, &ds, q, kt, vt, got), ATTN_OK);
 			expect_close(be->be->name, "decode", &ds, got, ref, qn(&ds));
 			/* truncate back and decode again: same answer */

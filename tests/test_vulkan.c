@@ -54,39 +54,6 @@ static float *random_floats(size_t n, float amp)
 	return p;
 }
 
-/* out[b,h,i,:] in float64; k and v rows kv_stride tokens apart per head. */
-static void reference(const attn_shape *s, const float *q, const float *k, const float *v, int64_t kv_stride,
-                      double *out)
-{
-	const int64_t H = s->n_heads, HK = s->n_kv_heads, D = s->head_dim, NQ = s->n_q, NKV = s->n_kv;
-	double *w = malloc((size_t)NKV * sizeof *w);
-	assert_non_null(w);
-	for (int64_t b = 0; b < s->batch; b++)
-		for (int64_t h = 0; h < H; h++)
-			for (int64_t i = 0; i < NQ; i++) {
-				const int64_t g = h / (H / HK), vis = s->causal ? NKV - NQ + i + 1 : NKV;
-				const float *qr = q + ((b * H + h) * NQ + i) * D;
-				double mx = -INFINITY, sum = 0;
-				for (int64_t j = 0; j < vis; j++) {
-					const float *kr = k + ((b * HK + g) * kv_stride + j) * D;
-					double dot = 0;
-					for (int64_t d = 0; d < D; d++)
-						dot += (double)qr[d] * (double)kr[d];
-					w[j] = (double)s->scale * dot;
-					mx = fmax(mx, w[j]);
-				}
-				for (int64_t j = 0; j < vis; j++)
-					sum += (w[j] = exp(w[j] - mx));
-				for (int64_t d = 0; d < D; d++) {
-					double acc = 0;
-					for (int64_t j = 0; j < vis; j++)
-						acc += w[j] * (double)v[((b * HK + g) * kv_stride + j) * D + d];
-					out[((b * H + h) * NQ + i) * D + d] = acc / sum;
-				}
-			}
-	free(w);
-}
-
 /* Assert |got - ref| <= 1e-4 + 1e-4 |ref| everywhere; report the worst. */
 static void expect_close(const char *what, const attn_shape *s, const float *got, const double *ref, size_t n)
 {
@@ -139,7 +106,7 @@ static void check_attend(void *ctx, const attn_shape *s, float amp)
 	double *ref = malloc(q_elems(s) * sizeof *ref);
 	assert_non_null(got);
 	assert_non_null(ref);
-	reference(s, q, k, v, s->n_kv, ref);
+	tu_reference(s, q, k, v, s->n_kv, ref);
 	expect_ok(ctx, vk->attend(ctx, s, q, k, v, got), "attend");
 	expect_close("attend", s, got, ref, q_elems(s));
 	free(q);
@@ -263,7 +230,7 @@ static void cache_step(void *ctx, const attn_shape *full, const float *k, const 
 	double *ref = malloc(q_elems(&s) * sizeof *ref);
 	assert_non_null(got);
 	assert_non_null(ref);
-	reference(&s, q, k, v, full->n_kv, ref);
+	tu_reference(&s, q, k, v, full->n_kv, ref);
 	if (decode)
 		expect_ok(ctx, vk->decode(ctx, &s, q, kn, vn, got), "decode");
 	else
@@ -336,7 +303,7 @@ static void test_split_matches(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_non_null(ref);
-	reference(&s, q, k, v, s.n_kv, ref);
+	tu_reference(&s, q, k, v, s.n_kv, ref);
 	expect_ok(one, vk->attend(one, &s, q, k, v, a), "attend split=1");
 	expect_ok(many, vk->attend(many, &s, q, k, v, b), "attend split=7");
 	expect_close("split=1", &s, a, ref, q_elems(&s));

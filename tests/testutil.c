@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,4 +150,36 @@ void tu_count_tests(int n)
 int tu_total_tests(void)
 {
 	return total_tests;
+}
+
+/* out[b,h,i,:] in float64; k and v rows kv_stride tokens apart per head. */
+void tu_reference(const attn_shape *s, const float *q, const float *k, const float *v, int64_t kv_stride, double *out)
+{
+	const int64_t H = s->n_heads, HK = s->n_kv_heads, D = s->head_dim, NQ = s->n_q, NKV = s->n_kv;
+	double *w = malloc((size_t)NKV * sizeof *w);
+	assert_non_null(w);
+	for (int64_t b = 0; b < s->batch; b++)
+		for (int64_t h = 0; h < H; h++)
+			for (int64_t i = 0; i < NQ; i++) {
+				const int64_t g = h / (H / HK), vis = s->causal ? NKV - NQ + i + 1 : NKV;
+				const float *qr = q + ((b * H + h) * NQ + i) * D;
+				double mx = -INFINITY, sum = 0;
+				for (int64_t j = 0; j < vis; j++) {
+					const float *kr = k + ((b * HK + g) * kv_stride + j) * D;
+					double dot = 0;
+					for (int64_t d = 0; d < D; d++)
+						dot += (double)qr[d] * (double)kr[d];
+					w[j] = (double)s->scale * dot;
+					mx = fmax(mx, w[j]);
+				}
+				for (int64_t j = 0; j < vis; j++)
+					sum += (w[j] = exp(w[j] - mx));
+				for (int64_t d = 0; d < D; d++) {
+					double acc = 0;
+					for (int64_t j = 0; j < vis; j++)
+						acc += w[j] * (double)v[((b * HK + g) * kv_stride + j) * D + d];
+					out[((b * H + h) * NQ + i) * D + d] = acc / sum;
+				}
+			}
+	free(w);
 }

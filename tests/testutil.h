@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "attnbench.h"
+
 /* The attnbench binary under test ($ATTNBENCH_BIN, default build/attnbench). */
 const char *tu_bin(void);
 
@@ -47,6 +49,10 @@ char *tu_read(const char *path, size_t *len);
 /* Add n to the total number of tests run (each group calls it). */
 void tu_count_tests(int n);
 int tu_total_tests(void);
+
+/* Attention in float64, the tests' own reference: out[b,h,i,:] for shape s,
+ * with k and v rows kv_stride tokens apart per KV head. */
+void tu_reference(const attn_shape *s, const float *q, const float *k, const float *v, int64_t kv_stride, double *out);
 
 /* Test groups, one per file. */
 int run_npy_tests(void);
