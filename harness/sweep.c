@@ -325,7 +325,7 @@ static void fmt_duration(double s, char *buf, size_t len)
 
 /* ---- sweep ---------------------------------------------------------------- */
 
-/* Measure one (backend, point) and fill row; returns 0 or -1 on a write error. */
+/* Measure one (backend, point): fill row and write its status into status. */
 static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row,
                           point_ctx *c, char *status, size_t status_len)
 {
