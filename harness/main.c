@@ -1,4 +1,4 @@
-/* main.c - the attnbench command line: list, check, sweep, bench.
+/* main.c - the attnbench command line: list, check, sweep, bench, roofline.
  * Parsing only; each command lives in its own file. Exit codes: 0 done,
  * 1 a check failed, 2 usage or input error. */
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include "gbench_shim.h"
 #include "registry.h"
 #include "report.h"
+#include "roofline.h"
 #include "sweep.h"
 
 #define ATTNBENCH_VERSION "0.1.0"
@@ -33,6 +34,8 @@ static void usage(FILE *f)
 	      "        [--format png|svg|both] [--prompts L] [--gen L]\n"
 	      "  compare BASELINE CURRENT      per-point slowdowns between two runs (dirs or results.csv),\n"
 	      "        [--max-slowdown R] [--alpha A] [--junit FILE]   Mann-Whitney U; exit 1 on a regression\n"
+	      "  roofline [--out DIR]          measure the machine's peaks (sgemm GFLOP/s, DRAM and cache\n"
+	      "                                read GB/s), refresh the sweep's cache, write DIR/roofline.csv\n"
 	      "\n"
 	      "common options:\n"
 	      "  --backend A,B|all             backends to run (default: all available)\n"
@@ -120,7 +123,8 @@ int main(int argc, char **argv)
 		printf("attnbench %s (backend ABI %d)\n", ATTNBENCH_VERSION, ATTN_ABI_VERSION);
 		return EXIT_PASS;
 	}
-	const int is_check = !strcmp(cmd, "check"), is_sweep = !strcmp(cmd, "sweep"), is_bench = !strcmp(cmd, "bench");
+	const int is_check = !strcmp(cmd, "check"), is_sweep = !strcmp(cmd, "sweep"), is_bench = !strcmp(cmd, "bench"),
+	          is_roofline = !strcmp(cmd, "roofline");
 	if (!strcmp(cmd, "report"))
 		return report_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare"))
@@ -137,7 +141,7 @@ int main(int argc, char **argv)
 		}
 		return cmd_list();
 	}
-	if (!is_check && !is_sweep && !is_bench)
+	if (!is_check && !is_sweep && !is_bench && !is_roofline)
 		return usage_error("unknown command '%s'", cmd);
 
 	/* bench: Google Benchmark takes its --benchmark_* flags first */
@@ -184,12 +188,19 @@ int main(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	int opt;
-	while ((opt = getopt_long(sub_argc, sub_argv, "h", longopts, NULL)) != -1) {
+	int li = -1;
+	while ((opt = getopt_long(sub_argc, sub_argv, "h", longopts, &li)) != -1) {
 		const int sweep_only = opt == OPT_CONFIG || opt == OPT_OUT || opt == OPT_REPS || opt == OPT_MIN_TIME ||
 		                       opt == OPT_VK_TIMING || opt == OPT_SHARD || opt >= OPT_GRID;
 		if ((is_check && sweep_only) || (!is_check && (opt == OPT_GOLDEN || opt == OPT_JUNIT)) ||
-		    (is_bench && (opt == OPT_OUT || opt == OPT_SHARD)))
-			return usage_error("option '%s' does not apply to this command", sub_argv[optind - 1]);
+		    (is_bench && (opt == OPT_OUT || opt == OPT_SHARD)) ||
+		    (is_roofline && opt != OPT_THREADS && opt != OPT_OUT && opt != 'h' && opt != '?')) {
+			/* by its name: with a separate value, argv[optind - 1] is the value */
+			char name[64];
+			snprintf(name, sizeof name, "--%s", li >= 0 ? longopts[li].name : "?");
+			return usage_error("option '%s' does not apply to this command", name);
+		}
+		li = -1;
 		int64_t n;
 		double d;
 		switch (opt) {
@@ -298,5 +309,7 @@ int main(int argc, char **argv)
 	}
 	if (is_sweep)
 		return sweep_run(&so);
+	if (is_roofline)
+		return roofline_run(cfg.threads, so.out_dir);
 	return bench_run(&so);
 }

@@ -2604,6 +2604,23 @@ static void doc_machines(report *R, doc *d)
 		const run_in *r = &R->runs[R->machines[m].run];
 		doc_p(d, "%s: %s; devices: %s.", R->machines[m].host, meta(r, "os", "unknown OS"),
 		      meta(r, "devices", "unknown"));
+		/* the peaks pct_peak_* divide by (`attnbench roofline`), where the run has them */
+		double pf, ps, dram, llc, llc_b;
+		if (parse_f64(meta(r, "roofline_sgemm_attn_gflops", ""), &pf) &&
+		    parse_f64(meta(r, "roofline_sgemm_square_gflops", ""), &ps) &&
+		    parse_f64(meta(r, "roofline_dram_gbs", ""), &dram) &&
+		    parse_f64(meta(r, "roofline_llc_gbs", ""), &llc) &&
+		    parse_f64(meta(r, "roofline_llc_bytes", ""), &llc_b)) {
+			char lb[64];
+			doc_p(d,
+			      "%s: measured peaks with %s threads: OpenBLAS sgemm %.1f GFLOP/s attention-shaped "
+			      "(4096 x 4096 x 128) and %.1f GFLOP/s square (2048³); read bandwidth %.1f GB/s from DRAM "
+			      "and %.1f GB/s from the %s last-level cache. pct_peak_flops is GFLOP/s over the first; "
+			      "pct_peak_bw is GB/s over the cache or the DRAM figure, by whether K and V fit in the "
+			      "cache.",
+			      R->machines[m].host, meta(r, "threads_used", "?"), pf, ps, dram, llc,
+			      short_bytes(llc_b, lb, sizeof lb));
+		}
 	}
 }
 

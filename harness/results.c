@@ -11,12 +11,13 @@
 
 #include "table.h"
 
-const char *const results_columns[] = {
-    "backend", "device", "phase", "batch", "n_heads", "n_kv_heads", "head_dim", "seq_len", "cache_len", "causal",
-    "dtype", "time_ns", "time_ns_min", "time_ns_max", "reps", "gflops", "gbytes_s", "kv_cache_bytes", "workspace_bytes",
-    "status",
-    /* beyond the contract */
-    "gpu_time_ns", "timing", "iterations", "threads", "peak_device_bytes", "flops", "bytes", "rep_times_ns"};
+const char *const results_columns[] = {"backend", "device", "phase", "batch", "n_heads", "n_kv_heads", "head_dim",
+                                       "seq_len", "cache_len", "causal", "dtype", "time_ns", "time_ns_min",
+                                       "time_ns_max", "reps", "gflops", "gbytes_s", "kv_cache_bytes", "workspace_bytes",
+                                       "status",
+                                       /* beyond the contract */
+                                       "gpu_time_ns", "timing", "iterations", "threads", "peak_device_bytes", "flops",
+                                       "bytes", "rep_times_ns", "pct_peak_flops", "pct_peak_bw"};
 const int results_ncolumns = (int)(sizeof results_columns / sizeof results_columns[0]);
 
 const char *phase_name(enum phase p)
@@ -36,7 +37,7 @@ int results_write_header(FILE *f)
 
 int results_write_row(FILE *f, const result_row *r)
 {
-	enum { N = 28 };
+	enum { N = 30 };
 	char buf[N][64];
 	const char *fields[N];
 	const attn_shape *s = &r->pt->shape;
@@ -67,6 +68,15 @@ int results_write_row(FILE *f, const result_row *r)
 		if (r->gpu_time_ns > 0)
 			snprintf(buf[20], 64, "%.1f", r->gpu_time_ns);
 		snprintf(buf[22], 64, "%lld", (long long)r->iterations);
+		/* the machine's own peaks: the K and V a call reads decide between
+		 * the cache and the DRAM bandwidth (attend reads n_kv keys too) */
+		const roofline *rf = r->roof;
+		const uint64_t kv = 2ull * (uint64_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim) *
+		                    (uint64_t)(s->dtype == ATTN_F32 ? 4 : 2);
+		if (rf && rf->sgemm_attn_gflops > 0)
+			snprintf(buf[28], 64, "%.2f", 100.0 * (flops / r->time_ns) / rf->sgemm_attn_gflops);
+		if (rf && roofline_bw_for(rf, kv) > 0)
+			snprintf(buf[29], 64, "%.2f", 100.0 * (bytes / r->time_ns) / roofline_bw_for(rf, kv));
 	}
 	snprintf(buf[17], 64, "%llu", (unsigned long long)point_kv_bytes(p));
 	snprintf(buf[18], 64, "%llu", (unsigned long long)r->workspace_bytes);
@@ -108,7 +118,7 @@ static void json_str(FILE *f, const char *key, const char *val, int last)
 	fprintf(f, "\"%s\n", last ? "" : ",");
 }
 
-static void cpu_model(char *buf, size_t len)
+void cpu_model(char *buf, size_t len)
 {
 	snprintf(buf, len, "unknown");
 	FILE *f = fopen("/proc/cpuinfo", "r");
@@ -138,7 +148,17 @@ static void cpu_model(char *buf, size_t len)
 #define ATTN_BUILD_FLAGS "unknown"
 #endif
 
-int machine_write(const char *dir, int threads, const char *devices)
+const char *build_flags(void)
+{
+	return ATTN_BUILD_FLAGS;
+}
+
+const char *build_commit(void)
+{
+	return ATTN_GIT_COMMIT;
+}
+
+int machine_write(const char *dir, int threads, const char *devices, const roofline *rf)
 {
 	char path[4200], tmp[4300], cpu[256], host[256] = "", date[64], num[32];
 	snprintf(path, sizeof path, "%s/machine.json", dir);
@@ -171,6 +191,18 @@ int machine_write(const char *dir, int threads, const char *devices)
 	json_str(f, "date_utc", date, 0);
 	json_str(f, "hostname", host, 0);
 	json_str(f, "os", os, 0);
+	if (rf) {
+		snprintf(num, sizeof num, "%.4f", rf->sgemm_attn_gflops);
+		json_str(f, "roofline_sgemm_attn_gflops", num, 0);
+		snprintf(num, sizeof num, "%.4f", rf->sgemm_square_gflops);
+		json_str(f, "roofline_sgemm_square_gflops", num, 0);
+		snprintf(num, sizeof num, "%.4f", rf->dram_gbs);
+		json_str(f, "roofline_dram_gbs", num, 0);
+		snprintf(num, sizeof num, "%.4f", rf->llc_gbs);
+		json_str(f, "roofline_llc_gbs", num, 0);
+		snprintf(num, sizeof num, "%llu", (unsigned long long)rf->llc_bytes);
+		json_str(f, "roofline_llc_bytes", num, 0);
+	}
 	json_str(f, "devices", devices, 1);
 	fprintf(f, "}\n");
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {

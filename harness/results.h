@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "roofline.h"
 #include "sweep.h"
 
 typedef struct result_row {
@@ -19,6 +20,7 @@ typedef struct result_row {
 	int threads;
 	const char *timing;   /* "wall" or "gpu" */
 	const double *rep_ns; /* per-repetition times */
+	const roofline *roof; /* the machine's peaks for pct_peak_*; NULL: empty */
 } result_row;
 
 /* Column names of results.csv in order; the contract's come first. */
@@ -31,7 +33,14 @@ int results_write_row(FILE *f, const result_row *r);
 const char *phase_name(enum phase p);
 const char *dtype_name(attn_dtype t);
 
-/* Write DIR/machine.json describing this machine and build. */
-int machine_write(const char *dir, int threads, const char *devices);
+/* Write DIR/machine.json describing this machine and build, with the
+ * roofline figures when rf is not NULL. */
+int machine_write(const char *dir, int threads, const char *devices, const roofline *rf);
+
+/* This machine's CPU model ("unknown" when /proc/cpuinfo has none). */
+void cpu_model(char *buf, size_t len);
+/* The build: compiler flags and git commit given at compile time. */
+const char *build_flags(void);
+const char *build_commit(void);
 
 #endif

@@ -12,7 +12,8 @@
  *   decode   decode one token against cache_len - 1 cached ones, truncate back
  *   attend   stateless attention, n_q = n_kv = seq_len
  * Input upload and output read-back are part of every call, as an engine pays
- * them. */
+ * them. Before the first point a sweep measures the machine's peaks, or takes
+ * them from the cache (roofline.c); results.csv's pct_peak_* divide by them. */
 #include "sweep.h"
 
 #include <errno.h>
@@ -420,7 +421,13 @@ int sweep_run(const sweep_opts *o)
 		         r.sel[i]->be->device_name(r.inst[i]));
 		strncat(devices, t, sizeof devices - strlen(devices) - 1);
 	}
-	if (machine_write(dir, o->cfg.threads, devices) != 0)
+	/* the machine's peaks, before any point: measured, or reused from the cache */
+	roofline roof;
+	char rerr[512] = "";
+	const int have_roof = roofline_get(o->cfg.threads, 0, &roof, rerr, sizeof rerr) == 0;
+	if (!have_roof)
+		fprintf(stderr, "attnbench sweep: roofline: %s; pct_peak_flops and pct_peak_bw stay empty\n", rerr);
+	if (machine_write(dir, o->cfg.threads, devices, have_roof ? &roof : NULL) != 0)
 		fprintf(stderr, "attnbench sweep: %s/machine.json: cannot write\n", dir);
 
 	int werr = results_write_header(f) != 0;
@@ -457,6 +464,7 @@ int sweep_run(const sweep_opts *o)
 			row.device = r.sel[bi]->be->device_name(r.inst[bi]);
 			row.pt = pt;
 			row.threads = o->cfg.threads;
+			row.roof = have_roof ? &roof : NULL;
 			measure_point(o, &r, bi, pt, &row, &c, status, sizeof status);
 			if (strncmp(status, "ok", 2) == 0)
 				n_ok++;

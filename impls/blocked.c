@@ -1,17 +1,48 @@
 /* blocked.c - flash-attention-style tiling with an online softmax.
  *
- * Work is split into tasks of (batch, KV head, block of tile_q queries) and
- * spread over OpenMP threads. A task walks the keys in tiles of tile_kv: it
- * copies the K tile transposed (head_dim x tile_kv) and then, for every query
- * head of the GQA group and every query of the block, updates a running
- * maximum m, running sum l and unnormalised output acc:
- *   s_j  = scale * q . k_j                 (masked keys: skipped)
- *   m'   = max(m, max_j s_j)
- *   acc  = acc * exp(m - m') + sum_j exp(s_j - m') v_j
- *   l    = l   * exp(m - m') + sum_j exp(s_j - m')
- * and writes acc / l at the end. The n x n score matrix never exists; the
- * workspace is O(tile) per thread. Queries go four at a time through the
- * inner loops so that each K and V element loaded serves four rows. */
+ * The algorithm
+ * -------------
+ * Work is split into tasks of (batch b, KV head g, block of tile_q queries).
+ * A task takes the R = ratio * tile_q query rows of its block for every
+ * query head of the GQA group: they all attend to the same keys, so each K
+ * and V tile is loaded once for all of them. It walks the keys in tiles of
+ * tile_kv and keeps, per row, a running maximum m, a running sum l and an
+ * unnormalised output O:
+ *
+ *   S  = scale * Q K_tile^T          (keys after a query under a causal mask: -inf)
+ *   m' = max(m, rowmax S)
+ *   P  = exp(S - m')
+ *   l  = l * exp(m - m') + rowsum P
+ *   O  = O * exp(m - m') + P V_tile
+ *
+ * and writes O / l at the end. The n x n score matrix never exists; a task
+ * needs O(R * (tile_kv + head_dim)) floats. blocked_task() below is exactly
+ * this loop; everything after it is how each step is made fast.
+ *
+ * When there are fewer tasks than threads (decode: one query per head, a
+ * handful of KV heads), the keys are split too: each split runs the same
+ * loop over its share of the cache, and the partial (m, l, O) are merged
+ * with the same rescaling (flash-decoding).
+ *
+ * The tuning, and why it pays
+ * ---------------------------
+ * - Scores are computed transposed, S^T[key][row]: the 16 rows of a panel
+ *   are one pair of vectors, so the softmax runs down the columns with
+ *   whole vectors (max, exp, sum of 8 rows at a time) and Q is transposed
+ *   once per task instead of K once per tile.
+ * - Register blocking: the score kernel keeps a 4-key x 16-row block and the
+ *   output kernel a 4-row x 16-column block in registers across the whole
+ *   reduction, so each loaded K, Q, P or V value feeds 4 or 8 multiply-adds
+ *   and the loop runs at the FMA units' rate instead of the load ports'.
+ * - exp() is a vector polynomial (simd.h): libm's scalar expf would cost more
+ *   than the 2 * head_dim multiply-adds each probability feeds.
+ * - With few rows (decode) the scores are plain dot products of each query
+ *   with each key row: a 16-row panel would be mostly padding there, and the
+ *   K and V rows stream from memory once, which is all decode can hope for.
+ * - Tiles are sized so that one task's Q, S, O and the current K/V tile stay
+ *   in the L2 cache; consecutive tasks share a KV head, so its K and V stay
+ *   in the last-level cache while every query block passes over them. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,175 +50,470 @@
 #include <omp.h>
 
 #include "cpu_common.h"
+#include "simd.h"
 
-#define ROWS 4 /* query rows sharing each load in the inner loops */
+/* Rows below this use dot-product scores (see above). */
+#define WIDE_ROWS 16
 
-/* Per-thread scratch: Kt [D][bk], s [ROWS][bk], and per row of the task
- * (ratio * tile_q rows): m, l and acc [D]. */
-static size_t thread_floats(const cpu_ctx *c, const attn_shape *s)
-{
-	const size_t D = (size_t)s->head_dim, bk = (size_t)c->tile_kv;
-	const size_t rows = (size_t)(s->n_heads / s->n_kv_heads) * (size_t)c->tile_q;
-	size_t n = D * bk + ROWS * bk + rows * (D + 2);
-	return (n + 15) & ~(size_t)15; /* keep each thread's slice 64-byte aligned */
-}
+/* The geometry of one task, shared by its steps. */
+typedef struct task_geom {
+	int64_t D;            /* head_dim */
+	int64_t R, R4;        /* query rows, and rounded up to the output kernel's 4 */
+	int64_t Rp;           /* rows as the score and softmax kernels see them (8- or 16-padded) */
+	int64_t nq;           /* queries per head in this block */
+	int64_t vis0;         /* keys the block's first query sees; query i0 + t sees vis0 + t */
+	int wide;             /* S^T by the 4x16 kernel (else dot products) */
+	float *Qs;            /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
+	float *St;            /* scores, then probabilities: [tile_kv][Rp] */
+	float *O;             /* [R4][D] */
+	float *m, *l, *alpha; /* [Rp] each */
+} task_geom;
 
-/* Scores of nr (1..ROWS) query rows against one transposed K tile. */
-static void tile_scores(const float *const *qr, int nr, const float *Kt, int64_t D, int64_t bk, float scale, float *sc)
-{
-	for (int r = 0; r < nr; r++)
-		memset(sc + r * bk, 0, (size_t)bk * sizeof(float));
-	for (int64_t c = 0; c < D; c++) {
-		const float *kt = Kt + c * bk;
-		for (int r = 0; r < nr; r++) {
-			const float qc = qr[r][c];
-			float *srow = sc + r * bk;
-#pragma omp simd
-			for (int64_t j = 0; j < bk; j++)
-				srow[j] += qc * kt[j];
-		}
-	}
-	for (int r = 0; r < nr; r++)
-		for (int64_t j = 0; j < bk; j++)
-			sc[r * bk + j] *= scale;
-}
+static void load_rows(const attn_shape *s, const float *q, int64_t b, int64_t g, int64_t i0, task_geom *t);
+static void scores(const task_geom *t, const float *K, const float *V, int64_t nk, int64_t avail);
+static void mask_tile(const task_geom *t, int64_t j0, int64_t nk);
+static void online_softmax(const task_geom *t, int64_t nk);
+static void accumulate(const task_geom *t, const float *V, int64_t nk);
 
-/* The same from K rows as stored (no transpose): cheaper when few query rows
- * share the tile, as in decode, where the transpose would cost more than the
- * dot products it speeds up. */
-static void tile_scores_direct(const float *const *qr, int nr, const float *K, int64_t D, int64_t bk, float scale,
-                               float *sc)
-{
-	for (int r = 0; r < nr; r++) {
-		for (int64_t j = 0; j < bk; j++) {
-			const float *kj = K + j * D;
-			float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-			for (int64_t c = 0; c < D; c++)
-				dot += qr[r][c] * kj[c];
-			sc[r * bk + j] = dot * scale;
-		}
-	}
-}
-
-/* One task: batch b, KV head g, queries [i0, i1) of every head in the group. */
+/* One task: keys [k0, k1) of batch b, KV head g, for queries i0.. of the
+ * geometry's block. Leaves the unnormalised O and m, l in the geometry. */
 static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-                         int64_t kv_stride, float *out, int64_t b, int64_t g, int64_t i0, int64_t i1, float *scratch)
+                         int64_t kv_stride, int64_t b, int64_t g, int64_t i0, int64_t k0, int64_t k1, task_geom *t)
 {
-	const int64_t H = s->n_heads, G = s->n_kv_heads, D = s->head_dim, NQ = s->n_q;
-	const int64_t ratio = H / G, nq = i1 - i0, rows = ratio * nq, bk_max = c->tile_kv;
-	float *Kt = scratch;
-	float *sc = Kt + D * bk_max;
-	float *m = sc + ROWS * bk_max;
-	float *l = m + rows;
-	float *acc = l + rows;
-	const float *K = k + ((b * G + g) * kv_stride) * D;
-	const float *V = v + ((b * G + g) * kv_stride) * D;
+	const int64_t D = s->head_dim;
+	const float *K = k + ((b * s->n_kv_heads + g) * kv_stride) * D;
+	const float *V = v + ((b * s->n_kv_heads + g) * kv_stride) * D;
 
-	for (int64_t r = 0; r < rows; r++) {
-		m[r] = -INFINITY;
-		l[r] = 0.0f;
+	load_rows(s, q, b, g, i0, t);
+	for (int64_t r = 0; r < t->Rp; r++) {
+		t->m[r] = -FLT_MAX; /* finite, so a row with nothing visible yet gives exp(0) = 1, not NaN */
+		t->l[r] = 0.0f;
 	}
-	memset(acc, 0, (size_t)(rows * D) * sizeof(float));
-	/* keys any query of this block can see */
-	const int64_t kv_end = attn_visible_keys(s, i1 - 1);
+	memset(t->O, 0, (size_t)(t->R4 * D) * sizeof(float));
+	/* padding lanes of S (rows R..Rp) are never written by the dot-product
+	 * scores; start them at 0 so that they stay finite */
+	memset(t->St, 0, (size_t)(c->tile_kv * t->Rp) * sizeof(float));
 
-	for (int64_t j0 = 0; j0 < kv_end; j0 += bk_max) {
-		const int64_t bk = kv_end - j0 < bk_max ? kv_end - j0 : bk_max;
-		const int direct = rows < 2 * ROWS;
-		if (!direct)
+	/* the last query of the block sees the most keys */
+	const int64_t kv_end = t->vis0 + t->nq - 1 < k1 ? t->vis0 + t->nq - 1 : k1;
+	for (int64_t j0 = k0; j0 < kv_end; j0 += c->tile_kv) {
+		const int64_t nk = kv_end - j0 < c->tile_kv ? kv_end - j0 : c->tile_kv;
+		scores(t, K + j0 * D, V + j0 * D, nk, kv_end - j0);
+		if (s->causal && j0 + nk > t->vis0)
+			mask_tile(t, j0, nk);
+		online_softmax(t, nk);
+		accumulate(t, V + j0 * D, nk);
+	}
+}
+
+/* ---- the steps ------------------------------------------------------------ */
+
+/* Q rows of the block, times scale (folded here once instead of into every
+ * score). Row r is query head g*ratio + r / nq, query i0 + r % nq. */
+static void load_rows(const attn_shape *s, const float *q, int64_t b, int64_t g, int64_t i0, task_geom *t)
+{
+	const int64_t D = t->D, ratio = s->n_heads / s->n_kv_heads;
+	for (int64_t r = 0; r < t->R; r++) {
+		const int64_t h = g * ratio + r / t->nq, i = i0 + r % t->nq;
+		const float *src = q + ((b * s->n_heads + h) * s->n_q + i) * D;
+		if (t->wide)
 			for (int64_t cc = 0; cc < D; cc++)
-				for (int64_t j = 0; j < bk; j++)
-					Kt[cc * bk + j] = K[(j0 + j) * D + cc];
+				t->Qs[cc * t->Rp + r] = s->scale * src[cc];
+		else
+			for (int64_t cc = 0; cc < D; cc++)
+				t->Qs[r * D + cc] = s->scale * src[cc];
+	}
+	if (t->wide) /* zero padding rows: their scores are 0, harmless */
+		for (int64_t cc = 0; cc < D; cc++)
+			for (int64_t r = t->R; r < t->Rp; r++)
+				t->Qs[cc * t->Rp + r] = 0.0f;
+}
 
-		for (int64_t hr = 0; hr < ratio; hr++) {
-			const float *Qh = q + ((b * H + g * ratio + hr) * NQ) * D;
-			for (int64_t i = i0; i < i1; i += ROWS) {
-				const int nr = (int)(i1 - i < ROWS ? i1 - i : ROWS);
-				const float *qr[ROWS];
-				for (int r = 0; r < nr; r++)
-					qr[r] = Qh + (i + r) * D;
-				if (direct)
-					tile_scores_direct(qr, nr, K + j0 * D, D, bk, s->scale, sc);
+/* A block of mk (1..4) keys against the 16 rows of one panel of Q^T:
+ * St[a][0..16) = sum_c K[a][c] * Qt[c][0..16). 8 accumulators live in
+ * registers through the whole head_dim loop; each K value is broadcast to
+ * 2 multiply-adds and each Q^T vector is used by mk of them. */
+static inline __attribute__((always_inline)) void qk_block(int mk, const float *K, int64_t D, const float *Qt,
+                                                           int64_t Rp, float *St)
+{
+	v8f acc[4][2];
+	for (int a = 0; a < 4; a++)
+		acc[a][0] = acc[a][1] = v8_set1(0.0f);
+	for (int64_t cc = 0; cc < D; cc++) {
+		v8f q0 = v8_load(Qt + cc * Rp), q1 = v8_load(Qt + cc * Rp + 8);
+		V8_KEEP(q0);
+		V8_KEEP(q1);
+		for (int a = 0; a < mk; a++) {
+			const float kv = K[a * D + cc];
+			acc[a][0] += kv * q0;
+			acc[a][1] += kv * q1;
+		}
+	}
+	for (int a = 0; a < mk; a++) {
+		v8_store(St + a * Rp, acc[a][0]);
+		v8_store(St + a * Rp + 8, acc[a][1]);
+	}
+}
+
+/* Dot products of 4 query rows with 4 key rows: 16 independent accumulators
+ * hide the multiply-add latency (4 chains, one per row, would stall on it),
+ * and each loaded K or Q vector feeds 4 of them. */
+static void qk_dots4x4(const float *Q, int64_t D, const float *K, float *St, int64_t Rp)
+{
+	const float *q0 = Q, *q1 = Q + D, *q2 = Q + 2 * D, *q3 = Q + 3 * D;
+	const float *k0 = K, *k1 = K + D, *k2 = K + 2 * D, *k3 = K + 3 * D;
+	v8f a00 = v8_set1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+	v8f a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+	int64_t cc = 0;
+	for (; cc + 8 <= D; cc += 8) {
+		v8f x0 = v8_load(k0 + cc), x1 = v8_load(k1 + cc), x2 = v8_load(k2 + cc), x3 = v8_load(k3 + cc);
+		V8_KEEP(x0);
+		V8_KEEP(x1);
+		V8_KEEP(x2);
+		V8_KEEP(x3);
+		v8f y0 = v8_load(q0 + cc), y1 = v8_load(q1 + cc), y2 = v8_load(q2 + cc), y3 = v8_load(q3 + cc);
+		V8_KEEP(y0);
+		V8_KEEP(y1);
+		V8_KEEP(y2);
+		V8_KEEP(y3);
+		a00 += y0 * x0, a01 += y0 * x1, a02 += y0 * x2, a03 += y0 * x3;
+		a10 += y1 * x0, a11 += y1 * x1, a12 += y1 * x2, a13 += y1 * x3;
+		a20 += y2 * x0, a21 += y2 * x1, a22 += y2 * x2, a23 += y2 * x3;
+		a30 += y3 * x0, a31 += y3 * x1, a32 += y3 * x2, a33 += y3 * x3;
+	}
+	/* St[key][0..4) = the 4 rows' dots with that key, one store per key */
+	v4f d[4] = {v8_hsum4(a00, a10, a20, a30), v8_hsum4(a01, a11, a21, a31), v8_hsum4(a02, a12, a22, a32),
+	            v8_hsum4(a03, a13, a23, a33)};
+	for (int a = 0; a < 4; a++) {
+		for (int64_t c2 = cc; c2 < D; c2++)
+			for (int r = 0; r < 4; r++)
+				d[a][r] += Q[r * D + c2] * K[a * D + c2];
+		memcpy(St + a * Rp, &d[a], sizeof d[a]);
+	}
+}
+
+/* The same for the edges: nr query rows, nk key rows (each 1..4). */
+static void qk_dots(const float *Q, int nr, int64_t D, const float *K, int nk, float *St, int64_t Rp)
+{
+	for (int r = 0; r < nr; r++)
+		for (int a = 0; a < nk; a++) {
+			v8f acc = v8_set1(0.0f);
+			int64_t cc = 0;
+			for (; cc + 8 <= D; cc += 8)
+				acc += v8_load(Q + r * D + cc) * v8_load(K + a * D + cc);
+			float dot = v8_hsum(acc);
+			for (; cc < D; cc++)
+				dot += Q[r * D + cc] * K[a * D + cc];
+			St[a * Rp + r] = dot;
+		}
+}
+
+/* Ask for K/V rows [j, j + n) ahead of their use. With few query rows there
+ * is too little arithmetic per byte to hide a memory stall, and the hardware
+ * prefetcher does not follow decode's pattern (four K rows read side by
+ * side, V in column strips, a different head after each task). Measured on
+ * the development machine (2-core Zen 4, decode of a 256 MiB cache): no
+ * prefetch 14 GB/s, K one tile ahead 21 GB/s, K ~24 KiB and V ~8 KiB ahead
+ * 29 GB/s, further ahead less again (the lines are evicted before use).
+ * Locality 2: into L2, as L1 is busy with the current tile. */
+#define PREFETCH_K_BYTES (24 << 10)
+#define PREFETCH_V_BYTES (8 << 10)
+
+static void prefetch_rows(const float *X, int64_t D, int64_t n)
+{
+	const char *p = (const char *)X, *end = (const char *)(X + n * D);
+	for (; p < end; p += 64)
+		__builtin_prefetch(p, 0, 2);
+}
+
+/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys are
+ * readable from K and V, for prefetching. */
+static void scores(const task_geom *t, const float *K, const float *V, int64_t nk, int64_t avail)
+{
+	const int64_t D = t->D, Rp = t->Rp;
+	if (!t->wide) {
+		const int64_t ka = PREFETCH_K_BYTES / (int64_t)(D * sizeof(float)) + 1;
+		const int64_t va = PREFETCH_V_BYTES / (int64_t)(D * sizeof(float)) + 1;
+		for (int64_t j = 0; j < nk; j += 4) {
+			const int na = nk - j < 4 ? (int)(nk - j) : 4;
+			if (j + ka + 4 <= avail)
+				prefetch_rows(K + (j + ka) * D, D, 4);
+			if (j + va + 4 <= avail)
+				prefetch_rows(V + (j + va) * D, D, 4);
+			for (int64_t r = 0; r < t->R; r += 4) {
+				const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
+				if (na == 4 && nr == 4)
+					qk_dots4x4(t->Qs + r * D, D, K + j * D, t->St + j * Rp + r, Rp);
 				else
-					tile_scores(qr, nr, Kt, D, bk, s->scale, sc);
-
-				float p_alpha[ROWS];
-				int64_t nvis[ROWS];
-				for (int r = 0; r < nr; r++) {
-					const int64_t row = hr * nq + (i - i0) + r;
-					int64_t vis = attn_visible_keys(s, i + r) - j0;
-					vis = vis < 0 ? 0 : (vis > bk ? bk : vis);
-					nvis[r] = vis;
-					float *srow = sc + r * bk;
-					float mx = m[row];
-					for (int64_t j = 0; j < vis; j++)
-						mx = fmaxf(mx, srow[j]);
-					float sum = 0.0f;
-					for (int64_t j = 0; j < vis; j++) {
-						srow[j] = expf(srow[j] - mx);
-						sum += srow[j];
-					}
-					for (int64_t j = vis; j < bk; j++)
-						srow[j] = 0.0f;
-					p_alpha[r] = vis ? expf(m[row] - mx) : 1.0f;
-					if (vis) {
-						l[row] = l[row] * p_alpha[r] + sum;
-						m[row] = mx;
-					}
-				}
-				/* acc = acc * alpha + P V, ROWS rows per V load */
-				for (int r = 0; r < nr; r++) {
-					float *a = acc + (hr * nq + (i - i0) + r) * D;
-					for (int64_t cc = 0; cc < D; cc++)
-						a[cc] *= p_alpha[r];
-				}
-				int64_t jmax = 0;
-				for (int r = 0; r < nr; r++)
-					jmax = nvis[r] > jmax ? nvis[r] : jmax;
-				for (int64_t j = 0; j < jmax; j++) {
-					const float *vj = V + (j0 + j) * D;
-					for (int r = 0; r < nr; r++) {
-						const float p = sc[r * bk + j];
-						float *a = acc + (hr * nq + (i - i0) + r) * D;
-#pragma omp simd
-						for (int64_t cc = 0; cc < D; cc++)
-							a[cc] += p * vj[cc];
-					}
-				}
+					qk_dots(t->Qs + r * D, nr, D, K + j * D, na, t->St + j * Rp + r, Rp);
 			}
 		}
+		return;
 	}
-	for (int64_t hr = 0; hr < ratio; hr++) {
-		float *O = out + ((b * H + g * ratio + hr) * NQ) * D;
-		for (int64_t i = i0; i < i1; i++) {
-			const int64_t row = hr * nq + (i - i0);
-			const float inv = l[row] > 0.0f ? 1.0f / l[row] : 0.0f;
-			for (int64_t cc = 0; cc < D; cc++)
-				O[i * D + cc] = acc[row * D + cc] * inv;
+	/* a 16-row panel of Q^T (D x 16 floats) stays in L1 while the tile's
+	 * keys pass by */
+	for (int64_t r = 0; r < Rp; r += 16) {
+		int64_t j = 0;
+		for (; j + 4 <= nk; j += 4)
+			qk_block(4, K + j * D, D, t->Qs + r, Rp, t->St + j * Rp + r);
+		switch (nk - j) {
+		case 3:
+			qk_block(3, K + j * D, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			break;
+		case 2:
+			qk_block(2, K + j * D, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			break;
+		case 1:
+			qk_block(1, K + j * D, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			break;
+		default:
+			break;
 		}
 	}
+}
+
+/* Causal mask on a tile that crosses the diagonal: row r sees keys up to
+ * vis0 + r % nq (exclusive). */
+static void mask_tile(const task_geom *t, int64_t j0, int64_t nk)
+{
+	for (int64_t r = 0; r < t->R; r++) {
+		const int64_t first = t->vis0 + r % t->nq - j0;
+		for (int64_t j = first < 0 ? 0 : first; j < nk; j++)
+			t->St[j * t->Rp + r] = -INFINITY;
+	}
+}
+
+/* The online softmax of the algorithm, 8 rows per vector down the columns of
+ * S^T: new maxima, P = exp(S - m') in place, alpha = exp(m - m'), l. */
+static void online_softmax(const task_geom *t, int64_t nk)
+{
+	const int64_t Rp = t->Rp;
+	for (int64_t r = 0; r < Rp; r += 8) {
+		const v8f m_old = v8_load(t->m + r);
+		v8f mx = m_old;
+		for (int64_t j = 0; j < nk; j++)
+			mx = v8_max(mx, v8_load(t->St + j * Rp + r));
+		v8f sum = v8_set1(0.0f);
+		for (int64_t j = 0; j < nk; j++) {
+			const v8f p = v8_exp(v8_load(t->St + j * Rp + r) - mx);
+			v8_store(t->St + j * Rp + r, p);
+			sum += p;
+		}
+		const v8f al = v8_exp(m_old - mx);
+		v8_store(t->alpha + r, al);
+		v8_store(t->l + r, v8_load(t->l + r) * al + sum);
+		v8_store(t->m + r, mx);
+	}
+}
+
+/* O[r][c..c+8nv) = alpha_r * O[r][..] + sum_j P[r][j] V[j][c..c+8nv) for 4
+ * rows: 4 x nv accumulators stay in registers across the keys; each V vector
+ * feeds 4 multiply-adds, each probability nv. */
+static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
+                                                           const float *V, int64_t D, float *O, const float *alpha)
+{
+	v8f acc[4][4];
+	for (int r = 0; r < 4; r++)
+		for (int u = 0; u < nv; u++)
+			acc[r][u] = v8_load(O + r * D + 8 * u) * alpha[r];
+	for (int64_t j = 0; j < nk; j++) {
+		const float *p = Pt + j * Rp;
+		v8f vv[4];
+		for (int u = 0; u < nv; u++) {
+			vv[u] = v8_load(V + j * D + 8 * u);
+			V8_KEEP(vv[u]);
+		}
+		for (int r = 0; r < 4; r++)
+			for (int u = 0; u < nv; u++)
+				acc[r][u] += p[r] * vv[u];
+	}
+	for (int r = 0; r < 4; r++)
+		for (int u = 0; u < nv; u++)
+			v8_store(O + r * D + 8 * u, acc[r][u]);
+}
+
+/* O = O * alpha + P V over a tile, in 32-, 16- and 8-column strips of the
+ * head dimension (and a plain loop for a head_dim that is not a multiple
+ * of 8). A strip of V (nk x 32 floats) stays in L1 for all the rows. */
+static void accumulate(const task_geom *t, const float *V, int64_t nk)
+{
+	const int64_t D = t->D, Rp = t->Rp;
+	int64_t c = 0;
+	for (; c + 32 <= D; c += 32)
+		for (int64_t r = 0; r < t->R4; r += 4)
+			pv_block(4, t->St + r, Rp, nk, V + c, D, t->O + r * D + c, t->alpha + r);
+	for (; c + 16 <= D; c += 16)
+		for (int64_t r = 0; r < t->R4; r += 4)
+			pv_block(2, t->St + r, Rp, nk, V + c, D, t->O + r * D + c, t->alpha + r);
+	for (; c + 8 <= D; c += 8)
+		for (int64_t r = 0; r < t->R4; r += 4)
+			pv_block(1, t->St + r, Rp, nk, V + c, D, t->O + r * D + c, t->alpha + r);
+	if (c == D)
+		return;
+	for (int64_t r = 0; r < t->R4; r++) {
+		float *o = t->O + r * D;
+		for (int64_t cc = c; cc < D; cc++)
+			o[cc] *= t->alpha[r];
+		for (int64_t j = 0; j < nk; j++) {
+			const float p = t->St[j * Rp + r];
+			for (int64_t cc = c; cc < D; cc++)
+				o[cc] += p * V[j * D + cc];
+		}
+	}
+}
+
+/* ---- driver: tasks, key splits, threads ----------------------------------- */
+
+typedef struct plan {
+	int64_t nblk, ntask, nsplit;
+	int64_t Rmax, Rp, R4;
+	size_t scratch_floats; /* per thread */
+	size_t part_floats;    /* per (task, split): O, m, l */
+} plan;
+
+static int64_t round_up(int64_t x, int64_t m)
+{
+	return (x + m - 1) / m * m;
+}
+
+static void make_plan(const cpu_ctx *c, const attn_shape *s, plan *p)
+{
+	const int64_t D = s->head_dim, ratio = s->n_heads / s->n_kv_heads;
+	const int64_t bq = c->tile_q < s->n_q ? c->tile_q : s->n_q;
+	p->nblk = (s->n_q + bq - 1) / bq;
+	p->ntask = s->batch * s->n_kv_heads * p->nblk;
+	p->Rmax = ratio * bq;
+	p->Rp = round_up(p->Rmax, p->Rmax >= WIDE_ROWS ? 16 : 8);
+	p->R4 = round_up(p->Rmax, 4);
+	/* split the keys when there are too few tasks to feed every thread, but
+	 * keep each split a few hundred keys long so the merge stays cheap */
+	p->nsplit = 1;
+	if (p->ntask < 2 * c->threads && c->threads > 1) {
+		int64_t want = (2 * c->threads + p->ntask - 1) / p->ntask, most = s->n_kv / 256;
+		p->nsplit = want < most ? want : (most > 1 ? most : 1);
+	}
+	p->scratch_floats = (size_t)(D * p->Rp + c->tile_kv * p->Rp + p->R4 * D + 3 * p->Rp);
+	p->part_floats = p->nsplit > 1 ? (size_t)(p->R4 * D + 2 * p->Rp) : 0;
+}
+
+/* The geometry of the task at query i0, with its buffers: Q, S and alpha in
+ * the thread's scratch; O, m and l there too, or in part (a split's slot,
+ * where the merge finds them). */
+static void geom_init(task_geom *t, const plan *p, const cpu_ctx *c, const attn_shape *s, int64_t i0, float *scratch,
+                      float *part)
+{
+	const int64_t ratio = s->n_heads / s->n_kv_heads, bq = p->Rmax / ratio;
+	t->D = s->head_dim;
+	t->nq = s->n_q - i0 < bq ? s->n_q - i0 : bq;
+	t->R = t->nq * ratio;
+	t->R4 = round_up(t->R, 4);
+	t->wide = p->Rmax >= WIDE_ROWS;
+	t->Rp = p->Rp;
+	/* non-causal: as if causal with every query seeing all n_kv keys */
+	t->vis0 = s->causal ? attn_visible_keys(s, i0) : s->n_kv - t->nq + 1;
+	t->Qs = scratch;
+	t->St = t->Qs + t->D * p->Rp;
+	t->alpha = t->St + c->tile_kv * p->Rp;
+	t->O = part ? part : t->alpha + p->Rp;
+	t->m = t->O + p->R4 * t->D;
+	t->l = t->m + p->Rp;
+}
+
+/* Final rows: out = O / l. */
+static void write_rows(const attn_shape *s, const task_geom *t, int64_t b, int64_t g, int64_t i0, float *out)
+{
+	const int64_t D = t->D, ratio = s->n_heads / s->n_kv_heads;
+	for (int64_t r = 0; r < t->R; r++) {
+		const int64_t h = g * ratio + r / t->nq, i = i0 + r % t->nq;
+		float *dst = out + ((b * s->n_heads + h) * s->n_q + i) * D;
+		const float inv = t->l[r] > 0.0f ? 1.0f / t->l[r] : 0.0f;
+		for (int64_t cc = 0; cc < D; cc++)
+			dst[cc] = t->O[r * D + cc] * inv;
+	}
+}
+
+typedef struct item_args {
+	const cpu_ctx *c;
+	const attn_shape *s;
+	const plan *p;
+	const float *q, *k, *v;
+	int64_t kv_stride;
+	float *out, *ws;
+	size_t per_thread;
+	float *part;
+} item_args;
+
+/* Work item it (task it / nsplit, key split it % nsplit) on thread th. */
+static void run_item(const item_args *a, int64_t it, int th)
+{
+	const plan *p = a->p;
+	const attn_shape *s = a->s;
+	const int64_t G = s->n_kv_heads, nblk = p->nblk, nsplit = p->nsplit;
+	const int64_t sp = it % nsplit, t_ = it / nsplit;
+	const int64_t blk = t_ % nblk, g = (t_ / nblk) % G, b = t_ / (nblk * G);
+	const int64_t i0 = blk * (p->Rmax / (s->n_heads / G));
+	task_geom t;
+	geom_init(&t, p, a->c, s, i0, a->ws + a->per_thread * (size_t)th,
+	          nsplit > 1 ? a->part + p->part_floats * (size_t)it : NULL);
+	const int64_t k0 = s->n_kv * sp / nsplit, k1 = s->n_kv * (sp + 1) / nsplit;
+	blocked_task(a->c, s, a->q, a->k, a->v, a->kv_stride, b, g, i0, k0, k1, &t);
+	if (nsplit == 1)
+		write_rows(s, &t, b, g, i0, a->out);
 }
 
 static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
                           int64_t kv_stride, float *out)
 {
-	const int64_t G = s->n_kv_heads, NQ = s->n_q, bq = c->tile_q;
-	const int64_t nblk = (NQ + bq - 1) / bq, ntask = s->batch * G * nblk;
-	const size_t per_thread = thread_floats(c, s);
-	int rc = cpu_workspace(c, per_thread * (size_t)c->threads * sizeof(float));
+	plan p;
+	make_plan(c, s, &p);
+	const int64_t G = s->n_kv_heads, nblk = p.nblk, nsplit = p.nsplit, nitem = p.ntask * nsplit;
+	const size_t per_thread = (p.scratch_floats + 15) & ~(size_t)15;
+	const size_t parts = p.part_floats * (size_t)nitem;
+	int rc = cpu_workspace(c, (per_thread * (size_t)c->threads + parts) * sizeof(float));
 	if (rc)
 		return rc;
-	float *ws = c->ws;
+	float *ws = c->ws, *part = ws + per_thread * (size_t)c->threads;
+	const int64_t bq = p.Rmax / (s->n_heads / G);
 
 	/* Later query blocks see more keys under a causal mask: dynamic
-	 * scheduling keeps the threads evenly loaded. */
+	 * scheduling keeps the threads evenly loaded. Items of one task's splits
+	 * are adjacent; tasks of one KV head are adjacent, so its K and V stay
+	 * cached while all its query blocks pass. A single item (a small decode)
+	 * runs without a parallel region, whose start costs more than the item. */
+	const item_args a = {c, s, &p, q, k, v, kv_stride, out, ws, per_thread, part};
+	if (nitem == 1)
+		run_item(&a, 0, 0);
+	else {
 #pragma omp parallel for num_threads(c->threads) schedule(dynamic, 1)
-	for (int64_t t = 0; t < ntask; t++) {
-		const int64_t blk = t % nblk, g = (t / nblk) % G, b = t / (nblk * G);
-		const int64_t i0 = blk * bq, i1 = i0 + bq < NQ ? i0 + bq : NQ;
-		float *scratch = ws + per_thread * (size_t)omp_get_thread_num();
-		blocked_task(c, s, q, k, v, kv_stride, out, b, g, i0, i1, scratch);
+		for (int64_t it = 0; it < nitem; it++)
+			run_item(&a, it, omp_get_thread_num());
+	}
+	if (nsplit == 1)
+		return ATTN_OK;
+
+		/* merge the splits: O = sum_s exp(m_s - M) O_s / sum_s exp(m_s - M) l_s */
+#pragma omp parallel for num_threads(c->threads) schedule(static)
+	for (int64_t t_ = 0; t_ < p.ntask; t_++) {
+		const int64_t blk = t_ % nblk, g = (t_ / nblk) % G, b = t_ / (nblk * G);
+		const int64_t i0 = blk * bq, D = s->head_dim;
+		float *first = part + p.part_floats * (size_t)(t_ * nsplit);
+		task_geom t;
+		geom_init(&t, &p, c, s, i0, ws + per_thread * (size_t)omp_get_thread_num(), first);
+		for (int64_t r = 0; r < t.R; r++) {
+			float M = -FLT_MAX;
+			for (int64_t sp = 0; sp < nsplit; sp++)
+				M = fmaxf(M, first[p.part_floats * (size_t)sp + (size_t)(p.R4 * D + r)]);
+			float L = 0.0f;
+			for (int64_t sp = 0; sp < nsplit; sp++) {
+				float *o = first + p.part_floats * (size_t)sp;
+				const float w = expf(o[p.R4 * D + r] - M);
+				L += w * o[p.R4 * D + t.Rp + r];
+				for (int64_t cc = 0; cc < D; cc++)
+					t.O[r * D + cc] = sp ? t.O[r * D + cc] + w * o[r * D + cc] : w * o[r * D + cc];
+			}
+			t.l[r] = L;
+		}
+		write_rows(s, &t, b, g, i0, out);
 	}
 	return ATTN_OK;
 }
@@ -206,7 +532,11 @@ static int blocked_supports(void *ctx, const attn_shape *s, char *why, size_t wh
 static uint64_t blocked_workspace(void *ctx, const attn_shape *s)
 {
 	const cpu_ctx *c = ctx;
-	return (uint64_t)thread_floats(c, s) * (uint64_t)c->threads * sizeof(float);
+	plan p;
+	make_plan(c, s, &p);
+	const size_t per_thread = (p.scratch_floats + 15) & ~(size_t)15;
+	return ((uint64_t)per_thread * (uint64_t)c->threads + p.part_floats * (uint64_t)(p.ntask * p.nsplit)) *
+	       sizeof(float);
 }
 
 static const attn_backend blocked_backend = {

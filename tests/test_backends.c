@@ -106,6 +106,38 @@ static void test_random_shapes(void **state)
 	}
 }
 
+/* The blocked backend's other code paths: keys split across threads when
+ * there are fewer tasks than threads (long caches, one or two KV heads),
+ * odd tiles that leave partial key groups and query panels, and head_dims
+ * that end in 8-wide and scalar column strips. */
+static void test_blocked_paths(void **state)
+{
+	(void)state;
+	backend_entry *be = registry_find("blocked");
+	assert_non_null(be);
+	static const char *const params[] = {"", "tile_q=5,tile_kv=7", "tile_q=64,tile_kv=256"};
+	static const int64_t dims[] = {40, 128, 13, 64};
+	for (int pi = 0; pi < 3; pi++) {
+		void *inst;
+		char err[256];
+		attn_config cfg = {.threads = 4, .params = params[pi]};
+		assert_int_equal(be->be->create(&cfg, &inst, err, sizeof err), ATTN_OK);
+		for (int t = 0; t < 8; t++) {
+			attn_shape s = {.batch = 1 + t % 2,
+			                .n_kv_heads = 1 + t % 2,
+			                .head_dim = dims[t % 4],
+			                .n_kv = 700 + 411 * t,
+			                .causal = t % 3 != 2,
+			                .dtype = ATTN_F32};
+			s.n_heads = s.n_kv_heads * (t % 3 == 0 ? 4 : 1 + t % 5);
+			s.n_q = t % 4 == 0 ? 1 : 1 + t * 3; /* decode, and short chunks */
+			s.scale = (float)(1.0 / sqrt((double)s.head_dim));
+			random_attend(be, inst, &s);
+		}
+		be->be->destroy(inst);
+	}
+}
+
 /* Cache path: load a past, prefill a chunk, decode tokens one by one, and
  * check that truncating and decoding again gives the same answer. */
 static void test_cache_path(void **state)
@@ -266,9 +298,9 @@ static void test_corrupted_reference(void **state)
 int run_backend_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_random_shapes),       cmocka_unit_test(test_cache_path),
-	    cmocka_unit_test(test_supports_and_params), cmocka_unit_test(test_goldens),
-	    cmocka_unit_test(test_corrupted_reference),
+	    cmocka_unit_test(test_random_shapes), cmocka_unit_test(test_blocked_paths),
+	    cmocka_unit_test(test_cache_path),    cmocka_unit_test(test_supports_and_params),
+	    cmocka_unit_test(test_goldens),       cmocka_unit_test(test_corrupted_reference),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("backends", tests, NULL, NULL);

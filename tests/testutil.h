@@ -60,6 +60,7 @@ int run_manifest_tests(void);
 int run_table_tests(void);
 int run_backend_tests(void);
 int run_sweep_tests(void);
+int run_roofline_tests(void);
 int run_cli_tests(void);
 int run_report_tests(void);
 int run_compare_tests(void);

@@ -1,0 +1,102 @@
+/* simd.h - eight-float vectors for the CPU kernels (GCC vector extensions).
+ *
+ * The vector type compiles on any target GCC or Clang supports: with AVX2 or
+ * AVX-512 (-march=native on x86-64) each v8f is one ymm register and a*b+c
+ * contracts to a fused multiply-add; elsewhere the compiler splits it into
+ * what the target has. Loads and stores go through memcpy so that no
+ * alignment is assumed.
+ *
+ * vexp8 is an exp() for the softmax: the libm call is scalar and costs more
+ * than the 2 * head_dim multiply-adds that each probability feeds, so a
+ * vector polynomial pays wherever scores are exponentiated in bulk. Its
+ * relative error is about 2e-7 (a few float ulps), far inside the 1e-4 the
+ * goldens allow. Inputs here are always <= 0 (a score minus its row maximum);
+ * anything below -87 (including -inf, a masked score) gives exactly 0. */
+#ifndef ATTN_SIMD_H
+#define ATTN_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+static inline v8f v8_load(const float *p)
+{
+	v8f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void v8_store(float *p, v8f v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* Pin a value in a register: GCC otherwise folds a load into every use of
+ * it (a multiply-add with a memory operand), re-reading the same vector
+ * once per use and running out of load slots before multiply-add slots. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define V8_KEEP(v) __asm__("" : "+v"(v))
+#else
+#define V8_KEEP(v) ((void)0)
+#endif
+
+static inline v8f v8_set1(float x)
+{
+	return (v8f){x, x, x, x, x, x, x, x};
+}
+
+static inline v8f v8_max(v8f a, v8f b)
+{
+	const v8i gt = a > b;
+	return (v8f)((gt & (v8i)a) | (~gt & (v8i)b));
+}
+
+static inline float v8_hsum(v8f v)
+{
+	const float a = (v[0] + v[4]) + (v[1] + v[5]), b = (v[2] + v[6]) + (v[3] + v[7]);
+	return a + b;
+}
+
+typedef float v4f __attribute__((vector_size(16)));
+
+/* The four horizontal sums of a, b, c, d as one 4-float vector, sharing the
+ * adds (three rounds of pairwise sums, then the two halves). Extracting the
+ * lanes one by one instead cost more than the dot products behind them. */
+static inline v4f v8_hsum4(v8f a, v8f b, v8f c, v8f d)
+{
+	const v8f ab = __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14) +
+	               __builtin_shufflevector(a, b, 1, 3, 9, 11, 5, 7, 13, 15);
+	const v8f cd = __builtin_shufflevector(c, d, 0, 2, 8, 10, 4, 6, 12, 14) +
+	               __builtin_shufflevector(c, d, 1, 3, 9, 11, 5, 7, 13, 15);
+	const v8f all = __builtin_shufflevector(ab, cd, 0, 2, 8, 10, 4, 6, 12, 14) +
+	                __builtin_shufflevector(ab, cd, 1, 3, 9, 11, 5, 7, 13, 15);
+	/* all = (a0..3, b0..3, c0..3, d0..3 | the same of lanes 4..7) */
+	return __builtin_shufflevector(all, all, 0, 1, 2, 3) + __builtin_shufflevector(all, all, 4, 5, 6, 7);
+}
+
+/* exp(x) for x <= 0: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6
+ * polynomial (Cephes' expf coefficients), 2^n put straight into the exponent
+ * bits. ln2 is split in two so that n*ln2 is exact enough for r. */
+static inline v8f v8_exp(v8f x)
+{
+	const v8f lo = v8_set1(-87.0f);
+	const v8i keep = x >= lo;
+	x = v8_max(x, lo);
+	const v8f round = v8_set1(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+	v8f n = (x * 1.44269504088896341f + round) - round;
+	v8f r = x - n * 0.693359375f;
+	r = r - n * -2.12194440e-4f;
+	v8f p = v8_set1(1.9875691500e-4f);
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * (r * r) + r + 1.0f;
+	const v8i e = (__builtin_convertvector(n, v8i) + 127) << 23;
+	return (v8f)((v8i)(p * (v8f)e) & keep);
+}
+
+#endif

@@ -1,0 +1,112 @@
+/* perf_loop.c - one decode call timed in a tight loop, without the harness.
+ *
+ *   perf_loop BACKEND N_HEADS N_KV_HEADS HEAD_DIM CACHE_LEN THREADS
+ *
+ * Sets the cache up as `attnbench sweep` does for a decode point (cache_len
+ * - 1 tokens already cached) and times exactly what the sweep times per
+ * iteration: decode one token, truncate back. Prints the median over 7
+ * rounds of ns per call. `make perf` compares it with the sweep's figure for
+ * the same point: the difference is the harness's overhead. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "registry.h"
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	const double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static float *filled(size_t n, unsigned seed)
+{
+	float *x = malloc(n * sizeof *x);
+	for (size_t i = 0; x && i < n; i++) {
+		seed = seed * 1664525u + 1013904223u;
+		x[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
+	}
+	return x;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 7) {
+		fprintf(stderr, "usage: perf_loop BACKEND N_HEADS N_KV_HEADS HEAD_DIM CACHE_LEN THREADS\n");
+		return 2;
+	}
+	attn_err e = {{0}};
+	backend_entry *sel[ATTN_MAX_BACKENDS];
+	int nsel = 0;
+	if (registry_select(argv[1], sel, &nsel, &e) || nsel != 1) {
+		fprintf(stderr, "perf_loop: %s\n", nsel != 1 && !e.msg[0] ? "name exactly one backend" : e.msg);
+		return 2;
+	}
+	const attn_backend *b = sel[0]->be;
+	attn_shape s = {.batch = 1,
+	                .n_heads = atoll(argv[2]),
+	                .n_kv_heads = atoll(argv[3]),
+	                .head_dim = atoll(argv[4]),
+	                .n_q = 1,
+	                .n_kv = atoll(argv[5]),
+	                .causal = 1,
+	                .dtype = ATTN_F32};
+	if (s.n_heads < 1 || s.n_kv_heads < 1 || s.head_dim < 1 || s.n_kv < 2 || s.n_heads % s.n_kv_heads) {
+		fprintf(stderr, "perf_loop: impossible shape\n");
+		return 2;
+	}
+	s.scale = 1.0f / __builtin_sqrtf((float)s.head_dim);
+	attn_config cfg = {.threads = atoi(argv[6])};
+	void *inst = NULL;
+	char err[256] = "";
+	if (b->create(&cfg, &inst, err, sizeof err) || b->cache_alloc(inst, &s)) {
+		fprintf(stderr, "perf_loop: %s: %s\n", b->name, inst ? b->last_error(inst) : err);
+		return 2;
+	}
+	const size_t tok = (size_t)(s.n_kv_heads * s.head_dim);
+	float *kc = filled(tok * (size_t)(s.n_kv - 1), 2), *vc = filled(tok * (size_t)(s.n_kv - 1), 3);
+	float *q = filled((size_t)(s.n_heads * s.head_dim), 1), *out = filled((size_t)(s.n_heads * s.head_dim), 4);
+	float *kn = filled(tok, 5), *vn = filled(tok, 6);
+	if (!kc || !vc || !q || !out || !kn || !vn || b->cache_append(inst, kc, vc, s.n_kv - 1)) {
+		fprintf(stderr, "perf_loop: setup failed\n");
+		return 2;
+	}
+	/* calibrate to about 0.2 s per round, as the sweep's --min-time */
+	int64_t iters = 1;
+	for (;;) {
+		const double t0 = now_ns();
+		for (int64_t i = 0; i < iters; i++)
+			if (b->decode(inst, &s, q, kn, vn, out) || b->cache_truncate(inst, s.n_kv - 1))
+				return fprintf(stderr, "perf_loop: decode: %s\n", b->last_error(inst)), 1;
+		if (now_ns() - t0 > 2e7 || iters > (int64_t)1 << 30)
+			break;
+		iters *= 2;
+	}
+	iters *= 10;
+	double round_ns[7];
+	for (int r = 0; r < 7; r++) {
+		const double t0 = now_ns();
+		for (int64_t i = 0; i < iters; i++)
+			if (b->decode(inst, &s, q, kn, vn, out) || b->cache_truncate(inst, s.n_kv - 1))
+				return fprintf(stderr, "perf_loop: decode: %s\n", b->last_error(inst)), 1;
+		round_ns[r] = (now_ns() - t0) / (double)iters;
+	}
+	qsort(round_ns, 7, sizeof round_ns[0], cmp);
+	printf("%.1f\n", round_ns[3]);
+	b->destroy(inst);
+	free(kc);
+	free(vc);
+	free(q);
+	free(out);
+	free(kn);
+	free(vn);
+	return 0;
+}

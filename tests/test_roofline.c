@@ -1,0 +1,368 @@
+/* test_roofline.c - the machine's peaks: `attnbench roofline`, the cache the
+ * sweep reuses (damaged files ignored and measured again), and results.csv's
+ * pct_peak_flops / pct_peak_bw against machine.json's figures.
+ *
+ * tests/main.c points ATTNBENCH_CACHE_DIR at one directory for the whole
+ * run; `attnbench roofline` below measures (and fills the cache) first, the
+ * damaged-cache test measures once more, every later sweep reuses it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "results.h"
+#include "roofline.h"
+#include "table.h"
+#include "testutil.h"
+
+static int nproc(void)
+{
+	const long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+static double cell_f(const table *t, int r, const char *col)
+{
+	const int c = table_col(t, col);
+	if (c < 0)
+		fail_msg("no column %s", col);
+	return atof(t->rows[r][c]);
+}
+
+/* A machine.json value (every value there is a string). */
+static double json_num(const char *json, const char *key)
+{
+	char pat[128];
+	snprintf(pat, sizeof pat, "\"%s\": \"", key);
+	const char *p = strstr(json, pat);
+	if (!p)
+		fail_msg("machine.json has no %s", key);
+	return atof(p + strlen(pat));
+}
+
+static void test_roofline_command(void **state)
+{
+	(void)state;
+	EXPECT(2, "unknown option '--bogus'", "roofline", "--bogus");
+	EXPECT(2, "option '--seq' does not apply", "roofline", "--seq", "5");
+	EXPECT(2, "option '--backend' does not apply", "roofline", "--backend", "naive");
+	EXPECT(2, "--threads", "roofline", "--threads", "0");
+	EXPECT(2, "needs a value", "roofline", "--out");
+	EXPECT(2, "unexpected argument 'x'", "roofline", "x");
+
+	char *dir = tu_tmpdir(), out[512], p[600];
+	snprintf(out, sizeof out, "%s/a/b", dir); /* parents are created */
+	char *o = NULL, *e = NULL;
+	const int rc = tu_run(&o, &e, "roofline", "--out", out, (char *)NULL);
+	if (rc != 0 || !strstr(o, "GFLOP/s") || !strstr(o, "last-level cache") || !strstr(e, "roofline: measuring"))
+		fail_msg("roofline: exit %d; stdout: %.600s; stderr: %.600s", rc, o ? o : "", e ? e : "");
+	free(o);
+	free(e);
+	snprintf(p, sizeof p, "%s/roofline.csv", out);
+	table t;
+	attn_err err = {{0}};
+	assert_int_equal(table_read(p, &t, &err), 0);
+	const char *cols[] = {"threads", "sgemm_attn_gflops", "sgemm_square_gflops", "dram_gbs",
+	                      "llc_gbs", "llc_bytes",         "dram_array_bytes",    "llc_array_bytes"};
+	assert_int_equal(t.ncols, 8);
+	assert_int_equal(t.nrows, 1);
+	for (int c = 0; c < 8; c++) {
+		assert_string_equal(t.header[c], cols[c]);
+		if (!(atof(t.rows[0][c]) > 0))
+			fail_msg("roofline.csv: %s = '%s' is not positive", cols[c], t.rows[0][c]);
+	}
+	assert_int_equal((int)cell_f(&t, 0, "threads"), nproc());
+	const double llc = cell_f(&t, 0, "llc_bytes"), dram_arr = cell_f(&t, 0, "dram_array_bytes"),
+	             llc_arr = cell_f(&t, 0, "llc_array_bytes");
+	/* at least 4 x LLC, unless a quarter of RAM is less */
+	const double quarter = (double)machine_ram_bytes() / 4;
+	if (!(dram_arr >= 4 * llc - 64.0 * nproc() || dram_arr >= quarter - 64.0 * nproc()))
+		fail_msg("DRAM array %.0f bytes is under 4 x LLC %.0f", dram_arr, llc);
+	assert_true(llc_arr <= llc / 2);
+
+	/* the command refreshed the cache the sweep reads: same figures */
+	char key[1024], cache[4300], why[600];
+	roofline r;
+	roofline_key(nproc(), key, sizeof key);
+	assert_int_equal(roofline_cache_path(nproc(), NULL, 0, cache, sizeof cache), 0);
+	if (roofline_load(cache, key, &r, why, sizeof why))
+		fail_msg("%s: %s", cache, why);
+	assert_true(fabs(r.sgemm_attn_gflops - cell_f(&t, 0, "sgemm_attn_gflops")) < 1e-3);
+	assert_true(fabs(r.dram_gbs - cell_f(&t, 0, "dram_gbs")) < 1e-3);
+	assert_int_equal(r.llc_bytes, (uint64_t)llc);
+	table_free(&t);
+	tu_rmtree(dir);
+}
+
+/* Files the loader must refuse with a reason, never crash on. */
+static void test_cache_files(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), p[512], why[600];
+	snprintf(p, sizeof p, "%s/roofline.csv", dir);
+	roofline r, back;
+	memset(&r, 0, sizeof r);
+	snprintf(r.key, sizeof r.key, "k1|host=x,with \"quotes\"");
+	r.threads = 3;
+	r.sgemm_attn_gflops = 123.4567;
+	r.sgemm_square_gflops = 150;
+	r.dram_gbs = 20.5;
+	r.llc_gbs = 90.25;
+	r.llc_bytes = 32u << 20;
+	r.dram_array_bytes = 256u << 20;
+	r.llc_array_bytes = 8u << 20;
+	assert_int_equal(roofline_save(p, &r), 0);
+	assert_int_equal(roofline_load(p, r.key, &back, why, sizeof why), 0);
+	assert_true(back.sgemm_attn_gflops == 123.4567 && back.llc_gbs == 90.25 && back.threads == 3);
+	assert_int_equal(back.llc_array_bytes, 8u << 20);
+	/* another machine, build or thread count */
+	assert_int_equal(roofline_load(p, "k2", &back, why, sizeof why), -1);
+	assert_non_null(strstr(why, "another"));
+
+	const char *bad[] = {
+	    "",
+	    "\n\n",
+	    "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,dram_array_bytes,"
+	    "llc_array_bytes\n",
+	    "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,dram_array_bytes,"
+	    "llc_array_bytes\nk1,2,abc,1,1,1,1,1,1\n",
+	    "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,dram_array_bytes,"
+	    "llc_array_bytes\nk1,2,-5,1,1,1,1,1,1\n",
+	    "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,dram_array_bytes,"
+	    "llc_array_bytes\nk1,2,nan,1,1,1,1,1,1\n",
+	    "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,dram_array_bytes,"
+	    "llc_array_bytes\nk1,2,1,1,1,1,0,1,1\n",
+	    "key,threads,sgemm_attn_gflops\nk1,2,1\n", /* columns missing */
+	    "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,dram_array_bytes,"
+	    "llc_array_bytes\nk1,2,1,1,1,1,1,1,1\nk1,2,1,1,1,1,1,1,1\n", /* two rows */
+	    "key,threads\n\"k1,2\n",                                     /* open quote */
+	    "key,threads,sgemm_attn_gflops\nk1,2\n",                     /* short row */
+	    "\x7f"
+	    "ELF\x01\x02\x00\x00garbage",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		tu_write(p, bad[i], i == sizeof bad / sizeof bad[0] - 1 ? 16 : strlen(bad[i]));
+		why[0] = 0;
+		if (roofline_load(p, "k1", &back, why, sizeof why) != -1 || !why[0])
+			fail_msg("bad cache file %zu was accepted (why: '%s')", i, why);
+	}
+	/* a directory, a missing file, an oversized file */
+	assert_int_equal(roofline_load(dir, "k1", &back, why, sizeof why), -1);
+	remove(p);
+	assert_int_equal(roofline_load(p, "k1", &back, why, sizeof why), -1);
+	char *big = malloc(200000);
+	memset(big, 'a', 200000);
+	tu_write(p, big, 200000);
+	free(big);
+	assert_int_equal(roofline_load(p, "k1", &back, why, sizeof why), -1);
+	tu_rmtree(dir);
+
+	/* where the cache lives: ATTNBENCH_CACHE_DIR, XDG_CACHE_HOME, HOME */
+	char *keep[3];
+	const char *vars[3] = {"ATTNBENCH_CACHE_DIR", "XDG_CACHE_HOME", "HOME"};
+	for (int i = 0; i < 3; i++) {
+		const char *v = getenv(vars[i]);
+		keep[i] = v ? strdup(v) : NULL;
+		unsetenv(vars[i]);
+	}
+	char d[512], path[1024];
+	assert_int_equal(roofline_cache_path(2, d, sizeof d, path, sizeof path), -1);
+	setenv("HOME", "/h", 1);
+	assert_int_equal(roofline_cache_path(2, d, sizeof d, path, sizeof path), 0);
+	assert_string_equal(d, "/h/.cache/attnbench");
+	setenv("XDG_CACHE_HOME", "relative", 1); /* not absolute: ignored */
+	assert_int_equal(roofline_cache_path(2, d, sizeof d, path, sizeof path), 0);
+	assert_string_equal(d, "/h/.cache/attnbench");
+	setenv("XDG_CACHE_HOME", "/x", 1);
+	assert_int_equal(roofline_cache_path(2, d, sizeof d, path, sizeof path), 0);
+	assert_string_equal(d, "/x/attnbench");
+	setenv("ATTNBENCH_CACHE_DIR", "/c", 1);
+	assert_int_equal(roofline_cache_path(2, d, sizeof d, path, sizeof path), 0);
+	assert_string_equal(d, "/c");
+	assert_true(strncmp(path, "/c/roofline-", 12) == 0);
+	/* another thread count, another file */
+	char path3[1024];
+	assert_int_equal(roofline_cache_path(3, NULL, 0, path3, sizeof path3), 0);
+	assert_string_not_equal(path, path3);
+	for (int i = 0; i < 3; i++) {
+		if (keep[i])
+			setenv(vars[i], keep[i], 1);
+		else
+			unsetenv(vars[i]);
+		free(keep[i]);
+	}
+}
+
+/* pct_peak_* of one row: FLOPs over the attention sgemm, bytes over the
+ * cache or DRAM bandwidth by whether K and V fit in the LLC. */
+static void test_pct_columns(void **state)
+{
+	(void)state;
+	roofline rf;
+	memset(&rf, 0, sizeof rf);
+	rf.sgemm_attn_gflops = 200;
+	rf.dram_gbs = 10;
+	rf.llc_gbs = 100;
+	rf.llc_bytes = 1 << 20;
+	assert_true(roofline_bw_for(&rf, 1 << 20) == 100);
+	assert_true(roofline_bw_for(&rf, (1 << 20) + 1) == 10);
+	char *dir = tu_tmpdir(), p[512];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	sweep_point pt[3];
+	memset(pt, 0, sizeof pt);
+	/* attend, 256 keys of 1 KV head of 64: K+V = 128 KiB, in the LLC */
+	pt[0].phase = PHASE_ATTEND;
+	pt[0].shape = (attn_shape){.batch = 1, .n_heads = 4, .n_kv_heads = 1, .head_dim = 64, .n_q = 256, .n_kv = 256};
+	pt[0].seq_len = pt[0].cache_len = 256;
+	/* decode against 4096 keys of 2 KV heads of 128: 8 MiB, over the LLC */
+	pt[1].phase = PHASE_DECODE;
+	pt[1].shape = (attn_shape){.batch = 1, .n_heads = 8, .n_kv_heads = 2, .head_dim = 128, .n_q = 1, .n_kv = 4096};
+	pt[1].seq_len = 1;
+	pt[1].cache_len = 4096;
+	pt[2] = pt[1];
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	assert_int_equal(results_write_header(f), 0);
+	for (int i = 0; i < 3; i++) {
+		pt[i].shape.causal = 1;
+		pt[i].shape.scale = 0.125f;
+		pt[i].shape.dtype = ATTN_F32;
+		result_row r = {.backend = "naive",
+		                .device = "cpu",
+		                .pt = &pt[i],
+		                .status = i == 2 ? "skipped: needs 9 GiB" : "ok",
+		                .measured = i < 2,
+		                .time_ns = 1e6,
+		                .reps = 1,
+		                .roof = &rf};
+		assert_int_equal(results_write_row(f, &r), 0);
+	}
+	fclose(f);
+	table t;
+	attn_err e = {{0}};
+	assert_int_equal(table_read(p, &t, &e), 0);
+	const int cf = table_col(&t, "pct_peak_flops"), cb = table_col(&t, "pct_peak_bw");
+	assert_true(cf >= 0 && cb >= 0);
+	for (int r = 0; r < 2; r++) {
+		const double gf = point_flops(&pt[r]) / 1e6, gb = point_bytes(&pt[r]) / 1e6;
+		const double bw = r == 0 ? 100 : 10;
+		assert_true(fabs(atof(t.rows[r][cf]) - 100 * gf / 200) <= 0.006);
+		assert_true(fabs(atof(t.rows[r][cb]) - 100 * gb / bw) <= 0.006);
+	}
+	/* not measured: empty, like the other timing columns */
+	assert_string_equal(t.rows[2][cf], "");
+	assert_string_equal(t.rows[2][cb], "");
+	table_free(&t);
+	tu_rmtree(dir);
+}
+
+/* A sweep's results.csv: both columns filled on every ok row and equal to
+ * 100 x rate / machine.json's figure; empty on skipped rows. */
+static void check_run(const char *out, int want_ok)
+{
+	char p[700];
+	snprintf(p, sizeof p, "%s/machine.json", out);
+	char *json = tu_read(p, NULL);
+	assert_non_null(json);
+	const double peak = json_num(json, "roofline_sgemm_attn_gflops"), dram = json_num(json, "roofline_dram_gbs"),
+	             llc = json_num(json, "roofline_llc_gbs"), llc_bytes = json_num(json, "roofline_llc_bytes");
+	assert_true(peak > 0 && dram > 0 && llc > 0 && llc_bytes > 0);
+	assert_true(json_num(json, "roofline_sgemm_square_gflops") > 0);
+	free(json);
+	snprintf(p, sizeof p, "%s/results.csv", out);
+	table t;
+	attn_err e = {{0}};
+	assert_int_equal(table_read(p, &t, &e), 0);
+	const int cf = table_col(&t, "pct_peak_flops"), cb = table_col(&t, "pct_peak_bw"), cs = table_col(&t, "status");
+	assert_true(cf >= 0 && cb >= 0 && cs >= 0);
+	int ok = 0;
+	for (int r = 0; r < t.nrows; r++) {
+		if (strcmp(t.rows[r][cs], "ok") != 0) {
+			if (t.rows[r][cf][0] || t.rows[r][cb][0])
+				fail_msg("line %d (%s): pct_peak_* should be empty", r + 2, t.rows[r][cs]);
+			continue;
+		}
+		ok++;
+		if (!t.rows[r][cf][0] || !t.rows[r][cb][0])
+			fail_msg("line %d: pct_peak_flops '%s', pct_peak_bw '%s'", r + 2, t.rows[r][cf], t.rows[r][cb]);
+		const double want_f = 100 * cell_f(&t, r, "gflops") / peak;
+		const double bw = cell_f(&t, r, "kv_cache_bytes") <= llc_bytes ? llc : dram;
+		const double want_b = 100 * cell_f(&t, r, "gbytes_s") / bw;
+		const double got_f = atof(t.rows[r][cf]), got_b = atof(t.rows[r][cb]);
+		if (fabs(got_f - want_f) > 0.006 + 1e-4 * want_f || fabs(got_b - want_b) > 0.006 + 1e-4 * want_b)
+			fail_msg("line %d: pct_peak_flops %s (want %.3f), pct_peak_bw %s (want %.3f)", r + 2,
+			         t.rows[r][cf], want_f, t.rows[r][cb], want_b);
+	}
+	assert_int_equal(ok, want_ok);
+	table_free(&t);
+}
+
+static void test_sweep_columns(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), out[512];
+	snprintf(out, sizeof out, "%s/run", dir);
+	/* the cache filled by `attnbench roofline` is reused */
+	EXPECT(0, "roofline: reusing", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive,blas",
+	       "--repetitions", "2", "--min-time", "0.001", "--out", out);
+	check_run(out, 20);
+	/* the report draws the % panels and names the peaks */
+	char rep[600], p[700];
+	snprintf(rep, sizeof rep, "%s/report", dir);
+	EXPECT(0, "report:", "report", out, "--out", rep, "--format", "svg");
+	snprintf(p, sizeof p, "%s/throughput.gp", rep);
+	char *gp = tu_read(p, NULL), *md;
+	assert_non_null(gp);
+	assert_non_null(strstr(gp, "% of peak FLOP/s"));
+	assert_non_null(strstr(gp, "% of peak bandwidth"));
+	free(gp);
+	snprintf(p, sizeof p, "%s/report.md", rep);
+	md = tu_read(p, NULL);
+	assert_non_null(md);
+	assert_non_null(strstr(md, "measured peaks with"));
+	free(md);
+	/* skipped rows leave them empty */
+	EXPECT(0, "skipped", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive", "--max-mem",
+	       "1KiB", "--out", out);
+	check_run(out, 0);
+	tu_rmtree(dir);
+}
+
+/* A damaged cache file is reported, ignored, measured again and replaced. */
+static void test_damaged_cache(void **state)
+{
+	(void)state;
+	char cache[4300], key[1024], why[600];
+	assert_int_equal(roofline_cache_path(nproc(), NULL, 0, cache, sizeof cache), 0);
+	roofline_key(nproc(), key, sizeof key);
+	const char junk[] = "key,threads,sgemm_attn_gflops\n\"unterminated,1,\x01\n";
+	tu_write(cache, junk, sizeof junk - 1);
+	char *dir = tu_tmpdir(), out[512];
+	snprintf(out, sizeof out, "%s/run", dir);
+	char *o = NULL, *e = NULL;
+	const int rc = tu_run(&o, &e, "sweep", "--backend", "naive", "--phases", "attend", "--seq", "16", "--heads",
+	                      "2", "--gqa", "1", "--head-dim", "8", "--batch", "1", "--causal", "1", "--repetitions",
+	                      "1", "--min-time", "0.001", "--out", out, (char *)NULL);
+	if (rc != 0 || !strstr(e, "roofline: ignoring") || !strstr(e, "roofline: measuring"))
+		fail_msg("sweep over a damaged cache: exit %d; stderr: %.1000s", rc, e ? e : "");
+	free(o);
+	free(e);
+	check_run(out, 1);
+	roofline r;
+	if (roofline_load(cache, key, &r, why, sizeof why))
+		fail_msg("the cache was not rewritten: %s", why);
+	tu_rmtree(dir);
+}
+
+int run_roofline_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_roofline_command), cmocka_unit_test(test_cache_files),
+	    cmocka_unit_test(test_pct_columns),      cmocka_unit_test(test_sweep_columns),
+	    cmocka_unit_test(test_damaged_cache),
+	};
+	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
+	return cmocka_run_group_tests_name("roofline", tests, NULL, NULL);
+}
