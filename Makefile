@@ -61,8 +61,12 @@ FLAGS_STAMP := $(BUILD)/.flags
 FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS_ALL) $(CXXFLAGS_ALL) $(HAVE_VULKAN)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
 
-# Only machine.json needs the commit: keep it out of everyone else's flags.
+# Only machine.json (and the roofline cache key) needs the commit: keep it out
+# of everyone else's flags, but rebuild results.o when it changes.
+COMMIT_STAMP := $(BUILD)/.commit
+$(shell mkdir -p $(BUILD) && (echo '$(GIT_COMMIT)' | cmp -s - $(COMMIT_STAMP) || echo '$(GIT_COMMIT)' > $(COMMIT_STAMP)))
 $(OBJ_DIR)/harness/results.o: EXTRA_DEFS = -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"'
+$(OBJ_DIR)/harness/results.o: $(COMMIT_STAMP)
 
 $(OBJ_DIR)/%.o: %.c $(FLAGS_STAMP) | $(VK_DEPS)
 	@mkdir -p $(dir $@)
