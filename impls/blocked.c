@@ -31,9 +31,11 @@
  *   whole vectors (max, exp, sum of 8 rows at a time) and Q is transposed
  *   once per task instead of K once per tile.
  * - Register blocking: the score kernel keeps a 4-key x 16-row block and the
- *   output kernel a 4-row x 16-column block in registers across the whole
- *   reduction, so each loaded K, Q, P or V value feeds 4 or 8 multiply-adds
- *   and the loop runs at the FMA units' rate instead of the load ports'.
+ *   output kernel a 4-row x 32-column block (16 or 8 columns at the end of
+ *   a head_dim) in registers across the whole reduction, so each loaded K,
+ *   Q, P or V value feeds several multiply-adds and the loop runs at the FMA
+ *   units' rate instead of the load ports'. V8_KEEP (simd.h) stops GCC from
+ *   re-loading a vector for each of its uses, which halved the rate.
  * - exp() is a vector polynomial (simd.h): libm's scalar expf would cost more
  *   than the 2 * head_dim multiply-adds each probability feeds.
  * - With few rows (decode) the scores are plain dot products of each query
@@ -214,7 +216,8 @@ static void qk_dots(const float *Q, int nr, int64_t D, const float *K, int nk, f
  * side, V in column strips, a different head after each task). Measured on
  * the development machine (2-core Zen 4, decode of a 256 MiB cache): no
  * prefetch 14 GB/s, K one tile ahead 21 GB/s, K ~24 KiB and V ~8 KiB ahead
- * 29 GB/s, further ahead less again (the lines are evicted before use).
+ * 21-29 GB/s (the machine's own read bandwidth moving between 29 and 51),
+ * fewer lines or other distances less.
  * Locality 2: into L2, as L1 is busy with the current tile. */
 #define PREFETCH_K_BYTES (24 << 10)
 #define PREFETCH_V_BYTES (8 << 10)

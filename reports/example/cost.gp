@@ -26,14 +26,14 @@ set xlabel "seq_len (new tokens per prefill call)"
 unset logscale y
 set ytics autofreq
 set logscale y 10
-set yrange [633.566:3.49586e+06]
+set yrange [149.855:1.48841e+06]
 set ylabel "time per prefill call (µs)"
 set xtics (128, 256, 512, 1024, 2048)
 set format y "%g"
-plot "cost.dat" index 0 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#1f77b4" dt 1 pt 7 title "naive: t ~ n^2.08", \
-     "cost.dat" index 1 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#d62728" dt 1 pt 5 title "blocked: t ~ n^2.08", \
-     "cost.dat" index 2 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#2ca02c" dt 1 pt 9 title "blas: t ~ n^1.59", \
-     "cost.dat" index 3 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#ff7f0e" dt 1 pt 13 title "vulkan: t ~ n^1.98", \
+plot "cost.dat" index 0 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#1f77b4" dt 1 pt 7 title "naive: t ~ n^2.00", \
+     "cost.dat" index 1 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#d62728" dt 1 pt 5 title "blocked: t ~ n^1.96", \
+     "cost.dat" index 2 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#2ca02c" dt 1 pt 9 title "blas: t ~ n^1.62", \
+     "cost.dat" index 3 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#ff7f0e" dt 1 pt 13 title "vulkan: t ~ n^1.84", \
      "cost.dat" index 4 using 1:2 with lines lw 1.5 dt 2 lc rgb "black" title "slope 2 (t ~ n^2, reference)"
 set output
 }

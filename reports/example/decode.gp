@@ -26,13 +26,14 @@ set xlabel "cache_len (keys attended per decode step)"
 unset logscale y
 set ytics autofreq
 set logscale y 10
-set yrange [33.7587:23477.8]
+set yrange [8.74085:3492.57]
+set ytics (10, 20, 50, 100, 200, 500, 1000, 2000)
 set ylabel "time per decode step (µs)"
 set xtics (512, 2048, 8192, 16384)
 set format y "%g"
-plot "decode.dat" index 0 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#1f77b4" dt 1 pt 7 title "naive: t ~ n^1.12", \
-     "decode.dat" index 1 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#d62728" dt 1 pt 5 title "blocked: t ~ n^1.00", \
-     "decode.dat" index 2 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#2ca02c" dt 1 pt 9 title "blas: t ~ n^1.39", \
-     "decode.dat" index 3 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#ff7f0e" dt 1 pt 13 title "vulkan: t ~ n^0.43"
+plot "decode.dat" index 0 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#1f77b4" dt 1 pt 7 title "naive: t ~ n^1.01", \
+     "decode.dat" index 1 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#d62728" dt 1 pt 5 title "blocked: t ~ n^0.97", \
+     "decode.dat" index 2 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#2ca02c" dt 1 pt 9 title "blas: t ~ n^1.17", \
+     "decode.dat" index 3 using 1:2 with linespoints lw 2 ps 1.1 lc rgb "#ff7f0e" dt 1 pt 13 title "vulkan: t ~ n^0.50"
 set output
 }

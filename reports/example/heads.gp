@@ -28,8 +28,8 @@ set xlabel "GQA ratio n_heads / n_kv_heads (1 = MHA)"
 unset logscale y
 set ytics autofreq
 set logscale y 10
-set yrange [6.61623:855.172]
-set ytics (10, 20, 50, 100, 200, 500)
+set yrange [1.4964:414.845]
+set ytics (2, 5, 10, 20, 50, 100, 200)
 set ylabel "time per prefill call (ms)"
 set format y "%g"
 set xtics (1, 2, 4, 8, 32)
@@ -50,8 +50,8 @@ set xlabel "n_heads (query heads)"
 unset logscale y
 set ytics autofreq
 set logscale y 10
-set yrange [9.32268:790.282]
-set ytics (10, 20, 50, 100, 200, 500)
+set yrange [1.61126:369.979]
+set ytics (2, 5, 10, 20, 50, 100, 200)
 set ylabel "time per prefill call (ms)"
 set format y "%g"
 set xtics (8, 32)

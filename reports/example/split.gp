@@ -22,7 +22,7 @@ set xrange [0:30]
 set xtics scale 0 ("P 512\nT 128" 2.5, "P 512\nT 512" 7.5, "P 2048\nT 128" 12.5, "P 2048\nT 512" 17.5, "P 8192*\nT 128" 22.5, "P 8192*\nT 512" 27.5)
 set xlabel "request scenario: P prompt tokens, T generated tokens" offset 0,-0.6
 set logscale y 10
-set yrange [4.30055:78013.6]
+set yrange [0.982835:28580.2]
 set ylabel "time per request (ms)"
 set format y "%g"
 set grid noxtics ytics
@@ -31,13 +31,13 @@ set arrow from 10, graph 0 to 10, graph 1 nohead lc rgb "#c0c0c0" dt 3
 set arrow from 15, graph 0 to 15, graph 1 nohead lc rgb "#c0c0c0" dt 3
 set arrow from 20, graph 0 to 20, graph 1 nohead lc rgb "#c0c0c0" dt 3
 set arrow from 25, graph 0 to 25, graph 1 nohead lc rgb "#c0c0c0" dt 3
-plot "split.dat" index 0 using 1:2:4:5:(4.30055):2 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#1f77b4" title "naive: prefill", \
+plot "split.dat" index 0 using 1:2:4:5:(0.982835):2 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#1f77b4" title "naive: prefill", \
      "split.dat" index 0 using 1:3:4:5:2:3 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#b4d1e6" title "naive: decode (T steps)", \
-     "split.dat" index 1 using 1:2:4:5:(4.30055):2 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#d62728" title "blocked: prefill", \
+     "split.dat" index 1 using 1:2:4:5:(0.982835):2 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#d62728" title "blocked: prefill", \
      "split.dat" index 1 using 1:3:4:5:2:3 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#f1b7b7" title "blocked: decode (T steps)", \
-     "split.dat" index 2 using 1:2:4:5:(4.30055):2 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#2ca02c" title "blas: prefill", \
+     "split.dat" index 2 using 1:2:4:5:(0.982835):2 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#2ca02c" title "blas: prefill", \
      "split.dat" index 2 using 1:3:4:5:2:3 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#b8dfb8" title "blas: decode (T steps)", \
-     "split.dat" index 3 using 1:2:4:5:(4.30055):2 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#ff7f0e" title "vulkan: prefill", \
+     "split.dat" index 3 using 1:2:4:5:(0.982835):2 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#ff7f0e" title "vulkan: prefill", \
      "split.dat" index 3 using 1:3:4:5:2:3 with boxxyerror fs solid 1.0 border lc rgb "#404040" fc rgb "#ffd4ae" title "vulkan: decode (T steps)"
 set output
 }
