@@ -52,7 +52,7 @@ static void softmax_row(float *row, int64_t vis, int64_t n)
 }
 
 static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-                       int64_t kv_stride, float *out)
+                       int64_t kv_stride, int64_t ld, float *out)
 {
 	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
 	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G, M = ratio * NQ;
@@ -67,8 +67,8 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const fl
 	for (int64_t b = 0; b < B; b++) {
 		for (int64_t g = 0; g < G; g++) {
 			const float *Qg = q + ((b * H + g * ratio) * NQ) * D;
-			const float *Kg = k + ((b * G + g) * kv_stride) * D;
-			const float *Vg = v + ((b * G + g) * kv_stride) * D;
+			const float *Kg = k + ((b * G + g) * kv_stride) * ld;
+			const float *Vg = v + ((b * G + g) * kv_stride) * ld;
 			float *Og = out + ((b * H + g * ratio) * NQ) * D;
 			for (int64_t r0 = 0; r0 < M;) {
 				/* a block never straddles a head boundary unless it holds whole heads */
@@ -82,14 +82,14 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const fl
 					n = vis > n ? vis : n;
 				}
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale,
-				            Qg + r0 * D, (int)D, Kg, (int)D, 0.0f, S, (int)n);
+				            Qg + r0 * D, (int)D, Kg, (int)ld, 0.0f, S, (int)n);
 				/* one thread: OpenBLAS's own threads spin for a while after
 				 * each sgemm, and an OpenMP team here would fight them for
 				 * the cores (measured: 37 instead of 125 GFLOP/s on 2 cores) */
 				for (int64_t r = r0; r < r1; r++)
 					softmax_row(S + (r - r0) * n, attn_visible_keys(s, r % NQ), n);
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)D, (int)n, 1.0f, S,
-				            (int)n, Vg, (int)D, 0.0f, Og + r0 * D, (int)D);
+				            (int)n, Vg, (int)ld, 0.0f, Og + r0 * D, (int)D);
 				r0 = r1;
 			}
 		}

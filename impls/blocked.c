@@ -60,6 +60,7 @@
 /* The geometry of one task, shared by its steps. */
 typedef struct task_geom {
 	int64_t D;            /* head_dim */
+	int64_t ld;           /* floats from one K (or V) row to the next: D, or 2D in the cache */
 	int64_t R, R4;        /* query rows, and rounded up to the output kernel's 4 */
 	int64_t Rp;           /* rows as the score and softmax kernels see them (8- or 16-padded) */
 	int64_t nq;           /* queries per head in this block */
@@ -82,9 +83,9 @@ static void accumulate(const task_geom *t, const float *V, int64_t nk);
 static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
                          int64_t kv_stride, int64_t b, int64_t g, int64_t i0, int64_t k0, int64_t k1, task_geom *t)
 {
-	const int64_t D = s->head_dim;
-	const float *K = k + ((b * s->n_kv_heads + g) * kv_stride) * D;
-	const float *V = v + ((b * s->n_kv_heads + g) * kv_stride) * D;
+	const int64_t D = s->head_dim, ld = t->ld;
+	const float *K = k + ((b * s->n_kv_heads + g) * kv_stride) * ld;
+	const float *V = v + ((b * s->n_kv_heads + g) * kv_stride) * ld;
 
 	load_rows(s, q, b, g, i0, t);
 	for (int64_t r = 0; r < t->Rp; r++) {
@@ -100,11 +101,11 @@ static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, 
 	const int64_t kv_end = t->vis0 + t->nq - 1 < k1 ? t->vis0 + t->nq - 1 : k1;
 	for (int64_t j0 = k0; j0 < kv_end; j0 += c->tile_kv) {
 		const int64_t nk = kv_end - j0 < c->tile_kv ? kv_end - j0 : c->tile_kv;
-		scores(t, K + j0 * D, V + j0 * D, nk, kv_end - j0);
+		scores(t, K + j0 * ld, V + j0 * ld, nk, kv_end - j0);
 		if (s->causal && j0 + nk > t->vis0)
 			mask_tile(t, j0, nk);
 		online_softmax(t, nk);
-		accumulate(t, V + j0 * D, nk);
+		accumulate(t, V + j0 * ld, nk);
 	}
 }
 
@@ -135,8 +136,8 @@ static void load_rows(const attn_shape *s, const float *q, int64_t b, int64_t g,
  * St[a][0..16) = sum_c K[a][c] * Qt[c][0..16). 8 accumulators live in
  * registers through the whole head_dim loop; each K value is broadcast to
  * 2 multiply-adds and each Q^T vector is used by mk of them. */
-static inline __attribute__((always_inline)) void qk_block(int mk, const float *K, int64_t D, const float *Qt,
-                                                           int64_t Rp, float *St)
+static inline __attribute__((always_inline)) void qk_block(int mk, const float *K, int64_t ld, int64_t D,
+                                                           const float *Qt, int64_t Rp, float *St)
 {
 	v8f acc[4][2];
 	for (int a = 0; a < 4; a++)
@@ -146,7 +147,7 @@ static inline __attribute__((always_inline)) void qk_block(int mk, const float *
 		V8_KEEP(q0);
 		V8_KEEP(q1);
 		for (int a = 0; a < mk; a++) {
-			const float kv = K[a * D + cc];
+			const float kv = K[a * ld + cc];
 			acc[a][0] += kv * q0;
 			acc[a][1] += kv * q1;
 		}
@@ -160,10 +161,10 @@ static inline __attribute__((always_inline)) void qk_block(int mk, const float *
 /* Dot products of 4 query rows with 4 key rows: 16 independent accumulators
  * hide the multiply-add latency (4 chains, one per row, would stall on it),
  * and each loaded K or Q vector feeds 4 of them. */
-static void qk_dots4x4(const float *Q, int64_t D, const float *K, float *St, int64_t Rp)
+static void qk_dots4x4(const float *Q, int64_t D, const float *K, int64_t ld, float *St, int64_t Rp)
 {
 	const float *q0 = Q, *q1 = Q + D, *q2 = Q + 2 * D, *q3 = Q + 3 * D;
-	const float *k0 = K, *k1 = K + D, *k2 = K + 2 * D, *k3 = K + 3 * D;
+	const float *k0 = K, *k1 = K + ld, *k2 = K + 2 * ld, *k3 = K + 3 * ld;
 	v8f a00 = v8_set1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
 	v8f a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
 	int64_t cc = 0;
@@ -189,23 +190,23 @@ static void qk_dots4x4(const float *Q, int64_t D, const float *K, float *St, int
 	for (int a = 0; a < 4; a++) {
 		for (int64_t c2 = cc; c2 < D; c2++)
 			for (int r = 0; r < 4; r++)
-				d[a][r] += Q[r * D + c2] * K[a * D + c2];
+				d[a][r] += Q[r * D + c2] * K[a * ld + c2];
 		memcpy(St + a * Rp, &d[a], sizeof d[a]);
 	}
 }
 
 /* The same for the edges: nr query rows, nk key rows (each 1..4). */
-static void qk_dots(const float *Q, int nr, int64_t D, const float *K, int nk, float *St, int64_t Rp)
+static void qk_dots(const float *Q, int nr, int64_t D, const float *K, int64_t ld, int nk, float *St, int64_t Rp)
 {
 	for (int r = 0; r < nr; r++)
 		for (int a = 0; a < nk; a++) {
 			v8f acc = v8_set1(0.0f);
 			int64_t cc = 0;
 			for (; cc + 8 <= D; cc += 8)
-				acc += v8_load(Q + r * D + cc) * v8_load(K + a * D + cc);
+				acc += v8_load(Q + r * D + cc) * v8_load(K + a * ld + cc);
 			float dot = v8_hsum(acc);
 			for (; cc < D; cc++)
-				dot += Q[r * D + cc] * K[a * D + cc];
+				dot += Q[r * D + cc] * K[a * ld + cc];
 			St[a * Rp + r] = dot;
 		}
 }
@@ -214,17 +215,19 @@ static void qk_dots(const float *Q, int nr, int64_t D, const float *K, int nk, f
  * is too little arithmetic per byte to hide a memory stall, and the hardware
  * prefetcher does not follow decode's pattern (four K rows read side by
  * side, V in column strips, a different head after each task). Measured on
- * the development machine (2-core Zen 4, decode of a 256 MiB cache): no
- * prefetch 14 GB/s, K one tile ahead 21 GB/s, K ~24 KiB and V ~8 KiB ahead
- * 21-29 GB/s (the machine's own read bandwidth moving between 29 and 51),
- * fewer lines or other distances less.
- * Locality 2: into L2, as L1 is busy with the current tile. */
-#define PREFETCH_K_BYTES (24 << 10)
+ * the development machine (2-core Zen 4, decode of a 256 MiB cache, K and V
+ * in separate arrays): no prefetch 14 GB/s, K one tile ahead 21 GB/s, every
+ * line of K ~24 KiB and of V ~8 KiB ahead 21-29 GB/s (the machine's own read
+ * bandwidth moving between 29 and 51), fewer lines or other distances less.
+ * In the cache, where a key's K and V rows are adjacent, both come in one
+ * region ~48 KiB ahead. Locality 2: into L2, as L1 is busy with the current
+ * tile. */
+#define PREFETCH_K_BYTES (48 << 10)
 #define PREFETCH_V_BYTES (8 << 10)
 
-static void prefetch_rows(const float *X, int64_t D, int64_t n)
+static void prefetch_rows(const float *X, int64_t ld, int64_t n)
 {
-	const char *p = (const char *)X, *end = (const char *)(X + n * D);
+	const char *p = (const char *)X, *end = (const char *)(X + n * ld);
 	for (; p < end; p += 64)
 		__builtin_prefetch(p, 0, 2);
 }
@@ -233,22 +236,24 @@ static void prefetch_rows(const float *X, int64_t D, int64_t n)
  * readable from K and V, for prefetching. */
 static void scores(const task_geom *t, const float *K, const float *V, int64_t nk, int64_t avail)
 {
-	const int64_t D = t->D, Rp = t->Rp;
+	const int64_t D = t->D, ld = t->ld, Rp = t->Rp;
 	if (!t->wide) {
-		const int64_t ka = PREFETCH_K_BYTES / (int64_t)(D * sizeof(float)) + 1;
-		const int64_t va = PREFETCH_V_BYTES / (int64_t)(D * sizeof(float)) + 1;
+		/* in the cache a key's K and V rows are adjacent: one region */
+		const int together = V == K + D && ld == 2 * D;
+		const int64_t ka = PREFETCH_K_BYTES / (int64_t)(ld * (int64_t)sizeof(float)) + 1;
+		const int64_t va = PREFETCH_V_BYTES / (int64_t)(ld * (int64_t)sizeof(float)) + 1;
 		for (int64_t j = 0; j < nk; j += 4) {
 			const int na = nk - j < 4 ? (int)(nk - j) : 4;
 			if (j + ka + 4 <= avail)
-				prefetch_rows(K + (j + ka) * D, D, 4);
-			if (j + va + 4 <= avail)
-				prefetch_rows(V + (j + va) * D, D, 4);
+				prefetch_rows(K + (j + ka) * ld, together ? ld : D, 4);
+			if (!together && j + va + 4 <= avail)
+				prefetch_rows(V + (j + va) * ld, D, 4);
 			for (int64_t r = 0; r < t->R; r += 4) {
 				const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
 				if (na == 4 && nr == 4)
-					qk_dots4x4(t->Qs + r * D, D, K + j * D, t->St + j * Rp + r, Rp);
+					qk_dots4x4(t->Qs + r * D, D, K + j * ld, ld, t->St + j * Rp + r, Rp);
 				else
-					qk_dots(t->Qs + r * D, nr, D, K + j * D, na, t->St + j * Rp + r, Rp);
+					qk_dots(t->Qs + r * D, nr, D, K + j * ld, ld, na, t->St + j * Rp + r, Rp);
 			}
 		}
 		return;
@@ -258,16 +263,16 @@ static void scores(const task_geom *t, const float *K, const float *V, int64_t n
 	for (int64_t r = 0; r < Rp; r += 16) {
 		int64_t j = 0;
 		for (; j + 4 <= nk; j += 4)
-			qk_block(4, K + j * D, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			qk_block(4, K + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
 		switch (nk - j) {
 		case 3:
-			qk_block(3, K + j * D, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			qk_block(3, K + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
 			break;
 		case 2:
-			qk_block(2, K + j * D, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			qk_block(2, K + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
 			break;
 		case 1:
-			qk_block(1, K + j * D, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			qk_block(1, K + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
 			break;
 		default:
 			break;
@@ -313,7 +318,8 @@ static void online_softmax(const task_geom *t, int64_t nk)
  * rows: 4 x nv accumulators stay in registers across the keys; each V vector
  * feeds 4 multiply-adds, each probability nv. */
 static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
-                                                           const float *V, int64_t D, float *O, const float *alpha)
+                                                           const float *V, int64_t ld, float *O, int64_t D,
+                                                           const float *alpha)
 {
 	v8f acc[4][4];
 	for (int r = 0; r < 4; r++)
@@ -323,7 +329,7 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
 		const float *p = Pt + j * Rp;
 		v8f vv[4];
 		for (int u = 0; u < nv; u++) {
-			vv[u] = v8_load(V + j * D + 8 * u);
+			vv[u] = v8_load(V + j * ld + 8 * u);
 			V8_KEEP(vv[u]);
 		}
 		for (int r = 0; r < 4; r++)
@@ -340,17 +346,17 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
  * of 8). A strip of V (nk x 32 floats) stays in L1 for all the rows. */
 static void accumulate(const task_geom *t, const float *V, int64_t nk)
 {
-	const int64_t D = t->D, Rp = t->Rp;
+	const int64_t D = t->D, ld = t->ld, Rp = t->Rp;
 	int64_t c = 0;
 	for (; c + 32 <= D; c += 32)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(4, t->St + r, Rp, nk, V + c, D, t->O + r * D + c, t->alpha + r);
+			pv_block(4, t->St + r, Rp, nk, V + c, ld, t->O + r * D + c, D, t->alpha + r);
 	for (; c + 16 <= D; c += 16)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(2, t->St + r, Rp, nk, V + c, D, t->O + r * D + c, t->alpha + r);
+			pv_block(2, t->St + r, Rp, nk, V + c, ld, t->O + r * D + c, D, t->alpha + r);
 	for (; c + 8 <= D; c += 8)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(1, t->St + r, Rp, nk, V + c, D, t->O + r * D + c, t->alpha + r);
+			pv_block(1, t->St + r, Rp, nk, V + c, ld, t->O + r * D + c, D, t->alpha + r);
 	if (c == D)
 		return;
 	for (int64_t r = 0; r < t->R4; r++) {
@@ -360,7 +366,7 @@ static void accumulate(const task_geom *t, const float *V, int64_t nk)
 		for (int64_t j = 0; j < nk; j++) {
 			const float p = t->St[j * Rp + r];
 			for (int64_t cc = c; cc < D; cc++)
-				o[cc] += p * V[j * D + cc];
+				o[cc] += p * V[j * ld + cc];
 		}
 	}
 }
@@ -440,7 +446,7 @@ typedef struct item_args {
 	const attn_shape *s;
 	const plan *p;
 	const float *q, *k, *v;
-	int64_t kv_stride;
+	int64_t kv_stride, ld;
 	float *out, *ws;
 	size_t per_thread;
 	float *part;
@@ -459,13 +465,14 @@ static void run_item(const item_args *a, int64_t it, int th)
 	geom_init(&t, p, a->c, s, i0, a->ws + a->per_thread * (size_t)th,
 	          nsplit > 1 ? a->part + p->part_floats * (size_t)it : NULL);
 	const int64_t k0 = s->n_kv * sp / nsplit, k1 = s->n_kv * (sp + 1) / nsplit;
+	t.ld = a->ld;
 	blocked_task(a->c, s, a->q, a->k, a->v, a->kv_stride, b, g, i0, k0, k1, &t);
 	if (nsplit == 1)
 		write_rows(s, &t, b, g, i0, a->out);
 }
 
 static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-                          int64_t kv_stride, float *out)
+                          int64_t kv_stride, int64_t ld, float *out)
 {
 	plan p;
 	make_plan(c, s, &p);
@@ -483,7 +490,7 @@ static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const
 	 * are adjacent; tasks of one KV head are adjacent, so its K and V stay
 	 * cached while all its query blocks pass. A single item (a small decode)
 	 * runs without a parallel region, whose start costs more than the item. */
-	const item_args a = {c, s, &p, q, k, v, kv_stride, out, ws, per_thread, part};
+	const item_args a = {c, s, &p, q, k, v, kv_stride, ld, out, ws, per_thread, part};
 	if (nitem == 1)
 		run_item(&a, 0, 0);
 	else {

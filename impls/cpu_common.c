@@ -82,8 +82,7 @@ void cpu_destroy(void *ctx)
 	cpu_ctx *c = ctx;
 	if (!c)
 		return;
-	free(c->k);
-	free(c->v);
+	free(c->kv);
 	free(c->ws);
 	free(c);
 }
@@ -139,7 +138,7 @@ int cpu_attend(void *ctx, const attn_shape *s, const void *q, const void *k, con
 	char why[128];
 	if (!cpu_supports_f32(s, 0, why, sizeof why))
 		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
-	return c->kernel(c, s, q, k, v, s->n_kv, out);
+	return c->kernel(c, s, q, k, v, s->n_kv, s->head_dim, out);
 }
 
 /* A KV cache buffer. Large ones are 2 MiB-aligned and marked for huge pages:
@@ -161,20 +160,14 @@ int cpu_cache_alloc(void *ctx, const attn_shape *s)
 {
 	cpu_ctx *c = ctx;
 	size_t n = (size_t)s->batch * (size_t)s->n_kv_heads * (size_t)s->n_kv * (size_t)s->head_dim;
-	free(c->k);
-	free(c->v);
-	c->k = c->v = NULL;
+	free(c->kv);
+	c->kv = NULL;
 	c->cap = c->len = 0;
 	if (s->dtype != ATTN_F32)
 		return set_err(c, ATTN_E_UNSUPPORTED, "only f32 caches are implemented");
-	c->k = cache_buffer(n * sizeof(float));
-	c->v = cache_buffer(n * sizeof(float));
-	if (!c->k || !c->v) {
-		free(c->k);
-		free(c->v);
-		c->k = c->v = NULL;
+	c->kv = cache_buffer(2 * n * sizeof(float));
+	if (!c->kv)
 		return set_err(c, ATTN_E_NOMEM, "out of memory for a KV cache of %lld tokens", (long long)s->n_kv);
-	}
 	c->cache_shape = *s;
 	c->cap = s->n_kv;
 	return ATTN_OK;
@@ -183,19 +176,19 @@ int cpu_cache_alloc(void *ctx, const attn_shape *s)
 int cpu_cache_append(void *ctx, const void *k_new, const void *v_new, int64_t n)
 {
 	cpu_ctx *c = ctx;
-	if (!c->k)
+	if (!c->kv)
 		return set_err(c, ATTN_E_INVALID, "cache_append before cache_alloc");
 	if (n < 0 || c->len + n > c->cap)
 		return set_err(c, ATTN_E_INVALID, "cache overflow: %lld + %lld tokens > capacity %lld",
 		               (long long)c->len, (long long)n, (long long)c->cap);
 	const attn_shape *s = &c->cache_shape;
 	size_t d = (size_t)s->head_dim, rows = (size_t)(s->batch * s->n_kv_heads);
-	for (size_t r = 0; r < rows; r++) {
-		memcpy(c->k + (r * (size_t)c->cap + (size_t)c->len) * d, (const float *)k_new + r * (size_t)n * d,
-		       (size_t)n * d * sizeof(float));
-		memcpy(c->v + (r * (size_t)c->cap + (size_t)c->len) * d, (const float *)v_new + r * (size_t)n * d,
-		       (size_t)n * d * sizeof(float));
-	}
+	for (size_t r = 0; r < rows; r++)
+		for (size_t t = 0; t < (size_t)n; t++) {
+			float *dst = c->kv + (r * (size_t)c->cap + (size_t)c->len + t) * 2 * d;
+			memcpy(dst, (const float *)k_new + (r * (size_t)n + t) * d, d * sizeof(float));
+			memcpy(dst + d, (const float *)v_new + (r * (size_t)n + t) * d, d * sizeof(float));
+		}
 	c->len += n;
 	return ATTN_OK;
 }
@@ -221,7 +214,7 @@ int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new
 {
 	cpu_ctx *c = ctx;
 	const attn_shape *cs = &c->cache_shape;
-	if (!c->k)
+	if (!c->kv)
 		return set_err(c, ATTN_E_INVALID, "prefill before cache_alloc");
 	if (s->batch != cs->batch || s->n_kv_heads != cs->n_kv_heads || s->head_dim != cs->head_dim)
 		return set_err(c, ATTN_E_INVALID, "shape does not match the allocated cache");
@@ -233,7 +226,7 @@ int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new
 		return rc;
 	attn_shape cs2 = *s;
 	cs2.causal = 1;
-	rc = c->kernel(c, &cs2, q, c->k, c->v, c->cap, out);
+	rc = c->kernel(c, &cs2, q, c->kv, c->kv + s->head_dim, c->cap, 2 * s->head_dim, out);
 	if (rc)
 		c->len -= s->n_q;
 	return rc;
@@ -243,7 +236,7 @@ uint64_t cpu_cache_bytes(void *ctx)
 {
 	cpu_ctx *c = ctx;
 	const attn_shape *s = &c->cache_shape;
-	if (!c->k)
+	if (!c->kv)
 		return 0;
 	return 2ull * (uint64_t)(s->batch * s->n_kv_heads * c->cap * s->head_dim) * sizeof(float);
 }

@@ -14,9 +14,10 @@
 
 #include "cpu_common.h"
 
-/* q, out [B][H][n_q][D]; k, v [B][G][kv_stride][D] (first n_kv rows valid). */
+/* q, out [B][H][n_q][D]; k, v: rows ld floats apart, kv_stride rows per
+ * head (first n_kv valid), see cpu_common.h. */
 static int naive_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-                        int64_t kv_stride, float *out)
+                        int64_t kv_stride, int64_t ld, float *out)
 {
 	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
 	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G;
@@ -29,8 +30,8 @@ static int naive_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const f
 		for (int64_t h = 0; h < H; h++) {
 			const int64_t g = h / ratio;
 			const float *Q = q + ((b * H + h) * NQ) * D;
-			const float *K = k + ((b * G + g) * kv_stride) * D;
-			const float *V = v + ((b * G + g) * kv_stride) * D;
+			const float *K = k + ((b * G + g) * kv_stride) * ld;
+			const float *V = v + ((b * G + g) * kv_stride) * ld;
 			float *O = out + ((b * H + h) * NQ) * D;
 
 			/* pass 1: scores S[i][j] = scale * q_i . k_j (masked: -inf) */
@@ -40,7 +41,7 @@ static int naive_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const f
 					float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
 					for (int64_t d = 0; d < D; d++)
-						dot += Q[i * D + d] * K[j * D + d];
+						dot += Q[i * D + d] * K[j * ld + d];
 					S[i * NKV + j] = j < visible ? s->scale * dot : -INFINITY;
 				}
 			}
@@ -65,7 +66,7 @@ static int naive_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const f
 				for (int64_t j = 0; j < NKV; j++) {
 					const float p = S[i * NKV + j];
 					for (int64_t d = 0; d < D; d++)
-						o[d] += p * V[j * D + d];
+						o[d] += p * V[j * ld + d];
 				}
 			}
 		}
