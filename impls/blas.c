@@ -51,13 +51,23 @@ static void softmax_row(float *row, int64_t vis, int64_t n)
 		row[j] = 0.0f;
 }
 
+/* Rows per block: up to QB queries of one head, or as many whole heads of
+ * the group as fit in QB rows (at least one) when a head has few queries. */
+static int64_t block_rows(const attn_shape *s)
+{
+	const int64_t NQ = s->n_q, ratio = s->n_heads / s->n_kv_heads;
+	if (NQ > QB)
+		return QB;
+	const int64_t heads = QB / NQ < 1 ? 1 : (QB / NQ > ratio ? ratio : QB / NQ);
+	return NQ * heads;
+}
+
 static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
                        int64_t kv_stride, int64_t ld, float *out)
 {
 	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
 	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G, M = ratio * NQ;
-	/* rows per block: whole heads when a head has few queries */
-	const int64_t rows = NQ <= QB ? NQ * (QB / NQ < ratio ? (QB / NQ > 0 ? QB / NQ : 1) : ratio) : QB;
+	const int64_t rows = block_rows(s);
 	int rc = cpu_workspace(c, (size_t)(rows * NKV) * sizeof(float));
 	if (rc)
 		return rc;
@@ -119,9 +129,7 @@ static int blas_supports(void *ctx, const attn_shape *s, char *why, size_t why_l
 static uint64_t blas_workspace(void *ctx, const attn_shape *s)
 {
 	(void)ctx;
-	const int64_t NQ = s->n_q, ratio = s->n_heads / s->n_kv_heads;
-	const int64_t rows = NQ <= QB ? NQ * (QB / NQ < ratio ? (QB / NQ > 0 ? QB / NQ : 1) : ratio) : QB;
-	return (uint64_t)rows * (uint64_t)s->n_kv * sizeof(float);
+	return (uint64_t)block_rows(s) * (uint64_t)s->n_kv * sizeof(float);
 }
 
 static const attn_backend blas_backend = {
