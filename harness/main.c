@@ -10,6 +10,7 @@
 #include "check.h"
 #include "compare.h"
 #include "gbench_shim.h"
+#include "plan.h"
 #include "registry.h"
 #include "report.h"
 #include "roofline.h"
@@ -34,6 +35,10 @@ static void usage(FILE *f)
 	      "        [--format png|svg|both] [--prompts L] [--gen L]\n"
 	      "  compare BASELINE CURRENT      per-point slowdowns between two runs (dirs or results.csv),\n"
 	      "        [--max-slowdown R] [--alpha A] [--junit FILE]   Mann-Whitney U; exit 1 on a regression\n"
+	      "  plan (--model NAME | --layers L --heads H --kv-heads G --head-dim D) --mem SIZE\n"
+	      "        [--weights SIZE | --params N] [--kv-dtype T] [--context L] [--batch B]\n"
+	      "        [--results RUN_DIR [--backend NAME]] [--csv FILE] [--out DIR]   KV-cache capacity,\n"
+	      "        attention-time projections (attnbench plan --help for all options)\n"
 	      "  roofline [--out DIR]          measure the machine's peaks (sgemm GFLOP/s, DRAM and cache\n"
 	      "                                read GB/s), refresh the sweep's cache, write DIR/roofline.csv\n"
 	      "\n"
@@ -129,6 +134,8 @@ int main(int argc, char **argv)
 		return report_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare"))
 		return compare_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "plan"))
+		return plan_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list")) {
 		for (int i = 2; i < argc; i += 2) {
 			attn_err e = {{0}};

@@ -1333,6 +1333,11 @@ static int run_gnuplot(const char *dir, const char *script)
 	return 0;
 }
 
+int report_gnuplot(const char *dir, const char *script)
+{
+	return run_gnuplot(dir, script);
+}
+
 /* Close the script's loop and both files, then draw. */
 static int gp_close_run(const report *R, gp *g)
 {

@@ -8,4 +8,9 @@
  * a usage error or a malformed run. */
 int report_main(int argc, char **argv);
 
+/* Run `gnuplot SCRIPT` in dir, as the report does for its pictures (the
+ * ATTNBENCH_GNUPLOT environment variable names another binary). Anything
+ * gnuplot prints, or a failure, is reported on stderr; returns 0 or 1. */
+int report_gnuplot(const char *dir, const char *script);
+
 #endif

@@ -64,6 +64,7 @@ int run_roofline_tests(void);
 int run_cli_tests(void);
 int run_report_tests(void);
 int run_compare_tests(void);
+int run_plan_tests(void);
 int run_vulkan_tests(void);
 
 #endif
