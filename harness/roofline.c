@@ -167,18 +167,6 @@ typedef struct roof_ctx {
 
 static volatile double roof_sink;
 
-/* Deterministic small floats in [-0.5, 0.5). */
-static void fill_small(float *x, size_t n, uint64_t seed)
-{
-	uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-	for (size_t i = 0; i < n; i++) {
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		x[i] = (float)((double)(s >> 11) * (1.0 / 9007199254740992.0) - 0.5);
-	}
-}
-
 static void sgemm_call(const roof_ctx *c)
 {
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, c->trans_b ? CblasTrans : CblasNoTrans, c->m, c->n, c->k, 1.0f, c->a,
@@ -286,8 +274,8 @@ static double measure_sgemm(roof_ctx *c, int m, int n, int k, int trans_b, const
 		snprintf(err, err_len, "out of memory for the %s operands", name);
 		goto out;
 	}
-	fill_small(a, na, 11);
-	fill_small(b, nb, 12);
+	fill_uniform(a, na, 11, 0.5f);
+	fill_uniform(b, nb, 12, 0.5f);
 	c->m = m;
 	c->n = n;
 	c->k = k;
@@ -323,7 +311,7 @@ static double measure_read(roof_ctx *c, uint64_t bytes, const char *name, char *
 	{
 		size_t lo, hi;
 		part(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-		fill_small(x + lo, hi - lo, 21 + (uint64_t)omp_get_thread_num());
+		fill_uniform(x + lo, hi - lo, 21 + (uint64_t)omp_get_thread_num(), 0.5f);
 	}
 	c->x = x;
 	c->nx = n;

@@ -47,18 +47,6 @@ typedef struct point_ctx {
 	int ngpu, capgpu;
 } point_ctx;
 
-/* Deterministic pseudo-random floats in [-1, 1). */
-static void fill_random(float *x, size_t n, uint64_t seed)
-{
-	uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-	for (size_t i = 0; i < n; i++) {
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		x[i] = (float)((double)(s >> 11) * (2.0 / 9007199254740992.0) - 1.0);
-	}
-}
-
 static size_t q_elems(const attn_shape *s)
 {
 	return (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
@@ -114,9 +102,9 @@ static int point_setup(point_ctx *c)
 		snprintf(c->err, sizeof c->err, "out of host memory for the inputs");
 		return -1;
 	}
-	fill_random(c->q, q_elems(s), 1);
-	fill_random(c->kn, kv_new_elems(p), 2);
-	fill_random(c->vn, kv_new_elems(p), 3);
+	fill_uniform(c->q, q_elems(s), 1, 1.0f);
+	fill_uniform(c->kn, kv_new_elems(p), 2, 1.0f);
+	fill_uniform(c->vn, kv_new_elems(p), 3, 1.0f);
 	if (p->phase == PHASE_ATTEND)
 		goto ready;
 	if (b->cache_alloc(c->inst, s))
@@ -130,8 +118,8 @@ static int point_setup(point_ctx *c)
 		int rc = !kc || !vc;
 		for (int64_t t = 0; !rc && t < past; t += chunk) {
 			const int64_t n = past - t < chunk ? past - t : chunk;
-			fill_random(kc, (size_t)n * per_tok, 100 + (uint64_t)t);
-			fill_random(vc, (size_t)n * per_tok, 200 + (uint64_t)t);
+			fill_uniform(kc, (size_t)n * per_tok, 100 + (uint64_t)t, 1.0f);
+			fill_uniform(vc, (size_t)n * per_tok, 200 + (uint64_t)t, 1.0f);
 			rc = b->cache_append(c->inst, kc, vc, n);
 		}
 		free(kc);

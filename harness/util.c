@@ -217,3 +217,15 @@ int mkdir_p(const char *dir)
 		return -1;
 	return 0;
 }
+
+void fill_uniform(float *x, size_t n, uint64_t seed, float half)
+{
+	uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+	const double scale = 2.0 * (double)half / 9007199254740992.0; /* 2^53 */
+	for (size_t i = 0; i < n; i++) {
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		x[i] = (float)((double)(s >> 11) * scale - (double)half);
+	}
+}

@@ -34,6 +34,10 @@ int parse_bytes(const char *s, uint64_t *out);
 /* Split a comma-separated list of integers; returns count or -1. */
 int parse_i64_list(const char *s, int64_t *out, int max);
 
+/* Fill x with n deterministic pseudo-random floats, uniform in
+ * [-half, half) (xorshift64 from seed): benchmark inputs, not statistics. */
+void fill_uniform(float *x, size_t n, uint64_t seed, float half);
+
 /* Monotonic clock in seconds. */
 double now_s(void);
 
