@@ -255,6 +255,27 @@ static double shape_distance(const plan_model *m, int64_t h, int64_t g, int64_t 
 	       fabs(log2(((double)h / (double)g) / ((double)m->heads / (double)m->kv_heads)));
 }
 
+/* One usable row of a run: which backend, phase, shape, length, time. */
+typedef struct sample {
+	int be, prefill;
+	int64_t h, g, d;
+	double n, ns; /* seq_len (prefill) or cache_len (decode); ns per call */
+} sample;
+
+/* Fit y ~ sum c[i] x^powers[i] with as many terms as the distinct points
+ * allow, the leading ones first; coef[power] gets each coefficient.
+ * Returns the number of terms used (0: no fit). */
+static int fit_leading(const double *x, const double *y, int n, const int *powers, int kmax, double *coef)
+{
+	double cf[3] = {0};
+	int k = n < kmax ? n : kmax;
+	while (k > 0 && plan_fit_terms(x, y, n, powers, k, cf))
+		k--;
+	for (int j = 0; j < k; j++)
+		coef[powers[j]] = cf[j];
+	return k;
+}
+
 /* Fit every backend of the run (or only `only`). Returns the count, or -1
  * after an error message (EXIT_INPUT). */
 static int load_projections(const char *run, const char *only, const plan_model *m, projection *out, int max)
@@ -280,91 +301,75 @@ static int load_projections(const char *run, const char *only, const plan_model 
 			table_free(&t);
 			return -1;
 		}
-	int np = 0;
+	sample *sm = calloc((size_t)t.nrows + 1, sizeof *sm);
+	double *x = calloc((size_t)t.nrows + 1, sizeof *x), *y = calloc((size_t)t.nrows + 1, sizeof *y);
+	if (!sm || !x || !y) {
+		free(sm), free(x), free(y);
+		table_free(&t);
+		fail("out of memory");
+		return -1;
+	}
+	/* each usable row once; each backend keeps the shape nearest the model */
+	int np = 0, nsamp = 0;
 	for (int r = 0; r < t.nrows; r++) {
 		char **row = t.rows[r];
-		int64_t b, h, g, d, sl, cl;
-		double ns;
+		int64_t b, sl, cl;
+		sample s = {0};
+		s.prefill = !strcmp(row[c[1]], "prefill");
 		if (strcmp(row[c[9]], "ok") || (only && strcmp(row[c[0]], only)) || !parse_i64(row[c[2]], &b) ||
-		    b != 1 || !parse_i64(row[c[3]], &h) || !parse_i64(row[c[4]], &g) || !parse_i64(row[c[5]], &d) ||
-		    !parse_i64(row[c[6]], &sl) || !parse_i64(row[c[7]], &cl) || !parse_f64(row[c[8]], &ns) || h < 1 ||
-		    g < 1 || d < 1 || !(ns > 0) || (strcmp(row[c[1]], "prefill") && strcmp(row[c[1]], "decode")))
+		    b != 1 || !parse_i64(row[c[3]], &s.h) || !parse_i64(row[c[4]], &s.g) ||
+		    !parse_i64(row[c[5]], &s.d) || !parse_i64(row[c[6]], &sl) || !parse_i64(row[c[7]], &cl) ||
+		    !parse_f64(row[c[8]], &s.ns) || s.h < 1 || s.g < 1 || s.d < 1 || !(s.ns > 0) ||
+		    (!s.prefill && strcmp(row[c[1]], "decode")))
 			continue;
-		int i = 0;
-		while (i < np && strcmp(out[i].backend, row[c[0]]))
-			i++;
-		if (i == np) {
+		s.n = (double)(s.prefill ? sl : cl);
+		while (s.be < np && strcmp(out[s.be].backend, row[c[0]]))
+			s.be++;
+		if (s.be == np) {
 			if (np == max)
 				continue;
 			memset(&out[np], 0, sizeof out[np]);
 			snprintf(out[np].backend, sizeof out[np].backend, "%s", row[c[0]]);
 			np++;
 		}
-		/* keep the shape nearest the model */
-		projection *p = &out[i];
-		if (!p->head_dim ||
-		    shape_distance(m, h, g, d) < shape_distance(m, p->heads, p->kv_heads, p->head_dim) ||
-		    (shape_distance(m, h, g, d) == shape_distance(m, p->heads, p->kv_heads, p->head_dim) &&
-		     h > p->heads)) {
-			p->heads = h;
-			p->kv_heads = g;
-			p->head_dim = d;
+		projection *p = &out[s.be];
+		const double dist = shape_distance(m, s.h, s.g, s.d);
+		const double best = p->head_dim ? shape_distance(m, p->heads, p->kv_heads, p->head_dim) : INFINITY;
+		if (dist < best || (dist == best && s.h > p->heads)) {
+			p->heads = s.h;
+			p->kv_heads = s.g;
+			p->head_dim = s.d;
 		}
-	}
-	/* the points of each backend's chosen shape, then the fits */
-	for (int i = 0; i < np; i++) {
-		projection *p = &out[i];
-		double *px = calloc((size_t)t.nrows + 1, sizeof(double)),
-		       *py = calloc((size_t)t.nrows + 1, sizeof(double));
-		double *dx = calloc((size_t)t.nrows + 1, sizeof(double)),
-		       *dy = calloc((size_t)t.nrows + 1, sizeof(double));
-		if (!px || !py || !dx || !dy) {
-			free(px), free(py), free(dx), free(dy);
-			table_free(&t);
-			fail("out of memory");
-			return -1;
-		}
-		for (int r = 0; r < t.nrows; r++) {
-			char **row = t.rows[r];
-			int64_t b, h, g, d, sl, cl;
-			double ns;
-			if (strcmp(row[c[9]], "ok") || strcmp(row[c[0]], p->backend) || !parse_i64(row[c[2]], &b) ||
-			    b != 1 || !parse_i64(row[c[3]], &h) || !parse_i64(row[c[4]], &g) ||
-			    !parse_i64(row[c[5]], &d) || h != p->heads || g != p->kv_heads || d != p->head_dim ||
-			    !parse_i64(row[c[6]], &sl) || !parse_i64(row[c[7]], &cl) || !parse_f64(row[c[8]], &ns) ||
-			    !(ns > 0))
-				continue;
-			if (!strcmp(row[c[1]], "prefill")) {
-				px[p->npre] = (double)sl;
-				py[p->npre++] = ns;
-				p->pre_max = (double)sl > p->pre_max ? (double)sl : p->pre_max;
-			} else if (!strcmp(row[c[1]], "decode")) {
-				dx[p->ndec] = (double)cl;
-				dy[p->ndec++] = ns;
-				p->dec_max = (double)cl > p->dec_max ? (double)cl : p->dec_max;
-			}
-		}
-		/* as many terms as the distinct points allow, the leading ones first:
-		 * one prefill point gives a n^2, two a n^2 + b n; one decode point a n */
-		static const int pre_pow[3] = {2, 1, 0}, dec_pow[2] = {1, 0};
-		double cf[3] = {0};
-		int k = p->npre < 3 ? p->npre : 3;
-		while (k > 0 && plan_fit_terms(px, py, p->npre, pre_pow, k, cf))
-			k--;
-		for (int j = 0; j < k; j++)
-			p->pre[pre_pow[j]] = cf[j];
-		if (k == 0)
-			p->npre = 0;
-		k = p->ndec < 2 ? p->ndec : 2;
-		while (k > 0 && plan_fit_terms(dx, dy, p->ndec, dec_pow, k, cf))
-			k--;
-		for (int j = 0; j < k; j++)
-			p->dec[dec_pow[j]] = cf[j];
-		if (k == 0)
-			p->ndec = 0;
-		free(px), free(py), free(dx), free(dy);
+		sm[nsamp++] = s;
 	}
 	table_free(&t);
+	/* the points of each backend's chosen shape, then the fits: prefill
+	 * a n^2 + b n + c (one point: a n^2), decode a n + b (one point: a n) */
+	static const int pre_pow[3] = {2, 1, 0}, dec_pow[2] = {1, 0};
+	for (int i = 0; i < np; i++) {
+		projection *p = &out[i];
+		for (int phase = 1; phase >= 0; phase--) {
+			int n = 0;
+			double most = 0;
+			for (int j = 0; j < nsamp; j++) {
+				const sample *s = &sm[j];
+				if (s->be != i || s->prefill != phase || s->h != p->heads || s->g != p->kv_heads ||
+				    s->d != p->head_dim)
+					continue;
+				x[n] = s->n;
+				y[n++] = s->ns;
+				most = s->n > most ? s->n : most;
+			}
+			if (phase) {
+				p->npre = fit_leading(x, y, n, pre_pow, 3, p->pre) ? n : 0;
+				p->pre_max = most;
+			} else {
+				p->ndec = fit_leading(x, y, n, dec_pow, 2, p->dec) ? n : 0;
+				p->dec_max = most;
+			}
+		}
+	}
+	free(sm), free(x), free(y);
 	int kept = 0;
 	for (int i = 0; i < np; i++)
 		if (out[i].npre || out[i].ndec)
