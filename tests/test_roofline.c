@@ -291,7 +291,11 @@ static void check_run(const char *out, int want_ok)
 		const double bw = cell_f(&t, r, "kv_cache_bytes") <= llc_bytes ? llc : dram;
 		const double want_b = 100 * cell_f(&t, r, "gbytes_s") / bw;
 		const double got_f = atof(t.rows[r][cf]), got_b = atof(t.rows[r][cb]);
-		if (fabs(got_f - want_f) > 0.006 + 1e-4 * want_f || fabs(got_b - want_b) > 0.006 + 1e-4 * want_b)
+		/* the bound of the roundings: pct to 2 decimals (0.005), gflops and
+		 * gbytes_s to 4 (0.00005 / peak, in percent), the peaks to 4 */
+		const double tol_f = 0.005 + 100 * 0.00005 / peak + 1e-4 * want_f;
+		const double tol_b = 0.005 + 100 * 0.00005 / bw + 1e-4 * want_b;
+		if (fabs(got_f - want_f) > tol_f || fabs(got_b - want_b) > tol_b)
 			fail_msg("line %d: pct_peak_flops %s (want %.3f), pct_peak_bw %s (want %.3f)", r + 2,
 			         t.rows[r][cf], want_f, t.rows[r][cb], want_b);
 	}
