@@ -209,6 +209,15 @@ static int load_side(side *s, attn_err *e)
 		snprintf(s->csv, sizeof s->csv, "%s", s->arg);
 	if (stat(s->csv, &st) != 0)
 		return attn_errf(e, "%s: no such run directory or results.csv", s->csv);
+	/* an unfinished sweep would pass the gate on the points it never reached */
+	char marker[4400];
+	const char *slash = strrchr(s->csv, '/');
+	snprintf(marker, sizeof marker, "%.*sresults.incomplete", slash ? (int)(slash - s->csv + 1) : 0, s->csv);
+	if (stat(marker, &st) == 0)
+		return attn_errf(e,
+		                 "%s: the sweep has not finished (%s is there): resume it (its last line is the "
+		                 "command) before comparing",
+		                 s->csv, marker);
 	if (table_read(s->csv, &s->t, e))
 		return EXIT_INPUT;
 	const table *t = &s->t;

@@ -30,6 +30,7 @@ static void usage(FILE *f)
 	      "        [--seq L] [--heads L] [--gqa L] [--cache L] [--head-dim L] [--batch L]\n"
 	      "        [--phases prefill,decode,attend] [--causal 0,1]\n"
 	      "        [--repetitions N] [--min-time S] [--max-mem SIZE] [--shard I/N]\n"
+	      "        [--resume]   keep DIR/results.csv's ok rows, measure the rest\n"
 	      "  bench [sweep's grid options] [--benchmark_*]   Google Benchmark output with BigO fits\n"
 	      "  report RUN_DIR... [--out DIR]   plots (gnuplot), fits.csv, report.md, index.html\n"
 	      "        [--format png|svg|both] [--prompts L] [--gen L]\n"
@@ -54,6 +55,42 @@ static void usage(FILE *f)
 	      "L is a comma-separated list of integers. Exit codes: 0 done, 1 a check failed,\n"
 	      "2 usage or input error.\n",
 	      f);
+}
+
+/* argv as one shell command line, each word quoted where it needs it, with
+ * extra appended unless already there. malloc'ed; NULL when out of memory. */
+static char *shell_command(int argc, char **argv, const char *extra)
+{
+	size_t len = strlen(extra) + 2;
+	int has_extra = 0;
+	for (int i = 0; i < argc; i++) {
+		len += 4 * strlen(argv[i]) + 3;
+		has_extra |= !strcmp(argv[i], extra);
+	}
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const int plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		                                  "_-./,:=+@%") == strlen(a);
+		if (i)
+			*p++ = ' ';
+		if (plain) {
+			p = stpcpy(p, a);
+			continue;
+		}
+		*p++ = '\'';
+		for (; *a; a++)
+			p = *a == '\'' ? stpcpy(p, "'\\''") : (*p = *a, p + 1);
+		*p++ = '\'';
+	}
+	if (!has_extra) {
+		*p++ = ' ';
+		p = stpcpy(p, extra);
+	}
+	*p = 0;
+	return s;
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -110,6 +147,7 @@ enum {
 	OPT_REPS,
 	OPT_MIN_TIME,
 	OPT_SHARD,
+	OPT_RESUME,
 	OPT_GRID, /* grid keys: index into grid_keys */
 };
 
@@ -151,6 +189,11 @@ int main(int argc, char **argv)
 	if (!is_check && !is_sweep && !is_bench && !is_roofline)
 		return usage_error("unknown command '%s'", cmd);
 
+	/* the command that resumes a sweep: this one, quoted, plus --resume
+	 * (taken before getopt reorders argv) */
+	static char *resume_cmd; /* static: still reachable on every return path */
+	resume_cmd = is_sweep ? shell_command(argc, argv, "--resume") : NULL;
+
 	/* bench: Google Benchmark takes its --benchmark_* flags first */
 	int sub_argc = argc - 1;
 	char **sub_argv = argv + 1;
@@ -172,6 +215,7 @@ int main(int argc, char **argv)
 	    {"repetitions", required_argument, 0, OPT_REPS},
 	    {"min-time", required_argument, 0, OPT_MIN_TIME},
 	    {"shard", required_argument, 0, OPT_SHARD},
+	    {"resume", no_argument, 0, OPT_RESUME},
 	    {"seq", required_argument, 0, OPT_GRID + 0},
 	    {"heads", required_argument, 0, OPT_GRID + 1},
 	    {"gqa", required_argument, 0, OPT_GRID + 2},
@@ -198,9 +242,9 @@ int main(int argc, char **argv)
 	int li = -1;
 	while ((opt = getopt_long(sub_argc, sub_argv, "h", longopts, &li)) != -1) {
 		const int sweep_only = opt == OPT_CONFIG || opt == OPT_OUT || opt == OPT_REPS || opt == OPT_MIN_TIME ||
-		                       opt == OPT_VK_TIMING || opt == OPT_SHARD || opt >= OPT_GRID;
+		                       opt == OPT_VK_TIMING || opt == OPT_SHARD || opt == OPT_RESUME || opt >= OPT_GRID;
 		if ((is_check && sweep_only) || (!is_check && (opt == OPT_GOLDEN || opt == OPT_JUNIT)) ||
-		    (is_bench && (opt == OPT_OUT || opt == OPT_SHARD)) ||
+		    (is_bench && (opt == OPT_OUT || opt == OPT_SHARD || opt == OPT_RESUME)) ||
 		    (is_roofline && opt != OPT_THREADS && opt != OPT_OUT && opt != 'h' && opt != '?')) {
 			/* by its name: with a separate value, argv[optind - 1] is the value */
 			char name[64];
@@ -271,6 +315,9 @@ int main(int argc, char **argv)
 			so.nshards = (int)nn;
 			break;
 		}
+		case OPT_RESUME:
+			so.resume = 1;
+			break;
 		case OPT_CONFIG:
 			so.config = optarg;
 			break;
@@ -314,8 +361,12 @@ int main(int argc, char **argv)
 			co.max_mem = machine_ram_bytes() / 2;
 		return check_run(&co);
 	}
-	if (is_sweep)
-		return sweep_run(&so);
+	if (is_sweep) {
+		so.resume_cmd = resume_cmd;
+		const int rc = sweep_run(&so);
+		free(resume_cmd);
+		return rc;
+	}
 	if (is_roofline)
 		return roofline_run(cfg.threads, so.out_dir);
 	return bench_run(&so);

@@ -51,7 +51,8 @@ typedef struct run_in {
 	int machine; /* index into report.machines */
 	int recency; /* 0 = oldest (date_utc, then command-line order) */
 	int nrows, nok, ndropped;
-	int nstatus; /* distinct non-ok statuses and their counts */
+	int unfinished; /* DIR/results.incomplete: an interrupted or running sweep */
+	int nstatus;    /* distinct non-ok statuses and their counts */
 	char *status[16];
 	int status_n[16];
 	int nother_status; /* non-ok rows beyond the 16 distinct kinds */
@@ -508,15 +509,16 @@ static int load_run(report *R, int ri, attn_err *e)
 	struct stat st;
 	if (stat(run->arg, &st) != 0)
 		return attn_errf(e, "%s: no such run directory or results.csv", run->arg);
-	if (stat(run->csv, &st) != 0) {
-		char *partial = xasprintf("%s.partial", run->csv);
-		const int unfinished = partial && stat(partial, &st) == 0;
-		free(partial);
-		if (unfinished)
-			return attn_errf(e, "%s: missing, only results.csv.partial: the sweep did not finish",
-			                 run->csv);
+	if (stat(run->csv, &st) != 0)
 		return attn_errf(e, "%s: missing: the run is empty", run->csv);
-	}
+	char *marker = xasprintf("%s/results.incomplete", run->dir);
+	run->unfinished = marker && stat(marker, &st) == 0;
+	if (run->unfinished)
+		fprintf(stderr,
+		        "attnbench report: %s: the sweep has not finished (%s is there); the report shows the rows it "
+		        "has, and says so\n",
+		        run->csv, marker);
+	free(marker);
 	if (table_read(run->csv, &run->t, e))
 		return EXIT_INPUT;
 	const table *t = &run->t;
@@ -2639,7 +2641,7 @@ static void doc_inputs(report *R, doc *d)
 	for (int k = 0; k < R->nruns; k++) {
 		const run_in *r = &R->runs[k];
 		char **c = cells + k * 6;
-		c[0] = xasprintf("%s", r->arg);
+		c[0] = xasprintf("%s%s", r->arg, r->unfinished ? " (unfinished sweep)" : "");
 		c[1] = xasprintf("%s", R->machines[r->machine].host);
 		c[2] = xasprintf("%d", r->nrows);
 		c[3] = xasprintf("%d", r->nok);

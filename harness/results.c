@@ -102,6 +102,104 @@ int results_write_row(FILE *f, const result_row *r)
 	return rc;
 }
 
+/* ---- reading results.csv back ------------------------------------------ */
+
+static int key_int(const char *path, int line, const char *col, const char *val, int64_t lo, int64_t hi, int64_t *out,
+                   attn_err *e)
+{
+	if (!parse_i64(val, out) || *out < lo || *out > hi)
+		return attn_errf(e, "%s: line %d, column %s: '%.40s' is not an integer in %lld..%lld", path, line, col,
+		                 val, (long long)lo, (long long)hi);
+	return 0;
+}
+
+int results_read(const char *path, results_file *rf, attn_err *e)
+{
+	memset(rf, 0, sizeof *rf);
+	if (table_read(path, &rf->t, e))
+		return EXIT_INPUT;
+	const table *t = &rf->t;
+	enum { NC = 20 }; /* the contract's columns come first in results_columns */
+	int col[NC];
+	for (int c = 0; c < NC; c++) {
+		col[c] = table_col(t, results_columns[c]);
+		if (col[c] < 0) {
+			attn_errf(e, "%s: line 1, column %s: missing (a results.csv has every contract column)", path,
+			          results_columns[c]);
+			results_file_free(rf);
+			return EXIT_INPUT;
+		}
+	}
+	rf->same_columns = t->ncols == results_ncolumns;
+	for (int c = 0; rf->same_columns && c < t->ncols; c++)
+		rf->same_columns = !strcmp(t->header[c], results_columns[c]);
+	rf->keys = calloc(t->nrows ? (size_t)t->nrows : 1, sizeof *rf->keys);
+	if (!rf->keys) {
+		results_file_free(rf);
+		return attn_errf(e, "%s: out of memory", path);
+	}
+	/* shape limits: as large as anything a sweep can be asked for */
+	static const int64_t hi[7] = {1 << 20, 1 << 20, 1 << 20, 1 << 16, (int64_t)1 << 40, (int64_t)1 << 40, 1};
+	static const int64_t lo[7] = {1, 1, 1, 1, 1, 1, 0};
+	for (int r = 0; r < t->nrows; r++) {
+		char *const *cells = t->rows[r];
+		results_key *k = &rf->keys[r];
+		const int line = r + 2;
+		int64_t *ints[7] = {&k->batch,   &k->n_heads,   &k->n_kv_heads, &k->head_dim,
+		                    &k->seq_len, &k->cache_len, &k->causal};
+		k->backend = cells[col[0]];
+		k->phase = cells[col[2]];
+		k->dtype = cells[col[10]];
+		k->status = cells[col[19]];
+		const char *bad_col = NULL, *why = "";
+		if (!k->backend[0])
+			bad_col = "backend", why = "is empty";
+		else if (strcmp(k->phase, "prefill") && strcmp(k->phase, "decode") && strcmp(k->phase, "attend"))
+			bad_col = "phase", why = "is not prefill, decode or attend";
+		else if (strcmp(k->dtype, "f32") && strcmp(k->dtype, "f16") && strcmp(k->dtype, "bf16"))
+			bad_col = "dtype", why = "is not f32, f16 or bf16";
+		else if (strcmp(k->status, "ok") && strncmp(k->status, "skipped: ", 9) &&
+		         strncmp(k->status, "error: ", 7))
+			bad_col = "status", why = "is not ok, skipped: ... or error: ...";
+		if (bad_col) {
+			attn_errf(e, "%s: line %d, column %s: '%.40s' %s", path, line, bad_col,
+			          cells[table_col(t, bad_col)], why);
+			results_file_free(rf);
+			return EXIT_INPUT;
+		}
+		for (int i = 0; i < 7; i++)
+			if (key_int(path, line, results_columns[3 + i], cells[col[3 + i]], lo[i], hi[i], ints[i], e)) {
+				results_file_free(rf);
+				return EXIT_INPUT;
+			}
+		k->ok = !strcmp(k->status, "ok");
+		double tn;
+		if (k->ok && (!parse_f64(cells[col[11]], &tn) || !(tn > 0))) {
+			attn_errf(e, "%s: line %d, column time_ns: '%.40s' is not a positive number (status ok)", path,
+			          line, cells[col[11]]);
+			results_file_free(rf);
+			return EXIT_INPUT;
+		}
+	}
+	return 0;
+}
+
+void results_file_free(results_file *rf)
+{
+	table_free(&rf->t);
+	free(rf->keys);
+	rf->keys = NULL;
+}
+
+int results_key_is(const results_key *k, const char *backend, const sweep_point *p)
+{
+	const attn_shape *s = &p->shape;
+	return !strcmp(k->backend, backend) && !strcmp(k->phase, phase_name(p->phase)) &&
+	       !strcmp(k->dtype, dtype_name(s->dtype)) && k->batch == s->batch && k->n_heads == s->n_heads &&
+	       k->n_kv_heads == s->n_kv_heads && k->head_dim == s->head_dim && k->seq_len == p->seq_len &&
+	       k->cache_len == p->cache_len && k->causal == s->causal;
+}
+
 /* ---- machine.json ------------------------------------------------------- */
 
 static void json_str(FILE *f, const char *key, const char *val, int last)

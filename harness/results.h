@@ -7,6 +7,7 @@
 
 #include "roofline.h"
 #include "sweep.h"
+#include "table.h"
 
 typedef struct result_row {
 	const char *backend, *device;
@@ -29,6 +30,31 @@ extern const int results_ncolumns;
 
 int results_write_header(FILE *f);
 int results_write_row(FILE *f, const result_row *r);
+
+/* The key of a row read back: what identifies a (backend, point, phase).
+ * The strings point into the table. */
+typedef struct results_key {
+	const char *backend, *phase, *dtype, *status;
+	int64_t batch, n_heads, n_kv_heads, head_dim, seq_len, cache_len, causal;
+	int ok; /* status is "ok" (then time_ns is a positive number) */
+} results_key;
+
+/* A results.csv read back and validated. */
+typedef struct results_file {
+	table t;
+	results_key *keys; /* one per data row */
+	int same_columns;  /* the header is exactly this version's results_columns */
+} results_file;
+
+/* Read and validate PATH: every contract column present; per row, a known
+ * phase and dtype, shape integers in range, causal 0 or 1, a status that is
+ * ok, skipped: ... or error: ..., and a positive time_ns where ok. Returns 0
+ * or EXIT_INPUT naming the file, line and column. */
+int results_read(const char *path, results_file *rf, attn_err *e);
+void results_file_free(results_file *rf);
+
+/* Whether key k is the row of backend at point p. */
+int results_key_is(const results_key *k, const char *backend, const sweep_point *p);
 
 const char *phase_name(enum phase p);
 const char *dtype_name(attn_dtype t);

@@ -24,6 +24,7 @@
 #include <omp.h>
 
 #include "gbench_shim.h"
+#include "interrupt.h"
 #include "results.h"
 #include "table.h"
 #include "util.h"
@@ -176,8 +177,13 @@ static void sgemm_call(const roof_ctx *c)
 static void sgemm_body(gb_state *st, void *arg)
 {
 	roof_ctx *c = arg;
-	while (gb_keep_running(st))
+	while (gb_keep_running(st)) {
+		if (attn_stop_signal) {
+			gb_skip_with_error(st, "interrupted");
+			break;
+		}
 		sgemm_call(c);
+	}
 	roof_sink = c->c[0];
 }
 
@@ -218,8 +224,13 @@ static void read_body(gb_state *st, void *arg)
 {
 	roof_ctx *c = arg;
 	double s = 0;
-	while (gb_keep_running(st))
+	while (gb_keep_running(st)) {
+		if (attn_stop_signal) {
+			gb_skip_with_error(st, "interrupted");
+			break;
+		}
 		s += read_pass(c->x, c->nx, c->threads);
+	}
 	roof_sink = s;
 }
 

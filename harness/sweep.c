@@ -22,10 +22,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gbench_shim.h"
+#include "interrupt.h"
 #include "registry.h"
 #include "results.h"
+#include "table.h"
 
 /* ---- one point: buffers, setup and an iteration ------------------------- */
 
@@ -116,7 +119,7 @@ static int point_setup(point_ctx *c)
 		float *kc = xalloc((size_t)chunk * per_tok * sizeof(float));
 		float *vc = xalloc((size_t)chunk * per_tok * sizeof(float));
 		int rc = !kc || !vc;
-		for (int64_t t = 0; !rc && t < past; t += chunk) {
+		for (int64_t t = 0; !rc && t < past && !attn_stop_signal; t += chunk) {
 			const int64_t n = past - t < chunk ? past - t : chunk;
 			fill_uniform(kc, (size_t)n * per_tok, 100 + (uint64_t)t, 1.0f);
 			fill_uniform(vc, (size_t)n * per_tok, 200 + (uint64_t)t, 1.0f);
@@ -180,6 +183,10 @@ static void bench_body(gb_state *st, void *arg)
 		return;
 	}
 	while (gb_keep_running(st)) {
+		if (attn_stop_signal) {
+			gb_skip_with_error(st, "interrupted");
+			break;
+		}
 		if (point_iterate(c) != 0) {
 			gb_skip_with_error(st, c->err);
 			break;
@@ -380,25 +387,201 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 	snprintf(status, status_len, "ok");
 }
 
+/* ---- the results file: whole rows, committed by an atomic rename ---------- */
+
+/* results.csv always holds the header and whole rows: every new row
+ * rewrites the file under a temporary name, syncs it and renames it over
+ * the old one, so a process killed at any instant leaves either the old
+ * file or the new one. Beside it, DIR/results.incomplete says the sweep has
+ * not finished and how to resume it; it goes when the last point is done. */
+typedef struct sink {
+	char path[4200], tmp[4300], marker[4300];
+	char **rows; /* formatted rows, each ending in '\n' */
+	int n, cap;
+} sink;
+
+static void sink_free(sink *k)
+{
+	for (int i = 0; i < k->n; i++)
+		free(k->rows[i]);
+	free(k->rows);
+	k->rows = NULL;
+	k->n = k->cap = 0;
+}
+
+/* Take ownership of a formatted row (NULL: out of memory). */
+static int sink_add(sink *k, char *row)
+{
+	if (!row)
+		return -1;
+	if (k->n == k->cap) {
+		const int cap = k->cap ? k->cap * 2 : 64;
+		char **n = realloc(k->rows, (size_t)cap * sizeof *n);
+		if (!n) {
+			free(row);
+			return -1;
+		}
+		k->rows = n;
+		k->cap = cap;
+	}
+	k->rows[k->n++] = row;
+	return 0;
+}
+
+static char *format_result(const result_row *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	const int bad = results_write_row(m, r) != 0;
+	if ((fclose(m) != 0 || bad) && buf) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+static char *format_fields(char *const *fields, int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	const int bad = table_write_row(m, (const char *const *)fields, n) != 0;
+	if ((fclose(m) != 0 || bad) && buf) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* Write the header and every row to the temporary file, then rename it
+ * over results.csv. Returns 0 or -1 (errno set). */
+static int sink_commit(const sink *k)
+{
+	FILE *f = fopen(k->tmp, "w");
+	if (!f)
+		return -1;
+	int bad = results_write_header(f) != 0;
+	for (int i = 0; i < k->n && !bad; i++)
+		bad = fputs(k->rows[i], f) == EOF;
+	bad |= fflush(f) != 0;
+	bad |= fdatasync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(k->tmp, k->path) != 0) {
+		const int saved = errno;
+		remove(k->tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int write_marker(const sink *k, const sweep_opts *o, int done, int total, const char *state)
+{
+	char tmp[4400];
+	snprintf(tmp, sizeof tmp, "%s.tmp", k->marker);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f,
+	        "# %s: results.csv holds %d of this sweep's %d (backend, point) rows so far.\n"
+	        "# Resume it (points already measured ok are kept, the others run again) with:\n"
+	        "%s\n",
+	        state, done, total, o->resume_cmd ? o->resume_cmd : "attnbench sweep ... --resume");
+	const int bad = fclose(f) != 0;
+	return bad || rename(tmp, k->marker) != 0 ? -1 : 0;
+}
+
+/* --resume: keep the ok rows of an earlier run's results.csv and mark the
+ * (point, backend) pairs they cover in done[pi * nsel + bi]. */
+static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *kept, attn_err *e)
+{
+	results_file rf;
+	*kept = 0;
+	if (access(k->path, F_OK) != 0)
+		return 0; /* nothing yet: a fresh start */
+	if (results_read(k->path, &rf, e))
+		return EXIT_INPUT;
+	if (!rf.same_columns) {
+		results_file_free(&rf);
+		return attn_errf(e,
+		                 "%s: line 1: its columns are not this version's results.csv columns; resume needs a "
+		                 "file this attnbench wrote (start a new --out)",
+		                 k->path);
+	}
+	for (int row = 0; row < rf.t.nrows; row++) {
+		const results_key *key = &rf.keys[row];
+		if (!key->ok)
+			continue;
+		if (sink_add(k, format_fields(rf.t.rows[row], rf.t.ncols))) {
+			results_file_free(&rf);
+			return attn_errf(e, "out of memory");
+		}
+		(*kept)++;
+		for (int pi = 0; pi < r->npts; pi++)
+			for (int bi = 0; bi < r->nsel; bi++)
+				if (results_key_is(key, r->sel[bi]->be->name, &r->pts[pi]))
+					done[(size_t)pi * (size_t)r->nsel + (size_t)bi] = 1;
+	}
+	results_file_free(&rf);
+	return 0;
+}
+
 int sweep_run(const sweep_opts *o)
 {
 	run_setup r;
 	if (setup_init(o, &r, "sweep"))
 		return EXIT_INPUT;
 	const char *dir = o->out_dir ? o->out_dir : "reports/latest";
-	char final[4200], partial[4300];
-	snprintf(final, sizeof final, "%s/results.csv", dir);
-	snprintf(partial, sizeof partial, "%s.partial", final);
+	sink k;
+	memset(&k, 0, sizeof k);
+	snprintf(k.path, sizeof k.path, "%s/results.csv", dir);
+	snprintf(k.tmp, sizeof k.tmp, "%s/.results.csv.tmp", dir);
+	snprintf(k.marker, sizeof k.marker, "%s/results.incomplete", dir);
 	if (mkdir_p(dir) != 0) {
 		fprintf(stderr, "attnbench sweep: %s: cannot create the output directory: %s\n", dir, strerror(errno));
 		setup_free(&r);
 		return EXIT_INPUT;
 	}
-	/* A stale complete-looking file must not survive a run that dies. */
-	remove(final);
-	FILE *f = fopen(partial, "w");
-	if (!f) {
-		fprintf(stderr, "attnbench sweep: %s: cannot write: %s\n", partial, strerror(errno));
+	/* --shard I/N keeps every N-th point starting at I */
+	if (o->nshards > 1) {
+		int kept = 0;
+		for (int pi = 0; pi < r.npts; pi++)
+			if (pi % o->nshards == o->shard)
+				r.pts[kept++] = r.pts[pi];
+		fprintf(stderr, "sweep: shard %d/%d: %d of %d points\n", o->shard, o->nshards, kept, r.npts);
+		r.npts = kept;
+	}
+	const int total = r.npts * r.nsel;
+	unsigned char *done_pt = calloc(total ? (size_t)total : 1, 1);
+	int kept = 0, todo = total;
+	attn_err e = {{0}};
+	if (!done_pt || (o->resume && resume_load(&k, &r, done_pt, &kept, &e))) {
+		fprintf(stderr, "attnbench sweep: %s\n", done_pt ? e.msg : "out of memory");
+		free(done_pt);
+		sink_free(&k);
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	for (int i = 0; i < total; i++)
+		todo -= done_pt[i];
+	if (o->resume)
+		fprintf(stderr, "sweep: resuming %s: %d ok rows kept, %d of %d (backend, point) pairs to run\n", k.path,
+		        kept, todo, total);
+	else if (access(k.marker, F_OK) == 0)
+		fprintf(stderr, "sweep: %s held an unfinished sweep; starting over (--resume continues one)\n", dir);
+	/* From here on results.csv is whole at every instant, and the marker
+	 * says it is not finished until the last point is in. */
+	attn_catch_stop_signals();
+	if (write_marker(&k, o, kept, total, "this sweep is running or was interrupted") != 0 || sink_commit(&k) != 0) {
+		fprintf(stderr, "attnbench sweep: %s: cannot write: %s\n", dir, strerror(errno));
+		attn_release_stop_signals();
+		free(done_pt);
+		sink_free(&k);
 		setup_free(&r);
 		return EXIT_INPUT;
 	}
@@ -412,38 +595,29 @@ int sweep_run(const sweep_opts *o)
 	/* the machine's peaks, before any point: measured, or reused from the cache */
 	roofline roof;
 	char rerr[512] = "";
-	const int have_roof = roofline_get(o->cfg.threads, 0, &roof, rerr, sizeof rerr) == 0;
-	if (!have_roof)
+	const int have_roof = todo > 0 && roofline_get(o->cfg.threads, 0, &roof, rerr, sizeof rerr) == 0;
+	if (!have_roof && todo > 0 && !attn_stop_signal)
 		fprintf(stderr, "attnbench sweep: roofline: %s; pct_peak_flops and pct_peak_bw stay empty\n", rerr);
-	if (machine_write(dir, o->cfg.threads, devices, have_roof ? &roof : NULL) != 0)
+	if (!attn_stop_signal && todo > 0 && machine_write(dir, o->cfg.threads, devices, have_roof ? &roof : NULL) != 0)
 		fprintf(stderr, "attnbench sweep: %s/machine.json: cannot write\n", dir);
 
-	int werr = results_write_header(f) != 0;
-	/* --shard I/N keeps every N-th point starting at I */
-	if (o->nshards > 1) {
-		int kept = 0;
-		for (int pi = 0; pi < r.npts; pi++)
-			if (pi % o->nshards == o->shard)
-				r.pts[kept++] = r.pts[pi];
-		fprintf(stderr, "sweep: shard %d/%d: %d of %d points\n", o->shard, o->nshards, kept, r.npts);
-		r.npts = kept;
-	}
-	const int total = r.npts * r.nsel;
-	int done = 0, n_ok = 0, n_skip = 0, n_err = 0;
+	int werr = 0, done = 0, n_ok = 0, n_skip = 0, n_err = 0;
 	const double t0 = now_s();
-	for (int pi = 0; pi < r.npts && !werr; pi++) {
-		for (int bi = 0; bi < r.nsel && !werr; bi++) {
+	for (int pi = 0; pi < r.npts && !werr && !attn_stop_signal; pi++) {
+		for (int bi = 0; bi < r.nsel && !werr && !attn_stop_signal; bi++) {
+			if (done_pt[(size_t)pi * (size_t)r.nsel + (size_t)bi])
+				continue;
 			const sweep_point *pt = &r.pts[pi];
 			char shp[128], el[32], eta[32];
 			shape_str(pt, shp, sizeof shp);
 			const double elapsed = now_s() - t0;
 			fmt_duration(elapsed, el, sizeof el);
 			if (done)
-				fmt_duration(elapsed / done * (total - done), eta, sizeof eta);
+				fmt_duration(elapsed / done * (todo - done), eta, sizeof eta);
 			else
 				snprintf(eta, sizeof eta, "?");
-			fprintf(stderr, "[%*d/%d] %-8s %-7s %-28s elapsed %s, ETA %s\n", total >= 100 ? 3 : 2, done + 1,
-			        total, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
+			fprintf(stderr, "[%*d/%d] %-8s %-7s %-28s elapsed %s, ETA %s\n", todo >= 100 ? 3 : 2, done + 1,
+			        todo, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
 			result_row row;
 			point_ctx c;
 			char status[600];
@@ -454,6 +628,8 @@ int sweep_run(const sweep_opts *o)
 			row.threads = o->cfg.threads;
 			row.roof = have_roof ? &roof : NULL;
 			measure_point(o, &r, bi, pt, &row, &c, status, sizeof status);
+			if (attn_stop_signal)
+				break; /* abandoned: this point runs again on --resume */
 			if (strncmp(status, "ok", 2) == 0)
 				n_ok++;
 			else if (strncmp(status, "skipped", 7) == 0)
@@ -462,25 +638,39 @@ int sweep_run(const sweep_opts *o)
 				n_err++;
 				fprintf(stderr, "  %s\n", status);
 			}
-			werr = results_write_row(f, &row) != 0 || fflush(f) != 0;
+			werr = sink_add(&k, format_result(&row)) != 0 || sink_commit(&k) != 0;
 			done++;
 		}
 	}
-	werr |= fclose(f) != 0;
+	const int sig = attn_stop_signal;
 	setup_free(&r);
+	free(done_pt);
+	int rc = EXIT_PASS;
 	if (werr) {
-		fprintf(stderr, "attnbench sweep: %s: write error; results left in %s\n", final, partial);
-		return EXIT_INPUT;
+		fprintf(stderr, "attnbench sweep: %s: write error (%s); the rows before it are kept\n", k.path,
+		        strerror(errno));
+		write_marker(&k, o, k.n, total, "this sweep stopped on a write error");
+		rc = EXIT_INPUT;
+	} else if (sig) {
+		write_marker(&k, o, k.n, total, "this sweep was interrupted");
+		fprintf(stderr,
+		        "\nsweep: interrupted by %s after %d of %d pairs; %s has %d whole rows.\n"
+		        "resume with: %s\n",
+		        sig == SIGINT    ? "SIGINT"
+		        : sig == SIGTERM ? "SIGTERM"
+		                         : "a signal",
+		        done, todo, k.path, k.n, o->resume_cmd ? o->resume_cmd : "the same command with --resume");
+		rc = attn_stop_exit_code();
+	} else {
+		remove(k.marker);
+		char el[32];
+		fmt_duration(now_s() - t0, el, sizeof el);
+		fprintf(stderr, "sweep: %d ok, %d skipped, %d errors in %s; wrote %s and %s/machine.json\n", n_ok,
+		        n_skip, n_err, el, k.path, dir);
 	}
-	if (rename(partial, final) != 0) {
-		fprintf(stderr, "attnbench sweep: cannot rename %s to %s: %s\n", partial, final, strerror(errno));
-		return EXIT_INPUT;
-	}
-	char el[32];
-	fmt_duration(now_s() - t0, el, sizeof el);
-	fprintf(stderr, "sweep: %d ok, %d skipped, %d errors in %s; wrote %s and %s/machine.json\n", n_ok, n_skip,
-	        n_err, el, final, dir);
-	return EXIT_PASS;
+	attn_release_stop_signals();
+	sink_free(&k);
+	return rc;
 }
 
 /* ---- bench: Google Benchmark's own output, with BigO -------------------- */

@@ -70,12 +70,14 @@ typedef struct sweep_opts {
 	int noverrides;
 	const char *backends; /* --backend, overrides the config */
 	attn_config cfg;
-	int vk_gpu_timing;  /* --vk-timing=gpu */
-	int repetitions;    /* 0: config's */
-	double min_time;    /* 0: config's */
-	uint64_t max_mem;   /* 0: config's */
-	int shard, nshards; /* --shard I/N: points i with i % N == I (N = 0: all) */
-	int argc;           /* --benchmark_* flags left for `bench` */
+	int vk_gpu_timing;      /* --vk-timing=gpu */
+	int repetitions;        /* 0: config's */
+	double min_time;        /* 0: config's */
+	uint64_t max_mem;       /* 0: config's */
+	int shard, nshards;     /* --shard I/N: points i with i % N == I (N = 0: all) */
+	int resume;             /* --resume: keep DIR/results.csv's ok rows, run the rest */
+	const char *resume_cmd; /* the command line that resumes this sweep (for messages) */
+	int argc;               /* --benchmark_* flags left for `bench` */
 	char **argv;
 } sweep_opts;
 

@@ -26,6 +26,7 @@ int main(void)
 	failed += run_sweep_tests();
 	failed += run_roofline_tests(); /* before the other groups' sweeps: fills the cache */
 	failed += run_cli_tests();
+	failed += run_resume_tests();
 	failed += run_report_tests();
 	failed += run_compare_tests();
 	failed += run_plan_tests();

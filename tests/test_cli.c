@@ -153,7 +153,7 @@ static void test_sweep_results(void **state)
 	snprintf(out, sizeof out, "%s/reports/latest", dir); /* parents are created */
 	EXPECT(0, "sweep:", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend", "naive,blocked,blas",
 	       "--out", out);
-	snprintf(p, sizeof p, "%s/results.csv.partial", out);
+	snprintf(p, sizeof p, "%s/results.incomplete", out);
 	struct stat st;
 	assert_int_not_equal(stat(p, &st), 0);
 	snprintf(p, sizeof p, "%s/machine.json", out);

@@ -62,6 +62,7 @@ int run_backend_tests(void);
 int run_sweep_tests(void);
 int run_roofline_tests(void);
 int run_cli_tests(void);
+int run_resume_tests(void);
 int run_report_tests(void);
 int run_compare_tests(void);
 int run_plan_tests(void);

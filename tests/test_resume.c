@@ -1,0 +1,348 @@
+/* test_resume.c - sweeps that are killed or interrupted lose nothing:
+ * results.csv holds whole rows at every instant, SIGINT/SIGTERM exit
+ * 130/143 with the command that resumes, and --resume completes a run to
+ * the same points as an uninterrupted one. The moments to kill at are
+ * taken from the sweep's own progress lines, read through a pipe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "results.h"
+#include "testutil.h"
+
+/* A small grid: 5 points x 2 backends, each pair a few tens of ms. */
+#define GRID                                                                                                           \
+	"--backend", "naive,blocked", "--seq", "16,32,64", "--cache", "64,128", "--heads", "2", "--head-dim", "16",    \
+	    "--phases", "prefill,decode", "--repetitions", "2", "--min-time", "0.02"
+#define GRID_PAIRS 10
+
+/* Start `attnbench sweep GRID --out dir [--resume]`; its stderr comes back
+ * through *err_fd. Returns the child's pid. */
+static pid_t start_sweep(const char *dir, int resume, int *err_fd)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	const pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, 1);
+		const char *bin = tu_bin();
+		if (resume)
+			execl(bin, bin, "sweep", GRID, "--out", dir, "--resume", (char *)NULL);
+		else
+			execl(bin, bin, "sweep", GRID, "--out", dir, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	*err_fd = fds[0];
+	return pid;
+}
+
+/* Read stderr lines until one starts with prefix (returns 1) or EOF (0). */
+static int wait_for_line(int fd, const char *prefix, char *log, size_t loglen)
+{
+	char line[1024];
+	size_t n = 0;
+	for (;;) {
+		char ch;
+		const ssize_t got = read(fd, &ch, 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return 0;
+		if (n + 1 < sizeof line)
+			line[n++] = ch;
+		if (ch != '\n')
+			continue;
+		line[n] = 0;
+		strncat(log, line, loglen - strlen(log) - 1);
+		if (!strncmp(line, prefix, strlen(prefix)))
+			return 1;
+		n = 0;
+	}
+}
+
+/* Drain the rest of fd into log and reap pid; returns the exit status, or
+ * 128 + signal. */
+static int finish(pid_t pid, int fd, char *log, size_t loglen)
+{
+	char buf[512];
+	ssize_t got;
+	while ((got = read(fd, buf, sizeof buf - 1)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		buf[got] = 0;
+		strncat(log, buf, loglen - strlen(log) - 1);
+	}
+	close(fd);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* results.csv of dir parses, ends with a newline (no partial row), and has
+ * nrows rows; returns nrows. */
+static int check_whole(const char *dir)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	size_t len;
+	char *text = tu_read(p, &len);
+	assert_non_null(text);
+	assert_true(len > 0);
+	if (text[len - 1] != '\n')
+		fail_msg("%s does not end with a newline: a partial row", p);
+	free(text);
+	results_file rf;
+	attn_err e = {{0}};
+	if (results_read(p, &rf, &e))
+		fail_msg("%s does not parse: %s", p, e.msg);
+	assert_true(rf.same_columns);
+	const int n = rf.t.nrows;
+	results_file_free(&rf);
+	return n;
+}
+
+/* The set of (backend, point) keys of dir's ok rows, as sorted lines. */
+static char *key_set(const char *dir, int *nok)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	results_file rf;
+	attn_err e = {{0}};
+	if (results_read(p, &rf, &e))
+		fail_msg("%s: %s", p, e.msg);
+	char **lines = calloc((size_t)rf.t.nrows + 1, sizeof *lines);
+	assert_non_null(lines);
+	*nok = 0;
+	for (int r = 0; r < rf.t.nrows; r++) {
+		const results_key *k = &rf.keys[r];
+		assert_true(k->ok);
+		lines[r] = malloc(256);
+		snprintf(lines[r], 256, "%s %s %s b%lld h%lld kv%lld d%lld s%lld c%lld causal%lld\n", k->backend,
+		         k->phase, k->dtype, (long long)k->batch, (long long)k->n_heads, (long long)k->n_kv_heads,
+		         (long long)k->head_dim, (long long)k->seq_len, (long long)k->cache_len, (long long)k->causal);
+		(*nok)++;
+	}
+	/* insertion sort: a handful of lines */
+	for (int i = 1; i < rf.t.nrows; i++)
+		for (int j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+			char *t = lines[j];
+			lines[j] = lines[j - 1];
+			lines[j - 1] = t;
+		}
+	char *all = calloc((size_t)rf.t.nrows * 256 + 1, 1);
+	for (int r = 0; r < rf.t.nrows; r++) {
+		strcat(all, lines[r]);
+		free(lines[r]);
+	}
+	free(lines);
+	results_file_free(&rf);
+	return all;
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char p[600];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return stat(p, &st) == 0;
+}
+
+static void test_kill_and_resume(void **state)
+{
+	(void)state;
+	char *tmp = tu_tmpdir(), full[512], killed[512];
+	static char log[65536];
+	snprintf(full, sizeof full, "%s/full", tmp);
+	snprintf(killed, sizeof killed, "%s/killed", tmp);
+
+	/* the uninterrupted run */
+	int fd;
+	log[0] = 0;
+	pid_t pid = start_sweep(full, 0, &fd);
+	int rc = finish(pid, fd, log, sizeof log);
+	if (rc != 0)
+		fail_msg("uninterrupted sweep: exit %d\n%s", rc, log);
+	assert_int_equal(check_whole(full), GRID_PAIRS);
+	assert_false(exists(full, "results.incomplete"));
+	int nfull;
+	char *want = key_set(full, &nfull);
+	assert_int_equal(nfull, GRID_PAIRS);
+
+	/* SIGKILL at several moments: before the first point (the header is
+	 * written before the roofline), in the middle of the first, the third
+	 * and the sixth pair of a run; each later run resumes the one before */
+	const char *moments[] = {"roofline:", "[ 1/", "[ 3/", "[ 6/"};
+	int rows = 0;
+	for (int m = 0; m < 4; m++) {
+		log[0] = 0;
+		pid = start_sweep(killed, m > 0, &fd);
+		if (!wait_for_line(fd, moments[m], log, sizeof log))
+			fail_msg("moment %d: the sweep ended before '%s':\n%s", m, moments[m], log);
+		kill(pid, SIGKILL);
+		rc = finish(pid, fd, log, sizeof log);
+		assert_int_equal(rc, 128 + SIGKILL);
+		const int now = check_whole(killed);
+		/* every row finished before the kill is there, and no more */
+		const int before = m == 0 ? 0 : m == 1 ? 0 : m == 2 ? 2 : 5;
+		if (now < rows + before || now > GRID_PAIRS)
+			fail_msg("moment %d: %d rows after the kill, at least %d expected", m, now, rows + before);
+		rows = now;
+		assert_true(exists(killed, "results.incomplete"));
+		assert_false(exists(killed, "results.csv.partial"));
+	}
+	/* an unfinished run cannot pass the regression gate */
+	EXPECT(2, "has not finished", "compare", full, killed);
+
+	/* --resume completes it to the same points */
+	log[0] = 0;
+	pid = start_sweep(killed, 1, &fd);
+	rc = finish(pid, fd, log, sizeof log);
+	if (rc != 0)
+		fail_msg("resume: exit %d\n%s", rc, log);
+	assert_non_null(strstr(log, "ok rows kept"));
+	assert_int_equal(check_whole(killed), GRID_PAIRS);
+	assert_false(exists(killed, "results.incomplete"));
+	int ngot;
+	char *got = key_set(killed, &ngot);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	tu_rmtree(tmp);
+}
+
+/* SIGINT and SIGTERM: the point in progress is abandoned, the rows before it
+ * kept, the command that resumes is printed, exit 130 / 143. */
+static void test_interrupt_signals(void **state)
+{
+	(void)state;
+	const int sigs[2] = {SIGINT, SIGTERM};
+	static char log[65536];
+	for (int i = 0; i < 2; i++) {
+		char *tmp = tu_tmpdir(), dir[512];
+		snprintf(dir, sizeof dir, "%s/run", tmp);
+		int fd;
+		log[0] = 0;
+		const pid_t pid = start_sweep(dir, 0, &fd);
+		if (!wait_for_line(fd, "[ 3/", log, sizeof log))
+			fail_msg("the sweep ended early:\n%s", log);
+		kill(pid, sigs[i]);
+		const int rc = finish(pid, fd, log, sizeof log);
+		if (rc != 128 + sigs[i])
+			fail_msg("signal %d: exit %d, want %d\n%s", sigs[i], rc, 128 + sigs[i], log);
+		assert_non_null(strstr(log, i ? "interrupted by SIGTERM" : "interrupted by SIGINT"));
+		const char *how = strstr(log, "resume with: ");
+		assert_non_null(how);
+		assert_non_null(strstr(how, "--resume"));
+		assert_non_null(strstr(how, dir));
+		const int rows = check_whole(dir);
+		assert_true(rows >= 2 && rows < GRID_PAIRS);
+		char p[600];
+		snprintf(p, sizeof p, "%s/results.incomplete", dir);
+		char *marker = tu_read(p, NULL);
+		assert_non_null(marker);
+		assert_non_null(strstr(marker, "--resume"));
+		free(marker);
+		tu_rmtree(tmp);
+	}
+}
+
+/* --resume keeps ok rows verbatim and measures again what is missing or
+ * was not ok; a file it did not write is refused. */
+static void test_resume_rules(void **state)
+{
+	(void)state;
+	char *tmp = tu_tmpdir(), dir[512], p[600];
+	static char log[65536];
+	snprintf(dir, sizeof dir, "%s/run", tmp);
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	/* --resume where nothing exists yet is a fresh start */
+	int fd;
+	log[0] = 0;
+	pid_t pid = start_sweep(dir, 1, &fd);
+	int rc = finish(pid, fd, log, sizeof log);
+	if (rc != 0)
+		fail_msg("resume into an empty directory: exit %d\n%s", rc, log);
+	assert_int_equal(check_whole(dir), GRID_PAIRS);
+
+	/* drop the last row, turn the second into an error, keep the rest */
+	size_t len;
+	char *text = tu_read(p, &len);
+	char *lines[GRID_PAIRS + 2] = {0};
+	int n = 0;
+	for (char *s = strtok(text, "\n"); s && n < GRID_PAIRS + 2; s = strtok(NULL, "\n"))
+		lines[n++] = s;
+	assert_int_equal(n, GRID_PAIRS + 1);
+	char *second = strstr(lines[2], ",ok,");
+	assert_non_null(second);
+	char *edited = calloc(len + 64, 1);
+	for (int i = 0; i < n - 1; i++) {
+		if (i == 2) {
+			strncat(edited, lines[2], (size_t)(second - lines[2]));
+			strcat(edited, ",\"error: injected\",");
+			strcat(edited, second + 4);
+		} else {
+			strcat(edited, lines[i]);
+		}
+		strcat(edited, "\n");
+	}
+	tu_write(p, edited, strlen(edited));
+	log[0] = 0;
+	pid = start_sweep(dir, 1, &fd);
+	rc = finish(pid, fd, log, sizeof log);
+	if (rc != 0)
+		fail_msg("resume: exit %d\n%s", rc, log);
+	assert_non_null(strstr(log, "8 ok rows kept, 2 of 10"));
+	assert_int_equal(check_whole(dir), GRID_PAIRS);
+	char *after = tu_read(p, NULL);
+	/* the kept rows are the same bytes */
+	for (int i = 1; i < n - 1; i++)
+		if (i != 2 && !strstr(after, lines[i]))
+			fail_msg("row %d was not kept verbatim: %s", i, lines[i]);
+	assert_null(strstr(after, "injected"));
+	free(after);
+	free(edited);
+	free(text);
+
+	/* a file with other columns is not resumed into */
+	const char *foreign = "backend,device,phase,batch,n_heads,n_kv_heads,head_dim,seq_len,cache_len,causal,dtype,"
+	                      "time_ns,time_ns_min,time_ns_max,reps,gflops,gbytes_s,kv_cache_bytes,workspace_bytes,"
+	                      "status\n";
+	tu_write(p, foreign, strlen(foreign));
+	EXPECT(2, "not this version's results.csv columns", "sweep", GRID, "--out", dir, "--resume");
+	/* nor one that does not parse: the message names the file, line and column */
+	const char *bad = "backend,device,phase,batch,n_heads,n_kv_heads,head_dim,seq_len,cache_len,causal,dtype,"
+	                  "time_ns,time_ns_min,time_ns_max,reps,gflops,gbytes_s,kv_cache_bytes,workspace_bytes,"
+	                  "status\nnaive,cpu,prefill,1,2,2,16,16,16,1,f32,,,,,,,0,0,ok\n";
+	tu_write(p, bad, strlen(bad));
+	EXPECT(2, "line 2, column time_ns", "sweep", GRID, "--out", dir, "--resume");
+	EXPECT(2, "does not apply", "bench", "--resume");
+	tu_rmtree(tmp);
+}
+
+int run_resume_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_kill_and_resume),
+	    cmocka_unit_test(test_interrupt_signals),
+	    cmocka_unit_test(test_resume_rules),
+	};
+	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
+	return cmocka_run_group_tests_name("resume", tests, NULL, NULL);
+}
