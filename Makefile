@@ -52,7 +52,7 @@ endif
 OBJ_DIR  := $(BUILD)/obj
 LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/gbench_shim.o
 
-.PHONY: all run test perf golden format lint clean deps sweep check install
+.PHONY: all run test perf golden format lint clean deps sweep check install leak-run
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
@@ -134,16 +134,27 @@ run: deps
 	@echo "results: $(OUT)/results.csv, machine: $(OUT)/machine.json"
 	$(BUILD)/attnbench report $(OUT)
 
-# The test suite runs under AddressSanitizer and UndefinedBehaviorSanitizer:
-# the test runner itself and every attnbench process it starts.
-# Leak checking is off by default: lavapipe leaks a little per VkInstance and
-# is unloaded before exit, so with the fast unwinder the leak's stack ends in
-# an unknown module that no suppression can name. DETECT_LEAKS=1 turns it on
-# with full (slow) malloc stacks, so tests/lsan.supp's driver entries match.
-DETECT_LEAKS ?= 0
+# The test suite runs under AddressSanitizer, UndefinedBehaviorSanitizer and
+# LeakSanitizer: the test runner itself and every attnbench process it
+# starts. tests/leak/keep_loaded.so keeps the Vulkan loader and driver mapped
+# to the end of each process, so that the driver's process-lifetime state is
+# not reported as leaked once it is unloaded (see that file); the ASan
+# runtime then cannot come first in the preload list, hence
+# verify_asan_link_order=0. DETECT_LEAKS=0 turns leak checking off.
+DETECT_LEAKS ?= 1
+SAN_ENV = ASAN_OPTIONS=detect_leaks=$(DETECT_LEAKS):verify_asan_link_order=0:abort_on_error=0:halt_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	LD_PRELOAD=$(CURDIR)/$(SAN_BUILD)/keep_loaded.so
+
+$(SAN_BUILD)/keep_loaded.so: tests/leak/keep_loaded.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -fPIC -shared $(WARN) $< -o $@ -ldl
+
 test: deps
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT="-O1 -g" \
 		$(SAN_BUILD)/attnbench $(SAN_BUILD)/test_attnbench $(subst $(BUILD)/,$(SAN_BUILD)/,$(TEST_PLUGINS))
+	@$(MAKE) --no-print-directory $(SAN_BUILD)/keep_loaded.so
 	@# a third party's path: install, then build the example backend against the
 	@# installed header through pkg-config; the tests load that library
 	rm -rf $(SAN_BUILD)/stage
@@ -153,18 +164,34 @@ test: deps
 	PKG_CONFIG_PATH=$(SAN_BUILD)/stage/lib/pkgconfig $(CC) -O2 -fPIC -shared $(WARN) \
 		$$(PKG_CONFIG_PATH=$(SAN_BUILD)/stage/lib/pkgconfig $(PKG_CONFIG) --cflags attnbench) \
 		$(SAN_BUILD)/stage/share/attnbench/examples/twopass.c -o $(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so -lm
-	ASAN_OPTIONS=detect_leaks=$(DETECT_LEAKS):fast_unwind_on_malloc=$(if $(filter 1,$(DETECT_LEAKS)),0,1):abort_on_error=0:halt_on_error=1 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_BUILD=$(SAN_BUILD) ATTNBENCH_VK_VALIDATION=1 \
+	$(SAN_ENV) ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_BUILD=$(SAN_BUILD) ATTNBENCH_VK_VALIDATION=1 \
 	ATTNBENCH_THIRDPARTY_LIB=$(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so \
 		$(SAN_BUILD)/test_attnbench
+	@$(MAKE) --no-print-directory leak-run
+
+# The leak run: check on every golden case and a short sweep, all available
+# backends (Vulkan on lavapipe included), under LeakSanitizer; any leak is
+# exit 23 and fails the target. The canary first proves that leak checking
+# is on: it leaks on purpose and must be caught.
+LEAK_DIR := $(SAN_BUILD)/leakrun
+leak-run: $(SAN_BUILD)/keep_loaded.so
+	@mkdir -p $(LEAK_DIR)
+	$(CC) -O1 -g $(SAN_FLAGS) tests/leak/canary.c -o $(LEAK_DIR)/canary
+	@if $(SAN_ENV) $(LEAK_DIR)/canary >$(LEAK_DIR)/canary.log 2>&1; then \
+		echo "leak run: LeakSanitizer missed the canary's leak: leak checking is off" >&2; exit 1; \
+	elif ! grep -q "detected memory leaks" $(LEAK_DIR)/canary.log; then \
+		cat $(LEAK_DIR)/canary.log >&2; echo "leak run: the canary failed for another reason" >&2; exit 1; fi
+	$(SAN_ENV) ATTNBENCH_CACHE_DIR=$(CURDIR)/$(LEAK_DIR)/cache $(SAN_BUILD)/attnbench check \
+		--golden datasets/golden --backend all >$(LEAK_DIR)/check.log 2>&1 || { cat $(LEAK_DIR)/check.log >&2; exit 1; }
+	$(SAN_ENV) ATTNBENCH_CACHE_DIR=$(CURDIR)/$(LEAK_DIR)/cache $(SAN_BUILD)/attnbench sweep \
+		--config datasets/sweeps/smoke.conf --out $(LEAK_DIR)/sweep >$(LEAK_DIR)/sweep.log 2>&1 || { tail -40 $(LEAK_DIR)/sweep.log >&2; exit 1; }
+	@echo "leak run: check ($$(grep -c PASS $(LEAK_DIR)/check.log) passes) and sweep ($$(($$(wc -l < $(LEAK_DIR)/sweep/results.csv) - 1)) rows), all backends: no leaks"
 
 golden:
 	$(PYTHON) scripts/gen_golden.py datasets/golden
 
 # clang-format and cppcheck over the project's own C and C++ sources.
-SOURCES := $(wildcard harness/*.c harness/*.h harness/*.cc impls/*.c impls/*.h impls/*/*.c impls/*/*.h tests/*.c tests/*.h)
+SOURCES := $(wildcard harness/*.c harness/*.h harness/*.cc impls/*.c impls/*.h impls/*/*.c impls/*/*.h tests/*.c tests/*.h tests/fuzz/*.c tests/fuzz/*.h)
 format:
 	clang-format -i $(SOURCES)
 

@@ -2,7 +2,13 @@
  * backend: stateless attend, and, where the case is a KV-cache situation
  * (causal, or a single query), the cache path too: the first n_kv - n_q
  * tokens are loaded with cache_append, then the last n_q go through prefill
- * (or decode when n_q == 1). Both results must match the float64 reference. */
+ * (or decode when n_q == 1). Both results must match the float64 reference.
+ *
+ * NaN and Inf: a case whose files hold any is run all the same, with a
+ * warning on stderr (and in the JUnit file). The comparison is NaN-aware
+ * (compare_outputs, check.h): an expected NaN must come out NaN, an expected
+ * infinity the same infinity, and a finite reference keeps the contract's
+ * atol + rtol * |out| rule with a finite result. */
 #include "check.h"
 
 #include <math.h>
@@ -15,21 +21,40 @@
 #include "npy.h"
 #include "registry.h"
 
+int compare_element(double got, double ref, double atol, double rtol, double *d, double *tol)
+{
+	*tol = atol + rtol * fabs(ref);
+	if (isfinite(ref) && isfinite(got)) {
+		*d = fabs(got - ref);
+		return !(*d <= *tol);
+	}
+	*d = NAN;
+	if (isnan(ref))
+		return !isnan(got);
+	if (isinf(ref))
+		return got != ref;
+	return 1; /* NaN or an infinity where a finite value is expected */
+}
+
 int compare_outputs(const float *got, const double *ref, int64_t n, double atol, double rtol, err_stats *st)
 {
 	double se = 0, sr = 0;
+	int unbounded = 0; /* a class mismatch: no finite distance */
 	memset(st, 0, sizeof *st);
 	st->first_bad = -1;
 	for (int64_t i = 0; i < n; i++) {
-		const double g = got[i], r = ref[i], d = fabs(g - r), tol = atol + rtol * fabs(r);
-		const int bad = !isfinite(g) || !(d <= tol);
+		const double r = ref[i];
+		double d, tol;
+		const int bad = compare_element(got[i], r, atol, rtol, &d, &tol);
+		if (!isfinite(r))
+			st->n_special++;
 		if (bad) {
 			if (st->first_bad < 0)
 				st->first_bad = i;
 			st->n_bad++;
 		}
-		if (!isfinite(g)) {
-			st->max_abs = st->max_rel = st->worst = INFINITY;
+		if (isnan(d)) { /* not both finite: agreeing NaN or Inf, or a class mismatch */
+			unbounded |= bad;
 			continue;
 		}
 		st->max_abs = fmax(st->max_abs, d);
@@ -39,8 +64,26 @@ int compare_outputs(const float *got, const double *ref, int64_t n, double atol,
 		sr += r * r;
 	}
 	st->nmse = sr > 0 ? se / sr : (se > 0 ? INFINITY : 0);
+	if (unbounded)
+		st->max_abs = st->max_rel = st->nmse = st->worst = INFINITY;
 	return st->n_bad == 0;
 }
+
+/* Position i of a [dims[0]][dims[1]][dims[2]][dims[3]] array as
+ * "[b=..,h=..,i=..,d=..]", with the four names given in labels. */
+static void describe_pos(const int64_t dims[4], const char *const labels[4], int64_t i, char *buf, size_t len)
+{
+	int64_t idx[4];
+	for (int a = 3; a >= 0; a--) {
+		idx[a] = dims[a] > 0 ? i % dims[a] : 0;
+		i = dims[a] > 0 ? i / dims[a] : 0;
+	}
+	snprintf(buf, len, "[%s=%lld,%s=%lld,%s=%lld,%s=%lld]", labels[0], (long long)idx[0], labels[1],
+	         (long long)idx[1], labels[2], (long long)idx[2], labels[3], (long long)idx[3]);
+}
+
+static const char *const q_labels[4] = {"b", "h", "i", "d"};  /* q and out */
+static const char *const kv_labels[4] = {"b", "g", "j", "d"}; /* k and v */
 
 /* ---- loading ------------------------------------------------------------ */
 
@@ -141,6 +184,63 @@ static int case_load(const golden_case *gc, case_data *d, attn_err *e)
 	return 0;
 }
 
+/* ---- NaN and Inf in a case's files ------------------------------------ */
+
+/* Append a line to a growing, NUL-terminated text (*buf may be NULL). */
+static void append_line(char **buf, const char *line)
+{
+	const size_t have = *buf ? strlen(*buf) : 0, add = strlen(line);
+	char *p = realloc(*buf, have + add + 2);
+	if (!p)
+		return; /* the warning is on stderr already; the JUnit copy is a convenience */
+	memcpy(p + have, line, add);
+	p[have + add] = '\n';
+	p[have + add + 1] = 0;
+	*buf = p;
+}
+
+/* Count the NaN and Inf of one array (float32 xf or float64 xd) and, if
+ * there are any, print a warning naming the file, the counts and the first
+ * position, and append it to *warn. */
+static void warn_nonfinite(const char *path, const char *what, const float *xf, const double *xd, const int64_t dims[4],
+                           const char *const labels[4], char **warn)
+{
+	const int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
+	int64_t nan = 0, inf = 0, first = -1;
+	for (int64_t i = 0; i < n; i++) {
+		const double x = xf ? (double)xf[i] : xd[i];
+		if (isfinite(x))
+			continue;
+		if (first < 0)
+			first = i;
+		if (isnan(x))
+			nan++;
+		else
+			inf++;
+	}
+	if (first < 0)
+		return;
+	char where[96], line[CASE_PATH_MAX + 256];
+	describe_pos(dims, labels, first, where, sizeof where);
+	snprintf(line, sizeof line,
+	         "warning: %s: %lld NaN, %lld Inf in the %s (first at %s); comparing with NaN-aware rules", path,
+	         (long long)nan, (long long)inf, what, where);
+	fflush(stdout);
+	fprintf(stderr, "attnbench check: %s\n", line);
+	append_line(warn, line);
+}
+
+/* Scan q, k, v (as the backends receive them, float32) and out. */
+static void scan_case(const golden_case *gc, const case_data *d, char **warn)
+{
+	int64_t qs[4], ks[4];
+	case_shapes(&gc->shape, qs, ks);
+	warn_nonfinite(gc->q, "input", d->q, NULL, qs, q_labels, warn);
+	warn_nonfinite(gc->k, "input", d->k, NULL, ks, kv_labels, warn);
+	warn_nonfinite(gc->v, "input", d->v, NULL, ks, kv_labels, warn);
+	warn_nonfinite(gc->out, "reference", NULL, d->out, qs, q_labels, warn);
+}
+
 /* ---- running ------------------------------------------------------------ */
 
 typedef struct result {
@@ -193,9 +293,30 @@ static int run_cache_path(const attn_backend *be, void *ctx, const attn_shape *s
 
 static void describe_index(const attn_shape *s, int64_t i, char *buf, size_t len)
 {
-	const int64_t D = s->head_dim, NQ = s->n_q, H = s->n_heads;
-	snprintf(buf, len, "[b=%lld,h=%lld,i=%lld,d=%lld]", (long long)(i / (D * NQ * H)),
-	         (long long)(i / (D * NQ) % H), (long long)(i / D % NQ), (long long)(i % D));
+	const int64_t dims[4] = {s->batch, s->n_heads, s->n_q, s->head_dim};
+	describe_pos(dims, q_labels, i, buf, len);
+}
+
+/* A value for the mismatch listing: %.9g, but every NaN as "nan" (the
+ * default NaN of x86 arithmetic has its sign bit set, which printf shows as
+ * "-nan"). */
+static const char *fmt_val(double x, char *buf, size_t len)
+{
+	if (isnan(x))
+		snprintf(buf, len, "nan");
+	else
+		snprintf(buf, len, "%.9g", x);
+	return buf;
+}
+
+/* Why an element that has no finite distance to its reference is wrong. */
+static const char *class_mismatch(double got, double ref)
+{
+	if (isnan(ref))
+		return "NaN expected";
+	if (isinf(ref))
+		return ref > 0 ? "+inf expected" : "-inf expected";
+	return isnan(got) ? "NaN where a finite value is expected" : "an infinity where a finite value is expected";
 }
 
 /* Print the first mismatching elements of a failed output to stdout. */
@@ -204,13 +325,20 @@ static void print_mismatches(const golden_case *gc, const char *path, const floa
 {
 	int shown = 0;
 	for (int64_t i = 0; i < n && shown < max; i++) {
-		const double d = fabs((double)got[i] - ref[i]), tol = gc->atol + gc->rtol * fabs(ref[i]);
-		if (isfinite(got[i]) && d <= tol)
+		double d, tol;
+		if (!compare_element(got[i], ref[i], gc->atol, gc->rtol, &d, &tol))
 			continue;
 		char where[96];
 		describe_index(&gc->shape, i, where, sizeof where);
-		printf("    %s %s %s: got %.9g, want %.9g, |diff| %.3g > tol %.3g\n", gc->name, path, where,
-		       (double)got[i], ref[i], d, tol);
+		char g[32], r[32];
+		fmt_val(got[i], g, sizeof g);
+		fmt_val(ref[i], r, sizeof r);
+		if (isnan(d))
+			printf("    %s %s %s: got %s, want %s (%s)\n", gc->name, path, where, g, r,
+			       class_mismatch(got[i], ref[i]));
+		else
+			printf("    %s %s %s: got %s, want %s, |diff| %.3g > tol %.3g\n", gc->name, path, where, g, r,
+			       d, tol);
 		shown++;
 	}
 }
@@ -277,12 +405,16 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 		else
 			merge_stats(&res->st, &st);
 	}
+	if (!strcmp(res->status, "PASS") && res->st.n_special > 0)
+		snprintf(res->msg, sizeof res->msg, "%lld NaN/Inf elements of the reference reproduced",
+		         (long long)res->st.n_special);
 }
 
 /* ---- JUnit -------------------------------------------------------------- */
 
 typedef struct junit_row {
 	const char *case_name, *backend;
+	const char *warn; /* the case's input warnings, or NULL */
 	result res;
 } junit_row;
 
@@ -319,6 +451,11 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 		} else {
 			fprintf(f, "<system-out>max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g</system-out>",
 			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse);
+		}
+		if (r->warn) {
+			fputs("<system-err>", f);
+			xml_escape(f, r->warn);
+			fputs("</system-err>", f);
 		}
 		fputs("</testcase>\n", f);
 	}
@@ -368,8 +505,9 @@ int check_run(const check_opts *o)
 	}
 
 	junit_row *rows = calloc((size_t)(ncases * (nsel ? nsel : 1)), sizeof *rows);
+	char **warns = calloc((size_t)(ncases ? ncases : 1), sizeof *warns); /* per case */
 	int nrows = 0, passed = 0, failed = 0, skipped = 0, rc = EXIT_PASS;
-	if (!rows) {
+	if (!rows || !warns) {
 		fprintf(stderr, "attnbench check: out of memory\n");
 		rc = EXIT_INPUT;
 		goto out;
@@ -384,6 +522,7 @@ int check_run(const check_opts *o)
 			rc = EXIT_INPUT;
 			goto out;
 		}
+		scan_case(gc, &d, &warns[c]);
 		const attn_shape *s = &gc->shape;
 		float *got = xalloc((size_t)(s->batch * s->n_heads * s->n_q * s->head_dim) * sizeof(float));
 		if (!got) {
@@ -396,6 +535,7 @@ int check_run(const check_opts *o)
 			junit_row *r = &rows[nrows++];
 			r->case_name = gc->name;
 			r->backend = sel[b]->be->name;
+			r->warn = warns[c];
 			run_one(o, gc, &d, sel[b], ctx[b], got, &r->res);
 			const result *res = &r->res;
 			if (!strcmp(res->status, "SKIP")) {
@@ -434,6 +574,9 @@ out:
 	for (int b = 0; b < nsel; b++)
 		if (ctx[b])
 			sel[b]->be->destroy(ctx[b]);
+	for (int c = 0; warns && c < ncases; c++)
+		free(warns[c]);
+	free(warns);
 	free(rows);
 	free(cases);
 	return rc;

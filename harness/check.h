@@ -19,13 +19,26 @@ typedef struct check_opts {
 /* Error figures of one output against its reference. */
 typedef struct err_stats {
 	double max_abs, max_rel, nmse, worst; /* worst: max |d| / (atol + rtol |ref|) */
-	int64_t n_bad;                        /* elements outside the tolerance */
+	int64_t n_bad;                        /* elements that break the rules below */
 	int64_t first_bad;                    /* index of the first, or -1 */
+	int64_t n_special;                    /* reference elements that are NaN or +-Inf */
 } err_stats;
 
-/* Compare got against ref over n elements with |d| <= atol + rtol |ref|.
- * NaN or Inf in got counts as a mismatch. Returns n_bad == 0. */
+/* Compare got against ref over n elements, element by element:
+ *   ref finite: got must be finite and |got - ref| <= atol + rtol |ref|
+ *               (the golden contract's rule, exactly);
+ *   ref NaN:    got must be NaN;
+ *   ref +-Inf:  got must be the same infinity.
+ * The error figures cover the elements where both are finite. Where the
+ * classes disagree (NaN or Inf against a finite value, a finite value where
+ * NaN is expected, the wrong infinity) there is no finite distance: the
+ * element is bad and the figures are INFINITY. Elements that agree on NaN or
+ * on an infinity leave the figures alone. Returns n_bad == 0. */
 int compare_outputs(const float *got, const double *ref, int64_t n, double atol, double rtol, err_stats *st);
+
+/* Does one element break the rules above? Sets *d and *tol (the distance and
+ * the tolerance; d is NaN where there is no finite distance). */
+int compare_element(double got, double ref, double atol, double rtol, double *d, double *tol);
 
 /* Runs the check; returns EXIT_PASS, EXIT_CHECK_FAILED or EXIT_INPUT. */
 int check_run(const check_opts *o);

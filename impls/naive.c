@@ -58,12 +58,15 @@ static int naive_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const f
 				for (int64_t j = 0; j < NKV; j++)
 					row[j] /= sum;
 			}
-			/* pass 3: O = P V, row by row: O_i = sum_j P[i][j] V_j */
+			/* pass 3: O = P V, row by row: O_i = sum_j P[i][j] V_j over
+			 * the visible keys only: a masked key's probability is 0, but
+			 * 0 * V_j would still turn a NaN or Inf in V_j into NaN */
 			for (int64_t i = 0; i < NQ; i++) {
 				float *o = O + i * D;
+				const int64_t visible = attn_visible_keys(s, i);
 				for (int64_t d = 0; d < D; d++)
 					o[d] = 0.0f;
-				for (int64_t j = 0; j < NKV; j++) {
+				for (int64_t j = 0; j < visible; j++) {
 					const float p = S[i * NKV + j];
 					for (int64_t d = 0; d < D; d++)
 						o[d] += p * V[j * ld + d];

@@ -82,8 +82,8 @@ static inline v4f v8_hsum4(v8f a, v8f b, v8f c, v8f d)
 static inline v8f v8_exp(v8f x)
 {
 	const v8f lo = v8_set1(-87.0f);
-	const v8i keep = x >= lo;
-	x = v8_max(x, lo);
+	const v8i keep = ~(x < lo);             /* below lo: 0; NaN is kept and comes out NaN */
+	x = v8_max(lo, x);                      /* v8_max(a, b) is b when either is NaN: NaN stays */
 	const v8f round = v8_set1(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
 	v8f n = (x * 1.44269504088896341f + round) - round;
 	v8f r = x - n * 0.693359375f;

@@ -23,6 +23,7 @@ int main(void)
 	failed += run_manifest_tests();
 	failed += run_table_tests();
 	failed += run_backend_tests();
+	failed += run_numerics_tests();
 	failed += run_sweep_tests();
 	failed += run_roofline_tests(); /* before the other groups' sweeps: fills the cache */
 	failed += run_cli_tests();

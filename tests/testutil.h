@@ -59,6 +59,7 @@ int run_npy_tests(void);
 int run_manifest_tests(void);
 int run_table_tests(void);
 int run_backend_tests(void);
+int run_numerics_tests(void);
 int run_sweep_tests(void);
 int run_roofline_tests(void);
 int run_cli_tests(void);
