@@ -121,7 +121,11 @@ typedef struct attn_backend {
 	/* Message of the last failure of this instance. */
 	const char *(*last_error)(void *ctx);
 
-	/* Returns 1 if the shape can run, else 0 and the reason in why. */
+	/* Returns 1 if the shape can run, else 0 and the reason in why. A
+	 * reason that starts with "needs " (e.g. "needs 3.2 GiB of device
+	 * memory, the device has 2 GiB") is a shape too large for this device:
+	 * a sweep writes it as "skipped: needs ...", anything else as
+	 * "skipped: not supported: ...". */
 	int (*supports)(void *ctx, const attn_shape *s, char *why, size_t why_len);
 
 	/* Bytes the backend needs beyond q, k, v, out and the KV cache for one

@@ -341,7 +341,11 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 		return;
 	}
 	if (!b->supports(inst, &pt->shape, why, sizeof why)) {
-		snprintf(status, status_len, "skipped: not supported: %s", why);
+		/* a backend that knows the shape will not fit says "needs ..." */
+		if (!strncmp(why, "needs ", 6))
+			snprintf(status, status_len, "skipped: %s", why);
+		else
+			snprintf(status, status_len, "skipped: not supported: %s", why);
 		return;
 	}
 	row->workspace_bytes = b->workspace_bytes(inst, &pt->shape);

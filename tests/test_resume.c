@@ -164,6 +164,17 @@ static int exists(const char *dir, const char *name)
 	return stat(p, &st) == 0;
 }
 
+/* Run a sweep to its end; it must exit 0. Its stderr is left in log. */
+static void sweep_to_end(const char *dir, int resume, char *log, size_t loglen, const char *what)
+{
+	int fd;
+	log[0] = 0;
+	const pid_t pid = start_sweep(dir, resume, &fd);
+	const int rc = finish(pid, fd, log, loglen);
+	if (rc != 0)
+		fail_msg("%s: exit %d\n%s", what, rc, log);
+}
+
 static void test_kill_and_resume(void **state)
 {
 	(void)state;
@@ -173,12 +184,7 @@ static void test_kill_and_resume(void **state)
 	snprintf(killed, sizeof killed, "%s/killed", tmp);
 
 	/* the uninterrupted run */
-	int fd;
-	log[0] = 0;
-	pid_t pid = start_sweep(full, 0, &fd);
-	int rc = finish(pid, fd, log, sizeof log);
-	if (rc != 0)
-		fail_msg("uninterrupted sweep: exit %d\n%s", rc, log);
+	sweep_to_end(full, 0, log, sizeof log, "uninterrupted sweep");
 	assert_int_equal(check_whole(full), GRID_PAIRS);
 	assert_false(exists(full, "results.incomplete"));
 	int nfull;
@@ -191,13 +197,13 @@ static void test_kill_and_resume(void **state)
 	const char *moments[] = {"roofline:", "[ 1/", "[ 3/", "[ 6/"};
 	int rows = 0;
 	for (int m = 0; m < 4; m++) {
+		int fd;
 		log[0] = 0;
-		pid = start_sweep(killed, m > 0, &fd);
+		const pid_t pid = start_sweep(killed, m > 0, &fd);
 		if (!wait_for_line(fd, moments[m], log, sizeof log))
 			fail_msg("moment %d: the sweep ended before '%s':\n%s", m, moments[m], log);
 		kill(pid, SIGKILL);
-		rc = finish(pid, fd, log, sizeof log);
-		assert_int_equal(rc, 128 + SIGKILL);
+		assert_int_equal(finish(pid, fd, log, sizeof log), 128 + SIGKILL);
 		const int now = check_whole(killed);
 		/* every row finished before the kill is there, and no more */
 		const int before = m == 0 ? 0 : m == 1 ? 0 : m == 2 ? 2 : 5;
@@ -211,11 +217,7 @@ static void test_kill_and_resume(void **state)
 	EXPECT(2, "has not finished", "compare", full, killed);
 
 	/* --resume completes it to the same points */
-	log[0] = 0;
-	pid = start_sweep(killed, 1, &fd);
-	rc = finish(pid, fd, log, sizeof log);
-	if (rc != 0)
-		fail_msg("resume: exit %d\n%s", rc, log);
+	sweep_to_end(killed, 1, log, sizeof log, "resume");
 	assert_non_null(strstr(log, "ok rows kept"));
 	assert_int_equal(check_whole(killed), GRID_PAIRS);
 	assert_false(exists(killed, "results.incomplete"));
@@ -273,12 +275,7 @@ static void test_resume_rules(void **state)
 	snprintf(dir, sizeof dir, "%s/run", tmp);
 	snprintf(p, sizeof p, "%s/results.csv", dir);
 	/* --resume where nothing exists yet is a fresh start */
-	int fd;
-	log[0] = 0;
-	pid_t pid = start_sweep(dir, 1, &fd);
-	int rc = finish(pid, fd, log, sizeof log);
-	if (rc != 0)
-		fail_msg("resume into an empty directory: exit %d\n%s", rc, log);
+	sweep_to_end(dir, 1, log, sizeof log, "resume into an empty directory");
 	assert_int_equal(check_whole(dir), GRID_PAIRS);
 
 	/* drop the last row, turn the second into an error, keep the rest */
@@ -303,11 +300,7 @@ static void test_resume_rules(void **state)
 		strcat(edited, "\n");
 	}
 	tu_write(p, edited, strlen(edited));
-	log[0] = 0;
-	pid = start_sweep(dir, 1, &fd);
-	rc = finish(pid, fd, log, sizeof log);
-	if (rc != 0)
-		fail_msg("resume: exit %d\n%s", rc, log);
+	sweep_to_end(dir, 1, log, sizeof log, "resume");
 	assert_non_null(strstr(log, "8 ok rows kept, 2 of 10"));
 	assert_int_equal(check_whole(dir), GRID_PAIRS);
 	char *after = tu_read(p, NULL);
