@@ -19,6 +19,18 @@
  * Every call records one command buffer: copies from staging, a barrier,
  * a timestamp, the dispatches, a timestamp, a barrier, the copy of out
  * back to staging; then submits it and waits on the fence.
+ *
+ * Faults. No wait on the device is unbounded: the fence wait has a limit
+ * (timeout_ms), nothing else waits. A wait that times out, or a
+ * VK_ERROR_DEVICE_LOST from any call, marks the instance faulty: every later
+ * call fails at once with the first fault's message and never touches the
+ * device again, and destroy() leaves the device's objects allocated when the
+ * last submission may still be running (see vk_destroy). Device memory is
+ * judged before anything is allocated (shape_fits): a shape whose buffers
+ * exceed the device's buffer or allocation limits or its memory heap is not
+ * supported, with a reason that starts with "needs ". An allocation that
+ * fails anyway is an ATTN_E_NOMEM error; the instance frees its scratch
+ * buffers, retries once, and stays usable for smaller shapes.
  */
 #include "vulkan.h"
 
@@ -66,8 +78,12 @@ static const uint32_t spv_flash[1], spv_flash_sg[1], spv_split[1], spv_split_sg[
 #define N_STORAGE        5 /* bindings 0 .. 4 are storage buffers */
 #define N_SPEC           8 /* specialisation constants, constant_id 0 .. 7 */
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+#define TIMEOUT_MS_MAX   3600000 /* an hour */
 
 enum { SH_FLASH, SH_FLASH_SG, SH_SPLIT, SH_SPLIT_SG, SH_REDUCE, SH_COUNT };
+
+/* vk_ctx.fault: why the instance stopped using the device. */
+enum { FAULT_NONE, FAULT_TIMEOUT, FAULT_LOST };
 
 /* Push constants; must match "Push" in common.glsl. */
 struct vk_push {
@@ -96,7 +112,7 @@ typedef struct vk_pipe {
 /* Settings from attn_config.params (see vulkan.h); 0, or -1 for the
  * on/off ones, means the device default. */
 typedef struct vk_params {
-	int split, timeout_ms, subgroups, texel;
+	int split, timeout_ms, subgroups, texel, mem_mib;
 	int wg, rows, tile_kv, step, dsplit, stage;
 	int dec_wg, dec_keys, dec_dsplit, dec_heads, dec_merge;
 } vk_params;
@@ -105,7 +121,10 @@ typedef struct vk_ctx {
 	char err[512];
 	char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
 	vk_params par;
-	int broken; /* a fence wait timed out: the device may still be busy */
+	int fault;                     /* FAULT_*: the instance no longer uses the device */
+	char fault_msg[256];           /* the call and result that caused the fault */
+	int in_flight;                 /* a submission whose completion was not seen */
+	struct vk_ctx *graveyard_next; /* see abandon() */
 
 	/* instance and validation */
 	VkInstance instance;
@@ -123,6 +142,10 @@ typedef struct vk_ctx {
 	VkPhysicalDevice phys;
 	VkPhysicalDeviceProperties props;
 	VkPhysicalDeviceMemoryProperties mem_props;
+	VkDeviceSize max_alloc;       /* maxMemoryAllocationSize */
+	VkDeviceSize max_buffer;      /* maxBufferSize (Vulkan 1.3), else 0 */
+	uint32_t dev_heap, host_heap; /* heaps of device buffers and of staging */
+	uint64_t mem_cap;             /* mem_mib in bytes, or 0 */
 	uint32_t subgroup_size, min_subgroup_size;
 	int use_subgroup;
 	int use_texel;   /* read K and V through texel buffer views */
@@ -212,6 +235,18 @@ static const char *vk_result_name(VkResult r)
 	}
 }
 
+/* A byte count for messages: "300.00 MiB", "3.20 GiB". */
+static void fmt_size(char *buf, size_t len, uint64_t bytes)
+{
+	const double b = (double)bytes;
+	if (bytes >= (1ull << 30))
+		snprintf(buf, len, "%.2f GiB", b / (1ull << 30));
+	else if (bytes >= (1ull << 20))
+		snprintf(buf, len, "%.2f MiB", b / (1ull << 20));
+	else
+		snprintf(buf, len, "%.2f KiB", b / (1ull << 10));
+}
+
 /* Format the instance's error message; returns code. */
 static int set_err(vk_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int set_err(vk_ctx *c, int code, const char *fmt, ...)
@@ -223,15 +258,33 @@ static int set_err(vk_ctx *c, int code, const char *fmt, ...)
 	return code;
 }
 
+/* Mark the instance faulty (a timed-out wait or a lost device) with the
+ * message of the call that found it, already in c->err; the first fault
+ * stays. From now on no entry point touches the device (entry_check). */
+static int mark_fault(vk_ctx *c, int kind)
+{
+	if (!c->fault) {
+		c->fault = kind;
+		const size_t n = strnlen(c->err, sizeof c->fault_msg - 1);
+		memcpy(c->fault_msg, c->err, n);
+		c->fault_msg[n] = 0;
+	}
+	return ATTN_E_DEVICE;
+}
+
 /* Record a failed Vulkan call as "what: VK_ERROR_..." and map it to an
- * attnbench status: memory exhaustion is ATTN_E_NOMEM, the rest ATTN_E_DEVICE. */
+ * attnbench status: memory exhaustion is ATTN_E_NOMEM, the rest ATTN_E_DEVICE;
+ * VK_ERROR_DEVICE_LOST also marks the instance faulty. */
 static int vk_fail(vk_ctx *c, const char *what, VkResult r)
 {
 	int code = ATTN_E_DEVICE;
 	if (r == VK_ERROR_OUT_OF_HOST_MEMORY || r == VK_ERROR_OUT_OF_DEVICE_MEMORY ||
 	    r == VK_ERROR_OUT_OF_POOL_MEMORY || r == VK_ERROR_FRAGMENTED_POOL || r == VK_ERROR_FRAGMENTATION)
 		code = ATTN_E_NOMEM;
-	return set_err(c, code, "%s: %s", what, vk_result_name(r));
+	set_err(c, code, "%s: %s", what, vk_result_name(r));
+	if (r == VK_ERROR_DEVICE_LOST)
+		return mark_fault(c, FAULT_LOST);
+	return code;
 }
 
 /* Evaluate a Vulkan call; on failure return its attnbench status. */
@@ -303,7 +356,8 @@ static int parse_int(const char *key, const char *val, int lo, int hi, int *out,
 	return ATTN_OK;
 }
 
-/* Parse attn_config.params ("key=value,..."); unknown keys are an error. */
+/* Parse attn_config.params ("key=value,..."); unknown keys are an error.
+ * ATTNBENCH_VK_TIMEOUT_MS sets the default of timeout_ms; the parameter wins. */
 static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 {
 	static const struct {
@@ -312,7 +366,8 @@ static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 		size_t off;
 	} keys[] = {
 	    {"split", 0, 65535, offsetof(vk_params, split)},
-	    {"timeout_ms", 1, 3600000, offsetof(vk_params, timeout_ms)},
+	    {"timeout_ms", 1, TIMEOUT_MS_MAX, offsetof(vk_params, timeout_ms)},
+	    {"mem_mib", 1, 1 << 24, offsetof(vk_params, mem_mib)},
 	    {"subgroups", 0, 1, offsetof(vk_params, subgroups)},
 	    {"texel", 0, 1, offsetof(vk_params, texel)},
 	    {"wg", 1, 1024, offsetof(vk_params, wg)},
@@ -328,6 +383,12 @@ static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 	    {"dec_merge", 0, 1, offsetof(vk_params, dec_merge)},
 	};
 	p->timeout_ms = 30000;
+	const char *env = getenv("ATTNBENCH_VK_TIMEOUT_MS");
+	if (env && *env && parse_int("timeout_ms", env, 1, TIMEOUT_MS_MAX, &p->timeout_ms, err, err_len)) {
+		snprintf(err, err_len, "ATTNBENCH_VK_TIMEOUT_MS=%s: expected milliseconds, an integer in 1..%d", env,
+		         TIMEOUT_MS_MAX);
+		return ATTN_E_INVALID;
+	}
 	p->subgroups = 1;
 	p->texel = 1;
 	p->stage = -1;
@@ -352,11 +413,11 @@ static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 				i++;
 		}
 		if (!eq || i == sizeof keys / sizeof keys[0]) {
-			snprintf(err, err_len,
-			         "unknown parameter '%s' (known: split, timeout_ms, subgroups, texel, wg, rows, "
-			         "tile_kv, step, "
-			         "dsplit, stage, dec_wg, dec_keys, dec_dsplit, dec_heads, dec_merge)",
-			         item);
+			snprintf(
+			    err, err_len,
+			    "unknown parameter '%s' (known: split, timeout_ms, mem_mib, subgroups, texel, wg, rows, "
+			    "tile_kv, step, dsplit, stage, dec_wg, dec_keys, dec_dsplit, dec_heads, dec_merge)",
+			    item);
 			return ATTN_E_INVALID;
 		}
 		int *dst = (int *)((char *)p + keys[i].off);
@@ -702,6 +763,41 @@ static int contains_nocase(const char *hay, const char *needle)
 	return n == 0;
 }
 
+/* Index of a memory type allowed by bits with all of want, or -1. */
+static int memory_type(const vk_ctx *c, uint32_t bits, VkMemoryPropertyFlags want)
+{
+	for (uint32_t i = 0; i < c->mem_props.memoryTypeCount; i++)
+		if ((bits & (1u << i)) && (c->mem_props.memoryTypes[i].propertyFlags & want) == want)
+			return (int)i;
+	return -1;
+}
+
+/* Memory type for a device buffer (device-local where the device has it)
+ * or a staging buffer (host-visible, coherent, cached if possible) among
+ * the types bits allows; -1 if none. */
+static int buffer_memory_type(const vk_ctx *c, uint32_t bits, int host)
+{
+	const VkMemoryPropertyFlags vis = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+	int type = host ? memory_type(c, bits, vis | VK_MEMORY_PROPERTY_HOST_CACHED_BIT)
+	                : memory_type(c, bits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+	if (type < 0)
+		type = memory_type(c, bits, host ? vis : VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+	return type;
+}
+
+/* The limits shape_fits() judges shapes by: the largest allocation and
+ * buffer, and the heaps device buffers and staging buffers come from (as
+ * buf_create picks their memory types, for a buffer any type can hold). */
+static void setup_memory_limits(vk_ctx *c, VkDeviceSize max_alloc, VkDeviceSize max_buffer)
+{
+	c->max_alloc = max_alloc;
+	c->max_buffer = max_buffer;
+	int dev = buffer_memory_type(c, ~0u, 0), host = buffer_memory_type(c, ~0u, 1);
+	c->dev_heap = dev >= 0 ? c->mem_props.memoryTypes[dev].heapIndex : 0;
+	c->host_heap = host >= 0 ? c->mem_props.memoryTypes[host].heapIndex : c->dev_heap;
+	c->mem_cap = c->par.mem_mib ? (uint64_t)c->par.mem_mib << 20 : 0;
+}
+
 /* Step 2: choose the physical device (attn_config.device) and read its
  * properties. */
 static int setup_physical_device(vk_ctx *c, const char *sel)
@@ -756,13 +852,20 @@ static int setup_physical_device(vk_ctx *c, const char *sel)
 	VkPhysicalDeviceSubgroupProperties sg = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
 	VkPhysicalDeviceSubgroupSizeControlProperties sgc = {
 	    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES};
-	VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg};
+	VkPhysicalDeviceMaintenance4Properties m4 = {.sType =
+	                                                 VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_4_PROPERTIES};
+	VkPhysicalDeviceMaintenance3Properties m3 = {
+	    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES, .pNext = &sg};
+	VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &m3};
 	vkGetPhysicalDeviceProperties(c->phys, &c->props);
-	if (c->props.apiVersion >= VK_API_VERSION_1_3)
+	if (c->props.apiVersion >= VK_API_VERSION_1_3) {
 		sg.pNext = &sgc;
+		sgc.pNext = &m4;
+	}
 	vkGetPhysicalDeviceProperties2(c->phys, &p2);
 	vkGetPhysicalDeviceMemoryProperties(c->phys, &c->mem_props);
 	snprintf(c->name, sizeof c->name, "%s", c->props.deviceName);
+	setup_memory_limits(c, m3.maxMemoryAllocationSize, m4.maxBufferSize);
 
 	const VkSubgroupFeatureFlags need =
 	    VK_SUBGROUP_FEATURE_BASIC_BIT | VK_SUBGROUP_FEATURE_ARITHMETIC_BIT | VK_SUBGROUP_FEATURE_SHUFFLE_BIT;
@@ -1021,14 +1124,38 @@ static void buf_free(vk_ctx *c, vk_buf *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* Release everything, in reverse order of creation. */
+/* Instances whose device may still be running their last submission:
+ * vk_destroy leaves them here, whole and reachable, for the life of the
+ * process. */
+static vk_ctx *graveyard;
+
+/* Keep c and every Vulkan object of it alive: nothing may be freed while
+ * the device may still read or write it, and waiting for the device could
+ * take forever. The instance is not destroyed either, so that the driver
+ * stays loaded while its threads may still run. */
+static void abandon(vk_ctx *c)
+{
+	c->graveyard_next = __atomic_load_n(&graveyard, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&graveyard, &c->graveyard_next, c, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
+/* Release everything, in reverse order of creation. Every call waits for
+ * its submission, so the device is idle here, unless a call timed out or
+ * found the device lost with a submission in flight: then the fence's
+ * status is read, without waiting, and if the work has not finished the
+ * instance is abandoned instead of waiting for an idle device (the wait
+ * could hang, and freeing memory the device still uses could crash it). */
 static void vk_destroy(void *ctx)
 {
 	vk_ctx *c = ctx;
 	if (!c)
 		return;
+	if (c->device && c->in_flight && c->vk.vkGetFenceStatus(c->device, c->fence) != VK_SUCCESS) {
+		abandon(c);
+		return;
+	}
 	if (c->device) {
-		c->vk.vkDeviceWaitIdle(c->device);
 		buf_free(c, &c->cache_v);
 		buf_free(c, &c->cache_k);
 		buf_free(c, &c->part);
@@ -1113,15 +1240,6 @@ static const char *vk_last_error(void *ctx)
 /* ------------------------------------------------------------------ */
 /* Buffers */
 
-/* Index of a memory type allowed by bits with all of want, or -1. */
-static int memory_type(const vk_ctx *c, uint32_t bits, VkMemoryPropertyFlags want)
-{
-	for (uint32_t i = 0; i < c->mem_props.memoryTypeCount; i++)
-		if ((bits & (1u << i)) && (c->mem_props.memoryTypes[i].propertyFlags & want) == want)
-			return (int)i;
-	return -1;
-}
-
 /* Create a buffer of size bytes with its own allocation: device-local
  * where the device has such memory, else any; host-visible coherent and
  * mapped for staging. */
@@ -1138,38 +1256,39 @@ static int buf_create(vk_ctx *c, vk_buf *b, VkDeviceSize size, int host)
 	             VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
 	    .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
 	};
-	VK_CHECK(c, c->vk.vkCreateBuffer(c->device, &bci, NULL, &b->buf));
+	VkResult r = c->vk.vkCreateBuffer(c->device, &bci, NULL, &b->buf);
+	if (r != VK_SUCCESS) {
+		b->buf = VK_NULL_HANDLE;
+		return vk_fail(c, "vkCreateBuffer", r);
+	}
 	VkMemoryRequirements req;
 	c->vk.vkGetBufferMemoryRequirements(c->device, b->buf, &req);
-	int type;
-	if (host) {
-		type = memory_type(c, req.memoryTypeBits,
-		                   VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
-		                       VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-		if (type < 0)
-			type = memory_type(c, req.memoryTypeBits,
-			                   VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-	} else {
-		type = memory_type(c, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-		if (type < 0)
-			type = memory_type(c, req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
-	}
+	const int type = buffer_memory_type(c, req.memoryTypeBits, host);
 	if (type < 0) {
-		c->vk.vkDestroyBuffer(c->device, b->buf, NULL);
-		b->buf = VK_NULL_HANDLE;
+		buf_free(c, b);
 		return set_err(c, ATTN_E_DEVICE, "no suitable memory type for a %s buffer",
 		               host ? "staging" : "device");
+	}
+	char want[32], held[32], what[96];
+	fmt_size(want, sizeof want, req.size);
+	fmt_size(held, sizeof held, c->cur_bytes);
+	if (c->mem_cap && c->cur_bytes + req.size > c->mem_cap) {
+		/* mem_mib: behave as a device with that much memory would */
+		buf_free(c, b);
+		return set_err(c, ATTN_E_NOMEM, "out of device memory: %s more with %s held is over mem_mib=%d", want,
+		               held, c->par.mem_mib);
 	}
 	VkMemoryAllocateInfo mai = {
 	    .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
 	    .allocationSize = req.size,
 	    .memoryTypeIndex = (uint32_t)type,
 	};
-	VkResult r = c->vk.vkAllocateMemory(c->device, &mai, NULL, &b->mem);
+	r = c->vk.vkAllocateMemory(c->device, &mai, NULL, &b->mem);
 	if (r != VK_SUCCESS) {
 		b->mem = VK_NULL_HANDLE;
 		buf_free(c, b);
-		return vk_fail(c, "vkAllocateMemory", r);
+		snprintf(what, sizeof what, "vkAllocateMemory of %s with %s held", want, held);
+		return vk_fail(c, what, r);
 	}
 	b->mem_size = req.size;
 	b->size = size;
@@ -1211,6 +1330,38 @@ static int buf_ensure(vk_ctx *c, vk_buf *b, VkDeviceSize size, int host)
 		return ATTN_OK;
 	buf_free(c, b);
 	return buf_create(c, b, size, host);
+}
+
+/* Free the scratch buffers (staging, q, k, v, out, partials; never the
+ * cache): calls make them again at the size they need. */
+static void release_scratch(vk_ctx *c)
+{
+	vk_buf *scratch[] = {&c->part, &c->out, &c->v, &c->k, &c->q, &c->staging};
+	for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++)
+		buf_free(c, scratch[i]);
+}
+
+/* A buffer a call needs, and its size. */
+typedef struct vk_want {
+	vk_buf *b;
+	VkDeviceSize size;
+	int host;
+} vk_want;
+
+/* Make every buffer of want at least its size. When the device runs out of
+ * memory, the scratch buffers earlier, larger calls left are freed and it is
+ * tried once more; what still fails is ATTN_E_NOMEM, the buffers that were
+ * made stay valid, and the instance stays usable. */
+static int ensure_bufs(vk_ctx *c, const vk_want *want, size_t n)
+{
+	for (int attempt = 0;; attempt++) {
+		int rc = ATTN_OK;
+		for (size_t i = 0; i < n && !rc; i++)
+			rc = buf_ensure(c, want[i].b, want[i].size, want[i].host);
+		if (rc != ATTN_E_NOMEM || attempt)
+			return rc;
+		release_scratch(c);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1360,9 +1511,16 @@ static int plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, v
 	const double elems_q = (double)s->batch * (double)s->n_heads * (double)s->n_q * dp;
 	const double elems_kv = (double)s->batch * (double)s->n_kv_heads * (double)kv_stride * dp;
 	const double range = (double)lim->maxStorageBufferRange;
-	if (elems_q * 4 > range || elems_kv * 4 > range || elems_q >= 4294967296.0 || elems_kv >= 4294967296.0) {
-		snprintf(why, why_len, "tensors larger than the device's storage buffer range (%u bytes)",
-		         lim->maxStorageBufferRange);
+	char need[32], most[32];
+	fmt_size(most, sizeof most, lim->maxStorageBufferRange);
+	if (elems_q * 4 > range || elems_kv * 4 > range) {
+		fmt_size(need, sizeof need, (uint64_t)((elems_q > elems_kv ? elems_q : elems_kv) * 4));
+		snprintf(why, why_len, "needs a buffer of %s, the device allows %s (maxStorageBufferRange)", need,
+		         most);
+		return 0;
+	}
+	if (elems_q >= 4294967296.0 || elems_kv >= 4294967296.0) {
+		snprintf(why, why_len, "tensors of 2^32 floats or more (the shaders index with 32 bits)");
 		return 0;
 	}
 	const uint32_t d = (uint32_t)s->head_dim, g = (uint32_t)(s->n_heads / s->n_kv_heads);
@@ -1403,7 +1561,11 @@ static int plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, v
 		double parts = (double)s->batch * (double)s->n_heads * p.n_part;
 		double floats = parts * (double)((d + 3) / 4 * 4) + 2 * parts;
 		if (floats * 4 > range || floats >= 4294967296.0) {
-			snprintf(why, why_len, "split-K partials larger than the device's storage buffer range");
+			fmt_size(need, sizeof need, (uint64_t)(floats * 4));
+			snprintf(why, why_len,
+			         "needs a buffer of %s for the split-K partials, the device allows %s "
+			         "(maxStorageBufferRange)",
+			         need, most);
 			return 0;
 		}
 		p.part_bytes = (VkDeviceSize)(floats * 4);
@@ -1418,11 +1580,6 @@ static int plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, v
 	return 1;
 }
 
-static int vk_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
-{
-	return plan_shape(ctx, s, s->n_kv, NULL, why, why_len);
-}
-
 /* Floats of one row on the device: head_dim padded to a multiple of 4. */
 static uint64_t padded_dim(const attn_shape *s)
 {
@@ -1433,6 +1590,75 @@ static uint64_t padded_dim(const attn_shape *s)
 static uint64_t tensor_bytes(const attn_shape *s, int64_t heads, int64_t n)
 {
 	return (uint64_t)s->batch * (uint64_t)heads * (uint64_t)n * padded_dim(s) * sizeof(float);
+}
+
+/* Does one call on s fit the device's memory? The buffers it holds at once:
+ * staging, q, out, the split-K partials (part_bytes), and K and V of kv_cap
+ * tokens, which are the cache on the cache path (staging then holds only the
+ * n_q new tokens) and scratch copies for a stateless attend (staging holds
+ * all of K and V). Each must fit the largest allocation and buffer, and
+ * together they must fit the heaps (and mem_mib); else 0 and a reason that
+ * starts with "needs ". Sizes are rounded as buf_create rounds them;
+ * alignment padding is not counted. */
+static int shape_fits(const vk_ctx *c, const attn_shape *s, int64_t kv_cap, int attend, uint64_t part_bytes, char *why,
+                      size_t why_len)
+{
+	const uint64_t qb = tensor_bytes(s, s->n_heads, s->n_q), kb = tensor_bytes(s, s->n_kv_heads, kv_cap);
+	const uint64_t kn = attend ? kb : tensor_bytes(s, s->n_kv_heads, s->n_q);
+	const struct {
+		uint64_t bytes;
+		int host;
+	} b[] = {{2 * qb + 2 * kn, 1}, {qb, 0}, {qb, 0}, {kb, 0}, {kb, 0}, {part_bytes, 0}};
+	uint64_t most = c->max_alloc;
+	const char *limit = "maxMemoryAllocationSize";
+	if (c->max_buffer && (!most || c->max_buffer < most)) {
+		most = c->max_buffer;
+		limit = "maxBufferSize";
+	}
+	uint64_t dev = 0, host = 0;
+	char need[32], have[32];
+	for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
+		const uint64_t bytes = (b[i].bytes < 16 ? 16 : b[i].bytes + 15) & ~(uint64_t)15;
+		if (most && bytes > most) {
+			fmt_size(need, sizeof need, bytes);
+			fmt_size(have, sizeof have, most);
+			snprintf(why, why_len, "needs a buffer of %s, the device allows %s (%s)", need, have, limit);
+			return 0;
+		}
+		*(b[i].host ? &host : &dev) += bytes;
+	}
+	const VkMemoryHeap *heaps = c->mem_props.memoryHeaps;
+	const uint64_t dev_heap = heaps[c->dev_heap].size, host_heap = heaps[c->host_heap].size;
+	if (c->mem_cap && dev + host > c->mem_cap) {
+		fmt_size(need, sizeof need, dev + host);
+		fmt_size(have, sizeof have, c->mem_cap);
+		snprintf(why, why_len, "needs %s of device memory, mem_mib=%d allows %s", need, c->par.mem_mib, have);
+		return 0;
+	}
+	if (c->dev_heap == c->host_heap ? dev + host > dev_heap : dev > dev_heap) {
+		fmt_size(need, sizeof need, c->dev_heap == c->host_heap ? dev + host : dev);
+		fmt_size(have, sizeof have, dev_heap);
+		snprintf(why, why_len, "needs %s of device memory, the device heap has %s", need, have);
+		return 0;
+	}
+	if (c->dev_heap != c->host_heap && host > host_heap) {
+		fmt_size(need, sizeof need, host);
+		fmt_size(have, sizeof have, host_heap);
+		snprintf(why, why_len, "needs %s of host-visible memory for staging, its heap has %s", need, have);
+		return 0;
+	}
+	return 1;
+}
+
+/* The shape is judged as the cache path runs it (the KV cache of n_kv
+ * tokens, the n_q new ones staged): for attend with n_q = n_kv, as sweeps
+ * run it, that is the same memory; a stateless attend with fewer queries
+ * than keys stages all of K and V, and says so when it does not fit. */
+static int vk_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
+{
+	vk_plan p;
+	return plan_shape(ctx, s, s->n_kv, &p, why, why_len) &&
+	       shape_fits(ctx, s, s->n_kv, 0, p.decode ? p.part_bytes : 16, why, why_len);
 }
 
 /* Copy rows of head_dim floats into staging rows padded with zeros. */
@@ -1626,7 +1852,9 @@ static int cmd_attention(vk_ctx *c, const attn_shape *s, const vk_plan *p, int64
 }
 
 /* End recording, submit, wait on the fence (with the timeout) and read the
- * timestamps when timed is set. */
+ * timestamps when timed is set. The fence wait is the only wait on the
+ * device anywhere: when it times out, or the device is lost, the instance
+ * is marked faulty and in_flight stays set, for vk_destroy. */
 static int cmd_submit(vk_ctx *c, int timed)
 {
 	cmd_barrier(c, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
@@ -1639,19 +1867,30 @@ static int cmd_submit(vk_ctx *c, int timed)
 	    .pCommandBuffers = &c->cmd,
 	};
 	VK_CHECK(c, c->vk.vkQueueSubmit(c->queue, 1, &si, c->fence));
+	c->in_flight = 1;
 	VkResult r = c->vk.vkWaitForFences(c->device, 1, &c->fence, VK_TRUE, (uint64_t)c->par.timeout_ms * 1000000ull);
 	if (r == VK_TIMEOUT) {
-		c->broken = 1;
-		return set_err(c, ATTN_E_DEVICE, "vkWaitForFences: VK_TIMEOUT after %d ms", c->par.timeout_ms);
+		set_err(c, ATTN_E_DEVICE,
+		        "vkWaitForFences: VK_TIMEOUT: the device did not finish the call within timeout_ms=%d "
+		        "(--param vulkan:timeout_ms=N or ATTNBENCH_VK_TIMEOUT_MS)",
+		        c->par.timeout_ms);
+		return mark_fault(c, FAULT_TIMEOUT);
 	}
 	if (r != VK_SUCCESS)
 		return vk_fail(c, "vkWaitForFences", r);
+	c->in_flight = 0;
 	if (timed && c->query_pool) {
+		/* no VK_QUERY_RESULT_WAIT_BIT: the fence says the work is done, and
+		 * results that are somehow not there just leave the time unknown */
 		uint64_t ts[2];
-		VK_CHECK(c, c->vk.vkGetQueryPoolResults(c->device, c->query_pool, 0, 2, sizeof ts, ts, sizeof ts[0],
-		                                        VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
-		uint64_t dt = ((ts[1] & c->ts_mask) - (ts[0] & c->ts_mask)) & c->ts_mask;
-		c->last_ns = (int64_t)((double)dt * c->ts_period);
+		r = c->vk.vkGetQueryPoolResults(c->device, c->query_pool, 0, 2, sizeof ts, ts, sizeof ts[0],
+		                                VK_QUERY_RESULT_64_BIT);
+		if (r != VK_SUCCESS && r != VK_NOT_READY)
+			return vk_fail(c, "vkGetQueryPoolResults", r);
+		if (r == VK_SUCCESS) {
+			uint64_t dt = ((ts[1] & c->ts_mask) - (ts[0] & c->ts_mask)) & c->ts_mask;
+			c->last_ns = (int64_t)((double)dt * c->ts_period);
+		}
 	}
 	return ATTN_OK;
 }
@@ -1659,13 +1898,18 @@ static int cmd_submit(vk_ctx *c, int timed)
 /* ------------------------------------------------------------------ */
 /* Entry points */
 
-/* Before any work: refuse after a timed-out call (the device may still use
- * the buffers) and report a validation message that arrived since the
- * last call. Returns ATTN_OK or ATTN_E_DEVICE. */
+/* Before any work: refuse at once after a fault (a timed-out wait: the
+ * device may still be using the buffers; a lost device: nothing it does can
+ * be trusted) without touching the device, and report a validation message
+ * that arrived since the last call. Returns ATTN_OK or ATTN_E_DEVICE. */
 static int entry_check(vk_ctx *c)
 {
-	if (c->broken)
-		return set_err(c, ATTN_E_DEVICE, "an earlier call timed out; the instance is unusable");
+	if (c->fault == FAULT_TIMEOUT)
+		return set_err(c, ATTN_E_DEVICE,
+		               "device timed out earlier: %s; this instance no longer uses the device", c->fault_msg);
+	if (c->fault)
+		return set_err(c, ATTN_E_DEVICE, "device lost: %s; this instance no longer uses the device",
+		               c->fault_msg);
 	return take_validation(c, ATTN_OK);
 }
 
@@ -1678,20 +1922,19 @@ static int vk_attend(void *ctx, const attn_shape *s, const void *q, const void *
 	c->last_ns = -1;
 	if (entry_check(c))
 		return ATTN_E_DEVICE;
-	if (!plan_shape(c, s, s->n_kv, &p, why, sizeof why))
+	if (!plan_shape(c, s, s->n_kv, &p, why, sizeof why) ||
+	    !shape_fits(c, s, s->n_kv, 1, p.decode ? p.part_bytes : 16, why, sizeof why))
 		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
 	const uint64_t qb = tensor_bytes(s, s->n_heads, s->n_q), kb = tensor_bytes(s, s->n_kv_heads, s->n_kv);
-	int rc = buf_ensure(c, &c->staging, 2 * qb + 2 * kb, 1);
-	if (!rc)
-		rc = buf_ensure(c, &c->q, qb, 0);
-	if (!rc)
-		rc = buf_ensure(c, &c->k, kb, 0);
-	if (!rc)
-		rc = buf_ensure(c, &c->v, kb, 0);
-	if (!rc)
-		rc = buf_ensure(c, &c->out, qb, 0);
-	if (!rc)
-		rc = buf_ensure(c, &c->part, p.decode ? p.part_bytes : 16, 0);
+	const vk_want want[] = {
+	    {&c->staging, 2 * qb + 2 * kb, 1},
+	    {&c->q, qb, 0},
+	    {&c->k, kb, 0},
+	    {&c->v, kb, 0},
+	    {&c->out, qb, 0},
+	    {&c->part, p.decode ? p.part_bytes : 16, 0},
+	};
+	int rc = ensure_bufs(c, want, sizeof want / sizeof want[0]);
 	if (rc)
 		return take_validation(c, rc);
 	char *st = c->staging.map;
@@ -1727,20 +1970,29 @@ static int vk_cache_alloc(void *ctx, const attn_shape *s)
 	buf_free(c, &c->cache_v);
 	buf_free(c, &c->cache_k);
 	c->cache_cap = c->cache_len = 0;
+	/* the least a call on the cache needs: one decode step */
 	attn_shape one = *s;
 	one.n_q = 1;
 	one.causal = 0;
-	if (!plan_shape(c, &one, s->n_kv, NULL, why, sizeof why))
+	vk_plan p;
+	if (!plan_shape(c, &one, s->n_kv, &p, why, sizeof why) ||
+	    !shape_fits(c, &one, s->n_kv, 0, p.part_bytes, why, sizeof why))
 		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
 	const uint64_t bytes = tensor_bytes(s, s->n_kv_heads, s->n_kv);
-	int rc = buf_create(c, &c->cache_k, bytes, 0);
-	if (!rc)
-		rc = buf_create(c, &c->cache_v, bytes, 0);
-	if (rc) {
-		buf_free(c, &c->cache_v);
-		buf_free(c, &c->cache_k);
-		return take_validation(c, rc);
+	int rc = ATTN_E_NOMEM;
+	for (int attempt = 0; attempt < 2 && rc == ATTN_E_NOMEM; attempt++) {
+		if (attempt)
+			release_scratch(c); /* out of memory: make room, once */
+		rc = buf_create(c, &c->cache_k, bytes, 0);
+		if (!rc)
+			rc = buf_create(c, &c->cache_v, bytes, 0);
+		if (rc) {
+			buf_free(c, &c->cache_v);
+			buf_free(c, &c->cache_k);
+		}
 	}
+	if (rc)
+		return take_validation(c, rc);
 	c->cache_shape = *s;
 	c->cache_cap = s->n_kv;
 	return take_validation(c, ATTN_OK);
@@ -1781,7 +2033,8 @@ static int vk_cache_append(void *ctx, const void *k_new, const void *v_new, int6
 	int rc = check_room(c, n, "cache_append");
 	if (rc || n == 0)
 		return take_validation(c, rc);
-	rc = buf_ensure(c, &c->staging, 2 * tensor_bytes(&c->cache_shape, c->cache_shape.n_kv_heads, n), 1);
+	const vk_want want = {&c->staging, 2 * tensor_bytes(&c->cache_shape, c->cache_shape.n_kv_heads, n), 1};
+	rc = ensure_bufs(c, &want, 1);
 	if (!rc)
 		rc = cmd_begin(c);
 	if (!rc)
@@ -1834,16 +2087,17 @@ static int cache_attend(vk_ctx *c, const attn_shape *s, const void *q, const voi
 		               (long long)s->n_kv, (long long)c->cache_len, (long long)s->n_q);
 	attn_shape sc = *s;
 	sc.causal = 1;
-	if (!plan_shape(c, &sc, c->cache_cap, &p, why, sizeof why))
+	if (!plan_shape(c, &sc, c->cache_cap, &p, why, sizeof why) ||
+	    !shape_fits(c, &sc, c->cache_cap, 0, p.decode ? p.part_bytes : 16, why, sizeof why))
 		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
 	const uint64_t qb = tensor_bytes(s, s->n_heads, s->n_q), kb = tensor_bytes(s, s->n_kv_heads, s->n_q);
-	rc = buf_ensure(c, &c->staging, 2 * qb + 2 * kb, 1);
-	if (!rc)
-		rc = buf_ensure(c, &c->q, qb, 0);
-	if (!rc)
-		rc = buf_ensure(c, &c->out, qb, 0);
-	if (!rc)
-		rc = buf_ensure(c, &c->part, p.decode ? p.part_bytes : 16, 0);
+	const vk_want want[] = {
+	    {&c->staging, 2 * qb + 2 * kb, 1},
+	    {&c->q, qb, 0},
+	    {&c->out, qb, 0},
+	    {&c->part, p.decode ? p.part_bytes : 16, 0},
+	};
+	rc = ensure_bufs(c, want, sizeof want / sizeof want[0]);
 	if (rc)
 		return take_validation(c, rc);
 	char *st = c->staging.map;

@@ -15,7 +15,13 @@
  *   split=N        decode workgroups per query head group; 0 (default)
  *                  picks from the cache length and the device, 1 is a
  *                  single workgroup per query
- *   timeout_ms=N   fence wait limit (default 30000)
+ *   timeout_ms=N   limit of every wait on the device, in milliseconds
+ *                  (default 30000, or ATTNBENCH_VK_TIMEOUT_MS); a call that
+ *                  passes it fails with VK_TIMEOUT, and so does every later
+ *                  call on the instance ("device timed out earlier: ...")
+ *   mem_mib=N      behave as a device with N MiB of memory: shapes that need
+ *                  more are not supported ("needs ..."), allocations past it
+ *                  fail as out of device memory (default: the device's heap)
  *   subgroups=0|1  allow subgroup operations (default 1 where supported)
  *   wg=N, rows=N, tile_kv=N, step=N, dsplit=N
  *                  flash shader: workgroup size, rows per lane, keys per
@@ -26,6 +32,13 @@
  *
  * Environment: ATTNBENCH_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation;
  * any warning or error it reports fails the call (ATTN_E_DEVICE).
+ * ATTNBENCH_VK_TIMEOUT_MS=N is the default of timeout_ms (the parameter wins).
+ *
+ * Faults: after a timed-out wait or VK_ERROR_DEVICE_LOST an instance never
+ * touches the device again; every call fails at once (ATTN_E_DEVICE,
+ * "device timed out earlier: ..." or "device lost: ..."), and destroy()
+ * returns without waiting. supports() refuses shapes whose buffers do not fit
+ * the device's limits or memory, with a reason that starts with "needs ".
  *
  * This header must not include the Vulkan headers.
  */
