@@ -3,7 +3,9 @@
 #   make            build build/attnbench (and the Vulkan backend where its
 #                   headers, volk and glslc exist)
 #   make run        install missing packages, build, check the goldens, sweep
-#   make test       install missing packages, build with sanitizers, run tests
+#   make test       install missing packages, build with sanitizers, run tests,
+#                   20 s of each fuzzer, the leak run
+#   make fuzz       each libFuzzer target for FUZZ_TIME seconds (default 60)
 #   make perf       speed ratios against the machine's own peak (a benchmark)
 #   make golden     regenerate datasets/golden from the float64 reference
 #   make format / make lint
@@ -117,6 +119,57 @@ $(OBJ_DIR)/tests/%.o: tests/%.c $(FLAGS_STAMP)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
+# --- fuzzing: libFuzzer targets for the readers of hostile input ----------
+# One target per reader (.npy, manifest, sweep config, results.csv), each
+# built from only the harness sources it needs with clang's
+# -fsanitize=fuzzer,address,undefined into $(BUILD)/fuzz/. `make fuzz` runs
+# each for FUZZ_TIME seconds, `make fuzz-smoke` (the end of `make test`) for
+# FUZZ_SMOKE_TIME. A run works on $(BUILD)/fuzz/corpus-<target>, seeded from
+# tests/fuzz/corpus/<target> (which it never modifies), with the dictionary
+# tests/fuzz/<target>.dict; a crash, leak, UB or
+# timeout fails the make target and leaves the input in
+# $(BUILD)/fuzz/artifacts/ with the command that reproduces it.
+FUZZ_CC         ?= clang
+FUZZ_TIME       ?= 60
+FUZZ_SMOKE_TIME ?= 20
+FUZZ_MAX_LEN    ?= 131072
+FUZZ_DIR        := $(BUILD)/fuzz
+FUZZ_TARGETS    := fuzz_npy fuzz_manifest fuzz_sweep_config fuzz_results
+FUZZ_CFLAGS      = -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer $(WARN) -Iharness -Itests/fuzz $(BLAS_CFLAGS)
+FUZZ_SRC_fuzz_npy          := harness/npy.c harness/util.c
+FUZZ_SRC_fuzz_manifest     := harness/manifest.c harness/npy.c harness/table.c harness/util.c
+FUZZ_SRC_fuzz_sweep_config := harness/sweep_config.c harness/util.c
+FUZZ_SRC_fuzz_results      := harness/results.c harness/sweep_config.c harness/table.c harness/util.c \
+			      tests/fuzz/stub_roofline.c
+
+define FUZZ_RULE
+$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c tests/fuzz/fuzz_common.h $(FUZZ_SRC_$(1)) $(wildcard harness/*.h)
+	@mkdir -p $$(dir $$@)
+	$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(filter %.c,$$^) -o $$@ $(CSV_LIBS) $(BLAS_LIBS) -lm
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+fuzz-build: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+fuzz: FUZZ_SECONDS = $(FUZZ_TIME)
+fuzz-smoke: FUZZ_SECONDS = $(FUZZ_SMOKE_TIME)
+fuzz fuzz-smoke: fuzz-build
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus-$$t && cp tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus-$$t/ || exit 1; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s ($(FUZZ_DIR)/$$t.log)"; \
+		if ! $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=$(FUZZ_MAX_LEN) \
+			-timeout=60 -print_final_stats=0 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- -dict=tests/fuzz/$$t.dict \
+			$(FUZZ_DIR)/corpus-$$t >$(FUZZ_DIR)/$$t.log 2>&1; then \
+			tail -n 30 $(FUZZ_DIR)/$$t.log; failed="$$failed $$t"; \
+			for a in $$(sed -n 's/.*Test unit written to \([^ ]*\).*/\1/p' $(FUZZ_DIR)/$$t.log | sort -u); do \
+				echo "fuzz: $$t failed on $$a; reproduce: $(FUZZ_DIR)/$$t $$a"; done; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed (inputs in $(FUZZ_DIR)/artifacts/)"; exit 1; fi; \
+	echo "fuzz: $(FUZZ_TARGETS): no crash in $(FUZZ_SECONDS) s each"
+
 # --- the two commands of the quick start ----------------------------------
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_BUILD := $(BUILD)/san
@@ -167,6 +220,7 @@ test: deps
 	$(SAN_ENV) ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_BUILD=$(SAN_BUILD) ATTNBENCH_VK_VALIDATION=1 \
 	ATTNBENCH_THIRDPARTY_LIB=$(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so \
 		$(SAN_BUILD)/test_attnbench
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory leak-run
 
 # The leak run: check on every golden case and a short sweep, all available
@@ -191,7 +245,7 @@ golden:
 	$(PYTHON) scripts/gen_golden.py datasets/golden
 
 # clang-format and cppcheck over the project's own C and C++ sources.
-SOURCES := $(wildcard harness/*.c harness/*.h harness/*.cc impls/*.c impls/*.h impls/*/*.c impls/*/*.h tests/*.c tests/*.h tests/fuzz/*.c tests/fuzz/*.h)
+SOURCES := $(wildcard harness/*.c harness/*.h harness/*.cc impls/*.c impls/*.h impls/*/*.c impls/*/*.h tests/*.c tests/*.h tests/fuzz/*.c tests/fuzz/*.h tests/leak/*.c)
 format:
 	clang-format -i $(SOURCES)
 

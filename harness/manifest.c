@@ -9,8 +9,9 @@
 #include "table.h"
 
 /* Shapes beyond these are refused as implausible before anything is
- * allocated: 2^31 tokens, 2^20 heads, head_dim 2^16, batch 2^20. */
-#define MAX_TOKENS   (INT64_C(1) << 31)
+ * allocated: 2^26 tokens (the sweep's longest cache), 2^20 heads, head_dim
+ * 2^16, batch 2^20; the byte count of every array must fit in 63 bits too. */
+#define MAX_TOKENS   (INT64_C(1) << 26)
 #define MAX_HEADS    (INT64_C(1) << 20)
 #define MAX_HEAD_DIM (INT64_C(1) << 16)
 #define MAX_BATCH    (INT64_C(1) << 20)
@@ -37,9 +38,32 @@ static int check_rel_path(const char *mpath, int row, const char *field, const c
 			p++;
 	}
 	for (const unsigned char *p = (const unsigned char *)val; *p; p++)
-		if (*p < 0x20)
+		if (*p < 0x20 || *p == 0x7f)
 			return attn_errf(e, "%s: row %d: field '%s': control character in file name", mpath, row,
 			                 field);
+	if (!utf8_valid(val, strlen(val)))
+		return attn_errf(e, "%s: row %d: field '%s': file name is not valid UTF-8", mpath, row, field);
+	return 0;
+}
+
+/* A file that exists must resolve inside the dataset directory (realdir,
+ * its resolved path; NULL skips the check): a symbolic link may not lead
+ * out. A missing file is left to the loader, which names it. */
+static int check_inside(const char *mpath, int row, const char *field, const char *realdir, const char *path,
+                        attn_err *e)
+{
+	if (!realdir)
+		return 0;
+	char *real = realpath(path, NULL);
+	if (!real)
+		return 0;
+	const size_t n = strlen(realdir);
+	const int inside = strncmp(real, realdir, n) == 0 && (real[n] == '/' || (n == 1 && realdir[0] == '/'));
+	free(real);
+	if (!inside)
+		return attn_errf(e,
+		                 "%s: row %d: field '%s': '%s' leaves the dataset directory (through a symbolic link)",
+		                 mpath, row, field, path);
 	return 0;
 }
 
@@ -73,18 +97,18 @@ static int get_opt_float(const char *mpath, int row, const char *field, const ch
 	return 0;
 }
 
-static int build_path(const char *mpath, int row, const char *field, const char *dir, const char *val, char *out,
-                      attn_err *e)
+static int build_path(const char *mpath, int row, const char *field, const char *dir, const char *realdir,
+                      const char *val, char *out, attn_err *e)
 {
 	if (check_rel_path(mpath, row, field, val, e))
 		return EXIT_INPUT;
 	if ((size_t)snprintf(out, CASE_PATH_MAX, "%s/%s", dir, val) >= CASE_PATH_MAX)
 		return attn_errf(e, "%s: row %d: field '%s': path too long", mpath, row, field);
-	return 0;
+	return check_inside(mpath, row, field, realdir, out, e);
 }
 
-static int read_case(const char *mpath, const char *dir, const table *t, int r, const int *col, int c_scale, int c_atol,
-                     int c_rtol, int c_dtype, golden_case *gc, attn_err *e)
+static int read_case(const char *mpath, const char *dir, const char *realdir, const table *t, int r, const int *col,
+                     int c_scale, int c_atol, int c_rtol, int c_dtype, golden_case *gc, attn_err *e)
 {
 	char *const *f = t->rows[r];
 	const int row = r + 2;
@@ -98,8 +122,10 @@ static int read_case(const char *mpath, const char *dir, const table *t, int r, 
 	if (strlen(name) >= CASE_NAME_MAX)
 		return attn_errf(e, "%s: row %d: field 'name' is longer than %d bytes", mpath, row, CASE_NAME_MAX - 1);
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20)
+		if (*p < 0x20 || *p == 0x7f)
 			return attn_errf(e, "%s: row %d: field 'name' contains a control character", mpath, row);
+	if (!utf8_valid(name, strlen(name)))
+		return attn_errf(e, "%s: row %d: field 'name' is not valid UTF-8", mpath, row);
 	strcpy(gc->name, name);
 
 	int64_t causal;
@@ -140,10 +166,10 @@ static int read_case(const char *mpath, const char *dir, const table *t, int r, 
 	    (c_rtol >= 0 && get_opt_float(mpath, row, "rtol", f[c_rtol], &gc->rtol, 0, e)))
 		return EXIT_INPUT;
 
-	if (build_path(mpath, row, "q", dir, f[col[8]], gc->q, e) ||
-	    build_path(mpath, row, "k", dir, f[col[9]], gc->k, e) ||
-	    build_path(mpath, row, "v", dir, f[col[10]], gc->v, e) ||
-	    build_path(mpath, row, "out", dir, f[col[11]], gc->out, e))
+	if (build_path(mpath, row, "q", dir, realdir, f[col[8]], gc->q, e) ||
+	    build_path(mpath, row, "k", dir, realdir, f[col[9]], gc->k, e) ||
+	    build_path(mpath, row, "v", dir, realdir, f[col[10]], gc->v, e) ||
+	    build_path(mpath, row, "out", dir, realdir, f[col[11]], gc->out, e))
 		return EXIT_INPUT;
 	return 0;
 }
@@ -181,7 +207,7 @@ int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e)
 	if ((size_t)snprintf(mpath, sizeof mpath, "%s/manifest.csv", dir) >= sizeof mpath)
 		return attn_errf(e, "%s: directory path too long", dir);
 	table t;
-	if (table_read(mpath, &t, e))
+	if (table_read_max(mpath, MANIFEST_MAX_CASES, &t, e))
 		return EXIT_INPUT;
 	int col[12];
 	for (int i = 0; i < 12; i++) {
@@ -209,16 +235,19 @@ int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e)
 	}
 	const int c_scale = table_col(&t, "scale"), c_atol = table_col(&t, "atol"), c_rtol = table_col(&t, "rtol");
 	const int c_dtype = table_col(&t, "dtype");
+	char *realdir = realpath(dir, NULL);
 	for (int r = 0; r < t.nrows; r++)
-		if (read_case(mpath, dir, &t, r, col, c_scale, c_atol, c_rtol, c_dtype, &gc[r], e))
+		if (read_case(mpath, dir, realdir, &t, r, col, c_scale, c_atol, c_rtol, c_dtype, &gc[r], e))
 			goto fail;
 	if (check_unique(mpath, gc, t.nrows, e))
 		goto fail;
+	free(realdir);
 	*cases = gc;
 	*n = t.nrows;
 	table_free(&t);
 	return 0;
 fail:
+	free(realdir);
 	free(gc);
 	table_free(&t);
 	return EXIT_INPUT;

@@ -10,6 +10,8 @@
 
 #define CASE_NAME_MAX 128
 #define CASE_PATH_MAX 4096
+/* Cases in one manifest: a longer file is refused while it is being read. */
+#define MANIFEST_MAX_CASES 10000
 
 typedef struct golden_case {
 	char name[CASE_NAME_MAX];
@@ -24,8 +26,12 @@ typedef struct golden_case {
 #define ATTN_F32_RTOL 1e-4
 
 /* Read and validate DIR/manifest.csv. Every shape rule of the contract is
- * checked here; file contents are checked by golden_load. Returns 0 or
- * EXIT_INPUT with a message naming the file, row and field. */
+ * checked here, with overflow-checked byte counts, before anything is
+ * allocated for a case; names and file names must be UTF-8 without control
+ * characters, and file names relative paths that stay inside DIR (no "..",
+ * no symbolic link that resolves outside it). File contents are checked by
+ * the loader. Returns 0 or EXIT_INPUT with a message naming the file, row
+ * and field. */
 int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e);
 
 #endif

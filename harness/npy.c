@@ -143,6 +143,9 @@ int npy_parse_header(const char *path, const unsigned char *buf, size_t len, npy
 			return attn_errf(e, "%s: header: expected a quoted key", path);
 		if (!accept(&c, ':'))
 			return attn_errf(e, "%s: header field '%s': expected ':'", path, key);
+		if ((!strcmp(key, "descr") && have_descr) || (!strcmp(key, "fortran_order") && have_order) ||
+		    (!strcmp(key, "shape") && have_shape))
+			return attn_errf(e, "%s: header field '%s' appears twice", path, key);
 		if (strcmp(key, "descr") == 0) {
 			char d[32];
 			if (!parse_str(&c, d, sizeof d))
@@ -276,7 +279,14 @@ int npy_read(const char *path, npy_array *a, attn_err *e)
 	int rc = npy_open(path, a, &f, e);
 	if (rc)
 		return rc;
-	size_t nbytes = (size_t)a->count * (size_t)a->itemsize;
+	size_t nbytes = (size_t)a->count * (size_t)a->itemsize; /* npy_open checked it against the file size */
+	const uint64_t ram = machine_ram_bytes();
+	if (ram && nbytes > ram) {
+		fclose(f);
+		char need[32], have[32];
+		return attn_errf(e, "%s: data: %s of data is more than the machine's memory (%s)", path,
+		                 fmt_bytes(nbytes, need, sizeof need), fmt_bytes(ram, have, sizeof have));
+	}
 	a->data = xalloc(nbytes ? nbytes : 1);
 	if (!a->data) {
 		fclose(f);
@@ -366,11 +376,17 @@ int npy_write(const char *path, const void *data, int itemsize, int ndim, const 
 	char shp[256] = "";
 	size_t n = 0;
 	int64_t count = 1;
+	if (ndim < 0 || ndim > NPY_MAX_DIMS || !mul_n_ok(&count, ndim, shape) ||
+	    !mul_ok(count, itemsize, &(int64_t){0})) {
+		errno = EINVAL;
+		return -1;
+	}
 	for (int i = 0; i < ndim; i++) {
 		n += (size_t)snprintf(shp + n, sizeof shp - n, "%lld,%s", (long long)shape[i], i + 1 < ndim ? " " : "");
-		count *= shape[i];
-		if (n >= sizeof shp)
+		if (n >= sizeof shp) {
+			errno = EINVAL;
 			return -1;
+		}
 	}
 	if (ndim > 1 && n > 0) /* NumPy writes (2, 3) but (5,) */
 		shp[--n] = 0;

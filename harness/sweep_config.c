@@ -40,7 +40,14 @@ void sweep_config_default(sweep_config *c)
 }
 
 /* Limits of each grid key: lists are refused outside them before anything
- * is allocated. */
+ * is allocated. Beyond these, a grid is refused when the arrays of its
+ * largest point would need more than SWEEP_MAX_POINT_BYTES (so that no byte
+ * count overflows downstream) or when its lists multiply out to more than
+ * SWEEP_MAX_COMBOS combinations. */
+#define SWEEP_MAX_POINT_BYTES (INT64_C(1) << 60)
+#define SWEEP_MAX_COMBOS      (INT64_C(1) << 20)
+#define SWEEP_MAX_POINTS      1000000
+#define SWEEP_MAX_LINE        4096 /* bytes in a config line, '\n' included */
 static const struct key_range {
 	const char *key;
 	int64_t lo, hi;
@@ -93,6 +100,8 @@ static int grid_set(sweep_grid *g, const char *key, const char *val, const char 
 		int_list *l = (int_list *)((char *)g + keys[k].off);
 		int64_t v[SWEEP_MAX_LIST];
 		char buf[1024];
+		if (strlen(val) >= sizeof buf)
+			return attn_errf(e, "%s: key '%s': value longer than %zu bytes", where, key, sizeof buf - 1);
 		/* allow blanks around the commas */
 		size_t j = 0;
 		for (const char *p = val; *p && j + 1 < sizeof buf; p++)
@@ -171,6 +180,81 @@ static char *trim(char *s)
 	return s;
 }
 
+static int64_t max_of(const int_list *l)
+{
+	int64_t m = 0;
+	for (int i = 0; i < l->n; i++)
+		m = l->v[i] > m ? l->v[i] : m;
+	return m;
+}
+
+/* Combinations the lists of g multiply out to (before gqa filtering and
+ * deduplication), or -1 past SWEEP_MAX_COMBOS. */
+static int64_t grid_combos(const sweep_grid *g)
+{
+	int64_t total = 0;
+	for (int ph = PHASE_PREFILL; ph <= PHASE_ATTEND; ph <<= 1) {
+		if (!(g->phases & ph))
+			continue;
+		const int64_t f[] = {g->batch.n,
+		                     g->heads.n,
+		                     g->gqa.n,
+		                     g->head_dim.n,
+		                     ph == PHASE_DECODE ? g->cache.n : g->seq.n,
+		                     ph == PHASE_ATTEND ? g->causal.n : 1};
+		int64_t n;
+		if (!mul_n_ok(&n, 6, f) || n > SWEEP_MAX_COMBOS - total)
+			return -1;
+		total += n;
+	}
+	return total;
+}
+
+/* Refuse a grid whose largest point's arrays (Q and O, K and V of the whole
+ * cache, 4 bytes an element) would not fit SWEEP_MAX_POINT_BYTES, or whose
+ * lists multiply out to too many combinations. The bound takes the largest
+ * value of each list, so it also covers every smaller point. */
+static int grid_check(const sweep_grid *g, const char *where, attn_err *e)
+{
+	if (grid_combos(g) < 0)
+		return attn_errf(e, "%s: grid '%s': the lists multiply out to more than %lld combinations", where,
+		                 g->name, (long long)SWEEP_MAX_COMBOS);
+	int64_t len = 0;
+	if (g->phases & (PHASE_PREFILL | PHASE_ATTEND))
+		len = max_of(&g->seq);
+	if ((g->phases & PHASE_DECODE) && max_of(&g->cache) > len)
+		len = max_of(&g->cache);
+	/* Q and O, plus K and V: at most 4 arrays of batch x heads x len x head_dim */
+	const int64_t f[] = {max_of(&g->batch), max_of(&g->heads), len, max_of(&g->head_dim), 4, 4};
+	int64_t bytes;
+	if (!mul_n_ok(&bytes, 6, f) || bytes > SWEEP_MAX_POINT_BYTES)
+		return attn_errf(e,
+		                 "%s: grid '%s': batch %lld x heads %lld x length %lld x head_dim %lld needs more than "
+		                 "%lld bytes of arrays",
+		                 where, g->name, (long long)f[0], (long long)f[1], (long long)f[2], (long long)f[3],
+		                 (long long)SWEEP_MAX_POINT_BYTES);
+	return 0;
+}
+
+/* Read one line into buf (cap bytes), without its '\n'; *len is its length,
+ * NUL bytes included. Returns 1, 0 at the end of the file, -1 when the line
+ * does not fit (after reading only cap bytes of it), -2 on a read error. */
+static int read_line(FILE *f, char *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	int ch;
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (n + 1 >= cap)
+			return -1;
+		buf[n++] = (char)ch;
+	}
+	if (ch == EOF && ferror(f))
+		return -2;
+	buf[n] = 0;
+	*len = n;
+	return ch == EOF && n == 0 ? 0 : 1;
+}
+
 int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 {
 	FILE *f = fopen(path, "r");
@@ -179,18 +263,30 @@ int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 	sweep_config_default(c);
 	sweep_grid base = c->grids[0]; /* what a new section starts from */
 	c->ngrids = 0;
-	char line[4096];
+	char line[SWEEP_MAX_LINE];
 	int lineno = 0, rc = 0;
-	while (!rc && fgets(line, sizeof line, f)) {
+	for (;;) {
+		size_t len = 0;
+		const int got = read_line(f, line, sizeof line, &len);
+		if (got == 0)
+			break;
 		lineno++;
 		char where[4200];
 		snprintf(where, sizeof where, "%s:%d", path, lineno);
-		if (!strchr(line, '\n') && !feof(f)) {
-			rc = attn_errf(e, "%s: line longer than %zu bytes", where, sizeof line - 2);
+		if (got == -1) {
+			rc = attn_errf(e, "%s: line longer than %zu bytes", where, sizeof line - 1);
 			break;
 		}
-		if (memchr(line, '\0', strlen(line) + 1) != line + strlen(line)) {
+		if (got == -2) {
+			rc = attn_errf(e, "%s: read error: %s", where, strerror(errno));
+			break;
+		}
+		if (memchr(line, '\0', len)) {
 			rc = attn_errf(e, "%s: NUL byte in line", where);
+			break;
+		}
+		if (!utf8_valid(line, len)) {
+			rc = attn_errf(e, "%s: line is not valid UTF-8", where);
 			break;
 		}
 		char *hash = strchr(line, '#');
@@ -202,7 +298,12 @@ int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 		if (*s == '[') {
 			char *close = strchr(s, ']');
 			if (!close || close[1] || close == s + 1) {
-				rc = attn_errf(e, "%s: malformed section header '%s'", where, s);
+				rc = attn_errf(e, "%s: malformed section header '%.60s'", where, s);
+				break;
+			}
+			if (close - (s + 1) >= (ptrdiff_t)sizeof c->grids[0].name) {
+				rc = attn_errf(e, "%s: section name longer than %zu bytes", where,
+				               sizeof c->grids[0].name - 1);
 				break;
 			}
 			if (c->ngrids == SWEEP_MAX_GRIDS) {
@@ -212,7 +313,7 @@ int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 			*close = 0;
 			sweep_grid *g = &c->grids[c->ngrids++];
 			*g = base;
-			snprintf(g->name, sizeof g->name, "%.63s", s + 1);
+			snprintf(g->name, sizeof g->name, "%s", s + 1);
 			continue;
 		}
 		char *eq = strchr(s, '=');
@@ -234,6 +335,8 @@ int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 			else if (!handled)
 				rc = grid_set(&c->grids[c->ngrids - 1], key, val, where, e);
 		}
+		if (rc)
+			break;
 	}
 	fclose(f);
 	if (rc)
@@ -243,6 +346,15 @@ int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 		snprintf(c->grids[0].name, sizeof c->grids[0].name, "default");
 		c->ngrids = 1;
 	}
+	int64_t combos = 0;
+	for (int i = 0; i < c->ngrids; i++) {
+		if (grid_check(&c->grids[i], path, e))
+			return EXIT_INPUT;
+		combos += grid_combos(&c->grids[i]);
+	}
+	if (combos > SWEEP_MAX_COMBOS)
+		return attn_errf(e, "%s: the grids multiply out to more than %lld combinations", path,
+		                 (long long)SWEEP_MAX_COMBOS);
 	return 0;
 }
 
@@ -254,31 +366,71 @@ static int same_point(const sweep_point *a, const sweep_point *b)
 	       x->causal == y->causal && x->dtype == y->dtype;
 }
 
-/* Add p unless an equal point is there; returns 0 or EXIT_INPUT. */
-static int add_point(sweep_point **pts, int *n, int *cap, const sweep_point *p, attn_err *e)
+static uint64_t point_hash(const sweep_point *p)
 {
-	for (int i = 0; i < *n; i++)
-		if (same_point(&(*pts)[i], p))
+	const attn_shape *s = &p->shape;
+	const int64_t k[] = {p->phase, s->batch, s->n_heads, s->n_kv_heads, s->head_dim,
+	                     s->n_q,   s->n_kv,  s->causal,  s->dtype};
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+		h ^= (uint64_t)k[i];
+		h *= 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* The points so far, and an open-addressing index of them (slot = point
+ * index + 1, 0 empty) so that a duplicate is found in constant time. */
+typedef struct point_set {
+	sweep_point *pts;
+	int n, cap;
+	int *slot;
+	size_t nslots; /* a power of two, at least twice the points */
+} point_set;
+
+/* Add p unless an equal point is there; returns 0 or EXIT_INPUT. */
+static int add_point(point_set *ps, const sweep_point *p, attn_err *e)
+{
+	size_t i = (size_t)point_hash(p) & (ps->nslots - 1);
+	for (; ps->slot[i]; i = (i + 1) & (ps->nslots - 1))
+		if (same_point(&ps->pts[ps->slot[i] - 1], p))
 			return 0;
-	if (*n >= 1000000)
-		return attn_errf(e, "sweep: more than a million points");
-	if (*n == *cap) {
-		int nc = *cap ? *cap * 2 : 64;
-		sweep_point *np = realloc(*pts, (size_t)nc * sizeof *np);
+	if (ps->n >= SWEEP_MAX_POINTS || (size_t)ps->n * 2 >= ps->nslots)
+		return attn_errf(e, "sweep: more than %d points", SWEEP_MAX_POINTS);
+	if (ps->n == ps->cap) {
+		int nc = ps->cap ? ps->cap * 2 : 64;
+		sweep_point *np = realloc(ps->pts, (size_t)nc * sizeof *np);
 		if (!np)
 			return attn_errf(e, "sweep: out of memory");
-		*pts = np;
-		*cap = nc;
+		ps->pts = np;
+		ps->cap = nc;
 	}
-	(*pts)[(*n)++] = *p;
+	ps->pts[ps->n++] = *p;
+	ps->slot[i] = ps->n;
 	return 0;
 }
 
 int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
 {
-	int cap = 0;
 	*pts = NULL;
 	*n = 0;
+	int64_t combos = 0;
+	for (int gi = 0; gi < c->ngrids; gi++) {
+		if (grid_check(&c->grids[gi], "config and command line", e))
+			return EXIT_INPUT;
+		combos += grid_combos(&c->grids[gi]);
+	}
+	if (combos > SWEEP_MAX_COMBOS)
+		return attn_errf(e, "sweep: the grids multiply out to more than %lld combinations",
+		                 (long long)SWEEP_MAX_COMBOS);
+	point_set ps = {0};
+	ps.nslots = 64;
+	while ((int64_t)ps.nslots < 2 * combos + 2 && ps.nslots < ((size_t)1 << 21)) /* 2^21 > 2 x the most points */
+		ps.nslots *= 2;
+	ps.slot = calloc(ps.nslots, sizeof *ps.slot);
+	if (!ps.slot)
+		return attn_errf(e, "sweep: out of memory");
 	for (int gi = 0; gi < c->ngrids; gi++) {
 		const sweep_grid *g = &c->grids[gi];
 		for (int ph = PHASE_PREFILL; ph <= PHASE_ATTEND; ph <<= 1) {
@@ -319,17 +471,21 @@ int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
 										p.seq_len = len->v[l];
 									}
 									p.cache_len = s->n_kv;
-									if (add_point(pts, n, &cap, &p, e)) {
-										free(*pts);
-										*pts = NULL;
-										*n = 0;
+									if (add_point(&ps, &p, e)) {
+										free(ps.pts);
+										free(ps.slot);
 										return EXIT_INPUT;
 									}
 								}
 		}
 	}
-	if (*n == 0)
+	free(ps.slot);
+	if (ps.n == 0) {
+		free(ps.pts);
 		return attn_errf(e, "sweep: the grid has no valid point (does gqa divide heads?)");
+	}
+	*pts = ps.pts;
+	*n = ps.n;
 	return 0;
 }
 
@@ -353,17 +509,21 @@ double point_flops(const sweep_point *p)
 	return 4.0 * (double)s->batch * (double)s->n_heads * (double)s->head_dim * unmasked_pairs(s);
 }
 
+/* In double precision: no integer product to overflow, whatever the shape. */
 double point_bytes(const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;
-	const double q = (double)(s->batch * s->n_heads * s->n_q * s->head_dim);
-	const double kv = 2.0 * (double)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim);
+	const double q = (double)s->batch * (double)s->n_heads * (double)s->n_q * (double)s->head_dim;
+	const double kv = 2.0 * (double)s->batch * (double)s->n_kv_heads * (double)s->n_kv * (double)s->head_dim;
 	return (q + kv) * dtype_size(s->dtype) + q * 4.0;
 }
 
+/* Overflow-checked; UINT64_MAX for a shape whose count does not fit (which
+ * sweep_points never produces). */
 uint64_t point_kv_bytes(const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;
-	return 2ull * (uint64_t)(s->batch * s->n_kv_heads * p->cache_len * s->head_dim) *
-	       (uint64_t)dtype_size(s->dtype);
+	const int64_t f[] = {2, s->batch, s->n_kv_heads, p->cache_len, s->head_dim, (int64_t)dtype_size(s->dtype)};
+	int64_t b;
+	return mul_n_ok(&b, 6, f) ? (uint64_t)b : UINT64_MAX;
 }

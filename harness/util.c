@@ -11,12 +11,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int utf8_seq(const unsigned char *p, const unsigned char *end);
+
 int attn_errf(attn_err *e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	/* Messages quote hostile input: control characters (terminal escapes
+	 * included) and bytes that are not UTF-8 are printed as '?'. */
+	unsigned char *p = (unsigned char *)e->msg, *end = p + strlen(e->msg);
+	while (p < end) {
+		const int k = utf8_seq(p, end);
+		if (k == 0 || *p < 0x20 || *p == 0x7f) {
+			*p++ = '?';
+			continue;
+		}
+		p += k;
+	}
 	return EXIT_INPUT;
 }
 
@@ -150,6 +163,51 @@ int parse_i64_list(const char *s, int64_t *out, int max)
 		p = comma + 1;
 	}
 	return n;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (1 to 4), or 0. */
+static int utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned c = *p;
+	if (c < 0x80)
+		return 1;
+	int more;
+	unsigned lo = 0x80, hi = 0xBF; /* range of the first continuation byte */
+	if (c >= 0xC2 && c <= 0xDF) {
+		more = 1;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		more = 2;
+		if (c == 0xE0)
+			lo = 0xA0; /* overlong */
+		else if (c == 0xED)
+			hi = 0x9F; /* UTF-16 surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		more = 3;
+		if (c == 0xF0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F; /* above U+10FFFF */
+	} else {
+		return 0; /* a continuation byte, C0/C1 (overlong) or F5..FF */
+	}
+	if (end - p <= more || p[1] < lo || p[1] > hi)
+		return 0;
+	for (int i = 2; i <= more; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return more + 1;
+}
+
+int utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		const int k = utf8_seq(p, end);
+		if (!k)
+			return 0;
+		p += k;
+	}
+	return 1;
 }
 
 double now_s(void)

@@ -31,6 +31,10 @@ int parse_f64(const char *s, double *out);
 /* Parse "512", "2k" (x1024), "1M", "16GiB", "8G" ... into bytes. */
 int parse_bytes(const char *s, uint64_t *out);
 
+/* 1 if the n bytes at s are well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), else 0. */
+int utf8_valid(const char *s, size_t n);
+
 /* Split a comma-separated list of integers; returns count or -1. */
 int parse_i64_list(const char *s, int64_t *out, int max);
 

@@ -24,6 +24,8 @@ mesa-vulkan-drivers
 python3-numpy
 clang-format
 cppcheck
+clang
+libclang-rt-14-dev
 "
 
 missing=""

@@ -22,6 +22,7 @@ int main(void)
 	failed += run_npy_tests();
 	failed += run_manifest_tests();
 	failed += run_table_tests();
+	failed += run_hostile_tests();
 	failed += run_backend_tests();
 	failed += run_numerics_tests();
 	failed += run_sweep_tests();

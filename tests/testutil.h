@@ -58,6 +58,7 @@ void tu_reference(const attn_shape *s, const float *q, const float *k, const flo
 int run_npy_tests(void);
 int run_manifest_tests(void);
 int run_table_tests(void);
+int run_hostile_tests(void);
 int run_backend_tests(void);
 int run_numerics_tests(void);
 int run_sweep_tests(void);
