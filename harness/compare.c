@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "junit.h"
+#include "results.h"
 #include "table.h"
 #include "util.h"
 
@@ -211,8 +212,7 @@ static int load_side(side *s, attn_err *e)
 		return attn_errf(e, "%s: no such run directory or results.csv", s->csv);
 	/* an unfinished sweep would pass the gate on the points it never reached */
 	char marker[4400];
-	const char *slash = strrchr(s->csv, '/');
-	snprintf(marker, sizeof marker, "%.*sresults.incomplete", slash ? (int)(slash - s->csv + 1) : 0, s->csv);
+	results_marker_path(s->csv, marker, sizeof marker);
 	if (stat(marker, &st) == 0)
 		return attn_errf(e,
 		                 "%s: the sweep has not finished (%s is there): resume it (its last line is the "

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "fit.h"
+#include "results.h"
 #include "table.h"
 #include "util.h"
 
@@ -511,14 +512,14 @@ static int load_run(report *R, int ri, attn_err *e)
 		return attn_errf(e, "%s: no such run directory or results.csv", run->arg);
 	if (stat(run->csv, &st) != 0)
 		return attn_errf(e, "%s: missing: the run is empty", run->csv);
-	char *marker = xasprintf("%s/results.incomplete", run->dir);
-	run->unfinished = marker && stat(marker, &st) == 0;
+	char marker[4400];
+	results_marker_path(run->csv, marker, sizeof marker);
+	run->unfinished = stat(marker, &st) == 0;
 	if (run->unfinished)
 		fprintf(stderr,
 		        "attnbench report: %s: the sweep has not finished (%s is there); the report shows the rows it "
 		        "has, and says so\n",
 		        run->csv, marker);
-	free(marker);
 	if (table_read(run->csv, &run->t, e))
 		return EXIT_INPUT;
 	const table *t = &run->t;

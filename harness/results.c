@@ -191,6 +191,12 @@ void results_file_free(results_file *rf)
 	rf->keys = NULL;
 }
 
+void results_marker_path(const char *csv_path, char *buf, size_t len)
+{
+	const char *slash = strrchr(csv_path, '/');
+	snprintf(buf, len, "%.*sresults.incomplete", slash ? (int)(slash - csv_path + 1) : 0, csv_path);
+}
+
 int results_key_is(const results_key *k, const char *backend, const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;

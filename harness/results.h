@@ -53,6 +53,10 @@ typedef struct results_file {
 int results_read(const char *path, results_file *rf, attn_err *e);
 void results_file_free(results_file *rf);
 
+/* The path of the marker that says the sweep writing results.csv at
+ * csv_path has not finished: results.incomplete in the same directory. */
+void results_marker_path(const char *csv_path, char *buf, size_t len);
+
 /* Whether key k is the row of backend at point p. */
 int results_key_is(const results_key *k, const char *backend, const sweep_point *p);
 

@@ -432,29 +432,16 @@ static int sink_add(sink *k, char *row)
 	return 0;
 }
 
-static char *format_result(const result_row *r)
+/* One row as text, ending in '\n': a measured row (r), or the fields of a
+ * row read back (r NULL). malloc'ed; NULL on failure. */
+static char *row_text(const result_row *r, char *const *fields, int n)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	if (!m)
 		return NULL;
-	const int bad = results_write_row(m, r) != 0;
-	if ((fclose(m) != 0 || bad) && buf) {
-		free(buf);
-		buf = NULL;
-	}
-	return buf;
-}
-
-static char *format_fields(char *const *fields, int n)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-	if (!m)
-		return NULL;
-	const int bad = table_write_row(m, (const char *const *)fields, n) != 0;
+	const int bad = (r ? results_write_row(m, r) : table_write_row(m, (const char *const *)fields, n)) != 0;
 	if ((fclose(m) != 0 || bad) && buf) {
 		free(buf);
 		buf = NULL;
@@ -521,7 +508,7 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 		const results_key *key = &rf.keys[row];
 		if (!key->ok)
 			continue;
-		if (sink_add(k, format_fields(rf.t.rows[row], rf.t.ncols))) {
+		if (sink_add(k, row_text(NULL, rf.t.rows[row], rf.t.ncols))) {
 			results_file_free(&rf);
 			return attn_errf(e, "out of memory");
 		}
@@ -545,7 +532,7 @@ int sweep_run(const sweep_opts *o)
 	memset(&k, 0, sizeof k);
 	snprintf(k.path, sizeof k.path, "%s/results.csv", dir);
 	snprintf(k.tmp, sizeof k.tmp, "%s/.results.csv.tmp", dir);
-	snprintf(k.marker, sizeof k.marker, "%s/results.incomplete", dir);
+	results_marker_path(k.path, k.marker, sizeof k.marker);
 	if (mkdir_p(dir) != 0) {
 		fprintf(stderr, "attnbench sweep: %s: cannot create the output directory: %s\n", dir, strerror(errno));
 		setup_free(&r);
@@ -642,7 +629,7 @@ int sweep_run(const sweep_opts *o)
 				n_err++;
 				fprintf(stderr, "  %s\n", status);
 			}
-			werr = sink_add(&k, format_result(&row)) != 0 || sink_commit(&k) != 0;
+			werr = sink_add(&k, row_text(&row, NULL, 0)) != 0 || sink_commit(&k) != 0;
 			done++;
 		}
 	}
