@@ -91,11 +91,11 @@ $(BUILD)/libattnbench_twopass.so: impls/examples/twopass.c harness/attnbench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@ -lm
 
-$(BUILD)/plugins/%.so: tests/plugins/%.c harness/attnbench.h
+$(BUILD)/plugins/%.so: tests/plugins/%.c harness/attnbench.h harness/attn_half.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@
 
-TEST_PLUGINS := $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/libattnbench_twopass.so
+TEST_PLUGINS := $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so
 
 # --- install: binary, public header, pkg-config file, example backend ------
 PREFIX ?= /usr/local

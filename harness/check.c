@@ -8,7 +8,15 @@
  * warning on stderr (and in the JUnit file). The comparison is NaN-aware
  * (compare_outputs, check.h): an expected NaN must come out NaN, an expected
  * infinity the same infinity, and a finite reference keeps the contract's
- * atol + rtol * |out| rule with a finite result. */
+ * atol + rtol * |out| rule with a finite result.
+ *
+ * f16 and bf16 cases: the inputs are read as f32 (or f16, from <f2 files),
+ * rounded to the case's dtype (to nearest, ties to even) and handed to the
+ * backends in that storage type. The tolerance follows FlashAttention's
+ * tests: ref_err is the max error against the float64 reference of a plain
+ * f32 attention of the rounded inputs, and every element must be within
+ * tol_factor * ref_err + atol + rtol * |out|, where atol and rtol are the
+ * rounding floor (check.h). */
 #include "check.h"
 
 #include <math.h>
@@ -16,10 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn_half.h"
 #include "junit.h"
 #include "manifest.h"
 #include "npy.h"
 #include "registry.h"
+#include "results.h"
 
 int compare_element(double got, double ref, double atol, double rtol, double *d, double *tol)
 {
@@ -88,8 +98,12 @@ static const char *const kv_labels[4] = {"b", "g", "j", "d"}; /* k and v */
 /* ---- loading ------------------------------------------------------------ */
 
 typedef struct case_data {
-	float *q, *k, *v;
+	float *q, *k, *v; /* as the backends see them, widened to f32 */
 	double *out;
+	/* q, k, v stored in the case's dtype (the same buffers for f32) */
+	const void *qs, *ks, *vs;
+	void *half[3];  /* the 16-bit copies, owned */
+	double ref_err; /* f16/bf16: max error of the f32 reference */
 } case_data;
 
 /* Check that an array file has the shape the manifest promises. */
@@ -134,9 +148,10 @@ static int case_probe(const golden_case *gc, attn_err *e)
 	for (int i = 0; i < 4; i++) {
 		npy_array a;
 		int rc = npy_probe(paths[i], &a, e);
-		/* the reader knows <f2 (for half-precision datasets), the golden format is <f4 or <f8 */
-		if (!rc && a.itemsize == 2)
-			rc = attn_errf(e, "%s: header field 'descr': dtype '<f2' is not a golden dtype (<f4, <f8 are)",
+		/* inputs may be <f2 (exact in f16); the reference is <f4 or <f8 */
+		if (!rc && a.itemsize == 2 && i == 3)
+			rc = attn_errf(e,
+			               "%s: header field 'descr': dtype '<f2' is not a reference dtype (<f4, <f8 are)",
 			               paths[i]);
 		if (rc || check_shape(paths[i], fields[i], &a, shapes[i], e)) {
 			char where[200];
@@ -155,7 +170,82 @@ static void case_free(case_data *d)
 	free(d->k);
 	free(d->v);
 	free(d->out);
+	for (int i = 0; i < 3; i++)
+		free(d->half[i]);
 	memset(d, 0, sizeof *d);
+}
+
+/* Attention in f32 with plain loops: the low-precision reference of the
+ * ratio rule. Softmax over the visible keys with the maximum subtracted,
+ * weights and sums in f32, normalised at the end. */
+static int reference_f32(const attn_shape *s, const float *q, const float *k, const float *v, float *out)
+{
+	const int64_t H = s->n_heads, G = s->n_kv_heads, D = s->head_dim, NQ = s->n_q, NKV = s->n_kv;
+	float *p = xalloc((size_t)NKV * sizeof(float));
+	if (!p)
+		return -1;
+	for (int64_t b = 0; b < s->batch; b++)
+		for (int64_t h = 0; h < H; h++) {
+			const int64_t g = h / (H / G);
+			const float *K = k + (b * G + g) * NKV * D, *V = v + (b * G + g) * NKV * D;
+			for (int64_t i = 0; i < NQ; i++) {
+				const float *x = q + ((b * H + h) * NQ + i) * D;
+				float *o = out + ((b * H + h) * NQ + i) * D;
+				const int64_t vis = s->causal ? NKV - NQ + i + 1 : NKV;
+				float mx = -INFINITY, sum = 0;
+				for (int64_t j = 0; j < vis; j++) {
+					float dot = 0;
+					for (int64_t t = 0; t < D; t++)
+						dot += x[t] * K[j * D + t];
+					p[j] = s->scale * dot;
+					mx = fmaxf(mx, p[j]);
+				}
+				for (int64_t t = 0; t < D; t++)
+					o[t] = 0;
+				for (int64_t j = 0; j < vis; j++) {
+					const float w = expf(p[j] - mx);
+					sum += w;
+					for (int64_t t = 0; t < D; t++)
+						o[t] += w * V[j * D + t];
+				}
+				for (int64_t t = 0; t < D; t++)
+					o[t] /= sum;
+			}
+		}
+	free(p);
+	return 0;
+}
+
+/* f16/bf16: round the inputs into the dtype (keeping the widened values in
+ * q, k, v) and measure the f32 reference's error. */
+static int case_round(const golden_case *gc, case_data *d)
+{
+	const attn_shape *s = &gc->shape;
+	const size_t nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim),
+	             nk = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim);
+	float *x[3] = {d->q, d->k, d->v};
+	const size_t n[3] = {nq, nk, nk};
+	for (int i = 0; i < 3; i++) {
+		d->half[i] = xalloc((n[i] ? n[i] : 1) * attn_dtype_size(s->dtype));
+		if (!d->half[i])
+			return -1;
+		attn_store_n(d->half[i], x[i], n[i], s->dtype);
+		attn_load_n(x[i], d->half[i], n[i], s->dtype);
+	}
+	d->qs = d->half[0];
+	d->ks = d->half[1];
+	d->vs = d->half[2];
+	float *r = xalloc((nq ? nq : 1) * sizeof(float));
+	if (!r || reference_f32(s, d->q, d->k, d->v, r)) {
+		free(r);
+		return -1;
+	}
+	d->ref_err = 0;
+	for (size_t i = 0; i < nq; i++)
+		if (isfinite(r[i]) && isfinite(d->out[i]))
+			d->ref_err = fmax(d->ref_err, fabs((double)r[i] - d->out[i]));
+	free(r);
+	return 0;
 }
 
 static int case_load(const golden_case *gc, case_data *d, attn_err *e)
@@ -177,7 +267,10 @@ static int case_load(const golden_case *gc, case_data *d, attn_err *e)
 	d->out = npy_to_f64(&a[3]);
 	for (int i = 0; i < 4; i++)
 		npy_free(&a[i]);
-	if (!d->q || !d->k || !d->v || !d->out) {
+	d->qs = d->q;
+	d->ks = d->k;
+	d->vs = d->v;
+	if (!d->q || !d->k || !d->v || !d->out || (gc->shape.dtype != ATTN_F32 && case_round(gc, d))) {
 		case_free(d);
 		return attn_errf(e, "%s: out of memory loading the case", gc->q);
 	}
@@ -247,19 +340,36 @@ typedef struct result {
 	const char *status; /* "PASS", "FAIL", "SKIP" */
 	char paths[64];
 	err_stats st;
+	double ref_err; /* f16/bf16: the f32 reference's max error; -1 for f32 */
 	char msg[512];
 } result;
 
-/* Copy tokens [t0, t0 + n) of a [B][G][n_kv][D] tensor into [B][G][n][D]. */
-static float *slice_tokens(const float *x, const attn_shape *s, int64_t t0, int64_t n)
+/* The ratio rule's figures of a row, as text: "-" for f32 cases. */
+static void ratio_text(const result *r, char *ref, char *ratio, size_t len)
 {
-	const size_t D = (size_t)s->head_dim, rows = (size_t)(s->batch * s->n_kv_heads);
-	float *out = xalloc((n ? (size_t)n : 1) * rows * D * sizeof(float));
+	if (r->ref_err < 0) {
+		snprintf(ref, len, "-");
+		snprintf(ratio, len, "-");
+		return;
+	}
+	snprintf(ref, len, "%.3g", r->ref_err);
+	if (r->ref_err > 0)
+		snprintf(ratio, len, "%.3g", r->st.max_abs / r->ref_err);
+	else
+		snprintf(ratio, len, "%s", r->st.max_abs > 0 ? "inf" : "0");
+}
+
+/* Copy tokens [t0, t0 + n) of a [B][G][n_kv][D] tensor stored as s->dtype
+ * into [B][G][n][D]. */
+static void *slice_tokens(const void *x, const attn_shape *s, int64_t t0, int64_t n)
+{
+	const size_t row = (size_t)s->head_dim * attn_dtype_size(s->dtype), rows = (size_t)(s->batch * s->n_kv_heads);
+	char *out = xalloc((n ? (size_t)n : 1) * rows * row);
 	if (!out)
 		return NULL;
 	for (size_t r = 0; r < rows; r++)
-		memcpy(out + r * (size_t)n * D, x + (r * (size_t)s->n_kv + (size_t)t0) * D,
-		       (size_t)n * D * sizeof(float));
+		memcpy(out + r * (size_t)n * row, (const char *)x + (r * (size_t)s->n_kv + (size_t)t0) * row,
+		       (size_t)n * row);
 	return out;
 }
 
@@ -269,20 +379,20 @@ static int run_cache_path(const attn_backend *be, void *ctx, const attn_shape *s
 	const int64_t past = s->n_kv - s->n_q;
 	attn_shape cs = *s;
 	int rc = be->cache_alloc(ctx, &cs);
-	float *kp = NULL, *vp = NULL, *kn = NULL, *vn = NULL;
+	void *kp = NULL, *vp = NULL, *kn = NULL, *vn = NULL;
 	if (rc)
 		return rc;
-	kp = slice_tokens(d->k, s, 0, past);
-	vp = slice_tokens(d->v, s, 0, past);
-	kn = slice_tokens(d->k, s, past, s->n_q);
-	vn = slice_tokens(d->v, s, past, s->n_q);
+	kp = slice_tokens(d->ks, s, 0, past);
+	vp = slice_tokens(d->vs, s, 0, past);
+	kn = slice_tokens(d->ks, s, past, s->n_q);
+	vn = slice_tokens(d->vs, s, past, s->n_q);
 	if (!kp || !vp || !kn || !vn)
 		rc = ATTN_E_NOMEM;
 	if (!rc && past > 0)
 		rc = be->cache_append(ctx, kp, vp, past);
 	if (!rc) {
 		cs.causal = 1;
-		rc = s->n_q == 1 ? be->decode(ctx, &cs, d->q, kn, vn, got) : be->prefill(ctx, &cs, d->q, kn, vn, got);
+		rc = s->n_q == 1 ? be->decode(ctx, &cs, d->qs, kn, vn, got) : be->prefill(ctx, &cs, d->qs, kn, vn, got);
 	}
 	free(kp);
 	free(vp);
@@ -320,13 +430,13 @@ static const char *class_mismatch(double got, double ref)
 }
 
 /* Print the first mismatching elements of a failed output to stdout. */
-static void print_mismatches(const golden_case *gc, const char *path, const float *got, const double *ref, int64_t n,
-                             int max)
+static void print_mismatches(const golden_case *gc, double atol, const char *path, const float *got, const double *ref,
+                             int64_t n, int max)
 {
 	int shown = 0;
 	for (int64_t i = 0; i < n && shown < max; i++) {
 		double d, tol;
-		if (!compare_element(got[i], ref[i], gc->atol, gc->rtol, &d, &tol))
+		if (!compare_element(got[i], ref[i], atol, gc->rtol, &d, &tol))
 			continue;
 		char where[96];
 		describe_index(&gc->shape, i, where, sizeof where);
@@ -360,6 +470,7 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 	const int64_t n = s->batch * s->n_heads * s->n_q * s->head_dim;
 	char why[256] = "";
 	memset(res, 0, sizeof *res);
+	res->ref_err = s->dtype == ATTN_F32 ? -1 : d->ref_err;
 	if (!b->supports(ctx, s, why, sizeof why)) {
 		res->status = "SKIP";
 		snprintf(res->msg, sizeof res->msg, "not supported: %s", why);
@@ -373,11 +484,14 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 		return;
 	}
 	res->status = "PASS";
+	/* f16/bf16: the ratio rule's allowance on top of the rounding floor */
+	const double k = o->tol_factor > 0 ? o->tol_factor : CHECK_TOL_FACTOR;
+	const double atol = gc->atol + (s->dtype == ATTN_F32 ? 0 : k * d->ref_err);
 	const int want_cache = (b->caps & ATTN_CAP_KV_CACHE) && (s->causal || s->n_q == 1);
 	for (int path = 0; path < 1 + want_cache; path++) {
 		const char *pname = path == 0 ? "attend" : (s->n_q == 1 ? "decode" : "prefill");
 		memset(got, 0, (size_t)n * sizeof(float));
-		int rc = path == 0 ? b->attend(ctx, s, d->q, d->k, d->v, got) : run_cache_path(b, ctx, s, d, got);
+		int rc = path == 0 ? b->attend(ctx, s, d->qs, d->ks, d->vs, got) : run_cache_path(b, ctx, s, d, got);
 		if (res->paths[0])
 			strcat(res->paths, "+");
 		strcat(res->paths, pname);
@@ -392,13 +506,17 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 			return;
 		}
 		err_stats st;
-		if (!compare_outputs(got, d->out, n, gc->atol, gc->rtol, &st)) {
-			if (!strcmp(res->status, "PASS"))
+		if (!compare_outputs(got, d->out, n, atol, gc->rtol, &st)) {
+			if (!strcmp(res->status, "PASS") && s->dtype == ATTN_F32)
 				snprintf(res->msg, sizeof res->msg,
 				         "%s: %lld of %lld elements outside atol %g + rtol %g", pname,
 				         (long long)st.n_bad, (long long)n, gc->atol, gc->rtol);
+			else if (!strcmp(res->status, "PASS"))
+				snprintf(res->msg, sizeof res->msg,
+				         "%s: %lld of %lld elements outside %g x ref_err %.3g + atol %g + rtol %g",
+				         pname, (long long)st.n_bad, (long long)n, k, d->ref_err, gc->atol, gc->rtol);
 			res->status = "FAIL";
-			print_mismatches(gc, pname, got, d->out, n, o->max_report);
+			print_mismatches(gc, atol, pname, got, d->out, n, o->max_report);
 		}
 		if (path == 0)
 			res->st = st;
@@ -432,6 +550,8 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 	        skipped);
 	for (int i = 0; i < n; i++) {
 		const junit_row *r = &rows[i];
+		char ref[32], ratio[32];
+		ratio_text(&r->res, ref, ratio, sizeof ref);
 		fputs("    <testcase classname=\"attnbench.check.", f);
 		xml_escape(f, r->backend);
 		fputs("\" name=\"", f);
@@ -440,8 +560,8 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 		if (!strcmp(r->res.status, "FAIL")) {
 			fputs("<failure message=\"", f);
 			xml_escape(f, r->res.msg);
-			fprintf(f, "\">max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g paths=", r->res.st.max_abs,
-			        r->res.st.max_rel, r->res.st.nmse);
+			fprintf(f, "\">max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g ref_err=%s err/ref=%s paths=",
+			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse, ref, ratio);
 			xml_escape(f, r->res.paths);
 			fputs("</failure>", f);
 		} else if (!strcmp(r->res.status, "SKIP")) {
@@ -449,8 +569,10 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 			xml_escape(f, r->res.msg);
 			fputs("\"/>", f);
 		} else {
-			fprintf(f, "<system-out>max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g</system-out>",
-			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse);
+			fprintf(f,
+			        "<system-out>max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g ref_err=%s "
+			        "err/ref=%s</system-out>",
+			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse, ref, ratio);
 		}
 		if (r->warn) {
 			fputs("<system-err>", f);
@@ -512,8 +634,8 @@ int check_run(const check_opts *o)
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	printf("%-24s %-10s %-15s %12s %12s %12s %10s  %s\n", "case", "backend", "paths", "max_abs_err", "max_rel_err",
-	       "nmse", "err/tol", "result");
+	printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  %s\n", "case", "backend", "dtype", "paths",
+	       "max_abs_err", "max_rel_err", "nmse", "ref_err", "err/ref", "err/tol", "result");
 	for (int c = 0; c < ncases; c++) {
 		const golden_case *gc = &cases[c];
 		case_data d;
@@ -538,14 +660,17 @@ int check_run(const check_opts *o)
 			r->warn = warns[c];
 			run_one(o, gc, &d, sel[b], ctx[b], got, &r->res);
 			const result *res = &r->res;
+			const char *dt = dtype_name(s->dtype);
 			if (!strcmp(res->status, "SKIP")) {
 				skipped++;
-				printf("%-24s %-10s %-15s %12s %12s %12s %10s  SKIP (%s)\n", gc->name, r->backend, "-",
-				       "-", "-", "-", "-", res->msg);
+				printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  SKIP (%s)\n", gc->name,
+				       r->backend, dt, "-", "-", "-", "-", "-", "-", "-", res->msg);
 			} else {
-				printf("%-24s %-10s %-15s %12.3g %12.3g %12.3g %10.3g  %s%s%s\n", gc->name, r->backend,
-				       res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, res->st.worst,
-				       res->status, res->msg[0] ? ": " : "", res->msg);
+				char ref[32], ratio[32];
+				ratio_text(res, ref, ratio, sizeof ref);
+				printf("%-24s %-10s %-5s %-15s %12.3g %12.3g %12.3g %10s %8s %8.3g  %s%s%s\n", gc->name,
+				       r->backend, dt, res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, ref,
+				       ratio, res->st.worst, res->status, res->msg[0] ? ": " : "", res->msg);
 				if (!strcmp(res->status, "PASS"))
 					passed++;
 				else

@@ -7,6 +7,8 @@
 #include "attnbench.h"
 #include "util.h"
 
+#define CHECK_TOL_FACTOR 2.0
+
 typedef struct check_opts {
 	const char *golden_dir;
 	const char *backends; /* NULL or "all" or "a,b" */
@@ -14,6 +16,13 @@ typedef struct check_opts {
 	attn_config cfg;
 	uint64_t max_mem; /* bytes; a case needing more is skipped */
 	int max_report;   /* mismatching elements printed per failure */
+	/* f16/bf16 cases pass when every element is within
+	 * tol_factor * ref_err + atol + rtol * |out|: ref_err is the max error
+	 * of an f32 attention of the inputs rounded to the dtype against the
+	 * float64 reference (FlashAttention's rule), atol/rtol the manifest's
+	 * values or the rounding floor (ATTN_HALF_FLOOR_*). 0 means
+	 * CHECK_TOL_FACTOR. */
+	double tol_factor;
 } check_opts;
 
 /* Error figures of one output against its reference. */

@@ -25,10 +25,11 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  list                          backends, availability, devices, capabilities\n"
 	      "  check --golden DIR            every golden case on every selected backend\n"
-	      "        [--junit FILE] [--max-mem SIZE]\n"
+	      "        [--junit FILE] [--max-mem SIZE] [--tol-factor K]   f16/bf16 cases pass within\n"
+	      "        K (default 2) x the error of an f32 reference on the rounded inputs\n"
 	      "  sweep [--config FILE] [--out DIR]   measure the grid, write DIR/results.csv\n"
 	      "        [--seq L] [--heads L] [--gqa L] [--cache L] [--head-dim L] [--batch L]\n"
-	      "        [--phases prefill,decode,attend] [--causal 0,1]\n"
+	      "        [--phases prefill,decode,attend] [--causal 0,1] [--dtype f32,f16,bf16]\n"
 	      "        [--repetitions N] [--min-time S] [--max-mem SIZE] [--shard I/N]\n"
 	      "        [--resume]   keep DIR/results.csv's ok rows, measure the rest\n"
 	      "  bench [sweep's grid options] [--benchmark_*]   Google Benchmark output with BigO fits\n"
@@ -148,10 +149,12 @@ enum {
 	OPT_MIN_TIME,
 	OPT_SHARD,
 	OPT_RESUME,
+	OPT_TOL_FACTOR,
 	OPT_GRID, /* grid keys: index into grid_keys */
 };
 
-static const char *const grid_keys[] = {"seq", "heads", "gqa", "cache", "head_dim", "batch", "phases", "causal"};
+static const char *const grid_keys[] = {"seq",   "heads",  "gqa",    "cache", "head_dim",
+                                        "batch", "phases", "causal", "dtype"};
 
 int main(int argc, char **argv)
 {
@@ -216,6 +219,7 @@ int main(int argc, char **argv)
 	    {"min-time", required_argument, 0, OPT_MIN_TIME},
 	    {"shard", required_argument, 0, OPT_SHARD},
 	    {"resume", no_argument, 0, OPT_RESUME},
+	    {"tol-factor", required_argument, 0, OPT_TOL_FACTOR},
 	    {"seq", required_argument, 0, OPT_GRID + 0},
 	    {"heads", required_argument, 0, OPT_GRID + 1},
 	    {"gqa", required_argument, 0, OPT_GRID + 2},
@@ -224,6 +228,7 @@ int main(int argc, char **argv)
 	    {"batch", required_argument, 0, OPT_GRID + 5},
 	    {"phases", required_argument, 0, OPT_GRID + 6},
 	    {"causal", required_argument, 0, OPT_GRID + 7},
+	    {"dtype", required_argument, 0, OPT_GRID + 8},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -235,6 +240,7 @@ int main(int argc, char **argv)
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg.threads = nproc > 0 ? (int)nproc : 1;
 	co.max_report = 10;
+	co.tol_factor = CHECK_TOL_FACTOR;
 	attn_err e = {{0}};
 	opterr = 0;
 	optind = 1;
@@ -243,7 +249,8 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(sub_argc, sub_argv, "h", longopts, &li)) != -1) {
 		const int sweep_only = opt == OPT_CONFIG || opt == OPT_OUT || opt == OPT_REPS || opt == OPT_MIN_TIME ||
 		                       opt == OPT_VK_TIMING || opt == OPT_SHARD || opt == OPT_RESUME || opt >= OPT_GRID;
-		if ((is_check && sweep_only) || (!is_check && (opt == OPT_GOLDEN || opt == OPT_JUNIT)) ||
+		if ((is_check && sweep_only) ||
+		    (!is_check && (opt == OPT_GOLDEN || opt == OPT_JUNIT || opt == OPT_TOL_FACTOR)) ||
 		    (is_bench && (opt == OPT_OUT || opt == OPT_SHARD || opt == OPT_RESUME)) ||
 		    (is_roofline && opt != OPT_THREADS && opt != OPT_OUT && opt != 'h' && opt != '?')) {
 			/* by its name: with a separate value, argv[optind - 1] is the value */
@@ -295,6 +302,11 @@ int main(int argc, char **argv)
 		case OPT_JUNIT:
 			co.junit = optarg;
 			break;
+		case OPT_TOL_FACTOR:
+			if (!parse_f64(optarg, &d) || !(d >= 1) || d > 1e6)
+				return usage_error("--tol-factor: '%s' is not a number in [1, 1e6]", optarg);
+			co.tol_factor = d;
+			break;
 		case OPT_MAX_MEM:
 			if (!parse_bytes(optarg, &co.max_mem) || co.max_mem == 0)
 				return usage_error("--max-mem: '%s' is not a size such as 8GiB", optarg);
@@ -339,8 +351,8 @@ int main(int argc, char **argv)
 				return usage_error("option '%s' needs a value", sub_argv[optind - 1]);
 			return usage_error("unknown option '%s'", sub_argv[optind - 1]);
 		default:
-			if (opt >= OPT_GRID && opt < OPT_GRID + 8) {
-				if (so.noverrides == 8)
+			if (opt >= OPT_GRID && opt < OPT_GRID + 9) {
+				if (so.noverrides == 9)
 					return usage_error("too many grid options%s", "");
 				so.overrides[so.noverrides][0] = grid_keys[opt - OPT_GRID];
 				so.overrides[so.noverrides][1] = optarg;

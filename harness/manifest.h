@@ -18,12 +18,18 @@ typedef struct golden_case {
 	int row;          /* row in manifest.csv (header = 1) */
 	attn_shape shape; /* scale resolved */
 	char q[CASE_PATH_MAX], k[CASE_PATH_MAX], v[CASE_PATH_MAX], out[CASE_PATH_MAX]; /* DIR/file */
-	double atol, rtol; /* resolved (defaults where empty) */
+	/* resolved (defaults where empty): the tolerance for f32, the rounding
+	 * floor of the ratio rule for f16 and bf16 (see check.h) */
+	double atol, rtol;
 } golden_case;
 
 /* Default tolerances for float32 outputs (see the README). */
 #define ATTN_F32_ATOL 1e-4
 #define ATTN_F32_RTOL 1e-4
+/* Default rounding floor of the f16/bf16 ratio rule: covers the f32
+ * arithmetic noise that remains when the inputs are exact in the dtype. */
+#define ATTN_HALF_FLOOR_ATOL 1e-5
+#define ATTN_HALF_FLOOR_RTOL 1e-5
 
 /* Read and validate DIR/manifest.csv. Every shape rule of the contract is
  * checked here, with overflow-checked byte counts, before anything is

@@ -2,6 +2,7 @@
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
  * padded with spaces and ended by '\n'. */
 #include "npy.h"
+#include "attn_half.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -308,31 +309,6 @@ void npy_free(npy_array *a)
 }
 
 /* IEEE half to float, for <f2 files. */
-static float half_to_float(uint16_t h)
-{
-	uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-	if (exp == 0) {
-		if (man == 0) {
-			bits = sign;
-		} else { /* subnormal: renormalise */
-			int sh = 0;
-			while (!(man & 0x400)) {
-				man <<= 1;
-				sh++;
-			}
-			man &= 0x3ff;
-			bits = sign | (uint32_t)(113 - sh) << 23 | man << 13;
-		}
-	} else if (exp == 31) {
-		bits = sign | 0x7f800000u | man << 13;
-	} else {
-		bits = sign | (exp + 112) << 23 | man << 13;
-	}
-	float f;
-	memcpy(&f, &bits, 4);
-	return f;
-}
-
 double npy_get(const npy_array *a, int64_t i)
 {
 	const unsigned char *p = (const unsigned char *)a->data + (size_t)i * (size_t)a->itemsize;
@@ -348,7 +324,7 @@ double npy_get(const npy_array *a, int64_t i)
 	}
 	uint16_t h;
 	memcpy(&h, p, 2);
-	return half_to_float(h);
+	return attn_f16_to_f32(h);
 }
 
 float *npy_to_f32(const npy_array *a)

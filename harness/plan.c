@@ -6,7 +6,8 @@
  * after the weights and a reserve (a fraction of the memory, default 10%,
  * for activations, workspace and fragmentation).
  *
- * Projections come from a sweep's results.csv: per backend, the measured
+ * Projections come from a sweep's results.csv: per backend and storage
+ * dtype (f32, f16, bf16 side by side; rows without a dtype are f32), the measured
  * shape nearest the model's (head_dim, then GQA ratio), prefill time against
  * seq_len fitted as a n^2 + b n + c and decode time against cache_len as
  * a n + b by least squares, scaled from the measured query heads to the
@@ -243,6 +244,7 @@ static int load_preset(const char *path, const char *name, plan_model *m)
 
 typedef struct projection {
 	char backend[64];
+	char dtype[8];                     /* storage dtype of the rows: each is projected apart */
 	int64_t heads, kv_heads, head_dim; /* the measured shape used */
 	int npre, ndec;                    /* points behind each fit */
 	double pre[3], dec[2];             /* ns: a0 + a1 n + a2 n^2; b0 + b1 n */
@@ -301,6 +303,7 @@ static int load_projections(const char *run, const char *only, const plan_model 
 			table_free(&t);
 			return -1;
 		}
+	const int c_dtype = table_col(&t, "dtype");
 	sample *sm = calloc((size_t)t.nrows + 1, sizeof *sm);
 	double *x = calloc((size_t)t.nrows + 1, sizeof *x), *y = calloc((size_t)t.nrows + 1, sizeof *y);
 	if (!sm || !x || !y) {
@@ -322,14 +325,18 @@ static int load_projections(const char *run, const char *only, const plan_model 
 		    !parse_f64(row[c[8]], &s.ns) || s.h < 1 || s.g < 1 || s.d < 1 || !(s.ns > 0) ||
 		    (!s.prefill && strcmp(row[c[1]], "decode")))
 			continue;
+		const char *dt = c_dtype >= 0 && row[c_dtype][0] ? row[c_dtype] : "f32";
+		if (strcmp(dt, "f32") && strcmp(dt, "f16") && strcmp(dt, "bf16"))
+			continue;
 		s.n = (double)(s.prefill ? sl : cl);
-		while (s.be < np && strcmp(out[s.be].backend, row[c[0]]))
+		while (s.be < np && (strcmp(out[s.be].backend, row[c[0]]) || strcmp(out[s.be].dtype, dt)))
 			s.be++;
 		if (s.be == np) {
 			if (np == max)
 				continue;
 			memset(&out[np], 0, sizeof out[np]);
 			snprintf(out[np].backend, sizeof out[np].backend, "%s", row[c[0]]);
+			snprintf(out[np].dtype, sizeof out[np].dtype, "%s", dt);
 			np++;
 		}
 		projection *p = &out[s.be];
@@ -530,9 +537,10 @@ static int plan_report(const plan_opts *o, const projection *proj, int nproj)
 
 	for (int i = 0; i < nproj; i++) {
 		const projection *p = &proj[i];
-		printf("\nattention only, backend %s, from %s (batch 1, %lld query heads, %lld KV heads, head_dim "
-		       "%lld%s):\n",
-		       p->backend, o->results, (long long)p->heads, (long long)p->kv_heads, (long long)p->head_dim,
+		printf("\nattention only, backend %s, %s storage, from %s (batch 1, %lld query heads, %lld KV heads, "
+		       "head_dim %lld%s):\n",
+		       p->backend, p->dtype, o->results, (long long)p->heads, (long long)p->kv_heads,
+		       (long long)p->head_dim,
 		       p->head_dim != m->head_dim || p->heads * m->kv_heads != m->heads * p->kv_heads
 		           ? "; NOT the model's head_dim/GQA ratio, the nearest measured"
 		           : "");
@@ -619,6 +627,7 @@ static int write_csv(const plan_opts *o, const projection *proj, int nproj)
 			fields[0] = o->m.name;
 			fields[1] = "projection";
 			fields[2] = q->backend;
+			fields[3] = q->dtype;
 			snprintf(v[4], 64, "%lld", (long long)o->contexts[i]);
 			if (q->npre)
 				snprintf(v[9], 64, "%.6g", model_seconds(&o->m, q, eval_pre(q, n)));
@@ -858,10 +867,10 @@ int plan_main(int argc, char **argv)
 		memcpy(o.contexts, dflt, sizeof dflt);
 		o.ncontexts = 5;
 	}
-	projection proj[16];
+	projection proj[48];
 	int nproj = 0;
 	if (o.results) {
-		nproj = load_projections(o.results, o.backend, &o.m, proj, 16);
+		nproj = load_projections(o.results, o.backend, &o.m, proj, 48);
 		if (nproj < 0)
 			return EXIT_INPUT;
 	}

@@ -714,7 +714,9 @@ static int merge_rows(report *R)
 enum { V_PHASE, V_BATCH, V_HEADS, V_KV, V_RATIO, V_HD, V_SEQ, V_CACHE, V_CAUSAL, V_DTYPE, NV };
 #define VM(v)     (1u << (v))
 #define S_MACHINE (1u << 16) /* lines split by machine, backend and device */
-#define CTX_SHAPE (VM(V_BATCH) | VM(V_HEADS) | VM(V_KV) | VM(V_HD) | VM(V_DTYPE))
+#define CTX_SHAPE (VM(V_BATCH) | VM(V_HEADS) | VM(V_KV) | VM(V_HD))
+/* lines per backend and storage dtype: f32, f16 and bf16 side by side */
+#define S_BACKEND_DTYPE (S_MACHINE | VM(V_DTYPE))
 
 /* Numeric value of variable v of a row. */
 static double var_num(const rrow *r, int v)
@@ -1103,8 +1105,11 @@ static int select_lines(report *R, const sel_spec *sp, selection *S)
 	/* title: fixed values shared by all lines; the rest go into labels */
 	size_t tl = 0;
 	unsigned differ = 0;
+	/* the storage dtype splits lines, but is named only where lines differ
+	 * in it: in the title otherwise */
+	const unsigned fixed_vars = sp->context | (sp->series & VM(V_DTYPE));
 	for (int v = 0; v < NV && S->n > 0; v++) {
-		if (!(sp->context & VM(v)))
+		if (!(fixed_vars & VM(v)))
 			continue;
 		char a[96], b[96];
 		var_phrase(S->s[0].row0, v, a, sizeof a);
@@ -1127,7 +1132,8 @@ static int select_lines(report *R, const sel_spec *sp, selection *S)
 			l = strlen(s->label);
 		}
 		for (int v = 0; v < NV; v++) {
-			if (!((sp->series & VM(v)) || (differ & VM(v))) || !var_meaningful(s->row0, v))
+			const unsigned named = (sp->series & ~VM(V_DTYPE)) | differ;
+			if (!(named & VM(v)) || !var_meaningful(s->row0, v))
 				continue;
 			char w[96];
 			var_phrase(s->row0, v, w, sizeof w);
@@ -1574,8 +1580,8 @@ static picture *add_picture(report *R, const char *name, const char *title, cons
 }
 
 /* Selections of the two scaling families every picture starts from. */
-static const sel_spec cost_spec = {"prefill", V_SEQ, S_MACHINE, CTX_SHAPE, y_time, 2, NULL};
-static const sel_spec decode_spec = {"decode", V_CACHE, S_MACHINE, CTX_SHAPE, y_time, 2, NULL};
+static const sel_spec cost_spec = {"prefill", V_SEQ, S_BACKEND_DTYPE, CTX_SHAPE, y_time, 2, NULL};
+static const sel_spec decode_spec = {"decode", V_CACHE, S_BACKEND_DTYPE, CTX_SHAPE, y_time, 2, NULL};
 
 /* Fit every line of a selection with the report's rule. */
 static void fit_lines(selection *S)
@@ -1901,14 +1907,15 @@ static int plot_memory(report *R)
 	picture *p = add_picture(
 	    R, "memory", "Memory footprint",
 	    "Bytes against seq_len for prefill, both axes logarithmic. The KV cache (K and V of every token, "
-	    "2 x batch x n_kv_heads x seq_len x head_dim x 4 bytes) grows linearly; a backend that materialises the "
-	    "score matrix has a workspace that grows with the square of seq_len (slope 2 here), a tiled backend a "
-	    "flat one.");
-	sel_spec ws = {"prefill", V_SEQ, S_MACHINE, CTX_SHAPE, y_ws, 2, NULL};
+	    "2 x batch x n_kv_heads x seq_len x head_dim x the dtype's size: 4 bytes for f32, 2 for f16 and bf16, "
+	    "one line each where the run measured them) grows linearly; a backend that materialises the score "
+	    "matrix has a workspace that grows with the square of seq_len (slope 2 here), a tiled backend a flat "
+	    "one.");
+	sel_spec ws = {"prefill", V_SEQ, S_BACKEND_DTYPE, CTX_SHAPE, y_ws, 2, NULL};
 	selection W, K;
 	if (select_lines(R, &ws, &W))
 		return fail(1, "out of memory");
-	sel_spec kv = {"prefill", V_SEQ, 0, CTX_SHAPE, y_kv, 2, W.n ? W.s[0].ctx : NULL};
+	sel_spec kv = {"prefill", V_SEQ, VM(V_DTYPE), CTX_SHAPE, y_kv, 2, W.n ? W.s[0].ctx : NULL};
 	if (select_lines(R, &kv, &K)) {
 		sel_free(&W);
 		return fail(1, "out of memory");
@@ -1933,15 +1940,17 @@ static int plot_memory(report *R)
 			gp_bytes_tics(g.f, ylo, yhi);
 			gp_xtics_at_data(g.f, sels, 2);
 			int first = 1;
+			/* one black line per storage dtype: the cache is the same for every backend */
 			for (int i = 0; i < K.n; i++) {
-				snprintf(K.s[i].label, sizeof K.s[i].label, "KV cache");
 				const int idx = gp_block(&g, &K.s[i], 1, "seq_len", "kv_cache_bytes");
+				char t[128];
+				snprintf(t, sizeof t, "KV cache %.16s (every backend)", K.s[i].row0->dtype);
 				fprintf(g.f,
-				        "plot \"memory.dat\" index %d using 1:2 with linespoints lw 3 lc rgb \"black\" "
-				        "pt 6 title \"KV cache (every backend)\"",
-				        idx);
+				        "%s\"memory.dat\" index %d using 1:2 with linespoints lw 3 lc rgb \"black\" "
+				        "dt %d pt 6 title ",
+				        first ? "plot " : ", \\\n     ", idx, i + 1);
+				gp_str(g.f, t);
 				first = 0;
-				break;
 			}
 			for (int i = 0; i < W.n; i++) {
 				series *s = &W.s[i];
@@ -2221,7 +2230,7 @@ static int write_fits(report *R, FILE *f)
 	for (int ph = 0; ph < 2; ph++) {
 		sel_spec sp = ph ? decode_spec : cost_spec;
 		/* every shape, not only the chosen line: one line per shape */
-		sp.series = S_MACHINE | CTX_SHAPE;
+		sp.series = S_BACKEND_DTYPE | CTX_SHAPE;
 		sp.context = 0;
 		selection S;
 		if (select_lines(R, &sp, &S))

@@ -15,6 +15,7 @@
  * them. Before the first point a sweep measures the machine's peaks, or takes
  * them from the cache (roofline.c); results.csv's pct_peak_* divide by them. */
 #include "sweep.h"
+#include "attn_half.h"
 
 #include <errno.h>
 #include <math.h>
@@ -38,7 +39,8 @@ typedef struct point_ctx {
 	sweep_point pt;
 	int gpu_timing;
 	int ready;
-	float *q, *kn, *vn, *out; /* new tokens' Q, K, V and the output */
+	void *q, *kn, *vn; /* new tokens' Q, K, V, stored in the point's dtype */
+	float *out;
 	int failed;
 	char err[512];
 	/* collected by the reporter */
@@ -66,8 +68,9 @@ static size_t kv_new_elems(const sweep_point *p)
 /* Host and device memory a point needs, as the budget sees it. */
 static uint64_t point_need(const sweep_point *p, uint64_t workspace)
 {
-	const uint64_t qo = 2ull * q_elems(&p->shape) * sizeof(float);
-	const uint64_t kv = 2ull * kv_new_elems(p) * sizeof(float);
+	const uint64_t esz = attn_dtype_size(p->shape.dtype);
+	const uint64_t qo = q_elems(&p->shape) * (esz + sizeof(float));
+	const uint64_t kv = 2ull * kv_new_elems(p) * esz;
 	const uint64_t cache = p->phase == PHASE_ATTEND ? 0 : point_kv_bytes(p);
 	return qo + kv + cache + workspace;
 }
@@ -96,18 +99,19 @@ static int point_setup(point_ctx *c)
 	const sweep_point *p = &c->pt;
 	const attn_shape *s = &p->shape;
 	point_teardown(c);
-	c->q = xalloc(q_elems(s) * sizeof(float));
+	const size_t esz = attn_dtype_size(s->dtype);
+	c->q = xalloc(q_elems(s) * esz);
 	c->out = xalloc(q_elems(s) * sizeof(float));
-	c->kn = xalloc(kv_new_elems(p) * sizeof(float));
-	c->vn = xalloc(kv_new_elems(p) * sizeof(float));
+	c->kn = xalloc(kv_new_elems(p) * esz);
+	c->vn = xalloc(kv_new_elems(p) * esz);
 	if (!c->q || !c->out || !c->kn || !c->vn) {
 		c->failed = 1;
 		snprintf(c->err, sizeof c->err, "out of host memory for the inputs");
 		return -1;
 	}
-	fill_uniform(c->q, q_elems(s), 1, 1.0f);
-	fill_uniform(c->kn, kv_new_elems(p), 2, 1.0f);
-	fill_uniform(c->vn, kv_new_elems(p), 3, 1.0f);
+	fill_uniform_as(c->q, q_elems(s), 1, 1.0f, s->dtype);
+	fill_uniform_as(c->kn, kv_new_elems(p), 2, 1.0f, s->dtype);
+	fill_uniform_as(c->vn, kv_new_elems(p), 3, 1.0f, s->dtype);
 	if (p->phase == PHASE_ATTEND)
 		goto ready;
 	if (b->cache_alloc(c->inst, s))
@@ -116,13 +120,13 @@ static int point_setup(point_ctx *c)
 		/* load cache_len - 1 past tokens, a chunk at a time */
 		const int64_t chunk = 256, past = s->n_kv - 1;
 		const size_t per_tok = (size_t)(s->batch * s->n_kv_heads * s->head_dim);
-		float *kc = xalloc((size_t)chunk * per_tok * sizeof(float));
-		float *vc = xalloc((size_t)chunk * per_tok * sizeof(float));
+		void *kc = xalloc((size_t)chunk * per_tok * esz);
+		void *vc = xalloc((size_t)chunk * per_tok * esz);
 		int rc = !kc || !vc;
 		for (int64_t t = 0; !rc && t < past && !attn_stop_signal; t += chunk) {
 			const int64_t n = past - t < chunk ? past - t : chunk;
-			fill_uniform(kc, (size_t)n * per_tok, 100 + (uint64_t)t, 1.0f);
-			fill_uniform(vc, (size_t)n * per_tok, 200 + (uint64_t)t, 1.0f);
+			fill_uniform_as(kc, (size_t)n * per_tok, 100 + (uint64_t)t, 1.0f, s->dtype);
+			fill_uniform_as(vc, (size_t)n * per_tok, 200 + (uint64_t)t, 1.0f, s->dtype);
 			rc = b->cache_append(c->inst, kc, vc, n);
 		}
 		free(kc);

@@ -23,6 +23,7 @@ typedef struct int_list {
 typedef struct sweep_grid {
 	char name[64];
 	int phases; /* PHASE_* mask */
+	int dtypes; /* bit 1 << attn_dtype for each storage type measured */
 	int_list seq, cache, heads, gqa, head_dim, batch, causal;
 } sweep_grid;
 
@@ -66,7 +67,7 @@ uint64_t point_kv_bytes(const sweep_point *p);
 typedef struct sweep_opts {
 	const char *config; /* NULL: built-in default */
 	const char *out_dir;
-	const char *overrides[8][2]; /* key, value from the command line */
+	const char *overrides[9][2]; /* key, value from the command line */
 	int noverrides;
 	const char *backends; /* --backend, overrides the config */
 	attn_config cfg;

@@ -27,6 +27,7 @@ void sweep_config_default(sweep_config *c)
 	sweep_grid *g = &c->grids[0];
 	snprintf(g->name, sizeof g->name, "default");
 	g->phases = PHASE_PREFILL | PHASE_DECODE;
+	g->dtypes = 1 << ATTN_F32;
 	list_set(&g->seq, 3, (const int64_t[]){256, 512, 1024});
 	list_set(&g->cache, 2, (const int64_t[]){1024, 4096});
 	list_set(&g->heads, 1, (const int64_t[]){8});
@@ -62,7 +63,9 @@ static const struct key_range {
     {"causal", 0, 1, offsetof(sweep_grid, causal)},
 };
 
-static int set_phases(sweep_grid *g, const char *val, const char *where, attn_err *e)
+/* A comma list of names (blanks allowed) as a mask: bit i for names[i]. */
+static int set_names(int *mask_out, const char *const *names, int nnames, const char *key, const char *val,
+                     const char *where, attn_err *e)
 {
 	int mask = 0;
 	const char *p = val;
@@ -72,28 +75,39 @@ static int set_phases(sweep_grid *g, const char *val, const char *where, attn_er
 		size_t n = strcspn(p, ", \t");
 		if (!n)
 			break;
-		if (n == 7 && !strncmp(p, "prefill", 7))
-			mask |= PHASE_PREFILL;
-		else if (n == 6 && !strncmp(p, "decode", 6))
-			mask |= PHASE_DECODE;
-		else if (n == 6 && !strncmp(p, "attend", 6))
-			mask |= PHASE_ATTEND;
-		else
-			return attn_errf(e, "%s: key 'phases': '%.*s' is not prefill, decode or attend", where, (int)n,
-			                 p);
+		int i = 0;
+		while (i < nnames && (strlen(names[i]) != n || strncmp(p, names[i], n)))
+			i++;
+		if (i == nnames) {
+			char all[64] = "";
+			for (int j = 0; j < nnames; j++)
+				snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s",
+				         j == 0           ? ""
+				         : j + 1 < nnames ? ", "
+				                          : " or ",
+				         names[j]);
+			return attn_errf(e, "%s: key '%s': '%.*s' is not %s", where, key, (int)(n > 40 ? 40 : n), p,
+			                 all);
+		}
+		mask |= 1 << i;
 		p += n;
 	}
 	if (!mask)
-		return attn_errf(e, "%s: key 'phases': empty", where);
-	g->phases = mask;
+		return attn_errf(e, "%s: key '%s': empty", where, key);
+	*mask_out = mask;
 	return 0;
 }
 
 /* Set key on one grid. */
 static int grid_set(sweep_grid *g, const char *key, const char *val, const char *where, attn_err *e)
 {
+	/* bit i of the masks: PHASE_* == 1 << i, attn_dtype i */
+	static const char *const phase_names[] = {"prefill", "decode", "attend"};
+	static const char *const dtype_names[] = {"f32", "f16", "bf16"};
 	if (!strcmp(key, "phases"))
-		return set_phases(g, val, where, e);
+		return set_names(&g->phases, phase_names, 3, key, val, where, e);
+	if (!strcmp(key, "dtype"))
+		return set_names(&g->dtypes, dtype_names, 3, key, val, where, e);
 	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
 		if (strcmp(key, keys[k].key))
 			continue;
@@ -201,9 +215,10 @@ static int64_t grid_combos(const sweep_grid *g)
 		                     g->gqa.n,
 		                     g->head_dim.n,
 		                     ph == PHASE_DECODE ? g->cache.n : g->seq.n,
-		                     ph == PHASE_ATTEND ? g->causal.n : 1};
+		                     ph == PHASE_ATTEND ? g->causal.n : 1,
+		                     __builtin_popcount((unsigned)g->dtypes)};
 		int64_t n;
-		if (!mul_n_ok(&n, 6, f) || n > SWEEP_MAX_COMBOS - total)
+		if (!mul_n_ok(&n, 7, f) || n > SWEEP_MAX_COMBOS - total)
 			return -1;
 		total += n;
 	}
@@ -440,43 +455,48 @@ int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
 			const int_list *len = ph == PHASE_DECODE ? &g->cache : &g->seq;
 			const int_list causal_one = {1, {1}};
 			const int_list *cl = ph == PHASE_ATTEND ? &g->causal : &causal_one;
-			for (int b = 0; b < g->batch.n; b++)
-				for (int h = 0; h < g->heads.n; h++)
-					for (int r = 0; r < g->gqa.n; r++)
-						for (int d = 0; d < g->head_dim.n; d++)
-							for (int l = 0; l < len->n; l++)
-								for (int cc = 0; cc < cl->n; cc++) {
-									const int64_t heads = g->heads.v[h],
-									              ratio = g->gqa.v[r];
-									if (ratio > heads || heads % ratio)
-										continue;
-									sweep_point p;
-									memset(&p, 0, sizeof p);
-									p.phase = (enum phase)ph;
-									attn_shape *s = &p.shape;
-									s->batch = g->batch.v[b];
-									s->n_heads = heads;
-									s->n_kv_heads = heads / ratio;
-									s->head_dim = g->head_dim.v[d];
-									s->causal = (int)cl->v[cc];
-									s->scale =
-									    (float)(1.0 / sqrt((double)s->head_dim));
-									s->dtype = ATTN_F32;
-									if (ph == PHASE_DECODE) {
-										s->n_q = 1;
-										s->n_kv = len->v[l];
-										p.seq_len = 1;
-									} else {
-										s->n_q = s->n_kv = len->v[l];
-										p.seq_len = len->v[l];
+			for (int dt = ATTN_F32; dt <= ATTN_BF16; dt++) {
+				if (!(g->dtypes & (1 << dt)))
+					continue;
+				for (int b = 0; b < g->batch.n; b++)
+					for (int h = 0; h < g->heads.n; h++)
+						for (int r = 0; r < g->gqa.n; r++)
+							for (int d = 0; d < g->head_dim.n; d++)
+								for (int l = 0; l < len->n; l++)
+									for (int cc = 0; cc < cl->n; cc++) {
+										const int64_t heads = g->heads.v[h],
+										              ratio = g->gqa.v[r];
+										if (ratio > heads || heads % ratio)
+											continue;
+										sweep_point p;
+										memset(&p, 0, sizeof p);
+										p.phase = (enum phase)ph;
+										attn_shape *s = &p.shape;
+										s->batch = g->batch.v[b];
+										s->n_heads = heads;
+										s->n_kv_heads = heads / ratio;
+										s->head_dim = g->head_dim.v[d];
+										s->causal = (int)cl->v[cc];
+										s->scale =
+										    (float)(1.0 /
+										            sqrt((double)s->head_dim));
+										s->dtype = (attn_dtype)dt;
+										if (ph == PHASE_DECODE) {
+											s->n_q = 1;
+											s->n_kv = len->v[l];
+											p.seq_len = 1;
+										} else {
+											s->n_q = s->n_kv = len->v[l];
+											p.seq_len = len->v[l];
+										}
+										p.cache_len = s->n_kv;
+										if (add_point(&ps, &p, e)) {
+											free(ps.pts);
+											free(ps.slot);
+											return EXIT_INPUT;
+										}
 									}
-									p.cache_len = s->n_kv;
-									if (add_point(&ps, &p, e)) {
-										free(ps.pts);
-										free(ps.slot);
-										return EXIT_INPUT;
-									}
-								}
+			}
 		}
 	}
 	free(ps.slot);

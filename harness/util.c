@@ -1,5 +1,6 @@
 /* util.c - see util.h. */
 #include "util.h"
+#include "attn_half.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -276,14 +277,31 @@ int mkdir_p(const char *dir)
 	return 0;
 }
 
-void fill_uniform(float *x, size_t n, uint64_t seed, float half)
+/* One xorshift64 step, as a value uniform in [-half, half). */
+static inline float uniform_next(uint64_t *s, double scale, float half)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (float)((double)(*s >> 11) * scale - (double)half);
+}
+
+void fill_uniform_as(void *x, size_t n, uint64_t seed, float half, attn_dtype t)
 {
 	uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
 	const double scale = 2.0 * (double)half / 9007199254740992.0; /* 2^53 */
+	float *f = x;
+	uint16_t *h = x;
 	for (size_t i = 0; i < n; i++) {
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
-		x[i] = (float)((double)(s >> 11) * scale - (double)half);
+		const float v = uniform_next(&s, scale, half);
+		if (t == ATTN_F32)
+			f[i] = v;
+		else
+			h[i] = t == ATTN_F16 ? attn_f32_to_f16(v) : attn_f32_to_bf16(v);
 	}
+}
+
+void fill_uniform(float *x, size_t n, uint64_t seed, float half)
+{
+	fill_uniform_as(x, n, seed, half, ATTN_F32);
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attnbench.h"
+
 /* Exit codes of every command (see the README). */
 enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_INPUT = 2 };
 
@@ -41,6 +43,9 @@ int parse_i64_list(const char *s, int64_t *out, int max);
 /* Fill x with n deterministic pseudo-random floats, uniform in
  * [-half, half) (xorshift64 from seed): benchmark inputs, not statistics. */
 void fill_uniform(float *x, size_t n, uint64_t seed, float half);
+/* The same values rounded to the storage type t (2 bytes an element for
+ * f16 and bf16) into x. */
+void fill_uniform_as(void *x, size_t n, uint64_t seed, float half, attn_dtype t);
 
 /* Monotonic clock in seconds. */
 double now_s(void);

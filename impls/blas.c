@@ -11,7 +11,12 @@
  * Under a causal mask a block stops at its last visible key, so the masked
  * upper triangle is mostly never computed (only within the diagonal
  * blocks), and the score workspace is QB x n_kv instead of the whole
- * group's score matrix. */
+ * group's score matrix.
+ *
+ * sgemm reads f32 only: with f16 or bf16 storage, the group's K and V rows
+ * and each block's Q rows are widened into f32 workspace buffers first (one
+ * pass over a head's K and V per group, vectorized, see simd.h), and the
+ * GEMMs run on those. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -62,23 +67,57 @@ static int64_t block_rows(const attn_shape *s)
 	return NQ * heads;
 }
 
-static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
-                       int64_t kv_stride, int64_t ld, float *out)
+/* Floats of workspace: the scores of one block of rows, and with f16/bf16
+ * storage the f32 copies of one block's Q and one group's K and V. */
+static size_t blas_ws_floats(const attn_shape *s)
+{
+	const size_t rows = (size_t)block_rows(s);
+	size_t n = rows * (size_t)s->n_kv;
+	if (s->dtype != ATTN_F32)
+		n += (rows + 2 * (size_t)s->n_kv) * (size_t)s->head_dim;
+	return n;
+}
+
+/* Widen n rows (ld elements apart, stored as t) into dst, rows D apart. */
+static void widen_rows(float *dst, const void *src, int64_t n, int64_t D, int64_t ld, attn_dtype t)
+{
+	const size_t row = (size_t)ld * attn_dtype_size(t);
+	for (int64_t j = 0; j < n; j++)
+		v8_widen_n(dst + j * D, (const char *)src + (size_t)j * row, D, t);
+}
+
+static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v, int64_t kv_stride,
+                       int64_t ld, float *out)
 {
 	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
 	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G, M = ratio * NQ;
 	const int64_t rows = block_rows(s);
-	int rc = cpu_workspace(c, (size_t)(rows * NKV) * sizeof(float));
+	const attn_dtype dt = s->dtype;
+	const size_t esz = attn_dtype_size(dt);
+	int rc = cpu_workspace(c, blas_ws_floats(s) * sizeof(float));
 	if (rc)
 		return rc;
 	float *S = c->ws;
+	float *Qw = S + rows * NKV, *Kw = Qw + rows * D, *Vw = Kw + NKV * D; /* f16/bf16 only */
 	openblas_set_num_threads(c->threads);
 
 	for (int64_t b = 0; b < B; b++) {
 		for (int64_t g = 0; g < G; g++) {
-			const float *Qg = q + ((b * H + g * ratio) * NQ) * D;
-			const float *Kg = k + ((b * G + g) * kv_stride) * ld;
-			const float *Vg = v + ((b * G + g) * kv_stride) * ld;
+			const size_t qoff = (size_t)((b * H + g * ratio) * NQ * D),
+			             kvoff = (size_t)((b * G + g) * kv_stride * ld);
+			const float *Kg, *Vg;
+			int64_t ldkv = ld; /* floats between K (V) rows as sgemm reads them */
+			if (dt == ATTN_F32) {
+				Kg = (const float *)k + kvoff;
+				Vg = (const float *)v + kvoff;
+			} else {
+				/* the rows any block of the group reads: all NKV keys */
+				widen_rows(Kw, (const char *)k + kvoff * esz, NKV, D, ld, dt);
+				widen_rows(Vw, (const char *)v + kvoff * esz, NKV, D, ld, dt);
+				Kg = Kw;
+				Vg = Vw;
+				ldkv = D;
+			}
 			float *Og = out + ((b * H + g * ratio) * NQ) * D;
 			for (int64_t r0 = 0; r0 < M;) {
 				/* a block never straddles a head boundary unless it holds whole heads */
@@ -91,15 +130,20 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const fl
 					const int64_t vis = attn_visible_keys(s, r % NQ);
 					n = vis > n ? vis : n;
 				}
+				const float *Qb = (const float *)q + qoff + r0 * D;
+				if (dt != ATTN_F32) {
+					widen_rows(Qw, (const char *)q + (qoff + (size_t)(r0 * D)) * esz, nr, D, D, dt);
+					Qb = Qw;
+				}
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale,
-				            Qg + r0 * D, (int)D, Kg, (int)ld, 0.0f, S, (int)n);
+				            Qb, (int)D, Kg, (int)ldkv, 0.0f, S, (int)n);
 				/* one thread: OpenBLAS's own threads spin for a while after
 				 * each sgemm, and an OpenMP team here would fight them for
 				 * the cores (measured: 37 instead of 125 GFLOP/s on 2 cores) */
 				for (int64_t r = r0; r < r1; r++)
 					softmax_row(S + (r - r0) * n, attn_visible_keys(s, r % NQ), n);
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)D, (int)n, 1.0f, S,
-				            (int)n, Vg, (int)ld, 0.0f, Og + r0 * D, (int)D);
+				            (int)n, Vg, (int)ldkv, 0.0f, Og + r0 * D, (int)D);
 				r0 = r1;
 			}
 		}
@@ -115,7 +159,7 @@ static int blas_create(const attn_config *cfg, void **ctx, char *err, size_t err
 static int blas_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
 {
 	(void)ctx;
-	if (!cpu_supports_f32(s, 256, why, why_len))
+	if (!cpu_supports(s, 256, why, why_len))
 		return 0;
 	const int64_t M = (s->n_heads / s->n_kv_heads) * s->n_q;
 	if (M > 2147483647 || s->n_kv > 2147483647) {
@@ -125,18 +169,18 @@ static int blas_supports(void *ctx, const attn_shape *s, char *why, size_t why_l
 	return 1;
 }
 
-/* The scores of one block of rows. */
+/* The scores of one block of rows, and the f32 copies for 16-bit storage. */
 static uint64_t blas_workspace(void *ctx, const attn_shape *s)
 {
 	(void)ctx;
-	return (uint64_t)block_rows(s) * (uint64_t)s->n_kv * sizeof(float);
+	return (uint64_t)blas_ws_floats(s) * sizeof(float);
 }
 
 static const attn_backend blas_backend = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "blas",
     .description = "OpenBLAS sgemm for QK^T and PV on row blocks, causal blocks stop at the diagonal",
-    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS,
+    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS | ATTN_CAP_F16 | ATTN_CAP_BF16,
     .create = blas_create,
     .supports = blas_supports,
     .workspace_bytes = blas_workspace,

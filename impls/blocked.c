@@ -43,7 +43,16 @@
  *   K and V rows stream from memory once, which is all decode can hope for.
  * - Tiles are sized so that one task's Q, S, O and the current K/V tile stay
  *   in the L2 cache; consecutive tasks share a KV head, so its K and V stay
- *   in the last-level cache while every query block passes over them. */
+ *   in the last-level cache while every query block passes over them.
+ * - f16 and bf16 storage: Q is widened to f32 once, into the task's Q
+ *   buffer. K and V are widened as they stream through, eight values per
+ *   vector load (simd.h: F16C for f16, a zero-extension and a shift for
+ *   bf16), so there is never an f32 copy of the cache and decode reads half
+ *   the bytes. The exception is the 16-row panel score kernel, which
+ *   broadcasts single K values: it widens each K tile once into an f32 tile
+ *   that stays in L1. The kernels are written once with the dtype as an
+ *   argument and instantiated per dtype (the _f32/_f16/_bf16 wrappers), so
+ *   the f32 code is what it was. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -60,7 +69,8 @@
 /* The geometry of one task, shared by its steps. */
 typedef struct task_geom {
 	int64_t D;            /* head_dim */
-	int64_t ld;           /* floats from one K (or V) row to the next: D, or 2D in the cache */
+	int64_t ld;           /* elements from one K (or V) row to the next: D, or 2D in the cache */
+	attn_dtype dt;        /* storage type of q, k and v */
 	int64_t R, R4;        /* query rows, and rounded up to the output kernel's 4 */
 	int64_t Rp;           /* rows as the score and softmax kernels see them (8- or 16-padded) */
 	int64_t nq;           /* queries per head in this block */
@@ -70,22 +80,24 @@ typedef struct task_geom {
 	float *St;            /* scores, then probabilities: [tile_kv][Rp] */
 	float *O;             /* [R4][D] */
 	float *m, *l, *alpha; /* [Rp] each */
+	float *Kw;            /* f16/bf16 and wide: the current K tile widened to f32, [tile_kv][D] */
 } task_geom;
 
-static void load_rows(const attn_shape *s, const float *q, int64_t b, int64_t g, int64_t i0, task_geom *t);
-static void scores(const task_geom *t, const float *K, const float *V, int64_t nk, int64_t avail);
+static void load_rows(const attn_shape *s, const void *q, int64_t b, int64_t g, int64_t i0, task_geom *t);
+static void scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail);
 static void mask_tile(const task_geom *t, int64_t j0, int64_t nk);
 static void online_softmax(const task_geom *t, int64_t nk);
-static void accumulate(const task_geom *t, const float *V, int64_t nk);
+static void accumulate(const task_geom *t, const void *V, int64_t nk);
 
 /* One task: keys [k0, k1) of batch b, KV head g, for queries i0.. of the
  * geometry's block. Leaves the unnormalised O and m, l in the geometry. */
-static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
+static void blocked_task(const cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v,
                          int64_t kv_stride, int64_t b, int64_t g, int64_t i0, int64_t k0, int64_t k1, task_geom *t)
 {
-	const int64_t D = s->head_dim, ld = t->ld;
-	const float *K = k + ((b * s->n_kv_heads + g) * kv_stride) * ld;
-	const float *V = v + ((b * s->n_kv_heads + g) * kv_stride) * ld;
+	const int64_t D = s->head_dim;
+	const size_t row = (size_t)t->ld * attn_dtype_size(t->dt); /* bytes from one K row to the next */
+	const char *K = (const char *)k + (size_t)((b * s->n_kv_heads + g) * kv_stride) * row;
+	const char *V = (const char *)v + (size_t)((b * s->n_kv_heads + g) * kv_stride) * row;
 
 	load_rows(s, q, b, g, i0, t);
 	for (int64_t r = 0; r < t->Rp; r++) {
@@ -101,30 +113,32 @@ static void blocked_task(const cpu_ctx *c, const attn_shape *s, const float *q, 
 	const int64_t kv_end = t->vis0 + t->nq - 1 < k1 ? t->vis0 + t->nq - 1 : k1;
 	for (int64_t j0 = k0; j0 < kv_end; j0 += c->tile_kv) {
 		const int64_t nk = kv_end - j0 < c->tile_kv ? kv_end - j0 : c->tile_kv;
-		scores(t, K + j0 * ld, V + j0 * ld, nk, kv_end - j0);
+		scores(t, K + (size_t)j0 * row, V + (size_t)j0 * row, nk, kv_end - j0);
 		if (s->causal && j0 + nk > t->vis0)
 			mask_tile(t, j0, nk);
 		online_softmax(t, nk);
-		accumulate(t, V + j0 * ld, nk);
+		accumulate(t, V + (size_t)j0 * row, nk);
 	}
 }
 
 /* ---- the steps ------------------------------------------------------------ */
 
-/* Q rows of the block, times scale (folded here once instead of into every
- * score). Row r is query head g*ratio + r / nq, query i0 + r % nq. */
-static void load_rows(const attn_shape *s, const float *q, int64_t b, int64_t g, int64_t i0, task_geom *t)
+/* Q rows of the block, widened to f32 and times scale (folded here once
+ * instead of into every score). Row r is query head g*ratio + r / nq, query
+ * i0 + r % nq. */
+static void load_rows(const attn_shape *s, const void *q, int64_t b, int64_t g, int64_t i0, task_geom *t)
 {
 	const int64_t D = t->D, ratio = s->n_heads / s->n_kv_heads;
+	const attn_dtype dt = t->dt;
 	for (int64_t r = 0; r < t->R; r++) {
 		const int64_t h = g * ratio + r / t->nq, i = i0 + r % t->nq;
-		const float *src = q + ((b * s->n_heads + h) * s->n_q + i) * D;
+		const size_t src = (size_t)(((b * s->n_heads + h) * s->n_q + i) * D);
 		if (t->wide)
 			for (int64_t cc = 0; cc < D; cc++)
-				t->Qs[cc * t->Rp + r] = s->scale * src[cc];
+				t->Qs[cc * t->Rp + r] = s->scale * attn_load(q, src + (size_t)cc, dt);
 		else
 			for (int64_t cc = 0; cc < D; cc++)
-				t->Qs[r * D + cc] = s->scale * src[cc];
+				t->Qs[r * D + cc] = s->scale * attn_load(q, src + (size_t)cc, dt);
 	}
 	if (t->wide) /* zero padding rows: their scores are 0, harmless */
 		for (int64_t cc = 0; cc < D; cc++)
@@ -160,16 +174,19 @@ static inline __attribute__((always_inline)) void qk_block(int mk, const float *
 
 /* Dot products of 4 query rows with 4 key rows: 16 independent accumulators
  * hide the multiply-add latency (4 chains, one per row, would stall on it),
- * and each loaded K or Q vector feeds 4 of them. */
-static void qk_dots4x4(const float *Q, int64_t D, const float *K, int64_t ld, float *St, int64_t Rp)
+ * and each loaded K or Q vector feeds 4 of them. K is stored as dt and
+ * widened in registers as it is loaded (dt is a constant where this is
+ * inlined, see dot_scores). */
+static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const void *K, int64_t ld,
+                                                             float *St, int64_t Rp, attn_dtype dt)
 {
 	const float *q0 = Q, *q1 = Q + D, *q2 = Q + 2 * D, *q3 = Q + 3 * D;
-	const float *k0 = K, *k1 = K + ld, *k2 = K + 2 * ld, *k3 = K + 3 * ld;
 	v8f a00 = v8_set1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
 	v8f a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
 	int64_t cc = 0;
 	for (; cc + 8 <= D; cc += 8) {
-		v8f x0 = v8_load(k0 + cc), x1 = v8_load(k1 + cc), x2 = v8_load(k2 + cc), x3 = v8_load(k3 + cc);
+		v8f x0 = v8_load_as(K, cc, dt), x1 = v8_load_as(K, ld + cc, dt), x2 = v8_load_as(K, 2 * ld + cc, dt),
+		    x3 = v8_load_as(K, 3 * ld + cc, dt);
 		V8_KEEP(x0);
 		V8_KEEP(x1);
 		V8_KEEP(x2);
@@ -190,23 +207,24 @@ static void qk_dots4x4(const float *Q, int64_t D, const float *K, int64_t ld, fl
 	for (int a = 0; a < 4; a++) {
 		for (int64_t c2 = cc; c2 < D; c2++)
 			for (int r = 0; r < 4; r++)
-				d[a][r] += Q[r * D + c2] * K[a * ld + c2];
+				d[a][r] += Q[r * D + c2] * attn_load(K, (size_t)(a * ld + c2), dt);
 		memcpy(St + a * Rp, &d[a], sizeof d[a]);
 	}
 }
 
 /* The same for the edges: nr query rows, nk key rows (each 1..4). */
-static void qk_dots(const float *Q, int nr, int64_t D, const float *K, int64_t ld, int nk, float *St, int64_t Rp)
+static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr, int64_t D, const void *K, int64_t ld,
+                                                          int nk, float *St, int64_t Rp, attn_dtype dt)
 {
 	for (int r = 0; r < nr; r++)
 		for (int a = 0; a < nk; a++) {
 			v8f acc = v8_set1(0.0f);
 			int64_t cc = 0;
 			for (; cc + 8 <= D; cc += 8)
-				acc += v8_load(Q + r * D + cc) * v8_load(K + a * ld + cc);
+				acc += v8_load(Q + r * D + cc) * v8_load_as(K, a * ld + cc, dt);
 			float dot = v8_hsum(acc);
 			for (; cc < D; cc++)
-				dot += Q[r * D + cc] * K[a * ld + cc];
+				dot += Q[r * D + cc] * attn_load(K, (size_t)(a * ld + cc), dt);
 			St[a * Rp + r] = dot;
 		}
 }
@@ -225,54 +243,96 @@ static void qk_dots(const float *Q, int nr, int64_t D, const float *K, int64_t l
 #define PREFETCH_K_BYTES (48 << 10)
 #define PREFETCH_V_BYTES (8 << 10)
 
-static void prefetch_rows(const float *X, int64_t ld, int64_t n)
+static void prefetch_bytes(const char *p, size_t n)
 {
-	const char *p = (const char *)X, *end = (const char *)(X + n * ld);
-	for (; p < end; p += 64)
+	for (const char *end = p + n; p < end; p += 64)
 		__builtin_prefetch(p, 0, 2);
+}
+
+/* The dot-product scores of a tile (few rows, see scores()), K stored as dt.
+ * The prefetch distances are in bytes, so a 16-bit cache is asked for twice
+ * as many rows ahead as an f32 one. */
+static inline __attribute__((always_inline)) void dot_scores(const task_geom *t, const void *K, const void *V,
+                                                             int64_t nk, int64_t avail, attn_dtype dt)
+{
+	const int64_t D = t->D, ld = t->ld, Rp = t->Rp;
+	const size_t esz = attn_dtype_size(dt), row = (size_t)ld * esz;
+	/* in the cache a key's K and V rows are adjacent: one region */
+	const int together = (const char *)V == (const char *)K + (size_t)D * esz && ld == 2 * D;
+	const int64_t ka = PREFETCH_K_BYTES / (int64_t)row + 1;
+	const int64_t va = PREFETCH_V_BYTES / (int64_t)row + 1;
+	for (int64_t j = 0; j < nk; j += 4) {
+		const int na = nk - j < 4 ? (int)(nk - j) : 4;
+		const char *Kj = (const char *)K + (size_t)j * row;
+		if (j + ka + 4 <= avail)
+			prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : (size_t)D * esz));
+		if (!together && j + va + 4 <= avail)
+			prefetch_bytes((const char *)V + (size_t)(j + va) * row, 4 * (size_t)D * esz);
+		for (int64_t r = 0; r < t->R; r += 4) {
+			const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
+			if (na == 4 && nr == 4)
+				qk_dots4x4(t->Qs + r * D, D, Kj, ld, t->St + j * Rp + r, Rp, dt);
+			else
+				qk_dots(t->Qs + r * D, nr, D, Kj, ld, na, t->St + j * Rp + r, Rp, dt);
+		}
+	}
+}
+
+static void dot_scores_f32(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+{
+	dot_scores(t, K, V, nk, avail, ATTN_F32);
+}
+
+static void dot_scores_f16(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+{
+	dot_scores(t, K, V, nk, avail, ATTN_F16);
+}
+
+static void dot_scores_bf16(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+{
+	dot_scores(t, K, V, nk, avail, ATTN_BF16);
 }
 
 /* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys are
  * readable from K and V, for prefetching. */
-static void scores(const task_geom *t, const float *K, const float *V, int64_t nk, int64_t avail)
+static void scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
 {
-	const int64_t D = t->D, ld = t->ld, Rp = t->Rp;
+	const int64_t D = t->D, Rp = t->Rp;
 	if (!t->wide) {
-		/* in the cache a key's K and V rows are adjacent: one region */
-		const int together = V == K + D && ld == 2 * D;
-		const int64_t ka = PREFETCH_K_BYTES / (int64_t)(ld * (int64_t)sizeof(float)) + 1;
-		const int64_t va = PREFETCH_V_BYTES / (int64_t)(ld * (int64_t)sizeof(float)) + 1;
-		for (int64_t j = 0; j < nk; j += 4) {
-			const int na = nk - j < 4 ? (int)(nk - j) : 4;
-			if (j + ka + 4 <= avail)
-				prefetch_rows(K + (j + ka) * ld, together ? ld : D, 4);
-			if (!together && j + va + 4 <= avail)
-				prefetch_rows(V + (j + va) * ld, D, 4);
-			for (int64_t r = 0; r < t->R; r += 4) {
-				const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
-				if (na == 4 && nr == 4)
-					qk_dots4x4(t->Qs + r * D, D, K + j * ld, ld, t->St + j * Rp + r, Rp);
-				else
-					qk_dots(t->Qs + r * D, nr, D, K + j * ld, ld, na, t->St + j * Rp + r, Rp);
-			}
-		}
+		if (t->dt == ATTN_F16)
+			dot_scores_f16(t, K, V, nk, avail);
+		else if (t->dt == ATTN_BF16)
+			dot_scores_bf16(t, K, V, nk, avail);
+		else
+			dot_scores_f32(t, K, V, nk, avail);
 		return;
+	}
+	const float *Kf = K;
+	int64_t ld = t->ld;
+	if (t->dt != ATTN_F32) {
+		/* qk_block broadcasts single K values, each to every 16-row panel:
+		 * widen the tile once into an f32 tile (in L1) instead */
+		const size_t row = (size_t)ld * attn_dtype_size(t->dt);
+		for (int64_t j = 0; j < nk; j++)
+			v8_widen_n(t->Kw + j * D, (const char *)K + (size_t)j * row, D, t->dt);
+		Kf = t->Kw;
+		ld = D;
 	}
 	/* a 16-row panel of Q^T (D x 16 floats) stays in L1 while the tile's
 	 * keys pass by */
 	for (int64_t r = 0; r < Rp; r += 16) {
 		int64_t j = 0;
 		for (; j + 4 <= nk; j += 4)
-			qk_block(4, K + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			qk_block(4, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
 		switch (nk - j) {
 		case 3:
-			qk_block(3, K + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			qk_block(3, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
 			break;
 		case 2:
-			qk_block(2, K + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			qk_block(2, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
 			break;
 		case 1:
-			qk_block(1, K + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			qk_block(1, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
 			break;
 		default:
 			break;
@@ -316,10 +376,11 @@ static void online_softmax(const task_geom *t, int64_t nk)
 
 /* O[r][c..c+8nv) = alpha_r * O[r][..] + sum_j P[r][j] V[j][c..c+8nv) for 4
  * rows: 4 x nv accumulators stay in registers across the keys; each V vector
- * feeds 4 multiply-adds, each probability nv. */
+ * feeds 4 multiply-adds, each probability nv. V is stored as dt, column c at
+ * element c of row 0, and widened in registers as it is loaded. */
 static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
-                                                           const float *V, int64_t ld, float *O, int64_t D,
-                                                           const float *alpha)
+                                                           const void *V, int64_t c, int64_t ld, float *O, int64_t D,
+                                                           const float *alpha, attn_dtype dt)
 {
 	v8f acc[4][4];
 	for (int r = 0; r < 4; r++)
@@ -329,7 +390,7 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
 		const float *p = Pt + j * Rp;
 		v8f vv[4];
 		for (int u = 0; u < nv; u++) {
-			vv[u] = v8_load(V + j * ld + 8 * u);
+			vv[u] = v8_load_as(V, j * ld + c + 8 * u, dt);
 			V8_KEEP(vv[u]);
 		}
 		for (int r = 0; r < 4; r++)
@@ -343,20 +404,21 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
 
 /* O = O * alpha + P V over a tile, in 32-, 16- and 8-column strips of the
  * head dimension (and a plain loop for a head_dim that is not a multiple
- * of 8). A strip of V (nk x 32 floats) stays in L1 for all the rows. */
-static void accumulate(const task_geom *t, const float *V, int64_t nk)
+ * of 8). A strip of V (nk x 32 values) stays in L1 for all the rows. */
+static inline __attribute__((always_inline)) void accumulate_as(const task_geom *t, const void *V, int64_t nk,
+                                                                attn_dtype dt)
 {
 	const int64_t D = t->D, ld = t->ld, Rp = t->Rp;
 	int64_t c = 0;
 	for (; c + 32 <= D; c += 32)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(4, t->St + r, Rp, nk, V + c, ld, t->O + r * D + c, D, t->alpha + r);
+			pv_block(4, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
 	for (; c + 16 <= D; c += 16)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(2, t->St + r, Rp, nk, V + c, ld, t->O + r * D + c, D, t->alpha + r);
+			pv_block(2, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
 	for (; c + 8 <= D; c += 8)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(1, t->St + r, Rp, nk, V + c, ld, t->O + r * D + c, D, t->alpha + r);
+			pv_block(1, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
 	if (c == D)
 		return;
 	for (int64_t r = 0; r < t->R4; r++) {
@@ -366,9 +428,34 @@ static void accumulate(const task_geom *t, const float *V, int64_t nk)
 		for (int64_t j = 0; j < nk; j++) {
 			const float p = t->St[j * Rp + r];
 			for (int64_t cc = c; cc < D; cc++)
-				o[cc] += p * V[j * ld + cc];
+				o[cc] += p * attn_load(V, (size_t)(j * ld + cc), dt);
 		}
 	}
+}
+
+static void accumulate_f32(const task_geom *t, const void *V, int64_t nk)
+{
+	accumulate_as(t, V, nk, ATTN_F32);
+}
+
+static void accumulate_f16(const task_geom *t, const void *V, int64_t nk)
+{
+	accumulate_as(t, V, nk, ATTN_F16);
+}
+
+static void accumulate_bf16(const task_geom *t, const void *V, int64_t nk)
+{
+	accumulate_as(t, V, nk, ATTN_BF16);
+}
+
+static void accumulate(const task_geom *t, const void *V, int64_t nk)
+{
+	if (t->dt == ATTN_F16)
+		accumulate_f16(t, V, nk);
+	else if (t->dt == ATTN_BF16)
+		accumulate_bf16(t, V, nk);
+	else
+		accumulate_f32(t, V, nk);
 }
 
 /* ---- driver: tasks, key splits, threads ----------------------------------- */
@@ -377,6 +464,7 @@ typedef struct plan {
 	int64_t nblk, ntask, nsplit;
 	int64_t Rmax, Rp, R4;
 	size_t scratch_floats; /* per thread */
+	size_t kw_off;         /* where the widened K tile starts in it (f16/bf16, wide) */
 	size_t part_floats;    /* per (task, split): O, m, l */
 } plan;
 
@@ -402,6 +490,11 @@ static void make_plan(const cpu_ctx *c, const attn_shape *s, plan *p)
 		p->nsplit = want < most ? want : (most > 1 ? most : 1);
 	}
 	p->scratch_floats = (size_t)(D * p->Rp + c->tile_kv * p->Rp + p->R4 * D + 3 * p->Rp);
+	p->kw_off = 0;
+	if (s->dtype != ATTN_F32 && p->Rmax >= WIDE_ROWS) { /* room for the widened K tile */
+		p->kw_off = (p->scratch_floats + 15) & ~(size_t)15;
+		p->scratch_floats = p->kw_off + (size_t)(c->tile_kv * D);
+	}
 	p->part_floats = p->nsplit > 1 ? (size_t)(p->R4 * D + 2 * p->Rp) : 0;
 }
 
@@ -413,6 +506,7 @@ static void geom_init(task_geom *t, const plan *p, const cpu_ctx *c, const attn_
 {
 	const int64_t ratio = s->n_heads / s->n_kv_heads, bq = p->Rmax / ratio;
 	t->D = s->head_dim;
+	t->dt = s->dtype;
 	t->nq = s->n_q - i0 < bq ? s->n_q - i0 : bq;
 	t->R = t->nq * ratio;
 	t->R4 = round_up(t->R, 4);
@@ -426,6 +520,7 @@ static void geom_init(task_geom *t, const plan *p, const cpu_ctx *c, const attn_
 	t->O = part ? part : t->alpha + p->Rp;
 	t->m = t->O + p->R4 * t->D;
 	t->l = t->m + p->Rp;
+	t->Kw = p->kw_off ? scratch + p->kw_off : NULL;
 }
 
 /* Final rows: out = O / l. */
@@ -445,7 +540,7 @@ typedef struct item_args {
 	const cpu_ctx *c;
 	const attn_shape *s;
 	const plan *p;
-	const float *q, *k, *v;
+	const void *q, *k, *v;
 	int64_t kv_stride, ld;
 	float *out, *ws;
 	size_t per_thread;
@@ -471,7 +566,7 @@ static void run_item(const item_args *a, int64_t it, int th)
 		write_rows(s, &t, b, g, i0, a->out);
 }
 
-static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
+static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v,
                           int64_t kv_stride, int64_t ld, float *out)
 {
 	plan p;
@@ -536,7 +631,7 @@ static int blocked_create(const attn_config *cfg, void **ctx, char *err, size_t 
 static int blocked_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
 {
 	(void)ctx;
-	return cpu_supports_f32(s, 256, why, why_len);
+	return cpu_supports(s, 256, why, why_len);
 }
 
 static uint64_t blocked_workspace(void *ctx, const attn_shape *s)
@@ -553,7 +648,7 @@ static const attn_backend blocked_backend = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "blocked",
     .description = "flash-style tiles with online softmax, OpenMP, GQA heads share K/V tiles",
-    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS,
+    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS | ATTN_CAP_F16 | ATTN_CAP_BF16,
     .create = blocked_create,
     .supports = blocked_supports,
     .workspace_bytes = blocked_workspace,

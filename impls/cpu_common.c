@@ -98,10 +98,10 @@ const char *cpu_last_error(void *ctx)
 	return ((cpu_ctx *)ctx)->err;
 }
 
-int cpu_supports_f32(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len)
+int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len)
 {
-	if (s->dtype != ATTN_F32) {
-		snprintf(why, why_len, "only f32 storage is implemented");
+	if (s->dtype != ATTN_F32 && s->dtype != ATTN_F16 && s->dtype != ATTN_BF16) {
+		snprintf(why, why_len, "unknown storage dtype %d", (int)s->dtype);
 		return 0;
 	}
 	if (s->head_dim < 1 || (max_head_dim > 0 && s->head_dim > max_head_dim)) {
@@ -136,7 +136,7 @@ int cpu_attend(void *ctx, const attn_shape *s, const void *q, const void *k, con
 {
 	cpu_ctx *c = ctx;
 	char why[128];
-	if (!cpu_supports_f32(s, 0, why, sizeof why))
+	if (!cpu_supports(s, 0, why, sizeof why))
 		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
 	return c->kernel(c, s, q, k, v, s->n_kv, s->head_dim, out);
 }
@@ -144,13 +144,13 @@ int cpu_attend(void *ctx, const attn_shape *s, const void *q, const void *k, con
 /* A KV cache buffer. Large ones are 2 MiB-aligned and marked for huge pages:
  * decode streams the whole cache every step, and with 4 KiB pages every 8
  * rows of K (head_dim 128) cost a TLB miss that the prefetcher cannot hide. */
-static float *cache_buffer(size_t bytes)
+static void *cache_buffer(size_t bytes)
 {
 	const size_t huge = (size_t)2 << 20;
 	if (bytes < huge)
 		return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 	bytes = (bytes + huge - 1) & ~(huge - 1);
-	float *p = aligned_alloc(huge, bytes);
+	void *p = aligned_alloc(huge, bytes);
 	if (p)
 		madvise(p, bytes, MADV_HUGEPAGE);
 	return p;
@@ -163,9 +163,9 @@ int cpu_cache_alloc(void *ctx, const attn_shape *s)
 	free(c->kv);
 	c->kv = NULL;
 	c->cap = c->len = 0;
-	if (s->dtype != ATTN_F32)
-		return set_err(c, ATTN_E_UNSUPPORTED, "only f32 caches are implemented");
-	c->kv = cache_buffer(2 * n * sizeof(float));
+	if (s->dtype != ATTN_F32 && s->dtype != ATTN_F16 && s->dtype != ATTN_BF16)
+		return set_err(c, ATTN_E_UNSUPPORTED, "unknown storage dtype %d", (int)s->dtype);
+	c->kv = cache_buffer(2 * n * attn_dtype_size(s->dtype));
 	if (!c->kv)
 		return set_err(c, ATTN_E_NOMEM, "out of memory for a KV cache of %lld tokens", (long long)s->n_kv);
 	c->cache_shape = *s;
@@ -182,12 +182,14 @@ int cpu_cache_append(void *ctx, const void *k_new, const void *v_new, int64_t n)
 		return set_err(c, ATTN_E_INVALID, "cache overflow: %lld + %lld tokens > capacity %lld",
 		               (long long)c->len, (long long)n, (long long)c->cap);
 	const attn_shape *s = &c->cache_shape;
-	size_t d = (size_t)s->head_dim, rows = (size_t)(s->batch * s->n_kv_heads);
+	/* rows of row_bytes: the stored elements are copied as they are */
+	const size_t row_bytes = (size_t)s->head_dim * attn_dtype_size(s->dtype);
+	const size_t rows = (size_t)(s->batch * s->n_kv_heads);
 	for (size_t r = 0; r < rows; r++)
 		for (size_t t = 0; t < (size_t)n; t++) {
-			float *dst = c->kv + (r * (size_t)c->cap + (size_t)c->len + t) * 2 * d;
-			memcpy(dst, (const float *)k_new + (r * (size_t)n + t) * d, d * sizeof(float));
-			memcpy(dst + d, (const float *)v_new + (r * (size_t)n + t) * d, d * sizeof(float));
+			char *dst = (char *)c->kv + (r * (size_t)c->cap + (size_t)c->len + t) * 2 * row_bytes;
+			memcpy(dst, (const char *)k_new + (r * (size_t)n + t) * row_bytes, row_bytes);
+			memcpy(dst + row_bytes, (const char *)v_new + (r * (size_t)n + t) * row_bytes, row_bytes);
 		}
 	c->len += n;
 	return ATTN_OK;
@@ -216,8 +218,12 @@ int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new
 	const attn_shape *cs = &c->cache_shape;
 	if (!c->kv)
 		return set_err(c, ATTN_E_INVALID, "prefill before cache_alloc");
-	if (s->batch != cs->batch || s->n_kv_heads != cs->n_kv_heads || s->head_dim != cs->head_dim)
+	if (s->batch != cs->batch || s->n_kv_heads != cs->n_kv_heads || s->head_dim != cs->head_dim ||
+	    s->dtype != cs->dtype)
 		return set_err(c, ATTN_E_INVALID, "shape does not match the allocated cache");
+	char why[128];
+	if (!cpu_supports(s, 0, why, sizeof why))
+		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
 	if (s->n_kv != c->len + s->n_q)
 		return set_err(c, ATTN_E_INVALID, "n_kv %lld != cache length %lld + n_q %lld", (long long)s->n_kv,
 		               (long long)c->len, (long long)s->n_q);
@@ -226,7 +232,8 @@ int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new
 		return rc;
 	attn_shape cs2 = *s;
 	cs2.causal = 1;
-	rc = c->kernel(c, &cs2, q, c->kv, c->kv + s->head_dim, c->cap, 2 * s->head_dim, out);
+	const char *v = (const char *)c->kv + (size_t)s->head_dim * attn_dtype_size(s->dtype);
+	rc = c->kernel(c, &cs2, q, c->kv, v, c->cap, 2 * s->head_dim, out);
 	if (rc)
 		c->len -= s->n_q;
 	return rc;
@@ -238,5 +245,5 @@ uint64_t cpu_cache_bytes(void *ctx)
 	const attn_shape *s = &c->cache_shape;
 	if (!c->kv)
 		return 0;
-	return 2ull * (uint64_t)(s->batch * s->n_kv_heads * c->cap * s->head_dim) * sizeof(float);
+	return 2ull * (uint64_t)(s->batch * s->n_kv_heads * c->cap * s->head_dim) * attn_dtype_size(s->dtype);
 }

@@ -8,16 +8,19 @@
 #ifndef ATTN_CPU_COMMON_H
 #define ATTN_CPU_COMMON_H
 
+#include "attn_half.h"
 #include "attnbench.h"
 
 typedef struct cpu_ctx cpu_ctx;
 
-/* out[b,h,i,:] for the shape s. Row j of KV head (b, g) of K starts at
- * k + ((b * n_kv_heads + g) * kv_stride + j) * ld, the same for V: ld is
+/* out[b,h,i,:] for the shape s. q, k and v are stored as s->dtype (f32,
+ * f16 or bf16); out is f32. Row j of KV head (b, g) of K starts at element
+ * ((b * n_kv_heads + g) * kv_stride + j) * ld of k, the same for V: ld is
  * head_dim for separate K and V tensors (stateless attend), 2 * head_dim for
- * the cache, where each token's K and V rows sit side by side. The first
- * s->n_kv rows of each head are valid. */
-typedef int (*cpu_kernel)(cpu_ctx *c, const attn_shape *s, const float *q, const float *k, const float *v,
+ * the cache, where each token's K and V rows sit side by side. ld and
+ * kv_stride count elements, not bytes. The first s->n_kv rows of each head
+ * are valid. */
+typedef int (*cpu_kernel)(cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v,
                           int64_t kv_stride, int64_t ld, float *out);
 
 struct cpu_ctx {
@@ -25,10 +28,11 @@ struct cpu_ctx {
 	int tile_q, tile_kv; /* blocked backend tiles */
 	cpu_kernel kernel;
 	char err[256];
-	/* KV cache: [batch][n_kv_heads][cap][K row, V row] floats. Interleaving
-	 * K and V makes one decode step read one contiguous stream per head
-	 * instead of two (measured: 5-15% more GB/s on a 256 MiB cache). */
-	float *kv;
+	/* KV cache: [batch][n_kv_heads][cap][K row, V row], elements of
+	 * cache_shape.dtype. Interleaving K and V makes one decode step read one
+	 * contiguous stream per head instead of two (measured: 5-15% more GB/s
+	 * on a 256 MiB cache). */
+	void *kv;
 	attn_shape cache_shape;
 	int64_t cap, len;
 	/* grown on demand, reused across calls */
@@ -42,8 +46,9 @@ int cpu_create(const attn_config *cfg, cpu_kernel kernel, int knows_tiles, void 
 void cpu_destroy(void *ctx);
 const char *cpu_device_name(void *ctx);
 const char *cpu_last_error(void *ctx);
-/* Shapes every CPU backend supports: f32, head_dim 1..256 (naive: any). */
-int cpu_supports_f32(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len);
+/* Shapes every CPU backend supports: f32, f16 or bf16 storage, head_dim
+ * 1..max_head_dim (0: any). */
+int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len);
 
 int cpu_attend(void *ctx, const attn_shape *s, const void *q, const void *k, const void *v, float *out);
 int cpu_cache_alloc(void *ctx, const attn_shape *s);

@@ -6,6 +6,10 @@
  * what the target has. Loads and stores go through memcpy so that no
  * alignment is assumed.
  *
+ * The 16-bit storage types are widened to f32 as they are loaded
+ * (v8_load_f16, v8_load_bf16, v8_load_as): exactly, and eight at a time, so
+ * that a kernel can stream a 16-bit KV cache without an f32 copy of it.
+ *
  * vexp8 is an exp() for the softmax: the libm call is scalar and costs more
  * than the 2 * head_dim multiply-adds that each probability feeds, so a
  * vector polynomial pays wherever scores are exponentiated in bulk. Its
@@ -18,8 +22,16 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__F16C__) || defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+#include "attn_half.h"
+
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef uint32_t v8u __attribute__((vector_size(32)));
+typedef uint16_t v8h __attribute__((vector_size(16)));
 
 static inline v8f v8_load(const float *p)
 {
@@ -28,9 +40,71 @@ static inline v8f v8_load(const float *p)
 	return v;
 }
 
+/* Eight f16 values widened to f32 (exact). F16C converts them in one
+ * instruction; elsewhere the scalar conversion of attn_half.h, lane by lane. */
+static inline v8f v8_load_f16(const uint16_t *p)
+{
+#ifdef __F16C__
+	__m128i h;
+	memcpy(&h, p, sizeof h);
+	return (v8f)_mm256_cvtph_ps(h);
+#else
+	return (v8f){attn_f16_to_f32(p[0]), attn_f16_to_f32(p[1]), attn_f16_to_f32(p[2]), attn_f16_to_f32(p[3]),
+	             attn_f16_to_f32(p[4]), attn_f16_to_f32(p[5]), attn_f16_to_f32(p[6]), attn_f16_to_f32(p[7])};
+#endif
+}
+
+/* Eight bf16 values widened to f32 (exact): a bf16 is the top half of an
+ * f32, so zero-extend each to 32 bits and shift it into the top half. */
+static inline v8f v8_load_bf16(const uint16_t *p)
+{
+#ifdef __AVX2__
+	/* one vpmovzxwd and one vpslld; GCC 12 splits the generic form below
+	 * into halves (five instructions) */
+	__m128i h;
+	memcpy(&h, p, sizeof h);
+	return (v8f)_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
+#else
+	v8h h;
+	memcpy(&h, p, sizeof h);
+	return (v8f)(__builtin_convertvector(h, v8u) << 16);
+#endif
+}
+
+/* Eight elements of an array stored as t, from element i, widened to f32.
+ * Meant to be inlined with t a constant, so that it is one load (f32) or a
+ * load and a conversion (f16, bf16). */
+static inline __attribute__((always_inline)) v8f v8_load_as(const void *p, int64_t i, attn_dtype t)
+{
+	if (t == ATTN_F16)
+		return v8_load_f16((const uint16_t *)p + i);
+	if (t == ATTN_BF16)
+		return v8_load_bf16((const uint16_t *)p + i);
+	return v8_load((const float *)p + i);
+}
+
 static inline void v8_store(float *p, v8f v)
 {
 	memcpy(p, &v, sizeof v);
+}
+
+/* Widen n elements stored as t into dst (a copy for f32). */
+static inline void v8_widen_n(float *dst, const void *src, int64_t n, attn_dtype t)
+{
+	if (t == ATTN_F32) {
+		if (n > 0)
+			memcpy(dst, src, (size_t)n * sizeof(float));
+		return;
+	}
+	int64_t i = 0;
+	if (t == ATTN_F16)
+		for (; i + 8 <= n; i += 8)
+			v8_store(dst + i, v8_load_f16((const uint16_t *)src + i));
+	else
+		for (; i + 8 <= n; i += 8)
+			v8_store(dst + i, v8_load_bf16((const uint16_t *)src + i));
+	for (; i < n; i++)
+		dst[i] = attn_load(src, (size_t)i, t);
 }
 
 /* Pin a value in a register: GCC otherwise folds a load into every use of
@@ -49,8 +123,14 @@ static inline v8f v8_set1(float x)
 
 static inline v8f v8_max(v8f a, v8f b)
 {
+#ifdef __AVX__
+	/* maxps gives b unless a > b (NaN and equal zeros included): the rule
+	 * below, in one instruction */
+	return (v8f)_mm256_max_ps((__m256)a, (__m256)b);
+#else
 	const v8i gt = a > b;
 	return (v8f)((gt & (v8i)a) | (~gt & (v8i)b));
+#endif
 }
 
 static inline float v8_hsum(v8f v)

@@ -12,13 +12,20 @@ What it writes into the output directory
 ----------------------------------------
 manifest.csv, one row per case after a header row, with the columns
 
-    name,batch,n_heads,n_kv_heads,head_dim,n_q,n_kv,causal,scale,q,k,v,out,atol,rtol
+    name,batch,n_heads,n_kv_heads,head_dim,n_q,n_kv,causal,scale,q,k,v,out,atol,rtol,
+    dtype,ref_inputs
 
   scale       empty means 1/sqrt(head_dim); otherwise the value to use.
-  atol, rtol  empty means the consumer's default tolerance.
+  atol, rtol  empty means the consumer's default tolerance (for f16/bf16: the
+              rounding floor of the ratio rule).
   q, k, v, out  .npy file names, relative to the manifest's directory.
+  dtype       f32, f16 or bf16: the storage type of q, k, v (and the KV cache)
+              that the consumer rounds the inputs to before running them.
+  ref_inputs  informational (attnbench ignores it): "rounded" when out is the
+              attention of the inputs after rounding to dtype, "unrounded"
+              when it is the attention of the f32 values in the files.
 
-and the .npy files (little-endian, C order, dtype <f4 or <f8):
+and the .npy files (little-endian, C order, dtype <f2, <f4 or <f8):
 
   q, out  shape (batch, n_heads,    n_q,  head_dim)
   k, v    shape (batch, n_kv_heads, n_kv, head_dim)
@@ -43,6 +50,22 @@ otherwise) and the reference is computed from exactly those float32 values
 converted to float64, so `out` (stored as <f8) is the exact answer, up to
 float64 rounding, for a consumer that reads the inputs as float32.
 
+Half-precision cases (dtype f16 and bf16)
+-----------------------------------------
+Rounding is to nearest, ties to even: NumPy's astype(float16) for f16, and
+round_bf16() below, written out on the bit pattern, for bf16 (NumPy has no
+bfloat16). The cases mix three ways of presenting the inputs:
+  - <f2 files holding the f16 values (exact; nothing left to round);
+  - <f4 files holding values already rounded to bf16 (rounding is a no-op);
+  - <f4 files holding unrounded values that the consumer must round itself.
+and two references: "rounded" (the exact attention of what is stored, so
+only the consumer's f32 arithmetic separates it from out) and "unrounded"
+(the exact attention of the unrounded values, FlashAttention's setting: the
+input rounding dominates the error). f16_ties and bf16_ties put many inputs
+exactly halfway between two representable values, so rounding ties away
+from zero or truncating is caught; f16_subnormal_v makes v f16 subnormals;
+bf16_wide_range uses magnitudes far outside f16's range.
+
 Coverage of the .npy reader: mha's q is written with format version 2.0,
 gqa2's k with version 3.0, and custom_scale stores q, k and v as <f8 (whose
 values are still exactly representable in float32). Everything else is <f4
@@ -64,18 +87,21 @@ import numpy as np
 
 MANIFEST_COLUMNS = [
     "name", "batch", "n_heads", "n_kv_heads", "head_dim", "n_q", "n_kv",
-    "causal", "scale", "q", "k", "v", "out", "atol", "rtol",
+    "causal", "scale", "q", "k", "v", "out", "atol", "rtol", "dtype", "ref_inputs",
 ]
 
 
 def case(name, seed, batch, n_heads, n_kv_heads, head_dim, n_q, n_kv, causal,
          scale=None, atol=None, rtol=None, kind="normal", in_dtype="<f4",
-         versions=None):
-    """One golden case. versions maps 'q'/'k'/'v'/'out' to a .npy format version."""
+         versions=None, dtype="f32", ref="rounded", prerounded=False):
+    """One golden case. versions maps 'q'/'k'/'v'/'out' to a .npy format
+    version. For f16/bf16: ref is "rounded" or "unrounded" (what out is the
+    attention of), prerounded writes <f4 inputs already rounded to dtype."""
     return dict(name=name, seed=seed, batch=batch, n_heads=n_heads,
                 n_kv_heads=n_kv_heads, head_dim=head_dim, n_q=n_q, n_kv=n_kv,
                 causal=causal, scale=scale, atol=atol, rtol=rtol, kind=kind,
-                in_dtype=in_dtype, versions=versions or {})
+                in_dtype=in_dtype, versions=versions or {}, dtype=dtype,
+                ref=ref, prerounded=prerounded)
 
 
 # Seeds are fixed per case (not derived from the list position), so adding or
@@ -98,9 +124,75 @@ CASES = [
     case("noncausal_tall", 115, 2, 2, 1, 16, 48, 7, 0),
     case("tiny", 116, 1, 1, 1, 1, 1, 1, 0),
     case("causal_square_mha", 117, 1, 2, 2, 32, 128, 128, 1),
+    # f16: <f2 inputs are exact; <f4 ones are rounded by the consumer
+    case("f16_mha", 201, 1, 4, 4, 64, 64, 64, 0, dtype="f16", in_dtype="<f2"),
+    case("f16_gqa4", 202, 1, 8, 2, 32, 48, 48, 1, dtype="f16", ref="unrounded"),
+    case("f16_decode", 203, 1, 4, 1, 64, 1, 1024, 1, dtype="f16", in_dtype="<f2"),
+    case("f16_chunked_prefill", 204, 1, 4, 2, 32, 37, 300, 1, dtype="f16"),
+    case("f16_odd_head_dim", 205, 1, 3, 1, 13, 33, 65, 1, dtype="f16", ref="unrounded"),
+    case("f16_head_dim_256", 206, 1, 2, 1, 256, 24, 40, 1, dtype="f16", in_dtype="<f2"),
+    case("f16_ties", 207, 2, 2, 1, 16, 20, 24, 0, dtype="f16", kind="ties"),
+    case("f16_subnormal_v", 208, 1, 2, 2, 32, 16, 48, 1, dtype="f16", kind="subnormal_v",
+         atol=0.0),
+    # bf16: always <f4 files; NumPy has no bfloat16
+    case("bf16_mha", 301, 1, 4, 4, 64, 64, 64, 0, dtype="bf16", prerounded=True),
+    case("bf16_gqa4", 302, 1, 8, 2, 32, 48, 48, 1, dtype="bf16", ref="unrounded"),
+    case("bf16_decode", 303, 1, 4, 1, 64, 1, 1024, 1, dtype="bf16"),
+    case("bf16_chunked_prefill", 304, 1, 4, 2, 32, 37, 300, 1, dtype="bf16", prerounded=True),
+    case("bf16_odd_head_dim", 305, 1, 3, 1, 13, 33, 65, 1, dtype="bf16", ref="unrounded"),
+    case("bf16_head_dim_256", 306, 1, 2, 1, 256, 24, 40, 1, dtype="bf16"),
+    case("bf16_ties", 307, 2, 2, 1, 16, 20, 24, 0, dtype="bf16", kind="ties"),
+    case("bf16_wide_range", 308, 1, 2, 1, 32, 24, 40, 1, dtype="bf16", kind="wide"),
 ]
 
 OVERFLOW_FACTOR = 20.0
+
+
+def round_bf16(x):
+    """float32 array -> float32 array of the nearest bf16 values, ties to
+    even, on the bit pattern: add 0x7fff plus the lowest kept bit, then clear
+    the 16 dropped bits. A NaN stays a (quiet) NaN."""
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    r = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) << 16
+    r = np.where(np.isnan(x), (u | 0x400000) & 0xFFFF0000, r)
+    return r.astype(np.uint32).view(np.float32)
+
+
+def round_to(x, dtype):
+    """The values a consumer stores for dtype, as float32."""
+    if dtype == "f16":
+        return x.astype(np.float16).astype(np.float32)
+    if dtype == "bf16":
+        return round_bf16(x)
+    return x
+
+
+def make_ties(rng, shape, dtype):
+    """Values exactly halfway between two neighbours of dtype, half of them
+    with an odd lower neighbour (rounds up) and half even (rounds down)."""
+    if dtype == "f16":
+        h = rng.integers(0x3000, 0x4400, size=shape, dtype=np.uint16)  # about 0.125 .. 4
+        lo = h.view(np.float16).astype(np.float32)
+        hi = (h + 1).view(np.float16).astype(np.float32)
+        mid = (lo.astype(np.float64) + hi.astype(np.float64)) / 2
+        t = mid.astype(np.float32)
+        assert np.all(t.astype(np.float64) == mid)
+    else:
+        b = rng.integers(0x3E00, 0x4080, size=shape, dtype=np.uint32)  # about 0.125 .. 4
+        t = ((b << 16) | 0x8000).astype(np.uint32).view(np.float32)
+    sign = np.where(rng.random(shape) < 0.5, -1.0, 1.0).astype(np.float32)
+    return t * sign
+
+
+def check_ties(t, dtype):
+    """Ties must round to the even neighbour (a check on round_to itself)."""
+    r = round_to(t, dtype)
+    if dtype == "f16":
+        bits = r.astype(np.float16).view(np.uint16)
+    else:
+        bits = (r.view(np.uint32) >> 16).astype(np.uint16)
+    assert np.all((bits & 1) == 0), "ties must round to even"
+    assert np.all(r != t), "every value must be a tie"
 
 
 def reference(q, k, v, scale, causal):
@@ -134,6 +226,21 @@ def make_inputs(c):
     q = rng.standard_normal(qshape).astype(np.float32)
     k = rng.standard_normal(kvshape).astype(np.float32)
     v = rng.standard_normal(kvshape).astype(np.float32)
+    if c["kind"] == "ties":
+        q = make_ties(rng, qshape, c["dtype"])
+        k = make_ties(rng, kvshape, c["dtype"])
+        v = make_ties(rng, kvshape, c["dtype"])
+        for x in (q, k, v):
+            check_ties(x, c["dtype"])
+    if c["kind"] == "subnormal_v":
+        # |v| <= about 2^-17: f16 subnormals (below 2^-14), 2^-24 apart
+        v = (v * np.float32(2.0 ** -19)).astype(np.float32)
+        assert np.mean(np.abs(v) < 2.0 ** -14) > 0.99
+    if c["kind"] == "wide":
+        # products stay near 1, magnitudes do not fit f16 (max 65504)
+        q = (q * np.float32(1e20)).astype(np.float32)
+        k = (k * np.float32(1e-20)).astype(np.float32)
+        v = (v * np.float32(1e30)).astype(np.float32)
     if c["kind"] == "overflow":
         q = np.rint(q * np.float32(OVERFLOW_FACTOR)).astype(np.float32)
         k = np.rint(k * np.float32(OVERFLOW_FACTOR)).astype(np.float32)
@@ -180,7 +287,14 @@ def main(argv):
         check_case(c)
         q, k, v = make_inputs(c)
         scale = c["scale"] if c["scale"] is not None else 1.0 / np.sqrt(c["head_dim"])
-        out = reference(q, k, v, float(scale), c["causal"])
+        rq, rk, rv = (round_to(x, c["dtype"]) for x in (q, k, v))
+        if c["dtype"] == "f32" or c["ref"] == "rounded":
+            out = reference(rq, rk, rv, float(scale), c["causal"])
+        else:
+            out = reference(q, k, v, float(scale), c["causal"])
+        if c["in_dtype"] == "<f2" or c["prerounded"]:
+            assert c["dtype"] != "bf16" or c["in_dtype"] != "<f2", c["name"]
+            q, k, v = rq, rk, rv
         assert out.shape == q.shape and np.all(np.isfinite(out)), c["name"]
 
         # Largest visible logit, for the summary (shows what overflow_logits does).
@@ -205,15 +319,19 @@ def main(argv):
         rows.append([c["name"], c["batch"], c["n_heads"], c["n_kv_heads"],
                      c["head_dim"], c["n_q"], c["n_kv"], int(c["causal"]),
                      fmt_opt(c["scale"]), files["q"], files["k"], files["v"],
-                     files["out"], fmt_opt(c["atol"]), fmt_opt(c["rtol"])])
+                     files["out"], fmt_opt(c["atol"]), fmt_opt(c["rtol"]), c["dtype"],
+                     "" if c["dtype"] == "f32" else c["ref"]])
         extras = []
         if c["versions"]:
             extras.append(" ".join("%s:v%d.%d" % (kk, *vv) for kk, vv in sorted(c["versions"].items())))
         if c["in_dtype"] != "<f4":
             extras.append("inputs %s" % c["in_dtype"])
+        if c["dtype"] != "f32":
+            extras.append("%s, reference of the %s inputs%s" % (
+                c["dtype"], c["ref"], ", <f4 pre-rounded" if c["prerounded"] else ""))
         if c["atol"] is not None or c["rtol"] is not None:
             extras.append("atol=%s rtol=%s" % (fmt_opt(c["atol"]), fmt_opt(c["rtol"])))
-        print("%-18s B=%d H=%-2d Hkv=%-2d D=%-3d Nq=%-4d Nkv=%-4d causal=%d scale=%.6g "
+        print("%-20s B=%d H=%-2d Hkv=%-2d D=%-3d Nq=%-4d Nkv=%-4d causal=%d scale=%.6g "
               "max_logit=%.4g max|out|=%.4g %7d bytes%s"
               % (c["name"], c["batch"], c["n_heads"], c["n_kv_heads"], c["head_dim"],
                  c["n_q"], c["n_kv"], c["causal"], scale, max_logit,

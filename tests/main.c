@@ -32,6 +32,7 @@ int main(void)
 	failed += run_report_tests();
 	failed += run_compare_tests();
 	failed += run_plan_tests();
+	failed += run_dtype_tests();
 	if (run_vulkan_tests)
 		failed += run_vulkan_tests();
 	tu_rmtree(cache);

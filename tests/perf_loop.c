@@ -1,17 +1,22 @@
 /* perf_loop.c - one decode call timed in a tight loop, without the harness.
  *
- *   perf_loop BACKEND N_HEADS N_KV_HEADS HEAD_DIM CACHE_LEN THREADS
+ *   perf_loop BACKEND N_HEADS N_KV_HEADS HEAD_DIM CACHE_LEN THREADS [DTYPE]
  *
  * Sets the cache up as `attnbench sweep` does for a decode point (cache_len
  * - 1 tokens already cached) and times exactly what the sweep times per
  * iteration: decode one token, truncate back. Prints the median over 7
  * rounds of ns per call. `make perf` compares it with the sweep's figure for
- * the same point: the difference is the harness's overhead. */
+ * the same point: the difference is the harness's overhead.
+ *
+ * DTYPE is the storage type of Q, K, V and the cache: f32 (default), f16 or
+ * bf16. PERF_LOOP_PARAMS in the environment is handed to the backend as its
+ * settings, as --param does (e.g. PERF_LOOP_PARAMS=tile_kv=128). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "attn_half.h"
 #include "registry.h"
 
 static double now_ns(void)
@@ -27,20 +32,37 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static float *filled(size_t n, unsigned seed)
+/* n values in [-0.5, 0.5), stored as t. */
+static void *filled(size_t n, unsigned seed, attn_dtype t)
 {
 	float *x = malloc(n * sizeof *x);
 	for (size_t i = 0; x && i < n; i++) {
 		seed = seed * 1664525u + 1013904223u;
 		x[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
 	}
-	return x;
+	if (!x || t == ATTN_F32)
+		return x;
+	uint16_t *h = malloc(n * sizeof *h);
+	if (h)
+		attn_store_n(h, x, n, t);
+	free(x);
+	return h;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc != 7) {
-		fprintf(stderr, "usage: perf_loop BACKEND N_HEADS N_KV_HEADS HEAD_DIM CACHE_LEN THREADS\n");
+	if (argc != 7 && argc != 8) {
+		fprintf(stderr,
+		        "usage: perf_loop BACKEND N_HEADS N_KV_HEADS HEAD_DIM CACHE_LEN THREADS [f32|f16|bf16]\n");
+		return 2;
+	}
+	attn_dtype dt = ATTN_F32;
+	if (argc == 8 && strcmp(argv[7], "f16") == 0)
+		dt = ATTN_F16;
+	else if (argc == 8 && strcmp(argv[7], "bf16") == 0)
+		dt = ATTN_BF16;
+	else if (argc == 8 && strcmp(argv[7], "f32") != 0) {
+		fprintf(stderr, "perf_loop: dtype '%s': expected f32, f16 or bf16\n", argv[7]);
 		return 2;
 	}
 	attn_err e = {{0}};
@@ -58,13 +80,13 @@ int main(int argc, char **argv)
 	                .n_q = 1,
 	                .n_kv = atoll(argv[5]),
 	                .causal = 1,
-	                .dtype = ATTN_F32};
+	                .dtype = dt};
 	if (s.n_heads < 1 || s.n_kv_heads < 1 || s.head_dim < 1 || s.n_kv < 2 || s.n_heads % s.n_kv_heads) {
 		fprintf(stderr, "perf_loop: impossible shape\n");
 		return 2;
 	}
 	s.scale = 1.0f / __builtin_sqrtf((float)s.head_dim);
-	attn_config cfg = {.threads = atoi(argv[6])};
+	attn_config cfg = {.threads = atoi(argv[6]), .params = getenv("PERF_LOOP_PARAMS")};
 	void *inst = NULL;
 	char err[256] = "";
 	if (b->create(&cfg, &inst, err, sizeof err) || b->cache_alloc(inst, &s)) {
@@ -72,9 +94,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const size_t tok = (size_t)(s.n_kv_heads * s.head_dim);
-	float *kc = filled(tok * (size_t)(s.n_kv - 1), 2), *vc = filled(tok * (size_t)(s.n_kv - 1), 3);
-	float *q = filled((size_t)(s.n_heads * s.head_dim), 1), *out = filled((size_t)(s.n_heads * s.head_dim), 4);
-	float *kn = filled(tok, 5), *vn = filled(tok, 6);
+	void *kc = filled(tok * (size_t)(s.n_kv - 1), 2, dt), *vc = filled(tok * (size_t)(s.n_kv - 1), 3, dt);
+	void *q = filled((size_t)(s.n_heads * s.head_dim), 1, dt);
+	float *out = filled((size_t)(s.n_heads * s.head_dim), 4, ATTN_F32);
+	void *kn = filled(tok, 5, dt), *vn = filled(tok, 6, dt);
 	if (!kc || !vc || !q || !out || !kn || !vn || b->cache_append(inst, kc, vc, s.n_kv - 1)) {
 		fprintf(stderr, "perf_loop: setup failed\n");
 		return 2;

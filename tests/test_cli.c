@@ -102,10 +102,15 @@ static void test_bad_inputs(void **state)
 	assert_non_null(d);
 	d[1] = 'i';
 	bad_dataset("mqa_q.npy", buf, len, "descr");
-	d[1] = 'f';
-	d[2] = '2'; /* a valid .npy (half the data bytes), but half precision is not a golden dtype */
+	free(buf);
+	/* a valid .npy (half the data bytes) in half precision: fine as an
+	 * input, but a reference must be <f4 or <f8 */
+	buf = tu_read("datasets/golden/mqa_out.npy", &len);
+	d = memmem(buf, len, "<f8", 3);
+	assert_non_null(d);
+	d[2] = '2';
 	const size_t hdr = 10 + ((size_t)(unsigned char)buf[8] | (size_t)(unsigned char)buf[9] << 8);
-	bad_dataset("mqa_q.npy", buf, hdr + (len - hdr) / 2, "not a golden dtype");
+	bad_dataset("mqa_out.npy", buf, hdr + (len - hdr) / 4, "not a reference dtype");
 	free(buf);
 	/* shape mismatch: the manifest's n_q differs from the file's */
 	bad_cell("n_q", "3", "shape");
@@ -191,8 +196,9 @@ static void test_sweep_results(void **state)
 	}
 	for (int b = 0; b < 3; b++)
 		assert_true(seen[b][0] && seen[b][1]);
-	/* smoke.conf: 2 x (2 prefill + 2 decode) + 2 attend = 10 points per backend */
-	assert_int_equal(t.nrows, 30);
+	/* smoke.conf: 2 x (2 prefill + 2 decode) + 2 attend = 10 f32 points per
+	 * backend, and 2 x 2 prefill + 2 x 2 decode in f16 and bf16 */
+	assert_int_equal(t.nrows, 54);
 	table_free(&t);
 
 	/* a memory budget too small for any point: every row skipped, exit 0 */
@@ -217,7 +223,7 @@ static void test_sweep_results(void **state)
 		rows += t.nrows;
 		table_free(&t);
 	}
-	assert_int_equal(rows, 10);
+	assert_int_equal(rows, 18); /* smoke.conf's points for one backend */
 	EXPECT(2, "--shard", "sweep", "--shard", "2/2");
 	tu_rmtree(dir);
 }

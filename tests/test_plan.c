@@ -108,10 +108,10 @@ static void test_projection(void **state)
 	/* hand: per layer at 8 heads, times 16/8 heads, times 3 layers */
 	const double n = 2048;
 	const double pre = (1000 + 2 * n + 0.25 * n * n) * 2 * 3 * 1e-9, dec = (400 + 3 * n) * 2 * 3 * 1e-9;
-	const char *row = strstr(text, "projection,cpuX,,2048,");
+	const char *row = strstr(text, "projection,cpuX,f32,2048,");
 	assert_non_null(row);
 	double got_pre, got_dec;
-	assert_int_equal(sscanf(row, "projection,cpuX,,2048,,,,,%lf,%lf", &got_pre, &got_dec), 2);
+	assert_int_equal(sscanf(row, "projection,cpuX,f32,2048,,,,,%lf,%lf", &got_pre, &got_dec), 2);
 	if (fabs(got_pre - pre) > 1e-4 * pre || fabs(got_dec - dec) > 1e-4 * dec)
 		fail_msg("prefill %g s (want %g), decode %g s (want %g)", got_pre, pre, got_dec, dec);
 	free(text);

@@ -68,6 +68,7 @@ int run_resume_tests(void);
 int run_report_tests(void);
 int run_compare_tests(void);
 int run_plan_tests(void);
+int run_dtype_tests(void);
 int run_vulkan_tests(void);
 
 #endif

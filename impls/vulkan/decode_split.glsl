@@ -95,7 +95,7 @@ void main()
 			const uint d4 = sub + kk * DSPLIT;
 			qr[g][kk] = vec4(0.0);
 			if (DPL * DSPLIT == D4 || d4 < D4)
-				qr[g][kk] = q4[qbase + d4] * pc.scale;
+				qr[g][kk] = load_q(qbase + d4) * pc.scale;
 			acc[g][kk] = vec4(0.0);
 		}
 	}

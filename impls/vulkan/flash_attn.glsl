@@ -97,7 +97,7 @@ void main()
 			const uint d4 = sub + kk * DSPLIT;
 			qr[r][kk] = vec4(0.0);
 			if (KS == D4 || d4 < D4)
-				qr[r][kk] = q4[base[r] + d4] * pc.scale;
+				qr[r][kk] = load_q(base[r] + d4) * pc.scale;
 			acc[r][kk] = vec4(0.0);
 		}
 	}

@@ -9,12 +9,19 @@
  *   descriptors  one set layout: five storage buffers (q, k, v, out,
  *                split-K partials) and K and V again as texel buffers; a
  *                pipeline layout with push constants
- *   shaders      SPIR-V embedded at build time; pipelines are specialised
+ *   shaders      SPIR-V embedded at build time, the shaders that read q, k
+ *                and v once per storage type; pipelines are specialised
  *                per head_dim (and tile sizes) on first use and cached
  * Buffers are created on demand and grown: device-local q, k, v, out and
  * partial buffers, a host-visible staging buffer, and the KV cache. On the
- * device every row of head_dim floats is padded with zeros to a multiple
- * of 4, so that shaders only move vec4; the host packs and unpacks.
+ * device every row of head_dim elements is padded with zeros to a multiple
+ * of 4, so that shaders only move 4-vectors; the host packs and unpacks.
+ *
+ * Storage types: q, k, v and the cache are held in the shape's dtype (f32,
+ * or f16 and bf16 at 2 bytes an element, which need storageBuffer16BitAccess
+ * of VK_KHR_16bit_storage, core in Vulkan 1.1 but optional); the shaders
+ * widen what they load to f32 and compute in f32, and out and the split-K
+ * partials are always f32. Every size below follows the element size.
  *
  * Every call records one command buffer: copies from staging, a barrier,
  * a timestamp, the dispatches, a timestamp, a barrier, the copy of out
@@ -33,6 +40,8 @@
  * buffers, retries once, and stays usable for smaller shapes.
  */
 #include "vulkan.h"
+
+#include "attn_half.h"
 
 /* The core API only: no window-system headers, and never this directory's
  * vulkan.h, whatever the include path. */
@@ -66,8 +75,34 @@ static const uint32_t spv_split_sg[] =
 static const uint32_t spv_reduce[] =
 #include "decode_reduce.spv.inc"
     ;
+static const uint32_t spv_flash_f16[] =
+#include "flash_attn_f16.spv.inc"
+    ;
+static const uint32_t spv_flash_sg_f16[] =
+#include "flash_attn_sg_f16.spv.inc"
+    ;
+static const uint32_t spv_split_f16[] =
+#include "decode_split_f16.spv.inc"
+    ;
+static const uint32_t spv_split_sg_f16[] =
+#include "decode_split_sg_f16.spv.inc"
+    ;
+static const uint32_t spv_flash_bf16[] =
+#include "flash_attn_bf16.spv.inc"
+    ;
+static const uint32_t spv_flash_sg_bf16[] =
+#include "flash_attn_sg_bf16.spv.inc"
+    ;
+static const uint32_t spv_split_bf16[] =
+#include "decode_split_bf16.spv.inc"
+    ;
+static const uint32_t spv_split_sg_bf16[] =
+#include "decode_split_sg_bf16.spv.inc"
+    ;
 #elif defined(__CPPCHECK__)
 static const uint32_t spv_flash[1], spv_flash_sg[1], spv_split[1], spv_split_sg[1], spv_reduce[1];
+static const uint32_t spv_flash_f16[1], spv_flash_sg_f16[1], spv_split_f16[1], spv_split_sg_f16[1];
+static const uint32_t spv_flash_bf16[1], spv_flash_sg_bf16[1], spv_split_bf16[1], spv_split_sg_bf16[1];
 #else
 #error "the SPIR-V headers are missing: build with the Makefile (impls/vulkan/vulkan.mk)"
 #endif
@@ -80,7 +115,11 @@ static const uint32_t spv_flash[1], spv_flash_sg[1], spv_split[1], spv_split_sg[
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
 #define TIMEOUT_MS_MAX   3600000 /* an hour */
 
-enum { SH_FLASH, SH_FLASH_SG, SH_SPLIT, SH_SPLIT_SG, SH_REDUCE, SH_COUNT };
+#define N_DTYPES 3 /* ATTN_F32, ATTN_F16, ATTN_BF16 */
+
+/* Shaders: the four that read q, k and v once per storage type (kind +
+ * SH_KINDS * dtype), then the split-K reduction, which reads only f32. */
+enum { SH_FLASH, SH_FLASH_SG, SH_SPLIT, SH_SPLIT_SG, SH_KINDS, SH_REDUCE = SH_KINDS * N_DTYPES, SH_COUNT };
 
 /* vk_ctx.fault: why the instance stopped using the device. */
 enum { FAULT_NONE, FAULT_TIMEOUT, FAULT_LOST };
@@ -99,7 +138,8 @@ typedef struct vk_buf {
 	VkDeviceSize size;     /* usable bytes */
 	VkDeviceSize mem_size; /* bytes of the allocation */
 	void *map;             /* host pointer when mapped (staging) */
-	VkBufferView view;     /* RGBA32F texel view, made on first use */
+	VkBufferView view;     /* texel view, made on first use */
+	VkFormat view_fmt;     /* its format: RGBA32F, RGBA16F or RGBA16UI */
 } vk_buf;
 
 /* A specialised compute pipeline: shader and specialisation constants. */
@@ -112,7 +152,7 @@ typedef struct vk_pipe {
 /* Settings from attn_config.params (see vulkan.h); 0, or -1 for the
  * on/off ones, means the device default. */
 typedef struct vk_params {
-	int split, timeout_ms, subgroups, texel, mem_mib;
+	int split, timeout_ms, subgroups, texel, mem_mib, storage16;
 	int wg, rows, tile_kv, step, dsplit, stage;
 	int dec_wg, dec_keys, dec_dsplit, dec_heads, dec_merge;
 } vk_params;
@@ -148,8 +188,12 @@ typedef struct vk_ctx {
 	uint64_t mem_cap;             /* mem_mib in bytes, or 0 */
 	uint32_t subgroup_size, min_subgroup_size;
 	int use_subgroup;
-	int use_texel;   /* read K and V through texel buffer views */
-	int cpu_threads; /* CPU devices: host threads the driver runs on */
+	int use_texel;          /* read K and V through texel buffer views */
+	int texel_ok[N_DTYPES]; /* the texel format of each dtype is usable */
+	int cpu_threads;        /* CPU devices: host threads the driver runs on */
+	int has_storage16;      /* the device has storageBuffer16BitAccess */
+	int has_float16;        /* the device has shaderFloat16 (not used) */
+	int storage16;          /* storageBuffer16BitAccess is enabled: f16, bf16 */
 
 	/* device and queue */
 	VkDevice device;
@@ -357,7 +401,16 @@ static int parse_int(const char *key, const char *val, int lo, int hi, int *out,
 }
 
 /* Parse attn_config.params ("key=value,..."); unknown keys are an error.
- * ATTNBENCH_VK_TIMEOUT_MS sets the default of timeout_ms; the parameter wins. */
+ * ATTNBENCH_VK_TIMEOUT_MS sets the default of timeout_ms; the parameter wins.
+ * The keys are documented in vulkan.h; among them:
+ *   mem_mib=N      judge shapes and allocations as if the device had N MiB
+ *   timeout_ms=N   limit of the fence wait of every call
+ *   storage16=0    behave as a device without storageBuffer16BitAccess
+ *                  (VK_KHR_16bit_storage): the feature is not enabled, the
+ *                  f16 and bf16 shaders are not loaded, and supports()
+ *                  refuses f16 and bf16 shapes as on such a device, its
+ *                  reason ending in "(storage16=0)"; storage16=1, the
+ *                  default, uses the feature where the device has it */
 static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 {
 	static const struct {
@@ -368,6 +421,7 @@ static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 	    {"split", 0, 65535, offsetof(vk_params, split)},
 	    {"timeout_ms", 1, TIMEOUT_MS_MAX, offsetof(vk_params, timeout_ms)},
 	    {"mem_mib", 1, 1 << 24, offsetof(vk_params, mem_mib)},
+	    {"storage16", 0, 1, offsetof(vk_params, storage16)},
 	    {"subgroups", 0, 1, offsetof(vk_params, subgroups)},
 	    {"texel", 0, 1, offsetof(vk_params, texel)},
 	    {"wg", 1, 1024, offsetof(vk_params, wg)},
@@ -390,6 +444,7 @@ static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 		return ATTN_E_INVALID;
 	}
 	p->subgroups = 1;
+	p->storage16 = 1;
 	p->texel = 1;
 	p->stage = -1;
 	p->dec_merge = -1;
@@ -415,8 +470,9 @@ static int parse_params(const char *s, vk_params *p, char *err, size_t err_len)
 		if (!eq || i == sizeof keys / sizeof keys[0]) {
 			snprintf(
 			    err, err_len,
-			    "unknown parameter '%s' (known: split, timeout_ms, mem_mib, subgroups, texel, wg, rows, "
-			    "tile_kv, step, dsplit, stage, dec_wg, dec_keys, dec_dsplit, dec_heads, dec_merge)",
+			    "unknown parameter '%s' (known: split, timeout_ms, mem_mib, storage16, subgroups, texel, "
+			    "wg, rows, tile_kv, step, dsplit, stage, dec_wg, dec_keys, dec_dsplit, dec_heads, "
+			    "dec_merge)",
 			    item);
 			return ATTN_E_INVALID;
 		}
@@ -582,6 +638,43 @@ static int device_usable(VkPhysicalDevice pd)
 	return p.apiVersion >= VK_API_VERSION_1_1 && compute_queue_family(pd) >= 0;
 }
 
+/* Is the named device extension available? */
+static int have_device_ext(VkPhysicalDevice pd, const char *name)
+{
+	uint32_t n = 0;
+	if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0)
+		return 0;
+	VkExtensionProperties *e = calloc(n, sizeof *e);
+	int found = 0;
+	if (e && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) == VK_SUCCESS)
+		for (uint32_t i = 0; i < n && !found; i++)
+			found = strcmp(e[i].extensionName, name) == 0;
+	free(e);
+	return found;
+}
+
+/* The device's 16-bit features: storageBuffer16BitAccess (VK_KHR_16bit_storage,
+ * core in Vulkan 1.1, optional), which f16 and bf16 storage need, and
+ * shaderFloat16 (Vulkan 1.2 or VK_KHR_shader_float16_int8), which they do not
+ * (the shaders compute in f32) but `attnbench list` reports. */
+static void query_16bit(VkPhysicalDevice pd, int *storage16, int *float16)
+{
+	VkPhysicalDeviceProperties p;
+	vkGetPhysicalDeviceProperties(pd, &p);
+	*storage16 = *float16 = 0;
+	if (p.apiVersion < VK_API_VERSION_1_1 || !vkGetPhysicalDeviceFeatures2)
+		return;
+	VkPhysicalDeviceShaderFloat16Int8Features f16 = {
+	    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+	VkPhysicalDevice16BitStorageFeatures s16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+	VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s16};
+	if (p.apiVersion >= VK_API_VERSION_1_2 || have_device_ext(pd, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME))
+		s16.pNext = &f16;
+	vkGetPhysicalDeviceFeatures2(pd, &f2);
+	*storage16 = s16.storageBuffer16BitAccess == VK_TRUE;
+	*float16 = f16.shaderFloat16 == VK_TRUE;
+}
+
 /* Short name of a device type. */
 static const char *device_type_name(VkPhysicalDeviceType t)
 {
@@ -655,7 +748,8 @@ static void buf_printf(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One line per physical device: index, name, type, driver, API, memory. */
+/* One line per physical device: index, name, type, driver, API, memory,
+ * 16-bit features. */
 static void vk_list_devices(char *buf, size_t len)
 {
 	if (!buf || !len)
@@ -689,15 +783,20 @@ static void vk_list_devices(char *buf, size_t len)
 			for (uint32_t h = 0; h < mp.memoryHeapCount; h++)
 				if (mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
 					local += mp.memoryHeaps[h].size;
+			int storage16, float16;
+			query_16bit(pd[i], &storage16, &float16);
 			char driver[2 * VK_MAX_DRIVER_NAME_SIZE + 8];
 			if (have_drv)
 				snprintf(driver, sizeof driver, "%s (%s)", drv.driverName, drv.driverInfo);
 			else
 				snprintf(driver, sizeof driver, "driver version 0x%x", p.driverVersion);
-			buf_printf(buf, len, "%u: %s, %s, %s, Vulkan %u.%u.%u, device-local %.1f GiB%s\n", i,
-			           p.deviceName, device_type_name(p.deviceType), driver,
+			buf_printf(buf, len,
+			           "%u: %s, %s, %s, Vulkan %u.%u.%u, device-local %.1f GiB, 16-bit storage %s, "
+			           "shaderFloat16 %s%s\n",
+			           i, p.deviceName, device_type_name(p.deviceType), driver,
 			           VK_API_VERSION_MAJOR(p.apiVersion), VK_API_VERSION_MINOR(p.apiVersion),
 			           VK_API_VERSION_PATCH(p.apiVersion), (double)local / (1024.0 * 1024.0 * 1024.0),
+			           storage16 ? "yes" : "no", float16 ? "yes" : "no",
 			           device_usable(pd[i]) ? "" : " (unusable: needs Vulkan 1.1 and a compute queue)");
 		}
 	}
@@ -881,6 +980,8 @@ static int setup_physical_device(vk_ctx *c, const char *sel)
 		long t = sysconf(_SC_NPROCESSORS_ONLN);
 		c->cpu_threads = t > 0 ? (int)t : 1;
 	}
+	query_16bit(c->phys, &c->has_storage16, &c->has_float16);
+	c->storage16 = c->has_storage16 && c->par.storage16;
 	return ATTN_OK;
 }
 
@@ -907,8 +1008,15 @@ static int setup_device(vk_ctx *c)
 					exts[n_ext++] = "VK_KHR_portability_subset";
 		free(e);
 	}
+	/* f16 and bf16 buffers: only loaded and widened to f32 in the shaders,
+	 * so storageBuffer16BitAccess is all they need (no shaderFloat16) */
+	VkPhysicalDevice16BitStorageFeatures s16 = {
+	    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+	    .storageBuffer16BitAccess = VK_TRUE,
+	};
 	VkDeviceCreateInfo dci = {
 	    .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+	    .pNext = c->storage16 ? &s16 : NULL,
 	    .queueCreateInfoCount = 1,
 	    .pQueueCreateInfos = &qci,
 	    .enabledExtensionCount = n_ext,
@@ -1021,20 +1129,33 @@ static int setup_descriptors(vk_ctx *c)
 }
 
 /* Step 6: shader modules from the embedded SPIR-V (the subgroup variants
- * only where the device has the subgroup operations they use). */
+ * only where the device has the subgroup operations they use, the f16 and
+ * bf16 ones only where 16-bit storage is enabled). */
 static int setup_shaders(vk_ctx *c)
 {
+#define SRC(kind, dtype, code, sg) [(kind) + SH_KINDS * (dtype)] = { code, sizeof code, sg, (dtype) != ATTN_F32 }
 	static const struct {
 		const uint32_t *code;
 		size_t size;
-		int needs_subgroup;
+		int needs_subgroup, needs_storage16;
 	} src[SH_COUNT] = {
-	    [SH_FLASH] = {spv_flash, sizeof spv_flash, 0},    [SH_FLASH_SG] = {spv_flash_sg, sizeof spv_flash_sg, 1},
-	    [SH_SPLIT] = {spv_split, sizeof spv_split, 0},    [SH_SPLIT_SG] = {spv_split_sg, sizeof spv_split_sg, 1},
-	    [SH_REDUCE] = {spv_reduce, sizeof spv_reduce, 0},
+	    SRC(SH_FLASH, ATTN_F32, spv_flash, 0),
+	    SRC(SH_FLASH_SG, ATTN_F32, spv_flash_sg, 1),
+	    SRC(SH_SPLIT, ATTN_F32, spv_split, 0),
+	    SRC(SH_SPLIT_SG, ATTN_F32, spv_split_sg, 1),
+	    SRC(SH_FLASH, ATTN_F16, spv_flash_f16, 0),
+	    SRC(SH_FLASH_SG, ATTN_F16, spv_flash_sg_f16, 1),
+	    SRC(SH_SPLIT, ATTN_F16, spv_split_f16, 0),
+	    SRC(SH_SPLIT_SG, ATTN_F16, spv_split_sg_f16, 1),
+	    SRC(SH_FLASH, ATTN_BF16, spv_flash_bf16, 0),
+	    SRC(SH_FLASH_SG, ATTN_BF16, spv_flash_sg_bf16, 1),
+	    SRC(SH_SPLIT, ATTN_BF16, spv_split_bf16, 0),
+	    SRC(SH_SPLIT_SG, ATTN_BF16, spv_split_sg_bf16, 1),
+	    [SH_REDUCE] = {spv_reduce, sizeof spv_reduce, 0, 0},
 	};
+#undef SRC
 	for (int i = 0; i < SH_COUNT; i++) {
-		if (src[i].needs_subgroup && !c->use_subgroup)
+		if ((src[i].needs_subgroup && !c->use_subgroup) || (src[i].needs_storage16 && !c->storage16))
 			continue;
 		VkShaderModuleCreateInfo ci = {
 		    .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
@@ -1055,6 +1176,16 @@ static uint32_t pow2_floor(uint32_t x)
 	return p;
 }
 
+/* Texel format of K and V stored as t: one texel per 4-vector of a row;
+ * bf16 is read as unsigned integers and widened in the shader. All three
+ * are formats every device supports for uniform texel buffers. */
+static VkFormat texel_format(attn_dtype t)
+{
+	return t == ATTN_F16    ? VK_FORMAT_R16G16B16A16_SFLOAT
+	       : t == ATTN_BF16 ? VK_FORMAT_R16G16B16A16_UINT
+	                        : VK_FORMAT_R32G32B32A32_SFLOAT;
+}
+
 /* Step 7: shader configuration from the device and the parameters. */
 static int setup_config(vk_ctx *c)
 {
@@ -1066,9 +1197,12 @@ static int setup_config(vk_ctx *c)
 	max_wg = pow2_floor(max_wg);
 	uint32_t sg_dsplit = c->use_subgroup ? (c->min_subgroup_size < 8 ? c->min_subgroup_size : 8) : 1;
 
-	VkFormatProperties fp;
-	vkGetPhysicalDeviceFormatProperties(c->phys, VK_FORMAT_R32G32B32A32_SFLOAT, &fp);
-	c->use_texel = c->par.texel && (fp.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT);
+	for (int t = 0; t < N_DTYPES; t++) {
+		VkFormatProperties fp;
+		vkGetPhysicalDeviceFormatProperties(c->phys, texel_format((attn_dtype)t), &fp);
+		c->texel_ok[t] = c->par.texel && (fp.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT);
+	}
+	c->use_texel = c->texel_ok[ATTN_F32];
 
 	/* CPU devices run a workgroup's lanes as SIMD vectors on one thread, and
 	 * every memory or cross-lane operation becomes a loop over the lanes:
@@ -1305,21 +1439,27 @@ static int buf_create(vk_ctx *c, vk_buf *b, VkDeviceSize size, int host)
 	return ATTN_OK;
 }
 
-/* Give b its RGBA32F texel view, over as much of it as the device allows
- * (the shaders only read through it when all of K and V fit). */
-static int buf_view(vk_ctx *c, vk_buf *b)
+/* Give b a texel view of K or V stored as t (texel_format), over as much
+ * of it as the device allows (the shaders only read through it when all of
+ * K and V fit); a view of another format is replaced. */
+static int buf_view(vk_ctx *c, vk_buf *b, attn_dtype t)
 {
-	if (b->view)
+	const VkFormat fmt = texel_format(t);
+	if (b->view && b->view_fmt == fmt)
 		return ATTN_OK;
-	VkDeviceSize most = (VkDeviceSize)c->props.limits.maxTexelBufferElements * 16;
+	if (b->view)
+		c->vk.vkDestroyBufferView(c->device, b->view, NULL);
+	b->view = VK_NULL_HANDLE;
+	VkDeviceSize most = (VkDeviceSize)c->props.limits.maxTexelBufferElements * 4 * attn_dtype_size(t);
 	VkBufferViewCreateInfo ci = {
 	    .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
 	    .buffer = b->buf,
-	    .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+	    .format = fmt,
 	    .offset = 0,
 	    .range = b->size < most ? b->size : most,
 	};
 	VK_CHECK(c, c->vk.vkCreateBufferView(c->device, &ci, NULL, &b->view));
+	b->view_fmt = fmt;
 	return ATTN_OK;
 }
 
@@ -1486,8 +1626,15 @@ static uint32_t choose_split(const vk_ctx *c, uint32_t n_kv, uint32_t other_grou
 static int plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_plan *plan, char *why, size_t why_len)
 {
 	const VkPhysicalDeviceLimits *lim = &c->props.limits;
-	if (s->dtype != ATTN_F32) {
-		snprintf(why, why_len, "only f32 storage is implemented");
+	if (s->dtype != ATTN_F32 && s->dtype != ATTN_F16 && s->dtype != ATTN_BF16) {
+		snprintf(why, why_len, "unknown storage dtype %d", (int)s->dtype);
+		return 0;
+	}
+	if (s->dtype != ATTN_F32 && !c->storage16) {
+		/* not "needs ...": that is how a shape too large for the device reads */
+		snprintf(why, why_len,
+		         "%s storage needs storageBuffer16BitAccess (VK_KHR_16bit_storage), which %s lacks%s",
+		         s->dtype == ATTN_F16 ? "f16" : "bf16", c->name, c->has_storage16 ? " (storage16=0)" : "");
 		return 0;
 	}
 	if (s->head_dim < 1 || s->head_dim > 256) {
@@ -1506,15 +1653,17 @@ static int plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, v
 		snprintf(why, why_len, "causal needs n_q <= n_kv");
 		return 0;
 	}
-	/* Shaders index with 32-bit integers; bound buffers must fit the device range. */
-	const double dp = (double)((s->head_dim + 3) / 4 * 4);
+	/* Shaders index with 32-bit integers; bound buffers must fit the device
+	 * range: q, k and v of elements of es bytes, out of f32. */
+	const double dp = (double)((s->head_dim + 3) / 4 * 4), es = (double)attn_dtype_size(s->dtype);
 	const double elems_q = (double)s->batch * (double)s->n_heads * (double)s->n_q * dp;
 	const double elems_kv = (double)s->batch * (double)s->n_kv_heads * (double)kv_stride * dp;
 	const double range = (double)lim->maxStorageBufferRange;
+	const double bytes_q = elems_q * 4, bytes_kv = elems_kv * es; /* out is larger than q */
 	char need[32], most[32];
 	fmt_size(most, sizeof most, lim->maxStorageBufferRange);
-	if (elems_q * 4 > range || elems_kv * 4 > range) {
-		fmt_size(need, sizeof need, (uint64_t)((elems_q > elems_kv ? elems_q : elems_kv) * 4));
+	if (bytes_q > range || bytes_kv > range) {
+		fmt_size(need, sizeof need, (uint64_t)(bytes_q > bytes_kv ? bytes_q : bytes_kv));
 		snprintf(why, why_len, "needs a buffer of %s, the device allows %s (maxStorageBufferRange)", need,
 		         most);
 		return 0;
@@ -1524,7 +1673,7 @@ static int plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, v
 		return 0;
 	}
 	const uint32_t d = (uint32_t)s->head_dim, g = (uint32_t)(s->n_heads / s->n_kv_heads);
-	const uint32_t texel = c->use_texel && elems_kv / 4 <= lim->maxTexelBufferElements;
+	const uint32_t texel = c->texel_ok[s->dtype] && elems_kv / 4 <= lim->maxTexelBufferElements;
 	const uint32_t rows = flash_rows(c, d), stage = c->f_stage || !texel;
 	const double rows_wg = (double)(c->f_wg / c->f_dsplit) * rows;
 	vk_plan p = {.decode = s->n_q == 1};
@@ -1580,20 +1729,27 @@ static int plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, v
 	return 1;
 }
 
-/* Floats of one row on the device: head_dim padded to a multiple of 4. */
+/* Elements of one row on the device: head_dim padded to a multiple of 4. */
 static uint64_t padded_dim(const attn_shape *s)
 {
 	return ((uint64_t)s->head_dim + 3) & ~(uint64_t)3;
 }
 
-/* Device bytes of one tensor of the shape: n rows per head over heads heads. */
+/* Device bytes of one stored tensor of the shape (q, k or v, in s->dtype):
+ * n rows per head over heads heads. */
 static uint64_t tensor_bytes(const attn_shape *s, int64_t heads, int64_t n)
 {
-	return (uint64_t)s->batch * (uint64_t)heads * (uint64_t)n * padded_dim(s) * sizeof(float);
+	return (uint64_t)s->batch * (uint64_t)heads * (uint64_t)n * padded_dim(s) * attn_dtype_size(s->dtype);
+}
+
+/* Device bytes of out, which is f32 whatever the dtype. */
+static uint64_t out_bytes(const attn_shape *s)
+{
+	return (uint64_t)s->batch * (uint64_t)s->n_heads * (uint64_t)s->n_q * padded_dim(s) * sizeof(float);
 }
 
 /* Does one call on s fit the device's memory? The buffers it holds at once:
- * staging, q, out, the split-K partials (part_bytes), and K and V of kv_cap
+ * staging, q, out (f32), the split-K partials (part_bytes), and K and V of kv_cap
  * tokens, which are the cache on the cache path (staging then holds only the
  * n_q new tokens) and scratch copies for a stateless attend (staging holds
  * all of K and V). Each must fit the largest allocation and buffer, and
@@ -1604,11 +1760,11 @@ static int shape_fits(const vk_ctx *c, const attn_shape *s, int64_t kv_cap, int 
                       size_t why_len)
 {
 	const uint64_t qb = tensor_bytes(s, s->n_heads, s->n_q), kb = tensor_bytes(s, s->n_kv_heads, kv_cap);
-	const uint64_t kn = attend ? kb : tensor_bytes(s, s->n_kv_heads, s->n_q);
+	const uint64_t ob = out_bytes(s), kn = attend ? kb : tensor_bytes(s, s->n_kv_heads, s->n_q);
 	const struct {
 		uint64_t bytes;
 		int host;
-	} b[] = {{2 * qb + 2 * kn, 1}, {qb, 0}, {qb, 0}, {kb, 0}, {kb, 0}, {part_bytes, 0}};
+	} b[] = {{qb + ob + 2 * kn, 1}, {qb, 0}, {ob, 0}, {kb, 0}, {kb, 0}, {part_bytes, 0}};
 	uint64_t most = c->max_alloc;
 	const char *limit = "maxMemoryAllocationSize";
 	if (c->max_buffer && (!most || c->max_buffer < most)) {
@@ -1661,23 +1817,24 @@ static int vk_supports(void *ctx, const attn_shape *s, char *why, size_t why_len
 	       shape_fits(ctx, s, s->n_kv, 0, p.decode ? p.part_bytes : 16, why, why_len);
 }
 
-/* Copy rows of head_dim floats into staging rows padded with zeros. */
+/* Copy rows of head_dim elements of s->dtype into staging rows padded
+ * with zeros. */
 static void pack_rows(const attn_shape *s, void *dst, const void *src, uint64_t rows)
 {
-	const uint64_t d = (uint64_t)s->head_dim, dp = padded_dim(s);
+	const uint64_t d = (uint64_t)s->head_dim, dp = padded_dim(s), es = attn_dtype_size(s->dtype);
 	if (d == dp) {
-		memcpy(dst, src, rows * d * sizeof(float));
+		memcpy(dst, src, rows * d * es);
 		return;
 	}
-	float *o = dst;
-	const float *in = src;
+	char *o = dst;
+	const char *in = src;
 	for (uint64_t r = 0; r < rows; r++) {
-		memcpy(o + r * dp, in + r * d, d * sizeof(float));
-		memset(o + r * dp + d, 0, (dp - d) * sizeof(float));
+		memcpy(o + r * dp * es, in + r * d * es, d * es);
+		memset(o + (r * dp + d) * es, 0, (dp - d) * es);
 	}
 }
 
-/* Copy padded rows from staging back into rows of head_dim floats. */
+/* Copy padded rows of out (f32) from staging back into rows of head_dim floats. */
 static void unpack_rows(const attn_shape *s, float *dst, const void *src, uint64_t rows)
 {
 	const uint64_t d = (uint64_t)s->head_dim, dp = padded_dim(s);
@@ -1707,9 +1864,10 @@ static uint64_t vk_workspace_bytes(void *ctx, const attn_shape *s)
 	if (!plan_shape(c, s, s->n_kv, &p, why, sizeof why))
 		return 0;
 	int cached = c->cache_k.buf && c->cache_shape.batch == s->batch && c->cache_shape.n_kv_heads == s->n_kv_heads &&
-	             c->cache_shape.head_dim == s->head_dim;
+	             c->cache_shape.head_dim == s->head_dim && c->cache_shape.dtype == s->dtype;
 	int64_t n_new = cached ? s->n_q : s->n_kv;
-	uint64_t staging = 2 * tensor_bytes(s, s->n_heads, s->n_q) + 2 * tensor_bytes(s, s->n_kv_heads, n_new);
+	uint64_t staging =
+	    tensor_bytes(s, s->n_heads, s->n_q) + out_bytes(s) + 2 * tensor_bytes(s, s->n_kv_heads, n_new);
 	return staging + (p.decode ? p.part_bytes : 0);
 }
 
@@ -1750,7 +1908,7 @@ static void cmd_copy(vk_ctx *c, VkBuffer dst, VkDeviceSize dst_off, VkDeviceSize
 static int cmd_cache_upload(vk_ctx *c, VkBuffer dst, VkDeviceSize stage_off, int64_t n)
 {
 	const attn_shape *s = &c->cache_shape;
-	const uint64_t rows = (uint64_t)(s->batch * s->n_kv_heads), row = padded_dim(s) * sizeof(float);
+	const uint64_t rows = (uint64_t)(s->batch * s->n_kv_heads), row = padded_dim(s) * attn_dtype_size(s->dtype);
 	VkBufferCopy *r = calloc(rows, sizeof *r);
 	if (!r)
 		return set_err(c, ATTN_E_NOMEM, "out of host memory");
@@ -1766,12 +1924,12 @@ static int cmd_cache_upload(vk_ctx *c, VkBuffer dst, VkDeviceSize stage_off, int
 }
 
 /* Point the descriptor set at the buffers of this call (k and v twice:
- * as storage buffers and through their texel views). */
-static int bind_buffers(vk_ctx *c, vk_buf *k, vk_buf *v)
+ * as storage buffers and through their texel views of dtype t). */
+static int bind_buffers(vk_ctx *c, vk_buf *k, vk_buf *v, attn_dtype t)
 {
-	int rc = buf_view(c, k);
+	int rc = buf_view(c, k, t);
 	if (!rc)
-		rc = buf_view(c, v);
+		rc = buf_view(c, v, t);
 	if (rc)
 		return rc;
 	VkDescriptorBufferInfo bi[N_STORAGE] = {
@@ -1809,6 +1967,7 @@ static int cmd_attention(vk_ctx *c, const attn_shape *s, const vk_plan *p, int64
 {
 	VkPipeline main_pipe, reduce_pipe = VK_NULL_HANDLE;
 	int shader = p->decode ? (c->d_merge ? SH_SPLIT_SG : SH_SPLIT) : (c->f_dsplit > 1 ? SH_FLASH_SG : SH_FLASH);
+	shader += SH_KINDS * (int)s->dtype;
 	int rc = get_pipeline(c, shader, p->spec, &main_pipe);
 	if (!rc && p->decode) {
 		uint32_t spec[N_SPEC] = {64, p->spec[1], 0, 0, 0, 0, 0, 0};
@@ -1926,12 +2085,13 @@ static int vk_attend(void *ctx, const attn_shape *s, const void *q, const void *
 	    !shape_fits(c, s, s->n_kv, 1, p.decode ? p.part_bytes : 16, why, sizeof why))
 		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
 	const uint64_t qb = tensor_bytes(s, s->n_heads, s->n_q), kb = tensor_bytes(s, s->n_kv_heads, s->n_kv);
+	const uint64_t ob = out_bytes(s);
 	const vk_want want[] = {
-	    {&c->staging, 2 * qb + 2 * kb, 1},
+	    {&c->staging, qb + ob + 2 * kb, 1},
 	    {&c->q, qb, 0},
 	    {&c->k, kb, 0},
 	    {&c->v, kb, 0},
-	    {&c->out, qb, 0},
+	    {&c->out, ob, 0},
 	    {&c->part, p.decode ? p.part_bytes : 16, 0},
 	};
 	int rc = ensure_bufs(c, want, sizeof want / sizeof want[0]);
@@ -1941,7 +2101,7 @@ static int vk_attend(void *ctx, const attn_shape *s, const void *q, const void *
 	pack_rows(s, st, q, tensor_rows(s, s->n_heads, s->n_q));
 	pack_rows(s, st + qb, k, tensor_rows(s, s->n_kv_heads, s->n_kv));
 	pack_rows(s, st + qb + kb, v, tensor_rows(s, s->n_kv_heads, s->n_kv));
-	rc = bind_buffers(c, &c->k, &c->v);
+	rc = bind_buffers(c, &c->k, &c->v, s->dtype);
 	if (!rc)
 		rc = cmd_begin(c);
 	if (!rc) {
@@ -1951,7 +2111,7 @@ static int vk_attend(void *ctx, const attn_shape *s, const void *q, const void *
 		rc = cmd_attention(c, s, &p, s->n_kv);
 	}
 	if (!rc) {
-		VkBufferCopy r = {.srcOffset = 0, .dstOffset = qb + 2 * kb, .size = qb};
+		VkBufferCopy r = {.srcOffset = 0, .dstOffset = qb + 2 * kb, .size = ob};
 		c->vk.vkCmdCopyBuffer(c->cmd, c->out.buf, c->staging.buf, 1, &r);
 		rc = cmd_submit(c, 1);
 	}
@@ -2091,10 +2251,11 @@ static int cache_attend(vk_ctx *c, const attn_shape *s, const void *q, const voi
 	    !shape_fits(c, &sc, c->cache_cap, 0, p.decode ? p.part_bytes : 16, why, sizeof why))
 		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
 	const uint64_t qb = tensor_bytes(s, s->n_heads, s->n_q), kb = tensor_bytes(s, s->n_kv_heads, s->n_q);
+	const uint64_t ob = out_bytes(s);
 	const vk_want want[] = {
-	    {&c->staging, 2 * qb + 2 * kb, 1},
+	    {&c->staging, qb + ob + 2 * kb, 1},
 	    {&c->q, qb, 0},
-	    {&c->out, qb, 0},
+	    {&c->out, ob, 0},
 	    {&c->part, p.decode ? p.part_bytes : 16, 0},
 	};
 	rc = ensure_bufs(c, want, sizeof want / sizeof want[0]);
@@ -2102,7 +2263,7 @@ static int cache_attend(vk_ctx *c, const attn_shape *s, const void *q, const voi
 		return take_validation(c, rc);
 	char *st = c->staging.map;
 	pack_rows(s, st, q, tensor_rows(s, s->n_heads, s->n_q));
-	rc = bind_buffers(c, &c->cache_k, &c->cache_v);
+	rc = bind_buffers(c, &c->cache_k, &c->cache_v, cs->dtype);
 	if (!rc)
 		rc = cmd_begin(c);
 	if (!rc) {
@@ -2112,7 +2273,7 @@ static int cache_attend(vk_ctx *c, const attn_shape *s, const void *q, const voi
 	if (!rc)
 		rc = cmd_attention(c, &sc, &p, c->cache_cap);
 	if (!rc) {
-		VkBufferCopy r = {.srcOffset = 0, .dstOffset = qb + 2 * kb, .size = qb};
+		VkBufferCopy r = {.srcOffset = 0, .dstOffset = qb + 2 * kb, .size = ob};
 		c->vk.vkCmdCopyBuffer(c->cmd, c->out.buf, c->staging.buf, 1, &r);
 		rc = cmd_submit(c, 1);
 	}
@@ -2157,8 +2318,9 @@ const attn_backend *attn_backend_vulkan(void)
 	static const attn_backend be = {
 	    .abi_version = ATTN_ABI_VERSION,
 	    .name = "vulkan",
-	    .description = "Vulkan compute: flash attention, split-K decode, device KV cache (f32)",
-	    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_DEVICE_TIMER,
+	    .description = "Vulkan compute: flash attention, split-K decode, device KV cache (f32, f16, bf16 storage)",
+	    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_DEVICE_TIMER | ATTN_CAP_F16 |
+	            ATTN_CAP_BF16,
 	    .probe = vk_probe,
 	    .list_devices = vk_list_devices,
 	    .create = vk_create,

@@ -1,9 +1,12 @@
 /*
  * vulkan.h - the Vulkan compute backend ("vulkan").
  *
- * f32 attention on any Vulkan 1.1 device: a flash-attention shader for
+ * Attention on any Vulkan 1.1 device: a flash-attention shader for
  * attend and prefill, a split-K pair of shaders for single-query calls
- * (decode), and a KV cache held in device memory. The Vulkan loader is
+ * (decode), and a KV cache held in device memory. q, k, v and the cache are
+ * stored in the shape's dtype: f32 everywhere, f16 and bf16 where the
+ * device has storageBuffer16BitAccess (VK_KHR_16bit_storage); the shaders
+ * widen 16-bit values on load and compute in f32, out is f32. The Vulkan loader is
  * opened at run time (volk), so a binary built with this backend starts,
  * and every other backend works, on machines without libvulkan.so.1.
  *
@@ -22,6 +25,10 @@
  *   mem_mib=N      behave as a device with N MiB of memory: shapes that need
  *                  more are not supported ("needs ..."), allocations past it
  *                  fail as out of device memory (default: the device's heap)
+ *   storage16=0|1  use 16-bit storage where the device has it (default 1);
+ *                  0 behaves as a device without it: f16 and bf16 shapes
+ *                  are not supported ("f16 storage needs
+ *                  storageBuffer16BitAccess ..., which <device> lacks")
  *   subgroups=0|1  allow subgroup operations (default 1 where supported)
  *   wg=N, rows=N, tile_kv=N, step=N, dsplit=N
  *                  flash shader: workgroup size, rows per lane, keys per
