@@ -252,17 +252,6 @@ static void test_vulkan_unavailable(void **state)
 	tu_rmtree(dir);
 }
 
-/* Path of a library built by the Makefile ($ATTNBENCH_BUILD, default build). */
-static const char *built(const char *name)
-{
-	static char buf[4][512];
-	static int next;
-	const char *b = getenv("ATTNBENCH_BUILD");
-	char *p = buf[next++ % 4];
-	snprintf(p, 512, "%s/%s", b && *b ? b : "build", name);
-	return p;
-}
-
 /* External backends: the example library through --backend-lib and through
  * ATTNBENCH_BACKEND_PATH, exactly as a third party would use it; broken
  * libraries are refused with exit 2 naming the file. */
@@ -271,7 +260,7 @@ static void test_backend_libraries(void **state)
 	(void)state;
 	const char *env = getenv("ATTNBENCH_THIRDPARTY_LIB"); /* built against the installed header */
 	char lib[512];
-	snprintf(lib, sizeof lib, "%s", env && *env ? env : built("libattnbench_twopass.so"));
+	snprintf(lib, sizeof lib, "%s", env && *env ? env : tu_built("libattnbench_twopass.so"));
 	char *dir = tu_tmpdir(), out[600], libdir[512];
 	snprintf(out, sizeof out, "%s/run", dir);
 	EXPECT(0, "twopass    ok", "list", "--backend-lib", lib);
@@ -293,9 +282,9 @@ static void test_backend_libraries(void **state)
 	free(bytes);
 	EXPECT(2, "already taken", "list", "--backend-lib", copy);
 	unsetenv("ATTNBENCH_BACKEND_PATH");
-	EXPECT(2, "ABI", "check", "--golden", "datasets/golden", "--backend-lib", built("plugins/bad_abi.so"));
+	EXPECT(2, "ABI", "check", "--golden", "datasets/golden", "--backend-lib", tu_built("plugins/bad_abi.so"));
 	EXPECT(2, "no symbol 'attnbench_backends'", "check", "--golden", "datasets/golden", "--backend-lib",
-	       built("plugins/no_symbol.so"));
+	       tu_built("plugins/no_symbol.so"));
 	EXPECT(2, "README.md: cannot load", "sweep", "--backend-lib", "README.md");
 	EXPECT(2, "/nonexistent.so", "list", "--backend-lib", "/nonexistent.so");
 	/* a broken library found through the path is reported and skipped */

@@ -13,16 +13,6 @@
 #include "testutil.h"
 #include "util.h"
 
-static const char *built(const char *name)
-{
-	static char buf[4][512];
-	static int next;
-	const char *b = getenv("ATTNBENCH_BUILD");
-	char *p = buf[next++ % 4];
-	snprintf(p, 512, "%s/%s", b && *b ? b : "build", name);
-	return p;
-}
-
 /* f16 bits as a double, from the definition (no conversion code shared). */
 static double f16_value(uint16_t h)
 {
@@ -150,7 +140,7 @@ static void test_manifest_dtype(void **state)
 static void test_ratio_rule(void **state)
 {
 	(void)state;
-	const char *lib = built("plugins/lowprec.so");
+	const char *lib = tu_built("plugins/lowprec.so");
 	EXPECT(0, "16 passed, 0 failed, 17 skipped", "check", "--golden", "datasets/golden", "--backend-lib", lib,
 	       "--backend", "lowprec");
 	char *out = NULL, *err = NULL;

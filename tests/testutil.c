@@ -183,3 +183,13 @@ void tu_reference(const attn_shape *s, const float *q, const float *k, const flo
 			}
 	free(w);
 }
+
+const char *tu_built(const char *name)
+{
+	static char buf[4][512];
+	static int next;
+	const char *b = getenv("ATTNBENCH_BUILD");
+	char *p = buf[next++ % 4];
+	snprintf(p, 512, "%s/%s", b && *b ? b : "build", name);
+	return p;
+}

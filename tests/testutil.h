@@ -35,6 +35,10 @@ int tu_run(char **out, char **err, ...);
 		free(e_);                                                                                              \
 	} while (0)
 
+/* A file the build made: $ATTNBENCH_BUILD/name (default build/name), in
+ * one of four static buffers used in turn. */
+const char *tu_built(const char *name);
+
 /* A fresh temporary directory (static buffer per call slot). */
 char *tu_tmpdir(void);
 /* rm -rf a directory. */
