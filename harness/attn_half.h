@@ -21,6 +21,27 @@
 
 #include "attnbench.h"
 
+/* Is t one of the storage types (f32, f16, bf16)? */
+static inline int attn_dtype_known(attn_dtype t)
+{
+	return t == ATTN_F32 || t == ATTN_F16 || t == ATTN_BF16;
+}
+
+/* The storage type named "f32", "f16" or "bf16" (the names of results.csv
+ * and the manifest) into *t; returns 0 for any other name. */
+static inline int attn_dtype_parse(const char *name, attn_dtype *t)
+{
+	if (!strcmp(name, "f32"))
+		*t = ATTN_F32;
+	else if (!strcmp(name, "f16"))
+		*t = ATTN_F16;
+	else if (!strcmp(name, "bf16"))
+		*t = ATTN_BF16;
+	else
+		return 0;
+	return 1;
+}
+
 /* Bytes of one stored element. */
 static inline size_t attn_dtype_size(attn_dtype t)
 {

@@ -78,14 +78,6 @@ static size_t blas_ws_floats(const attn_shape *s)
 	return n;
 }
 
-/* Widen n rows (ld elements apart, stored as t) into dst, rows D apart. */
-static void widen_rows(float *dst, const void *src, int64_t n, int64_t D, int64_t ld, attn_dtype t)
-{
-	const size_t row = (size_t)ld * attn_dtype_size(t);
-	for (int64_t j = 0; j < n; j++)
-		v8_widen_n(dst + j * D, (const char *)src + (size_t)j * row, D, t);
-}
-
 static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v, int64_t kv_stride,
                        int64_t ld, float *out)
 {
@@ -112,8 +104,8 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const voi
 				Vg = (const float *)v + kvoff;
 			} else {
 				/* the rows any block of the group reads: all NKV keys */
-				widen_rows(Kw, (const char *)k + kvoff * esz, NKV, D, ld, dt);
-				widen_rows(Vw, (const char *)v + kvoff * esz, NKV, D, ld, dt);
+				v8_widen_rows(Kw, (const char *)k + kvoff * esz, NKV, D, ld, dt);
+				v8_widen_rows(Vw, (const char *)v + kvoff * esz, NKV, D, ld, dt);
 				Kg = Kw;
 				Vg = Vw;
 				ldkv = D;
@@ -132,7 +124,8 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const voi
 				}
 				const float *Qb = (const float *)q + qoff + r0 * D;
 				if (dt != ATTN_F32) {
-					widen_rows(Qw, (const char *)q + (qoff + (size_t)(r0 * D)) * esz, nr, D, D, dt);
+					v8_widen_rows(Qw, (const char *)q + (qoff + (size_t)(r0 * D)) * esz, nr, D, D,
+					              dt);
 					Qb = Qw;
 				}
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale,

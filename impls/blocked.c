@@ -312,9 +312,7 @@ static void scores(const task_geom *t, const void *K, const void *V, int64_t nk,
 	if (t->dt != ATTN_F32) {
 		/* qk_block broadcasts single K values, each to every 16-row panel:
 		 * widen the tile once into an f32 tile (in L1) instead */
-		const size_t row = (size_t)ld * attn_dtype_size(t->dt);
-		for (int64_t j = 0; j < nk; j++)
-			v8_widen_n(t->Kw + j * D, (const char *)K + (size_t)j * row, D, t->dt);
+		v8_widen_rows(t->Kw, K, nk, D, ld, t->dt);
 		Kf = t->Kw;
 		ld = D;
 	}

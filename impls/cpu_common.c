@@ -100,7 +100,7 @@ const char *cpu_last_error(void *ctx)
 
 int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len)
 {
-	if (s->dtype != ATTN_F32 && s->dtype != ATTN_F16 && s->dtype != ATTN_BF16) {
+	if (!attn_dtype_known(s->dtype)) {
 		snprintf(why, why_len, "unknown storage dtype %d", (int)s->dtype);
 		return 0;
 	}
@@ -163,7 +163,7 @@ int cpu_cache_alloc(void *ctx, const attn_shape *s)
 	free(c->kv);
 	c->kv = NULL;
 	c->cap = c->len = 0;
-	if (s->dtype != ATTN_F32 && s->dtype != ATTN_F16 && s->dtype != ATTN_BF16)
+	if (!attn_dtype_known(s->dtype))
 		return set_err(c, ATTN_E_UNSUPPORTED, "unknown storage dtype %d", (int)s->dtype);
 	c->kv = cache_buffer(2 * n * attn_dtype_size(s->dtype));
 	if (!c->kv)

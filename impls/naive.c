@@ -15,15 +15,7 @@
 #include <stdio.h>
 
 #include "cpu_common.h"
-
-/* Widen n rows of an array stored as t (row r at element r * ld) into dst,
- * rows D floats apart: element by element, exactly (attn_half.h). */
-static void widen_rows(float *dst, const void *x, int64_t n, int64_t D, int64_t ld, attn_dtype t)
-{
-	for (int64_t r = 0; r < n; r++)
-		for (int64_t d = 0; d < D; d++)
-			dst[r * D + d] = attn_load(x, (size_t)(r * ld + d), t);
-}
+#include "simd.h"
 
 /* Floats of workspace: the score matrix, and for 16-bit storage the f32
  * copies of one query head's Q and one KV head's K and V. */
@@ -65,10 +57,10 @@ static int naive_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const vo
 			} else {
 				/* converts on load: the head's rows widened to f32, a KV
 				 * head's once for the first query head of its group */
-				widen_rows(qbuf, (const char *)q + qoff * esz, NQ, D, D, dt);
+				v8_widen_rows(qbuf, (const char *)q + qoff * esz, NQ, D, D, dt);
 				if (h % ratio == 0) {
-					widen_rows(kbuf, (const char *)k + kvoff * esz, NKV, D, ld, dt);
-					widen_rows(vbuf, (const char *)v + kvoff * esz, NKV, D, ld, dt);
+					v8_widen_rows(kbuf, (const char *)k + kvoff * esz, NKV, D, ld, dt);
+					v8_widen_rows(vbuf, (const char *)v + kvoff * esz, NKV, D, ld, dt);
 				}
 				Q = qbuf;
 				K = kbuf;

@@ -91,20 +91,25 @@ static inline void v8_store(float *p, v8f v)
 /* Widen n elements stored as t into dst (a copy for f32). */
 static inline void v8_widen_n(float *dst, const void *src, int64_t n, attn_dtype t)
 {
-	if (t == ATTN_F32) {
-		if (n > 0)
-			memcpy(dst, src, (size_t)n * sizeof(float));
-		return;
-	}
 	int64_t i = 0;
 	if (t == ATTN_F16)
 		for (; i + 8 <= n; i += 8)
 			v8_store(dst + i, v8_load_f16((const uint16_t *)src + i));
-	else
+	else if (t == ATTN_BF16)
 		for (; i + 8 <= n; i += 8)
 			v8_store(dst + i, v8_load_bf16((const uint16_t *)src + i));
-	for (; i < n; i++)
-		dst[i] = attn_load(src, (size_t)i, t);
+	/* f32 (a copy) and the tail, scalar */
+	if (n > i)
+		attn_load_n(dst + i, (const char *)src + (size_t)i * attn_dtype_size(t), (size_t)(n - i), t);
+}
+
+/* Widen n rows of D elements stored as t, ld elements apart in src, into
+ * dst, D floats apart. */
+static inline void v8_widen_rows(float *dst, const void *src, int64_t n, int64_t D, int64_t ld, attn_dtype t)
+{
+	const size_t row = (size_t)ld * attn_dtype_size(t);
+	for (int64_t j = 0; j < n; j++)
+		v8_widen_n(dst + j * D, (const char *)src + (size_t)j * row, D, t);
 }
 
 /* Pin a value in a register: GCC otherwise folds a load into every use of

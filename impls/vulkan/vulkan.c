@@ -1626,7 +1626,7 @@ static uint32_t choose_split(const vk_ctx *c, uint32_t n_kv, uint32_t other_grou
 static int plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_plan *plan, char *why, size_t why_len)
 {
 	const VkPhysicalDeviceLimits *lim = &c->props.limits;
-	if (s->dtype != ATTN_F32 && s->dtype != ATTN_F16 && s->dtype != ATTN_BF16) {
+	if (!attn_dtype_known(s->dtype)) {
 		snprintf(why, why_len, "unknown storage dtype %d", (int)s->dtype);
 		return 0;
 	}
