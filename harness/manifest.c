@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn_half.h"
 #include "table.h"
 
 /* Shapes beyond these are refused as implausible before anything is
@@ -157,16 +158,9 @@ static int read_case(const char *mpath, const char *dir, const char *realdir, co
 		return attn_errf(e, "%s: row %d: field 'scale': out of float range", mpath, row);
 	s->scale = (float)scale;
 	s->dtype = ATTN_F32;
-	if (c_dtype >= 0 && f[c_dtype][0]) {
-		const char *dt = f[c_dtype];
-		if (!strcmp(dt, "f16"))
-			s->dtype = ATTN_F16;
-		else if (!strcmp(dt, "bf16"))
-			s->dtype = ATTN_BF16;
-		else if (strcmp(dt, "f32"))
-			return attn_errf(e, "%s: row %d: field 'dtype': '%.20s' is not f32, f16 or bf16", mpath, row,
-			                 dt);
-	}
+	if (c_dtype >= 0 && f[c_dtype][0] && !attn_dtype_parse(f[c_dtype], &s->dtype))
+		return attn_errf(e, "%s: row %d: field 'dtype': '%.20s' is not f32, f16 or bf16", mpath, row,
+		                 f[c_dtype]);
 	gc->atol = s->dtype == ATTN_F32 ? ATTN_F32_ATOL : ATTN_HALF_FLOOR_ATOL;
 	gc->rtol = s->dtype == ATTN_F32 ? ATTN_F32_RTOL : ATTN_HALF_FLOOR_RTOL;
 	if ((c_atol >= 0 && get_opt_float(mpath, row, "atol", f[c_atol], &gc->atol, 0, e)) ||

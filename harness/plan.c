@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "attn_half.h"
 #include "report.h"
 #include "table.h"
 #include "util.h"
@@ -326,7 +327,8 @@ static int load_projections(const char *run, const char *only, const plan_model 
 		    (!s.prefill && strcmp(row[c[1]], "decode")))
 			continue;
 		const char *dt = c_dtype >= 0 && row[c_dtype][0] ? row[c_dtype] : "f32";
-		if (strcmp(dt, "f32") && strcmp(dt, "f16") && strcmp(dt, "bf16"))
+		attn_dtype known;
+		if (!attn_dtype_parse(dt, &known))
 			continue;
 		s.n = (double)(s.prefill ? sl : cl);
 		while (s.be < np && (strcmp(out[s.be].backend, row[c[0]]) || strcmp(out[s.be].dtype, dt)))

@@ -1,5 +1,6 @@
 /* results.c - see results.h. Rows go through libcsv's writer (table.c). */
 #include "results.h"
+#include "attn_half.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -152,11 +153,12 @@ int results_read(const char *path, results_file *rf, attn_err *e)
 		k->dtype = cells[col[10]];
 		k->status = cells[col[19]];
 		const char *bad_col = NULL, *why = "";
+		attn_dtype dt;
 		if (!k->backend[0])
 			bad_col = "backend", why = "is empty";
 		else if (strcmp(k->phase, "prefill") && strcmp(k->phase, "decode") && strcmp(k->phase, "attend"))
 			bad_col = "phase", why = "is not prefill, decode or attend";
-		else if (strcmp(k->dtype, "f32") && strcmp(k->dtype, "f16") && strcmp(k->dtype, "bf16"))
+		else if (!attn_dtype_parse(k->dtype, &dt))
 			bad_col = "dtype", why = "is not f32, f16 or bf16";
 		else if (strcmp(k->status, "ok") && strncmp(k->status, "skipped: ", 9) &&
 		         strncmp(k->status, "error: ", 7))

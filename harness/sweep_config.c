@@ -6,6 +6,7 @@
  * the first section are settings for the whole run (backends, repetitions,
  * min_time, max_mem) or defaults that every section starts from. */
 #include "sweep.h"
+#include "attn_half.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -509,11 +510,6 @@ int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
 	return 0;
 }
 
-static double dtype_size(attn_dtype t)
-{
-	return t == ATTN_F32 ? 4.0 : 2.0;
-}
-
 /* Query-key pairs that are not masked. */
 static double unmasked_pairs(const attn_shape *s)
 {
@@ -535,7 +531,7 @@ double point_bytes(const sweep_point *p)
 	const attn_shape *s = &p->shape;
 	const double q = (double)s->batch * (double)s->n_heads * (double)s->n_q * (double)s->head_dim;
 	const double kv = 2.0 * (double)s->batch * (double)s->n_kv_heads * (double)s->n_kv * (double)s->head_dim;
-	return (q + kv) * dtype_size(s->dtype) + q * 4.0;
+	return (q + kv) * (double)attn_dtype_size(s->dtype) + q * 4.0;
 }
 
 /* Overflow-checked; UINT64_MAX for a shape whose count does not fit (which
@@ -543,7 +539,7 @@ double point_bytes(const sweep_point *p)
 uint64_t point_kv_bytes(const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;
-	const int64_t f[] = {2, s->batch, s->n_kv_heads, p->cache_len, s->head_dim, (int64_t)dtype_size(s->dtype)};
+	const int64_t f[] = {2, s->batch, s->n_kv_heads, p->cache_len, s->head_dim, (int64_t)attn_dtype_size(s->dtype)};
 	int64_t b;
 	return mul_n_ok(&b, 6, f) ? (uint64_t)b : UINT64_MAX;
 }
