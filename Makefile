@@ -3,8 +3,9 @@
 #   make            build build/attnbench (and the Vulkan backend where its
 #                   headers, volk and glslc exist)
 #   make run        install missing packages, build, check the goldens, sweep
-#   make test       install missing packages, build with sanitizers, run tests,
+#   make test       install missing packages, lint, build with sanitizers, run tests,
 #                   20 s of each fuzzer, the leak run
+#   make unit       the cmocka suite alone (ATTNBENCH_TEST_GROUPS=a,b for some groups)
 #   make fuzz       each libFuzzer target for FUZZ_TIME seconds (default 60)
 #   make perf       speed ratios against the machine's own peak (a benchmark)
 #   make golden     regenerate datasets/golden from the float64 reference
@@ -36,13 +37,13 @@ OPT      ?= -O3 -g
 SAN      ?=
 ARCH     ?= -march=native
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iharness -I. -I$(BUILD) $(SAN) $(EXTRA_CFLAGS) \
+CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iinclude -Iharness -I. -I$(BUILD) $(SAN) $(EXTRA_CFLAGS) \
 	       -DATTN_BUILD_FLAGS='"$(OPT) $(ARCH) $(SAN)"' 
-CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -Iharness $(BENCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
+CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -Iinclude -Iharness $(BENCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDLIBS_ALL   = $(BENCH_LIBS) $(BLAS_LIBS) $(CSV_LIBS) -fopenmp -ldl -lm -lpthread
 
-HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c))
-IMPL_SRC    := impls/naive.c impls/blocked.c impls/blas.c impls/cpu_common.c
+HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c harness/*/*.c))
+IMPL_SRC    := $(wildcard impls/cpu/*.c)
 
 # --- Vulkan backend: built where vulkan headers, volk and glslc exist -------
 GLSLC ?= glslc
@@ -52,9 +53,9 @@ include impls/vulkan/vulkan.mk
 endif
 
 OBJ_DIR  := $(BUILD)/obj
-LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/gbench_shim.o
+LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/run/gbench_shim.o
 
-.PHONY: all run test perf golden format lint clean deps sweep check install leak-run
+.PHONY: all run test unit perf golden format lint clean deps sweep check install leak-run
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
@@ -67,14 +68,14 @@ $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || e
 # of everyone else's flags, but rebuild results.o when it changes.
 COMMIT_STAMP := $(BUILD)/.commit
 $(shell mkdir -p $(BUILD) && (echo '$(GIT_COMMIT)' | cmp -s - $(COMMIT_STAMP) || echo '$(GIT_COMMIT)' > $(COMMIT_STAMP)))
-$(OBJ_DIR)/harness/results.o: EXTRA_DEFS = -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"'
-$(OBJ_DIR)/harness/results.o: $(COMMIT_STAMP)
+$(OBJ_DIR)/harness/model/results.o: EXTRA_DEFS = -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"'
+$(OBJ_DIR)/harness/model/results.o: $(COMMIT_STAMP)
 
 $(OBJ_DIR)/%.o: %.c $(FLAGS_STAMP) | $(VK_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(EXTRA_DEFS) $(VK_CFLAGS) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
 
-$(OBJ_DIR)/harness/gbench_shim.o: harness/gbench_shim.cc $(FLAGS_STAMP)
+$(OBJ_DIR)/harness/run/gbench_shim.o: harness/run/gbench_shim.cc $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_ALL) -MMD -MP -c $< -o $@
 
@@ -86,12 +87,12 @@ $(BUILD)/attnbench: $(OBJ_DIR)/harness/main.o $(BUILD)/libattnbench.a
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
 # --- backend libraries: the example, and broken ones the tests refuse -------
-PLUGIN_CFLAGS = -std=gnu11 -O2 -g $(WARN) -fPIC -shared -Iharness
-$(BUILD)/libattnbench_twopass.so: impls/examples/twopass.c harness/attnbench.h
+PLUGIN_CFLAGS = -std=gnu11 -O2 -g $(WARN) -fPIC -shared -Iinclude
+$(BUILD)/libattnbench_twopass.so: impls/examples/twopass.c include/attnbench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@ -lm
 
-$(BUILD)/plugins/%.so: tests/plugins/%.c harness/attnbench.h harness/attn_half.h
+$(BUILD)/plugins/%.so: tests/plugins/%.c include/attnbench.h include/attn_half.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@
 
@@ -101,7 +102,8 @@ TEST_PLUGINS := $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUIL
 PREFIX ?= /usr/local
 install: all
 	install -D -m 755 $(BUILD)/attnbench $(DESTDIR)$(PREFIX)/bin/attnbench
-	install -D -m 644 harness/attnbench.h $(DESTDIR)$(PREFIX)/include/attnbench.h
+	install -D -m 644 include/attnbench.h $(DESTDIR)$(PREFIX)/include/attnbench.h
+	install -D -m 644 include/attn_half.h $(DESTDIR)$(PREFIX)/include/attn_half.h
 	install -D -m 644 $(BUILD)/libattnbench_twopass.so $(DESTDIR)$(PREFIX)/lib/attnbench/libattnbench_twopass.so
 	install -D -m 644 impls/examples/twopass.c $(DESTDIR)$(PREFIX)/share/attnbench/examples/twopass.c
 	@mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -136,15 +138,15 @@ FUZZ_MAX_LEN    ?= 131072
 FUZZ_DIR        := $(BUILD)/fuzz
 FUZZ_TARGETS    := fuzz_npy fuzz_manifest fuzz_sweep_config fuzz_results
 FUZZ_CFLAGS      = -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		   -fno-omit-frame-pointer $(WARN) -Iharness -Itests/fuzz $(BLAS_CFLAGS)
-FUZZ_SRC_fuzz_npy          := harness/npy.c harness/util.c
-FUZZ_SRC_fuzz_manifest     := harness/manifest.c harness/npy.c harness/table.c harness/util.c
-FUZZ_SRC_fuzz_sweep_config := harness/sweep_config.c harness/util.c
-FUZZ_SRC_fuzz_results      := harness/results.c harness/sweep_config.c harness/table.c harness/util.c \
+		   -fno-omit-frame-pointer $(WARN) -Iinclude -Iharness -I. -Itests/fuzz $(BLAS_CFLAGS)
+FUZZ_SRC_fuzz_npy          := harness/lib/npy.c harness/lib/util.c
+FUZZ_SRC_fuzz_manifest     := harness/model/manifest.c harness/lib/npy.c harness/lib/table.c harness/lib/util.c
+FUZZ_SRC_fuzz_sweep_config := harness/model/sweep_config.c harness/lib/util.c
+FUZZ_SRC_fuzz_results      := harness/model/results.c harness/model/sweep_config.c harness/lib/table.c harness/lib/util.c \
 			      tests/fuzz/stub_roofline.c
 
 define FUZZ_RULE
-$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c tests/fuzz/fuzz_common.h $(FUZZ_SRC_$(1)) $(wildcard harness/*.h)
+$(FUZZ_DIR)/$(1): tests/fuzz/$(1).c tests/fuzz/fuzz_common.h $(FUZZ_SRC_$(1)) $(wildcard include/*.h harness/*/*.h)
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(filter %.c,$$^) -o $$@ $(CSV_LIBS) $(BLAS_LIBS) -lm
 endef
@@ -205,6 +207,15 @@ $(SAN_BUILD)/keep_loaded.so: tests/leak/keep_loaded.c
 	$(CC) -O1 -fPIC -shared $(WARN) $< -o $@ -ldl
 
 test: deps
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory leak-run
+
+# The cmocka suite alone (the first part of `make test`, without installing
+# packages); ATTNBENCH_TEST_GROUPS=report,compare in the environment runs
+# only those groups.
+unit:
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT="-O1 -g" \
 		$(SAN_BUILD)/attnbench $(SAN_BUILD)/test_attnbench $(subst $(BUILD)/,$(SAN_BUILD)/,$(TEST_PLUGINS))
 	@$(MAKE) --no-print-directory $(SAN_BUILD)/keep_loaded.so
@@ -220,8 +231,6 @@ test: deps
 	$(SAN_ENV) ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_BUILD=$(SAN_BUILD) ATTNBENCH_VK_VALIDATION=1 \
 	ATTNBENCH_THIRDPARTY_LIB=$(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so \
 		$(SAN_BUILD)/test_attnbench
-	@$(MAKE) --no-print-directory fuzz-smoke
-	@$(MAKE) --no-print-directory leak-run
 
 # The leak run: check on every golden case and a short sweep, all available
 # backends (Vulkan on lavapipe included), under LeakSanitizer; any leak is
@@ -245,14 +254,15 @@ golden:
 	$(PYTHON) scripts/gen_golden.py datasets/golden
 
 # clang-format and cppcheck over the project's own C and C++ sources.
-SOURCES := $(wildcard harness/*.c harness/*.h harness/*.cc impls/*.c impls/*.h impls/*/*.c impls/*/*.h tests/*.c tests/*.h tests/fuzz/*.c tests/fuzz/*.h tests/leak/*.c)
+SOURCES := $(wildcard include/*.h harness/*.c harness/*/*.c harness/*/*.h harness/*/*.cc impls/*.h impls/*/*.c impls/*/*.h \
+	     tests/*.c tests/*.h tests/fuzz/*.c tests/fuzz/*.h tests/leak/*.c tests/plugins/*.c)
 format:
 	clang-format -i $(SOURCES)
 
 lint:
 	clang-format --dry-run --Werror $(SOURCES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-		--inline-suppr --suppress=missingIncludeSystem -Iharness -I. $(filter %.c,$(SOURCES))
+		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iharness -I. $(filter %.c,$(SOURCES))
 
 clean:
 	rm -rf $(BUILD)

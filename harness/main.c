@@ -7,14 +7,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "compare.h"
-#include "gbench_shim.h"
-#include "plan.h"
-#include "registry.h"
-#include "report.h"
-#include "roofline.h"
-#include "sweep.h"
+#include "cmd/check.h"
+#include "cmd/cmd.h"
+#include "cmd/compare.h"
+#include "run/gbench_shim.h"
+#include "cmd/plan.h"
+#include "run/registry.h"
+#include "report/report.h"
+#include "run/roofline.h"
+#include "run/sweep.h"
 
 #define ATTNBENCH_VERSION "0.1.0"
 
@@ -172,11 +173,11 @@ int main(int argc, char **argv)
 	const int is_check = !strcmp(cmd, "check"), is_sweep = !strcmp(cmd, "sweep"), is_bench = !strcmp(cmd, "bench"),
 	          is_roofline = !strcmp(cmd, "roofline");
 	if (!strcmp(cmd, "report"))
-		return report_main(argc - 1, argv + 1);
+		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare"))
-		return compare_main(argc - 1, argv + 1);
+		return cmd_compare(argc - 1, argv + 1);
 	if (!strcmp(cmd, "plan"))
-		return plan_main(argc - 1, argv + 1);
+		return cmd_plan(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list")) {
 		for (int i = 2; i < argc; i += 2) {
 			attn_err e = {{0}};

@@ -1,11 +1,27 @@
 /* main.c - the attnbench test runner: every group, one summary. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "testutil.h"
 
 /* Defined by tests/test_vulkan.c where the Vulkan backend is part of the build. */
 int run_vulkan_tests(void) __attribute__((weak));
+
+/* 1 when name is an item of the comma-separated list, or list is NULL */
+static int in_list(const char *list, const char *name)
+{
+	if (!list)
+		return 1;
+	const size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		const size_t len = strcspn(p, ",");
+		if (len == n && !strncmp(p, name, n))
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
 
 int main(void)
 {
@@ -19,22 +35,24 @@ int main(void)
 		return 1;
 	}
 	setenv("ATTNBENCH_CACHE_DIR", cache, 1);
-	failed += run_npy_tests();
-	failed += run_manifest_tests();
-	failed += run_table_tests();
-	failed += run_hostile_tests();
-	failed += run_backend_tests();
-	failed += run_numerics_tests();
-	failed += run_sweep_tests();
-	failed += run_roofline_tests(); /* before the other groups' sweeps: fills the cache */
-	failed += run_cli_tests();
-	failed += run_resume_tests();
-	failed += run_report_tests();
-	failed += run_compare_tests();
-	failed += run_plan_tests();
-	failed += run_dtype_tests();
-	if (run_vulkan_tests)
-		failed += run_vulkan_tests();
+	/* in this order: roofline runs before the groups whose sweeps use the
+	 * cache it fills */
+	static const struct {
+		const char *name;
+		int (*run)(void);
+	} groups[] = {
+	    {"npy", run_npy_tests},         {"manifest", run_manifest_tests}, {"table", run_table_tests},
+	    {"hostile", run_hostile_tests}, {"backends", run_backend_tests},  {"numerics", run_numerics_tests},
+	    {"sweep", run_sweep_tests},     {"roofline", run_roofline_tests}, {"cli", run_cli_tests},
+	    {"resume", run_resume_tests},   {"report", run_report_tests},     {"compare", run_compare_tests},
+	    {"plan", run_plan_tests},       {"dtype", run_dtype_tests},       {"vulkan", run_vulkan_tests},
+	};
+	/* ATTNBENCH_TEST_GROUPS=report,compare runs only those groups (while
+	 * working on one part); unset, every group runs */
+	const char *only = getenv("ATTNBENCH_TEST_GROUPS");
+	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+		if (groups[i].run && in_list(only, groups[i].name))
+			failed += groups[i].run();
 	tu_rmtree(cache);
 	/* the plain summary line CI systems read */
 	printf("\ntests: %d passed, %d failed\n", tu_total_tests() - failed, failed);

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "attn_half.h"
-#include "registry.h"
+#include "run/registry.h"
 
 static double now_ns(void)
 {

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "attn_half.h"
-#include "check.h"
-#include "cpu_common.h"
-#include "registry.h"
+#include "cmd/check.h"
+#include "cpu/cpu_common.h"
+#include "run/registry.h"
 #include "testutil.h"
 
 static uint64_t rng = 12345;

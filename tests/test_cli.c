@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "table.h"
+#include "lib/table.h"
 #include "testutil.h"
 
 static void test_usage(void **state)

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "compare.h"
-#include "table.h"
+#include "cmd/compare.h"
+#include "lib/table.h"
 #include "testutil.h"
 
 /* ---- mann_whitney_p ----------------------------------------------------------------------- */

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "attn_half.h"
-#include "table.h"
+#include "lib/table.h"
 #include "testutil.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* f16 bits as a double, from the definition (no conversion code shared). */
 static double f16_value(uint16_t h)

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "manifest.h"
-#include "npy.h"
-#include "sweep.h"
-#include "table.h"
+#include "model/manifest.h"
+#include "lib/npy.h"
+#include "run/sweep.h"
+#include "lib/table.h"
 #include "testutil.h"
 
 /* e.msg must name the file and hold every needle; fail the test otherwise. */

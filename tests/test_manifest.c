@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "model/manifest.h"
 #include "testutil.h"
 
 static char *dir;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "npy.h"
+#include "lib/npy.h"
 #include "testutil.h"
 
 static char *dir;

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "manifest.h"
-#include "npy.h"
-#include "registry.h"
+#include "cmd/check.h"
+#include "model/manifest.h"
+#include "lib/npy.h"
+#include "run/registry.h"
 #include "testutil.h"
 
 static uint64_t rng = 0x5eed;

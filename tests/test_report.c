@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fit.h"
-#include "table.h"
+#include "lib/fit.h"
+#include "lib/table.h"
 #include "testutil.h"
 
 #define FIXTURE "tests/data/report_run"

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "results.h"
+#include "model/results.h"
 #include "testutil.h"
 
 /* A small grid: 5 points x 2 backends, each pair a few tens of ms. */

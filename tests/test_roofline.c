@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "results.h"
-#include "roofline.h"
-#include "table.h"
+#include "model/results.h"
+#include "run/roofline.h"
+#include "lib/table.h"
 #include "testutil.h"
 
 static int nproc(void)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sweep.h"
+#include "run/sweep.h"
 #include "testutil.h"
 
 static int parse_text(const char *text, sweep_config *c, attn_err *e)

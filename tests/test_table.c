@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results.h"
-#include "table.h"
+#include "model/results.h"
+#include "lib/table.h"
 #include "testutil.h"
 
 static void test_round_trip_quoting(void **state)

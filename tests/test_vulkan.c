@@ -22,7 +22,7 @@
 
 #include "attn_half.h"
 #include "attnbench.h"
-#include "table.h"
+#include "lib/table.h"
 #include "testutil.h"
 
 #if ATTN_HAVE_VULKAN_BUILD

@@ -52,8 +52,6 @@
 #ifndef ATTN_VULKAN_H
 #define ATTN_VULKAN_H
 
-#include "attnbench.h"
-
-const attn_backend *attn_backend_vulkan(void);
+#include "impls/builtin.h" /* attn_backend_vulkan() */
 
 #endif

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 
 #include "fuzz_common.h"
-#include "manifest.h"
-#include "npy.h"
+#include "model/manifest.h"
+#include "lib/npy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
-#include "npy.h"
+#include "lib/npy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,8 +4,8 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
-#include "results.h"
-#include "table.h"
+#include "model/results.h"
+#include "lib/table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,708 @@
+/* check.c - golden checks. For every case of the manifest and every selected
+ * backend: stateless attend, and, where the case is a KV-cache situation
+ * (causal, or a single query), the cache path too: the first n_kv - n_q
+ * tokens are loaded with cache_append, then the last n_q go through prefill
+ * (or decode when n_q == 1). Both results must match the float64 reference.
+ *
+ * NaN and Inf: a case whose files hold any is run all the same, with a
+ * warning on stderr (and in the JUnit file). The comparison is NaN-aware
+ * (compare_outputs, check.h): an expected NaN must come out NaN, an expected
+ * infinity the same infinity, and a finite reference keeps the contract's
+ * atol + rtol * |out| rule with a finite result.
+ *
+ * f16 and bf16 cases: the inputs are read as f32 (or f16, from <f2 files),
+ * rounded to the case's dtype (to nearest, ties to even) and handed to the
+ * backends in that storage type. The tolerance follows FlashAttention's
+ * tests: ref_err is the max error against the float64 reference of a plain
+ * f32 attention of the rounded inputs, and every element must be within
+ * tol_factor * ref_err + atol + rtol * |out|, where atol and rtol are the
+ * rounding floor (check.h). */
+#include "cmd/check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn_half.h"
+#include "lib/junit.h"
+#include "model/manifest.h"
+#include "lib/npy.h"
+#include "run/registry.h"
+#include "model/results.h"
+
+int compare_element(double got, double ref, double atol, double rtol, double *d, double *tol)
+{
+	*tol = atol + rtol * fabs(ref);
+	if (isfinite(ref) && isfinite(got)) {
+		*d = fabs(got - ref);
+		return !(*d <= *tol);
+	}
+	*d = NAN;
+	if (isnan(ref))
+		return !isnan(got);
+	if (isinf(ref))
+		return got != ref;
+	return 1; /* NaN or an infinity where a finite value is expected */
+}
+
+int compare_outputs(const float *got, const double *ref, int64_t n, double atol, double rtol, err_stats *st)
+{
+	double se = 0, sr = 0;
+	int unbounded = 0; /* a class mismatch: no finite distance */
+	memset(st, 0, sizeof *st);
+	st->first_bad = -1;
+	for (int64_t i = 0; i < n; i++) {
+		const double r = ref[i];
+		double d, tol;
+		const int bad = compare_element(got[i], r, atol, rtol, &d, &tol);
+		if (!isfinite(r))
+			st->n_special++;
+		if (bad) {
+			if (st->first_bad < 0)
+				st->first_bad = i;
+			st->n_bad++;
+		}
+		if (isnan(d)) { /* not both finite: agreeing NaN or Inf, or a class mismatch */
+			unbounded |= bad;
+			continue;
+		}
+		st->max_abs = fmax(st->max_abs, d);
+		st->max_rel = fmax(st->max_rel, d / fmax(fabs(r), 1e-6));
+		st->worst = fmax(st->worst, tol > 0 ? d / tol : (d > 0 ? INFINITY : 0));
+		se += d * d;
+		sr += r * r;
+	}
+	st->nmse = sr > 0 ? se / sr : (se > 0 ? INFINITY : 0);
+	if (unbounded)
+		st->max_abs = st->max_rel = st->nmse = st->worst = INFINITY;
+	return st->n_bad == 0;
+}
+
+/* Position i of a [dims[0]][dims[1]][dims[2]][dims[3]] array as
+ * "[b=..,h=..,i=..,d=..]", with the four names given in labels. */
+static void describe_pos(const int64_t dims[4], const char *const labels[4], int64_t i, char *buf, size_t len)
+{
+	int64_t idx[4];
+	for (int a = 3; a >= 0; a--) {
+		idx[a] = dims[a] > 0 ? i % dims[a] : 0;
+		i = dims[a] > 0 ? i / dims[a] : 0;
+	}
+	snprintf(buf, len, "[%s=%lld,%s=%lld,%s=%lld,%s=%lld]", labels[0], (long long)idx[0], labels[1],
+	         (long long)idx[1], labels[2], (long long)idx[2], labels[3], (long long)idx[3]);
+}
+
+static const char *const q_labels[4] = {"b", "h", "i", "d"};  /* q and out */
+static const char *const kv_labels[4] = {"b", "g", "j", "d"}; /* k and v */
+
+/* ---- loading ------------------------------------------------------------ */
+
+typedef struct case_data {
+	float *q, *k, *v; /* as the backends see them, widened to f32 */
+	double *out;
+	/* q, k, v stored in the case's dtype (the same buffers for f32) */
+	const void *qs, *ks, *vs;
+	void *half[3];  /* the 16-bit copies, owned */
+	double ref_err; /* f16/bf16: max error of the f32 reference */
+} case_data;
+
+/* Check that an array file has the shape the manifest promises. */
+static int check_shape(const char *path, const char *field, const npy_array *a, const int64_t *want, attn_err *e)
+{
+	int ok = a->ndim == 4;
+	for (int i = 0; ok && i < 4; i++)
+		ok = a->shape[i] == want[i];
+	if (ok)
+		return 0;
+	char got[160] = "(";
+	for (int i = 0; i < a->ndim; i++) {
+		char t[32];
+		snprintf(t, sizeof t, "%s%lld", i ? ", " : "", (long long)a->shape[i]);
+		strncat(got, t, sizeof got - strlen(got) - 2);
+	}
+	strcat(got, ")");
+	return attn_errf(e, "%s: header field 'shape': %s is %s, the manifest says (%lld, %lld, %lld, %lld)", path,
+	                 field, got, (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3]);
+}
+
+static void case_shapes(const attn_shape *s, int64_t qs[4], int64_t ks[4])
+{
+	qs[0] = s->batch;
+	qs[1] = s->n_heads;
+	qs[2] = s->n_q;
+	qs[3] = s->head_dim;
+	ks[0] = s->batch;
+	ks[1] = s->n_kv_heads;
+	ks[2] = s->n_kv;
+	ks[3] = s->head_dim;
+}
+
+/* Validate every file of a case (headers and sizes) without reading data. */
+static int case_probe(const golden_case *gc, attn_err *e)
+{
+	int64_t qs[4], ks[4];
+	case_shapes(&gc->shape, qs, ks);
+	const char *paths[4] = {gc->q, gc->k, gc->v, gc->out};
+	const char *fields[4] = {"q", "k", "v", "out"};
+	const int64_t *shapes[4] = {qs, ks, ks, qs};
+	for (int i = 0; i < 4; i++) {
+		npy_array a;
+		int rc = npy_probe(paths[i], &a, e);
+		/* inputs may be <f2 (exact in f16); the reference is <f4 or <f8 */
+		if (!rc && a.itemsize == 2 && i == 3)
+			rc = attn_errf(e,
+			               "%s: header field 'descr': dtype '<f2' is not a reference dtype (<f4, <f8 are)",
+			               paths[i]);
+		if (rc || check_shape(paths[i], fields[i], &a, shapes[i], e)) {
+			char where[200];
+			snprintf(where, sizeof where, " (case '%s': manifest.csv row %d, field '%s')", gc->name,
+			         gc->row, fields[i]);
+			strncat(e->msg, where, sizeof e->msg - strlen(e->msg) - 1);
+			return EXIT_INPUT;
+		}
+	}
+	return 0;
+}
+
+static void case_free(case_data *d)
+{
+	free(d->q);
+	free(d->k);
+	free(d->v);
+	free(d->out);
+	for (int i = 0; i < 3; i++)
+		free(d->half[i]);
+	memset(d, 0, sizeof *d);
+}
+
+/* Attention in f32 with plain loops: the low-precision reference of the
+ * ratio rule. Softmax over the visible keys with the maximum subtracted,
+ * weights and sums in f32, normalised at the end. */
+static int reference_f32(const attn_shape *s, const float *q, const float *k, const float *v, float *out)
+{
+	const int64_t H = s->n_heads, G = s->n_kv_heads, D = s->head_dim, NQ = s->n_q, NKV = s->n_kv;
+	float *p = xalloc((size_t)NKV * sizeof(float));
+	if (!p)
+		return -1;
+	for (int64_t b = 0; b < s->batch; b++)
+		for (int64_t h = 0; h < H; h++) {
+			const int64_t g = h / (H / G);
+			const float *K = k + (b * G + g) * NKV * D, *V = v + (b * G + g) * NKV * D;
+			for (int64_t i = 0; i < NQ; i++) {
+				const float *x = q + ((b * H + h) * NQ + i) * D;
+				float *o = out + ((b * H + h) * NQ + i) * D;
+				const int64_t vis = s->causal ? NKV - NQ + i + 1 : NKV;
+				float mx = -INFINITY, sum = 0;
+				for (int64_t j = 0; j < vis; j++) {
+					float dot = 0;
+					for (int64_t t = 0; t < D; t++)
+						dot += x[t] * K[j * D + t];
+					p[j] = s->scale * dot;
+					mx = fmaxf(mx, p[j]);
+				}
+				for (int64_t t = 0; t < D; t++)
+					o[t] = 0;
+				for (int64_t j = 0; j < vis; j++) {
+					const float w = expf(p[j] - mx);
+					sum += w;
+					for (int64_t t = 0; t < D; t++)
+						o[t] += w * V[j * D + t];
+				}
+				for (int64_t t = 0; t < D; t++)
+					o[t] /= sum;
+			}
+		}
+	free(p);
+	return 0;
+}
+
+/* f16/bf16: round the inputs into the dtype (keeping the widened values in
+ * q, k, v) and measure the f32 reference's error. */
+static int case_round(const golden_case *gc, case_data *d)
+{
+	const attn_shape *s = &gc->shape;
+	const size_t nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim),
+	             nk = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim);
+	float *x[3] = {d->q, d->k, d->v};
+	const size_t n[3] = {nq, nk, nk};
+	for (int i = 0; i < 3; i++) {
+		d->half[i] = xalloc((n[i] ? n[i] : 1) * attn_dtype_size(s->dtype));
+		if (!d->half[i])
+			return -1;
+		attn_store_n(d->half[i], x[i], n[i], s->dtype);
+		attn_load_n(x[i], d->half[i], n[i], s->dtype);
+	}
+	d->qs = d->half[0];
+	d->ks = d->half[1];
+	d->vs = d->half[2];
+	float *r = xalloc((nq ? nq : 1) * sizeof(float));
+	if (!r || reference_f32(s, d->q, d->k, d->v, r)) {
+		free(r);
+		return -1;
+	}
+	d->ref_err = 0;
+	for (size_t i = 0; i < nq; i++)
+		if (isfinite(r[i]) && isfinite(d->out[i]))
+			d->ref_err = fmax(d->ref_err, fabs((double)r[i] - d->out[i]));
+	free(r);
+	return 0;
+}
+
+static int case_load(const golden_case *gc, case_data *d, attn_err *e)
+{
+	memset(d, 0, sizeof *d);
+	npy_array a[4];
+	const char *paths[4] = {gc->q, gc->k, gc->v, gc->out};
+	int rc = 0, loaded = 0;
+	for (; loaded < 4 && !rc; loaded++)
+		rc = npy_read(paths[loaded], &a[loaded], e);
+	if (rc) {
+		for (int i = 0; i < loaded - 1; i++)
+			npy_free(&a[i]);
+		return rc;
+	}
+	d->q = npy_to_f32(&a[0]);
+	d->k = npy_to_f32(&a[1]);
+	d->v = npy_to_f32(&a[2]);
+	d->out = npy_to_f64(&a[3]);
+	for (int i = 0; i < 4; i++)
+		npy_free(&a[i]);
+	d->qs = d->q;
+	d->ks = d->k;
+	d->vs = d->v;
+	if (!d->q || !d->k || !d->v || !d->out || (gc->shape.dtype != ATTN_F32 && case_round(gc, d))) {
+		case_free(d);
+		return attn_errf(e, "%s: out of memory loading the case", gc->q);
+	}
+	return 0;
+}
+
+/* ---- NaN and Inf in a case's files ------------------------------------ */
+
+/* Append a line to a growing, NUL-terminated text (*buf may be NULL). */
+static void append_line(char **buf, const char *line)
+{
+	const size_t have = *buf ? strlen(*buf) : 0, add = strlen(line);
+	char *p = realloc(*buf, have + add + 2);
+	if (!p)
+		return; /* the warning is on stderr already; the JUnit copy is a convenience */
+	memcpy(p + have, line, add);
+	p[have + add] = '\n';
+	p[have + add + 1] = 0;
+	*buf = p;
+}
+
+/* Count the NaN and Inf of one array (float32 xf or float64 xd) and, if
+ * there are any, print a warning naming the file, the counts and the first
+ * position, and append it to *warn. */
+static void warn_nonfinite(const char *path, const char *what, const float *xf, const double *xd, const int64_t dims[4],
+                           const char *const labels[4], char **warn)
+{
+	const int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
+	int64_t nan = 0, inf = 0, first = -1;
+	for (int64_t i = 0; i < n; i++) {
+		const double x = xf ? (double)xf[i] : xd[i];
+		if (isfinite(x))
+			continue;
+		if (first < 0)
+			first = i;
+		if (isnan(x))
+			nan++;
+		else
+			inf++;
+	}
+	if (first < 0)
+		return;
+	char where[96], line[CASE_PATH_MAX + 256];
+	describe_pos(dims, labels, first, where, sizeof where);
+	snprintf(line, sizeof line,
+	         "warning: %s: %lld NaN, %lld Inf in the %s (first at %s); comparing with NaN-aware rules", path,
+	         (long long)nan, (long long)inf, what, where);
+	fflush(stdout);
+	fprintf(stderr, "attnbench check: %s\n", line);
+	append_line(warn, line);
+}
+
+/* Scan q, k, v (as the backends receive them, float32) and out. */
+static void scan_case(const golden_case *gc, const case_data *d, char **warn)
+{
+	int64_t qs[4], ks[4];
+	case_shapes(&gc->shape, qs, ks);
+	warn_nonfinite(gc->q, "input", d->q, NULL, qs, q_labels, warn);
+	warn_nonfinite(gc->k, "input", d->k, NULL, ks, kv_labels, warn);
+	warn_nonfinite(gc->v, "input", d->v, NULL, ks, kv_labels, warn);
+	warn_nonfinite(gc->out, "reference", NULL, d->out, qs, q_labels, warn);
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+typedef struct result {
+	const char *status; /* "PASS", "FAIL", "SKIP" */
+	char paths[64];
+	err_stats st;
+	double ref_err; /* f16/bf16: the f32 reference's max error; -1 for f32 */
+	char msg[512];
+} result;
+
+/* The ratio rule's figures of a row, as text: "-" for f32 cases. */
+static void ratio_text(const result *r, char *ref, char *ratio, size_t len)
+{
+	if (r->ref_err < 0) {
+		snprintf(ref, len, "-");
+		snprintf(ratio, len, "-");
+		return;
+	}
+	snprintf(ref, len, "%.3g", r->ref_err);
+	if (r->ref_err > 0)
+		snprintf(ratio, len, "%.3g", r->st.max_abs / r->ref_err);
+	else
+		snprintf(ratio, len, "%s", r->st.max_abs > 0 ? "inf" : "0");
+}
+
+/* Copy tokens [t0, t0 + n) of a [B][G][n_kv][D] tensor stored as s->dtype
+ * into [B][G][n][D]. */
+static void *slice_tokens(const void *x, const attn_shape *s, int64_t t0, int64_t n)
+{
+	const size_t row = (size_t)s->head_dim * attn_dtype_size(s->dtype), rows = (size_t)(s->batch * s->n_kv_heads);
+	char *out = xalloc((n ? (size_t)n : 1) * rows * row);
+	if (!out)
+		return NULL;
+	for (size_t r = 0; r < rows; r++)
+		memcpy(out + r * (size_t)n * row, (const char *)x + (r * (size_t)s->n_kv + (size_t)t0) * row,
+		       (size_t)n * row);
+	return out;
+}
+
+/* The KV-cache path of one case; returns an ATTN_* code. */
+static int run_cache_path(const attn_backend *be, void *ctx, const attn_shape *s, const case_data *d, float *got)
+{
+	const int64_t past = s->n_kv - s->n_q;
+	attn_shape cs = *s;
+	int rc = be->cache_alloc(ctx, &cs);
+	void *kp = NULL, *vp = NULL, *kn = NULL, *vn = NULL;
+	if (rc)
+		return rc;
+	kp = slice_tokens(d->ks, s, 0, past);
+	vp = slice_tokens(d->vs, s, 0, past);
+	kn = slice_tokens(d->ks, s, past, s->n_q);
+	vn = slice_tokens(d->vs, s, past, s->n_q);
+	if (!kp || !vp || !kn || !vn)
+		rc = ATTN_E_NOMEM;
+	if (!rc && past > 0)
+		rc = be->cache_append(ctx, kp, vp, past);
+	if (!rc) {
+		cs.causal = 1;
+		rc = s->n_q == 1 ? be->decode(ctx, &cs, d->qs, kn, vn, got) : be->prefill(ctx, &cs, d->qs, kn, vn, got);
+	}
+	free(kp);
+	free(vp);
+	free(kn);
+	free(vn);
+	return rc;
+}
+
+static void describe_index(const attn_shape *s, int64_t i, char *buf, size_t len)
+{
+	const int64_t dims[4] = {s->batch, s->n_heads, s->n_q, s->head_dim};
+	describe_pos(dims, q_labels, i, buf, len);
+}
+
+/* A value for the mismatch listing: %.9g, but every NaN as "nan" (the
+ * default NaN of x86 arithmetic has its sign bit set, which printf shows as
+ * "-nan"). */
+static const char *fmt_val(double x, char *buf, size_t len)
+{
+	if (isnan(x))
+		snprintf(buf, len, "nan");
+	else
+		snprintf(buf, len, "%.9g", x);
+	return buf;
+}
+
+/* Why an element that has no finite distance to its reference is wrong. */
+static const char *class_mismatch(double got, double ref)
+{
+	if (isnan(ref))
+		return "NaN expected";
+	if (isinf(ref))
+		return ref > 0 ? "+inf expected" : "-inf expected";
+	return isnan(got) ? "NaN where a finite value is expected" : "an infinity where a finite value is expected";
+}
+
+/* Print the first mismatching elements of a failed output to stdout. */
+static void print_mismatches(const golden_case *gc, double atol, const char *path, const float *got, const double *ref,
+                             int64_t n, int max)
+{
+	int shown = 0;
+	for (int64_t i = 0; i < n && shown < max; i++) {
+		double d, tol;
+		if (!compare_element(got[i], ref[i], atol, gc->rtol, &d, &tol))
+			continue;
+		char where[96];
+		describe_index(&gc->shape, i, where, sizeof where);
+		char g[32], r[32];
+		fmt_val(got[i], g, sizeof g);
+		fmt_val(ref[i], r, sizeof r);
+		if (isnan(d))
+			printf("    %s %s %s: got %s, want %s (%s)\n", gc->name, path, where, g, r,
+			       class_mismatch(got[i], ref[i]));
+		else
+			printf("    %s %s %s: got %s, want %s, |diff| %.3g > tol %.3g\n", gc->name, path, where, g, r,
+			       d, tol);
+		shown++;
+	}
+}
+
+static void merge_stats(err_stats *a, const err_stats *b)
+{
+	a->max_abs = fmax(a->max_abs, b->max_abs);
+	a->max_rel = fmax(a->max_rel, b->max_rel);
+	a->nmse = fmax(a->nmse, b->nmse);
+	a->worst = fmax(a->worst, b->worst);
+	a->n_bad += b->n_bad;
+}
+
+static void run_one(const check_opts *o, const golden_case *gc, const case_data *d, backend_entry *be, void *ctx,
+                    float *got, result *res)
+{
+	const attn_backend *b = be->be;
+	const attn_shape *s = &gc->shape;
+	const int64_t n = s->batch * s->n_heads * s->n_q * s->head_dim;
+	char why[256] = "";
+	memset(res, 0, sizeof *res);
+	res->ref_err = s->dtype == ATTN_F32 ? -1 : d->ref_err;
+	if (!b->supports(ctx, s, why, sizeof why)) {
+		res->status = "SKIP";
+		snprintf(res->msg, sizeof res->msg, "not supported: %s", why);
+		return;
+	}
+	const uint64_t need = b->workspace_bytes(ctx, s);
+	if (need > o->max_mem) {
+		char h[32];
+		res->status = "SKIP";
+		snprintf(res->msg, sizeof res->msg, "skipped: needs %s of workspace", fmt_bytes(need, h, sizeof h));
+		return;
+	}
+	res->status = "PASS";
+	/* f16/bf16: the ratio rule's allowance on top of the rounding floor */
+	const double k = o->tol_factor > 0 ? o->tol_factor : CHECK_TOL_FACTOR;
+	const double atol = gc->atol + (s->dtype == ATTN_F32 ? 0 : k * d->ref_err);
+	const int want_cache = (b->caps & ATTN_CAP_KV_CACHE) && (s->causal || s->n_q == 1);
+	for (int path = 0; path < 1 + want_cache; path++) {
+		const char *pname = path == 0 ? "attend" : (s->n_q == 1 ? "decode" : "prefill");
+		memset(got, 0, (size_t)n * sizeof(float));
+		int rc = path == 0 ? b->attend(ctx, s, d->qs, d->ks, d->vs, got) : run_cache_path(b, ctx, s, d, got);
+		if (res->paths[0])
+			strcat(res->paths, "+");
+		strcat(res->paths, pname);
+		if (rc == ATTN_E_UNSUPPORTED) {
+			res->status = "SKIP";
+			snprintf(res->msg, sizeof res->msg, "not supported: %s: %s", pname, b->last_error(ctx));
+			return;
+		}
+		if (rc) {
+			res->status = "FAIL";
+			snprintf(res->msg, sizeof res->msg, "%s: error: %s", pname, b->last_error(ctx));
+			return;
+		}
+		err_stats st;
+		if (!compare_outputs(got, d->out, n, atol, gc->rtol, &st)) {
+			if (!strcmp(res->status, "PASS") && s->dtype == ATTN_F32)
+				snprintf(res->msg, sizeof res->msg,
+				         "%s: %lld of %lld elements outside atol %g + rtol %g", pname,
+				         (long long)st.n_bad, (long long)n, gc->atol, gc->rtol);
+			else if (!strcmp(res->status, "PASS"))
+				snprintf(res->msg, sizeof res->msg,
+				         "%s: %lld of %lld elements outside %g x ref_err %.3g + atol %g + rtol %g",
+				         pname, (long long)st.n_bad, (long long)n, k, d->ref_err, gc->atol, gc->rtol);
+			res->status = "FAIL";
+			print_mismatches(gc, atol, pname, got, d->out, n, o->max_report);
+		}
+		if (path == 0)
+			res->st = st;
+		else
+			merge_stats(&res->st, &st);
+	}
+	if (!strcmp(res->status, "PASS") && res->st.n_special > 0)
+		snprintf(res->msg, sizeof res->msg, "%lld NaN/Inf elements of the reference reproduced",
+		         (long long)res->st.n_special);
+}
+
+/* ---- JUnit -------------------------------------------------------------- */
+
+typedef struct junit_row {
+	const char *case_name, *backend;
+	const char *warn; /* the case's input warnings, or NULL */
+	result res;
+} junit_row;
+
+static int write_junit(const char *path, const junit_row *rows, int n, int failures, int skipped)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.partial", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(f, "<testsuites name=\"attnbench check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", n, failures,
+	        skipped);
+	fprintf(f, "  <testsuite name=\"attnbench.check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", n, failures,
+	        skipped);
+	for (int i = 0; i < n; i++) {
+		const junit_row *r = &rows[i];
+		char ref[32], ratio[32];
+		ratio_text(&r->res, ref, ratio, sizeof ref);
+		fputs("    <testcase classname=\"attnbench.check.", f);
+		xml_escape(f, r->backend);
+		fputs("\" name=\"", f);
+		xml_escape(f, r->case_name);
+		fputs("\">", f);
+		if (!strcmp(r->res.status, "FAIL")) {
+			fputs("<failure message=\"", f);
+			xml_escape(f, r->res.msg);
+			fprintf(f, "\">max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g ref_err=%s err/ref=%s paths=",
+			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse, ref, ratio);
+			xml_escape(f, r->res.paths);
+			fputs("</failure>", f);
+		} else if (!strcmp(r->res.status, "SKIP")) {
+			fputs("<skipped message=\"", f);
+			xml_escape(f, r->res.msg);
+			fputs("\"/>", f);
+		} else {
+			fprintf(f,
+			        "<system-out>max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g ref_err=%s "
+			        "err/ref=%s</system-out>",
+			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse, ref, ratio);
+		}
+		if (r->warn) {
+			fputs("<system-err>", f);
+			xml_escape(f, r->warn);
+			fputs("</system-err>", f);
+		}
+		fputs("</testcase>\n", f);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", f);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+int check_run(const check_opts *o)
+{
+	attn_err e = {{0}};
+	golden_case *cases = NULL;
+	int ncases = 0, nsel = 0;
+	backend_entry *sel[ATTN_MAX_BACKENDS];
+	void *ctx[ATTN_MAX_BACKENDS] = {0};
+
+	if (registry_select(o->backends, sel, &nsel, &e) || manifest_read(o->golden_dir, &cases, &ncases, &e)) {
+		fprintf(stderr, "attnbench check: %s\n", e.msg);
+		return EXIT_INPUT;
+	}
+	/* Every file is validated before anything runs: a bad case 12 must not
+	 * follow eleven rows of output. */
+	for (int c = 0; c < ncases; c++) {
+		if (case_probe(&cases[c], &e)) {
+			fprintf(stderr, "attnbench check: %s\n", e.msg);
+			free(cases);
+			return EXIT_INPUT;
+		}
+	}
+	if (nsel == 0)
+		fprintf(stderr, "attnbench check: no backend is available\n");
+	for (int b = 0; b < nsel; b++) {
+		char err[512] = "";
+		const attn_config bc = registry_config(&o->cfg, sel[b]->be->name);
+		if (sel[b]->be->create(&bc, &ctx[b], err, sizeof err)) {
+			fprintf(stderr, "attnbench check: backend %s: create failed: %s\n", sel[b]->be->name, err);
+			for (int j = 0; j < b; j++)
+				sel[j]->be->destroy(ctx[j]);
+			free(cases);
+			return EXIT_INPUT;
+		}
+	}
+
+	junit_row *rows = calloc((size_t)(ncases * (nsel ? nsel : 1)), sizeof *rows);
+	char **warns = calloc((size_t)(ncases ? ncases : 1), sizeof *warns); /* per case */
+	int nrows = 0, passed = 0, failed = 0, skipped = 0, rc = EXIT_PASS;
+	if (!rows || !warns) {
+		fprintf(stderr, "attnbench check: out of memory\n");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  %s\n", "case", "backend", "dtype", "paths",
+	       "max_abs_err", "max_rel_err", "nmse", "ref_err", "err/ref", "err/tol", "result");
+	for (int c = 0; c < ncases; c++) {
+		const golden_case *gc = &cases[c];
+		case_data d;
+		if (case_load(gc, &d, &e)) {
+			fprintf(stderr, "attnbench check: %s (case '%s')\n", e.msg, gc->name);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		scan_case(gc, &d, &warns[c]);
+		const attn_shape *s = &gc->shape;
+		float *got = xalloc((size_t)(s->batch * s->n_heads * s->n_q * s->head_dim) * sizeof(float));
+		if (!got) {
+			case_free(&d);
+			fprintf(stderr, "attnbench check: case '%s': out of memory\n", gc->name);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		for (int b = 0; b < nsel; b++) {
+			junit_row *r = &rows[nrows++];
+			r->case_name = gc->name;
+			r->backend = sel[b]->be->name;
+			r->warn = warns[c];
+			run_one(o, gc, &d, sel[b], ctx[b], got, &r->res);
+			const result *res = &r->res;
+			const char *dt = dtype_name(s->dtype);
+			if (!strcmp(res->status, "SKIP")) {
+				skipped++;
+				printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  SKIP (%s)\n", gc->name,
+				       r->backend, dt, "-", "-", "-", "-", "-", "-", "-", res->msg);
+			} else {
+				char ref[32], ratio[32];
+				ratio_text(res, ref, ratio, sizeof ref);
+				printf("%-24s %-10s %-5s %-15s %12.3g %12.3g %12.3g %10s %8s %8.3g  %s%s%s\n", gc->name,
+				       r->backend, dt, res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, ref,
+				       ratio, res->st.worst, res->status, res->msg[0] ? ": " : "", res->msg);
+				if (!strcmp(res->status, "PASS"))
+					passed++;
+				else
+					failed++;
+			}
+			fflush(stdout);
+		}
+		free(got);
+		case_free(&d);
+	}
+	printf("check: %d passed, %d failed, %d skipped (%d cases x %d backends, %s)\n", passed, failed, skipped,
+	       ncases, nsel, o->golden_dir);
+	if (failed) {
+		printf("FAILED:");
+		for (int i = 0; i < nrows; i++)
+			if (!strcmp(rows[i].res.status, "FAIL"))
+				printf(" %s/%s", rows[i].case_name, rows[i].backend);
+		printf("\n");
+		rc = EXIT_CHECK_FAILED;
+	}
+	if (o->junit && write_junit(o->junit, rows, nrows, failed, skipped) != 0) {
+		fprintf(stderr, "attnbench check: %s: cannot write the JUnit file\n", o->junit);
+		rc = EXIT_INPUT;
+	}
+out:
+	for (int b = 0; b < nsel; b++)
+		if (ctx[b])
+			sel[b]->be->destroy(ctx[b]);
+	for (int c = 0; warns && c < ncases; c++)
+		free(warns[c]);
+	free(warns);
+	free(rows);
+	free(cases);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* manifest.h - golden dataset manifests (DIR/manifest.csv), as the README's
+ * "Golden datasets" section defines them. */
+#ifndef ATTN_MANIFEST_H
+#define ATTN_MANIFEST_H
+
+#include <limits.h>
+
+#include "attnbench.h"
+#include "lib/util.h"
+
+#define CASE_NAME_MAX 128
+#define CASE_PATH_MAX 4096
+/* Cases in one manifest: a longer file is refused while it is being read. */
+#define MANIFEST_MAX_CASES 10000
+
+typedef struct golden_case {
+	char name[CASE_NAME_MAX];
+	int row;          /* row in manifest.csv (header = 1) */
+	attn_shape shape; /* scale resolved */
+	char q[CASE_PATH_MAX], k[CASE_PATH_MAX], v[CASE_PATH_MAX], out[CASE_PATH_MAX]; /* DIR/file */
+	/* resolved (defaults where empty): the tolerance for f32, the rounding
+	 * floor of the ratio rule for f16 and bf16 (see check.h) */
+	double atol, rtol;
+} golden_case;
+
+/* Default tolerances for float32 outputs (see the README). */
+#define ATTN_F32_ATOL 1e-4
+#define ATTN_F32_RTOL 1e-4
+/* Default rounding floor of the f16/bf16 ratio rule: covers the f32
+ * arithmetic noise that remains when the inputs are exact in the dtype. */
+#define ATTN_HALF_FLOOR_ATOL 1e-5
+#define ATTN_HALF_FLOOR_RTOL 1e-5
+
+/* Read and validate DIR/manifest.csv. Every shape rule of the contract is
+ * checked here, with overflow-checked byte counts, before anything is
+ * allocated for a case; names and file names must be UTF-8 without control
+ * characters, and file names relative paths that stay inside DIR (no "..",
+ * no symbolic link that resolves outside it). File contents are checked by
+ * the loader. Returns 0 or EXIT_INPUT with a message naming the file, row
+ * and field. */
+int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e);
+
+#endif

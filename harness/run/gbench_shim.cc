@@ -1,0 +1,177 @@
+// gbench_shim.cc - see gbench_shim.h. Only glue: no timing logic lives here.
+#include "run/gbench_shim.h"
+
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+namespace
+{
+
+benchmark::State *S(gb_state *st)
+{
+	return reinterpret_cast<benchmark::State *>(st);
+}
+
+benchmark::internal::Benchmark *B(gb_bench *b)
+{
+	return reinterpret_cast<benchmark::internal::Benchmark *>(b);
+}
+
+// Hands each run to a C callback; prints nothing.
+class CallbackReporter : public benchmark::BenchmarkReporter
+{
+      public:
+	CallbackReporter(gb_report_fn fn, void *user) : fn_(fn), user_(user)
+	{
+	}
+	bool ReportContext(const Context &) override
+	{
+		return true;
+	}
+	void ReportRuns(const std::vector<Run> &runs) override
+	{
+		for (const Run &r : runs) {
+			std::string name = r.benchmark_name();
+			gb_run out{};
+			out.name = name.c_str();
+			out.aggregate = r.run_type == Run::RT_Aggregate;
+			out.aggregate_name = r.aggregate_name.c_str();
+			out.error = r.error_occurred;
+			out.error_message = r.error_message.c_str();
+			out.iterations = static_cast<int64_t>(r.iterations);
+			out.repetition_index = r.repetition_index;
+			// Per-iteration times in the run's unit, converted to ns.
+			double to_ns = 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
+			out.real_time_ns = r.GetAdjustedRealTime() * to_ns;
+			out.cpu_time_ns = r.GetAdjustedCPUTime() * to_ns;
+			out.complexity_n = r.complexity_n;
+			fn_(&out, user_);
+		}
+	}
+
+      private:
+	gb_report_fn fn_;
+	void *user_;
+};
+
+} // namespace
+
+extern "C" {
+
+int gb_initialize(int *argc, char **argv)
+{
+	benchmark::Initialize(argc, argv);
+	return *argc;
+}
+
+gb_bench *gb_register(const char *name, gb_func fn, void *arg)
+{
+	auto *b = benchmark::RegisterBenchmark(
+	    name, [fn, arg](benchmark::State &st) { fn(reinterpret_cast<gb_state *>(&st), arg); });
+	return reinterpret_cast<gb_bench *>(b);
+}
+
+void gb_arg(gb_bench *b, int64_t a)
+{
+	B(b)->Arg(a);
+}
+
+void gb_repetitions(gb_bench *b, int n)
+{
+	B(b)->Repetitions(n);
+}
+
+void gb_min_time(gb_bench *b, double seconds)
+{
+	B(b)->MinTime(seconds);
+}
+
+void gb_use_manual_time(gb_bench *b)
+{
+	B(b)->UseManualTime();
+}
+
+void gb_use_real_time(gb_bench *b)
+{
+	B(b)->UseRealTime();
+}
+
+void gb_complexity(gb_bench *b, enum gb_complexity c)
+{
+	switch (c) {
+	case GB_O_N:
+		B(b)->Complexity(benchmark::oN);
+		break;
+	case GB_O_NSQUARED:
+		B(b)->Complexity(benchmark::oNSquared);
+		break;
+	case GB_O_AUTO:
+		B(b)->Complexity(benchmark::oAuto);
+		break;
+	default:
+		break;
+	}
+}
+
+void gb_report_aggregates_only(gb_bench *b, int yes)
+{
+	B(b)->ReportAggregatesOnly(yes != 0);
+}
+
+void gb_unit_ms(gb_bench *b)
+{
+	B(b)->Unit(benchmark::kMillisecond);
+}
+
+int gb_keep_running(gb_state *st)
+{
+	return S(st)->KeepRunning() ? 1 : 0;
+}
+
+int64_t gb_range(gb_state *st, int i)
+{
+	return S(st)->range(static_cast<std::size_t>(i));
+}
+
+void gb_set_iteration_time(gb_state *st, double seconds)
+{
+	S(st)->SetIterationTime(seconds);
+}
+
+void gb_set_counter(gb_state *st, const char *name, double value, int is_rate)
+{
+	S(st)->counters[name] = benchmark::Counter(value, is_rate ? benchmark::Counter::kIsIterationInvariantRate
+	                                                          : benchmark::Counter::kDefaults);
+}
+
+void gb_set_complexity_n(gb_state *st, int64_t n)
+{
+	S(st)->SetComplexityN(n);
+}
+
+void gb_skip_with_error(gb_state *st, const char *msg)
+{
+	S(st)->SkipWithError(msg);
+}
+
+void gb_set_label(gb_state *st, const char *label)
+{
+	S(st)->SetLabel(label);
+}
+
+size_t gb_run_all(gb_report_fn fn, void *user)
+{
+	if (!fn)
+		return benchmark::RunSpecifiedBenchmarks();
+	CallbackReporter rep(fn, user);
+	return benchmark::RunSpecifiedBenchmarks(&rep);
+}
+
+void gb_clear(void)
+{
+	benchmark::ClearRegisteredBenchmarks();
+}
+
+} // extern "C"

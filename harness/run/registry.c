@@ -1,0 +1,295 @@
+/* registry.c - the built-in backends. To add one: write impls/<name>/ with a
+ * getter that returns an attn_backend table, declare the getter in
+ * impls/builtin.h and add one line to builtin[] (behind its #ifdef when it
+ * has optional dependencies). */
+#include "run/registry.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "impls/builtin.h"
+
+static const attn_backend *(*const builtin[])(void) = {
+    attn_backend_naive,
+    attn_backend_blocked,
+    attn_backend_blas,
+#ifdef ATTN_HAVE_VULKAN
+    attn_backend_vulkan,
+#endif
+};
+
+static backend_entry entries[ATTN_MAX_BACKENDS];
+static int n_entries = -1;
+
+/* Append one table, probing it; origin is NULL for built-ins. */
+static void add_entry(const attn_backend *be, const char *origin)
+{
+	backend_entry *e = &entries[n_entries++];
+	e->be = be;
+	e->available = 1;
+	e->reason[0] = 0;
+	snprintf(e->origin, sizeof e->origin, "%s", origin ? origin : "built-in");
+	if (e->be->abi_version != ATTN_ABI_VERSION) {
+		e->available = 0;
+		snprintf(e->reason, sizeof e->reason, "built for ABI %u, harness is ABI %u", e->be->abi_version,
+		         (unsigned)ATTN_ABI_VERSION);
+	} else if (e->be->probe && !e->be->probe(e->reason, sizeof e->reason)) {
+		e->available = 0;
+	}
+}
+
+static int load_library(const char *path, attn_err *e);
+
+/* Every *.so in the colon-separated directories of ATTNBENCH_BACKEND_PATH;
+ * a library that cannot be used is reported and skipped. */
+static void load_backend_path(void)
+{
+	const char *env = getenv("ATTNBENCH_BACKEND_PATH");
+	if (!env || !*env)
+		return;
+	char dirs[4096];
+	snprintf(dirs, sizeof dirs, "%s", env);
+	for (char *save = NULL, *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		DIR *d = opendir(dir);
+		if (!d) {
+			fprintf(stderr, "attnbench: ATTNBENCH_BACKEND_PATH: %s: %s (skipped)\n", dir, strerror(errno));
+			continue;
+		}
+		struct dirent *ent;
+		while ((ent = readdir(d))) {
+			size_t n = strlen(ent->d_name);
+			if (n < 4 || strcmp(ent->d_name + n - 3, ".so") != 0)
+				continue;
+			char path[4096];
+			snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+			attn_err e = {{0}};
+			if (load_library(path, &e))
+				fprintf(stderr, "attnbench: ATTNBENCH_BACKEND_PATH: %s (skipped)\n", e.msg);
+		}
+		closedir(d);
+	}
+}
+
+static void registry_init(void)
+{
+	if (n_entries >= 0)
+		return;
+	n_entries = 0;
+	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0] && n_entries < ATTN_MAX_BACKENDS; i++)
+		add_entry(builtin[i](), NULL);
+	load_backend_path();
+}
+
+/* A backend name: short, [a-z0-9_-]. */
+static int valid_name(const char *name)
+{
+	if (!name || !*name || strlen(name) > 32)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_' && *p != '-')
+			return 0;
+	return 1;
+}
+
+/* dlopen a backend library and add its tables; the whole library is refused
+ * if any table is unusable. */
+static int load_library(const char *path, attn_err *e)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return attn_errf(e, "%s: %s", path, strerror(errno));
+	for (int i = 0; i < n_entries; i++)
+		if (!strcmp(entries[i].origin, real))
+			return 0; /* already loaded */
+	void *lib = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return attn_errf(e, "%s: cannot load: %s", path, dlerror());
+	typedef const attn_backend *const *(*list_fn)(uint32_t *);
+	list_fn fn;
+	*(void **)&fn = dlsym(lib, ATTN_PLUGIN_SYMBOL);
+	if (!fn) {
+		dlclose(lib);
+		return attn_errf(e, "%s: no symbol '%s' (a backend library exports it; see attnbench.h)", path,
+		                 ATTN_PLUGIN_SYMBOL);
+	}
+	uint32_t count = 0;
+	const attn_backend *const *tables = fn(&count);
+	const char *why = NULL;
+	char buf[256];
+	if (!tables || count == 0 || count > ATTN_MAX_BACKENDS)
+		why = "it returned no backend table";
+	for (uint32_t i = 0; !why && i < count; i++) {
+		const attn_backend *b = tables[i];
+		if (!b) {
+			why = "a NULL backend table";
+		} else if (b->abi_version != ATTN_ABI_VERSION) {
+			snprintf(buf, sizeof buf, "backend built for ABI %u, this attnbench is ABI %u", b->abi_version,
+			         (unsigned)ATTN_ABI_VERSION);
+			why = buf;
+		} else if (!valid_name(b->name)) {
+			why = "a backend name that is not [a-z0-9_-], 1 to 32 characters";
+		} else if (!b->create || !b->destroy || !b->device_name || !b->last_error || !b->supports ||
+		           !b->workspace_bytes || !b->attend) {
+			snprintf(buf, sizeof buf, "backend '%s' leaves a required entry point NULL", b->name);
+			why = buf;
+		} else if ((b->caps & ATTN_CAP_KV_CACHE) &&
+		           (!b->cache_alloc || !b->cache_append || !b->cache_len || !b->cache_truncate || !b->prefill ||
+		            !b->decode || !b->cache_bytes)) {
+			snprintf(buf, sizeof buf, "backend '%s' claims kv_cache but leaves a cache entry point NULL",
+			         b->name);
+			why = buf;
+		} else {
+			for (int j = 0; j < n_entries; j++)
+				if (!strcmp(entries[j].be->name, b->name)) {
+					snprintf(buf, sizeof buf, "backend name '%s' is already taken (%s)", b->name,
+					         entries[j].origin);
+					why = buf;
+				}
+			for (uint32_t j = 0; j < i && !why; j++)
+				if (!strcmp(tables[j]->name, b->name))
+					why = "two tables with the same name";
+		}
+	}
+	if (!why && n_entries + (int)count > ATTN_MAX_BACKENDS)
+		why = "too many backends";
+	if (why) {
+		dlclose(lib);
+		return attn_errf(e, "%s: refused: %s", path, why);
+	}
+	for (uint32_t i = 0; i < count; i++)
+		add_entry(tables[i], real);
+	return 0; /* the library stays loaded for the life of the process */
+}
+
+int registry_load_library(const char *path, attn_err *e)
+{
+	registry_init();
+	return load_library(path, e);
+}
+
+int registry_count(void)
+{
+	registry_init();
+	return n_entries;
+}
+
+backend_entry *registry_get(int i)
+{
+	registry_init();
+	return i >= 0 && i < n_entries ? &entries[i] : NULL;
+}
+
+backend_entry *registry_find(const char *name)
+{
+	registry_init();
+	for (int i = 0; i < n_entries; i++)
+		if (strcmp(entries[i].be->name, name) == 0)
+			return &entries[i];
+	return NULL;
+}
+
+int registry_select(const char *list, backend_entry **out, int *n, attn_err *e)
+{
+	registry_init();
+	*n = 0;
+	if (!list || strcmp(list, "all") == 0) {
+		for (int i = 0; i < n_entries; i++)
+			if (entries[i].available)
+				out[(*n)++] = &entries[i];
+		return 0;
+	}
+	const char *p = list;
+	while (*p) {
+		char name[64];
+		size_t len = strcspn(p, ",");
+		if (len == 0 || len >= sizeof name)
+			return attn_errf(e, "--backend: malformed list '%s'", list);
+		memcpy(name, p, len);
+		name[len] = 0;
+		p += len + (p[len] == ',');
+		backend_entry *be = registry_find(name);
+		if (!be) {
+			char known[512] = "";
+			for (int i = 0; i < n_entries; i++) {
+				strncat(known, entries[i].be->name, sizeof known - strlen(known) - 2);
+				if (i + 1 < n_entries)
+					strncat(known, ", ", sizeof known - strlen(known) - 1);
+			}
+			return attn_errf(e, "--backend: unknown backend '%s' (known: %s)", name, known);
+		}
+		if (!be->available)
+			return attn_errf(e, "--backend: backend '%s' is unavailable (%s)", name, be->reason);
+		int dup = 0;
+		for (int i = 0; i < *n; i++)
+			dup |= out[i] == be;
+		if (!dup && *n < ATTN_MAX_BACKENDS)
+			out[(*n)++] = be;
+	}
+	if (*n == 0)
+		return attn_errf(e, "--backend: empty list");
+	return 0;
+}
+
+static struct {
+	char name[64];
+	char params[512];
+} params[ATTN_MAX_BACKENDS];
+static int n_params;
+
+int registry_set_params(const char *name, const char *p, attn_err *e)
+{
+	if (strlen(name) >= sizeof params[0].name || strlen(p) >= sizeof params[0].params)
+		return attn_errf(e, "--param: too long");
+	if (!registry_find(name))
+		return attn_errf(e, "--param: unknown backend '%s'", name);
+	for (int i = 0; i < n_params; i++)
+		if (!strcmp(params[i].name, name)) {
+			snprintf(params[i].params, sizeof params[i].params, "%s", p);
+			return 0;
+		}
+	if (n_params == ATTN_MAX_BACKENDS)
+		return attn_errf(e, "--param: too many");
+	snprintf(params[n_params].name, sizeof params[0].name, "%s", name);
+	snprintf(params[n_params].params, sizeof params[0].params, "%s", p);
+	n_params++;
+	return 0;
+}
+
+attn_config registry_config(const attn_config *base, const char *name)
+{
+	attn_config c = *base;
+	c.params = NULL;
+	for (int i = 0; i < n_params; i++)
+		if (!strcmp(params[i].name, name))
+			c.params = params[i].params;
+	return c;
+}
+
+const char *caps_str(uint32_t caps, char *buf, size_t len)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {{ATTN_CAP_CAUSAL, "causal"},
+	             {ATTN_CAP_GQA, "gqa"},
+	             {ATTN_CAP_KV_CACHE, "kv_cache"},
+	             {ATTN_CAP_THREADS, "threads"},
+	             {ATTN_CAP_DEVICE_TIMER, "device_timer"},
+	             {ATTN_CAP_F16, "f16"},
+	             {ATTN_CAP_BF16, "bf16"}};
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (!(caps & names[i].bit))
+			continue;
+		if (buf[0])
+			strncat(buf, ",", len - strlen(buf) - 1);
+		strncat(buf, names[i].name, len - strlen(buf) - 1);
+	}
+	return buf;
+}

@@ -1,0 +1,42 @@
+/* registry.h - the table of backends and selecting them by name. */
+#ifndef ATTN_REGISTRY_H
+#define ATTN_REGISTRY_H
+
+#include "attnbench.h"
+#include "lib/util.h"
+
+#define ATTN_MAX_BACKENDS 32
+
+typedef struct backend_entry {
+	const attn_backend *be;
+	int available;     /* probe said yes and the ABI matches */
+	char reason[256];  /* why not, when unavailable */
+	char origin[4096]; /* "built-in" or the library's path */
+} backend_entry;
+
+/* All registered backends, probed once. */
+int registry_count(void);
+backend_entry *registry_get(int i);
+backend_entry *registry_find(const char *name);
+
+/* Load the backend tables of a shared library (--backend-lib). A library
+ * that fails to load, lacks the symbol, was built for another ABI or brings
+ * a name already taken is refused: EXIT_INPUT with the file and the reason.
+ * Libraries in ATTNBENCH_BACKEND_PATH are loaded on first use of the
+ * registry; those that fail are reported on stderr and skipped. */
+int registry_load_library(const char *path, attn_err *e);
+
+/* Resolve a --backend list ("all", NULL or "a,b") into entries. Named
+ * backends that are unknown or unavailable are an input error (exit 2);
+ * with "all"/NULL, unavailable ones are left out. Returns 0 or EXIT_INPUT. */
+int registry_select(const char *list, backend_entry **out, int *n, attn_err *e);
+
+/* Backend-specific parameters from --param NAME:key=value,... ; create
+ * sites pass registry_config() so each backend sees only its own. */
+int registry_set_params(const char *name, const char *params, attn_err *e);
+attn_config registry_config(const attn_config *base, const char *name);
+
+/* Capability flags as text ("causal,gqa,kv_cache"). */
+const char *caps_str(uint32_t caps, char *buf, size_t len);
+
+#endif

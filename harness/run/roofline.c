@@ -1,0 +1,635 @@
+/* roofline.c - see roofline.h.
+ *
+ * Four figures, each timed by Google Benchmark (real time, the median of the
+ * repetitions):
+ *   sgemm attention-shaped  C[4096x4096] = A[4096x128] * B[4096x128]^T, the
+ *                           QK^T of one head at seq 4096, head_dim 128
+ *   sgemm square            2048 x 2048 x 2048
+ *   read bandwidth, DRAM    a parallel sum over max(4 x LLC, 256 MiB), at most
+ *                           a quarter of RAM
+ *   read bandwidth, LLC     the same over an array larger than the private L2
+ *                           caches together but well inside the LLC
+ * FLOPs are 2*M*N*K; bandwidth is bytes read / time (GB = 1e9 bytes). */
+#include "run/roofline.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cblas.h>
+#include <omp.h>
+
+#include "run/gbench_shim.h"
+#include "lib/interrupt.h"
+#include "model/results.h"
+#include "lib/table.h"
+#include "lib/util.h"
+
+#define ROOF_REPS        5
+#define ROOF_MIN_GEMM_S  0.1
+#define ROOF_MIN_READ_S  0.1
+#define ROOF_ATTN_N      4096
+#define ROOF_ATTN_K      128
+#define ROOF_SQUARE_N    2048
+#define ROOF_DRAM_MIN    (256ull << 20)
+#define ROOF_FILE_MAX    65536 /* a cache file is a few hundred bytes */
+#define ROOF_KEY_VERSION "roofline-v1"
+
+/* ---- cache sizes ------------------------------------------------------------ */
+
+/* A sysfs cache size such as "32768K" or "32M" in bytes (0 if unreadable). */
+static uint64_t read_size_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	char line[64] = "";
+	const int ok = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	uint64_t b;
+	line[strcspn(line, "\n")] = 0;
+	return ok && parse_bytes(line, &b) ? b : 0;
+}
+
+static int read_line_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	const int ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return ok ? 0 : -1;
+}
+
+/* The data or unified cache of cpu0 at the highest level: its sysfs index,
+ * level and size. Returns 0 or -1. */
+static int sysfs_llc(int *index, int *level, uint64_t *size, uint64_t *l2)
+{
+	*index = -1;
+	*level = 0;
+	*size = *l2 = 0;
+	for (int i = 0; i < 16; i++) {
+		char p[128], type[64], lv[16];
+		snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+		if (read_line_file(p, type, sizeof type))
+			continue;
+		if (strcmp(type, "Data") && strcmp(type, "Unified"))
+			continue;
+		snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+		int64_t l;
+		if (read_line_file(p, lv, sizeof lv) || !parse_i64(lv, &l))
+			continue;
+		snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+		const uint64_t b = read_size_file(p);
+		if (!b)
+			continue;
+		if (l == 2)
+			*l2 = b;
+		if (l > *level) {
+			*level = (int)l;
+			*index = i;
+			*size = b;
+		}
+	}
+	return *index >= 0 && *level >= 2 ? 0 : -1;
+}
+
+/* How many separate instances of the cache at sysfs index idx the online
+ * CPUs have (distinct shared_cpu_list values); at least 1. */
+static int sysfs_instances(int idx)
+{
+	enum { MAXI = 256 };
+	char seen[MAXI][64];
+	int n = 0;
+	DIR *d = opendir("/sys/devices/system/cpu");
+	if (!d)
+		return 1;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < MAXI) {
+		int64_t cpu;
+		if (strncmp(e->d_name, "cpu", 3) || !parse_i64(e->d_name + 3, &cpu))
+			continue;
+		char p[128], list[64];
+		snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%lld/cache/index%d/shared_cpu_list", (long long)cpu,
+		         idx);
+		if (read_line_file(p, list, sizeof list))
+			continue;
+		int dup = 0;
+		for (int i = 0; i < n && !dup; i++)
+			dup = !strcmp(seen[i], list);
+		if (!dup)
+			snprintf(seen[n++], sizeof seen[0], "%s", list);
+	}
+	closedir(d);
+	return n > 0 ? n : 1;
+}
+
+/* The last-level cache the threads can use, and one core's L2. The kernel's
+ * description (sysfs) comes first: it gives the cache one core shares (one
+ * CCX on AMD), where sysconf may report a whole socket's; threads spread over
+ * several LLC instances use up to min(threads, instances) of them. sysconf
+ * is the fallback; without an L3, the L2 is the LLC. */
+static void cache_sizes(int threads, uint64_t *llc, uint64_t *l2)
+{
+	int idx, level;
+	uint64_t size;
+	if (sysfs_llc(&idx, &level, &size, l2) == 0) {
+		const int inst = sysfs_instances(idx);
+		*llc = size * (uint64_t)(threads < inst ? threads : inst);
+		if (!*l2)
+			*l2 = size;
+		return;
+	}
+	const long s3 = sysconf(_SC_LEVEL3_CACHE_SIZE), s2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+	*l2 = s2 > 0 ? (uint64_t)s2 : 1ull << 20;
+	*llc = s3 > 0 ? (uint64_t)s3 : *l2;
+}
+
+/* ---- timing through Google Benchmark ----------------------------------------- */
+
+typedef struct roof_ctx {
+	int threads;
+	/* sgemm */
+	int m, n, k, trans_b;
+	const float *a, *b;
+	float *c;
+	/* read */
+	const float *x;
+	size_t nx;
+	/* collected */
+	double rep_ns[ROOF_REPS * 2];
+	int nrep, failed;
+} roof_ctx;
+
+static volatile double roof_sink;
+
+static void sgemm_call(const roof_ctx *c)
+{
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, c->trans_b ? CblasTrans : CblasNoTrans, c->m, c->n, c->k, 1.0f, c->a,
+	            c->k, c->b, c->trans_b ? c->k : c->n, 0.0f, c->c, c->n);
+}
+
+static void sgemm_body(gb_state *st, void *arg)
+{
+	roof_ctx *c = arg;
+	while (gb_keep_running(st)) {
+		if (attn_stop_signal) {
+			gb_skip_with_error(st, "interrupted");
+			break;
+		}
+		sgemm_call(c);
+	}
+	roof_sink = c->c[0];
+}
+
+/* The part of n elements that thread t of nt owns. */
+static void part(size_t n, int t, int nt, size_t *lo, size_t *hi)
+{
+	*lo = n / (size_t)nt * (size_t)t;
+	*hi = t == nt - 1 ? n : n / (size_t)nt * (size_t)(t + 1);
+}
+
+/* One pass over x: each thread sums its own contiguous part. */
+static double read_pass(const float *x, size_t n, int threads)
+{
+	double total = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+	{
+		size_t lo, hi;
+		part(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+		float acc[32] = {0};
+		size_t i = lo;
+		for (; i + 32 <= hi; i += 32) {
+#pragma omp simd
+			for (int j = 0; j < 32; j++)
+				acc[j] += x[i + j];
+		}
+		float s = 0;
+#pragma omp simd reduction(+ : s)
+		for (int j = 0; j < 32; j++)
+			s += acc[j];
+		for (; i < hi; i++)
+			s += x[i];
+		total += s;
+	}
+	return total;
+}
+
+static void read_body(gb_state *st, void *arg)
+{
+	roof_ctx *c = arg;
+	double s = 0;
+	while (gb_keep_running(st)) {
+		if (attn_stop_signal) {
+			gb_skip_with_error(st, "interrupted");
+			break;
+		}
+		s += read_pass(c->x, c->nx, c->threads);
+	}
+	roof_sink = s;
+}
+
+static void roof_collect(const gb_run *r, void *user)
+{
+	roof_ctx *c = user;
+	if (r->error)
+		c->failed = 1;
+	else if (!r->aggregate && c->nrep < (int)(sizeof c->rep_ns / sizeof c->rep_ns[0]))
+		c->rep_ns[c->nrep++] = r->real_time_ns;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	const double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median time per call in ns of fn over Google Benchmark's repetitions
+ * (0 if none was reported). */
+static double time_median(const char *name, gb_func fn, roof_ctx *c, double min_time)
+{
+	c->nrep = c->failed = 0;
+	gb_bench *b = gb_register(name, fn, c);
+	gb_repetitions(b, ROOF_REPS);
+	gb_min_time(b, min_time);
+	gb_use_real_time(b);
+	gb_run_all(roof_collect, c);
+	gb_clear();
+	if (c->failed || c->nrep == 0)
+		return 0;
+	qsort(c->rep_ns, (size_t)c->nrep, sizeof c->rep_ns[0], cmp_double);
+	const int n = c->nrep;
+	return n % 2 ? c->rep_ns[n / 2] : 0.5 * (c->rep_ns[n / 2 - 1] + c->rep_ns[n / 2]);
+}
+
+/* Four decimals, as the cache file and machine.json store them, so that
+ * every consumer divides by the same number. */
+static double round4(double v)
+{
+	char b[64];
+	snprintf(b, sizeof b, "%.4f", v);
+	return strtod(b, NULL);
+}
+
+static double measure_sgemm(roof_ctx *c, int m, int n, int k, int trans_b, const char *name, char *err, size_t err_len)
+{
+	const size_t na = (size_t)m * (size_t)k, nb = (size_t)n * (size_t)k, nc = (size_t)m * (size_t)n;
+	float *a = xalloc(na * sizeof(float)), *b = xalloc(nb * sizeof(float)), *cc = xalloc(nc * sizeof(float));
+	double gflops = 0;
+	if (!a || !b || !cc) {
+		snprintf(err, err_len, "out of memory for the %s operands", name);
+		goto out;
+	}
+	fill_uniform(a, na, 11, 0.5f);
+	fill_uniform(b, nb, 12, 0.5f);
+	c->m = m;
+	c->n = n;
+	c->k = k;
+	c->trans_b = trans_b;
+	c->a = a;
+	c->b = b;
+	c->c = cc;
+	openblas_set_num_threads(c->threads);
+	sgemm_call(c); /* warm-up: BLAS threads started, C's pages mapped */
+	const double ns = time_median(name, sgemm_body, c, ROOF_MIN_GEMM_S);
+	if (ns > 0)
+		gflops = round4(2.0 * m * n * (double)k / ns);
+	else
+		snprintf(err, err_len, "%s: no repetition was reported", name);
+out:
+	free(a);
+	free(b);
+	free(cc);
+	return gflops;
+}
+
+static double measure_read(roof_ctx *c, uint64_t bytes, const char *name, char *err, size_t err_len)
+{
+	const size_t n = (size_t)(bytes / sizeof(float));
+	/* not xalloc: its memset would map every page from one thread */
+	float *x = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
+	if (!x) {
+		snprintf(err, err_len, "out of memory for the %s array", name);
+		return 0;
+	}
+	/* first touch by the threads that read it, in the same parts */
+#pragma omp parallel num_threads(c->threads)
+	{
+		size_t lo, hi;
+		part(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+		fill_uniform(x + lo, hi - lo, 21 + (uint64_t)omp_get_thread_num(), 0.5f);
+	}
+	c->x = x;
+	c->nx = n;
+	roof_sink = read_pass(x, n, c->threads); /* warm-up */
+	const double ns = time_median(name, read_body, c, ROOF_MIN_READ_S);
+	free(x);
+	if (ns > 0)
+		return round4((double)n * sizeof(float) / ns);
+	snprintf(err, err_len, "%s: no repetition was reported", name);
+	return 0;
+}
+
+int roofline_measure(int threads, roofline *r, char *err, size_t err_len)
+{
+	char key[sizeof r->key];
+	roofline_key(threads, key, sizeof key);
+	memset(r, 0, sizeof *r);
+	snprintf(r->key, sizeof r->key, "%s", key);
+	r->threads = threads;
+	uint64_t llc, l2;
+	cache_sizes(threads, &llc, &l2);
+	r->llc_bytes = llc;
+	/* DRAM: at least 4 x LLC and 256 MiB, at most a quarter of RAM */
+	uint64_t dram = llc * 4 > ROOF_DRAM_MIN ? llc * 4 : ROOF_DRAM_MIN;
+	const uint64_t ram = machine_ram_bytes();
+	if (ram && dram > ram / 4)
+		dram = ram / 4;
+	/* LLC: a quarter of it, but twice the threads' L2 caches together when
+	 * that is more, and never over half of it */
+	uint64_t in_llc = llc / 4;
+	if (in_llc < 2 * l2 * (uint64_t)threads)
+		in_llc = 2 * l2 * (uint64_t)threads;
+	if (in_llc > llc / 2)
+		in_llc = llc / 2;
+	const uint64_t unit = 64ull * (uint64_t)threads; /* whole cache lines per thread */
+	r->dram_array_bytes = dram / unit * unit;
+	r->llc_array_bytes = in_llc / unit * unit;
+	if (!r->llc_array_bytes)
+		r->llc_array_bytes = unit;
+	char sz[3][32];
+	fprintf(stderr, "roofline: %d threads, last-level cache %s, arrays %s (DRAM) and %s (cache)\n", threads,
+	        fmt_bytes(llc, sz[0], sizeof sz[0]), fmt_bytes(r->dram_array_bytes, sz[1], sizeof sz[1]),
+	        fmt_bytes(r->llc_array_bytes, sz[2], sizeof sz[2]));
+
+	roof_ctx c;
+	memset(&c, 0, sizeof c);
+	c.threads = threads;
+	const double t0 = now_s();
+	r->sgemm_attn_gflops =
+	    measure_sgemm(&c, ROOF_ATTN_N, ROOF_ATTN_N, ROOF_ATTN_K, 1, "roofline/sgemm_4096x4096x128", err, err_len);
+	if (r->sgemm_attn_gflops <= 0)
+		return -1;
+	fprintf(stderr, "roofline: sgemm 4096x4096x128 (attention QK^T): %.2f GFLOP/s\n", r->sgemm_attn_gflops);
+	r->sgemm_square_gflops = measure_sgemm(&c, ROOF_SQUARE_N, ROOF_SQUARE_N, ROOF_SQUARE_N, 0,
+	                                       "roofline/sgemm_2048x2048x2048", err, err_len);
+	if (r->sgemm_square_gflops <= 0)
+		return -1;
+	fprintf(stderr, "roofline: sgemm 2048x2048x2048 (square): %.2f GFLOP/s\n", r->sgemm_square_gflops);
+	r->dram_gbs = measure_read(&c, r->dram_array_bytes, "roofline/read_dram", err, err_len);
+	if (r->dram_gbs <= 0)
+		return -1;
+	fprintf(stderr, "roofline: read bandwidth, DRAM: %.2f GB/s\n", r->dram_gbs);
+	r->llc_gbs = measure_read(&c, r->llc_array_bytes, "roofline/read_llc", err, err_len);
+	if (r->llc_gbs <= 0)
+		return -1;
+	fprintf(stderr, "roofline: read bandwidth, last-level cache: %.2f GB/s (measured in %.1f s)\n", r->llc_gbs,
+	        now_s() - t0);
+	return 0;
+}
+
+double roofline_bw_for(const roofline *r, uint64_t kv_bytes)
+{
+	return kv_bytes <= r->llc_bytes ? r->llc_gbs : r->dram_gbs;
+}
+
+/* ---- the cache ----------------------------------------------------------------- */
+
+void roofline_key(int threads, char *buf, size_t len)
+{
+	char host[256] = "", cpu[256];
+	gethostname(host, sizeof host - 1);
+	cpu_model(cpu, sizeof cpu);
+	snprintf(buf, len, "%s|host=%s|cpu=%s|threads=%d|cc=%s|flags=%s|commit=%s|blas=%s", ROOF_KEY_VERSION, host, cpu,
+	         threads, __VERSION__, build_flags(), build_commit(), openblas_get_config());
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+}
+
+int roofline_cache_path(int threads, char *dir, size_t dir_len, char *path, size_t path_len)
+{
+	char d[4096];
+	const char *env = getenv("ATTNBENCH_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+	if (env && *env)
+		n = snprintf(d, sizeof d, "%s", env);
+	else if (xdg && xdg[0] == '/') /* the XDG spec: a relative path is ignored */
+		n = snprintf(d, sizeof d, "%s/attnbench", xdg);
+	else if (home && *home)
+		n = snprintf(d, sizeof d, "%s/.cache/attnbench", home);
+	else
+		return -1;
+	if (n < 0 || (size_t)n >= sizeof d)
+		return -1;
+	/* one file per key (FNV-1a): machines sharing a home directory and
+	 * several builds keep their own */
+	char key[1024];
+	roofline_key(threads, key, sizeof key);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	n = snprintf(path, path_len, "%s/roofline-%016llx.csv", d, (unsigned long long)h);
+	if (n < 0 || (size_t)n >= path_len)
+		return -1;
+	if (dir && (size_t)snprintf(dir, dir_len, "%s", d) >= dir_len)
+		return -1;
+	return 0;
+}
+
+static const char *const roof_cols[] = {"threads", "sgemm_attn_gflops", "sgemm_square_gflops", "dram_gbs",
+                                        "llc_gbs", "llc_bytes",         "dram_array_bytes",    "llc_array_bytes"};
+enum { ROOF_NCOLS = 8 };
+
+/* The eight values of roof_cols as strings. */
+static void roof_fields(const roofline *r, char buf[ROOF_NCOLS][32])
+{
+	snprintf(buf[0], 32, "%d", r->threads);
+	snprintf(buf[1], 32, "%.4f", r->sgemm_attn_gflops);
+	snprintf(buf[2], 32, "%.4f", r->sgemm_square_gflops);
+	snprintf(buf[3], 32, "%.4f", r->dram_gbs);
+	snprintf(buf[4], 32, "%.4f", r->llc_gbs);
+	snprintf(buf[5], 32, "%llu", (unsigned long long)r->llc_bytes);
+	snprintf(buf[6], 32, "%llu", (unsigned long long)r->dram_array_bytes);
+	snprintf(buf[7], 32, "%llu", (unsigned long long)r->llc_array_bytes);
+}
+
+int roofline_write_csv(FILE *f, const roofline *r)
+{
+	char buf[ROOF_NCOLS][32];
+	const char *row[ROOF_NCOLS];
+	roof_fields(r, buf);
+	for (int i = 0; i < ROOF_NCOLS; i++)
+		row[i] = buf[i];
+	return table_write_row(f, roof_cols, ROOF_NCOLS) || table_write_row(f, row, ROOF_NCOLS) ? -1 : 0;
+}
+
+int roofline_save(const char *path, const roofline *r)
+{
+	char tmp[4200];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp)
+		return -1;
+	const int fd = mkstemp(tmp);
+	if (fd < 0)
+		return -1;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		remove(tmp);
+		return -1;
+	}
+	char buf[ROOF_NCOLS][32];
+	const char *hdr[ROOF_NCOLS + 1], *row[ROOF_NCOLS + 1];
+	roof_fields(r, buf);
+	hdr[0] = "key";
+	row[0] = r->key;
+	for (int i = 0; i < ROOF_NCOLS; i++) {
+		hdr[i + 1] = roof_cols[i];
+		row[i + 1] = buf[i];
+	}
+	int rc = table_write_row(f, hdr, ROOF_NCOLS + 1) || table_write_row(f, row, ROOF_NCOLS + 1);
+	rc |= fclose(f) != 0;
+	if (rc || rename(tmp, path) != 0) {
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int roofline_load(const char *path, const char *key, roofline *r, char *why, size_t why_len)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		snprintf(why, why_len, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > ROOF_FILE_MAX) {
+		snprintf(why, why_len, "not a cache file (not a regular file, or over %d bytes)", ROOF_FILE_MAX);
+		return -1;
+	}
+	table t;
+	attn_err e = {{0}};
+	if (table_read(path, &t, &e)) {
+		snprintf(why, why_len, "%s", e.msg);
+		return -1;
+	}
+	roofline v;
+	memset(&v, 0, sizeof v);
+	int rc = -1;
+	const int ck = table_col(&t, "key");
+	if (t.nrows != 1 || ck < 0) {
+		snprintf(why, why_len, "not one row with a key column");
+		goto out;
+	}
+	if (strcmp(t.rows[0][ck], key) != 0) {
+		snprintf(why, why_len, "measured on another machine, build or thread count");
+		goto out;
+	}
+	snprintf(v.key, sizeof v.key, "%s", key);
+	double *fig[4] = {&v.sgemm_attn_gflops, &v.sgemm_square_gflops, &v.dram_gbs, &v.llc_gbs};
+	uint64_t *sz[3] = {&v.llc_bytes, &v.dram_array_bytes, &v.llc_array_bytes};
+	for (int i = 0; i < ROOF_NCOLS; i++) {
+		const int c = table_col(&t, roof_cols[i]);
+		const char *cell = c >= 0 ? t.rows[0][c] : "";
+		int64_t n = 0;
+		double d = 0;
+		const int ok = i >= 1 && i <= 4 ? parse_f64(cell, &d) && d > 0 : parse_i64(cell, &n) && n > 0;
+		if (!ok) {
+			snprintf(why, why_len, "column %s: '%.40s' is not a positive number", roof_cols[i], cell);
+			goto out;
+		}
+		if (i == 0)
+			v.threads = (int)n;
+		else if (i <= 4)
+			*fig[i - 1] = round4(d);
+		else
+			*sz[i - 5] = (uint64_t)n;
+	}
+	*r = v;
+	rc = 0;
+out:
+	table_free(&t);
+	return rc;
+}
+
+int roofline_get(int threads, int fresh, roofline *r, char *err, size_t err_len)
+{
+	char dir[4096], path[4300];
+	const int cached = roofline_cache_path(threads, dir, sizeof dir, path, sizeof path) == 0;
+	if (!cached) {
+		fprintf(stderr, "roofline: measuring (no cache directory: set ATTNBENCH_CACHE_DIR, XDG_CACHE_HOME or "
+		                "HOME to keep the result)\n");
+	} else if (!fresh) {
+		char key[1024], why[600];
+		roofline_key(threads, key, sizeof key);
+		if (roofline_load(path, key, r, why, sizeof why) == 0) {
+			fprintf(stderr,
+			        "roofline: reusing %s (%.2f GFLOP/s sgemm, %.2f GB/s DRAM; `attnbench roofline` "
+			        "measures again)\n",
+			        path, r->sgemm_attn_gflops, r->dram_gbs);
+			return 0;
+		}
+		if (access(path, F_OK) == 0)
+			fprintf(stderr, "roofline: ignoring %s: %s\n", path, why);
+		fprintf(stderr, "roofline: measuring (cached in %s)\n", path);
+	} else {
+		fprintf(stderr, "roofline: measuring (cached in %s)\n", path);
+	}
+	if (roofline_measure(threads, r, err, err_len))
+		return -1;
+	if (cached && (mkdir_p(dir) != 0 || roofline_save(path, r) != 0))
+		fprintf(stderr, "roofline: %s: cannot write the cache: %s\n", path, strerror(errno));
+	return 0;
+}
+
+/* ---- attnbench roofline ------------------------------------------------------------ */
+
+int roofline_run(int threads, const char *out_dir)
+{
+	char err[512] = "", csv[4200] = "", partial[4300];
+	if (out_dir) {
+		snprintf(csv, sizeof csv, "%s/roofline.csv", out_dir);
+		snprintf(partial, sizeof partial, "%s.partial", csv);
+		if (mkdir_p(out_dir) != 0) {
+			fprintf(stderr, "attnbench roofline: %s: cannot create the output directory: %s\n", out_dir,
+			        strerror(errno));
+			return EXIT_INPUT;
+		}
+		remove(csv); /* no stale complete-looking file if the measurement dies */
+	}
+	roofline r;
+	if (roofline_get(threads, 1, &r, err, sizeof err)) {
+		fprintf(stderr, "attnbench roofline: %s\n", err);
+		return EXIT_INPUT;
+	}
+	char b[3][32];
+	printf("roofline: %d threads, last-level cache %s\n", r.threads, fmt_bytes(r.llc_bytes, b[0], sizeof b[0]));
+	printf("%-44s %12s  %s\n", "figure", "value", "unit");
+	printf("%-44s %12.2f  %s\n", "sgemm 4096x4096x128, A B^T (attention QK^T)", r.sgemm_attn_gflops, "GFLOP/s");
+	printf("%-44s %12.2f  %s\n", "sgemm 2048x2048x2048 (square)", r.sgemm_square_gflops, "GFLOP/s");
+	printf("%-44s %12.2f  GB/s, %s array\n", "read bandwidth, DRAM", r.dram_gbs,
+	       fmt_bytes(r.dram_array_bytes, b[1], sizeof b[1]));
+	printf("%-44s %12.2f  GB/s, %s array\n", "read bandwidth, last-level cache", r.llc_gbs,
+	       fmt_bytes(r.llc_array_bytes, b[2], sizeof b[2]));
+	if (!out_dir)
+		return EXIT_PASS;
+	FILE *f = fopen(partial, "w");
+	if (!f) {
+		fprintf(stderr, "attnbench roofline: %s: cannot write: %s\n", partial, strerror(errno));
+		return EXIT_INPUT;
+	}
+	int werr = roofline_write_csv(f, &r) != 0;
+	werr |= fclose(f) != 0;
+	if (werr || rename(partial, csv) != 0) {
+		fprintf(stderr, "attnbench roofline: %s: write error\n", csv);
+		remove(partial);
+		return EXIT_INPUT;
+	}
+	printf("wrote %s\n", csv);
+	return EXIT_PASS;
+}

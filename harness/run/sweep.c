@@ -1,0 +1,780 @@
+/* sweep.c - `attnbench sweep` and `attnbench bench`.
+ *
+ * Google Benchmark does all the timing. For a sweep, each (backend, point,
+ * phase) is registered as one benchmark, run, and cleared, so that only one
+ * point's buffers exist at a time and each row can be written (and flushed)
+ * as soon as it is measured. `bench` registers families over seq_len or
+ * cache_len instead, so that Google Benchmark fits BigO (N^2 for prefill,
+ * N for decode) and prints its own report.
+ *
+ * What one iteration is, per phase:
+ *   prefill  truncate the cache to 0, prefill seq_len tokens (causal)
+ *   decode   decode one token against cache_len - 1 cached ones, truncate back
+ *   attend   stateless attention, n_q = n_kv = seq_len
+ * Input upload and output read-back are part of every call, as an engine pays
+ * them. Before the first point a sweep measures the machine's peaks, or takes
+ * them from the cache (roofline.c); results.csv's pct_peak_* divide by them. */
+#include "run/sweep.h"
+#include "attn_half.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "run/gbench_shim.h"
+#include "lib/interrupt.h"
+#include "run/registry.h"
+#include "model/results.h"
+#include "lib/table.h"
+
+/* ---- one point: buffers, setup and an iteration ------------------------- */
+
+typedef struct point_ctx {
+	backend_entry *be;
+	void *inst;
+	sweep_point pt;
+	int gpu_timing;
+	int ready;
+	void *q, *kn, *vn; /* new tokens' Q, K, V, stored in the point's dtype */
+	float *out;
+	int failed;
+	char err[512];
+	/* collected by the reporter */
+	double rep_ns[SWEEP_MAX_REPS];
+	int nrep;
+	int64_t iterations;
+	/* device times: mean per call of the benchmark function */
+	double *gpu_ns;
+	int ngpu, capgpu;
+} point_ctx;
+
+static size_t q_elems(const attn_shape *s)
+{
+	return (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
+}
+
+/* New K/V tokens of a call: all of them for attend, n_q for the others. */
+static size_t kv_new_elems(const sweep_point *p)
+{
+	const attn_shape *s = &p->shape;
+	const int64_t n = p->phase == PHASE_ATTEND ? s->n_kv : s->n_q;
+	return (size_t)(s->batch * s->n_kv_heads * n * s->head_dim);
+}
+
+/* Host and device memory a point needs, as the budget sees it. */
+static uint64_t point_need(const sweep_point *p, uint64_t workspace)
+{
+	const uint64_t esz = attn_dtype_size(p->shape.dtype);
+	const uint64_t qo = q_elems(&p->shape) * (esz + sizeof(float));
+	const uint64_t kv = 2ull * kv_new_elems(p) * esz;
+	const uint64_t cache = p->phase == PHASE_ATTEND ? 0 : point_kv_bytes(p);
+	return qo + kv + cache + workspace;
+}
+
+static void point_teardown(point_ctx *c)
+{
+	free(c->q);
+	free(c->kn);
+	free(c->vn);
+	free(c->out);
+	c->q = c->kn = c->vn = c->out = NULL;
+	c->ready = 0;
+}
+
+static int point_fail(point_ctx *c, const char *what)
+{
+	c->failed = 1;
+	snprintf(c->err, sizeof c->err, "%s: %s", what, c->be->be->last_error(c->inst));
+	return -1;
+}
+
+/* Allocate inputs and bring the cache to the state an iteration starts from. */
+static int point_setup(point_ctx *c)
+{
+	const attn_backend *b = c->be->be;
+	const sweep_point *p = &c->pt;
+	const attn_shape *s = &p->shape;
+	point_teardown(c);
+	const size_t esz = attn_dtype_size(s->dtype);
+	c->q = xalloc(q_elems(s) * esz);
+	c->out = xalloc(q_elems(s) * sizeof(float));
+	c->kn = xalloc(kv_new_elems(p) * esz);
+	c->vn = xalloc(kv_new_elems(p) * esz);
+	if (!c->q || !c->out || !c->kn || !c->vn) {
+		c->failed = 1;
+		snprintf(c->err, sizeof c->err, "out of host memory for the inputs");
+		return -1;
+	}
+	fill_uniform_as(c->q, q_elems(s), 1, 1.0f, s->dtype);
+	fill_uniform_as(c->kn, kv_new_elems(p), 2, 1.0f, s->dtype);
+	fill_uniform_as(c->vn, kv_new_elems(p), 3, 1.0f, s->dtype);
+	if (p->phase == PHASE_ATTEND)
+		goto ready;
+	if (b->cache_alloc(c->inst, s))
+		return point_fail(c, "cache_alloc");
+	if (p->phase == PHASE_DECODE) {
+		/* load cache_len - 1 past tokens, a chunk at a time */
+		const int64_t chunk = 256, past = s->n_kv - 1;
+		const size_t per_tok = (size_t)(s->batch * s->n_kv_heads * s->head_dim);
+		void *kc = xalloc((size_t)chunk * per_tok * esz);
+		void *vc = xalloc((size_t)chunk * per_tok * esz);
+		int rc = !kc || !vc;
+		for (int64_t t = 0; !rc && t < past && !attn_stop_signal; t += chunk) {
+			const int64_t n = past - t < chunk ? past - t : chunk;
+			fill_uniform_as(kc, (size_t)n * per_tok, 100 + (uint64_t)t, 1.0f, s->dtype);
+			fill_uniform_as(vc, (size_t)n * per_tok, 200 + (uint64_t)t, 1.0f, s->dtype);
+			rc = b->cache_append(c->inst, kc, vc, n);
+		}
+		free(kc);
+		free(vc);
+		if (rc)
+			return point_fail(c, "cache_append");
+	}
+ready:
+	c->ready = 1;
+	return 0;
+}
+
+/* One timed call. Returns 0 or -1 (c->err set). */
+static int point_iterate(point_ctx *c)
+{
+	const attn_backend *b = c->be->be;
+	const sweep_point *p = &c->pt;
+	switch (p->phase) {
+	case PHASE_PREFILL:
+		if (b->cache_truncate(c->inst, 0) || b->prefill(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
+			return point_fail(c, "prefill");
+		return 0;
+	case PHASE_DECODE:
+		if (b->decode(c->inst, &p->shape, c->q, c->kn, c->vn, c->out) ||
+		    b->cache_truncate(c->inst, p->shape.n_kv - 1))
+			return point_fail(c, "decode");
+		return 0;
+	default:
+		if (b->attend(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
+			return point_fail(c, "attend");
+		return 0;
+	}
+}
+
+static void note_gpu(point_ctx *c, double ns)
+{
+	if (c->ngpu == c->capgpu) {
+		int cap = c->capgpu ? c->capgpu * 2 : 32;
+		double *n = realloc(c->gpu_ns, (size_t)cap * sizeof *n);
+		if (!n)
+			return;
+		c->gpu_ns = n;
+		c->capgpu = cap;
+	}
+	c->gpu_ns[c->ngpu++] = ns;
+}
+
+/* The Google Benchmark body of a sweep point or a bench family member. */
+static void bench_body(gb_state *st, void *arg)
+{
+	point_ctx *c = arg;
+	const attn_backend *b = c->be->be;
+	const int has_timer = (b->caps & ATTN_CAP_DEVICE_TIMER) && b->last_device_ns;
+	double dev_sum = 0;
+	int64_t dev_n = 0;
+	if (!c->ready && point_setup(c) != 0) {
+		gb_skip_with_error(st, c->err);
+		return;
+	}
+	while (gb_keep_running(st)) {
+		if (attn_stop_signal) {
+			gb_skip_with_error(st, "interrupted");
+			break;
+		}
+		if (point_iterate(c) != 0) {
+			gb_skip_with_error(st, c->err);
+			break;
+		}
+		if (has_timer) {
+			const int64_t ns = b->last_device_ns(c->inst);
+			if (ns >= 0) {
+				dev_sum += (double)ns;
+				dev_n++;
+			}
+			if (c->gpu_timing)
+				gb_set_iteration_time(st, ns >= 0 ? (double)ns * 1e-9 : 0.0);
+		}
+	}
+	if (dev_n)
+		note_gpu(c, dev_sum / (double)dev_n);
+	gb_set_complexity_n(st, c->pt.phase == PHASE_DECODE ? c->pt.cache_len : c->pt.seq_len);
+	gb_set_counter(st, "FLOPS", point_flops(&c->pt), 1);
+	gb_set_counter(st, "bytes_per_second", point_bytes(&c->pt), 1);
+}
+
+static void collect_run(const gb_run *r, void *user)
+{
+	point_ctx *c = user;
+	if (r->error) {
+		if (!c->failed) {
+			c->failed = 1;
+			snprintf(c->err, sizeof c->err, "%s", r->error_message);
+		}
+		return;
+	}
+	if (r->aggregate || c->nrep >= SWEEP_MAX_REPS)
+		return;
+	c->rep_ns[c->nrep++] = r->real_time_ns;
+	c->iterations = r->iterations;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	const double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* ---- shared set-up of sweep and bench ----------------------------------- */
+
+typedef struct run_setup {
+	sweep_config cfg;
+	sweep_point *pts;
+	int npts;
+	backend_entry *sel[ATTN_MAX_BACKENDS];
+	void *inst[ATTN_MAX_BACKENDS];
+	int nsel;
+} run_setup;
+
+static void setup_free(run_setup *r)
+{
+	for (int i = 0; i < r->nsel; i++)
+		if (r->inst[i])
+			r->sel[i]->be->destroy(r->inst[i]);
+	free(r->pts);
+}
+
+static int setup_init(const sweep_opts *o, run_setup *r, const char *cmd)
+{
+	attn_err e = {{0}};
+	memset(r, 0, sizeof *r);
+	int rc = o->config ? sweep_config_read(o->config, &r->cfg, &e) : (sweep_config_default(&r->cfg), 0);
+	for (int i = 0; !rc && i < o->noverrides; i++) {
+		char where[64];
+		snprintf(where, sizeof where, "--%s", o->overrides[i][0]);
+		for (char *p = where; *p; p++)
+			*p = *p == '_' ? '-' : *p;
+		rc = sweep_config_set(&r->cfg, o->overrides[i][0], o->overrides[i][1], where, &e);
+	}
+	if (!rc && o->repetitions)
+		r->cfg.repetitions = o->repetitions;
+	if (!rc && o->min_time > 0)
+		r->cfg.min_time = o->min_time;
+	if (!rc && o->max_mem)
+		r->cfg.max_mem = o->max_mem;
+	if (!rc && !r->cfg.max_mem)
+		r->cfg.max_mem = machine_ram_bytes() / 2;
+	if (!rc)
+		rc = registry_select(o->backends ? o->backends : r->cfg.backends, r->sel, &r->nsel, &e);
+	if (!rc)
+		rc = sweep_points(&r->cfg, &r->pts, &r->npts, &e);
+	if (rc) {
+		fprintf(stderr, "attnbench %s: %s\n", cmd, e.msg);
+		free(r->pts);
+		r->pts = NULL;
+		return EXIT_INPUT;
+	}
+	for (int i = 0; i < r->nsel; i++) {
+		char err[512] = "";
+		const attn_config bc = registry_config(&o->cfg, r->sel[i]->be->name);
+		if (r->sel[i]->be->create(&bc, &r->inst[i], err, sizeof err)) {
+			fprintf(stderr, "attnbench %s: backend %s: create failed: %s\n", cmd, r->sel[i]->be->name, err);
+			r->inst[i] = NULL;
+			setup_free(r);
+			return EXIT_INPUT;
+		}
+	}
+	if (r->nsel == 0)
+		fprintf(stderr, "attnbench %s: no backend is available\n", cmd);
+	return 0;
+}
+
+static void shape_str(const sweep_point *p, char *buf, size_t len)
+{
+	const attn_shape *s = &p->shape;
+	snprintf(buf, len, "b%lld_h%lld_kv%lld_d%lld_%s%lld%s", (long long)s->batch, (long long)s->n_heads,
+	         (long long)s->n_kv_heads, (long long)s->head_dim, p->phase == PHASE_DECODE ? "cache" : "seq",
+	         (long long)(p->phase == PHASE_DECODE ? p->cache_len : p->seq_len),
+	         p->phase == PHASE_ATTEND && !s->causal ? "_noncausal" : "");
+}
+
+static void fmt_duration(double s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%.0fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	else
+		snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+/* ---- sweep ---------------------------------------------------------------- */
+
+/* Measure one (backend, point): fill row and write its status into status. */
+static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row,
+                          point_ctx *c, char *status, size_t status_len)
+{
+	const attn_backend *b = r->sel[bi]->be;
+	void *inst = r->inst[bi];
+	char why[256] = "";
+	memset(c, 0, sizeof *c);
+	c->be = r->sel[bi];
+	c->inst = inst;
+	c->pt = *pt;
+	c->gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
+	row->status = status;
+	row->timing = c->gpu_timing ? "gpu" : "wall";
+	const int needs_cache = pt->phase != PHASE_ATTEND;
+	if (needs_cache && !(b->caps & ATTN_CAP_KV_CACHE)) {
+		snprintf(status, status_len, "skipped: not supported: no KV cache");
+		return;
+	}
+	if (!b->supports(inst, &pt->shape, why, sizeof why)) {
+		/* a backend that knows the shape will not fit says "needs ..." */
+		if (!strncmp(why, "needs ", 6))
+			snprintf(status, status_len, "skipped: %s", why);
+		else
+			snprintf(status, status_len, "skipped: not supported: %s", why);
+		return;
+	}
+	row->workspace_bytes = b->workspace_bytes(inst, &pt->shape);
+	const uint64_t need = point_need(pt, row->workspace_bytes);
+	if (need > r->cfg.max_mem) {
+		snprintf(status, status_len, "skipped: needs %.2f GiB", (double)need / (1024.0 * 1024 * 1024));
+		return;
+	}
+	char name[256], shp[128];
+	shape_str(pt, shp, sizeof shp);
+	snprintf(name, sizeof name, "%s/%s/%s", phase_name(pt->phase), b->name, shp);
+	gb_bench *gb = gb_register(name, bench_body, c);
+	gb_repetitions(gb, r->cfg.repetitions);
+	gb_min_time(gb, r->cfg.min_time);
+	if (c->gpu_timing)
+		gb_use_manual_time(gb);
+	else
+		gb_use_real_time(gb);
+	gb_run_all(collect_run, c);
+	gb_clear();
+	point_teardown(c);
+	if (c->failed || c->nrep == 0) {
+		snprintf(status, status_len, "error: %s", c->failed ? c->err : "no repetition was reported");
+		for (char *p = status; *p; p++)
+			*p = (*p == '\n' || *p == '\r') ? ' ' : *p;
+		free(c->gpu_ns);
+		return;
+	}
+	double sorted[SWEEP_MAX_REPS];
+	memcpy(sorted, c->rep_ns, (size_t)c->nrep * sizeof(double));
+	row->measured = 1;
+	row->reps = c->nrep;
+	row->rep_ns = c->rep_ns;
+	row->time_ns = median(sorted, c->nrep);
+	row->time_ns_min = sorted[0];
+	row->time_ns_max = sorted[c->nrep - 1];
+	row->iterations = c->iterations;
+	row->gpu_time_ns = c->ngpu ? median(c->gpu_ns, c->ngpu) : 0;
+	free(c->gpu_ns);
+	c->gpu_ns = NULL;
+	if (b->peak_device_bytes)
+		row->peak_device_bytes = b->peak_device_bytes(inst);
+	snprintf(status, status_len, "ok");
+}
+
+/* ---- the results file: whole rows, committed by an atomic rename ---------- */
+
+/* results.csv always holds the header and whole rows: every new row
+ * rewrites the file under a temporary name, syncs it and renames it over
+ * the old one, so a process killed at any instant leaves either the old
+ * file or the new one. Beside it, DIR/results.incomplete says the sweep has
+ * not finished and how to resume it; it goes when the last point is done. */
+typedef struct sink {
+	char path[4200], tmp[4300], marker[4300];
+	char **rows; /* formatted rows, each ending in '\n' */
+	int n, cap;
+} sink;
+
+static void sink_free(sink *k)
+{
+	for (int i = 0; i < k->n; i++)
+		free(k->rows[i]);
+	free(k->rows);
+	k->rows = NULL;
+	k->n = k->cap = 0;
+}
+
+/* Take ownership of a formatted row (NULL: out of memory). */
+static int sink_add(sink *k, char *row)
+{
+	if (!row)
+		return -1;
+	if (k->n == k->cap) {
+		const int cap = k->cap ? k->cap * 2 : 64;
+		char **n = realloc(k->rows, (size_t)cap * sizeof *n);
+		if (!n) {
+			free(row);
+			return -1;
+		}
+		k->rows = n;
+		k->cap = cap;
+	}
+	k->rows[k->n++] = row;
+	return 0;
+}
+
+/* One row as text, ending in '\n': a measured row (r), or the fields of a
+ * row read back (r NULL). malloc'ed; NULL on failure. */
+static char *row_text(const result_row *r, char *const *fields, int n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	const int bad = (r ? results_write_row(m, r) : table_write_row(m, (const char *const *)fields, n)) != 0;
+	if ((fclose(m) != 0 || bad) && buf) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* Write the header and every row to the temporary file, then rename it
+ * over results.csv. Returns 0 or -1 (errno set). */
+static int sink_commit(const sink *k)
+{
+	FILE *f = fopen(k->tmp, "w");
+	if (!f)
+		return -1;
+	int bad = results_write_header(f) != 0;
+	for (int i = 0; i < k->n && !bad; i++)
+		bad = fputs(k->rows[i], f) == EOF;
+	bad |= fflush(f) != 0;
+	bad |= fdatasync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(k->tmp, k->path) != 0) {
+		const int saved = errno;
+		remove(k->tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int write_marker(const sink *k, const sweep_opts *o, int done, int total, const char *state)
+{
+	char tmp[4400];
+	snprintf(tmp, sizeof tmp, "%s.tmp", k->marker);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f,
+	        "# %s: results.csv holds %d of this sweep's %d (backend, point) rows so far.\n"
+	        "# Resume it (points already measured ok are kept, the others run again) with:\n"
+	        "%s\n",
+	        state, done, total, o->resume_cmd ? o->resume_cmd : "attnbench sweep ... --resume");
+	const int bad = fclose(f) != 0;
+	return bad || rename(tmp, k->marker) != 0 ? -1 : 0;
+}
+
+/* --resume: keep the ok rows of an earlier run's results.csv and mark the
+ * (point, backend) pairs they cover in done[pi * nsel + bi]. */
+static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *kept, attn_err *e)
+{
+	results_file rf;
+	*kept = 0;
+	if (access(k->path, F_OK) != 0)
+		return 0; /* nothing yet: a fresh start */
+	if (results_read(k->path, &rf, e))
+		return EXIT_INPUT;
+	if (!rf.same_columns) {
+		results_file_free(&rf);
+		return attn_errf(e,
+		                 "%s: line 1: its columns are not this version's results.csv columns; resume needs a "
+		                 "file this attnbench wrote (start a new --out)",
+		                 k->path);
+	}
+	for (int row = 0; row < rf.t.nrows; row++) {
+		const results_key *key = &rf.keys[row];
+		if (!key->ok)
+			continue;
+		if (sink_add(k, row_text(NULL, rf.t.rows[row], rf.t.ncols))) {
+			results_file_free(&rf);
+			return attn_errf(e, "out of memory");
+		}
+		(*kept)++;
+		for (int pi = 0; pi < r->npts; pi++)
+			for (int bi = 0; bi < r->nsel; bi++)
+				if (results_key_is(key, r->sel[bi]->be->name, &r->pts[pi]))
+					done[(size_t)pi * (size_t)r->nsel + (size_t)bi] = 1;
+	}
+	results_file_free(&rf);
+	return 0;
+}
+
+int sweep_run(const sweep_opts *o)
+{
+	run_setup r;
+	if (setup_init(o, &r, "sweep"))
+		return EXIT_INPUT;
+	const char *dir = o->out_dir ? o->out_dir : "reports/latest";
+	sink k;
+	memset(&k, 0, sizeof k);
+	snprintf(k.path, sizeof k.path, "%s/results.csv", dir);
+	snprintf(k.tmp, sizeof k.tmp, "%s/.results.csv.tmp", dir);
+	results_marker_path(k.path, k.marker, sizeof k.marker);
+	if (mkdir_p(dir) != 0) {
+		fprintf(stderr, "attnbench sweep: %s: cannot create the output directory: %s\n", dir, strerror(errno));
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	/* --shard I/N keeps every N-th point starting at I */
+	if (o->nshards > 1) {
+		int kept = 0;
+		for (int pi = 0; pi < r.npts; pi++)
+			if (pi % o->nshards == o->shard)
+				r.pts[kept++] = r.pts[pi];
+		fprintf(stderr, "sweep: shard %d/%d: %d of %d points\n", o->shard, o->nshards, kept, r.npts);
+		r.npts = kept;
+	}
+	const int total = r.npts * r.nsel;
+	unsigned char *done_pt = calloc(total ? (size_t)total : 1, 1);
+	int kept = 0, todo = total;
+	attn_err e = {{0}};
+	if (!done_pt || (o->resume && resume_load(&k, &r, done_pt, &kept, &e))) {
+		fprintf(stderr, "attnbench sweep: %s\n", done_pt ? e.msg : "out of memory");
+		free(done_pt);
+		sink_free(&k);
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	for (int i = 0; i < total; i++)
+		todo -= done_pt[i];
+	if (o->resume)
+		fprintf(stderr, "sweep: resuming %s: %d ok rows kept, %d of %d (backend, point) pairs to run\n", k.path,
+		        kept, todo, total);
+	else if (access(k.marker, F_OK) == 0)
+		fprintf(stderr, "sweep: %s held an unfinished sweep; starting over (--resume continues one)\n", dir);
+	/* From here on results.csv is whole at every instant, and the marker
+	 * says it is not finished until the last point is in. */
+	attn_catch_stop_signals();
+	if (write_marker(&k, o, kept, total, "this sweep is running or was interrupted") != 0 || sink_commit(&k) != 0) {
+		fprintf(stderr, "attnbench sweep: %s: cannot write: %s\n", dir, strerror(errno));
+		attn_release_stop_signals();
+		free(done_pt);
+		sink_free(&k);
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	char devices[1024] = "";
+	for (int i = 0; i < r.nsel; i++) {
+		char t[300];
+		snprintf(t, sizeof t, "%s%s=%s", i ? "; " : "", r.sel[i]->be->name,
+		         r.sel[i]->be->device_name(r.inst[i]));
+		strncat(devices, t, sizeof devices - strlen(devices) - 1);
+	}
+	/* the machine's peaks, before any point: measured, or reused from the cache */
+	roofline roof;
+	char rerr[512] = "";
+	const int have_roof = todo > 0 && roofline_get(o->cfg.threads, 0, &roof, rerr, sizeof rerr) == 0;
+	if (!have_roof && todo > 0 && !attn_stop_signal)
+		fprintf(stderr, "attnbench sweep: roofline: %s; pct_peak_flops and pct_peak_bw stay empty\n", rerr);
+	if (!attn_stop_signal && todo > 0 && machine_write(dir, o->cfg.threads, devices, have_roof ? &roof : NULL) != 0)
+		fprintf(stderr, "attnbench sweep: %s/machine.json: cannot write\n", dir);
+
+	int werr = 0, done = 0, n_ok = 0, n_skip = 0, n_err = 0;
+	const double t0 = now_s();
+	for (int pi = 0; pi < r.npts && !werr && !attn_stop_signal; pi++) {
+		for (int bi = 0; bi < r.nsel && !werr && !attn_stop_signal; bi++) {
+			if (done_pt[(size_t)pi * (size_t)r.nsel + (size_t)bi])
+				continue;
+			const sweep_point *pt = &r.pts[pi];
+			char shp[128], el[32], eta[32];
+			shape_str(pt, shp, sizeof shp);
+			const double elapsed = now_s() - t0;
+			fmt_duration(elapsed, el, sizeof el);
+			if (done)
+				fmt_duration(elapsed / done * (todo - done), eta, sizeof eta);
+			else
+				snprintf(eta, sizeof eta, "?");
+			fprintf(stderr, "[%*d/%d] %-8s %-7s %-28s elapsed %s, ETA %s\n", todo >= 100 ? 3 : 2, done + 1,
+			        todo, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
+			result_row row;
+			point_ctx c;
+			char status[600];
+			memset(&row, 0, sizeof row);
+			row.backend = r.sel[bi]->be->name;
+			row.device = r.sel[bi]->be->device_name(r.inst[bi]);
+			row.pt = pt;
+			row.threads = o->cfg.threads;
+			row.roof = have_roof ? &roof : NULL;
+			measure_point(o, &r, bi, pt, &row, &c, status, sizeof status);
+			if (attn_stop_signal)
+				break; /* abandoned: this point runs again on --resume */
+			if (strncmp(status, "ok", 2) == 0)
+				n_ok++;
+			else if (strncmp(status, "skipped", 7) == 0)
+				n_skip++;
+			else {
+				n_err++;
+				fprintf(stderr, "  %s\n", status);
+			}
+			werr = sink_add(&k, row_text(&row, NULL, 0)) != 0 || sink_commit(&k) != 0;
+			done++;
+		}
+	}
+	const int sig = attn_stop_signal;
+	setup_free(&r);
+	free(done_pt);
+	int rc = EXIT_PASS;
+	if (werr) {
+		fprintf(stderr, "attnbench sweep: %s: write error (%s); the rows before it are kept\n", k.path,
+		        strerror(errno));
+		write_marker(&k, o, k.n, total, "this sweep stopped on a write error");
+		rc = EXIT_INPUT;
+	} else if (sig) {
+		write_marker(&k, o, k.n, total, "this sweep was interrupted");
+		fprintf(stderr,
+		        "\nsweep: interrupted by %s after %d of %d pairs; %s has %d whole rows.\n"
+		        "resume with: %s\n",
+		        sig == SIGINT    ? "SIGINT"
+		        : sig == SIGTERM ? "SIGTERM"
+		                         : "a signal",
+		        done, todo, k.path, k.n, o->resume_cmd ? o->resume_cmd : "the same command with --resume");
+		rc = attn_stop_exit_code();
+	} else {
+		remove(k.marker);
+		char el[32];
+		fmt_duration(now_s() - t0, el, sizeof el);
+		fprintf(stderr, "sweep: %d ok, %d skipped, %d errors in %s; wrote %s and %s/machine.json\n", n_ok,
+		        n_skip, n_err, el, k.path, dir);
+	}
+	attn_release_stop_signals();
+	sink_free(&k);
+	return rc;
+}
+
+/* ---- bench: Google Benchmark's own output, with BigO -------------------- */
+
+typedef struct family {
+	point_ctx c;
+	sweep_point base;
+} family;
+
+static void family_body(gb_state *st, void *arg)
+{
+	family *f = arg;
+	const int64_t n = gb_range(st, 0);
+	const int64_t cur = f->c.pt.phase == PHASE_DECODE ? f->c.pt.cache_len : f->c.pt.seq_len;
+	if (!f->c.ready || cur != n) {
+		sweep_point p = f->base;
+		if (p.phase == PHASE_DECODE) {
+			p.cache_len = p.shape.n_kv = n;
+		} else {
+			p.seq_len = p.cache_len = p.shape.n_q = p.shape.n_kv = n;
+		}
+		f->c.pt = p;
+		f->c.ready = 0;
+		f->c.failed = 0;
+	}
+	bench_body(st, &f->c);
+}
+
+int bench_run(const sweep_opts *o)
+{
+	run_setup r;
+	if (setup_init(o, &r, "bench"))
+		return EXIT_INPUT;
+	/* one family per backend and point with its length argument removed */
+	family *fam = calloc((size_t)(r.npts * (r.nsel ? r.nsel : 1)), sizeof *fam);
+	int nfam = 0;
+	if (!fam) {
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	for (int bi = 0; bi < r.nsel; bi++) {
+		const attn_backend *b = r.sel[bi]->be;
+		for (int pi = 0; pi < r.npts; pi++) {
+			sweep_point key = r.pts[pi];
+			const int dec = key.phase == PHASE_DECODE;
+			int seen = 0;
+			for (int j = 0; j < pi && !seen; j++) {
+				sweep_point o2 = r.pts[j];
+				if (o2.phase != key.phase ||
+				    memcmp(&o2.shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
+				    o2.shape.causal != key.shape.causal)
+					continue;
+				seen = 1;
+			}
+			if (seen)
+				continue;
+			family *f = &fam[nfam++];
+			f->base = key;
+			f->c.be = r.sel[bi];
+			f->c.inst = r.inst[bi];
+			f->c.gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
+			char name[256];
+			snprintf(name, sizeof name, "%s/%s/b%lld_h%lld_kv%lld_d%lld%s", phase_name(key.phase), b->name,
+			         (long long)key.shape.batch, (long long)key.shape.n_heads,
+			         (long long)key.shape.n_kv_heads, (long long)key.shape.head_dim,
+			         key.phase == PHASE_ATTEND && !key.shape.causal ? "_noncausal" : "");
+			gb_bench *gb = gb_register(name, family_body, f);
+			int nargs = 0;
+			for (int j = 0; j < r.npts; j++) {
+				const sweep_point *q = &r.pts[j];
+				if (q->phase != key.phase ||
+				    memcmp(&q->shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
+				    q->shape.causal != key.shape.causal)
+					continue;
+				char why[256];
+				if (!b->supports(r.inst[bi], &q->shape, why, sizeof why) ||
+				    point_need(q, b->workspace_bytes(r.inst[bi], &q->shape)) > r.cfg.max_mem) {
+					fprintf(stderr,
+					        "bench: %s: %s %lld left out (not supported or over --max-mem)\n", name,
+					        dec ? "cache" : "seq", (long long)(dec ? q->cache_len : q->seq_len));
+					continue;
+				}
+				gb_arg(gb, dec ? q->cache_len : q->seq_len);
+				nargs++;
+			}
+			if (!nargs)
+				gb_arg(gb, dec ? key.cache_len : key.seq_len);
+			gb_complexity(gb, dec ? GB_O_N : GB_O_NSQUARED);
+			/* --benchmark_repetitions / --benchmark_min_time rule unless
+			 * a config or --repetitions / --min-time says otherwise */
+			if (o->config || o->repetitions)
+				gb_repetitions(gb, r.cfg.repetitions);
+			if (o->config || o->min_time > 0)
+				gb_min_time(gb, r.cfg.min_time);
+			if (f->c.gpu_timing)
+				gb_use_manual_time(gb);
+			else
+				gb_use_real_time(gb);
+		}
+	}
+	gb_run_all(NULL, NULL);
+	gb_clear();
+	int failed = 0;
+	for (int i = 0; i < nfam; i++) {
+		failed |= fam[i].c.failed;
+		point_teardown(&fam[i].c);
+		free(fam[i].c.gpu_ns);
+	}
+	free(fam);
+	setup_free(&r);
+	return failed ? EXIT_CHECK_FAILED : EXIT_PASS;
+}
