@@ -88,6 +88,9 @@ $(BUILD)/attnbench: $(OBJ_DIR)/harness/main.o $(BUILD)/libattnbench.a
 
 # --- backend libraries: the example, and broken ones the tests refuse -------
 PLUGIN_CFLAGS = -std=gnu11 -O2 -g $(WARN) -fPIC -shared -Iinclude
+# against tests/plugins/abi1/attnbench.h, a frozen copy of the first ABI's
+# header: libraries built for an older ABI must keep loading
+PLUGIN_CFLAGS_ABI1 = $(subst -Iinclude,-Itests/plugins/abi1,$(PLUGIN_CFLAGS))
 $(BUILD)/libattnbench_twopass.so: impls/examples/twopass.c include/attnbench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@ -lm
@@ -96,7 +99,15 @@ $(BUILD)/plugins/%.so: tests/plugins/%.c include/attnbench.h include/attn_half.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@
 
-TEST_PLUGINS := $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so
+$(BUILD)/plugins/abi1/twopass.so: impls/examples/twopass.c tests/plugins/abi1/attnbench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS_ABI1) $< -o $@ -lm
+
+$(BUILD)/plugins/abi1/old_abi.so: tests/plugins/old_abi.c tests/plugins/abi1/attnbench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS_ABI1) $< -o $@
+
+TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so
 
 # --- install: binary, public header, pkg-config file, example backend ------
 PREFIX ?= /usr/local

@@ -32,8 +32,26 @@
 extern "C" {
 #endif
 
-/* Bumped whenever attn_backend or attn_shape changes layout or meaning. */
-#define ATTN_ABI_VERSION 1
+/*
+ * Versions. The interface grows the way SQLite's sqlite3_vfs does: a table
+ * records the ABI version it was built against (abi_version, its first
+ * field), and a new version only ever appends entry points at the end of
+ * attn_backend (and fields at the end of attn_shape, off when zero). So:
+ *   - a backend built against an older header keeps loading: the harness
+ *     reads only the part of the table that version defined and treats the
+ *     entry points it lacks as absent (NULL);
+ *   - a backend built against a newer header than the harness is refused
+ *     with a message naming both versions;
+ *   - nothing is ever removed, reordered or given a new meaning.
+ * A backend that wants to build against several versions tests
+ * ATTN_ABI_VERSION with #if before setting a newer entry point.
+ *
+ * History:
+ *   1  the first table (probe .. peak_device_bytes)
+ *   2  instance_info
+ */
+#define ATTN_ABI_VERSION     2
+#define ATTN_ABI_MIN_VERSION 1 /* the oldest version the harness still loads */
 
 /* Name of the symbol a backend shared library exports:
  *   const attn_backend *const *attnbench_backends(uint32_t *count);
@@ -168,7 +186,22 @@ typedef struct attn_backend {
 
 	/* Optional: peak device memory this instance has held, in bytes. */
 	uint64_t (*peak_device_bytes)(void *ctx);
+
+	/* --- ABI 2 ---------------------------------------------------------- */
+
+	/* Optional: how this instance is set up, in one line of text for
+	 * people (`attnbench list`): the code path or instruction set chosen,
+	 * tiles, a GPU's driver, e.g. "tile_q=64 tile_kv=128". NULL or "" for
+	 * nothing to say. The string stays valid until destroy. */
+	const char *(*instance_info)(void *ctx);
+
+	/* New entry points go here, each under a "--- ABI N" banner. */
 } attn_backend;
+
+/* Bytes of attn_backend as ABI version v defined it (0 for a version this
+ * header does not know): the harness reads no further into a table. */
+#define ATTN_BACKEND_SIZE_V1 offsetof(attn_backend, instance_info)
+#define ATTN_BACKEND_SIZE_V2 sizeof(attn_backend)
 
 #ifdef __cplusplus
 }

@@ -41,11 +41,23 @@ int main(void)
 		const char *name;
 		int (*run)(void);
 	} groups[] = {
-	    {"npy", run_npy_tests},         {"manifest", run_manifest_tests}, {"table", run_table_tests},
-	    {"hostile", run_hostile_tests}, {"backends", run_backend_tests},  {"numerics", run_numerics_tests},
-	    {"sweep", run_sweep_tests},     {"roofline", run_roofline_tests}, {"cli", run_cli_tests},
-	    {"resume", run_resume_tests},   {"report", run_report_tests},     {"compare", run_compare_tests},
-	    {"plan", run_plan_tests},       {"dtype", run_dtype_tests},       {"vulkan", run_vulkan_tests},
+	    {"npy", run_npy_tests},
+	    {"manifest", run_manifest_tests},
+	    {"table", run_table_tests},
+	    {"hostile", run_hostile_tests},
+	    {"backends", run_backend_tests},
+	    {"numerics", run_numerics_tests},
+	    {"sweep", run_sweep_tests},
+	    {"roofline", run_roofline_tests},
+	    {"cli", run_cli_tests},
+	    {"resume", run_resume_tests},
+	    {"report", run_report_tests},
+	    {"compare", run_compare_tests},
+	    {"plan", run_plan_tests},
+	    {"dtype", run_dtype_tests},
+	    {"vulkan", run_vulkan_tests},
+	    /* last: it loads a library into the registry the other groups use */
+	    {"abi", run_abi_tests},
 	};
 	/* ATTNBENCH_TEST_GROUPS=report,compare runs only those groups (while
 	 * working on one part); unset, every group runs */

@@ -74,5 +74,6 @@ int run_compare_tests(void);
 int run_plan_tests(void);
 int run_dtype_tests(void);
 int run_vulkan_tests(void);
+int run_abi_tests(void);
 
 #endif

@@ -27,21 +27,28 @@ static const attn_backend *(*const builtin[])(void) = {
 static backend_entry entries[ATTN_MAX_BACKENDS];
 static int n_entries = -1;
 
-/* Append one table, probing it; origin is NULL for built-ins. */
+size_t registry_table_size(uint32_t v)
+{
+	static const size_t size[] = {0, ATTN_BACKEND_SIZE_V1, ATTN_BACKEND_SIZE_V2};
+	_Static_assert(sizeof size / sizeof size[0] == ATTN_ABI_VERSION + 1, "one size per ABI version");
+	return v >= ATTN_ABI_MIN_VERSION && v <= ATTN_ABI_VERSION ? size[v] : 0;
+}
+
+/* Append one table, probing it; origin is NULL for built-ins. The entry
+ * keeps its own copy of the part of the table that the backend's ABI
+ * version defines, the rest zero: the harness never reads past the end of
+ * an older backend's table. */
 static void add_entry(const attn_backend *be, const char *origin)
 {
 	backend_entry *e = &entries[n_entries++];
-	e->be = be;
+	memset(&e->table, 0, sizeof e->table);
+	memcpy(&e->table, be, registry_table_size(be->abi_version));
+	e->be = &e->table;
 	e->available = 1;
 	e->reason[0] = 0;
 	snprintf(e->origin, sizeof e->origin, "%s", origin ? origin : "built-in");
-	if (e->be->abi_version != ATTN_ABI_VERSION) {
+	if (e->be->probe && !e->be->probe(e->reason, sizeof e->reason))
 		e->available = 0;
-		snprintf(e->reason, sizeof e->reason, "built for ABI %u, harness is ABI %u", e->be->abi_version,
-		         (unsigned)ATTN_ABI_VERSION);
-	} else if (e->be->probe && !e->be->probe(e->reason, sizeof e->reason)) {
-		e->available = 0;
-	}
 }
 
 static int load_library(const char *path, attn_err *e);
@@ -128,9 +135,13 @@ static int load_library(const char *path, attn_err *e)
 		const attn_backend *b = tables[i];
 		if (!b) {
 			why = "a NULL backend table";
-		} else if (b->abi_version != ATTN_ABI_VERSION) {
-			snprintf(buf, sizeof buf, "backend built for ABI %u, this attnbench is ABI %u", b->abi_version,
-			         (unsigned)ATTN_ABI_VERSION);
+		} else if (!registry_table_size(b->abi_version)) {
+			/* only abi_version is read from a table of an unknown version */
+			snprintf(buf, sizeof buf,
+			         "backend built for ABI %u, %s than this attnbench loads (ABI %u to %u): rebuild it "
+			         "against this attnbench's attnbench.h",
+			         b->abi_version, b->abi_version > ATTN_ABI_VERSION ? "newer" : "older",
+			         (unsigned)ATTN_ABI_MIN_VERSION, (unsigned)ATTN_ABI_VERSION);
 			why = buf;
 		} else if (!valid_name(b->name)) {
 			why = "a backend name that is not [a-z0-9_-], 1 to 32 characters";

@@ -8,10 +8,13 @@
 #define ATTN_MAX_BACKENDS 32
 
 typedef struct backend_entry {
-	const attn_backend *be;
-	int available;     /* probe said yes and the ABI matches */
-	char reason[256];  /* why not, when unavailable */
-	char origin[4096]; /* "built-in" or the library's path */
+	const attn_backend *be; /* &table */
+	attn_backend table;     /* the backend's table as this ABI defines it:
+	                           entry points newer than the backend's
+	                           abi_version are NULL (absent) */
+	int available;          /* probe said yes */
+	char reason[256];       /* why not, when unavailable */
+	char origin[4096];      /* "built-in" or the library's path */
 } backend_entry;
 
 /* All registered backends, probed once. */
@@ -19,9 +22,16 @@ int registry_count(void);
 backend_entry *registry_get(int i);
 backend_entry *registry_find(const char *name);
 
+/* Bytes of attn_backend that ABI version v defines, or 0 when this harness
+ * does not load version v (older than ATTN_ABI_MIN_VERSION or newer than
+ * ATTN_ABI_VERSION). */
+size_t registry_table_size(uint32_t v);
+
 /* Load the backend tables of a shared library (--backend-lib). A library
- * that fails to load, lacks the symbol, was built for another ABI or brings
- * a name already taken is refused: EXIT_INPUT with the file and the reason.
+ * that fails to load, lacks the symbol, was built for an ABI this harness
+ * does not load (a newer one, say) or brings a name already taken is
+ * refused: EXIT_INPUT with the file and the reason. A table built for an
+ * older ABI is loaded; the entry points that ABI lacks are absent.
  * Libraries in ATTNBENCH_BACKEND_PATH are loaded on first use of the
  * registry; those that fail are reported on stderr and skipped. */
 int registry_load_library(const char *path, attn_err *e);

@@ -73,6 +73,10 @@ int cpu_create(const attn_config *cfg, cpu_kernel kernel, int knows_tiles, void 
 			return rc;
 		}
 	}
+	if (knows_tiles)
+		snprintf(c->info, sizeof c->info, "threads=%d tile_q=%d tile_kv=%d", c->threads, c->tile_q, c->tile_kv);
+	else
+		snprintf(c->info, sizeof c->info, "threads=%d", c->threads);
 	*out = c;
 	return ATTN_OK;
 }
@@ -96,6 +100,11 @@ const char *cpu_device_name(void *ctx)
 const char *cpu_last_error(void *ctx)
 {
 	return ((cpu_ctx *)ctx)->err;
+}
+
+const char *cpu_instance_info(void *ctx)
+{
+	return ((cpu_ctx *)ctx)->info;
 }
 
 int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len)

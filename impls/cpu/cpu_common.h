@@ -29,6 +29,7 @@ struct cpu_ctx {
 	int tile_q, tile_kv; /* blocked backend tiles */
 	cpu_kernel kernel;
 	char err[256];
+	char info[96]; /* instance_info: threads and tiles */
 	/* KV cache: [batch][n_kv_heads][cap][K row, V row], elements of
 	 * cache_shape.dtype. Interleaving K and V makes one decode step read one
 	 * contiguous stream per head instead of two (measured: 5-15% more GB/s
@@ -47,6 +48,7 @@ int cpu_create(const attn_config *cfg, cpu_kernel kernel, int knows_tiles, void 
 void cpu_destroy(void *ctx);
 const char *cpu_device_name(void *ctx);
 const char *cpu_last_error(void *ctx);
+const char *cpu_instance_info(void *ctx);
 /* Shapes every CPU backend supports: f32, f16 or bf16 storage, head_dim
  * 1..max_head_dim (0: any). */
 int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len);
@@ -74,6 +76,6 @@ static inline int64_t attn_visible_keys(const attn_shape *s, int64_t i)
 	.destroy = cpu_destroy, .device_name = cpu_device_name, .last_error = cpu_last_error, .attend = cpu_attend,    \
 	.cache_alloc = cpu_cache_alloc, .cache_append = cpu_cache_append, .cache_len = cpu_cache_len,                  \
 	.cache_truncate = cpu_cache_truncate, .prefill = cpu_prefill, .decode = cpu_prefill,                           \
-	.cache_bytes = cpu_cache_bytes
+	.cache_bytes = cpu_cache_bytes, .instance_info = cpu_instance_info
 
 #endif
