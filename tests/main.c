@@ -41,6 +41,7 @@ int main(void)
 		const char *name;
 		int (*run)(void);
 	} groups[] = {
+	    {"lib", run_lib_tests},
 	    {"npy", run_npy_tests},
 	    {"manifest", run_manifest_tests},
 	    {"table", run_table_tests},

@@ -31,44 +31,6 @@ static void test_capacity(void **state)
 	assert_int_equal(plan_max_tokens(plan_cache_budget(10, 9, 0.2), 1), 0);
 }
 
-static void test_sizes(void **state)
-{
-	(void)state;
-	double b;
-	assert_true(plan_parse_size("80GiB", &b) && b == 80.0 * 1073741824.0);
-	assert_true(plan_parse_size("24G", &b) && b == 24.0 * 1073741824.0);
-	assert_true(plan_parse_size("512MiB", &b) && b == 512.0 * 1048576.0);
-	assert_true(plan_parse_size("16GB", &b) && b == 16e9);
-	assert_true(plan_parse_size("1.5 TB", &b) && b == 1.5e12);
-	assert_true(plan_parse_size("4096", &b) && b == 4096.0);
-	assert_false(plan_parse_size("12XB", &b));
-	assert_false(plan_parse_size("-1G", &b));
-	assert_false(plan_parse_size("", &b));
-	assert_false(plan_parse_size("GiB", &b));
-}
-
-static void test_fits(void **state)
-{
-	(void)state;
-	double x[6], y[6], yl[6], c[3];
-	for (int i = 0; i < 6; i++) {
-		x[i] = 128.0 * (1 << i);
-		y[i] = 3e3 + 20.0 * x[i] + 0.5 * x[i] * x[i];
-		yl[i] = 700.0 + 5.0 * x[i];
-	}
-	assert_int_equal(plan_fit_poly(x, y, 6, 3, c), 0);
-	assert_true(fabs(c[0] - 3e3) < 1e-3 && fabs(c[1] - 20.0) < 1e-6 && fabs(c[2] - 0.5) < 1e-9);
-	assert_int_equal(plan_fit_poly(x, yl, 6, 2, c), 0);
-	assert_true(fabs(c[0] - 700.0) < 1e-6 && fabs(c[1] - 5.0) < 1e-9);
-	/* leading terms only: one point gives y = a x^2 through it */
-	static const int p2[1] = {2};
-	assert_int_equal(plan_fit_terms(x, y, 1, p2, 1, c), 0);
-	assert_true(fabs(c[0] * x[0] * x[0] - y[0]) < 1e-6 * y[0]);
-	/* too few distinct points */
-	const double same[3] = {5, 5, 5};
-	assert_int_equal(plan_fit_poly(same, y, 3, 2, c), -1);
-}
-
 /* A synthetic run: prefill t = 1000 + 2 n + 0.25 n^2 ns, decode t = 400 + 3 n
  * ns, at 8 query heads, 2 KV heads, head_dim 128 (and a worse-matching
  * shape that must not be used). */
@@ -197,8 +159,6 @@ int run_plan_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_capacity),
-	    cmocka_unit_test(test_sizes),
-	    cmocka_unit_test(test_fits),
 	    cmocka_unit_test(test_projection),
 	    cmocka_unit_test(test_presets_and_output),
 	    cmocka_unit_test(test_bad_input),

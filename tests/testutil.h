@@ -59,6 +59,7 @@ int tu_total_tests(void);
 void tu_reference(const attn_shape *s, const float *q, const float *k, const float *v, int64_t kv_stride, double *out);
 
 /* Test groups, one per file. */
+int run_lib_tests(void);
 int run_npy_tests(void);
 int run_manifest_tests(void);
 int run_table_tests(void);

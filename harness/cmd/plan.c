@@ -28,6 +28,7 @@
 
 #include "attn_half.h"
 #include "report/report.h"
+#include "lib/fit.h"
 #include "lib/table.h"
 #include "lib/util.h"
 
@@ -55,108 +56,6 @@ int64_t plan_max_sequences(double budget, double bytes_per_token, int64_t ctx)
 	if (ctx < 1)
 		return 0;
 	return plan_max_tokens(budget, bytes_per_token * (double)ctx);
-}
-
-/* Solve the k x k system a c = b (Gaussian elimination, partial pivoting). */
-static int solve(double a[3][3], double *b, int k, double *c)
-{
-	for (int col = 0; col < k; col++) {
-		int piv = col;
-		for (int r = col + 1; r < k; r++)
-			if (fabs(a[r][col]) > fabs(a[piv][col]))
-				piv = r;
-		if (!(fabs(a[piv][col]) > 0))
-			return -1;
-		for (int j = 0; j < k; j++) {
-			const double t = a[col][j];
-			a[col][j] = a[piv][j];
-			a[piv][j] = t;
-		}
-		const double t = b[col];
-		b[col] = b[piv];
-		b[piv] = t;
-		for (int r = col + 1; r < k; r++) {
-			const double f = a[r][col] / a[col][col];
-			for (int j = col; j < k; j++)
-				a[r][j] -= f * a[col][j];
-			b[r] -= f * b[col];
-		}
-	}
-	for (int r = k - 1; r >= 0; r--) {
-		double s = b[r];
-		for (int j = r + 1; j < k; j++)
-			s -= a[r][j] * c[j];
-		c[r] = s / a[r][r];
-	}
-	return 0;
-}
-
-int plan_fit_poly(const double *x, const double *y, int n, int k, double *c)
-{
-	static const int powers[3] = {0, 1, 2};
-	return plan_fit_terms(x, y, n, powers, k, c);
-}
-
-int plan_fit_terms(const double *x, const double *y, int n, const int *powers, int k, double *c)
-{
-	if (k < 1 || k > 3 || n < k)
-		return -1;
-	int distinct = 0;
-	for (int i = 0; i < n; i++) {
-		int seen = 0;
-		for (int j = 0; j < i && !seen; j++)
-			seen = x[j] == x[i];
-		distinct += !seen;
-	}
-	if (distinct < k)
-		return -1;
-	/* normal equations on x scaled to ~1 so that x^4 stays well conditioned */
-	double xs = 0;
-	for (int i = 0; i < n; i++)
-		xs = fabs(x[i]) > xs ? fabs(x[i]) : xs;
-	if (!(xs > 0))
-		xs = 1;
-	double a[3][3] = {{0}}, b[3] = {0};
-	for (int i = 0; i < n; i++) {
-		double p[3];
-		for (int r = 0; r < k; r++)
-			p[r] = pow(x[i] / xs, powers[r]);
-		for (int r = 0; r < k; r++) {
-			b[r] += p[r] * y[i];
-			for (int j = 0; j < k; j++)
-				a[r][j] += p[r] * p[j];
-		}
-	}
-	if (solve(a, b, k, c))
-		return -1;
-	for (int i = 0; i < k; i++)
-		c[i] /= pow(xs, powers[i]);
-	return 0;
-}
-
-int plan_parse_size(const char *s, double *out)
-{
-	if (!s)
-		return 0;
-	while (isspace((unsigned char)*s))
-		s++;
-	errno = 0;
-	char *end;
-	const double v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return 0;
-	while (isspace((unsigned char)*end))
-		end++;
-	static const char *const units[] = {"",   "b", "k",   "kib", "kb", "m",   "mib",
-	                                    "mb", "g", "gib", "gb",  "t",  "tib", "tb"};
-	static const double mult[] = {1,   1,      0x1p10, 0x1p10, 1e3,    0x1p20, 0x1p20,
-	                              1e6, 0x1p30, 0x1p30, 1e9,    0x1p40, 0x1p40, 1e12};
-	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (!strcasecmp(end, units[i])) {
-			*out = v * mult[i];
-			return 1;
-		}
-	return 0;
 }
 
 /* ---- inputs -------------------------------------------------------------- */
@@ -273,7 +172,7 @@ static int fit_leading(const double *x, const double *y, int n, const int *power
 {
 	double cf[3] = {0};
 	int k = n < kmax ? n : kmax;
-	while (k > 0 && plan_fit_terms(x, y, n, powers, k, cf))
+	while (k > 0 && fit_linear_terms(x, y, n, powers, k, cf))
 		k--;
 	for (int j = 0; j < k; j++)
 		coef[powers[j]] = cf[j];
@@ -757,12 +656,12 @@ int cmd_plan(int argc, char **argv)
 			rc = dim_arg("--head-dim", optarg, &o.m.head_dim), have[3] = 1;
 			break;
 		case P_MEM:
-			if (!plan_parse_size(optarg, &o.mem) || !(o.mem > 0))
+			if (!parse_size(optarg, &o.mem) || !(o.mem > 0))
 				return fail("--mem: '%s' is not a size such as 80GiB, 24G, 512MiB or a byte count",
 				            optarg);
 			break;
 		case P_WEIGHTS:
-			if (!plan_parse_size(optarg, &o.weights))
+			if (!parse_size(optarg, &o.weights))
 				return fail("--weights: '%s' is not a size such as 16GB or 15GiB", optarg);
 			break;
 		case P_PARAMS:

@@ -23,16 +23,4 @@ double plan_cache_budget(double mem, double weights, double reserve_frac);
 int64_t plan_max_tokens(double budget, double bytes_per_token);
 int64_t plan_max_sequences(double budget, double bytes_per_token, int64_t ctx);
 
-/* Least squares of y on the polynomial sum_{i<k} c[i] x^i (k = 1..3),
- * c[0] the constant. Needs at least k distinct x. Returns 0 or -1. */
-int plan_fit_poly(const double *x, const double *y, int n, int k, double *c);
-
-/* The same with chosen powers: y ~ sum_{i<k} c[i] x^powers[i] (powers in 0..2). */
-int plan_fit_terms(const double *x, const double *y, int n, const int *powers, int k, double *c);
-
-/* Parse a memory size: a number with an optional unit: B; K, M, G, T or
- * KiB, MiB, GiB, TiB (powers of 1024); KB, MB, GB, TB (powers of 1000).
- * Returns 1 and the bytes, or 0. */
-int plan_parse_size(const char *s, double *out);
-
 #endif

@@ -5,30 +5,99 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-/* Least squares of log y on log x over the points with positive x and y. */
+/* Solve the k x k system a c = b (Gaussian elimination, partial pivoting). */
+static int solve(double a[3][3], double *b, int k, double *c)
+{
+	for (int col = 0; col < k; col++) {
+		int piv = col;
+		for (int r = col + 1; r < k; r++)
+			if (fabs(a[r][col]) > fabs(a[piv][col]))
+				piv = r;
+		if (!(fabs(a[piv][col]) > 0))
+			return -1;
+		for (int j = 0; j < k; j++) {
+			const double t = a[col][j];
+			a[col][j] = a[piv][j];
+			a[piv][j] = t;
+		}
+		const double t = b[col];
+		b[col] = b[piv];
+		b[piv] = t;
+		for (int r = col + 1; r < k; r++) {
+			const double f = a[r][col] / a[col][col];
+			for (int j = col; j < k; j++)
+				a[r][j] -= f * a[col][j];
+			b[r] -= f * b[col];
+		}
+	}
+	for (int r = k - 1; r >= 0; r--) {
+		double s = b[r];
+		for (int j = r + 1; j < k; j++)
+			s -= a[r][j] * c[j];
+		c[r] = s / a[r][r];
+	}
+	return 0;
+}
+
+int fit_linear_terms(const double *x, const double *y, int n, const int *powers, int k, double *c)
+{
+	if (k < 1 || k > 3 || n < k)
+		return -1;
+	int distinct = 0;
+	for (int i = 0; i < n; i++) {
+		int seen = 0;
+		for (int j = 0; j < i && !seen; j++)
+			seen = x[j] == x[i];
+		distinct += !seen;
+	}
+	if (distinct < k)
+		return -1;
+	/* normal equations on x scaled to ~1 so that x^4 stays well conditioned */
+	double xs = 0;
+	for (int i = 0; i < n; i++)
+		xs = fabs(x[i]) > xs ? fabs(x[i]) : xs;
+	if (!(xs > 0))
+		xs = 1;
+	double a[3][3] = {{0}}, b[3] = {0};
+	for (int i = 0; i < n; i++) {
+		double p[3];
+		for (int r = 0; r < k; r++)
+			p[r] = pow(x[i] / xs, powers[r]);
+		for (int r = 0; r < k; r++) {
+			b[r] += p[r] * y[i];
+			for (int j = 0; j < k; j++)
+				a[r][j] += p[r] * p[j];
+		}
+	}
+	if (solve(a, b, k, c))
+		return -1;
+	for (int i = 0; i < k; i++)
+		c[i] /= pow(xs, powers[i]);
+	return 0;
+}
+
+/* Least squares of log y on log x over the points with positive x and y:
+ * log y = log prefactor + exponent log x. */
 int fit_power_law(const double *x, const double *y, int n, power_fit *out)
 {
-	double sx = 0, sy = 0, sxx = 0, sxy = 0;
+	double *lx = malloc(2 * (size_t)(n > 0 ? n : 1) * sizeof *lx);
+	if (!lx)
+		return -1;
+	double *ly = lx + (n > 0 ? n : 1);
 	int m = 0;
-	for (int i = 0; i < n; i++) {
-		if (!(x[i] > 0) || !(y[i] > 0))
-			continue;
-		const double lx = log(x[i]), ly = log(y[i]);
-		sx += lx;
-		sy += ly;
-		sxx += lx * lx;
-		sxy += lx * ly;
-		m++;
-	}
-	if (m < 2)
+	for (int i = 0; i < n; i++)
+		if (x[i] > 0 && y[i] > 0) {
+			lx[m] = log(x[i]);
+			ly[m++] = log(y[i]);
+		}
+	static const int powers[2] = {0, 1};
+	double c[2];
+	const int rc = m >= 2 ? fit_linear_terms(lx, ly, m, powers, 2, c) : -1;
+	free(lx);
+	if (rc)
 		return -1;
-	const double den = m * sxx - sx * sx;
-	/* all x equal: no slope to fit */
-	if (!(fabs(den) > 1e-12 * (m * sxx + 1e-300)))
-		return -1;
-	const double k = (m * sxy - sx * sy) / den;
-	out->exponent = k;
-	out->prefactor = exp((sy - k * sx) / m);
+	out->exponent = c[1];
+	out->prefactor = exp(c[0]);
 	out->points = m;
 	return 0;
 }

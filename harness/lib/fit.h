@@ -1,9 +1,18 @@
-/* fit.h - the small numerical pieces behind `attnbench report`: a
- * least-squares power-law fit (log t on log n), a BigO-style coefficient
+/* fit.h - the small numerical pieces behind `attnbench report` and `plan`:
+ * linear least squares on powers of x, a power-law fit (log t on log n), a
+ * BigO-style coefficient
  * (t = a * n^order), and linear interpolation with linear extrapolation
- * beyond the ends. Pure functions, no I/O, unit-tested in tests/test_report.c. */
+ * beyond the ends. Pure functions, no I/O, unit-tested in tests/test_lib.c and
+ * tests/test_report.c. */
 #ifndef ATTN_FIT_H
 #define ATTN_FIT_H
+
+/* Linear least squares: y ~ sum_{i<k} c[i] x^powers[i] for k = 1..3 terms
+ * with distinct powers in 0..2 (powers {0, 1, 2} is a quadratic, c[0] the
+ * constant), by the normal equations on x scaled to about 1. Needs at least
+ * k distinct x. Returns 0, or -1 when the points do not determine c. The
+ * one least-squares solver of the project: every fit below uses it. */
+int fit_linear_terms(const double *x, const double *y, int n, const int *powers, int k, double *c);
 
 /* A power law y = prefactor * x^exponent. */
 typedef struct power_fit {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,47 +97,42 @@ int parse_f64(const char *s, double *out)
 	return 1;
 }
 
-int parse_bytes(const char *s, uint64_t *out)
+int parse_size(const char *s, double *out)
 {
 	if (!s)
 		return 0;
 	s = skip_blanks(s);
 	errno = 0;
 	char *end;
-	double v = strtod(s, &end);
+	const double v = strtod(s, &end);
 	if (errno || end == s || !isfinite(v) || v < 0)
 		return 0;
 	end = (char *)skip_blanks(end);
-	double mult = 1;
-	switch (toupper((unsigned char)*end)) {
-	case 'K':
-		mult = 1024.0;
-		end++;
-		break;
-	case 'M':
-		mult = 1024.0 * 1024;
-		end++;
-		break;
-	case 'G':
-		mult = 1024.0 * 1024 * 1024;
-		end++;
-		break;
-	case 'T':
-		mult = 1024.0 * 1024 * 1024 * 1024;
-		end++;
-		break;
-	default:
-		break;
+	char unit[8];
+	size_t n = 0;
+	while (end[n] && !isspace((unsigned char)end[n]) && n < sizeof unit - 1) {
+		unit[n] = end[n];
+		n++;
 	}
-	if (mult > 1 && (end[0] == 'i' || end[0] == 'I'))
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	end = (char *)skip_blanks(end);
-	if (*end)
+	unit[n] = 0;
+	if (*skip_blanks(end + n))
 		return 0;
-	double b = v * mult;
-	if (b >= 18446744073709551615.0)
+	static const char *const units[] = {"",   "b", "k",   "kib", "kb", "m",   "mib",
+	                                    "mb", "g", "gib", "gb",  "t",  "tib", "tb"};
+	static const double mult[] = {1,   1,      0x1p10, 0x1p10, 1e3,    0x1p20, 0x1p20,
+	                              1e6, 0x1p30, 0x1p30, 1e9,    0x1p40, 0x1p40, 1e12};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (!strcasecmp(unit, units[i])) {
+			*out = v * mult[i];
+			return isfinite(*out);
+		}
+	return 0;
+}
+
+int parse_bytes(const char *s, uint64_t *out)
+{
+	double b;
+	if (!parse_size(s, &b) || !(b < 0x1p64))
 		return 0;
 	*out = (uint64_t)b;
 	return 1;

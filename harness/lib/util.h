@@ -30,7 +30,14 @@ int mul_n_ok(int64_t *out, int n, const int64_t *f);
  * trailing blanks are allowed; anything else returns 0. */
 int parse_i64(const char *s, int64_t *out);
 int parse_f64(const char *s, double *out);
-/* Parse "512", "2k" (x1024), "1M", "16GiB", "8G" ... into bytes. */
+/* Parse a size: a number and an optional unit, case-insensitive, blanks
+ * allowed: B; K, M, G, T and KiB, MiB, GiB, TiB (powers of 1024); KB, MB,
+ * GB, TB (powers of 1000). So "8G" and "8GiB" are 8 x 2^30 bytes, "8GB"
+ * is 8 x 10^9. Returns 1 and the bytes (not necessarily whole), or 0. The
+ * one size parser: every option, config key and file that takes a size
+ * reads it here. */
+int parse_size(const char *s, double *out);
+/* parse_size as whole bytes (rounded down), below 2^64. */
 int parse_bytes(const char *s, uint64_t *out);
 
 /* 1 if the n bytes at s are well-formed UTF-8 (no overlong forms, no
