@@ -78,20 +78,27 @@ int parse_i64(const char *s, int64_t *out)
 	return 1;
 }
 
-int parse_f64(const char *s, double *out)
+/* A finite number at the start of s, blanks around it allowed; *rest is
+ * what follows. Returns 1, or 0 when s does not start with one. */
+static int number_prefix(const char *s, double *v, const char **rest)
 {
 	if (!s)
 		return 0;
 	s = skip_blanks(s);
-	if (!*s)
-		return 0;
 	errno = 0;
 	char *end;
-	double v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v))
+	*v = strtod(s, &end);
+	if (errno || end == s || !isfinite(*v))
 		return 0;
-	end = (char *)skip_blanks(end);
-	if (*end)
+	*rest = skip_blanks(end);
+	return 1;
+}
+
+int parse_f64(const char *s, double *out)
+{
+	double v;
+	const char *rest;
+	if (!number_prefix(s, &v, &rest) || *rest)
 		return 0;
 	*out = v;
 	return 1;
@@ -99,30 +106,19 @@ int parse_f64(const char *s, double *out)
 
 int parse_size(const char *s, double *out)
 {
-	if (!s)
+	double v;
+	const char *unit;
+	if (!number_prefix(s, &v, &unit) || v < 0)
 		return 0;
-	s = skip_blanks(s);
-	errno = 0;
-	char *end;
-	const double v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return 0;
-	end = (char *)skip_blanks(end);
-	char unit[8];
-	size_t n = 0;
-	while (end[n] && !isspace((unsigned char)end[n]) && n < sizeof unit - 1) {
-		unit[n] = end[n];
-		n++;
-	}
-	unit[n] = 0;
-	if (*skip_blanks(end + n))
+	const size_t n = strcspn(unit, " \t");
+	if (*skip_blanks(unit + n))
 		return 0;
 	static const char *const units[] = {"",   "b", "k",   "kib", "kb", "m",   "mib",
 	                                    "mb", "g", "gib", "gb",  "t",  "tib", "tb"};
 	static const double mult[] = {1,   1,      0x1p10, 0x1p10, 1e3,    0x1p20, 0x1p20,
 	                              1e6, 0x1p30, 0x1p30, 1e9,    0x1p40, 0x1p40, 1e12};
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (!strcasecmp(unit, units[i])) {
+		if (strlen(units[i]) == n && !strncasecmp(unit, units[i], n)) {
 			*out = v * mult[i];
 			return isfinite(*out);
 		}
