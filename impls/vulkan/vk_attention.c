@@ -80,31 +80,69 @@ static int cmd_attention(vk_ctx *c, const attn_shape *s, const vk_plan *p, int64
 	return ATTN_OK;
 }
 
+/* Plan a call on s over kv_stride keys per head (the cache's capacity on
+ * the cache path) and check that its buffers fit the device's memory
+ * (attend: K and V staged whole); else ATTN_E_UNSUPPORTED with the reason. */
+static int plan_call(vk_ctx *c, const attn_shape *s, int64_t kv_stride, int attend, vk_plan *p)
+{
+	char why[256];
+	if (!vk_plan_shape(c, s, kv_stride, p, why, sizeof why) ||
+	    !vk_shape_fits(c, s, kv_stride, attend, p->decode ? p->part_bytes : 16, why, sizeof why))
+		return vk_set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
+	return ATTN_OK;
+}
+
+/* A planned call, and where its staging buffer holds what: q at 0, then
+ * the keys and values it uploads (kb bytes each), then out. */
+typedef struct vk_call {
+	vk_plan p;
+	uint64_t qb, kb, ob;
+} vk_call;
+
+/* Plan a call (plan_call) and make the buffers it needs: staging, q, out
+ * and the split-K partials, and for attend scratch K and V of s->n_kv keys
+ * (the cache path uploads its s->n_q new keys into the cache). */
+static int prepare_call(vk_ctx *c, const attn_shape *s, int64_t kv_stride, int attend, vk_call *call)
+{
+	int rc = plan_call(c, s, kv_stride, attend, &call->p);
+	if (rc)
+		return rc;
+	call->qb = vk_tensor_bytes(s, s->n_heads, s->n_q);
+	call->kb = vk_tensor_bytes(s, s->n_kv_heads, attend ? s->n_kv : s->n_q);
+	call->ob = vk_out_bytes(s);
+	vk_want want[6] = {{&c->staging, call->qb + call->ob + 2 * call->kb, 1}, {&c->q, call->qb, 0}};
+	size_t n = 2;
+	if (attend) {
+		want[n++] = (vk_want){&c->k, call->kb, 0};
+		want[n++] = (vk_want){&c->v, call->kb, 0};
+	}
+	want[n++] = (vk_want){&c->out, call->ob, 0};
+	want[n++] = (vk_want){&c->part, call->p.decode ? call->p.part_bytes : 16, 0};
+	rc = vk_ensure_bufs(c, want, n);
+	return rc ? vk_take_validation(c, rc) : ATTN_OK;
+}
+
+/* Record the copy of out back to staging, after q and the uploaded keys
+ * and values, then submit and wait, timed. */
+static int download_and_submit(vk_ctx *c, const vk_call *call)
+{
+	VkBufferCopy r = {.srcOffset = 0, .dstOffset = call->qb + 2 * call->kb, .size = call->ob};
+	c->vk.vkCmdCopyBuffer(c->cmd, c->out.buf, c->staging.buf, 1, &r);
+	return vk_cmd_submit(c, 1);
+}
+
 /* Stateless attention: upload q, k, v; flash or split-K; read back out. */
 int vk_attend(void *ctx, const attn_shape *s, const void *q, const void *k, const void *v, float *out)
 {
 	vk_ctx *c = ctx;
-	vk_plan p;
-	char why[256];
+	vk_call call;
 	c->last_ns = -1;
 	if (vk_entry_check(c))
 		return ATTN_E_DEVICE;
-	if (!vk_plan_shape(c, s, s->n_kv, &p, why, sizeof why) ||
-	    !vk_shape_fits(c, s, s->n_kv, 1, p.decode ? p.part_bytes : 16, why, sizeof why))
-		return vk_set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
-	const uint64_t qb = vk_tensor_bytes(s, s->n_heads, s->n_q), kb = vk_tensor_bytes(s, s->n_kv_heads, s->n_kv);
-	const uint64_t ob = vk_out_bytes(s);
-	const vk_want want[] = {
-	    {&c->staging, qb + ob + 2 * kb, 1},
-	    {&c->q, qb, 0},
-	    {&c->k, kb, 0},
-	    {&c->v, kb, 0},
-	    {&c->out, ob, 0},
-	    {&c->part, p.decode ? p.part_bytes : 16, 0},
-	};
-	int rc = vk_ensure_bufs(c, want, sizeof want / sizeof want[0]);
+	int rc = prepare_call(c, s, s->n_kv, 1, &call);
 	if (rc)
-		return vk_take_validation(c, rc);
+		return rc;
+	const uint64_t qb = call.qb, kb = call.kb;
 	char *st = c->staging.map;
 	vk_pack_rows(s, st, q, vk_tensor_rows(s, s->n_heads, s->n_q));
 	vk_pack_rows(s, st + qb, k, vk_tensor_rows(s, s->n_kv_heads, s->n_kv));
@@ -116,13 +154,10 @@ int vk_attend(void *ctx, const attn_shape *s, const void *q, const void *k, cons
 		vk_cmd_copy(c, c->q.buf, 0, 0, qb);
 		vk_cmd_copy(c, c->k.buf, 0, qb, kb);
 		vk_cmd_copy(c, c->v.buf, 0, qb + kb, kb);
-		rc = cmd_attention(c, s, &p, s->n_kv);
+		rc = cmd_attention(c, s, &call.p, s->n_kv);
 	}
-	if (!rc) {
-		VkBufferCopy r = {.srcOffset = 0, .dstOffset = qb + 2 * kb, .size = ob};
-		c->vk.vkCmdCopyBuffer(c->cmd, c->out.buf, c->staging.buf, 1, &r);
-		rc = vk_cmd_submit(c, 1);
-	}
+	if (!rc)
+		rc = download_and_submit(c, &call);
 	if (!rc)
 		vk_unpack_rows(s, out, st + qb + 2 * kb, vk_tensor_rows(s, s->n_heads, s->n_q));
 	return vk_take_validation(c, rc);
@@ -132,7 +167,6 @@ int vk_attend(void *ctx, const attn_shape *s, const void *q, const void *k, cons
 int vk_cache_alloc(void *ctx, const attn_shape *s)
 {
 	vk_ctx *c = ctx;
-	char why[256];
 	if (vk_entry_check(c))
 		return ATTN_E_DEVICE;
 	vk_buf_free(c, &c->cache_v);
@@ -143,9 +177,8 @@ int vk_cache_alloc(void *ctx, const attn_shape *s)
 	one.n_q = 1;
 	one.causal = 0;
 	vk_plan p;
-	if (!vk_plan_shape(c, &one, s->n_kv, &p, why, sizeof why) ||
-	    !vk_shape_fits(c, &one, s->n_kv, 0, p.part_bytes, why, sizeof why))
-		return vk_set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
+	if (plan_call(c, &one, s->n_kv, 0, &p))
+		return ATTN_E_UNSUPPORTED;
 	const uint64_t bytes = vk_tensor_bytes(s, s->n_kv_heads, s->n_kv);
 	int rc = ATTN_E_NOMEM;
 	for (int attempt = 0; attempt < 2 && rc == ATTN_E_NOMEM; attempt++) {
@@ -167,7 +200,7 @@ int vk_cache_alloc(void *ctx, const attn_shape *s)
 }
 
 /* Copy n new tokens of keys and values into staging; record their copies
- * into the cache. Returns the staging bytes used after offset. */
+ * into the cache, from staging at offset on. */
 static int record_append(vk_ctx *c, const void *k_new, const void *v_new, int64_t n, VkDeviceSize offset)
 {
 	const uint64_t kb = vk_tensor_bytes(&c->cache_shape, c->cache_shape.n_kv_heads, n);
@@ -239,8 +272,7 @@ static int cache_attend(vk_ctx *c, const attn_shape *s, const void *q, const voi
                         const char *what)
 {
 	const attn_shape *cs = &c->cache_shape;
-	vk_plan p;
-	char why[256];
+	vk_call call;
 	c->last_ns = -1;
 	if (vk_entry_check(c))
 		return ATTN_E_DEVICE;
@@ -255,20 +287,10 @@ static int cache_attend(vk_ctx *c, const attn_shape *s, const void *q, const voi
 		                  (long long)s->n_kv, (long long)c->cache_len, (long long)s->n_q);
 	attn_shape sc = *s;
 	sc.causal = 1;
-	if (!vk_plan_shape(c, &sc, c->cache_cap, &p, why, sizeof why) ||
-	    !vk_shape_fits(c, &sc, c->cache_cap, 0, p.decode ? p.part_bytes : 16, why, sizeof why))
-		return vk_set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
-	const uint64_t qb = vk_tensor_bytes(s, s->n_heads, s->n_q), kb = vk_tensor_bytes(s, s->n_kv_heads, s->n_q);
-	const uint64_t ob = vk_out_bytes(s);
-	const vk_want want[] = {
-	    {&c->staging, qb + ob + 2 * kb, 1},
-	    {&c->q, qb, 0},
-	    {&c->out, ob, 0},
-	    {&c->part, p.decode ? p.part_bytes : 16, 0},
-	};
-	rc = vk_ensure_bufs(c, want, sizeof want / sizeof want[0]);
+	rc = prepare_call(c, &sc, c->cache_cap, 0, &call);
 	if (rc)
-		return vk_take_validation(c, rc);
+		return rc;
+	const uint64_t qb = call.qb, kb = call.kb;
 	char *st = c->staging.map;
 	vk_pack_rows(s, st, q, vk_tensor_rows(s, s->n_heads, s->n_q));
 	rc = vk_bind_buffers(c, &c->cache_k, &c->cache_v, cs->dtype);
@@ -279,12 +301,9 @@ static int cache_attend(vk_ctx *c, const attn_shape *s, const void *q, const voi
 		rc = record_append(c, k_new, v_new, s->n_q, qb);
 	}
 	if (!rc)
-		rc = cmd_attention(c, &sc, &p, c->cache_cap);
-	if (!rc) {
-		VkBufferCopy r = {.srcOffset = 0, .dstOffset = qb + 2 * kb, .size = ob};
-		c->vk.vkCmdCopyBuffer(c->cmd, c->out.buf, c->staging.buf, 1, &r);
-		rc = vk_cmd_submit(c, 1);
-	}
+		rc = cmd_attention(c, &sc, &call.p, c->cache_cap);
+	if (!rc)
+		rc = download_and_submit(c, &call);
 	if (!rc) {
 		vk_unpack_rows(s, out, st + qb + 2 * kb, vk_tensor_rows(s, s->n_heads, s->n_q));
 		c->cache_len += s->n_q;
