@@ -56,7 +56,7 @@ layout(set = 0, binding = 6) uniform samplerBuffer vtex;
 #define WIDEN(x) (x)
 #endif
 
-/* Must match struct vk_push in vulkan.c. */
+/* Must match struct vk_push in vk_internal.h. */
 layout(push_constant) uniform Push {
 	uint n_q;        /* queries per head */
 	uint n_kv;       /* keys per head */

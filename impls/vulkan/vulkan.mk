@@ -2,7 +2,7 @@
 # HAVE_VULKAN=1 (vulkan headers, volk and glslc present).
 #
 # Every impls/vulkan/*.comp is compiled by glslc into a C initialiser,
-# $(BUILD)/shaders/<name>.spv.inc, that vulkan.c embeds; *.glsl files are
+# $(BUILD)/shaders/<name>.spv.inc, that vk_pipeline.c embeds; *.glsl files are
 # shared sources the .comp files include. The shaders that read Q, K and V
 # (VK_DTYPE_COMP) are compiled twice more, with -DDTYPE=1 into
 # <name>_f16.spv.inc and -DDTYPE=2 into <name>_bf16.spv.inc: f16 and bf16
@@ -16,7 +16,7 @@ VK_DTYPE_COMP := flash_attn flash_attn_sg decode_split decode_split_sg
 VK_SPV        := $(patsubst impls/vulkan/%.comp,$(VK_SHADER_DIR)/%.spv.inc,$(VK_COMP)) \
                  $(foreach t,f16 bf16,$(patsubst %,$(VK_SHADER_DIR)/%_$(t).spv.inc,$(VK_DTYPE_COMP)))
 
-VK_SRC    := impls/vulkan/vulkan.c impls/vulkan/volk_impl.c
+VK_SRC    := $(wildcard impls/vulkan/*.c)
 VK_CFLAGS := -DATTN_HAVE_VULKAN $(call pc_cflags,vulkan) -I$(VK_SHADER_DIR)
 VK_DEPS   := $(VK_SPV)
 

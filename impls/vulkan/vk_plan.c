@@ -1,0 +1,241 @@
+/*
+ * vk_plan.c - shader configuration and launch geometry: workgroup sizes,
+ * tiles and lane splits from the device and the parameters (setup step 3),
+ * and, for each shape, the specialisation constants and workgroup counts of
+ * its dispatches, the split-K partition of decode, and the reasons a shape
+ * is not supported other than memory (vk_plan_shape).
+ */
+#include "vk_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Largest power of two <= x (x >= 1). */
+static uint32_t pow2_floor(uint32_t x)
+{
+	uint32_t p = 1;
+	while (p * 2 <= x)
+		p *= 2;
+	return p;
+}
+
+/* Step 3: shader configuration from the device and the parameters. */
+int vk_setup_config(vk_ctx *c)
+{
+	const VkPhysicalDeviceLimits *lim = &c->props.limits;
+	const int cpu = c->cpu = c->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+	uint32_t max_wg = lim->maxComputeWorkGroupInvocations < lim->maxComputeWorkGroupSize[0]
+	                      ? lim->maxComputeWorkGroupInvocations
+	                      : lim->maxComputeWorkGroupSize[0];
+	max_wg = pow2_floor(max_wg);
+	uint32_t sg_dsplit = c->use_subgroup ? (c->min_subgroup_size < 8 ? c->min_subgroup_size : 8) : 1;
+
+	for (int t = 0; t < N_DTYPES; t++) {
+		VkFormatProperties fp;
+		vkGetPhysicalDeviceFormatProperties(c->phys, vk_texel_format((attn_dtype)t), &fp);
+		c->texel_ok[t] = c->par.texel && (fp.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT);
+	}
+	c->use_texel = c->texel_ok[ATTN_F32];
+
+	/* CPU devices run a workgroup's lanes as SIMD vectors on one thread, and
+	 * every memory or cross-lane operation becomes a loop over the lanes:
+	 * there the flash shader reads K/V through texel fetches instead of a
+	 * shared tile, one lane owns each row, and decode workgroups are one
+	 * subgroup whose lanes write their own partials. */
+	c->f_wg = c->par.wg ? (uint32_t)c->par.wg : (cpu ? 64 : 128);
+	c->f_tile = c->par.tile_kv ? (uint32_t)c->par.tile_kv : 32;
+	c->f_step = c->par.step ? (uint32_t)c->par.step : (cpu ? 1 : 4);
+	c->f_dsplit = c->par.dsplit ? (uint32_t)c->par.dsplit : (cpu ? 1 : sg_dsplit);
+	c->f_stage = c->par.stage >= 0 ? (uint32_t)c->par.stage : !(cpu && c->use_texel);
+	c->d_merge = c->use_subgroup && (c->par.dec_merge >= 0 ? c->par.dec_merge : !cpu);
+	c->d_wg = c->par.dec_wg ? (uint32_t)c->par.dec_wg : cpu ? (c->subgroup_size > 8 ? c->subgroup_size : 8) : 128;
+	c->d_keys = c->par.dec_keys ? (uint32_t)c->par.dec_keys : (cpu ? 2 : 1);
+	c->d_dsplit = c->par.dec_dsplit ? (uint32_t)c->par.dec_dsplit : (c->d_merge ? sg_dsplit : 1);
+
+	if (c->f_wg > max_wg || c->d_wg > max_wg)
+		return vk_set_err(c, ATTN_E_INVALID, "workgroup size above the device limit of %u", max_wg);
+	if ((c->f_dsplit > 1 || c->d_dsplit > 1) && !c->use_subgroup)
+		return vk_set_err(c, ATTN_E_INVALID, "dsplit > 1 needs subgroup shuffles, which are %s",
+		                  c->par.subgroups ? "not supported by this device" : "disabled (subgroups=0)");
+	if (c->d_dsplit > 1 && !c->d_merge)
+		return vk_set_err(c, ATTN_E_INVALID, "dec_dsplit > 1 needs dec_merge=1");
+	if (c->par.dec_merge == 1 && !c->use_subgroup)
+		return vk_set_err(c, ATTN_E_INVALID, "dec_merge=1 needs subgroup operations");
+	if (c->f_dsplit > c->min_subgroup_size || c->d_dsplit > c->min_subgroup_size)
+		return vk_set_err(c, ATTN_E_INVALID, "dsplit above the subgroup size %u", c->min_subgroup_size);
+	if (c->f_dsplit > c->f_wg || c->d_dsplit > c->d_wg)
+		return vk_set_err(c, ATTN_E_INVALID, "dsplit above the workgroup size");
+	if (c->d_merge && c->d_wg < c->subgroup_size)
+		return vk_set_err(c, ATTN_E_INVALID, "dec_wg below the subgroup size %u", c->subgroup_size);
+	if (c->f_step > c->f_tile)
+		c->f_step = c->f_tile;
+	return ATTN_OK;
+}
+
+/* Flash tile: keys per shared tile fitting the device's shared memory. */
+static uint32_t flash_tile(const vk_ctx *c, uint32_t d)
+{
+	uint32_t d4 = (d + 3) / 4;
+	uint32_t ks = (d4 + c->f_dsplit - 1) / c->f_dsplit * c->f_dsplit;
+	uint32_t fit = c->props.limits.maxComputeSharedMemorySize / (2 * 16 * ks);
+	uint32_t bc = c->f_tile < fit ? c->f_tile : fit;
+	if (bc >= c->f_step)
+		bc -= bc % c->f_step;
+	return bc ? bc : 1;
+}
+
+/* Per-lane register budget, in floats, of the row/head state a shader keeps
+ * (queries and accumulators): past it, compile time on CPU devices grows
+ * much faster than the speed does. */
+static uint32_t lane_budget(const vk_ctx *c, uint32_t d, uint32_t dsplit)
+{
+	uint32_t per = ((d + 3) / 4 + dsplit - 1) / dsplit * 4;
+	uint32_t n = (c->cpu ? 256 : 64) / per;
+	return n < 1 ? 1 : n > 8 ? 8 : n;
+}
+
+/* Flash rows per lane: rows=N, else what the register budget allows. */
+static uint32_t flash_rows(const vk_ctx *c, uint32_t d)
+{
+	return c->par.rows ? (uint32_t)c->par.rows : lane_budget(c, d, c->f_dsplit);
+}
+
+/* Largest divisor of g not above cap. */
+static uint32_t divisor_at_most(uint32_t g, uint32_t cap)
+{
+	for (uint32_t h = cap < g ? cap : g; h > 1; h--)
+		if (g % h == 0)
+			return h;
+	return 1;
+}
+
+/* Decode: number of workgroups per query head group, from the cache
+ * length and how many workgroups fill the device (or split=N). */
+static uint32_t choose_split(const vk_ctx *c, uint32_t n_kv, uint32_t other_groups)
+{
+	uint32_t n;
+	if (c->par.split > 0) {
+		n = (uint32_t)c->par.split;
+	} else {
+		int cpu = c->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+		uint32_t target = cpu ? 4 * (uint32_t)c->cpu_threads : 512;
+		uint32_t min_keys = cpu ? 1024 : 256;
+		n = (target + other_groups - 1) / other_groups;
+		uint32_t most = (n_kv + min_keys - 1) / min_keys;
+		if (n > most)
+			n = most;
+	}
+	if (n > n_kv)
+		n = n_kv;
+	if (n > c->props.limits.maxComputeWorkGroupCount[0])
+		n = c->props.limits.maxComputeWorkGroupCount[0];
+	return n ? n : 1;
+}
+
+/* Check the shape against what the backend and device support; fill the
+ * plan when plan is not NULL. Returns 1 if supported, else 0 and why. */
+int vk_plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_plan *plan, char *why, size_t why_len)
+{
+	const VkPhysicalDeviceLimits *lim = &c->props.limits;
+	if (!attn_dtype_known(s->dtype)) {
+		snprintf(why, why_len, "unknown storage dtype %d", (int)s->dtype);
+		return 0;
+	}
+	if (s->dtype != ATTN_F32 && !c->storage16) {
+		/* not "needs ...": that is how a shape too large for the device reads */
+		snprintf(why, why_len,
+		         "%s storage needs storageBuffer16BitAccess (VK_KHR_16bit_storage), which %s lacks%s",
+		         s->dtype == ATTN_F16 ? "f16" : "bf16", c->name, c->has_storage16 ? " (storage16=0)" : "");
+		return 0;
+	}
+	if (s->head_dim < 1 || s->head_dim > 256) {
+		snprintf(why, why_len, "head_dim %lld outside 1..256", (long long)s->head_dim);
+		return 0;
+	}
+	if (s->batch < 1 || s->n_heads < 1 || s->n_kv_heads < 1 || s->n_q < 1 || s->n_kv < 1) {
+		snprintf(why, why_len, "batch, heads, n_q and n_kv must be at least 1");
+		return 0;
+	}
+	if (s->n_heads % s->n_kv_heads != 0) {
+		snprintf(why, why_len, "n_heads must be a multiple of n_kv_heads");
+		return 0;
+	}
+	if (s->causal && s->n_q > s->n_kv) {
+		snprintf(why, why_len, "causal needs n_q <= n_kv");
+		return 0;
+	}
+	/* Shaders index with 32-bit integers; bound buffers must fit the device
+	 * range: q, k and v of elements of es bytes, out of f32. */
+	const double dp = (double)((s->head_dim + 3) / 4 * 4), es = (double)attn_dtype_size(s->dtype);
+	const double elems_q = (double)s->batch * (double)s->n_heads * (double)s->n_q * dp;
+	const double elems_kv = (double)s->batch * (double)s->n_kv_heads * (double)kv_stride * dp;
+	const double range = (double)lim->maxStorageBufferRange;
+	const double bytes_q = elems_q * 4, bytes_kv = elems_kv * es; /* out is larger than q */
+	char need[32], most[32];
+	vk_fmt_size(most, sizeof most, lim->maxStorageBufferRange);
+	if (bytes_q > range || bytes_kv > range) {
+		vk_fmt_size(need, sizeof need, (uint64_t)(bytes_q > bytes_kv ? bytes_q : bytes_kv));
+		snprintf(why, why_len, "needs a buffer of %s, the device allows %s (maxStorageBufferRange)", need,
+		         most);
+		return 0;
+	}
+	if (elems_q >= 4294967296.0 || elems_kv >= 4294967296.0) {
+		snprintf(why, why_len, "tensors of 2^32 floats or more (the shaders index with 32 bits)");
+		return 0;
+	}
+	const uint32_t d = (uint32_t)s->head_dim, g = (uint32_t)(s->n_heads / s->n_kv_heads);
+	const uint32_t texel = c->texel_ok[s->dtype] && elems_kv / 4 <= lim->maxTexelBufferElements;
+	const uint32_t rows = flash_rows(c, d), stage = c->f_stage || !texel;
+	const double rows_wg = (double)(c->f_wg / c->f_dsplit) * rows;
+	vk_plan p = {.decode = s->n_q == 1};
+	if (!p.decode) {
+		double gx = ((double)s->n_q * g + rows_wg - 1) / rows_wg;
+		if (gx > lim->maxComputeWorkGroupCount[0] || s->n_kv_heads > lim->maxComputeWorkGroupCount[1] ||
+		    s->batch > lim->maxComputeWorkGroupCount[2]) {
+			snprintf(why, why_len, "more workgroups than the device can launch");
+			return 0;
+		}
+		const uint32_t tile = flash_tile(c, d), step = c->f_step < tile ? c->f_step : tile;
+		uint32_t spec[N_SPEC] = {c->f_wg, d, rows, tile, step, c->f_dsplit, stage, texel};
+		memcpy(p.spec, spec, sizeof spec);
+		p.groups[0] = (uint32_t)gx;
+		p.groups[1] = (uint32_t)s->n_kv_heads;
+		p.groups[2] = (uint32_t)s->batch;
+	} else {
+		uint32_t cap =
+		    c->par.dec_heads ? (uint32_t)c->par.dec_heads : (c->cpu ? 2 : 1) * lane_budget(c, d, c->d_dsplit);
+		uint32_t hg = divisor_at_most(g, cap);
+		uint32_t n_grp = c->d_merge ? c->d_wg / c->min_subgroup_size : c->d_wg;
+		if (n_grp == 0)
+			n_grp = 1;
+		double gy = (double)s->n_kv_heads * (g / hg);
+		if (gy > lim->maxComputeWorkGroupCount[1] || s->batch > lim->maxComputeWorkGroupCount[2] ||
+		    s->n_heads > lim->maxComputeWorkGroupCount[0]) {
+			snprintf(why, why_len, "more workgroups than the device can launch");
+			return 0;
+		}
+		p.n_split = choose_split(c, (uint32_t)s->n_kv, (uint32_t)gy * (uint32_t)s->batch);
+		p.split_len = (uint32_t)((s->n_kv + p.n_split - 1) / p.n_split);
+		p.n_split = (uint32_t)((s->n_kv + p.split_len - 1) / p.split_len);
+		p.n_part = p.n_split * n_grp;
+		double parts = (double)s->batch * (double)s->n_heads * p.n_part;
+		double floats = parts * (double)((d + 3) / 4 * 4) + 2 * parts;
+		if (floats * 4 > range || floats >= 4294967296.0) {
+			vk_fmt_size(need, sizeof need, (uint64_t)(floats * 4));
+			snprintf(why, why_len,
+			         "needs a buffer of %s for the split-K partials, the device allows %s "
+			         "(maxStorageBufferRange)",
+			         need, most);
+			return 0;
+		}
+		p.part_bytes = (VkDeviceSize)(floats * 4);
+		uint32_t spec[N_SPEC] = {c->d_wg, d, hg, c->d_keys, c->d_dsplit, 0, 0, texel};
+		memcpy(p.spec, spec, sizeof spec);
+		p.groups[0] = p.n_split;
+		p.groups[1] = (uint32_t)gy;
+		p.groups[2] = (uint32_t)s->batch;
+	}
+	if (plan)
+		*plan = p;
+	return 1;
+}
