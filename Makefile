@@ -122,7 +122,7 @@ install: all
 		'$(PREFIX)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attnbench.pc
 
 # --- tests -----------------------------------------------------------------
-TEST_SRC := $(wildcard tests/test_*.c) tests/testutil.c
+TEST_SRC := $(wildcard tests/test_*.c) tests/testutil.c tests/vulkan_util.c
 $(BUILD)/test_attnbench: $(patsubst %.c,$(OBJ_DIR)/%.o,$(TEST_SRC) tests/main.c) $(BUILD)/libattnbench.a
 	$(CXX) $(SAN) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
 

@@ -29,9 +29,8 @@
 #ifndef ATTN_VK_INTERNAL_H
 #define ATTN_VK_INTERNAL_H
 
-#include "vulkan.h"
-
 #include "attn_half.h"
+#include "attnbench.h"
 
 /* The core API only: no window-system headers, and never this directory's
  * vulkan.h, whatever the include path. */

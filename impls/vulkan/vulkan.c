@@ -51,6 +51,7 @@
  * fails anyway is an ATTN_E_NOMEM error; the instance frees its scratch
  * buffers, retries once, and stays usable for smaller shapes.
  */
+#include "vulkan.h"
 #include "vk_internal.h"
 
 #include <stdio.h>
