@@ -239,6 +239,11 @@ static void test_info(void **state)
 	(void)state;
 	vt_need_device();
 	assert_true(strlen(vk->device_name(inst)) > 0);
+	assert_non_null(strstr(vk->instance_info(inst), "Vulkan 1."));
+	void *no16 = vt_create("storage16=0,subgroups=0");
+	assert_non_null(strstr(vk->instance_info(no16), "subgroups off"));
+	assert_non_null(strstr(vk->instance_info(no16), "16-bit storage off"));
+	vk->destroy(no16);
 	attn_shape s = vt_shape(1, 4, 2, 64, 1, 500, 1, 0);
 	vt_check_attend(inst, &s, 1.0f);
 	const int64_t ns = vk->last_device_ns(inst);

@@ -90,6 +90,7 @@ typedef struct vk_params {
 typedef struct vk_ctx {
 	char err[512];
 	char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+	char info[192]; /* instance_info: API version and the paths chosen */
 	vk_params par;
 	int fault;                     /* FAULT_*: the instance no longer uses the device */
 	char fault_msg[256];           /* the call and result that caused the fault */

@@ -268,6 +268,11 @@ static int vk_create(const attn_config *cfg, void **out, char *err, size_t err_l
 		vk_destroy(c);
 		return rc;
 	}
+	const uint32_t api = c->props.apiVersion;
+	snprintf(c->info, sizeof c->info, "Vulkan %u.%u.%u, subgroups %s (size %u), texel reads %s, 16-bit storage %s",
+	         VK_API_VERSION_MAJOR(api), VK_API_VERSION_MINOR(api), VK_API_VERSION_PATCH(api),
+	         c->use_subgroup ? "on" : "off", c->subgroup_size, c->use_texel ? "on" : "off",
+	         c->storage16 ? "on" : "off");
 	*out = c;
 	return ATTN_OK;
 }
@@ -275,6 +280,11 @@ static int vk_create(const attn_config *cfg, void **out, char *err, size_t err_l
 static const char *vk_device_name(void *ctx)
 {
 	return ((vk_ctx *)ctx)->name;
+}
+
+static const char *vk_instance_info(void *ctx)
+{
+	return ((vk_ctx *)ctx)->info;
 }
 
 static const char *vk_last_error(void *ctx)
@@ -348,6 +358,7 @@ const attn_backend *attn_backend_vulkan(void)
 	    .cache_bytes = vk_cache_bytes,
 	    .last_device_ns = vk_last_device_ns,
 	    .peak_device_bytes = vk_peak_device_bytes,
+	    .instance_info = vk_instance_info,
 	};
 	return &be;
 }
