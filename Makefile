@@ -65,11 +65,11 @@ FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS_ALL) $(CXXFLAGS_ALL) $(HAVE_VULKAN)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
 
 # Only machine.json (and the roofline cache key) needs the commit: keep it out
-# of everyone else's flags, but rebuild results.o when it changes.
+# of everyone else's flags, but rebuild machine.o when it changes.
 COMMIT_STAMP := $(BUILD)/.commit
 $(shell mkdir -p $(BUILD) && (echo '$(GIT_COMMIT)' | cmp -s - $(COMMIT_STAMP) || echo '$(GIT_COMMIT)' > $(COMMIT_STAMP)))
-$(OBJ_DIR)/harness/model/results.o: EXTRA_DEFS = -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"'
-$(OBJ_DIR)/harness/model/results.o: $(COMMIT_STAMP)
+$(OBJ_DIR)/harness/model/machine.o: EXTRA_DEFS = -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"'
+$(OBJ_DIR)/harness/model/machine.o: $(COMMIT_STAMP)
 
 $(OBJ_DIR)/%.o: %.c $(FLAGS_STAMP) | $(VK_DEPS)
 	@mkdir -p $(dir $@)
@@ -133,9 +133,9 @@ $(OBJ_DIR)/tests/%.o: tests/%.c $(FLAGS_STAMP)
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # --- fuzzing: libFuzzer targets for the readers of hostile input ----------
-# One target per reader (.npy, manifest, sweep config, results.csv), each
-# built from only the harness sources it needs with clang's
-# -fsanitize=fuzzer,address,undefined into $(BUILD)/fuzz/. `make fuzz` runs
+# One target per reader (.npy, manifest, sweep config, results.csv,
+# machine.json), each built from only the harness sources it needs with
+# clang's -fsanitize=fuzzer,address,undefined into $(BUILD)/fuzz/. `make fuzz` runs
 # each for FUZZ_TIME seconds, `make fuzz-smoke` (the end of `make test`) for
 # FUZZ_SMOKE_TIME. A run works on $(BUILD)/fuzz/corpus-<target>, seeded from
 # tests/fuzz/corpus/<target> (which it never modifies), with the dictionary
@@ -147,14 +147,15 @@ FUZZ_TIME       ?= 60
 FUZZ_SMOKE_TIME ?= 20
 FUZZ_MAX_LEN    ?= 131072
 FUZZ_DIR        := $(BUILD)/fuzz
-FUZZ_TARGETS    := fuzz_npy fuzz_manifest fuzz_sweep_config fuzz_results
+FUZZ_TARGETS    := fuzz_npy fuzz_manifest fuzz_sweep_config fuzz_results fuzz_machine
 FUZZ_CFLAGS      = -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer $(WARN) -Iinclude -Iharness -I. -Itests/fuzz $(BLAS_CFLAGS)
 FUZZ_SRC_fuzz_npy          := harness/lib/npy.c harness/lib/util.c
 FUZZ_SRC_fuzz_manifest     := harness/model/manifest.c harness/lib/npy.c harness/lib/table.c harness/lib/util.c
 FUZZ_SRC_fuzz_sweep_config := harness/model/sweep_config.c harness/lib/util.c
-FUZZ_SRC_fuzz_results      := harness/model/results.c harness/model/sweep_config.c harness/lib/table.c harness/lib/util.c \
-			      tests/fuzz/stub_roofline.c
+FUZZ_SRC_fuzz_results      := harness/model/results.c harness/model/machine.c harness/model/sweep_config.c \
+			      harness/lib/table.c harness/lib/util.c
+FUZZ_SRC_fuzz_machine      := harness/model/machine.c harness/lib/util.c
 
 define FUZZ_RULE
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c tests/fuzz/fuzz_common.h $(FUZZ_SRC_$(1)) $(wildcard include/*.h harness/*/*.h)

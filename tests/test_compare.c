@@ -364,6 +364,38 @@ static void test_bad_inputs(void **state)
 	tu_rmtree(dir);
 }
 
+/* A run holding one point twice is an input error naming both lines (the
+ * contract), in either run; the same point in another dtype or backend is
+ * another point. */
+static void test_duplicate_point(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600], cd[600], want[800];
+	subdir(dir, "base", bd, sizeof bd);
+	subdir(dir, "cur", cd, sizeof cd);
+	const rspec rows[] = {
+	    {"blas", "decode", 64, "ok", 10, 3e5, 0.01},
+	    {"vulkan", "attend", 32, "ok", 10, 2e5, 0.01},
+	    {"blas", "decode", 64, "error: again", 0, 0, 0},
+	};
+	write_run(bd, rows, 2);
+	write_run(cd, rows, 3);
+	snprintf(want, sizeof want, "%s/results.csv: lines 2 and 4: the same point twice", cd);
+	EXPECT(2, want, "compare", bd, cd);
+	write_run(bd, rows, 3);
+	snprintf(want, sizeof want, "%s/results.csv: lines 2 and 4: the same point twice", bd);
+	EXPECT(2, want, "compare", bd, cd);
+	const rspec other[] = {
+	    {"blocked", "prefill", 256, "ok", 10, 1e6, 0.01},
+	    {"naive", "prefill", 256, "ok", 10, 2e6, 0.01},
+	    {"blocked", "decode", 256, "ok", 10, 1e6, 0.01},
+	};
+	write_run(bd, other, 3);
+	write_run(cd, other, 3);
+	EXPECT(0, "3 same", "compare", bd, cd);
+	tu_rmtree(dir);
+}
+
 /* --junit: testsuites/testsuite/testcase, a failure for the regression,
  * written through FILE.partial. */
 static void test_junit(void **state)
@@ -413,6 +445,7 @@ int run_compare_tests(void)
 	    cmocka_unit_test(test_regression_flagged), cmocka_unit_test(test_noise_not_flagged),
 	    cmocka_unit_test(test_identical),          cmocka_unit_test(test_one_side_only),
 	    cmocka_unit_test(test_bad_inputs),         cmocka_unit_test(test_junit),
+	    cmocka_unit_test(test_duplicate_point),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("compare", tests, NULL, NULL);

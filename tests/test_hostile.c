@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model/machine.h"
 #include "model/manifest.h"
 #include "lib/npy.h"
 #include "run/sweep.h"
@@ -639,13 +640,133 @@ static void test_cli_hostile(void **state)
 	tu_rmtree(cdir);
 }
 
+/* ---- machine.json ----------------------------------------------------- */
+
+/* What machine_write writes, machine_read gives back, typed. */
+static void test_machine_round_trip(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), p[512];
+	snprintf(p, sizeof p, "%s/machine.json", dir);
+	roofline rf;
+	memset(&rf, 0, sizeof rf);
+	rf.sgemm_attn_gflops = 812.5;
+	rf.sgemm_square_gflops = 1020.25;
+	rf.dram_gbs = 41.5;
+	rf.llc_gbs = 310;
+	rf.llc_bytes = 33554432;
+	assert_int_equal(machine_write(dir, 3, "naive=cpu; odd=\"q\" \\ x", &rf), 0);
+	machine_info m;
+	attn_err e = {{0}};
+	if (machine_read(p, &m, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(m.threads_used, 3);
+	assert_int_equal(m.blas_threads, 3);
+	assert_true(m.cpus_online >= 1 && m.ram_bytes >= 0);
+	assert_string_equal(m.devices, "naive=cpu; odd=\"q\" \\ x");
+	assert_string_equal(m.git_commit, build_commit());
+	assert_string_equal(m.build_flags, build_flags());
+	assert_non_null(m.cpu_model);
+	assert_non_null(m.compiler);
+	assert_int_equal(strlen(m.date_utc), 20);
+	assert_true(m.has_roofline);
+	assert_true(m.peaks.sgemm_attn_gflops == 812.5 && m.peaks.sgemm_square_gflops == 1020.25);
+	assert_true(m.peaks.dram_gbs == 41.5 && m.peaks.llc_gbs == 310 && m.peaks.llc_bytes == 33554432);
+	assert_int_equal(m.peaks.threads, 3);
+	machine_info_free(&m);
+	/* without the peaks */
+	assert_int_equal(machine_write(dir, 1, "", NULL), 0);
+	assert_int_equal(machine_read(p, &m, &e), 0);
+	assert_false(m.has_roofline);
+	assert_null(m.devices); /* empty: absent */
+	machine_info_free(&m);
+	tu_rmtree(dir);
+}
+
+/* Write text to dir/machine.json and read it: EXIT_INPUT naming the file
+ * and holding needle, or (needle NULL) accepted. */
+static void machine_expect(const char *dir, const char *text, size_t len, const char *needle)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/machine.json", dir);
+	tu_write(p, text, len);
+	machine_info m;
+	attn_err e = {{0}};
+	const int rc = machine_read(p, &m, &e);
+	if (!needle) {
+		if (rc)
+			fail_msg("'%s' refused: %s", text, e.msg);
+		machine_info_free(&m);
+		return;
+	}
+	expect_msg(rc, &e, p, needle);
+}
+
+#define MACHINE_EXPECT(dir, text, needle) machine_expect(dir, text, sizeof text - 1, needle)
+
+/* Broken JSON and wrong values are exit 2 naming file and line; a FIFO, a
+ * directory or a huge file is refused without waiting or slurping. */
+static void test_machine_hostile(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), p[512];
+	snprintf(p, sizeof p, "%s/machine.json", dir);
+	MACHINE_EXPECT(dir, "{\n  \"hostname\" \"x\"\n}\n", "line 2: expected ':' after \"hostname\"");
+	MACHINE_EXPECT(dir, "{\"hostname\": \"a\", \"hostname\": \"b\"}", "\"hostname\" is given twice");
+	MACHINE_EXPECT(dir, "{\"hostname\": \"a\",}", "line 1: expected a string");
+	MACHINE_EXPECT(dir, "{\"hostname\": \"a\"} {}", "text after the JSON object");
+	MACHINE_EXPECT(dir, "{\n\"ram_bytes\": \"lots\"}", "line 2: \"ram_bytes\": 'lots' is not an integer >= 0");
+	MACHINE_EXPECT(dir, "{\"roofline_dram_gbs\": \"-3\"}", "'-3' is not a number >= 0");
+	MACHINE_EXPECT(dir, "{\"os\": [\"a\"]}", "\"os\": expected a string or a number");
+	MACHINE_EXPECT(dir, "{\"os\": true}", "\"os\": expected a string or a number");
+	MACHINE_EXPECT(dir, "{\"os\": \"\\uZZZZ\"}", "bad escape");
+	MACHINE_EXPECT(dir, "{\"os\": \"a\nb\"}", "unterminated string");
+	MACHINE_EXPECT(dir, "{\"os\": \"a\tb\"}", "control character");
+	MACHINE_EXPECT(dir, "{\"os\": \"a\0b\"}", "line 1: NUL byte");
+	MACHINE_EXPECT(dir, "{\"os\": bogus}", "expected a value");
+	MACHINE_EXPECT(dir, "[]", "expected a JSON object");
+	MACHINE_EXPECT(dir, "", "expected a JSON object");
+	MACHINE_EXPECT(dir,
+	               "{\"x\": "
+	               "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+	               "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+	               "nested too deeply");
+	/* accepted: numbers as numbers, null, unknown and nested keys skipped */
+	MACHINE_EXPECT(dir, "{\"ram_bytes\": 1024, \"os\": null, \"new\": {\"a\": [1, {\"b\": false}]}}", NULL);
+	/* \u escapes become UTF-8; control characters and lone surrogates '?' */
+	const char esc[] = "{\"hostname\": \"\\u00e9\\ud83d\\ude00\\u0007\\udc00\"}";
+	machine_expect(dir, esc, sizeof esc - 1, NULL);
+	machine_info m;
+	attn_err e = {{0}};
+	assert_int_equal(machine_read(p, &m, &e), 0);
+	assert_string_equal(m.hostname, "\xc3\xa9\xf0\x9f\x98\x80??");
+	assert_int_equal(m.ram_bytes, -1);
+	machine_info_free(&m);
+	/* not there: the caller decides */
+	remove(p);
+	assert_int_equal(machine_read(p, &m, &e), MACHINE_UNREADABLE);
+	assert_non_null(strstr(e.msg, p));
+	/* a FIFO nobody writes to, a directory, a device, a huge file */
+	assert_int_equal(mkfifo(p, 0600), 0);
+	expect_msg(machine_read(p, &m, &e), &e, p, "not a regular file");
+	remove(p);
+	assert_int_equal(mkdir(p, 0700), 0);
+	expect_msg(machine_read(p, &m, &e), &e, p, "not a regular file");
+	rmdir(p);
+	expect_msg(machine_read("/dev/zero", &m, &e), &e, "/dev/zero", "not a regular file");
+	write_fill(p, "{\"os\": \"", 'x', (size_t)2 << 20, "\"}");
+	expect_msg(machine_read(p, &m, &e), &e, p, "larger than");
+	tu_rmtree(dir);
+}
+
 int run_hostile_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_utf8_and_messages), cmocka_unit_test(test_table_limits),
-	    cmocka_unit_test(test_table_chunks),      cmocka_unit_test(test_bounded_reads),
-	    cmocka_unit_test(test_npy_hostile),       cmocka_unit_test(test_manifest_hostile),
-	    cmocka_unit_test(test_sweep_hostile),     cmocka_unit_test(test_cli_hostile),
+	    cmocka_unit_test(test_utf8_and_messages),  cmocka_unit_test(test_table_limits),
+	    cmocka_unit_test(test_table_chunks),       cmocka_unit_test(test_bounded_reads),
+	    cmocka_unit_test(test_npy_hostile),        cmocka_unit_test(test_manifest_hostile),
+	    cmocka_unit_test(test_sweep_hostile),      cmocka_unit_test(test_cli_hostile),
+	    cmocka_unit_test(test_machine_round_trip), cmocka_unit_test(test_machine_hostile),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);

@@ -110,10 +110,10 @@ static int check_whole(const char *dir)
 	free(text);
 	results_file rf;
 	attn_err e = {{0}};
-	if (results_read(p, &rf, &e))
+	if (results_read(p, RESULTS_NEED_CONTRACT, &rf, &e))
 		fail_msg("%s does not parse: %s", p, e.msg);
 	assert_true(rf.same_columns);
-	const int n = rf.t.nrows;
+	const int n = rf.nrows;
 	results_file_free(&rf);
 	return n;
 }
@@ -125,29 +125,30 @@ static char *key_set(const char *dir, int *nok)
 	snprintf(p, sizeof p, "%s/results.csv", dir);
 	results_file rf;
 	attn_err e = {{0}};
-	if (results_read(p, &rf, &e))
+	if (results_read(p, RESULTS_NEED_CONTRACT, &rf, &e))
 		fail_msg("%s: %s", p, e.msg);
-	char **lines = calloc((size_t)rf.t.nrows + 1, sizeof *lines);
+	char **lines = calloc((size_t)rf.nrows + 1, sizeof *lines);
 	assert_non_null(lines);
 	*nok = 0;
-	for (int r = 0; r < rf.t.nrows; r++) {
-		const results_key *k = &rf.keys[r];
-		assert_true(k->ok);
+	for (int r = 0; r < rf.nrows; r++) {
+		const results_rec *k = &rf.rows[r];
+		assert_true(k->status == RESULT_OK);
 		lines[r] = malloc(256);
 		snprintf(lines[r], 256, "%s %s %s b%lld h%lld kv%lld d%lld s%lld c%lld causal%lld\n", k->backend,
-		         k->phase, k->dtype, (long long)k->batch, (long long)k->n_heads, (long long)k->n_kv_heads,
-		         (long long)k->head_dim, (long long)k->seq_len, (long long)k->cache_len, (long long)k->causal);
+		         phase_name(k->phase), dtype_name(k->dtype), (long long)k->batch, (long long)k->n_heads,
+		         (long long)k->n_kv_heads, (long long)k->head_dim, (long long)k->seq_len,
+		         (long long)k->cache_len, (long long)k->causal);
 		(*nok)++;
 	}
 	/* insertion sort: a handful of lines */
-	for (int i = 1; i < rf.t.nrows; i++)
+	for (int i = 1; i < rf.nrows; i++)
 		for (int j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
 			char *t = lines[j];
 			lines[j] = lines[j - 1];
 			lines[j - 1] = t;
 		}
-	char *all = calloc((size_t)rf.t.nrows * 256 + 1, 1);
-	for (int r = 0; r < rf.t.nrows; r++) {
+	char *all = calloc((size_t)rf.nrows * 256 + 1, 1);
+	for (int r = 0; r < rf.nrows; r++) {
 		strcat(all, lines[r]);
 		free(lines[r]);
 	}

@@ -98,11 +98,169 @@ static void test_results_row(void **state)
 	tu_rmtree(dir);
 }
 
+/* The writer's rows read back as typed records: an ok row with every
+ * timing column, a skipped one with them empty. */
+static void test_results_read_back(void **state)
+{
+	(void)state;
+	sweep_point pt = {
+	    .phase = PHASE_DECODE,
+	    .shape = {.batch = 1, .n_heads = 8, .n_kv_heads = 2, .head_dim = 64, .n_q = 1, .n_kv = 512, .causal = 1},
+	    .seq_len = 1,
+	    .cache_len = 512,
+	};
+	pt.shape.dtype = ATTN_BF16;
+	const double reps[2] = {1500, 1250};
+	result_row r = {.backend = "blas",
+	                .device = "cpu",
+	                .pt = &pt,
+	                .status = "ok",
+	                .measured = 1,
+	                .time_ns = 1250,
+	                .time_ns_min = 1250,
+	                .time_ns_max = 1500,
+	                .gpu_time_ns = 1000,
+	                .reps = 2,
+	                .iterations = 9,
+	                .workspace_bytes = 16,
+	                .threads = 2,
+	                .timing = "gpu",
+	                .rep_ns = reps};
+	char *dir = tu_tmpdir(), p[512];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	assert_int_equal(results_write_header(f), 0);
+	assert_int_equal(results_write_row(f, &r), 0);
+	r.backend = "naive";
+	r.status = "skipped: needs 9.00 GiB";
+	r.measured = 0;
+	r.timing = NULL;
+	assert_int_equal(results_write_row(f, &r), 0);
+	fclose(f);
+	results_file rf;
+	attn_err e = {{0}};
+	if (results_read(p, RESULTS_NEED_CONTRACT | RESULTS_COL(RC_REP_TIMES_NS), &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_true(rf.same_columns);
+	assert_int_equal(rf.nrows, 2);
+	const results_rec *ok = &rf.rows[0], *sk = &rf.rows[1];
+	assert_int_equal(ok->line, 2);
+	assert_string_equal(ok->backend, "blas");
+	assert_int_equal(ok->phase, PHASE_DECODE);
+	assert_int_equal(ok->dtype, ATTN_BF16);
+	assert_true(ok->batch == 1 && ok->n_heads == 8 && ok->n_kv_heads == 2 && ok->head_dim == 64);
+	assert_true(ok->seq_len == 1 && ok->cache_len == 512 && ok->causal == 1);
+	assert_int_equal(ok->status, RESULT_OK);
+	assert_string_equal(ok->reason, "");
+	assert_true(ok->time_ns == 1250 && ok->time_ns_max == 1500 && ok->gpu_time_ns == 1000);
+	assert_true(ok->reps == 2 && ok->iterations == 9 && ok->threads == 2 && ok->workspace_bytes == 16);
+	assert_true(ok->kv_cache_bytes == (int64_t)point_kv_bytes(&pt));
+	assert_int_equal(ok->timing, TIMING_GPU);
+	assert_int_equal(ok->nrep_times, 2);
+	assert_true(ok->rep_times_ns[0] == 1500 && ok->rep_times_ns[1] == 1250);
+	assert_true(ok->gflops > 0 && isnan(ok->pct_peak_flops) && ok->peak_device_bytes == -1);
+	assert_int_equal(sk->line, 3);
+	assert_int_equal(sk->status, RESULT_SKIPPED);
+	assert_string_equal(sk->reason, "needs 9.00 GiB");
+	assert_string_equal(sk->status_text, "skipped: needs 9.00 GiB");
+	assert_true(isnan(sk->time_ns) && isnan(sk->gflops) && sk->reps == -1 && sk->iterations == -1);
+	assert_int_equal(sk->timing, TIMING_WALL);
+	assert_int_equal(sk->nrep_times, 0);
+	assert_null(sk->rep_times_ns);
+	/* one definition of the same point */
+	assert_true(results_rec_is(ok, "blas", &pt));
+	assert_false(results_rec_is(ok, "naive", &pt));
+	assert_true(results_point_cmp(ok, sk) != 0);
+	pt.shape.dtype = ATTN_F16;
+	assert_false(results_rec_is(ok, "blas", &pt));
+	results_file_free(&rf);
+	tu_rmtree(dir);
+}
+
+/* A header and one row of results.csv's contract columns (and timing,
+ * rep_times_ns); edit replaces the cell of column col, extra appends rows. */
+static const char rr_header[] = "backend,device,phase,batch,n_heads,n_kv_heads,head_dim,seq_len,cache_len,causal,"
+                                "dtype,time_ns,time_ns_min,time_ns_max,reps,gflops,gbytes_s,kv_cache_bytes,"
+                                "workspace_bytes,status,timing,rep_times_ns\n";
+static const char *const rr_row[] = {
+    "naive", "cpu", "prefill", "1", "4",   "2",   "16",   "32",   "32", "1",    "f32",
+    "1000",  "900", "1100",    "3", "1.5", "0.5", "8192", "4096", "ok", "wall", "1000 900 1100"};
+enum { RR_NCOLS = sizeof rr_row / sizeof rr_row[0] };
+
+/* Write dir/results.csv with the row edited, then read it with need; the
+ * result code and the message (which must hold want when not NULL). */
+static void rr_expect(const char *dir, const char *col, const char *val, const char *extra, uint64_t need,
+                      const char *want)
+{
+	char p[512], text[4096];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	size_t n = (size_t)snprintf(text, sizeof text, "%s", rr_header);
+	const char *h = rr_header;
+	for (int c = 0; c < RR_NCOLS; c++) {
+		const size_t len = strcspn(h, ",\n");
+		const int edit = col && strlen(col) == len && !strncmp(h, col, len);
+		n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", edit ? val : rr_row[c],
+		                      c + 1 < RR_NCOLS ? "," : "\n");
+		h += len + 1;
+	}
+	n += (size_t)snprintf(text + n, sizeof text - n, "%s", extra ? extra : "");
+	tu_write(p, text, n);
+	results_file rf;
+	attn_err e = {{0}};
+	const int rc = results_read(p, need, &rf, &e);
+	if (!want) {
+		if (rc)
+			fail_msg("%s = '%s': refused: %s", col ? col : "-", val ? val : "", e.msg);
+		results_file_free(&rf);
+		return;
+	}
+	if (rc != EXIT_INPUT || !strstr(e.msg, p) || !strstr(e.msg, want))
+		fail_msg("%s = '%s': rc %d, message '%s' (wanted '%s')", col ? col : "-", val ? val : "", rc, e.msg,
+		         want);
+}
+
+/* The reader's rules: one message per broken rule, naming line and column. */
+static void test_results_rules(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	const uint64_t C = RESULTS_NEED_CONTRACT;
+	rr_expect(dir, NULL, NULL, NULL, C, NULL);
+	rr_expect(dir, "phase", "warmup", NULL, C, "line 2, column phase: 'warmup' is not prefill, decode or attend");
+	rr_expect(dir, "dtype", "f64", NULL, C, "line 2, column dtype: 'f64' is not f32, f16 or bf16");
+	rr_expect(dir, "status", "fine", NULL, C, "column status: 'fine' is not ok, skipped: ... or error: ...");
+	rr_expect(dir, "backend", "", NULL, C, "line 2, column backend: empty");
+	rr_expect(dir, "batch", "0", NULL, C, "column batch: '0' is not an integer in 1..1048576");
+	rr_expect(dir, "causal", "2", NULL, C, "column causal: '2' is not an integer in 0..1");
+	rr_expect(dir, "seq_len", "1.5", NULL, C, "column seq_len: '1.5' is not an integer");
+	rr_expect(dir, "time_ns", "12x", NULL, C, "column time_ns: '12x' is not a number");
+	rr_expect(dir, "time_ns", "0", NULL, C, "column time_ns: '0' must be positive (status ok)");
+	rr_expect(dir, "time_ns", "", NULL, C, "column time_ns: empty (status ok)");
+	rr_expect(dir, "gflops", "", NULL, C, "column gflops: empty (status ok)");
+	rr_expect(dir, "gbytes_s", "-1", NULL, C, "column gbytes_s: '-1' is negative");
+	rr_expect(dir, "kv_cache_bytes", "-8", NULL, C, "column kv_cache_bytes: '-8' is not an integer >= 0");
+	rr_expect(dir, "timing", "cpu", NULL, C, "column timing: 'cpu' is not wall or gpu");
+	rr_expect(dir, "rep_times_ns", "1000 -2", NULL, C, "column rep_times_ns: '-2' is not a positive number");
+	/* a row that was not measured may leave the timing columns empty */
+	rr_expect(dir, "status", "error: boom", "naive,cpu,decode,1,4,2,16,1,32,1,f32,,,,,,,,,\"skipped: x\",,\n", C,
+	          NULL);
+	/* the same point twice, whatever the status and the device */
+	rr_expect(dir, NULL, NULL, "naive,gpu,prefill,1,4,2,16,32,32,1,f32,,,,,,,,,error: x,,\n", C,
+	          "lines 2 and 3: the same point twice");
+	rr_expect(dir, NULL, NULL, "naive,cpu,prefill,1,4,2,16,32,32,1,f16,,,,,,,,,error: x,,\n", C, NULL);
+	/* the columns a reader needs; others are parsed where present */
+	rr_expect(dir, NULL, NULL, NULL, C | RESULTS_COL(RC_ITERATIONS), "line 1, column iterations: missing");
+	tu_rmtree(dir);
+}
+
 int run_table_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip_quoting),
 	    cmocka_unit_test(test_results_row),
+	    cmocka_unit_test(test_results_read_back),
+	    cmocka_unit_test(test_results_rules),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("csv", tests, NULL, NULL);

@@ -15,7 +15,6 @@
 
 #include <getopt.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,6 @@
 
 #include "lib/junit.h"
 #include "model/results.h"
-#include "lib/table.h"
 #include "lib/util.h"
 
 /* ---- the Mann-Whitney U test -------------------------------------------------------------- */
@@ -117,88 +115,19 @@ double mann_whitney_p(const double *a, int na, const double *b, int nb)
 
 /* ---- reading the runs ------------------------------------------------------------------- */
 
-/* Columns compare needs; the first ten are the key of a point. */
-static const char *const need[] = {"backend",   "phase",  "batch", "n_heads", "n_kv_heads", "head_dim",    "seq_len",
-                                   "cache_len", "causal", "dtype", "time_ns", "status",     "rep_times_ns"};
-enum { NNEED = sizeof need / sizeof need[0], C_TIME = 10, C_STATUS = 11, C_REPS = 12 };
-/* The integer key columns: need[2..8]. */
-enum { NKEYINT = 7 };
-
-/* One row of a results.csv. */
-typedef struct crow {
-	int line; /* line in the file (the header is line 1) */
-	const char *backend, *phase, *dtype, *status;
-	int64_t k[NKEYINT]; /* batch, n_heads, n_kv_heads, head_dim, seq_len, cache_len, causal */
-	int ok;
-	double time_ns;
-	double *reps;
-	int nreps;
-} crow;
-
-/* One side of the comparison. */
+/* One side of the comparison: a run's rows, sorted by point. */
 typedef struct side {
 	const char *arg;
 	char csv[4096];
-	table t;
-	crow *rows;
+	results_file rf;
+	const results_rec **rows;
 	int n;
 } side;
 
-/* Order rows by their key, then by line. */
-static int crow_cmp(const void *x, const void *y)
+/* qsort order of row pointers: by point (each is there once). */
+static int row_cmp(const void *x, const void *y)
 {
-	const crow *a = x, *b = y;
-	int c = strcmp(a->backend, b->backend);
-	if (!c)
-		c = strcmp(a->phase, b->phase);
-	for (int i = 0; !c && i < NKEYINT; i++)
-		c = (a->k[i] > b->k[i]) - (a->k[i] < b->k[i]);
-	if (!c)
-		c = strcmp(a->dtype, b->dtype);
-	return c;
-}
-
-/* Order rows by key and, among equal keys, by line. */
-static int crow_sort_cmp(const void *x, const void *y)
-{
-	const int c = crow_cmp(x, y);
-	return c ? c : ((const crow *)x)->line - ((const crow *)y)->line;
-}
-
-/* Parse the blank-separated repetition times of row r into row->reps. */
-static int parse_reps(const side *s, crow *row, const char *cell, attn_err *e)
-{
-	int cap = 0;
-	for (const char *p = cell; *p;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		const char *q = p;
-		while (*q && *q != ' ' && *q != '\t')
-			q++;
-		char tok[64];
-		double v;
-		const int len = (int)(q - p);
-		if (len >= (int)sizeof tok)
-			return attn_errf(e, "%s: line %d, column rep_times_ns: '%.40s...' is not a number", s->csv,
-			                 row->line, p);
-		memcpy(tok, p, (size_t)len);
-		tok[len] = 0;
-		if (!parse_f64(tok, &v) || !(v > 0))
-			return attn_errf(e, "%s: line %d, column rep_times_ns: '%s' is not a positive number", s->csv,
-			                 row->line, tok);
-		if (row->nreps == cap) {
-			cap = cap ? cap * 2 : 16;
-			double *nr = realloc(row->reps, (size_t)cap * sizeof *nr);
-			if (!nr)
-				return attn_errf(e, "out of memory");
-			row->reps = nr;
-		}
-		row->reps[row->nreps++] = v;
-		p = q;
-	}
-	return 0;
+	return results_point_cmp(*(const results_rec *const *)x, *(const results_rec *const *)y);
 }
 
 /* Read one side: a directory (DIR/results.csv) or a results.csv path. */
@@ -219,54 +148,22 @@ static int load_side(side *s, attn_err *e)
 		                 "%s: the sweep has not finished (%s is there): resume it (its last line is the "
 		                 "command) before comparing",
 		                 s->csv, marker);
-	if (table_read(s->csv, &s->t, e))
+	if (results_read(s->csv, RESULTS_NEED_CONTRACT | RESULTS_COL(RC_REP_TIMES_NS), &s->rf, e))
 		return EXIT_INPUT;
-	const table *t = &s->t;
-	int col[NNEED];
-	for (int c = 0; c < NNEED; c++) {
-		col[c] = table_col(t, need[c]);
-		if (col[c] < 0)
-			return attn_errf(e,
-			                 "%s: line 1, column %s: missing (compare needs every key column, time_ns, "
-			                 "status and rep_times_ns)",
-			                 s->csv, need[c]);
-	}
-	s->rows = calloc(t->nrows ? (size_t)t->nrows : 1, sizeof *s->rows);
+	s->rows = malloc(((size_t)s->rf.nrows + 1) * sizeof *s->rows);
 	if (!s->rows)
 		return attn_errf(e, "out of memory");
-	for (int r = 0; r < t->nrows; r++) {
-		char **cells = t->rows[r];
-		crow *row = &s->rows[s->n++];
-		row->line = r + 2;
-		row->backend = cells[col[0]];
-		row->phase = cells[col[1]];
-		row->dtype = cells[col[9]];
-		row->status = cells[col[C_STATUS]];
-		row->ok = !strcmp(row->status, "ok");
-		for (int i = 0; i < NKEYINT; i++)
-			if (!parse_i64(cells[col[2 + i]], &row->k[i]))
-				return attn_errf(e, "%s: line %d, column %s: '%.40s' is not an integer", s->csv,
-				                 row->line, need[2 + i], cells[col[2 + i]]);
-		if (!row->ok)
-			continue;
-		const char *tn = cells[col[C_TIME]];
-		if (!parse_f64(tn, &row->time_ns) || !(row->time_ns > 0))
-			return attn_errf(e, "%s: line %d, column time_ns: '%.40s' is not a positive number", s->csv,
-			                 row->line, tn);
-		if (parse_reps(s, row, cells[col[C_REPS]], e))
-			return EXIT_INPUT;
-	}
-	qsort(s->rows, (size_t)s->n, sizeof *s->rows, crow_sort_cmp);
+	for (int r = 0; r < s->rf.nrows; r++)
+		s->rows[s->n++] = &s->rf.rows[r];
+	qsort(s->rows, (size_t)s->n, sizeof *s->rows, row_cmp);
 	return 0;
 }
 
 /* Free what load_side allocated. */
 static void side_free(side *s)
 {
-	for (int i = 0; i < s->n; i++)
-		free(s->rows[i].reps);
 	free(s->rows);
-	table_free(&s->t);
+	results_file_free(&s->rf);
 }
 
 /* ---- comparing ---------------------------------------------------------------------------- */
@@ -278,8 +175,8 @@ static const char *const verdict_name[NVERDICT] = {"REGRESSION",        "improve
 
 /* One line of the comparison: a matched pair or a row of one side. */
 typedef struct cpair {
-	const crow *b, *c; /* either may be NULL */
-	double ratio, p;   /* NAN where not defined */
+	const results_rec *b, *c; /* either may be NULL */
+	double ratio, p;          /* NAN where not defined */
 	int verdict;
 } cpair;
 
@@ -295,8 +192,8 @@ static int cpair_cmp(const void *x, const void *y)
 		return a->ratio < b->ratio ? 1 : -1;
 	if (a->verdict != b->verdict)
 		return a->verdict - b->verdict;
-	const crow *ra = a->b ? a->b : a->c, *rb = b->b ? b->b : b->c;
-	return crow_sort_cmp(ra, rb);
+	const results_rec *ra = a->b ? a->b : a->c, *rb = b->b ? b->b : b->c;
+	return results_point_cmp(ra, rb);
 }
 
 /* Decide the verdict of a matched pair of ok rows. */
@@ -304,11 +201,11 @@ static void judge(cpair *p, double max_slowdown, double alpha)
 {
 	p->ratio = p->c->time_ns / p->b->time_ns;
 	p->p = NAN;
-	if (p->b->nreps < 2 || p->c->nreps < 2) {
+	if (p->b->nrep_times < 2 || p->c->nrep_times < 2) {
 		p->verdict = V_NOTEST;
 		return;
 	}
-	p->p = mann_whitney_p(p->b->reps, p->b->nreps, p->c->reps, p->c->nreps);
+	p->p = mann_whitney_p(p->b->rep_times_ns, p->b->nrep_times, p->c->rep_times_ns, p->c->nrep_times);
 	const int slower = p->ratio > max_slowdown, faster = p->ratio < 1 / max_slowdown;
 	if (!slower && !faster)
 		p->verdict = V_SAME;
@@ -319,11 +216,17 @@ static void judge(cpair *p, double max_slowdown, double alpha)
 }
 
 /* The shape of a row as one word-separated string. */
-static void shape_str(const crow *r, char *buf, size_t len)
+static void shape_str(const results_rec *r, char *buf, size_t len)
 {
-	snprintf(buf, len, "b%lld h%lld/%lld d%lld seq%lld cache%lld %s %s", (long long)r->k[0], (long long)r->k[1],
-	         (long long)r->k[2], (long long)r->k[3], (long long)r->k[4], (long long)r->k[5],
-	         r->k[6] ? "causal" : "full", r->dtype);
+	snprintf(buf, len, "b%lld h%lld/%lld d%lld seq%lld cache%lld %s %s", (long long)r->batch, (long long)r->n_heads,
+	         (long long)r->n_kv_heads, (long long)r->head_dim, (long long)r->seq_len, (long long)r->cache_len,
+	         r->causal ? "causal" : "full", dtype_name(r->dtype));
+}
+
+/* Whether a row was measured. */
+static int is_ok(const results_rec *r)
+{
+	return r->status == RESULT_OK;
 }
 
 /* Print the table of pairs on stdout. */
@@ -333,12 +236,12 @@ static void print_table(const cpair *ps, int n)
 	       "ratio", "p-value", "verdict");
 	for (int i = 0; i < n; i++) {
 		const cpair *p = &ps[i];
-		const crow *r = p->b ? p->b : p->c;
+		const results_rec *r = p->b ? p->b : p->c;
 		char shape[256], bms[32] = "-", cms[32] = "-", ratio[32] = "-", pv[32] = "-";
 		shape_str(r, shape, sizeof shape);
-		if (p->b && p->b->ok)
+		if (p->b && is_ok(p->b))
 			snprintf(bms, sizeof bms, "%.4g", p->b->time_ns / 1e6);
-		if (p->c && p->c->ok)
+		if (p->c && is_ok(p->c))
 			snprintf(cms, sizeof cms, "%.4g", p->c->time_ns / 1e6);
 		if (!isnan(p->ratio))
 			snprintf(ratio, sizeof ratio, "%.3f", p->ratio);
@@ -346,14 +249,14 @@ static void print_table(const cpair *ps, int n)
 			snprintf(pv, sizeof pv, p->p < 1e-4 ? "%.1e" : "%.4f", p->p);
 		else if (p->verdict == V_NOTEST)
 			snprintf(pv, sizeof pv, "n/a");
-		printf("%-10s %-8s %-44s %12s %12s %8s %9s  %s", r->backend, r->phase, shape, bms, cms, ratio, pv,
-		       verdict_name[p->verdict]);
+		printf("%-10s %-8s %-44s %12s %12s %8s %9s  %s", r->backend, phase_name(r->phase), shape, bms, cms,
+		       ratio, pv, verdict_name[p->verdict]);
 		/* a row of one side that exists, not ok, on the other */
-		const crow *other = p->verdict == V_ONLY_BASE ? p->c : p->verdict == V_ONLY_CUR ? p->b : NULL;
+		const results_rec *other = p->verdict == V_ONLY_BASE ? p->c : p->verdict == V_ONLY_CUR ? p->b : NULL;
 		if (other)
-			printf(" (%s: %s)", p->verdict == V_ONLY_BASE ? "current" : "baseline", other->status);
-		else if (!r->ok)
-			printf(" (%s)", r->status);
+			printf(" (%s: %s)", p->verdict == V_ONLY_BASE ? "current" : "baseline", other->status_text);
+		else if (!is_ok(r))
+			printf(" (%s)", r->status_text);
 		putchar('\n');
 	}
 }
@@ -391,7 +294,7 @@ static int write_junit(const char *path, const cpair *ps, int n, double max_slow
 		fputs("    <testcase classname=\"attnbench.compare.", f);
 		xml_escape(f, p->b->backend);
 		fputs("\" name=\"", f);
-		xml_escape(f, p->b->phase);
+		xml_escape(f, phase_name(p->b->phase));
 		fputc(' ', f);
 		xml_escape(f, shape);
 		fputs("\">", f);
@@ -424,21 +327,21 @@ static int match_rows(const side *B, const side *C, cpair *ps, double max_slowdo
 	int n = 0, i = 0, j = 0;
 	*neither = 0;
 	while (i < B->n || j < C->n) {
-		const int c = i == B->n ? 1 : j == C->n ? -1 : crow_cmp(&B->rows[i], &C->rows[j]);
+		const int c = i == B->n ? 1 : j == C->n ? -1 : results_point_cmp(B->rows[i], C->rows[j]);
 		cpair p = {NULL, NULL, NAN, NAN, 0};
 		if (c < 0) {
-			p.b = &B->rows[i++];
+			p.b = B->rows[i++];
 			p.verdict = V_ONLY_BASE;
 		} else if (c > 0) {
-			p.c = &C->rows[j++];
+			p.c = C->rows[j++];
 			p.verdict = V_ONLY_CUR;
 		} else {
-			p.b = &B->rows[i++];
-			p.c = &C->rows[j++];
-			if (p.b->ok && p.c->ok) {
+			p.b = B->rows[i++];
+			p.c = C->rows[j++];
+			if (is_ok(p.b) && is_ok(p.c)) {
 				judge(&p, max_slowdown, alpha);
-			} else if (p.b->ok || p.c->ok) {
-				p.verdict = p.b->ok ? V_ONLY_BASE : V_ONLY_CUR;
+			} else if (is_ok(p.b) || is_ok(p.c)) {
+				p.verdict = is_ok(p.b) ? V_ONLY_BASE : V_ONLY_CUR;
 			} else {
 				(*neither)++;
 				continue;

@@ -26,7 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "attn_half.h"
+#include "model/results.h"
 #include "report/report.h"
 #include "lib/fit.h"
 #include "lib/table.h"
@@ -189,55 +189,42 @@ static int load_projections(const char *run, const char *only, const plan_model 
 		snprintf(path, sizeof path, "%s", run);
 	else
 		snprintf(path, sizeof path, "%s/results.csv", run);
-	table t;
+	results_file rf;
 	attn_err e = {{0}};
-	if (table_read(path, &t, &e)) {
+	if (results_read(path, RESULTS_NEED_KEY | RESULTS_COL(RC_TIME_NS), &rf, &e)) {
 		fail("%s", e.msg);
 		return -1;
 	}
-	static const char *const names[] = {"backend",  "phase",   "batch",     "n_heads", "n_kv_heads",
-	                                    "head_dim", "seq_len", "cache_len", "time_ns", "status"};
-	int c[10];
-	for (int i = 0; i < 10; i++)
-		if ((c[i] = table_col(&t, names[i])) < 0) {
-			fail("%s: line 1: no column %s (not a results.csv of attnbench sweep)", path, names[i]);
-			table_free(&t);
-			return -1;
-		}
-	const int c_dtype = table_col(&t, "dtype");
-	sample *sm = calloc((size_t)t.nrows + 1, sizeof *sm);
-	double *x = calloc((size_t)t.nrows + 1, sizeof *x), *y = calloc((size_t)t.nrows + 1, sizeof *y);
+	sample *sm = calloc((size_t)rf.nrows + 1, sizeof *sm);
+	double *x = calloc((size_t)rf.nrows + 1, sizeof *x), *y = calloc((size_t)rf.nrows + 1, sizeof *y);
 	if (!sm || !x || !y) {
 		free(sm), free(x), free(y);
-		table_free(&t);
+		results_file_free(&rf);
 		fail("out of memory");
 		return -1;
 	}
 	/* each usable row once; each backend keeps the shape nearest the model */
 	int np = 0, nsamp = 0;
-	for (int r = 0; r < t.nrows; r++) {
-		char **row = t.rows[r];
-		int64_t b, sl, cl;
+	for (int r = 0; r < rf.nrows; r++) {
+		const results_rec *row = &rf.rows[r];
 		sample s = {0};
-		s.prefill = !strcmp(row[c[1]], "prefill");
-		if (strcmp(row[c[9]], "ok") || (only && strcmp(row[c[0]], only)) || !parse_i64(row[c[2]], &b) ||
-		    b != 1 || !parse_i64(row[c[3]], &s.h) || !parse_i64(row[c[4]], &s.g) ||
-		    !parse_i64(row[c[5]], &s.d) || !parse_i64(row[c[6]], &sl) || !parse_i64(row[c[7]], &cl) ||
-		    !parse_f64(row[c[8]], &s.ns) || s.h < 1 || s.g < 1 || s.d < 1 || !(s.ns > 0) ||
-		    (!s.prefill && strcmp(row[c[1]], "decode")))
+		s.prefill = row->phase == PHASE_PREFILL;
+		if (row->status != RESULT_OK || (only && strcmp(row->backend, only)) || row->batch != 1 ||
+		    (!s.prefill && row->phase != PHASE_DECODE))
 			continue;
-		const char *dt = c_dtype >= 0 && row[c_dtype][0] ? row[c_dtype] : "f32";
-		attn_dtype known;
-		if (!attn_dtype_parse(dt, &known))
-			continue;
-		s.n = (double)(s.prefill ? sl : cl);
-		while (s.be < np && (strcmp(out[s.be].backend, row[c[0]]) || strcmp(out[s.be].dtype, dt)))
+		const char *dt = dtype_name(row->dtype);
+		s.h = row->n_heads;
+		s.g = row->n_kv_heads;
+		s.d = row->head_dim;
+		s.ns = row->time_ns;
+		s.n = (double)(s.prefill ? row->seq_len : row->cache_len);
+		while (s.be < np && (strcmp(out[s.be].backend, row->backend) || strcmp(out[s.be].dtype, dt)))
 			s.be++;
 		if (s.be == np) {
 			if (np == max)
 				continue;
 			memset(&out[np], 0, sizeof out[np]);
-			snprintf(out[np].backend, sizeof out[np].backend, "%s", row[c[0]]);
+			snprintf(out[np].backend, sizeof out[np].backend, "%s", row->backend);
 			snprintf(out[np].dtype, sizeof out[np].dtype, "%s", dt);
 			np++;
 		}
@@ -251,7 +238,7 @@ static int load_projections(const char *run, const char *only, const plan_model 
 		}
 		sm[nsamp++] = s;
 	}
-	table_free(&t);
+	results_file_free(&rf);
 	/* the points of each backend's chosen shape, then the fits: prefill
 	 * a n^2 + b n + c (one point: a n^2), decode a n + b (one point: a n) */
 	static const int pre_pow[3] = {2, 1, 0}, dec_pow[2] = {1, 0};

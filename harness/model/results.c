@@ -1,25 +1,81 @@
-/* results.c - see results.h. Rows go through libcsv's writer (table.c). */
+/* results.c - see results.h. Rows go through libcsv's writer and reader
+ * (table.c); cols[] below is the one list of the columns, their types and
+ * their rules. */
 #include "model/results.h"
-#include "attn_half.h"
 
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <cblas.h>
+#include "attn_half.h"
 
-#include "lib/table.h"
+/* ---- the columns ------------------------------------------------------------ */
 
-const char *const results_columns[] = {"backend", "device", "phase", "batch", "n_heads", "n_kv_heads", "head_dim",
-                                       "seq_len", "cache_len", "causal", "dtype", "time_ns", "time_ns_min",
-                                       "time_ns_max", "reps", "gflops", "gbytes_s", "kv_cache_bytes", "workspace_bytes",
-                                       "status",
-                                       /* beyond the contract */
-                                       "gpu_time_ns", "timing", "iterations", "threads", "peak_device_bytes", "flops",
-                                       "bytes", "rep_times_ns", "pct_peak_flops", "pct_peak_bw"};
-const int results_ncolumns = (int)(sizeof results_columns / sizeof results_columns[0]);
+/* How a cell is parsed, and into which type of results_rec field. */
+enum ckind {
+	CK_TEXT,   /* const char * into the table */
+	CK_PHASE,  /* enum phase */
+	CK_DTYPE,  /* attn_dtype */
+	CK_STATUS, /* results_status, status_text, reason */
+	CK_INT,    /* int64_t in lo..hi; -1 where empty */
+	CK_NUM,    /* double >= 0; NAN where empty */
+	CK_TIMING, /* results_timing */
+	CK_TIMES   /* rep_times_ns, nrep_times */
+};
+
+/* When a cell may not be empty. */
+enum { REQ_NEVER, REQ_ALWAYS, REQ_OK, REQ_OK_POSITIVE };
+
+typedef struct colspec {
+	const char *name;
+	enum ckind kind;
+	size_t off; /* of the field in results_rec */
+	int req;
+	int64_t lo, hi; /* CK_INT */
+} colspec;
+
+#define BIG                                    ((int64_t)1 << 40)
+#define ANY                                    INT64_MAX
+#define COL(c, name, kind, field, req, lo, hi) [c] = {name, kind, offsetof(results_rec, field), req, lo, hi}
+static const colspec cols[RC_NCOLS] = {
+    COL(RC_BACKEND, "backend", CK_TEXT, backend, REQ_ALWAYS, 0, 0),
+    COL(RC_DEVICE, "device", CK_TEXT, device, REQ_NEVER, 0, 0),
+    COL(RC_PHASE, "phase", CK_PHASE, phase, REQ_ALWAYS, 0, 0),
+    COL(RC_BATCH, "batch", CK_INT, batch, REQ_ALWAYS, 1, 1 << 20),
+    COL(RC_N_HEADS, "n_heads", CK_INT, n_heads, REQ_ALWAYS, 1, 1 << 20),
+    COL(RC_N_KV_HEADS, "n_kv_heads", CK_INT, n_kv_heads, REQ_ALWAYS, 1, 1 << 20),
+    COL(RC_HEAD_DIM, "head_dim", CK_INT, head_dim, REQ_ALWAYS, 1, 1 << 16),
+    COL(RC_SEQ_LEN, "seq_len", CK_INT, seq_len, REQ_ALWAYS, 1, BIG),
+    COL(RC_CACHE_LEN, "cache_len", CK_INT, cache_len, REQ_ALWAYS, 1, BIG),
+    COL(RC_CAUSAL, "causal", CK_INT, causal, REQ_ALWAYS, 0, 1),
+    COL(RC_DTYPE, "dtype", CK_DTYPE, dtype, REQ_ALWAYS, 0, 0),
+    COL(RC_TIME_NS, "time_ns", CK_NUM, time_ns, REQ_OK_POSITIVE, 0, 0),
+    COL(RC_TIME_NS_MIN, "time_ns_min", CK_NUM, time_ns_min, REQ_OK, 0, 0),
+    COL(RC_TIME_NS_MAX, "time_ns_max", CK_NUM, time_ns_max, REQ_OK, 0, 0),
+    COL(RC_REPS, "reps", CK_INT, reps, REQ_OK, 0, ANY),
+    COL(RC_GFLOPS, "gflops", CK_NUM, gflops, REQ_OK, 0, 0),
+    COL(RC_GBYTES_S, "gbytes_s", CK_NUM, gbytes_s, REQ_OK, 0, 0),
+    COL(RC_KV_CACHE_BYTES, "kv_cache_bytes", CK_INT, kv_cache_bytes, REQ_OK, 0, ANY),
+    COL(RC_WORKSPACE_BYTES, "workspace_bytes", CK_INT, workspace_bytes, REQ_OK, 0, ANY),
+    COL(RC_STATUS, "status", CK_STATUS, status, REQ_ALWAYS, 0, 0),
+    COL(RC_GPU_TIME_NS, "gpu_time_ns", CK_NUM, gpu_time_ns, REQ_NEVER, 0, 0),
+    COL(RC_TIMING, "timing", CK_TIMING, timing, REQ_NEVER, 0, 0),
+    COL(RC_ITERATIONS, "iterations", CK_INT, iterations, REQ_NEVER, 0, ANY),
+    COL(RC_THREADS, "threads", CK_INT, threads, REQ_NEVER, 0, ANY),
+    COL(RC_PEAK_DEVICE_BYTES, "peak_device_bytes", CK_INT, peak_device_bytes, REQ_NEVER, 0, ANY),
+    COL(RC_FLOPS, "flops", CK_NUM, flops, REQ_NEVER, 0, 0),
+    COL(RC_BYTES, "bytes", CK_NUM, bytes, REQ_NEVER, 0, 0),
+    COL(RC_REP_TIMES_NS, "rep_times_ns", CK_TIMES, rep_times_ns, REQ_NEVER, 0, 0),
+    COL(RC_PCT_PEAK_FLOPS, "pct_peak_flops", CK_NUM, pct_peak_flops, REQ_NEVER, 0, 0),
+    COL(RC_PCT_PEAK_BW, "pct_peak_bw", CK_NUM, pct_peak_bw, REQ_NEVER, 0, 0),
+};
+#undef COL
+
+const char *results_column_name(enum results_col c)
+{
+	return cols[c].name;
+}
 
 const char *phase_name(enum phase p)
 {
@@ -31,63 +87,69 @@ const char *dtype_name(attn_dtype t)
 	return t == ATTN_F32 ? "f32" : t == ATTN_F16 ? "f16" : "bf16";
 }
 
+/* ---- writing ------------------------------------------------------------------ */
+
 int results_write_header(FILE *f)
 {
-	return table_write_row(f, results_columns, results_ncolumns);
+	const char *names[RC_NCOLS];
+	for (int c = 0; c < RC_NCOLS; c++)
+		names[c] = cols[c].name;
+	return table_write_row(f, names, RC_NCOLS);
 }
 
 int results_write_row(FILE *f, const result_row *r)
 {
-	enum { N = 30 };
-	char buf[N][64];
-	const char *fields[N];
+	char buf[RC_NCOLS][64];
+	const char *fields[RC_NCOLS];
 	const attn_shape *s = &r->pt->shape;
 	const sweep_point *p = r->pt;
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < RC_NCOLS; i++) {
 		buf[i][0] = 0;
 		fields[i] = buf[i];
 	}
-	fields[0] = r->backend;
-	fields[1] = r->device;
-	fields[2] = phase_name(p->phase);
-	snprintf(buf[3], 64, "%lld", (long long)s->batch);
-	snprintf(buf[4], 64, "%lld", (long long)s->n_heads);
-	snprintf(buf[5], 64, "%lld", (long long)s->n_kv_heads);
-	snprintf(buf[6], 64, "%lld", (long long)s->head_dim);
-	snprintf(buf[7], 64, "%lld", (long long)p->seq_len);
-	snprintf(buf[8], 64, "%lld", (long long)p->cache_len);
-	snprintf(buf[9], 64, "%d", s->causal);
-	fields[10] = dtype_name(s->dtype);
+	fields[RC_BACKEND] = r->backend;
+	fields[RC_DEVICE] = r->device;
+	fields[RC_PHASE] = phase_name(p->phase);
+	snprintf(buf[RC_BATCH], 64, "%lld", (long long)s->batch);
+	snprintf(buf[RC_N_HEADS], 64, "%lld", (long long)s->n_heads);
+	snprintf(buf[RC_N_KV_HEADS], 64, "%lld", (long long)s->n_kv_heads);
+	snprintf(buf[RC_HEAD_DIM], 64, "%lld", (long long)s->head_dim);
+	snprintf(buf[RC_SEQ_LEN], 64, "%lld", (long long)p->seq_len);
+	snprintf(buf[RC_CACHE_LEN], 64, "%lld", (long long)p->cache_len);
+	snprintf(buf[RC_CAUSAL], 64, "%d", s->causal);
+	fields[RC_DTYPE] = dtype_name(s->dtype);
 	const double flops = point_flops(p), bytes = point_bytes(p);
 	if (r->measured) {
-		snprintf(buf[11], 64, "%.1f", r->time_ns);
-		snprintf(buf[12], 64, "%.1f", r->time_ns_min);
-		snprintf(buf[13], 64, "%.1f", r->time_ns_max);
-		snprintf(buf[14], 64, "%d", r->reps);
-		snprintf(buf[15], 64, "%.4f", flops / r->time_ns);
-		snprintf(buf[16], 64, "%.4f", bytes / r->time_ns);
+		snprintf(buf[RC_TIME_NS], 64, "%.1f", r->time_ns);
+		snprintf(buf[RC_TIME_NS_MIN], 64, "%.1f", r->time_ns_min);
+		snprintf(buf[RC_TIME_NS_MAX], 64, "%.1f", r->time_ns_max);
+		snprintf(buf[RC_REPS], 64, "%d", r->reps);
+		snprintf(buf[RC_GFLOPS], 64, "%.4f", flops / r->time_ns);
+		snprintf(buf[RC_GBYTES_S], 64, "%.4f", bytes / r->time_ns);
 		if (r->gpu_time_ns > 0)
-			snprintf(buf[20], 64, "%.1f", r->gpu_time_ns);
-		snprintf(buf[22], 64, "%lld", (long long)r->iterations);
+			snprintf(buf[RC_GPU_TIME_NS], 64, "%.1f", r->gpu_time_ns);
+		snprintf(buf[RC_ITERATIONS], 64, "%lld", (long long)r->iterations);
 		/* the machine's own peaks: the K and V a call reads decide between
 		 * the cache and the DRAM bandwidth (attend reads n_kv keys too) */
 		const roofline *rf = r->roof;
 		const uint64_t kv = 2ull * (uint64_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim) *
 		                    (uint64_t)(s->dtype == ATTN_F32 ? 4 : 2);
 		if (rf && rf->sgemm_attn_gflops > 0)
-			snprintf(buf[28], 64, "%.2f", 100.0 * (flops / r->time_ns) / rf->sgemm_attn_gflops);
+			snprintf(buf[RC_PCT_PEAK_FLOPS], 64, "%.2f",
+			         100.0 * (flops / r->time_ns) / rf->sgemm_attn_gflops);
 		if (rf && roofline_bw_for(rf, kv) > 0)
-			snprintf(buf[29], 64, "%.2f", 100.0 * (bytes / r->time_ns) / roofline_bw_for(rf, kv));
+			snprintf(buf[RC_PCT_PEAK_BW], 64, "%.2f",
+			         100.0 * (bytes / r->time_ns) / roofline_bw_for(rf, kv));
 	}
-	snprintf(buf[17], 64, "%llu", (unsigned long long)point_kv_bytes(p));
-	snprintf(buf[18], 64, "%llu", (unsigned long long)r->workspace_bytes);
-	fields[19] = r->status;
-	fields[21] = r->timing ? r->timing : "wall";
-	snprintf(buf[23], 64, "%d", r->threads);
+	snprintf(buf[RC_KV_CACHE_BYTES], 64, "%llu", (unsigned long long)point_kv_bytes(p));
+	snprintf(buf[RC_WORKSPACE_BYTES], 64, "%llu", (unsigned long long)r->workspace_bytes);
+	fields[RC_STATUS] = r->status;
+	fields[RC_TIMING] = r->timing ? r->timing : "wall";
+	snprintf(buf[RC_THREADS], 64, "%d", r->threads);
 	if (r->peak_device_bytes)
-		snprintf(buf[24], 64, "%llu", (unsigned long long)r->peak_device_bytes);
-	snprintf(buf[25], 64, "%.0f", flops);
-	snprintf(buf[26], 64, "%.0f", bytes);
+		snprintf(buf[RC_PEAK_DEVICE_BYTES], 64, "%llu", (unsigned long long)r->peak_device_bytes);
+	snprintf(buf[RC_FLOPS], 64, "%.0f", flops);
+	snprintf(buf[RC_BYTES], 64, "%.0f", bytes);
 	char *reps = NULL;
 	if (r->measured && r->rep_ns && r->reps > 0) {
 		reps = malloc((size_t)r->reps * 24 + 1);
@@ -95,225 +157,326 @@ int results_write_row(FILE *f, const result_row *r)
 			size_t n = 0;
 			for (int i = 0; i < r->reps; i++)
 				n += (size_t)sprintf(reps + n, "%s%.1f", i ? " " : "", r->rep_ns[i]);
-			fields[27] = reps;
+			fields[RC_REP_TIMES_NS] = reps;
 		}
 	}
-	int rc = table_write_row(f, fields, N);
+	int rc = table_write_row(f, fields, RC_NCOLS);
 	free(reps);
 	return rc;
 }
 
-/* ---- reading results.csv back ------------------------------------------ */
+/* ---- reading a cell -------------------------------------------------------------- */
 
-static int key_int(const char *path, int line, const char *col, const char *val, int64_t lo, int64_t hi, int64_t *out,
-                   attn_err *e)
+/* Where a cell is: for messages. */
+typedef struct cell_at {
+	const char *path;
+	int line;
+	const colspec *col;
+	attn_err *e;
+} cell_at;
+
+static int cell_fail(const cell_at *at, const char *val, const char *why)
 {
-	if (!parse_i64(val, out) || *out < lo || *out > hi)
-		return attn_errf(e, "%s: line %d, column %s: '%.40s' is not an integer in %lld..%lld", path, line, col,
-		                 val, (long long)lo, (long long)hi);
+	return attn_errf(at->e, "%s: line %d, column %s: '%.40s' %s", at->path, at->line, at->col->name, val, why);
+}
+
+static int parse_phase(const char *s, enum phase *p)
+{
+	static const enum phase all[] = {PHASE_PREFILL, PHASE_DECODE, PHASE_ATTEND};
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, phase_name(all[i]))) {
+			*p = all[i];
+			return 1;
+		}
 	return 0;
 }
 
-int results_read(const char *path, results_file *rf, attn_err *e)
+static int parse_status(const char *s, results_rec *rec)
+{
+	static const struct {
+		const char *prefix;
+		results_status st;
+	} kinds[] = {{"skipped: ", RESULT_SKIPPED}, {"error: ", RESULT_ERROR}};
+	rec->status_text = s;
+	rec->reason = "";
+	if (!strcmp(s, "ok")) {
+		rec->status = RESULT_OK;
+		return 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		const size_t n = strlen(kinds[i].prefix);
+		if (!strncmp(s, kinds[i].prefix, n)) {
+			rec->status = kinds[i].st;
+			rec->reason = s + n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* rep_times_ns: blank-separated positive numbers into rec. */
+static int parse_times(const cell_at *at, const char *cell, results_rec *rec)
+{
+	int cap = 0;
+	for (const char *p = cell; *p;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		const char *q = p;
+		while (*q && *q != ' ' && *q != '\t')
+			q++;
+		char tok[64];
+		double v;
+		const int len = (int)(q - p);
+		if (len >= (int)sizeof tok)
+			return attn_errf(at->e, "%s: line %d, column %s: '%.40s...' is not a number", at->path,
+			                 at->line, at->col->name, p);
+		memcpy(tok, p, (size_t)len);
+		tok[len] = 0;
+		if (!parse_f64(tok, &v) || !(v > 0))
+			return cell_fail(at, tok, "is not a positive number");
+		if (rec->nrep_times == cap) {
+			cap = cap ? cap * 2 : 16;
+			double *n = realloc(rec->rep_times_ns, (size_t)cap * sizeof *n);
+			if (!n)
+				return attn_errf(at->e, "%s: out of memory", at->path);
+			rec->rep_times_ns = n;
+		}
+		rec->rep_times_ns[rec->nrep_times++] = v;
+		p = q;
+	}
+	return 0;
+}
+
+/* The field of column c in rec: its type is cols[c].kind's. */
+static void *rec_field(results_rec *rec, int c)
+{
+	return (char *)rec + cols[c].off;
+}
+
+/* Parse one non-empty cell into its field of rec. */
+static int parse_cell(const cell_at *at, const char *cell, results_rec *rec)
+{
+	const colspec *c = at->col;
+	void *field = rec_field(rec, (int)(c - cols));
+	int64_t i;
+	double d;
+	switch (c->kind) {
+	case CK_TEXT:
+		*(const char **)field = cell;
+		return 0;
+	case CK_PHASE:
+		return parse_phase(cell, field) ? 0 : cell_fail(at, cell, "is not prefill, decode or attend");
+	case CK_DTYPE:
+		return attn_dtype_parse(cell, field) ? 0 : cell_fail(at, cell, "is not f32, f16 or bf16");
+	case CK_STATUS:
+		return parse_status(cell, rec) ? 0 : cell_fail(at, cell, "is not ok, skipped: ... or error: ...");
+	case CK_INT:
+		if (parse_i64(cell, &i) && i >= c->lo && i <= c->hi) {
+			*(int64_t *)field = i;
+			return 0;
+		}
+		if (c->hi == ANY)
+			return cell_fail(at, cell, "is not an integer >= 0");
+		return attn_errf(at->e, "%s: line %d, column %s: '%.40s' is not an integer in %lld..%lld", at->path,
+		                 at->line, c->name, cell, (long long)c->lo, (long long)c->hi);
+	case CK_NUM:
+		if (!parse_f64(cell, &d))
+			return cell_fail(at, cell, "is not a number");
+		if (d < 0)
+			return cell_fail(at, cell, "is negative");
+		*(double *)field = d;
+		return 0;
+	case CK_TIMING:
+		if (strcmp(cell, "wall") && strcmp(cell, "gpu"))
+			return cell_fail(at, cell, "is not wall or gpu");
+		*(results_timing *)field = !strcmp(cell, "wall") ? TIMING_WALL : TIMING_GPU;
+		return 0;
+	case CK_TIMES:
+		return parse_times(at, cell, rec);
+	}
+	return 0;
+}
+
+/* ---- reading a row --------------------------------------------------------------- */
+
+/* Every number absent, every text empty. */
+static void rec_init(results_rec *rec, int line)
+{
+	memset(rec, 0, sizeof *rec);
+	rec->line = line;
+	rec->backend = rec->device = rec->status_text = rec->reason = "";
+	for (int c = 0; c < RC_NCOLS; c++) {
+		void *field = rec_field(rec, c);
+		if (cols[c].kind == CK_INT)
+			*(int64_t *)field = -1;
+		else if (cols[c].kind == CK_NUM)
+			*(double *)field = NAN;
+	}
+}
+
+/* Row r of rf's table into rf->rows[r]; col[c] is c's index in the table
+ * or -1. The status first: the rules of the timing columns depend on it. */
+static int read_row(const char *path, results_file *rf, const int *col, int r, attn_err *e)
+{
+	results_rec *rec = &rf->rows[r];
+	char *const *cells = rf->t.rows[r];
+	rec_init(rec, r + 2);
+	cell_at at = {path, r + 2, &cols[RC_STATUS], e};
+	if (parse_cell(&at, cells[col[RC_STATUS]], rec))
+		return EXIT_INPUT;
+	for (int c = 0; c < RC_NCOLS; c++) {
+		if (c == RC_STATUS || col[c] < 0)
+			continue;
+		const char *cell = cells[col[c]];
+		const int req = cols[c].req;
+		at.col = &cols[c];
+		if (!cell[0] && (req == REQ_ALWAYS || (req >= REQ_OK && rec->status == RESULT_OK)))
+			return attn_errf(e, "%s: line %d, column %s: empty%s", path, at.line, cols[c].name,
+			                 req == REQ_ALWAYS ? "" : " (status ok)");
+		if (cell[0] && parse_cell(&at, cell, rec))
+			return EXIT_INPUT;
+		if (req == REQ_OK_POSITIVE && rec->status == RESULT_OK) {
+			const double *num = rec_field(rec, c); /* a CK_NUM column */
+			if (!(*num > 0))
+				return cell_fail(&at, cell, "must be positive (status ok)");
+		}
+	}
+	return 0;
+}
+
+/* ---- the same point --------------------------------------------------------------- */
+
+static int i64_cmp(int64_t a, int64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+int results_point_cmp(const results_rec *a, const results_rec *b)
+{
+	int c = strcmp(a->backend, b->backend);
+	if (!c)
+		c = strcmp(phase_name(a->phase), phase_name(b->phase));
+	const int64_t ka[] = {a->batch, a->n_heads, a->n_kv_heads, a->head_dim, a->seq_len, a->cache_len, a->causal};
+	const int64_t kb[] = {b->batch, b->n_heads, b->n_kv_heads, b->head_dim, b->seq_len, b->cache_len, b->causal};
+	for (int i = 0; !c && i < 7; i++)
+		c = i64_cmp(ka[i], kb[i]);
+	if (!c)
+		c = strcmp(dtype_name(a->dtype), dtype_name(b->dtype));
+	return c;
+}
+
+int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p)
+{
+	const attn_shape *s = &p->shape;
+	results_rec k;
+	rec_init(&k, 0);
+	k.backend = backend;
+	k.phase = p->phase;
+	k.batch = s->batch;
+	k.n_heads = s->n_heads;
+	k.n_kv_heads = s->n_kv_heads;
+	k.head_dim = s->head_dim;
+	k.seq_len = p->seq_len;
+	k.cache_len = p->cache_len;
+	k.causal = s->causal;
+	k.dtype = s->dtype;
+	return results_point_cmp(r, &k) == 0;
+}
+
+/* qsort order of record pointers: point, then line. */
+static int rec_ptr_cmp(const void *x, const void *y)
+{
+	const results_rec *a = *(const results_rec *const *)x, *b = *(const results_rec *const *)y;
+	const int c = results_point_cmp(a, b);
+	return c ? c : a->line - b->line;
+}
+
+/* A run holds each point once: the first repeated point (by its second
+ * line) is an error naming both lines. */
+static int check_unique(const char *path, const results_file *rf, attn_err *e)
+{
+	if (rf->nrows < 2)
+		return 0;
+	const results_rec **by = malloc((size_t)rf->nrows * sizeof *by);
+	if (!by)
+		return attn_errf(e, "%s: out of memory", path);
+	for (int i = 0; i < rf->nrows; i++)
+		by[i] = &rf->rows[i];
+	qsort(by, (size_t)rf->nrows, sizeof *by, rec_ptr_cmp);
+	const results_rec *first = NULL, *again = NULL;
+	for (int i = 1; i < rf->nrows; i++)
+		if (!results_point_cmp(by[i - 1], by[i]) && (!again || by[i]->line < again->line)) {
+			first = by[i - 1];
+			again = by[i];
+		}
+	free(by);
+	if (!again)
+		return 0;
+	return attn_errf(e,
+	                 "%s: lines %d and %d: the same point twice (backend %.40s, %s, batch %lld, heads %lld/%lld, "
+	                 "head_dim %lld, seq_len %lld, cache_len %lld, causal %lld, %s)",
+	                 path, first->line, again->line, again->backend, phase_name(again->phase),
+	                 (long long)again->batch, (long long)again->n_heads, (long long)again->n_kv_heads,
+	                 (long long)again->head_dim, (long long)again->seq_len, (long long)again->cache_len,
+	                 (long long)again->causal, dtype_name(again->dtype));
+}
+
+/* ---- reading the file --------------------------------------------------------------- */
+
+int results_read(const char *path, uint64_t need, results_file *rf, attn_err *e)
 {
 	memset(rf, 0, sizeof *rf);
 	if (table_read(path, &rf->t, e))
 		return EXIT_INPUT;
 	const table *t = &rf->t;
-	enum { NC = 20 }; /* the contract's columns come first in results_columns */
-	int col[NC];
-	for (int c = 0; c < NC; c++) {
-		col[c] = table_col(t, results_columns[c]);
-		if (col[c] < 0) {
-			attn_errf(e, "%s: line 1, column %s: missing (a results.csv has every contract column)", path,
-			          results_columns[c]);
+	int col[RC_NCOLS];
+	need |= RESULTS_NEED_KEY;
+	rf->same_columns = t->ncols == RC_NCOLS;
+	for (int c = 0; c < RC_NCOLS; c++) {
+		col[c] = table_col(t, cols[c].name);
+		rf->same_columns &= col[c] == c;
+		if (col[c] < 0 && (need & RESULTS_COL(c))) {
+			attn_errf(e,
+			          "%s: line 1, column %s: missing (no column of that name; a results.csv of attnbench "
+			          "sweep has it)",
+			          path, cols[c].name);
 			results_file_free(rf);
 			return EXIT_INPUT;
 		}
 	}
-	rf->same_columns = t->ncols == results_ncolumns;
-	for (int c = 0; rf->same_columns && c < t->ncols; c++)
-		rf->same_columns = !strcmp(t->header[c], results_columns[c]);
-	rf->keys = calloc(t->nrows ? (size_t)t->nrows : 1, sizeof *rf->keys);
-	if (!rf->keys) {
+	rf->rows = calloc(t->nrows ? (size_t)t->nrows : 1, sizeof *rf->rows);
+	if (!rf->rows) {
 		results_file_free(rf);
 		return attn_errf(e, "%s: out of memory", path);
 	}
-	/* shape limits: as large as anything a sweep can be asked for */
-	static const int64_t hi[7] = {1 << 20, 1 << 20, 1 << 20, 1 << 16, (int64_t)1 << 40, (int64_t)1 << 40, 1};
-	static const int64_t lo[7] = {1, 1, 1, 1, 1, 1, 0};
-	for (int r = 0; r < t->nrows; r++) {
-		char *const *cells = t->rows[r];
-		results_key *k = &rf->keys[r];
-		const int line = r + 2;
-		int64_t *ints[7] = {&k->batch,   &k->n_heads,   &k->n_kv_heads, &k->head_dim,
-		                    &k->seq_len, &k->cache_len, &k->causal};
-		k->backend = cells[col[0]];
-		k->phase = cells[col[2]];
-		k->dtype = cells[col[10]];
-		k->status = cells[col[19]];
-		const char *bad_col = NULL, *why = "";
-		attn_dtype dt;
-		if (!k->backend[0])
-			bad_col = "backend", why = "is empty";
-		else if (strcmp(k->phase, "prefill") && strcmp(k->phase, "decode") && strcmp(k->phase, "attend"))
-			bad_col = "phase", why = "is not prefill, decode or attend";
-		else if (!attn_dtype_parse(k->dtype, &dt))
-			bad_col = "dtype", why = "is not f32, f16 or bf16";
-		else if (strcmp(k->status, "ok") && strncmp(k->status, "skipped: ", 9) &&
-		         strncmp(k->status, "error: ", 7))
-			bad_col = "status", why = "is not ok, skipped: ... or error: ...";
-		if (bad_col) {
-			attn_errf(e, "%s: line %d, column %s: '%.40s' %s", path, line, bad_col,
-			          cells[table_col(t, bad_col)], why);
-			results_file_free(rf);
-			return EXIT_INPUT;
-		}
-		for (int i = 0; i < 7; i++)
-			if (key_int(path, line, results_columns[3 + i], cells[col[3 + i]], lo[i], hi[i], ints[i], e)) {
-				results_file_free(rf);
-				return EXIT_INPUT;
-			}
-		k->ok = !strcmp(k->status, "ok");
-		double tn;
-		if (k->ok && (!parse_f64(cells[col[11]], &tn) || !(tn > 0))) {
-			attn_errf(e, "%s: line %d, column time_ns: '%.40s' is not a positive number (status ok)", path,
-			          line, cells[col[11]]);
-			results_file_free(rf);
-			return EXIT_INPUT;
-		}
+	int rc = 0;
+	for (int r = 0; r < t->nrows && !rc; r++) {
+		rc = read_row(path, rf, col, r, e);
+		rf->nrows = r + 1;
+	}
+	if (!rc)
+		rc = check_unique(path, rf, e);
+	if (rc) {
+		results_file_free(rf);
+		return EXIT_INPUT;
 	}
 	return 0;
 }
 
 void results_file_free(results_file *rf)
 {
+	for (int r = 0; r < rf->nrows; r++)
+		free(rf->rows[r].rep_times_ns);
+	free(rf->rows);
+	rf->rows = NULL;
+	rf->nrows = 0;
 	table_free(&rf->t);
-	free(rf->keys);
-	rf->keys = NULL;
 }
 
 void results_marker_path(const char *csv_path, char *buf, size_t len)
 {
 	const char *slash = strrchr(csv_path, '/');
 	snprintf(buf, len, "%.*sresults.incomplete", slash ? (int)(slash - csv_path + 1) : 0, csv_path);
-}
-
-int results_key_is(const results_key *k, const char *backend, const sweep_point *p)
-{
-	const attn_shape *s = &p->shape;
-	return !strcmp(k->backend, backend) && !strcmp(k->phase, phase_name(p->phase)) &&
-	       !strcmp(k->dtype, dtype_name(s->dtype)) && k->batch == s->batch && k->n_heads == s->n_heads &&
-	       k->n_kv_heads == s->n_kv_heads && k->head_dim == s->head_dim && k->seq_len == p->seq_len &&
-	       k->cache_len == p->cache_len && k->causal == s->causal;
-}
-
-/* ---- machine.json ------------------------------------------------------- */
-
-static void json_str(FILE *f, const char *key, const char *val, int last)
-{
-	fprintf(f, "  \"%s\": \"", key);
-	for (const char *p = val ? val : ""; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if ((unsigned char)*p < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*p);
-		else
-			fputc(*p, f);
-	}
-	fprintf(f, "\"%s\n", last ? "" : ",");
-}
-
-void cpu_model(char *buf, size_t len)
-{
-	snprintf(buf, len, "unknown");
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	if (!f)
-		return;
-	char line[512];
-	while (fgets(line, sizeof line, f)) {
-		if (!strncmp(line, "model name", 10)) {
-			char *c = strchr(line, ':');
-			if (c) {
-				c++;
-				while (*c == ' ')
-					c++;
-				c[strcspn(c, "\n")] = 0;
-				snprintf(buf, len, "%s", c);
-			}
-			break;
-		}
-	}
-	fclose(f);
-}
-
-#ifndef ATTN_GIT_COMMIT
-#define ATTN_GIT_COMMIT "unknown"
-#endif
-#ifndef ATTN_BUILD_FLAGS
-#define ATTN_BUILD_FLAGS "unknown"
-#endif
-
-const char *build_flags(void)
-{
-	return ATTN_BUILD_FLAGS;
-}
-
-const char *build_commit(void)
-{
-	return ATTN_GIT_COMMIT;
-}
-
-int machine_write(const char *dir, int threads, const char *devices, const roofline *rf)
-{
-	char path[4200], tmp[4300], cpu[256], host[256] = "", date[64], num[32];
-	snprintf(path, sizeof path, "%s/machine.json", dir);
-	snprintf(tmp, sizeof tmp, "%s.partial", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -1;
-	struct utsname u;
-	char os[600] = "unknown";
-	if (uname(&u) == 0)
-		snprintf(os, sizeof os, "%s %s %s", u.sysname, u.release, u.machine);
-	gethostname(host, sizeof host - 1);
-	cpu_model(cpu, sizeof cpu);
-	time_t now = time(NULL);
-	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	fprintf(f, "{\n");
-	json_str(f, "cpu_model", cpu, 0);
-	snprintf(num, sizeof num, "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	json_str(f, "cpus_online", num, 0);
-	snprintf(num, sizeof num, "%d", threads);
-	json_str(f, "threads_used", num, 0);
-	snprintf(num, sizeof num, "%llu", (unsigned long long)machine_ram_bytes());
-	json_str(f, "ram_bytes", num, 0);
-	json_str(f, "blas", openblas_get_config(), 0);
-	snprintf(num, sizeof num, "%d", threads);
-	json_str(f, "blas_threads", num, 0);
-	json_str(f, "compiler", __VERSION__, 0);
-	json_str(f, "build_flags", ATTN_BUILD_FLAGS, 0);
-	json_str(f, "git_commit", ATTN_GIT_COMMIT, 0);
-	json_str(f, "date_utc", date, 0);
-	json_str(f, "hostname", host, 0);
-	json_str(f, "os", os, 0);
-	if (rf) {
-		snprintf(num, sizeof num, "%.4f", rf->sgemm_attn_gflops);
-		json_str(f, "roofline_sgemm_attn_gflops", num, 0);
-		snprintf(num, sizeof num, "%.4f", rf->sgemm_square_gflops);
-		json_str(f, "roofline_sgemm_square_gflops", num, 0);
-		snprintf(num, sizeof num, "%.4f", rf->dram_gbs);
-		json_str(f, "roofline_dram_gbs", num, 0);
-		snprintf(num, sizeof num, "%.4f", rf->llc_gbs);
-		json_str(f, "roofline_llc_gbs", num, 0);
-		snprintf(num, sizeof num, "%llu", (unsigned long long)rf->llc_bytes);
-		json_str(f, "roofline_llc_bytes", num, 0);
-	}
-	json_str(f, "devices", devices, 1);
-	fprintf(f, "}\n");
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		remove(tmp);
-		return -1;
-	}
-	return 0;
 }

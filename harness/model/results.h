@@ -1,14 +1,59 @@
-/* results.h - results.csv rows and the machine description beside them. */
+/* results.h - results.csv: its columns, declared once (results.c), the
+ * writer of a sweep's rows, and the one reader that --resume, compare, plan
+ * and report share, which turns every row into a typed record. */
 #ifndef ATTN_RESULTS_H
 #define ATTN_RESULTS_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "run/roofline.h"
-#include "run/sweep.h"
 #include "lib/table.h"
+#include "model/machine.h"
+#include "model/point.h"
 
+/* The columns in the order this version writes them: the contract's twenty
+ * (README, results.csv), then the ones beyond it. */
+enum results_col {
+	RC_BACKEND,
+	RC_DEVICE,
+	RC_PHASE,
+	RC_BATCH,
+	RC_N_HEADS,
+	RC_N_KV_HEADS,
+	RC_HEAD_DIM,
+	RC_SEQ_LEN,
+	RC_CACHE_LEN,
+	RC_CAUSAL,
+	RC_DTYPE,
+	RC_TIME_NS,
+	RC_TIME_NS_MIN,
+	RC_TIME_NS_MAX,
+	RC_REPS,
+	RC_GFLOPS,
+	RC_GBYTES_S,
+	RC_KV_CACHE_BYTES,
+	RC_WORKSPACE_BYTES,
+	RC_STATUS,
+	RC_GPU_TIME_NS, /* beyond the contract */
+	RC_TIMING,
+	RC_ITERATIONS,
+	RC_THREADS,
+	RC_PEAK_DEVICE_BYTES,
+	RC_FLOPS,
+	RC_BYTES,
+	RC_REP_TIMES_NS,
+	RC_PCT_PEAK_FLOPS,
+	RC_PCT_PEAK_BW,
+	RC_NCOLS
+};
+#define RC_NCONTRACT (RC_STATUS + 1)
+
+/* The name of column c in the header. */
+const char *results_column_name(enum results_col c);
+
+/* ---- writing -------------------------------------------------------------------- */
+
+/* One measured (or skipped, or failed) row as a sweep writes it. */
 typedef struct result_row {
 	const char *backend, *device;
 	const sweep_point *pt;
@@ -24,53 +69,88 @@ typedef struct result_row {
 	const roofline *roof; /* the machine's peaks for pct_peak_*; NULL: empty */
 } result_row;
 
-/* Column names of results.csv in order; the contract's come first. */
-extern const char *const results_columns[];
-extern const int results_ncolumns;
-
 int results_write_header(FILE *f);
 int results_write_row(FILE *f, const result_row *r);
 
-/* The key of a row read back: what identifies a (backend, point, phase).
- * The strings point into the table. */
-typedef struct results_key {
-	const char *backend, *phase, *dtype, *status;
-	int64_t batch, n_heads, n_kv_heads, head_dim, seq_len, cache_len, causal;
-	int ok; /* status is "ok" (then time_ns is a positive number) */
-} results_key;
+/* ---- reading -------------------------------------------------------------------- */
 
-/* A results.csv read back and validated. */
+typedef enum results_status { RESULT_OK, RESULT_SKIPPED, RESULT_ERROR } results_status;
+typedef enum results_timing { TIMING_NONE, TIMING_WALL, TIMING_GPU } results_timing;
+
+/* One data row, every column parsed to its type. Text points into the
+ * table of the results_file. A number is NAN (double) or -1 (integer)
+ * where its column is absent or its cell empty. */
+typedef struct results_rec {
+	int line; /* in the file; the header is line 1 */
+	const char *backend, *device;
+	enum phase phase;
+	int64_t batch, n_heads, n_kv_heads, head_dim, seq_len, cache_len, causal;
+	attn_dtype dtype;
+	results_status status;
+	const char *status_text; /* the cell: "ok", "skipped: ...", "error: ..." */
+	const char *reason;      /* what follows "skipped: " or "error: "; "" when ok */
+	double time_ns, time_ns_min, time_ns_max, gflops, gbytes_s;
+	int64_t reps, kv_cache_bytes, workspace_bytes;
+	double gpu_time_ns;
+	results_timing timing; /* TIMING_NONE where absent or empty */
+	int64_t iterations, threads, peak_device_bytes;
+	double flops, bytes;
+	double *rep_times_ns; /* nrep_times values, malloc'ed (NULL when none) */
+	int nrep_times;
+	double pct_peak_flops, pct_peak_bw;
+} results_rec;
+
+/* A results.csv read back. */
 typedef struct results_file {
-	table t;
-	results_key *keys; /* one per data row */
-	int same_columns;  /* the header is exactly this version's results_columns */
+	table t;           /* the cells as read (--resume copies rows verbatim) */
+	results_rec *rows; /* t.nrows records, in file order */
+	int nrows;
+	int same_columns; /* the header is exactly this version's columns */
 } results_file;
 
-/* Read and validate PATH: every contract column present; per row, a known
- * phase and dtype, shape integers in range, causal 0 or 1, a status that is
- * ok, skipped: ... or error: ..., and a positive time_ns where ok. Returns 0
- * or EXIT_INPUT naming the file, line and column. */
-int results_read(const char *path, results_file *rf, attn_err *e);
+/* The columns a reader requires, a bit per results_col. Every reader
+ * requires RESULTS_NEED_KEY: the columns of a point (backend, phase, the
+ * shape, dtype) and status. Other columns are parsed where present. */
+#define RESULTS_COL(c) ((uint64_t)1 << (c))
+#define RESULTS_NEED_KEY                                                                                               \
+	(RESULTS_COL(RC_BACKEND) | RESULTS_COL(RC_PHASE) | RESULTS_COL(RC_BATCH) | RESULTS_COL(RC_N_HEADS) |           \
+	 RESULTS_COL(RC_N_KV_HEADS) | RESULTS_COL(RC_HEAD_DIM) | RESULTS_COL(RC_SEQ_LEN) | RESULTS_COL(RC_CACHE_LEN) | \
+	 RESULTS_COL(RC_CAUSAL) | RESULTS_COL(RC_DTYPE) | RESULTS_COL(RC_STATUS))
+#define RESULTS_NEED_CONTRACT (RESULTS_COL(RC_NCONTRACT) - 1)
+
+/* Read and validate PATH. Every column of need (and RESULTS_NEED_KEY) is in
+ * the header; in every row:
+ * - backend is not empty; phase is prefill, decode or attend; dtype f32,
+ *   f16 or bf16; status ok, "skipped: ..." or "error: ...";
+ * - batch, n_heads, n_kv_heads 1..2^20, head_dim 1..2^16, seq_len and
+ *   cache_len 1..2^40, causal 0 or 1;
+ * - a cell of a number column, where not empty, is a finite number >= 0
+ *   (integer columns: a whole number), timing is wall or gpu, rep_times_ns
+ *   blank-separated positive numbers;
+ * - with status ok, time_ns is positive and time_ns_min, time_ns_max,
+ *   reps, gflops, gbytes_s, kv_cache_bytes and workspace_bytes are not
+ *   empty;
+ * - no two rows have the same point (results_point_cmp).
+ * Returns 0, or EXIT_INPUT with "PATH: line N, column X: ..." (and nothing
+ * to free). */
+int results_read(const char *path, uint64_t need, results_file *rf, attn_err *e);
 void results_file_free(results_file *rf);
+
+/* The order of rows by point: backend, phase, batch, n_heads, n_kv_heads,
+ * head_dim, seq_len, cache_len, causal, dtype (names compared as text).
+ * 0: the same point, what --resume and compare match on and a run may hold
+ * once. */
+int results_point_cmp(const results_rec *a, const results_rec *b);
+
+/* Whether r is backend's row at sweep point p. */
+int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p);
 
 /* The path of the marker that says the sweep writing results.csv at
  * csv_path has not finished: results.incomplete in the same directory. */
 void results_marker_path(const char *csv_path, char *buf, size_t len);
 
-/* Whether key k is the row of backend at point p. */
-int results_key_is(const results_key *k, const char *backend, const sweep_point *p);
-
+/* The names results.csv writes for a phase and a dtype. */
 const char *phase_name(enum phase p);
 const char *dtype_name(attn_dtype t);
-
-/* Write DIR/machine.json describing this machine and build, with the
- * roofline figures when rf is not NULL. */
-int machine_write(const char *dir, int threads, const char *devices, const roofline *rf);
-
-/* This machine's CPU model ("unknown" when /proc/cpuinfo has none). */
-void cpu_model(char *buf, size_t len);
-/* The build: compiler flags and git commit given at compile time. */
-const char *build_flags(void);
-const char *build_commit(void);
 
 #endif

@@ -25,7 +25,7 @@
 
 #include "run/gbench_shim.h"
 #include "lib/interrupt.h"
-#include "model/results.h"
+#include "model/machine.h"
 #include "lib/table.h"
 #include "lib/util.h"
 
@@ -391,11 +391,6 @@ int roofline_measure(int threads, roofline *r, char *err, size_t err_len)
 	fprintf(stderr, "roofline: read bandwidth, last-level cache: %.2f GB/s (measured in %.1f s)\n", r->llc_gbs,
 	        now_s() - t0);
 	return 0;
-}
-
-double roofline_bw_for(const roofline *r, uint64_t kv_bytes)
-{
-	return kv_bytes <= r->llc_bytes ? r->llc_gbs : r->dram_gbs;
 }
 
 /* ---- the cache ----------------------------------------------------------------- */

@@ -10,16 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct roofline {
-	double sgemm_attn_gflops;   /* C[4096x4096] = A[4096x128] B[4096x128]^T */
-	double sgemm_square_gflops; /* 2048 x 2048 x 2048 */
-	double dram_gbs;            /* read bandwidth over dram_array_bytes */
-	double llc_gbs;             /* read bandwidth over llc_array_bytes */
-	uint64_t llc_bytes;         /* last-level cache the threads can use */
-	uint64_t dram_array_bytes, llc_array_bytes;
-	int threads;
-	char key[1024]; /* machine, build and thread count the figures belong to */
-} roofline;
+#include "model/machine.h" /* the roofline struct, roofline_bw_for */
 
 /* The cache key of this machine and build with threads threads: host name,
  * CPU model, thread count, compiler, build flags, git commit and OpenBLAS
@@ -50,10 +41,6 @@ int roofline_get(int threads, int fresh, roofline *r, char *err, size_t err_len)
 /* Write roofline.csv's header and row (threads, the four figures, the three
  * sizes). Returns 0 or -1. */
 int roofline_write_csv(FILE *f, const roofline *r);
-
-/* The bandwidth a call that reads kv_bytes of K and V can expect: the
- * last-level cache figure when they fit in it, else the DRAM figure. */
-double roofline_bw_for(const roofline *r, uint64_t kv_bytes);
 
 /* `attnbench roofline [--threads N] [--out DIR]`: measure, refresh the
  * cache, print the figures, write DIR/roofline.csv. Returns an exit code. */

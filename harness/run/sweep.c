@@ -28,6 +28,7 @@
 #include "run/gbench_shim.h"
 #include "lib/interrupt.h"
 #include "run/registry.h"
+#include "run/roofline.h"
 #include "model/results.h"
 #include "lib/table.h"
 
@@ -499,7 +500,7 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 	*kept = 0;
 	if (access(k->path, F_OK) != 0)
 		return 0; /* nothing yet: a fresh start */
-	if (results_read(k->path, &rf, e))
+	if (results_read(k->path, RESULTS_NEED_CONTRACT, &rf, e))
 		return EXIT_INPUT;
 	if (!rf.same_columns) {
 		results_file_free(&rf);
@@ -508,9 +509,9 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 		                 "file this attnbench wrote (start a new --out)",
 		                 k->path);
 	}
-	for (int row = 0; row < rf.t.nrows; row++) {
-		const results_key *key = &rf.keys[row];
-		if (!key->ok)
+	for (int row = 0; row < rf.nrows; row++) {
+		const results_rec *rec = &rf.rows[row];
+		if (rec->status != RESULT_OK)
 			continue;
 		if (sink_add(k, row_text(NULL, rf.t.rows[row], rf.t.ncols))) {
 			results_file_free(&rf);
@@ -519,7 +520,7 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 		(*kept)++;
 		for (int pi = 0; pi < r->npts; pi++)
 			for (int bi = 0; bi < r->nsel; bi++)
-				if (results_key_is(key, r->sel[bi]->be->name, &r->pts[pi]))
+				if (results_rec_is(rec, r->sel[bi]->be->name, &r->pts[pi]))
 					done[(size_t)pi * (size_t)r->nsel + (size_t)bi] = 1;
 	}
 	results_file_free(&rf);

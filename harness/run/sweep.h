@@ -7,12 +7,11 @@
 
 #include "attnbench.h"
 #include "lib/util.h"
+#include "model/point.h"
 
 #define SWEEP_MAX_LIST  64
 #define SWEEP_MAX_GRIDS 16
 #define SWEEP_MAX_REPS  1000
-
-enum phase { PHASE_PREFILL = 1, PHASE_DECODE = 2, PHASE_ATTEND = 4 };
 
 typedef struct int_list {
 	int n;
@@ -36,14 +35,6 @@ typedef struct sweep_config {
 	uint64_t max_mem; /* bytes; 0 = half the machine's RAM */
 } sweep_config;
 
-/* One measured situation. seq_len is the number of new tokens (1 for
- * decode); cache_len the number of keys attended. */
-typedef struct sweep_point {
-	enum phase phase;
-	attn_shape shape;
-	int64_t seq_len, cache_len;
-} sweep_point;
-
 /* The built-in default grid (used when no --config is given). */
 void sweep_config_default(sweep_config *c);
 
@@ -58,11 +49,6 @@ int sweep_config_set(sweep_config *c, const char *key, const char *val, const ch
 /* Expand the grids into distinct points; *pts is malloc'ed. Combinations
  * where gqa does not divide heads are left out. */
 int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e);
-
-/* FLOPs, bytes moved and KV-cache bytes of a point (see the README). */
-double point_flops(const sweep_point *p);
-double point_bytes(const sweep_point *p);
-uint64_t point_kv_bytes(const sweep_point *p);
 
 typedef struct sweep_opts {
 	const char *config; /* NULL: built-in default */

@@ -1,6 +1,7 @@
 /* fuzz_results.c - libFuzzer target for the results.csv reader
  * (results_read, over the streaming CSV reader of table.c), and for
- * table_parse on the same bytes: both must agree on what is CSV. */
+ * table_parse on the same bytes: both must agree on what is CSV. The
+ * records it accepts hold the reader's rules. */
 #include <stdint.h>
 
 #include "fuzz_common.h"
@@ -30,16 +31,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_write(path, data, size);
 	results_file rf;
 	e.msg[0] = 0;
-	const int rc = results_read(path, &rf, &e);
+	const int rc = results_read(path, RESULTS_NEED_KEY, &rf, &e);
 	if (rc) {
 		FUZZ_CHECK(rc == EXIT_INPUT);
 		fuzz_check_msg(e.msg, path);
 		return 0;
 	}
 	FUZZ_CHECK(trc == 0); /* the file reader accepts nothing the memory reader refuses */
-	for (int r = 0; r < rf.t.nrows; r++) {
-		const results_key *k = &rf.keys[r];
+	for (int r = 0; r < rf.nrows; r++) {
+		const results_rec *k = &rf.rows[r];
 		FUZZ_CHECK(k->backend[0] && k->batch >= 1 && k->head_dim >= 1 && (k->causal == 0 || k->causal == 1));
+		FUZZ_CHECK(k->status != RESULT_OK || !(k->time_ns <= 0));
+		FUZZ_CHECK(k->nrep_times >= 0 && (k->nrep_times == 0) == (k->rep_times_ns == NULL));
+		for (int i = 0; i < k->nrep_times; i++)
+			FUZZ_CHECK(k->rep_times_ns[i] > 0);
+		if (r > 0)
+			FUZZ_CHECK(results_point_cmp(&rf.rows[r - 1], k) != 0);
 	}
 	results_file_free(&rf);
 	return 0;

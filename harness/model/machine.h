@@ -1,0 +1,65 @@
+/* machine.h - machine.json, the description of the machine and build a
+ * sweep ran on (written beside results.csv, read back by the report), and
+ * the machine's measured peaks it carries (the roofline figures that
+ * results.csv's pct_peak_* columns divide by).
+ *
+ * machine.json is one flat JSON object of string values, numbers included
+ * ("ram_bytes": "25276502016"): keys and their types are declared once in
+ * machine.c, for the writer and the reader. */
+#ifndef ATTN_MACHINE_H
+#define ATTN_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/util.h"
+
+/* The machine's own peaks, measured by run/roofline.c. */
+typedef struct roofline {
+	double sgemm_attn_gflops;   /* C[4096x4096] = A[4096x128] B[4096x128]^T */
+	double sgemm_square_gflops; /* 2048 x 2048 x 2048 */
+	double dram_gbs;            /* read bandwidth over dram_array_bytes */
+	double llc_gbs;             /* read bandwidth over llc_array_bytes */
+	uint64_t llc_bytes;         /* last-level cache the threads can use */
+	uint64_t dram_array_bytes, llc_array_bytes;
+	int threads;
+	char key[1024]; /* machine, build and thread count the figures belong to */
+} roofline;
+
+/* The bandwidth a call that reads kv_bytes of K and V can expect: the
+ * last-level cache figure when they fit in it, else the DRAM figure. */
+double roofline_bw_for(const roofline *r, uint64_t kv_bytes);
+
+/* This machine's CPU model ("unknown" when /proc/cpuinfo has none). */
+void cpu_model(char *buf, size_t len);
+/* The build: compiler flags and git commit given at compile time. */
+const char *build_flags(void);
+const char *build_commit(void);
+
+/* Write DIR/machine.json describing this machine and build (through
+ * DIR/machine.json.partial and a rename), with the roofline figures when
+ * rf is not NULL. Returns 0 or -1. */
+int machine_write(const char *dir, int threads, const char *devices, const roofline *rf);
+
+/* A machine.json read back. Text is malloc'ed, NULL where the key is
+ * absent, null or an empty string; integers are -1 there. */
+typedef struct machine_info {
+	char *cpu_model, *blas, *compiler, *build_flags, *git_commit, *date_utc, *hostname, *os, *devices;
+	int64_t cpus_online, threads_used, ram_bytes, blas_threads;
+	int has_roofline; /* all five roofline_* keys present: peaks holds them */
+	roofline peaks;   /* sgemm_attn_gflops, sgemm_square_gflops, dram_gbs, llc_gbs, llc_bytes, threads */
+} machine_info;
+
+/* machine_read's result when the file cannot be opened (absent, say): the
+ * caller decides whether that matters; e holds "PATH: reason". */
+#define MACHINE_UNREADABLE (-1)
+
+/* Read PATH: a regular file of at most 1 MiB holding one JSON object.
+ * Unknown keys and nested values are skipped; a known key given twice, a
+ * number key that does not parse (integers: a whole number >= 0; figures:
+ * a finite number >= 0), or anything that is not JSON is an input error.
+ * Returns 0, MACHINE_UNREADABLE, or EXIT_INPUT with "PATH: line N: ...". */
+int machine_read(const char *path, machine_info *m, attn_err *e);
+void machine_info_free(machine_info *m);
+
+#endif
