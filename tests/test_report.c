@@ -462,6 +462,63 @@ static void test_gnuplot_failure(void **state)
 	tu_rmtree(dir);
 }
 
+/* ---- text from the inputs ------------------------------------------------------ */
+
+/* A device name with a shell command in backquotes. */
+static void backquote_device(table *t, int r, char **cells, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+	if (!strcmp(cells[table_col(t, "backend")], "blas"))
+		set_cell(cells, table_col(t, "device"), "dev `touch ran_device`");
+}
+
+/* Does dir/name exist? */
+static int exists_in(const char *dir, const char *name)
+{
+	char p[700];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return stat(p, &st) == 0;
+}
+
+/* Names from results.csv and machine.json reach the gnuplot scripts as
+ * text: gnuplot runs `...` inside double quotes, so a backquote must never
+ * get there as it is; and a newline in a label must not end the comment
+ * line of a data block (the rest would be read as data). */
+static void test_hostile_text(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), *other = tu_tmpdir(), *out = tu_tmpdir();
+	const fx_opts o = {.edit = backquote_device, .hi = -1, .cpu = "CPU `touch ran_cpu`"};
+	write_fixture(dir, &o);
+	char *e = NULL;
+	const int rc = tu_run(NULL, &e, "report", dir, "--out", out, "--format", "svg", (char *)NULL);
+	if (rc != 0 || (e && e[0]))
+		fail_msg("exit %d, stderr: %.800s", rc, e ? e : "");
+	free(e);
+	assert_false(exists_in(out, "ran_cpu"));
+	assert_false(exists_in(out, "ran_device"));
+	/* shown as written */
+	expect_file(out, "cost.svg", NULL, "CPU `touch ran_cpu`");
+	tu_rmtree(out);
+
+	/* two machines: labels "backend @ host/device", the host with a newline */
+	out = tu_tmpdir();
+	const fx_opts h = {.hi = -1, .host = "other\\n5 5"};
+	write_fixture(other, &h);
+	EXPECT(0, "report:", "report", FIXTURE, other, "--out", out, "--format", "svg");
+	char p[700];
+	snprintf(p, sizeof p, "%s/cost.dat", out);
+	char *dat = tu_read(p, NULL);
+	assert_non_null(dat);
+	assert_null(strstr(dat, "\n5 5"));
+	free(dat);
+	tu_rmtree(out);
+	tu_rmtree(other);
+	tu_rmtree(dir);
+}
+
 /* The group: fit.c, then the binary end to end. */
 int run_report_tests(void)
 {
@@ -470,6 +527,7 @@ int run_report_tests(void)
 	    cmocka_unit_test(test_fit_interp),        cmocka_unit_test(test_render_fixture),
 	    cmocka_unit_test(test_render_exact_fits), cmocka_unit_test(test_shards_and_machines),
 	    cmocka_unit_test(test_bad_inputs),        cmocka_unit_test(test_gnuplot_failure),
+	    cmocka_unit_test(test_hostile_text),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

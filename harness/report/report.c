@@ -1209,13 +1209,18 @@ typedef struct gp {
 	int nblocks;
 } gp;
 
-/* Write s as a gnuplot double-quoted string. */
+/* Write s as a gnuplot double-quoted string. gnuplot runs `...` inside
+ * double quotes as a shell command before it parses the string, whatever
+ * precedes it: a backquote is written as the octal escape \140, which the
+ * string parser turns back into a backquote after that substitution. */
 static void gp_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
 			fprintf(f, "\\%c", *s);
+		else if (*s == '`')
+			fputs("\\140", f);
 		else if (*s == '\n')
 			fputs("\\n", f);
 		else if ((unsigned char)*s >= 0x20)
@@ -1271,10 +1276,21 @@ static int gp_open(const report *R, gp *g, const char *name, int w, int h)
 	return 0;
 }
 
+/* Write "# text" as one comment line of a data file: a newline in the text
+ * would start a line that gnuplot reads as data. */
+static void gp_comment(FILE *d, const char *text)
+{
+	fputs("# ", d);
+	for (; *text; text++)
+		fputc((unsigned char)*text < 0x20 ? ' ' : *text, d);
+	fputc('\n', d);
+}
+
 /* Write a data block (x, y / yscale) with a comment; returns its index. */
 static int gp_block(gp *g, const series *s, double yscale, const char *xname, const char *yname)
 {
-	fprintf(g->d, "# %s\n# columns: %s, %s\n", s->label[0] ? s->label : "data", xname, yname);
+	gp_comment(g->d, s->label[0] ? s->label : "data");
+	fprintf(g->d, "# columns: %s, %s\n", xname, yname);
 	for (int i = 0; i < s->n; i++)
 		fprintf(g->d, "%.10g %.6g\n", s->x[i], s->y[i] / yscale);
 	fprintf(g->d, "\n\n");
@@ -1858,7 +1874,8 @@ static int plot_split(report *R, const selection *S, const selection *D)
 		        sc * width);
 	for (int k = 0; k < np; k++) {
 		const series *ps = &S->s[pair[k][0]];
-		fprintf(g.d, "# %s\n# x prefill total xlow xhigh P T prefill_from_fit\n", ps->label);
+		gp_comment(g.d, ps->label);
+		fprintf(g.d, "# x prefill total xlow xhigh P T prefill_from_fit\n");
 		for (int sc = 0; sc < nsc; sc++) {
 			const int at = k * nsc + sc;
 			const double x = sc * width + k + 1;
