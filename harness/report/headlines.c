@@ -1,0 +1,248 @@
+/* headlines.c - the figures report.md states, computed before anything is
+ * drawn: the headline table (one row per machine and backend), the request
+ * scenarios of the split picture, and the points some machines lack. The
+ * pictures only read them. */
+#include "report/headlines.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fit.h"
+
+/* Largest x that every line of a selection measured (0: none). */
+static double largest_common_x(const selection *S)
+{
+	if (S->n == 0)
+		return 0;
+	for (int j = S->s[0].n - 1; j >= 0; j--) {
+		const double x = S->s[0].x[j];
+		int all = 1;
+		for (int i = 1; i < S->n && all; i++) {
+			int has = 0;
+			for (int k = 0; k < S->s[i].n && !has; k++)
+				has = S->s[i].x[k] == x;
+			all = has;
+		}
+		if (all)
+			return x;
+	}
+	return 0;
+}
+
+/* One headline row per (machine, backend, device). */
+static void headlines(report *R, const selection *S, const selection *D)
+{
+	R->common_seq = (int64_t)largest_common_x(S);
+	R->common_cache = (int64_t)largest_common_x(D);
+	for (int i = 0; i < R->nrows; i++) {
+		const rrow *r = &R->rows[i];
+		if (r->dropped)
+			continue;
+		int h = 0;
+		while (h < R->nheads && (R->heads[h].mach != r->mach || strcmp(R->heads[h].backend, r->backend) ||
+		                         strcmp(R->heads[h].device, r->device)))
+			h++;
+		if (h == R->nheads) {
+			if (h == 64)
+				continue;
+			headline *n = &R->heads[R->nheads++];
+			memset(n, 0, sizeof *n);
+			n->mach = r->mach;
+			n->backend = r->backend;
+			n->device = r->device;
+			n->prefill_ns = n->decode_tok_s = n->exponent = NAN;
+		}
+		headline *H = &R->heads[h];
+		if (r->gflops > H->peak_gflops) {
+			H->peak_gflops = r->gflops;
+			H->peak_where_phase = r->phase;
+			H->peak_where_x = !strcmp(r->phase, "decode") ? r->cache : r->seq;
+		}
+		if (r->ws_bytes > H->max_ws)
+			H->max_ws = r->ws_bytes;
+	}
+	/* headline order: machine, then backend colour order */
+	for (int i = 1; i < R->nheads; i++) {
+		headline t = R->heads[i];
+		int p = i;
+		while (p > 0 && (R->heads[p - 1].mach > t.mach ||
+		                 (R->heads[p - 1].mach == t.mach && report_backend_rank(R, R->heads[p - 1].backend) >
+		                                                        report_backend_rank(R, t.backend)))) {
+			R->heads[p] = R->heads[p - 1];
+			p--;
+		}
+		R->heads[p] = t;
+	}
+	for (int h = 0; h < R->nheads; h++) {
+		headline *H = &R->heads[h];
+		for (int i = 0; i < S->n; i++) {
+			const series *s = &S->s[i];
+			if (s->mach != H->mach || strcmp(s->backend, H->backend) || strcmp(s->device, H->device))
+				continue;
+			if (s->has_fit)
+				H->exponent = s->fit.exponent;
+			for (int k = 0; k < s->n; k++)
+				if (s->x[k] == (double)R->common_seq)
+					H->prefill_ns = s->y[k];
+		}
+		for (int i = 0; i < D->n; i++) {
+			const series *s = &D->s[i];
+			if (s->mach != H->mach || strcmp(s->backend, H->backend) || strcmp(s->device, H->device))
+				continue;
+			for (int k = 0; k < s->n; k++)
+				if (s->x[k] == (double)R->common_cache)
+					H->decode_tok_s = (double)s->r[k]->batch * 1e9 / s->y[k];
+		}
+	}
+}
+
+/* Prefill time at P from a line: measured, else from its power-law fit. */
+static double prefill_at(const series *s, double P, int *estimated)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->x[i] == P) {
+			*estimated = 0;
+			return s->y[i];
+		}
+	*estimated = 1;
+	return fit_power_eval(&s->fit, P);
+}
+
+/* The request scenarios: every prefill line with a fit and the decode line
+ * of the same (machine, backend, device), at each prompt length P and
+ * number of generated tokens T. */
+static int request_split_compute(report *R, const selection *S, const selection *D)
+{
+	request_split *q = &R->split;
+	int pair[64][2], np = 0;
+	for (int i = 0; i < S->n && np < 64; i++) {
+		if (!S->s[i].has_fit)
+			continue;
+		for (int j = 0; j < D->n; j++) {
+			if (S->s[i].mach == D->s[j].mach && !strcmp(S->s[i].backend, D->s[j].backend) &&
+			    !strcmp(S->s[i].device, D->s[j].device)) {
+				pair[np][0] = i;
+				pair[np][1] = j;
+				np++;
+				break;
+			}
+		}
+	}
+	const int nsc = R->nprompts * R->ngen;
+	q->nsc = nsc;
+	q->lo = INFINITY;
+	q->hi = 0;
+	if (np == 0)
+		return 0;
+	q->pre = calloc((size_t)(np * nsc) * 2 + 1, sizeof *q->pre);
+	q->dec = q->pre ? q->pre + np * nsc : NULL;
+	q->est = calloc((size_t)(np * nsc) + 1, sizeof *q->est);
+	q->label = calloc((size_t)np, sizeof *q->label);
+	q->color = calloc((size_t)np, sizeof *q->color);
+	if (!q->pre || !q->est || !q->label || !q->color)
+		return -1;
+	q->nlines = np;
+	for (int k = 0; k < np; k++) {
+		const series *ps = &S->s[pair[k][0]], *ds = &D->s[pair[k][1]];
+		snprintf(q->label[k], sizeof q->label[k], "%s", ps->label);
+		q->color[k] = ps->color;
+		for (int a = 0; a < R->nprompts; a++)
+			for (int b = 0; b < R->ngen; b++) {
+				const int sc = a * R->ngen + b, at = k * nsc + sc;
+				q->pre[at] = prefill_at(ps, (double)R->prompts[a], &q->est[at]);
+				q->dec[at] =
+				    fit_sum_linear(ds->x, ds->y, ds->n, (double)R->prompts[a], (long)R->gen[b]);
+				q->lo = fmin(q->lo, fmin(q->pre[at], q->pre[at] + q->dec[at]));
+				q->hi = fmax(q->hi, q->pre[at] + q->dec[at]);
+			}
+	}
+	return 0;
+}
+
+/* Points (backend, phase, shape, length) not measured on every machine. */
+static void find_missing(report *R)
+{
+	if (R->nmach < 2)
+		return;
+	const int max_lines = 60;
+	/* whole backends first: absent from a machine */
+	for (int b = 0; b < R->nbackends; b++)
+		for (int m = 0; m < R->nmach; m++) {
+			int has = 0;
+			for (int i = 0; i < R->nrows && !has; i++)
+				has = !R->rows[i].dropped && R->rows[i].mach == m &&
+				      !strcmp(R->rows[i].backend, R->backends[b]);
+			if (!has) {
+				if (R->nmissing < max_lines)
+					rep_append(&R->missing, &R->missing_len,
+					           "- backend %s: every point missing on %s\n", R->backends[b],
+					           R->machines[m].host);
+				R->nmissing++;
+			}
+		}
+	for (int i = 0; i < R->nrows; i++) {
+		const rrow *r = &R->rows[i];
+		if (r->dropped)
+			continue;
+		/* consider each point once, at its first row */
+		int seen = 0;
+		for (int j = 0; j < i && !seen; j++) {
+			const rrow *q = &R->rows[j];
+			seen = !q->dropped && !strcmp(q->backend, r->backend) && !strcmp(q->phase, r->phase) &&
+			       q->batch == r->batch && q->heads == r->heads && q->kv == r->kv && q->hd == r->hd &&
+			       q->seq == r->seq && q->cache == r->cache && q->causal == r->causal &&
+			       !strcmp(q->dtype, r->dtype);
+		}
+		if (seen)
+			continue;
+		for (int m = 0; m < R->nmach; m++) {
+			int has = 0, any_backend = 0;
+			for (int j = 0; j < R->nrows && !has; j++) {
+				const rrow *q = &R->rows[j];
+				if (q->dropped || q->mach != m || strcmp(q->backend, r->backend))
+					continue;
+				any_backend = 1;
+				has = !strcmp(q->phase, r->phase) && q->batch == r->batch && q->heads == r->heads &&
+				      q->kv == r->kv && q->hd == r->hd && q->seq == r->seq && q->cache == r->cache &&
+				      q->causal == r->causal && !strcmp(q->dtype, r->dtype);
+			}
+			if (has || !any_backend)
+				continue;
+			if (R->nmissing < max_lines)
+				rep_append(
+				    &R->missing, &R->missing_len,
+				    "- %s %s, batch %lld, %lld heads, %lld KV heads, head_dim %lld, %s %lld, %s: "
+				    "missing on "
+				    "%s\n",
+				    r->backend, r->phase, (long long)r->batch, (long long)r->heads, (long long)r->kv,
+				    (long long)r->hd, strcmp(r->phase, "decode") ? "seq_len" : "cache_len",
+				    (long long)(strcmp(r->phase, "decode") ? r->seq : r->cache), r->dtype,
+				    R->machines[m].host);
+			R->nmissing++;
+		}
+	}
+	if (R->nmissing > max_lines)
+		rep_append(&R->missing, &R->missing_len, "- ... and %d more\n", R->nmissing - max_lines);
+}
+
+int report_figures(report *R, const base_lines *L)
+{
+	headlines(R, &L->prefill, &L->decode);
+	if (request_split_compute(R, &L->prefill, &L->decode))
+		return -1;
+	find_missing(R);
+	return 0;
+}
+
+void report_figures_free(report *R)
+{
+	request_split *q = &R->split;
+	free(q->pre);
+	free(q->est);
+	free(q->label);
+	free(q->color);
+	memset(q, 0, sizeof *q);
+	free(R->missing);
+	R->missing = NULL;
+}
