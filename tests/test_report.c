@@ -382,6 +382,84 @@ static void test_shards_and_machines(void **state)
 	tu_rmtree(c);
 }
 
+/* ---- storage dtypes ------------------------------------------------------------ */
+
+/* The fixture's rows once per dtype, with exact times: prefill
+ * pre[d] * seq^2, decode dec[d] * cache (ns). */
+static void write_dtypes(const char *dir)
+{
+	static const char *const dtypes[] = {"f32", "f16", "bf16"};
+	static const double pre[] = {40, 50, 60}, dec[] = {250, 300, 350};
+	table t;
+	attn_err e = {{0}};
+	assert_int_equal(table_read(FIXTURE "/results.csv", &t, &e), 0);
+	const int c_dt = table_col(&t, "dtype"), c_t = table_col(&t, "time_ns"), c_st = table_col(&t, "status");
+	const int c_ph = table_col(&t, "phase"), c_seq = table_col(&t, "seq_len"), c_c = table_col(&t, "cache_len");
+	char p[600];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	assert_int_equal(table_write_row(f, (const char *const *)t.header, t.ncols), 0);
+	for (int d = 0; d < 3; d++)
+		for (int r = 0; r < t.nrows; r++) {
+			char **cells = t.rows[r], buf[64];
+			set_cell(cells, c_dt, dtypes[d]);
+			if (!strcmp(cells[c_st], "ok")) {
+				const double seq = atof(cells[c_seq]), cache = atof(cells[c_c]);
+				snprintf(buf, sizeof buf, "%.1f",
+				         strcmp(cells[c_ph], "decode") ? pre[d] * seq * seq : dec[d] * cache);
+				set_cell(cells, c_t, buf);
+			}
+			assert_int_equal(table_write_row(f, (const char *const *)cells, t.ncols), 0);
+		}
+	assert_int_equal(fclose(f), 0);
+	table_free(&t);
+	char *m = tu_read(FIXTURE "/machine.json", NULL);
+	assert_non_null(m);
+	snprintf(p, sizeof p, "%s/machine.json", dir);
+	tu_write(p, m, strlen(m));
+	free(m);
+}
+
+/* f32, f16 and bf16 rows of the same backends: the headline table has a
+ * dtype column and each row's figures from that dtype's prefill and decode
+ * lines; a request in the split table pairs the prefill and decode of one
+ * dtype; every split bar has its own colour. */
+static void test_dtype_headlines(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	write_dtypes(dir);
+	EXPECT(0, "report:", "report", dir, "--format", "svg");
+	expect_file(dir, "report.md", NULL, "| host | backend | device | dtype | prefill time @ seq_len 256 |");
+	/* 40 / 50 / 60 ns x 256^2; 1e9 / (250 / 300 / 350 ns x 1024) tokens/s */
+	expect_file(dir, "report.md", NULL, "| vm | blocked | cpu | f32 | 2.621 ms | 3906 |");
+	expect_file(dir, "report.md", NULL, "| vm | blocked | cpu | f16 | 3.277 ms | 3255 |");
+	expect_file(dir, "report.md", NULL, "| vm | blocked | cpu | bf16 | 3.932 ms | 2790 |");
+	expect_file(dir, "index.html", NULL, "<td>blocked</td><td>cpu</td><td>bf16</td><td>3.932 ms</td>");
+	/* P 512, T 128: prefill 60 x 512^2 (fit), decode 350 x (128 x 512 + 127 x 128 / 2) */
+	expect_file(dir, "report.md", NULL, "| blocked, bf16 | 512 (fit) | 128 | 15.73 ms | 25.78 ms |");
+	expect_file(dir, "report.md", NULL, "| blocked, f32 | 512 (fit) | 128 | 10.49 ms | 18.42 ms |");
+	/* fill colours: one per bar part, none shared */
+	char p[700];
+	snprintf(p, sizeof p, "%s/split.gp", dir);
+	char *gp = tu_read(p, NULL);
+	assert_non_null(gp);
+	char seen[64][8];
+	int n = 0;
+	for (const char *c = strstr(gp, "fc rgb \""); c; c = strstr(c + 1, "fc rgb \"")) {
+		assert_true(n < 64);
+		snprintf(seen[n], sizeof seen[n], "%.7s", c + 8);
+		for (int i = 0; i < n; i++)
+			if (!strcmp(seen[i], seen[n]))
+				fail_msg("split.gp: two bar parts share the fill colour %s", seen[n]);
+		n++;
+	}
+	assert_int_equal(n, 2 * 3 * 3); /* prefill and decode parts of 3 backends x 3 dtypes */
+	free(gp);
+	tu_rmtree(dir);
+}
+
 /* ---- errors ------------------------------------------------------------------- */
 
 /* A non-number in time_ns on data row 3 (file line 4). */
@@ -527,7 +605,7 @@ int run_report_tests(void)
 	    cmocka_unit_test(test_fit_interp),        cmocka_unit_test(test_render_fixture),
 	    cmocka_unit_test(test_render_exact_fits), cmocka_unit_test(test_shards_and_machines),
 	    cmocka_unit_test(test_bad_inputs),        cmocka_unit_test(test_gnuplot_failure),
-	    cmocka_unit_test(test_hostile_text),
+	    cmocka_unit_test(test_hostile_text),      cmocka_unit_test(test_dtype_headlines),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -247,36 +247,38 @@ static void doc_inputs(const report *R, doc *d)
 	      R->ndup, R->ndup == 1 ? " was" : "s were");
 }
 
-/* The headline table. */
+/* The headline table: one row per machine, backend, device and dtype. */
 static void doc_headlines(const report *R, doc *d)
 {
 	char h1[96], h2[96];
 	snprintf(h1, sizeof h1, "prefill time @ seq_len %lld", (long long)R->common_seq);
 	snprintf(h2, sizeof h2, "decode tokens/s @ cache_len %lld", (long long)R->common_cache);
-	const char *hdr[] = {"host", "backend", "device", h1, h2, "peak GFLOP/s", "prefill exponent", "max workspace"};
-	char **cells = calloc((size_t)R->nheads * 8 + 1, sizeof *cells);
+	const char *hdr[] = {"host", "backend",      "device",           "dtype",        h1,
+	                     h2,     "peak GFLOP/s", "prefill exponent", "max workspace"};
+	enum { NCOLS = sizeof hdr / sizeof hdr[0] };
+	char **cells = calloc((size_t)R->nheads * NCOLS + 1, sizeof *cells);
 	if (!cells)
 		return;
 	for (int i = 0; i < R->nheads; i++) {
 		const headline *H = &R->heads[i];
-		char **c = cells + i * 8, ws[64];
+		char **c = cells + i * NCOLS, ws[64], tb[32];
 		c[0] = rep_asprintf("%s", R->machines[H->mach].host);
 		c[1] = rep_asprintf("%s", H->backend);
 		c[2] = rep_asprintf("%s", H->device);
-		char tb[32];
-		c[3] =
+		c[3] = rep_asprintf("%s", H->dtype);
+		c[4] =
 		    rep_asprintf("%s", H->prefill_ns == H->prefill_ns ? rep_time(H->prefill_ns, tb, sizeof tb) : "-");
-		c[4] = H->decode_tok_s == H->decode_tok_s ? rep_asprintf("%.4g", H->decode_tok_s) : rep_asprintf("-");
-		c[5] = H->peak_where_phase
+		c[5] = H->decode_tok_s == H->decode_tok_s ? rep_asprintf("%.4g", H->decode_tok_s) : rep_asprintf("-");
+		c[6] = H->peak_where_phase
 		           ? rep_asprintf("%.3g (%s, %s %lld)", H->peak_gflops, H->peak_where_phase,
 		                          strcmp(H->peak_where_phase, "decode") ? "seq_len" : "cache_len",
 		                          (long long)H->peak_where_x)
 		           : rep_asprintf("-");
-		c[6] = H->exponent == H->exponent ? rep_asprintf("%.2f", H->exponent) : rep_asprintf("-");
-		c[7] = rep_asprintf("%s", rep_bytes(H->max_ws, ws, sizeof ws));
+		c[7] = H->exponent == H->exponent ? rep_asprintf("%.2f", H->exponent) : rep_asprintf("-");
+		c[8] = rep_asprintf("%s", rep_bytes(H->max_ws, ws, sizeof ws));
 	}
-	doc_table(d, 8, hdr, cells, R->nheads);
-	free_cells(cells, R->nheads * 8);
+	doc_table(d, NCOLS, hdr, cells, R->nheads);
+	free_cells(cells, R->nheads * NCOLS);
 }
 
 /* The request scenarios of the split picture: one row per line and scenario. */
@@ -381,9 +383,10 @@ int report_write_docs(const report *R)
 	doc_h(&d, 2, "Machines");
 	doc_machines(R, &d);
 	doc_h(&d, 2, "Headline figures");
-	doc_p(&d, "Per machine and backend: prefill time at the largest seq_len every backend measured, decode tokens "
-	          "per second (batch / step time) at the largest cache_len every backend measured, the highest GFLOP/s "
-	          "of any point, the fitted prefill exponent (cost plot), and the largest workspace of any point.");
+	doc_p(&d, "Per machine, backend and dtype, each figure from that dtype's own rows: prefill time at the "
+	          "largest seq_len every backend measured, decode tokens per second (batch / step time) at the largest "
+	          "cache_len every backend measured, the highest GFLOP/s of any point, the fitted prefill exponent "
+	          "(cost plot), and the largest workspace of any point.");
 	doc_headlines(R, &d);
 	doc_h(&d, 2, "Inputs");
 	doc_inputs(R, &d);

@@ -1,5 +1,5 @@
 /* headlines.c - the figures report.md states, computed before anything is
- * drawn: the headline table (one row per machine and backend), the request
+ * drawn: the headline table (one row per machine, backend and dtype), the request
  * scenarios of the split picture, and the points some machines lack. The
  * pictures only read them. */
 #include "report/headlines.h"
@@ -30,7 +30,28 @@ static double largest_common_x(const selection *S)
 	return 0;
 }
 
-/* One headline row per (machine, backend, device). */
+/* Is s the line of (machine m, backend, device, dtype)? */
+static int line_is(const series *s, int m, const char *backend, const char *device, const char *dtype)
+{
+	return s->mach == m && !strcmp(s->backend, backend) && !strcmp(s->device, device) &&
+	       !strcmp(s->row0->dtype, dtype);
+}
+
+/* The line of S of headline H, or NULL. S splits lines by machine,
+ * backend, device and dtype: there is one at most. */
+static const series *line_of(const selection *S, const headline *H)
+{
+	for (int i = 0; i < S->n; i++)
+		if (line_is(&S->s[i], H->mach, H->backend, H->device, H->dtype))
+			return &S->s[i];
+	return NULL;
+}
+
+/* One headline row per (machine, backend, device, dtype). One pass over
+ * the rows finds the rows and their largest GFLOP/s and workspace at any
+ * point; then each row takes its prefill figures (time at common_seq, the
+ * fitted exponent) from its own prefill line and its decode tokens/s (at
+ * common_cache) from its own decode line. */
 static void headlines(report *R, const selection *S, const selection *D)
 {
 	R->common_seq = (int64_t)largest_common_x(S);
@@ -41,16 +62,17 @@ static void headlines(report *R, const selection *S, const selection *D)
 			continue;
 		int h = 0;
 		while (h < R->nheads && (R->heads[h].mach != r->mach || strcmp(R->heads[h].backend, r->backend) ||
-		                         strcmp(R->heads[h].device, r->device)))
+		                         strcmp(R->heads[h].device, r->device) || strcmp(R->heads[h].dtype, r->dtype)))
 			h++;
 		if (h == R->nheads) {
-			if (h == 64)
+			if (h == MAX_HEADS)
 				continue;
 			headline *n = &R->heads[R->nheads++];
 			memset(n, 0, sizeof *n);
 			n->mach = r->mach;
 			n->backend = r->backend;
 			n->device = r->device;
+			n->dtype = r->dtype;
 			n->prefill_ns = n->decode_tok_s = n->exponent = NAN;
 		}
 		headline *H = &R->heads[h];
@@ -62,7 +84,8 @@ static void headlines(report *R, const selection *S, const selection *D)
 		if (r->ws_bytes > H->max_ws)
 			H->max_ws = r->ws_bytes;
 	}
-	/* headline order: machine, then backend colour order */
+	/* headline order: machine, then backend colour order, then dtypes as
+	 * they first appear (a stable sort) */
 	for (int i = 1; i < R->nheads; i++) {
 		headline t = R->heads[i];
 		int p = i;
@@ -76,24 +99,15 @@ static void headlines(report *R, const selection *S, const selection *D)
 	}
 	for (int h = 0; h < R->nheads; h++) {
 		headline *H = &R->heads[h];
-		for (int i = 0; i < S->n; i++) {
-			const series *s = &S->s[i];
-			if (s->mach != H->mach || strcmp(s->backend, H->backend) || strcmp(s->device, H->device))
-				continue;
-			if (s->has_fit)
-				H->exponent = s->fit.exponent;
-			for (int k = 0; k < s->n; k++)
-				if (s->x[k] == (double)R->common_seq)
-					H->prefill_ns = s->y[k];
-		}
-		for (int i = 0; i < D->n; i++) {
-			const series *s = &D->s[i];
-			if (s->mach != H->mach || strcmp(s->backend, H->backend) || strcmp(s->device, H->device))
-				continue;
-			for (int k = 0; k < s->n; k++)
-				if (s->x[k] == (double)R->common_cache)
-					H->decode_tok_s = (double)s->r[k]->batch * 1e9 / s->y[k];
-		}
+		const series *ps = line_of(S, H), *ds = line_of(D, H);
+		if (ps && ps->has_fit)
+			H->exponent = ps->fit.exponent;
+		for (int k = 0; ps && k < ps->n; k++)
+			if (ps->x[k] == (double)R->common_seq)
+				H->prefill_ns = ps->y[k];
+		for (int k = 0; ds && k < ds->n; k++)
+			if (ds->x[k] == (double)R->common_cache)
+				H->decode_tok_s = (double)ds->r[k]->batch * 1e9 / ds->y[k];
 	}
 }
 
@@ -110,8 +124,8 @@ static double prefill_at(const series *s, double P, int *estimated)
 }
 
 /* The request scenarios: every prefill line with a fit and the decode line
- * of the same (machine, backend, device), at each prompt length P and
- * number of generated tokens T. */
+ * of the same (machine, backend, device, dtype), at each prompt length P
+ * and number of generated tokens T. */
 static int request_split_compute(report *R, const selection *S, const selection *D)
 {
 	request_split *q = &R->split;
@@ -119,9 +133,9 @@ static int request_split_compute(report *R, const selection *S, const selection 
 	for (int i = 0; i < S->n && np < 64; i++) {
 		if (!S->s[i].has_fit)
 			continue;
+		const series *a = &S->s[i];
 		for (int j = 0; j < D->n; j++) {
-			if (S->s[i].mach == D->s[j].mach && !strcmp(S->s[i].backend, D->s[j].backend) &&
-			    !strcmp(S->s[i].device, D->s[j].device)) {
+			if (line_is(&D->s[j], a->mach, a->backend, a->device, a->row0->dtype)) {
 				pair[np][0] = i;
 				pair[np][1] = j;
 				np++;
@@ -139,7 +153,8 @@ static int request_split_compute(report *R, const selection *S, const selection 
 	q->dec = q->pre ? q->pre + np * nsc : NULL;
 	q->est = calloc((size_t)(np * nsc) + 1, sizeof *q->est);
 	q->label = calloc((size_t)np, sizeof *q->label);
-	q->color = calloc((size_t)np, sizeof *q->color);
+	q->color = calloc((size_t)np * 2, sizeof *q->color);
+	q->shade = q->color ? q->color + np : NULL;
 	if (!q->pre || !q->est || !q->label || !q->color)
 		return -1;
 	q->nlines = np;
@@ -147,6 +162,12 @@ static int request_split_compute(report *R, const selection *S, const selection 
 		const series *ps = &S->s[pair[k][0]], *ds = &D->s[pair[k][1]];
 		snprintf(q->label[k], sizeof q->label[k], "%s", ps->label);
 		q->color[k] = ps->color;
+		/* the backend's colour; its other dtypes get darker shades of it */
+		for (int j = 0; j < k; j++) {
+			const series *o = &S->s[pair[j][0]];
+			q->shade[k] +=
+			    o->mach == ps->mach && !strcmp(o->backend, ps->backend) && !strcmp(o->device, ps->device);
+		}
 		for (int a = 0; a < R->nprompts; a++)
 			for (int b = 0; b < R->ngen; b++) {
 				const int sc = a * R->ngen + b, at = k * nsc + sc;

@@ -144,6 +144,19 @@ int plot_decode(const report *R, const base_lines *L, picture *p)
 	return 0;
 }
 
+/* "#rrggbb" of colour c moved num/den of the way to grey level target
+ * (0: black, 255: white). */
+static void rgb_mix(const char *c, int target, int num, int den, char out[8])
+{
+	const unsigned rgb = (unsigned)strtoul(c + 1, NULL, 16);
+	unsigned mixed = 0;
+	for (int sh = 0; sh <= 16; sh += 8) {
+		const int v = (int)((rgb >> sh) & 0xff);
+		mixed |= (unsigned)(v + (target - v) * num / den) << sh;
+	}
+	snprintf(out, 8, "#%06x", mixed & 0xffffff);
+}
+
 /* split.png: per request scenario (prompt P, T generated tokens), stacked
  * bars of prefill time and the decode total for each line. */
 int plot_split(const report *R, const base_lines *L, picture *p)
@@ -152,7 +165,8 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 	picture_init(
 	    p, "split", "Prefill/decode split of a request",
 	    "One request is a prefill of P prompt tokens and then T decode steps over caches of P .. P+T-1 tokens. "
-	    "Each bar is one backend: the solid part is the prefill time, the light part the sum of the T decode "
+	    "Each bar is one backend and dtype (a backend's second and third dtype in darker shades of its "
+	    "colour): the solid part is the prefill time, the light part the sum of the T decode "
 	    "steps. Decode steps are interpolated linearly in cache_len between the measured decode points "
 	    "(extrapolated linearly beyond them); a prompt length marked * was not measured and its prefill time "
 	    "comes from the power-law fit of the cost plot. On a logarithmic time axis compare the tops of the "
@@ -217,16 +231,12 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 			        (long long)R->gen[sc % R->ngen], q->est[at]);
 		}
 		fprintf(g.d, "\n\n");
-		const char *c = gp_color(q->color[k]);
-		/* the decode part: the colour blended with white (opaque, so every
-		 * SVG renderer shows it the same) */
-		unsigned rgb = (unsigned)strtoul(c + 1, NULL, 16), light = 0;
-		for (int sh = 0; sh <= 16; sh += 8) {
-			const unsigned v = (rgb >> sh) & 0xff;
-			light |= (v + (255 - v) * 2 / 3) << sh;
-		}
-		char lc[8];
-		snprintf(lc, sizeof lc, "#%06x", light & 0xffffff);
+		/* the backend's colour, darker for its second and third dtype; the
+		 * decode part blended with white (opaque, so every SVG renderer
+		 * shows it the same) */
+		char c[8], lc[8];
+		rgb_mix(gp_color(q->color[k]), 0, q->shade[k] % 3, 3, c);
+		rgb_mix(c, 255, 2, 3, lc);
 		fprintf(g.f,
 		        "%s\"split.dat\" index %d using 1:2:4:5:(%.6g):2 with boxxyerror fs solid 1.0 border lc rgb "
 		        "\"#404040\" fc rgb \"%s\" title ",

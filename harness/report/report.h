@@ -107,10 +107,11 @@ typedef struct picture {
 	int drawn;
 } picture;
 
-/* Headline figures of one (machine, backend, device). NaN: not measured. */
+/* Headline figures of one (machine, backend, device, dtype). NaN: not
+ * measured. */
 typedef struct headline {
 	int mach;
-	const char *backend, *device;
+	const char *backend, *device, *dtype;
 	double prefill_ns, decode_tok_s, peak_gflops, exponent, max_ws;
 	const char *peak_where_phase;
 	int64_t peak_where_x;
@@ -118,12 +119,14 @@ typedef struct headline {
 
 /* The request scenarios of the split picture: for every line with a
  * prefill fit and a decode line, a request of prompts[a] tokens and gen[b]
- * generated tokens, scenario sc = a * ngen + b. Arrays are indexed
- * [line * nsc + sc]. */
+ * generated tokens, scenario sc = a * ngen + b. A line is one (machine,
+ * backend, device, dtype), its prefill and decode from that dtype's lines.
+ * Arrays are indexed [line * nsc + sc]. */
 typedef struct request_split {
 	int nlines, nsc;
 	char (*label)[384]; /* each line's label (malloc'ed) */
-	int *color;         /* each line's colour (palette index) */
+	int *color;         /* each line's colour (palette index): its backend's */
+	int *shade;         /* 0, or 1, 2, ... for the backend's other dtypes */
 	double *pre, *dec;  /* prefill time and the decode total, ns */
 	int *est;           /* the prefill time comes from the fit */
 	double lo, hi;      /* smallest bar part, tallest bar */
