@@ -382,6 +382,64 @@ static void test_shards_and_machines(void **state)
 	tu_rmtree(c);
 }
 
+/* A device name with HTML in it. */
+static void markup_device(table *t, int r, char **cells, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+	if (!strcmp(cells[table_col(t, "backend")], "blas"))
+		set_cell(cells, table_col(t, "device"), "<script>alert(1)</script>");
+}
+
+/* Does needle (starting with '<' or '[') stand in text without the
+ * backslash that makes Markdown read it as text? */
+static int md_unescaped(const char *text, const char *needle)
+{
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		if (p == text || p[-1] != '\\')
+			return 1;
+	return 0;
+}
+
+/* Names with markup reach report.md as Markdown text and index.html as
+ * HTML text: never as tags or links, in tables, paragraphs and lists. */
+static void test_markdown_text(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), *other = tu_tmpdir(), *out = tu_tmpdir();
+	const fx_opts o = {.edit = markup_device, .hi = -1, .cpu = "<img src=x onerror=alert(1)>"};
+	write_fixture(dir, &o);
+	/* a second machine without blas: a "missing" list item with its host */
+	const fx_opts h = {
+	    .edit = fail_backend, .ctx = (void *)"blas", .hi = -1, .host = "[x](javascript:alert(1))<b>"};
+	write_fixture(other, &h);
+	EXPECT(0, "report:", "report", dir, other, "--out", out, "--format", "svg");
+	char p[700];
+	snprintf(p, sizeof p, "%s/report.md", out);
+	char *md = tu_read(p, NULL);
+	assert_non_null(md);
+	assert_false(md_unescaped(md, "<img"));
+	assert_false(md_unescaped(md, "<script"));
+	assert_false(md_unescaped(md, "<b>"));
+	assert_false(md_unescaped(md, "[x]"));
+	assert_non_null(strstr(md, "| \\<img src=x onerror=alert(1)\\> |"));
+	assert_non_null(strstr(md, "- backend blas: every point missing on \\[x\\](javascript:alert(1))\\<b\\>"));
+	free(md);
+	snprintf(p, sizeof p, "%s/index.html", out);
+	char *html = tu_read(p, NULL);
+	assert_non_null(html);
+	assert_null(strstr(html, "<img src=x"));
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<b>"));
+	assert_non_null(strstr(html, "<td>&lt;img src=x onerror=alert(1)&gt;</td>"));
+	assert_non_null(
+	    strstr(html, "<li>backend blas: every point missing on [x](javascript:alert(1))&lt;b&gt;</li>"));
+	free(html);
+	tu_rmtree(out);
+	tu_rmtree(other);
+	tu_rmtree(dir);
+}
+
 /* ---- storage dtypes ------------------------------------------------------------ */
 
 /* The fixture's rows once per dtype, with exact times: prefill
@@ -606,6 +664,7 @@ int run_report_tests(void)
 	    cmocka_unit_test(test_render_exact_fits), cmocka_unit_test(test_shards_and_machines),
 	    cmocka_unit_test(test_bad_inputs),        cmocka_unit_test(test_gnuplot_failure),
 	    cmocka_unit_test(test_hostile_text),      cmocka_unit_test(test_dtype_headlines),
+	    cmocka_unit_test(test_markdown_text),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

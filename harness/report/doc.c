@@ -16,10 +16,22 @@
 
 /* ---- report.md and index.html ---------------------------------------------------------- */
 
-/* Both documents at once, so they never disagree. */
+/* Both documents at once, so they never disagree. Paragraphs and list
+ * items are written as Markdown (`code` spans, backslash escapes) and
+ * turned into HTML by html_inline; text from the inputs goes into them
+ * through esc(). */
 typedef struct doc {
 	FILE *md, *html;
+	char *tmp[8]; /* esc() results, freed after the next paragraph or item */
+	int ntmp;
 } doc;
+
+/* The characters in text from the inputs that Markdown could read as
+ * markup that changes what the text is: raw HTML and entities, links, code
+ * spans, table cells, headings, and the backslash itself. (Emphasis with
+ * '*' or '_' only changes how text looks, and escaping every '_' would
+ * make report.md hard to read as text.) */
+static const char md_special[] = "\\`[]<>|&#";
 
 /* Write text HTML-escaped. */
 static void html_esc(FILE *f, const char *s)
@@ -38,12 +50,15 @@ static void html_esc(FILE *f, const char *s)
 	}
 }
 
-/* Write paragraph text as HTML: escaped, `code` spans as <code>. */
+/* Write paragraph text as HTML: escaped, `code` spans as <code>, a
+ * backslash escape as the character it escapes. */
 static void html_inline(FILE *f, const char *s)
 {
 	int in_code = 0;
 	for (; *s; s++) {
-		if (*s == '`' && (in_code || strchr(s + 1, '`'))) {
+		if (*s == '\\' && s[1] && strchr(md_special, s[1])) {
+			s++;
+		} else if (*s == '`' && (in_code || strchr(s + 1, '`'))) {
 			fputs(in_code ? "</code>" : "<code>", f);
 			in_code = !in_code;
 			continue;
@@ -53,17 +68,40 @@ static void html_inline(FILE *f, const char *s)
 	}
 }
 
-/* Write text for a markdown table cell ('|' escaped, no newlines). */
-static void md_cell(FILE *f, const char *s)
+/* Write text from the inputs as Markdown text (a table cell, or inside a
+ * paragraph): a backslash before each character Markdown could read as
+ * markup, control characters (newlines) as spaces. */
+static void md_text(FILE *f, const char *s)
 {
 	for (; *s; s++) {
-		if (*s == '|')
-			fputs("\\|", f);
-		else if (*s == '\n')
-			fputc(' ', f);
-		else
-			fputc(*s, f);
+		if (strchr(md_special, *s))
+			fputc('\\', f);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
 	}
+}
+
+/* Text from the inputs for doc_p and doc_item: md_text's escapes, in a
+ * string d owns until the next paragraph or item. */
+static const char *esc(doc *d, const char *s)
+{
+	char *t = NULL;
+	size_t n = 0;
+	FILE *f = d->ntmp < 8 ? open_memstream(&t, &n) : NULL;
+	if (!f)
+		return "?";
+	md_text(f, s);
+	if (fclose(f) != 0 || !t) {
+		free(t);
+		return "?";
+	}
+	return d->tmp[d->ntmp++] = t;
+}
+
+/* Free esc()'s strings. */
+static void esc_free(doc *d)
+{
+	while (d->ntmp > 0)
+		free(d->tmp[--d->ntmp]);
 }
 
 /* A heading. */
@@ -83,13 +121,16 @@ static void doc_p(doc *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *t = rep_vasprintf(fmt, ap);
 	va_end(ap);
-	if (!t)
+	if (!t) {
+		esc_free(d);
 		return;
+	}
 	fprintf(d->md, "%s\n\n", t);
 	fprintf(d->html, "<p>");
 	html_inline(d->html, t);
 	fprintf(d->html, "</p>\n");
 	free(t);
+	esc_free(d);
 }
 
 /* A table of nrows x ncols cells (row-major). */
@@ -99,7 +140,7 @@ static void doc_table(doc *d, int ncols, const char *const *hdr, char **cells, i
 	fprintf(d->html, "<table>\n<tr>");
 	for (int c = 0; c < ncols; c++) {
 		fputc(' ', d->md);
-		md_cell(d->md, hdr[c]);
+		md_text(d->md, hdr[c]);
 		fprintf(d->md, " |");
 		fprintf(d->html, "<th>");
 		html_esc(d->html, hdr[c]);
@@ -116,7 +157,7 @@ static void doc_table(doc *d, int ncols, const char *const *hdr, char **cells, i
 		for (int c = 0; c < ncols; c++) {
 			const char *s = cells[r * ncols + c] ? cells[r * ncols + c] : "";
 			fputc(' ', d->md);
-			md_cell(d->md, s);
+			md_text(d->md, s);
 			fprintf(d->md, " |");
 			fprintf(d->html, "<td>");
 			html_esc(d->html, s);
@@ -129,26 +170,45 @@ static void doc_table(doc *d, int ncols, const char *const *hdr, char **cells, i
 	fprintf(d->html, "</table>\n");
 }
 
-/* A list of lines "- text" (markdown) and <ul> (HTML). */
-static void doc_list(doc *d, const char *lines)
+/* An item "- text" of a list (in HTML, the caller writes <ul> and </ul>). */
+static void doc_item(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void doc_item(doc *d, const char *fmt, ...)
 {
-	fprintf(d->md, "%s\n", lines);
-	fprintf(d->html, "<ul>\n");
-	for (const char *p = lines; *p;) {
-		const char *e = strchr(p, '\n');
-		const size_t n = e ? (size_t)(e - p) : strlen(p);
-		const char *s = p;
-		if (n >= 2 && s[0] == '-' && s[1] == ' ')
-			s += 2;
-		char *item = rep_asprintf("%.*s", (int)(n - (size_t)(s - p)), s);
-		if (item) {
-			fprintf(d->html, "<li>");
-			html_inline(d->html, item);
-			fprintf(d->html, "</li>\n");
-		}
-		free(item);
-		p += n + (e != NULL);
+	va_list ap;
+	va_start(ap, fmt);
+	char *t = rep_vasprintf(fmt, ap);
+	va_end(ap);
+	if (t) {
+		fprintf(d->md, "- %s\n", t);
+		fprintf(d->html, "<li>");
+		html_inline(d->html, t);
+		fprintf(d->html, "</li>\n");
 	}
+	free(t);
+	esc_free(d);
+}
+
+/* The points measured on some machines only, as a list. */
+static void doc_missing(const report *R, doc *d)
+{
+	fprintf(d->html, "<ul>\n");
+	for (int i = 0; i < R->nmissing && i < MAX_MISSING; i++) {
+		const missing_point *mp = &R->missing[i];
+		const rrow *r = mp->r;
+		const char *host = esc(d, R->machines[mp->mach].host);
+		if (!r) {
+			doc_item(d, "backend %s: every point missing on %s", esc(d, mp->backend), host);
+			continue;
+		}
+		const int dec = !strcmp(r->phase, "decode");
+		doc_item(d, "%s %s, batch %lld, %lld heads, %lld KV heads, head_dim %lld, %s %lld, %s: missing on %s",
+		         esc(d, r->backend), esc(d, r->phase), (long long)r->batch, (long long)r->heads,
+		         (long long)r->kv, (long long)r->hd, dec ? "cache_len" : "seq_len",
+		         (long long)(dec ? r->cache : r->seq), esc(d, r->dtype), host);
+	}
+	if (R->nmissing > MAX_MISSING)
+		doc_item(d, "... and %d more", R->nmissing - MAX_MISSING);
+	fprintf(d->md, "\n");
 	fprintf(d->html, "</ul>\n");
 }
 
@@ -193,8 +253,8 @@ static void doc_machines(const report *R, doc *d)
 	free_cells(cells, R->nmach * 9);
 	for (int m = 0; m < R->nmach; m++) {
 		const run_in *r = &R->runs[R->machines[m].run];
-		doc_p(d, "%s: %s; devices: %s.", R->machines[m].host, run_meta(r, "os", "unknown OS"),
-		      run_meta(r, "devices", "unknown"));
+		doc_p(d, "%s: %s; devices: %s.", esc(d, R->machines[m].host), esc(d, run_meta(r, "os", "unknown OS")),
+		      esc(d, run_meta(r, "devices", "unknown")));
 		/* the peaks pct_peak_* divide by (`attnbench roofline`), where the run has them */
 		double pf, ps, dram, llc, llc_b;
 		if (parse_f64(run_meta(r, "roofline_sgemm_attn_gflops", ""), &pf) &&
@@ -209,7 +269,7 @@ static void doc_machines(const report *R, doc *d)
 			      "and %.1f GB/s from the %s last-level cache. pct_peak_flops is GFLOP/s over the first; "
 			      "pct_peak_bw is GB/s over the cache or the DRAM figure, by whether K and V fit in the "
 			      "cache.",
-			      R->machines[m].host, run_meta(r, "threads_used", "?"), pf, ps, dram, llc,
+			      esc(d, R->machines[m].host), esc(d, run_meta(r, "threads_used", "?")), pf, ps, dram, llc,
 			      rep_bytes(llc_b, lb, sizeof lb));
 		}
 	}
@@ -354,7 +414,9 @@ static int commit_partial(const report *R, const char *name, FILE *f)
 /* report.md then index.html (last: its presence means a complete report). */
 int report_write_docs(const report *R)
 {
-	doc d = {open_partial(R, "report.md"), open_partial(R, "index.html")};
+	doc d = {0};
+	d.md = open_partial(R, "report.md");
+	d.html = open_partial(R, "index.html");
 	if (!d.md || !d.html) {
 		if (d.md)
 			fclose(d.md);
@@ -398,7 +460,7 @@ int report_write_docs(const report *R)
 			    "%d point%s measured on some machines but not on others; the pictures show them where they "
 			    "exist.",
 			    R->nmissing, R->nmissing == 1 ? " is" : "s are");
-			doc_list(&d, R->missing);
+			doc_missing(R, &d);
 		} else {
 			doc_p(&d, "Every point was measured on every machine.");
 		}

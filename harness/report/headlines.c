@@ -181,12 +181,27 @@ static int request_split_compute(report *R, const selection *S, const selection 
 	return 0;
 }
 
+/* Count a missing point; keep the first MAX_MISSING. */
+static void add_missing(report *R, const char *backend, const rrow *r, int mach)
+{
+	if (R->nmissing < MAX_MISSING)
+		R->missing[R->nmissing] = (missing_point){backend, r, mach};
+	R->nmissing++;
+}
+
+/* Are q and r the same point: phase, shape, lengths, causal, dtype? */
+static int same_point(const rrow *q, const rrow *r)
+{
+	return !strcmp(q->phase, r->phase) && q->batch == r->batch && q->heads == r->heads && q->kv == r->kv &&
+	       q->hd == r->hd && q->seq == r->seq && q->cache == r->cache && q->causal == r->causal &&
+	       !strcmp(q->dtype, r->dtype);
+}
+
 /* Points (backend, phase, shape, length) not measured on every machine. */
 static void find_missing(report *R)
 {
 	if (R->nmach < 2)
 		return;
-	const int max_lines = 60;
 	/* whole backends first: absent from a machine */
 	for (int b = 0; b < R->nbackends; b++)
 		for (int m = 0; m < R->nmach; m++) {
@@ -194,13 +209,8 @@ static void find_missing(report *R)
 			for (int i = 0; i < R->nrows && !has; i++)
 				has = !R->rows[i].dropped && R->rows[i].mach == m &&
 				      !strcmp(R->rows[i].backend, R->backends[b]);
-			if (!has) {
-				if (R->nmissing < max_lines)
-					rep_append(&R->missing, &R->missing_len,
-					           "- backend %s: every point missing on %s\n", R->backends[b],
-					           R->machines[m].host);
-				R->nmissing++;
-			}
+			if (!has)
+				add_missing(R, R->backends[b], NULL, m);
 		}
 	for (int i = 0; i < R->nrows; i++) {
 		const rrow *r = &R->rows[i];
@@ -210,10 +220,7 @@ static void find_missing(report *R)
 		int seen = 0;
 		for (int j = 0; j < i && !seen; j++) {
 			const rrow *q = &R->rows[j];
-			seen = !q->dropped && !strcmp(q->backend, r->backend) && !strcmp(q->phase, r->phase) &&
-			       q->batch == r->batch && q->heads == r->heads && q->kv == r->kv && q->hd == r->hd &&
-			       q->seq == r->seq && q->cache == r->cache && q->causal == r->causal &&
-			       !strcmp(q->dtype, r->dtype);
+			seen = !q->dropped && !strcmp(q->backend, r->backend) && same_point(q, r);
 		}
 		if (seen)
 			continue;
@@ -224,27 +231,13 @@ static void find_missing(report *R)
 				if (q->dropped || q->mach != m || strcmp(q->backend, r->backend))
 					continue;
 				any_backend = 1;
-				has = !strcmp(q->phase, r->phase) && q->batch == r->batch && q->heads == r->heads &&
-				      q->kv == r->kv && q->hd == r->hd && q->seq == r->seq && q->cache == r->cache &&
-				      q->causal == r->causal && !strcmp(q->dtype, r->dtype);
+				has = same_point(q, r);
 			}
 			if (has || !any_backend)
 				continue;
-			if (R->nmissing < max_lines)
-				rep_append(
-				    &R->missing, &R->missing_len,
-				    "- %s %s, batch %lld, %lld heads, %lld KV heads, head_dim %lld, %s %lld, %s: "
-				    "missing on "
-				    "%s\n",
-				    r->backend, r->phase, (long long)r->batch, (long long)r->heads, (long long)r->kv,
-				    (long long)r->hd, strcmp(r->phase, "decode") ? "seq_len" : "cache_len",
-				    (long long)(strcmp(r->phase, "decode") ? r->seq : r->cache), r->dtype,
-				    R->machines[m].host);
-			R->nmissing++;
+			add_missing(R, r->backend, r, m);
 		}
 	}
-	if (R->nmissing > max_lines)
-		rep_append(&R->missing, &R->missing_len, "- ... and %d more\n", R->nmissing - max_lines);
 }
 
 int report_figures(report *R, const base_lines *L)
@@ -264,6 +257,4 @@ void report_figures_free(report *R)
 	free(q->label);
 	free(q->color);
 	memset(q, 0, sizeof *q);
-	free(R->missing);
-	R->missing = NULL;
 }

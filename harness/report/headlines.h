@@ -11,7 +11,7 @@
  * R->missing (points measured on some machines only). Returns 0 or -1
  * (out of memory). */
 int report_figures(report *R, const base_lines *L);
-/* Free R->split and R->missing. */
+/* Free R->split. */
 void report_figures_free(report *R);
 
 #endif

@@ -34,6 +34,7 @@
 #define MAX_META    64
 #define MAX_PICS    16
 #define MAX_HEADS   64
+#define MAX_MISSING 60
 #define FIT_MIN_X   512 /* the power-law fit uses points with x >= this ... */
 #define FIT_MIN_PTS 3   /* ... when at least this many qualify */
 
@@ -132,6 +133,15 @@ typedef struct request_split {
 	double lo, hi;      /* smallest bar part, tallest bar */
 } request_split;
 
+/* A point measured on some machines and not on machine mach: row r's
+ * (backend, phase, shape, length, dtype), or, r NULL, every point of the
+ * backend. */
+typedef struct missing_point {
+	const char *backend;
+	const rrow *r;
+	int mach;
+} missing_point;
+
 typedef struct report {
 	/* the request */
 	const char *out_dir;
@@ -154,9 +164,8 @@ typedef struct report {
 	headline heads[MAX_HEADS];
 	int nheads;
 	request_split split;
-	char *missing; /* lines "- ...: missing on host" (malloc'ed) */
-	size_t missing_len;
-	int nmissing;
+	missing_point missing[MAX_MISSING]; /* the first MAX_MISSING ... */
+	int nmissing;                       /* ... of this many */
 	/* the pictures, in report order; each plot function fills its own */
 	picture pics[MAX_PICS];
 	int npics;
