@@ -202,6 +202,17 @@ static void expect_file(const char *dir, const char *name, const char *magic, co
 	free(b);
 }
 
+/* The text of dir/name (malloc'ed; the test fails when it is missing). */
+static char *read_out(const char *dir, const char *name)
+{
+	char p[1024];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	char *b = tu_read(p, NULL);
+	if (!b)
+		fail_msg("%s was not written", p);
+	return b;
+}
+
 static const char *const pictures[] = {"cost", "split", "decode", "memory", "memory_gqa", "throughput", "heads"};
 enum { NPICTURES = sizeof pictures / sizeof pictures[0] };
 
@@ -337,6 +348,14 @@ static void fail_backend(table *t, int r, char **cells, void *ctx)
 		set_cell(cells, table_col(t, "status"), "error: test");
 }
 
+/* Name blas's device ctx. */
+static void blas_device(table *t, int r, char **cells, void *ctx)
+{
+	(void)r;
+	if (!strcmp(cells[table_col(t, "backend")], "blas"))
+		set_cell(cells, table_col(t, "device"), (const char *)ctx);
+}
+
 /* Overlapping shards of one host merge, newest wins; another host is a
  * second machine, labelled, with its missing points listed. */
 static void test_shards_and_machines(void **state)
@@ -380,64 +399,6 @@ static void test_shards_and_machines(void **state)
 	tu_rmtree(a);
 	tu_rmtree(b);
 	tu_rmtree(c);
-}
-
-/* A device name with HTML in it. */
-static void markup_device(table *t, int r, char **cells, void *ctx)
-{
-	(void)r;
-	(void)ctx;
-	if (!strcmp(cells[table_col(t, "backend")], "blas"))
-		set_cell(cells, table_col(t, "device"), "<script>alert(1)</script>");
-}
-
-/* Does needle (starting with '<' or '[') stand in text without the
- * backslash that makes Markdown read it as text? */
-static int md_unescaped(const char *text, const char *needle)
-{
-	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
-		if (p == text || p[-1] != '\\')
-			return 1;
-	return 0;
-}
-
-/* Names with markup reach report.md as Markdown text and index.html as
- * HTML text: never as tags or links, in tables, paragraphs and lists. */
-static void test_markdown_text(void **state)
-{
-	(void)state;
-	char *dir = tu_tmpdir(), *other = tu_tmpdir(), *out = tu_tmpdir();
-	const fx_opts o = {.edit = markup_device, .hi = -1, .cpu = "<img src=x onerror=alert(1)>"};
-	write_fixture(dir, &o);
-	/* a second machine without blas: a "missing" list item with its host */
-	const fx_opts h = {
-	    .edit = fail_backend, .ctx = (void *)"blas", .hi = -1, .host = "[x](javascript:alert(1))<b>"};
-	write_fixture(other, &h);
-	EXPECT(0, "report:", "report", dir, other, "--out", out, "--format", "svg");
-	char p[700];
-	snprintf(p, sizeof p, "%s/report.md", out);
-	char *md = tu_read(p, NULL);
-	assert_non_null(md);
-	assert_false(md_unescaped(md, "<img"));
-	assert_false(md_unescaped(md, "<script"));
-	assert_false(md_unescaped(md, "<b>"));
-	assert_false(md_unescaped(md, "[x]"));
-	assert_non_null(strstr(md, "| \\<img src=x onerror=alert(1)\\> |"));
-	assert_non_null(strstr(md, "- backend blas: every point missing on \\[x\\](javascript:alert(1))\\<b\\>"));
-	free(md);
-	snprintf(p, sizeof p, "%s/index.html", out);
-	char *html = tu_read(p, NULL);
-	assert_non_null(html);
-	assert_null(strstr(html, "<img src=x"));
-	assert_null(strstr(html, "<script"));
-	assert_null(strstr(html, "<b>"));
-	assert_non_null(strstr(html, "<td>&lt;img src=x onerror=alert(1)&gt;</td>"));
-	assert_non_null(
-	    strstr(html, "<li>backend blas: every point missing on [x](javascript:alert(1))&lt;b&gt;</li>"));
-	free(html);
-	tu_rmtree(out);
-	tu_rmtree(other);
-	tu_rmtree(dir);
 }
 
 /* ---- storage dtypes ------------------------------------------------------------ */
@@ -499,10 +460,7 @@ static void test_dtype_headlines(void **state)
 	expect_file(dir, "report.md", NULL, "| blocked, bf16 | 512 (fit) | 128 | 15.73 ms | 25.78 ms |");
 	expect_file(dir, "report.md", NULL, "| blocked, f32 | 512 (fit) | 128 | 10.49 ms | 18.42 ms |");
 	/* fill colours: one per bar part, none shared */
-	char p[700];
-	snprintf(p, sizeof p, "%s/split.gp", dir);
-	char *gp = tu_read(p, NULL);
-	assert_non_null(gp);
+	char *gp = read_out(dir, "split.gp");
 	char seen[64][8];
 	int n = 0;
 	for (const char *c = strstr(gp, "fc rgb \""); c; c = strstr(c + 1, "fc rgb \"")) {
@@ -600,15 +558,6 @@ static void test_gnuplot_failure(void **state)
 
 /* ---- text from the inputs ------------------------------------------------------ */
 
-/* A device name with a shell command in backquotes. */
-static void backquote_device(table *t, int r, char **cells, void *ctx)
-{
-	(void)r;
-	(void)ctx;
-	if (!strcmp(cells[table_col(t, "backend")], "blas"))
-		set_cell(cells, table_col(t, "device"), "dev `touch ran_device`");
-}
-
 /* Does dir/name exist? */
 static int exists_in(const char *dir, const char *name)
 {
@@ -626,7 +575,8 @@ static void test_hostile_text(void **state)
 {
 	(void)state;
 	char *dir = tu_tmpdir(), *other = tu_tmpdir(), *out = tu_tmpdir();
-	const fx_opts o = {.edit = backquote_device, .hi = -1, .cpu = "CPU `touch ran_cpu`"};
+	const fx_opts o = {
+	    .edit = blas_device, .ctx = (void *)"dev `touch ran_device`", .hi = -1, .cpu = "CPU `touch ran_cpu`"};
 	write_fixture(dir, &o);
 	char *e = NULL;
 	const int rc = tu_run(NULL, &e, "report", dir, "--out", out, "--format", "svg", (char *)NULL);
@@ -644,12 +594,56 @@ static void test_hostile_text(void **state)
 	const fx_opts h = {.hi = -1, .host = "other\\n5 5"};
 	write_fixture(other, &h);
 	EXPECT(0, "report:", "report", FIXTURE, other, "--out", out, "--format", "svg");
-	char p[700];
-	snprintf(p, sizeof p, "%s/cost.dat", out);
-	char *dat = tu_read(p, NULL);
-	assert_non_null(dat);
+	char *dat = read_out(out, "cost.dat");
 	assert_null(strstr(dat, "\n5 5"));
 	free(dat);
+	tu_rmtree(out);
+	tu_rmtree(other);
+	tu_rmtree(dir);
+}
+
+/* Does needle (starting with '<' or '[') stand in text without the
+ * backslash that makes Markdown read it as text? */
+static int md_unescaped(const char *text, const char *needle)
+{
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		if (p == text || p[-1] != '\\')
+			return 1;
+	return 0;
+}
+
+/* Names with markup reach report.md as Markdown text and index.html as
+ * HTML text: never as tags or links, in tables, paragraphs and lists. */
+static void test_markdown_text(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), *other = tu_tmpdir(), *out = tu_tmpdir();
+	const fx_opts o = {.edit = blas_device,
+	                   .ctx = (void *)"<script>alert(1)</script>",
+	                   .hi = -1,
+	                   .cpu = "<img src=x onerror=alert(1)>"};
+	write_fixture(dir, &o);
+	/* a second machine without blas: a "missing" list item with its host */
+	const fx_opts h = {
+	    .edit = fail_backend, .ctx = (void *)"blas", .hi = -1, .host = "[x](javascript:alert(1))<b>"};
+	write_fixture(other, &h);
+	EXPECT(0, "report:", "report", dir, other, "--out", out, "--format", "svg");
+	char *md = read_out(out, "report.md");
+	assert_false(md_unescaped(md, "<img"));
+	assert_false(md_unescaped(md, "<script"));
+	assert_false(md_unescaped(md, "<b>"));
+	assert_false(md_unescaped(md, "[x]"));
+	assert_non_null(strstr(md, "| \\<img src=x onerror=alert(1)\\> |"));
+	assert_non_null(strstr(md, "- backend blas: every point missing on \\[x\\](javascript:alert(1))\\<b\\>"));
+	free(md);
+	char *html = read_out(out, "index.html");
+	assert_null(strstr(html, "<img src=x"));
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<b>"));
+	assert_non_null(strstr(html, "<td>&lt;img src=x onerror=alert(1)&gt;</td>"));
+	assert_non_null(
+	    strstr(html, "<li>backend blas: every point missing on [x](javascript:alert(1))&lt;b&gt;</li>"));
+	free(html);
 	tu_rmtree(out);
 	tu_rmtree(other);
 	tu_rmtree(dir);

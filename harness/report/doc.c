@@ -113,24 +113,41 @@ static void doc_h(doc *d, int level, const char *text)
 	fprintf(d->html, "</h%d>\n", level);
 }
 
+/* Inline text in both documents: Markdown md_pre TEXT md_post, HTML
+ * <tag>TEXT</tag>; then esc()'s strings are freed. */
+static void doc_inline(doc *d, const char *md_pre, const char *md_post, const char *tag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+static void doc_inline(doc *d, const char *md_pre, const char *md_post, const char *tag, const char *fmt, va_list ap)
+{
+	char *t = rep_vasprintf(fmt, ap);
+	if (t) {
+		fprintf(d->md, "%s%s%s", md_pre, t, md_post);
+		fprintf(d->html, "<%s>", tag);
+		html_inline(d->html, t);
+		fprintf(d->html, "</%s>\n", tag);
+	}
+	free(t);
+	esc_free(d);
+}
+
 /* A paragraph. */
 static void doc_p(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void doc_p(doc *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *t = rep_vasprintf(fmt, ap);
+	doc_inline(d, "", "\n\n", "p", fmt, ap);
 	va_end(ap);
-	if (!t) {
-		esc_free(d);
-		return;
-	}
-	fprintf(d->md, "%s\n\n", t);
-	fprintf(d->html, "<p>");
-	html_inline(d->html, t);
-	fprintf(d->html, "</p>\n");
-	free(t);
-	esc_free(d);
+}
+
+/* An item "- text" of a list (in HTML, the caller writes <ul> and </ul>). */
+static void doc_item(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void doc_item(doc *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	doc_inline(d, "- ", "\n", "li", fmt, ap);
+	va_end(ap);
 }
 
 /* A table of nrows x ncols cells (row-major). */
@@ -168,24 +185,6 @@ static void doc_table(doc *d, int ncols, const char *const *hdr, char **cells, i
 	}
 	fprintf(d->md, "\n");
 	fprintf(d->html, "</table>\n");
-}
-
-/* An item "- text" of a list (in HTML, the caller writes <ul> and </ul>). */
-static void doc_item(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void doc_item(doc *d, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *t = rep_vasprintf(fmt, ap);
-	va_end(ap);
-	if (t) {
-		fprintf(d->md, "- %s\n", t);
-		fprintf(d->html, "<li>");
-		html_inline(d->html, t);
-		fprintf(d->html, "</li>\n");
-	}
-	free(t);
-	esc_free(d);
 }
 
 /* The points measured on some machines only, as a list. */

@@ -13,6 +13,9 @@
 /* What a picture of times against a length shows. */
 typedef struct time_plot {
 	const char *name;         /* file name without extension */
+	const char *heading;      /* its heading in report.md */
+	const char *caption;      /* how to read it */
+	const char *none;         /* the note when there is no line */
 	const char *main, *fixed; /* title: the main line, the values held fixed */
 	const char *xlabel;       /* the x axis */
 	const char *xname;        /* the x column in the data file */
@@ -90,58 +93,66 @@ static int time_lines(const report *R, const selection *S, const time_plot *tp)
 	return gp_close_run(R, &g) ? 1 : 0;
 }
 
-/* cost.png: prefill time against seq_len, log-log, fitted exponents and a
- * slope-2 reference. */
-int plot_cost(const report *R, const base_lines *L, picture *p)
+/* A picture of the lines of S as time_plot tp says, or its note where S
+ * has none. */
+static int time_picture(const report *R, const selection *S, const time_plot *tp, picture *p)
 {
-	const selection *S = &L->prefill;
-	picture_init(
-	    p, "cost", "Quadratic cost of prefill",
-	    "Prefill time per call against the number of new tokens, both axes logarithmic. A power law t ~ n^k is a "
-	    "straight line of slope k: the legend gives each line's k, fitted by least squares of log t on log n over "
-	    "the points with seq_len >= 512 (all points when fewer than three are that long). The dashed line has "
-	    "slope 2, the quadratic cost of attention; lines flatter than it at small n are paying a fixed per-call "
-	    "cost, lines steeper than it are falling out of cache. fits.csv has the numbers.");
+	picture_init(p, tp->name, tp->heading, tp->caption);
 	if (S->n == 0) {
-		p->note = rep_asprintf("not drawn: no prefill rows with two or more seq_len values of one shape");
+		p->note = rep_asprintf("%s", tp->none);
 		return 0;
 	}
-	const time_plot tp = {"cost",    "Prefill time against sequence length (log-log)",
-	                      S->title,  "seq_len (new tokens per prefill call)",
-	                      "seq_len", "time per prefill call",
-	                      1};
-	if (time_lines(R, S, &tp))
+	if (time_lines(R, S, tp))
 		return 1;
 	p->drawn = 1;
 	return 0;
 }
 
+/* cost.png: prefill time against seq_len, log-log, fitted exponents and a
+ * slope-2 reference. */
+int plot_cost(const report *R, const base_lines *L, picture *p)
+{
+	const time_plot tp = {
+	    .name = "cost",
+	    .heading = "Quadratic cost of prefill",
+	    .caption =
+	        "Prefill time per call against the number of new tokens, both axes logarithmic. A power law t ~ n^k "
+	        "is a straight line of slope k: the legend gives each line's k, fitted by least squares of log t on "
+	        "log n over the points with seq_len >= 512 (all points when fewer than three are that long). The "
+	        "dashed line has slope 2, the quadratic cost of attention; lines flatter than it at small n are "
+	        "paying a fixed per-call cost, lines steeper than it are falling out of cache. fits.csv has the "
+	        "numbers.",
+	    .none = "not drawn: no prefill rows with two or more seq_len values of one shape",
+	    .main = "Prefill time against sequence length (log-log)",
+	    .fixed = L->prefill.title,
+	    .xlabel = "seq_len (new tokens per prefill call)",
+	    .xname = "seq_len",
+	    .what = "time per prefill call",
+	    .slope2 = 1,
+	};
+	return time_picture(R, &L->prefill, &tp, p);
+}
+
 /* decode.png: decode time per step against cache_len. */
 int plot_decode(const report *R, const base_lines *L, picture *p)
 {
-	const selection *D = &L->decode;
-	picture_init(
-	    p, "decode", "Decode time against cache length",
-	    "Time of one decode step (one new token per sequence, attending over the whole cache) against the number "
-	    "of cached tokens. Decode reads every cached key and value once, so the cost is linear: the legend's "
-	    "fitted exponent should be near 1. A flat start means a fixed per-call cost dominates short caches.");
-	if (D->n == 0) {
-		p->note = rep_asprintf("not drawn: no decode rows with two or more cache_len values of one shape");
-		return 0;
-	}
 	char fixed[640];
-	snprintf(fixed, sizeof fixed, "decode, %s", D->title);
-	const time_plot tp = {"decode",
-	                      "Decode step time against cache length",
-	                      fixed,
-	                      "cache_len (keys attended per decode step)",
-	                      "cache_len",
-	                      "time per decode step",
-	                      0};
-	if (time_lines(R, D, &tp))
-		return 1;
-	p->drawn = 1;
-	return 0;
+	snprintf(fixed, sizeof fixed, "decode, %s", L->decode.title);
+	const time_plot tp = {
+	    .name = "decode",
+	    .heading = "Decode time against cache length",
+	    .caption = "Time of one decode step (one new token per sequence, attending over the whole cache) against "
+	               "the number of cached tokens. Decode reads every cached key and value once, so the cost is "
+	               "linear: the legend's fitted exponent should be near 1. A flat start means a fixed per-call "
+	               "cost dominates short caches.",
+	    .none = "not drawn: no decode rows with two or more cache_len values of one shape",
+	    .main = "Decode step time against cache length",
+	    .fixed = fixed,
+	    .xlabel = "cache_len (keys attended per decode step)",
+	    .xname = "cache_len",
+	    .what = "time per decode step",
+	};
+	return time_picture(R, &L->decode, &tp, p);
 }
 
 /* "#rrggbb" of colour c moved num/den of the way to grey level target
