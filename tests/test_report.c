@@ -202,6 +202,17 @@ static void expect_file(const char *dir, const char *name, const char *magic, co
 	free(b);
 }
 
+/* The text of dir/name (malloc'ed; the test fails when it is missing). */
+static char *read_out(const char *dir, const char *name)
+{
+	char p[1024];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	char *b = tu_read(p, NULL);
+	if (!b)
+		fail_msg("%s was not written", p);
+	return b;
+}
+
 static const char *const pictures[] = {"cost", "split", "decode", "memory", "memory_gqa", "throughput", "heads"};
 enum { NPICTURES = sizeof pictures / sizeof pictures[0] };
 
@@ -337,6 +348,14 @@ static void fail_backend(table *t, int r, char **cells, void *ctx)
 		set_cell(cells, table_col(t, "status"), "error: test");
 }
 
+/* Name blas's device ctx. */
+static void blas_device(table *t, int r, char **cells, void *ctx)
+{
+	(void)r;
+	if (!strcmp(cells[table_col(t, "backend")], "blas"))
+		set_cell(cells, table_col(t, "device"), (const char *)ctx);
+}
+
 /* Overlapping shards of one host merge, newest wins; another host is a
  * second machine, labelled, with its missing points listed. */
 static void test_shards_and_machines(void **state)
@@ -380,6 +399,81 @@ static void test_shards_and_machines(void **state)
 	tu_rmtree(a);
 	tu_rmtree(b);
 	tu_rmtree(c);
+}
+
+/* ---- storage dtypes ------------------------------------------------------------ */
+
+/* The fixture's rows once per dtype, with exact times: prefill
+ * pre[d] * seq^2, decode dec[d] * cache (ns). */
+static void write_dtypes(const char *dir)
+{
+	static const char *const dtypes[] = {"f32", "f16", "bf16"};
+	static const double pre[] = {40, 50, 60}, dec[] = {250, 300, 350};
+	table t;
+	attn_err e = {{0}};
+	assert_int_equal(table_read(FIXTURE "/results.csv", &t, &e), 0);
+	const int c_dt = table_col(&t, "dtype"), c_t = table_col(&t, "time_ns"), c_st = table_col(&t, "status");
+	const int c_ph = table_col(&t, "phase"), c_seq = table_col(&t, "seq_len"), c_c = table_col(&t, "cache_len");
+	char p[600];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	assert_int_equal(table_write_row(f, (const char *const *)t.header, t.ncols), 0);
+	for (int d = 0; d < 3; d++)
+		for (int r = 0; r < t.nrows; r++) {
+			char **cells = t.rows[r], buf[64];
+			set_cell(cells, c_dt, dtypes[d]);
+			if (!strcmp(cells[c_st], "ok")) {
+				const double seq = atof(cells[c_seq]), cache = atof(cells[c_c]);
+				snprintf(buf, sizeof buf, "%.1f",
+				         strcmp(cells[c_ph], "decode") ? pre[d] * seq * seq : dec[d] * cache);
+				set_cell(cells, c_t, buf);
+			}
+			assert_int_equal(table_write_row(f, (const char *const *)cells, t.ncols), 0);
+		}
+	assert_int_equal(fclose(f), 0);
+	table_free(&t);
+	char *m = tu_read(FIXTURE "/machine.json", NULL);
+	assert_non_null(m);
+	snprintf(p, sizeof p, "%s/machine.json", dir);
+	tu_write(p, m, strlen(m));
+	free(m);
+}
+
+/* f32, f16 and bf16 rows of the same backends: the headline table has a
+ * dtype column and each row's figures from that dtype's prefill and decode
+ * lines; a request in the split table pairs the prefill and decode of one
+ * dtype; every split bar has its own colour. */
+static void test_dtype_headlines(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir();
+	write_dtypes(dir);
+	EXPECT(0, "report:", "report", dir, "--format", "svg");
+	expect_file(dir, "report.md", NULL, "| host | backend | device | dtype | prefill time @ seq_len 256 |");
+	/* 40 / 50 / 60 ns x 256^2; 1e9 / (250 / 300 / 350 ns x 1024) tokens/s */
+	expect_file(dir, "report.md", NULL, "| vm | blocked | cpu | f32 | 2.621 ms | 3906 |");
+	expect_file(dir, "report.md", NULL, "| vm | blocked | cpu | f16 | 3.277 ms | 3255 |");
+	expect_file(dir, "report.md", NULL, "| vm | blocked | cpu | bf16 | 3.932 ms | 2790 |");
+	expect_file(dir, "index.html", NULL, "<td>blocked</td><td>cpu</td><td>bf16</td><td>3.932 ms</td>");
+	/* P 512, T 128: prefill 60 x 512^2 (fit), decode 350 x (128 x 512 + 127 x 128 / 2) */
+	expect_file(dir, "report.md", NULL, "| blocked, bf16 | 512 (fit) | 128 | 15.73 ms | 25.78 ms |");
+	expect_file(dir, "report.md", NULL, "| blocked, f32 | 512 (fit) | 128 | 10.49 ms | 18.42 ms |");
+	/* fill colours: one per bar part, none shared */
+	char *gp = read_out(dir, "split.gp");
+	char seen[64][8];
+	int n = 0;
+	for (const char *c = strstr(gp, "fc rgb \""); c; c = strstr(c + 1, "fc rgb \"")) {
+		assert_true(n < 64);
+		snprintf(seen[n], sizeof seen[n], "%.7s", c + 8);
+		for (int i = 0; i < n; i++)
+			if (!strcmp(seen[i], seen[n]))
+				fail_msg("split.gp: two bar parts share the fill colour %s", seen[n]);
+		n++;
+	}
+	assert_int_equal(n, 2 * 3 * 3); /* prefill and decode parts of 3 backends x 3 dtypes */
+	free(gp);
+	tu_rmtree(dir);
 }
 
 /* ---- errors ------------------------------------------------------------------- */
@@ -462,6 +556,99 @@ static void test_gnuplot_failure(void **state)
 	tu_rmtree(dir);
 }
 
+/* ---- text from the inputs ------------------------------------------------------ */
+
+/* Does dir/name exist? */
+static int exists_in(const char *dir, const char *name)
+{
+	char p[700];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return stat(p, &st) == 0;
+}
+
+/* Names from results.csv and machine.json reach the gnuplot scripts as
+ * text: gnuplot runs `...` inside double quotes, so a backquote must never
+ * get there as it is; and a newline in a label must not end the comment
+ * line of a data block (the rest would be read as data). */
+static void test_hostile_text(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), *other = tu_tmpdir(), *out = tu_tmpdir();
+	const fx_opts o = {
+	    .edit = blas_device, .ctx = (void *)"dev `touch ran_device`", .hi = -1, .cpu = "CPU `touch ran_cpu`"};
+	write_fixture(dir, &o);
+	char *e = NULL;
+	const int rc = tu_run(NULL, &e, "report", dir, "--out", out, "--format", "svg", (char *)NULL);
+	if (rc != 0 || (e && e[0]))
+		fail_msg("exit %d, stderr: %.800s", rc, e ? e : "");
+	free(e);
+	assert_false(exists_in(out, "ran_cpu"));
+	assert_false(exists_in(out, "ran_device"));
+	/* shown as written */
+	expect_file(out, "cost.svg", NULL, "CPU `touch ran_cpu`");
+	tu_rmtree(out);
+
+	/* two machines: labels "backend @ host/device", the host with a newline */
+	out = tu_tmpdir();
+	const fx_opts h = {.hi = -1, .host = "other\\n5 5"};
+	write_fixture(other, &h);
+	EXPECT(0, "report:", "report", FIXTURE, other, "--out", out, "--format", "svg");
+	char *dat = read_out(out, "cost.dat");
+	assert_null(strstr(dat, "\n5 5"));
+	free(dat);
+	tu_rmtree(out);
+	tu_rmtree(other);
+	tu_rmtree(dir);
+}
+
+/* Does needle (starting with '<' or '[') stand in text without the
+ * backslash that makes Markdown read it as text? */
+static int md_unescaped(const char *text, const char *needle)
+{
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		if (p == text || p[-1] != '\\')
+			return 1;
+	return 0;
+}
+
+/* Names with markup reach report.md as Markdown text and index.html as
+ * HTML text: never as tags or links, in tables, paragraphs and lists. */
+static void test_markdown_text(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), *other = tu_tmpdir(), *out = tu_tmpdir();
+	const fx_opts o = {.edit = blas_device,
+	                   .ctx = (void *)"<script>alert(1)</script>",
+	                   .hi = -1,
+	                   .cpu = "<img src=x onerror=alert(1)>"};
+	write_fixture(dir, &o);
+	/* a second machine without blas: a "missing" list item with its host */
+	const fx_opts h = {
+	    .edit = fail_backend, .ctx = (void *)"blas", .hi = -1, .host = "[x](javascript:alert(1))<b>"};
+	write_fixture(other, &h);
+	EXPECT(0, "report:", "report", dir, other, "--out", out, "--format", "svg");
+	char *md = read_out(out, "report.md");
+	assert_false(md_unescaped(md, "<img"));
+	assert_false(md_unescaped(md, "<script"));
+	assert_false(md_unescaped(md, "<b>"));
+	assert_false(md_unescaped(md, "[x]"));
+	assert_non_null(strstr(md, "| \\<img src=x onerror=alert(1)\\> |"));
+	assert_non_null(strstr(md, "- backend blas: every point missing on \\[x\\](javascript:alert(1))\\<b\\>"));
+	free(md);
+	char *html = read_out(out, "index.html");
+	assert_null(strstr(html, "<img src=x"));
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<b>"));
+	assert_non_null(strstr(html, "<td>&lt;img src=x onerror=alert(1)&gt;</td>"));
+	assert_non_null(
+	    strstr(html, "<li>backend blas: every point missing on [x](javascript:alert(1))&lt;b&gt;</li>"));
+	free(html);
+	tu_rmtree(out);
+	tu_rmtree(other);
+	tu_rmtree(dir);
+}
+
 /* The group: fit.c, then the binary end to end. */
 int run_report_tests(void)
 {
@@ -470,6 +657,8 @@ int run_report_tests(void)
 	    cmocka_unit_test(test_fit_interp),        cmocka_unit_test(test_render_fixture),
 	    cmocka_unit_test(test_render_exact_fits), cmocka_unit_test(test_shards_and_machines),
 	    cmocka_unit_test(test_bad_inputs),        cmocka_unit_test(test_gnuplot_failure),
+	    cmocka_unit_test(test_hostile_text),      cmocka_unit_test(test_dtype_headlines),
+	    cmocka_unit_test(test_markdown_text),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

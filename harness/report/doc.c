@@ -1,0 +1,573 @@
+/* doc.c - what the report says in words and tables: report.md and
+ * index.html, written together so that they never disagree (Markdown and
+ * HTML escaped: names from the inputs are text, never markup), and
+ * fits.csv. Each is written to NAME.partial and renamed when complete. */
+#include "report/report.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/fit.h"
+#include "lib/table.h"
+#include "report/select.h"
+
+/* ---- report.md and index.html ---------------------------------------------------------- */
+
+/* Both documents at once, so they never disagree. Paragraphs and list
+ * items are written as Markdown (`code` spans, backslash escapes) and
+ * turned into HTML by html_inline; text from the inputs goes into them
+ * through esc(). */
+typedef struct doc {
+	FILE *md, *html;
+	char *tmp[8]; /* esc() results, freed after the next paragraph or item */
+	int ntmp;
+} doc;
+
+/* The characters in text from the inputs that Markdown could read as
+ * markup that changes what the text is: raw HTML and entities, links, code
+ * spans, table cells, headings, and the backslash itself. (Emphasis with
+ * '*' or '_' only changes how text looks, and escaping every '_' would
+ * make report.md hard to read as text.) */
+static const char md_special[] = "\\`[]<>|&#";
+
+/* Write text HTML-escaped. */
+static void html_esc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '&')
+			fputs("&amp;", f);
+		else if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '"')
+			fputs("&quot;", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* Write paragraph text as HTML: escaped, `code` spans as <code>, a
+ * backslash escape as the character it escapes. */
+static void html_inline(FILE *f, const char *s)
+{
+	int in_code = 0;
+	for (; *s; s++) {
+		if (*s == '\\' && s[1] && strchr(md_special, s[1])) {
+			s++;
+		} else if (*s == '`' && (in_code || strchr(s + 1, '`'))) {
+			fputs(in_code ? "</code>" : "<code>", f);
+			in_code = !in_code;
+			continue;
+		}
+		const char one[2] = {*s, 0};
+		html_esc(f, one);
+	}
+}
+
+/* Write text from the inputs as Markdown text (a table cell, or inside a
+ * paragraph): a backslash before each character Markdown could read as
+ * markup, control characters (newlines) as spaces. */
+static void md_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr(md_special, *s))
+			fputc('\\', f);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+	}
+}
+
+/* Text from the inputs for doc_p and doc_item: md_text's escapes, in a
+ * string d owns until the next paragraph or item. */
+static const char *esc(doc *d, const char *s)
+{
+	char *t = NULL;
+	size_t n = 0;
+	FILE *f = d->ntmp < 8 ? open_memstream(&t, &n) : NULL;
+	if (!f)
+		return "?";
+	md_text(f, s);
+	if (fclose(f) != 0 || !t) {
+		free(t);
+		return "?";
+	}
+	return d->tmp[d->ntmp++] = t;
+}
+
+/* Free esc()'s strings. */
+static void esc_free(doc *d)
+{
+	while (d->ntmp > 0)
+		free(d->tmp[--d->ntmp]);
+}
+
+/* A heading. */
+static void doc_h(doc *d, int level, const char *text)
+{
+	fprintf(d->md, "\n%.*s %s\n\n", level, "######", text);
+	fprintf(d->html, "<h%d>", level);
+	html_esc(d->html, text);
+	fprintf(d->html, "</h%d>\n", level);
+}
+
+/* Inline text in both documents: Markdown md_pre TEXT md_post, HTML
+ * <tag>TEXT</tag>; then esc()'s strings are freed. */
+static void doc_inline(doc *d, const char *md_pre, const char *md_post, const char *tag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+static void doc_inline(doc *d, const char *md_pre, const char *md_post, const char *tag, const char *fmt, va_list ap)
+{
+	char *t = rep_vasprintf(fmt, ap);
+	if (t) {
+		fprintf(d->md, "%s%s%s", md_pre, t, md_post);
+		fprintf(d->html, "<%s>", tag);
+		html_inline(d->html, t);
+		fprintf(d->html, "</%s>\n", tag);
+	}
+	free(t);
+	esc_free(d);
+}
+
+/* A paragraph. */
+static void doc_p(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void doc_p(doc *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	doc_inline(d, "", "\n\n", "p", fmt, ap);
+	va_end(ap);
+}
+
+/* An item "- text" of a list (in HTML, the caller writes <ul> and </ul>). */
+static void doc_item(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void doc_item(doc *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	doc_inline(d, "- ", "\n", "li", fmt, ap);
+	va_end(ap);
+}
+
+/* A table of nrows x ncols cells (row-major). */
+static void doc_table(doc *d, int ncols, const char *const *hdr, char **cells, int nrows)
+{
+	fprintf(d->md, "|");
+	fprintf(d->html, "<table>\n<tr>");
+	for (int c = 0; c < ncols; c++) {
+		fputc(' ', d->md);
+		md_text(d->md, hdr[c]);
+		fprintf(d->md, " |");
+		fprintf(d->html, "<th>");
+		html_esc(d->html, hdr[c]);
+		fprintf(d->html, "</th>");
+	}
+	fprintf(d->md, "\n|");
+	for (int c = 0; c < ncols; c++)
+		fprintf(d->md, "---|");
+	fprintf(d->md, "\n");
+	fprintf(d->html, "</tr>\n");
+	for (int r = 0; r < nrows; r++) {
+		fprintf(d->md, "|");
+		fprintf(d->html, "<tr>");
+		for (int c = 0; c < ncols; c++) {
+			const char *s = cells[r * ncols + c] ? cells[r * ncols + c] : "";
+			fputc(' ', d->md);
+			md_text(d->md, s);
+			fprintf(d->md, " |");
+			fprintf(d->html, "<td>");
+			html_esc(d->html, s);
+			fprintf(d->html, "</td>");
+		}
+		fprintf(d->md, "\n");
+		fprintf(d->html, "</tr>\n");
+	}
+	fprintf(d->md, "\n");
+	fprintf(d->html, "</table>\n");
+}
+
+/* The points measured on some machines only, as a list. */
+static void doc_missing(const report *R, doc *d)
+{
+	fprintf(d->html, "<ul>\n");
+	for (int i = 0; i < R->nmissing && i < MAX_MISSING; i++) {
+		const missing_point *mp = &R->missing[i];
+		const rrow *r = mp->r;
+		const char *host = esc(d, R->machines[mp->mach].host);
+		if (!r) {
+			doc_item(d, "backend %s: every point missing on %s", esc(d, mp->backend), host);
+			continue;
+		}
+		const int dec = !strcmp(r->phase, "decode");
+		doc_item(d, "%s %s, batch %lld, %lld heads, %lld KV heads, head_dim %lld, %s %lld, %s: missing on %s",
+		         esc(d, r->backend), esc(d, r->phase), (long long)r->batch, (long long)r->heads,
+		         (long long)r->kv, (long long)r->hd, dec ? "cache_len" : "seq_len",
+		         (long long)(dec ? r->cache : r->seq), esc(d, r->dtype), host);
+	}
+	if (R->nmissing > MAX_MISSING)
+		doc_item(d, "... and %d more", R->nmissing - MAX_MISSING);
+	fprintf(d->md, "\n");
+	fprintf(d->html, "</ul>\n");
+}
+
+/* Free the cells of a table. */
+static void free_cells(char **cells, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(cells[i]);
+	free(cells);
+}
+
+/* The machines section: one table row per machine. */
+static void doc_machines(const report *R, doc *d)
+{
+	const char *hdr[] = {"host",       "CPU", "CPUs / threads", "RAM", "BLAS", "compiler, flags", "commit",
+	                     "date (UTC)", "runs"};
+	char **cells = calloc((size_t)R->nmach * 9 + 1, sizeof *cells);
+	if (!cells)
+		return;
+	for (int m = 0; m < R->nmach; m++) {
+		const run_in *r = &R->runs[R->machines[m].run];
+		char **c = cells + m * 9, ram[64] = "?";
+		double rb;
+		if (parse_f64(run_meta(r, "ram_bytes", ""), &rb))
+			rep_bytes(rb, ram, sizeof ram);
+		c[0] = rep_asprintf("%s", R->machines[m].host);
+		c[1] = rep_asprintf("%s", run_meta(r, "cpu_model", "unknown"));
+		c[2] = rep_asprintf("%s / %s", run_meta(r, "cpus_online", "?"), run_meta(r, "threads_used", "?"));
+		c[3] = rep_asprintf("%s", ram);
+		c[4] = rep_asprintf("%s", run_meta(r, "blas", "?"));
+		c[5] = rep_asprintf("gcc %s, %s", run_meta(r, "compiler", "?"), run_meta(r, "build_flags", "?"));
+		c[6] = rep_asprintf("%s", run_meta(r, "git_commit", "?"));
+		c[7] = rep_asprintf("%s", run_meta(r, "date_utc", "?"));
+		size_t l = 0;
+		char *runs = NULL;
+		for (int k = 0; k < R->nruns; k++)
+			if (R->runs[k].machine == m)
+				rep_append(&runs, &l, "%s%s", l ? ", " : "", R->runs[k].arg);
+		c[8] = runs;
+	}
+	doc_table(d, 9, hdr, cells, R->nmach);
+	free_cells(cells, R->nmach * 9);
+	for (int m = 0; m < R->nmach; m++) {
+		const run_in *r = &R->runs[R->machines[m].run];
+		doc_p(d, "%s: %s; devices: %s.", esc(d, R->machines[m].host), esc(d, run_meta(r, "os", "unknown OS")),
+		      esc(d, run_meta(r, "devices", "unknown")));
+		/* the peaks pct_peak_* divide by (`attnbench roofline`), where the run has them */
+		double pf, ps, dram, llc, llc_b;
+		if (parse_f64(run_meta(r, "roofline_sgemm_attn_gflops", ""), &pf) &&
+		    parse_f64(run_meta(r, "roofline_sgemm_square_gflops", ""), &ps) &&
+		    parse_f64(run_meta(r, "roofline_dram_gbs", ""), &dram) &&
+		    parse_f64(run_meta(r, "roofline_llc_gbs", ""), &llc) &&
+		    parse_f64(run_meta(r, "roofline_llc_bytes", ""), &llc_b)) {
+			char lb[64];
+			doc_p(d,
+			      "%s: measured peaks with %s threads: OpenBLAS sgemm %.1f GFLOP/s attention-shaped "
+			      "(4096 x 4096 x 128) and %.1f GFLOP/s square (2048³); read bandwidth %.1f GB/s from DRAM "
+			      "and %.1f GB/s from the %s last-level cache. pct_peak_flops is GFLOP/s over the first; "
+			      "pct_peak_bw is GB/s over the cache or the DRAM figure, by whether K and V fit in the "
+			      "cache.",
+			      esc(d, R->machines[m].host), esc(d, run_meta(r, "threads_used", "?")), pf, ps, dram, llc,
+			      rep_bytes(llc_b, lb, sizeof lb));
+		}
+	}
+}
+
+/* The inputs section: rows read, ok, ignored statuses, duplicates. */
+static void doc_inputs(const report *R, doc *d)
+{
+	const char *hdr[] = {"run", "host", "rows", "ok", "duplicates dropped", "ignored (status not ok)"};
+	char **cells = calloc((size_t)R->nruns * 6 + 1, sizeof *cells);
+	if (!cells)
+		return;
+	for (int k = 0; k < R->nruns; k++) {
+		const run_in *r = &R->runs[k];
+		char **c = cells + k * 6;
+		c[0] = rep_asprintf("%s%s", r->arg, r->unfinished ? " (unfinished sweep)" : "");
+		c[1] = rep_asprintf("%s", R->machines[r->machine].host);
+		c[2] = rep_asprintf("%d", r->nrows);
+		c[3] = rep_asprintf("%d", r->nok);
+		c[4] = rep_asprintf("%d", r->ndropped);
+		size_t l = 0;
+		char *st = NULL;
+		for (int i = 0; i < r->nstatus; i++)
+			rep_append(&st, &l, "%s%d x %s", l ? "; " : "", r->status_n[i], r->status[i]);
+		if (r->nother_status)
+			rep_append(&st, &l, "; %d x other", r->nother_status);
+		c[5] = st ? st : rep_asprintf("none");
+	}
+	doc_table(d, 6, hdr, cells, R->nruns);
+	free_cells(cells, R->nruns * 6);
+	doc_p(d,
+	      "Rows whose status is not ok (skipped or failed points) are left out of every picture. %d duplicate "
+	      "row%s dropped: a point measured by several runs of the same host (shards of one grid, or a re-run) is "
+	      "taken from the newest run (machine.json date_utc).",
+	      R->ndup, R->ndup == 1 ? " was" : "s were");
+}
+
+/* The headline table: one row per machine, backend, device and dtype. */
+static void doc_headlines(const report *R, doc *d)
+{
+	char h1[96], h2[96];
+	snprintf(h1, sizeof h1, "prefill time @ seq_len %lld", (long long)R->common_seq);
+	snprintf(h2, sizeof h2, "decode tokens/s @ cache_len %lld", (long long)R->common_cache);
+	const char *hdr[] = {"host", "backend",      "device",           "dtype",        h1,
+	                     h2,     "peak GFLOP/s", "prefill exponent", "max workspace"};
+	enum { NCOLS = sizeof hdr / sizeof hdr[0] };
+	char **cells = calloc((size_t)R->nheads * NCOLS + 1, sizeof *cells);
+	if (!cells)
+		return;
+	for (int i = 0; i < R->nheads; i++) {
+		const headline *H = &R->heads[i];
+		char **c = cells + i * NCOLS, ws[64], tb[32];
+		c[0] = rep_asprintf("%s", R->machines[H->mach].host);
+		c[1] = rep_asprintf("%s", H->backend);
+		c[2] = rep_asprintf("%s", H->device);
+		c[3] = rep_asprintf("%s", H->dtype);
+		c[4] =
+		    rep_asprintf("%s", H->prefill_ns == H->prefill_ns ? rep_time(H->prefill_ns, tb, sizeof tb) : "-");
+		c[5] = H->decode_tok_s == H->decode_tok_s ? rep_asprintf("%.4g", H->decode_tok_s) : rep_asprintf("-");
+		c[6] = H->peak_where_phase
+		           ? rep_asprintf("%.3g (%s, %s %lld)", H->peak_gflops, H->peak_where_phase,
+		                          strcmp(H->peak_where_phase, "decode") ? "seq_len" : "cache_len",
+		                          (long long)H->peak_where_x)
+		           : rep_asprintf("-");
+		c[7] = H->exponent == H->exponent ? rep_asprintf("%.2f", H->exponent) : rep_asprintf("-");
+		c[8] = rep_asprintf("%s", rep_bytes(H->max_ws, ws, sizeof ws));
+	}
+	doc_table(d, NCOLS, hdr, cells, R->nheads);
+	free_cells(cells, R->nheads * NCOLS);
+}
+
+/* The request scenarios of the split picture: one row per line and scenario. */
+static void doc_split(const report *R, doc *d)
+{
+	const request_split *q = &R->split;
+	const char *hdr[] = {"line", "prompt P", "generated T", "prefill", "decode total", "total", "prefill share"};
+	const int n = q->nlines * q->nsc;
+	char **cells = calloc((size_t)n * 7 + 1, sizeof *cells);
+	if (!cells)
+		return;
+	for (int at = 0; at < n; at++) {
+		char **c = cells + at * 7, t[32];
+		const int sc = at % q->nsc;
+		const double pre = q->pre[at], dec = q->dec[at];
+		c[0] = rep_asprintf("%s", q->label[at / q->nsc]);
+		c[1] = rep_asprintf("%lld%s", (long long)R->prompts[sc / R->ngen], q->est[at] ? " (fit)" : "");
+		c[2] = rep_asprintf("%lld", (long long)R->gen[sc % R->ngen]);
+		c[3] = rep_asprintf("%s", rep_time(pre, t, sizeof t));
+		c[4] = rep_asprintf("%s", rep_time(dec, t, sizeof t));
+		c[5] = rep_asprintf("%s", rep_time(pre + dec, t, sizeof t));
+		c[6] = rep_asprintf("%.0f%%", 100 * pre / (pre + dec));
+	}
+	doc_table(d, 7, hdr, cells, n);
+	free_cells(cells, n * 7);
+}
+
+/* An image with its caption. */
+static void doc_picture(const report *R, doc *d, const picture *p)
+{
+	doc_h(d, 3, p->title);
+	if (!p->drawn) {
+		doc_p(d, "%s", p->note ? p->note : "not drawn");
+		return;
+	}
+	const char *ext = R->png ? "png" : "svg";
+	fprintf(d->md, "![%s](%s.%s)\n\n", p->title, p->name, ext);
+	fprintf(d->html, "<figure><a href=\"%s.%s\"><img src=\"%s.%s\" alt=\"", p->name, R->svg ? "svg" : "png",
+	        p->name, ext);
+	html_esc(d->html, p->title);
+	fprintf(d->html, "\"></a></figure>\n");
+	doc_p(d, "%s", p->caption ? p->caption : "");
+	if (p->note)
+		doc_p(d, "%s", p->note);
+}
+
+/* Open DIR/name.partial for writing. */
+static FILE *open_partial(const report *R, const char *name)
+{
+	char *p = rep_asprintf("%s/%s.partial", R->out_dir, name);
+	FILE *f = p ? fopen(p, "w") : NULL;
+	if (!f)
+		rep_fail(1, "cannot write %s: %s", p ? p : name, strerror(errno));
+	free(p);
+	return f;
+}
+
+/* Close DIR/name.partial and rename it to DIR/name. */
+static int commit_partial(const report *R, const char *name, FILE *f)
+{
+	char *p = rep_asprintf("%s/%s.partial", R->out_dir, name), *q = rep_asprintf("%s/%s", R->out_dir, name);
+	int rc = 0;
+	if (fclose(f) != 0 || !p || !q || rename(p, q) != 0) {
+		rc = rep_fail(1, "cannot write %s: %s", q ? q : name, strerror(errno));
+		if (p)
+			remove(p);
+	}
+	free(p);
+	free(q);
+	return rc;
+}
+
+/* report.md then index.html (last: its presence means a complete report). */
+int report_write_docs(const report *R)
+{
+	doc d = {0};
+	d.md = open_partial(R, "report.md");
+	d.html = open_partial(R, "index.html");
+	if (!d.md || !d.html) {
+		if (d.md)
+			fclose(d.md);
+		if (d.html)
+			fclose(d.html);
+		return 1;
+	}
+	fprintf(d.html,
+	        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	        "<title>attnbench report</title>\n<style>\n"
+	        "body { font-family: sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; "
+	        "line-height: 1.45; color: #222; }\n"
+	        "table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }\n"
+	        "th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }\n"
+	        "th { background: #f3f3f3; }\n"
+	        "figure { margin: 1em 0; }\n"
+	        "img { max-width: 100%%; height: auto; border: 1px solid #ddd; }\n"
+	        "</style>\n</head>\n<body>\n");
+	fprintf(d.md, "# attnbench report\n\n");
+	fprintf(d.html, "<h1>attnbench report</h1>\n");
+	doc_p(&d,
+	      "Written by `attnbench report` from %d run%s on %d machine%s. Each picture has its gnuplot script "
+	      "(NAME.gp) and data (NAME.dat) beside it: edit and re-draw with `gnuplot NAME.gp` in this directory. "
+	      "fits.csv has the fitted exponents and BigO coefficients.",
+	      R->nruns, R->nruns == 1 ? "" : "s", R->nmach, R->nmach == 1 ? "" : "s");
+	doc_h(&d, 2, "Machines");
+	doc_machines(R, &d);
+	doc_h(&d, 2, "Headline figures");
+	doc_p(&d, "Per machine, backend and dtype, each figure from that dtype's own rows: prefill time at the "
+	          "largest seq_len every backend measured, decode tokens per second (batch / step time) at the largest "
+	          "cache_len every backend measured, the highest GFLOP/s of any point, the fitted prefill exponent "
+	          "(cost plot), and the largest workspace of any point.");
+	doc_headlines(R, &d);
+	doc_h(&d, 2, "Inputs");
+	doc_inputs(R, &d);
+	if (R->nmach > 1) {
+		doc_h(&d, 2, "Missing points");
+		if (R->nmissing) {
+			doc_p(
+			    &d,
+			    "%d point%s measured on some machines but not on others; the pictures show them where they "
+			    "exist.",
+			    R->nmissing, R->nmissing == 1 ? " is" : "s are");
+			doc_missing(R, &d);
+		} else {
+			doc_p(&d, "Every point was measured on every machine.");
+		}
+	}
+	doc_h(&d, 2, "Pictures");
+	for (int i = 0; i < R->npics; i++) {
+		doc_picture(R, &d, &R->pics[i]);
+		if (!strcmp(R->pics[i].name, "split") && R->pics[i].drawn)
+			doc_split(R, &d);
+	}
+	fprintf(d.html, "</body>\n</html>\n");
+	if (commit_partial(R, "report.md", d.md)) {
+		fclose(d.html);
+		return 1;
+	}
+	return commit_partial(R, "index.html", d.html);
+}
+
+/* ---- fits.csv --------------------------------------------------------------------- */
+
+/* The run directories that contributed rows to a line, joined by ';'. */
+static void line_runs(const report *R, const series *s, char *buf, size_t len)
+{
+	size_t l = 0;
+	buf[0] = 0;
+	for (int k = 0; k < R->nruns; k++) {
+		int used = 0;
+		for (int i = 0; i < s->n && !used; i++)
+			used = s->r[i]->run == k;
+		if (used && l < len)
+			l += (size_t)snprintf(buf + l, len - l, "%s%s", l ? ";" : "", R->runs[k].dir);
+	}
+}
+
+/* Write fits.csv: one row per (machine, backend, device, phase, shape) with
+ * two or more sizes: the power-law exponent and the BigO coefficient. */
+static int write_fits(const report *R, FILE *f)
+{
+	const char *hdr[] = {"run",      "host",        "device",           "backend",  "phase",
+	                     "batch",    "n_heads",     "n_kv_heads",       "head_dim", "points",
+	                     "exponent", "coefficient", "coefficient_unit", "rms_rel",  "dtype"};
+	if (table_write_row(f, hdr, 15))
+		return -1;
+	for (int ph = 0; ph < 2; ph++) {
+		sel_spec sp = ph ? decode_spec : cost_spec;
+		/* every shape, not only the chosen line: one line per shape */
+		sp.series = S_BACKEND_DTYPE | CTX_SHAPE;
+		sp.context = 0;
+		selection S;
+		if (select_lines(R, &sp, &S))
+			return -1;
+		for (int i = 0; i < S.n; i++) {
+			const series *s = &S.s[i];
+			power_fit pf;
+			if (fit_power_law_tail(s->x, s->y, s->n, FIT_MIN_X, FIT_MIN_PTS, &pf))
+				continue;
+			/* the BigO coefficient over the same points as the exponent */
+			int tail = 0;
+			for (int j = 0; j < s->n; j++)
+				tail += s->x[j] >= FIT_MIN_X;
+			const int first = tail < FIT_MIN_PTS ? 0 : s->n - tail; /* x is sorted */
+			const int m = s->n - first;
+			double rms;
+			const double a = fit_bigo(s->x + first, s->y + first, m, ph ? 1 : 2, &rms);
+			char run[1024], b[8][48];
+			line_runs(R, s, run, sizeof run);
+			const rrow *r = s->row0;
+			snprintf(b[0], 48, "%lld", (long long)r->batch);
+			snprintf(b[1], 48, "%lld", (long long)r->heads);
+			snprintf(b[2], 48, "%lld", (long long)r->kv);
+			snprintf(b[3], 48, "%lld", (long long)r->hd);
+			snprintf(b[4], 48, "%d", pf.points);
+			snprintf(b[5], 48, "%.4f", pf.exponent);
+			snprintf(b[6], 48, "%.6g", a);
+			snprintf(b[7], 48, "%.4f", rms);
+			const char *row[] = {run,
+			                     R->machines[s->mach].host,
+			                     s->device,
+			                     s->backend,
+			                     ph ? "decode" : "prefill",
+			                     b[0],
+			                     b[1],
+			                     b[2],
+			                     b[3],
+			                     b[4],
+			                     b[5],
+			                     b[6],
+			                     ph ? "ns/n" : "ns/n^2",
+			                     b[7],
+			                     r->dtype};
+			if (table_write_row(f, row, 15)) {
+				sel_free(&S);
+				return -1;
+			}
+		}
+		sel_free(&S);
+	}
+	return 0;
+}
+
+int report_write_fits(const report *R)
+{
+	FILE *f = open_partial(R, "fits.csv");
+	if (!f)
+		return 1;
+	if (write_fits(R, f)) {
+		fclose(f);
+		return rep_fail(1, "cannot write fits.csv");
+	}
+	return commit_partial(R, "fits.csv", f);
+}
