@@ -13,7 +13,6 @@
 #include "run/gbench_shim.h"
 #include "cmd/plan.h"
 #include "run/registry.h"
-#include "report/report.h"
 #include "run/roofline.h"
 #include "run/sweep.h"
 

@@ -27,7 +27,7 @@
 #include <strings.h>
 
 #include "model/results.h"
-#include "report/report.h"
+#include "report/gnuplot.h"
 #include "lib/fit.h"
 #include "lib/table.h"
 #include "lib/util.h"

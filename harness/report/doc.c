@@ -2,7 +2,7 @@
  * index.html, written together so that they never disagree (Markdown and
  * HTML escaped: names from the inputs are text, never markup), and
  * fits.csv. Each is written to NAME.partial and renamed when complete. */
-#include "report/report.h"
+#include "report/model.h"
 
 #include <errno.h>
 #include <stdarg.h>

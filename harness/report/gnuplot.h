@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "report/report.h"
+#include "report/model.h"
 #include "report/select.h"
 
 /* One picture being written: its script and data file. */
@@ -67,5 +67,10 @@ void gp_panel(gp *g, const selection *S, const char *title, const char *xlabel, 
 /* Panel title: a line of what, then the phase and the fixed values
  * (malloc'ed). */
 char *panel_title(const char *what, const char *phase, const char *fixed);
+
+/* Run `gnuplot SCRIPT` in dir, as the report does for its pictures (the
+ * ATTNBENCH_GNUPLOT environment variable names another binary). Anything
+ * gnuplot prints, or a failure, is reported on stderr; returns 0 or 1. */
+int report_gnuplot(const char *dir, const char *script);
 
 #endif

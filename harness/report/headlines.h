@@ -3,7 +3,7 @@
 #ifndef ATTN_REPORT_HEADLINES_H
 #define ATTN_REPORT_HEADLINES_H
 
-#include "report/report.h"
+#include "report/model.h"
 #include "report/select.h"
 
 /* Fill R->common_seq, R->common_cache and R->heads (the headline table),

@@ -3,7 +3,7 @@
  * rows parsed; then machines (host name and CPU model), run recency, the
  * backend colour order, and duplicates between runs dropped (shards of one
  * grid, or a re-run: the newest run wins). */
-#include "report/report.h"
+#include "report/model.h"
 
 #include <errno.h>
 #include <math.h>

@@ -8,7 +8,7 @@
 #ifndef ATTN_REPORT_PICTURES_H
 #define ATTN_REPORT_PICTURES_H
 
-#include "report/report.h"
+#include "report/model.h"
 #include "report/select.h"
 
 typedef int (*picture_fn)(const report *R, const base_lines *L, picture *p);

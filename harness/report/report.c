@@ -30,13 +30,6 @@ static const picture_fn pictures[] = {plot_cost,       plot_split,      plot_dec
 enum { NPICTURES = sizeof pictures / sizeof pictures[0] };
 _Static_assert(NPICTURES <= MAX_PICS, "MAX_PICS is too small for the pictures");
 
-void picture_init(picture *p, const char *name, const char *title, const char *caption)
-{
-	snprintf(p->name, sizeof p->name, "%s", name);
-	snprintf(p->title, sizeof p->title, "%s", title);
-	p->caption = rep_asprintf("%s", caption);
-}
-
 /* Free everything the report holds. */
 static void report_free(report *R)
 {

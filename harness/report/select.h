@@ -10,7 +10,7 @@
 #define ATTN_REPORT_SELECT_H
 
 #include "lib/fit.h"
-#include "report/report.h"
+#include "report/model.h"
 
 /* The row variables lines can be split or titled by. */
 enum { V_PHASE, V_BATCH, V_HEADS, V_KV, V_RATIO, V_HD, V_SEQ, V_CACHE, V_CAUSAL, V_DTYPE, NV };

@@ -1,7 +1,8 @@
 /* text.c - the report's small text helpers: malloc'ed printf, growing
- * strings, error lines, times and byte counts for tables and axes. */
+ * strings, error lines, times and byte counts for tables and axes, and
+ * naming a picture entry. */
 #define _GNU_SOURCE /* vasprintf */
-#include "report/report.h"
+#include "report/model.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -76,4 +77,11 @@ const char *rep_time(double ns, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.4g s", ns / 1e9);
 	return buf;
+}
+
+void picture_init(picture *p, const char *name, const char *title, const char *caption)
+{
+	snprintf(p->name, sizeof p->name, "%s", name);
+	snprintf(p->title, sizeof p->title, "%s", title);
+	p->caption = rep_asprintf("%s", caption);
 }
