@@ -104,6 +104,30 @@ static void test_help(void **state)
 	EXPECT(2, "--head-dim: key 'head_dim': 257 is outside 1..256", "bench", "--head-dim", "257");
 }
 
+/* bench: one Google Benchmark family per backend and point but the length
+ * it varies; a dtype is a family of its own, with its own name and fit. */
+static void test_bench_families(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	const int rc = tu_run(&out, &err, "bench", "--backend", "naive", "--phases", "prefill,decode", "--seq", "16,32",
+	                      "--cache", "16,32", "--heads", "2", "--gqa", "1", "--head-dim", "8", "--batch", "1",
+	                      "--dtype", "f32,f16", "--repetitions", "1", "--min-time", "0.001", (char *)NULL);
+	if (rc != 0 || !out)
+		fail_msg("bench: exit %d; stderr: %.800s", rc, err ? err : "");
+	const char *const names[] = {"prefill/naive/b1_h2_kv2_d8_f32/16/", "prefill/naive/b1_h2_kv2_d8_f32/32/",
+	                             "prefill/naive/b1_h2_kv2_d8_f16/16/", "prefill/naive/b1_h2_kv2_d8_f16/32/",
+	                             "decode/naive/b1_h2_kv2_d8_f32/16/",  "decode/naive/b1_h2_kv2_d8_f16/32/"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (count(out, names[i]) != 1)
+			fail_msg("bench: '%s' %d times in: %.2000s", names[i], count(out, names[i]), out);
+	/* one BigO fit per family: 2 phases x 2 dtypes */
+	if (count(out, "_BigO") != 4)
+		fail_msg("bench: %d BigO fits, want 4: %.2000s", count(out, "_BigO"), out);
+	free(out);
+	free(err);
+}
+
 /* Copy the goldens, apply one edit, expect exit 2 naming what. */
 static void bad_dataset(const char *file, const char *content, size_t len, const char *needle)
 {
@@ -373,6 +397,7 @@ int run_cli_tests(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_usage),
 	    cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_bench_families),
 	    cmocka_unit_test(test_bad_inputs),
 	    cmocka_unit_test(test_check_pass_fail_junit),
 	    cmocka_unit_test(test_sweep_results),

@@ -13,8 +13,9 @@
 #include "run/registry.h"
 #include "model/results.h"
 
-/* A family varies seq_len (and so n_q = n_kv) for prefill and attend,
- * cache_len (and so n_kv) for decode. */
+/* A family is every point that differs from another only in the length it
+ * varies: seq_len (and so n_q = n_kv) for prefill and attend, cache_len (and
+ * so n_kv) for decode. Everything else, dtype included, is the family's. */
 static int64_t family_arg(const sweep_point *p)
 {
 	return p->phase == PHASE_DECODE ? p->cache_len : p->seq_len;
@@ -34,8 +35,8 @@ static sweep_point family_member(const sweep_point *p, int64_t n)
 /* Are a and b in one family? */
 static int same_family(const sweep_point *a, const sweep_point *b)
 {
-	return a->phase == b->phase && !memcmp(&a->shape.batch, &b->shape.batch, 4 * sizeof(int64_t)) &&
-	       a->shape.causal == b->shape.causal;
+	const sweep_point x = family_member(a, 0), y = family_member(b, 0);
+	return sweep_point_same(&x, &y);
 }
 
 typedef struct family {
