@@ -30,14 +30,10 @@ int cmd_bench(int argc, char **argv)
 			return EXIT_PASS;
 		}
 	gb_initialize(&argc, argv);
-	cli_parser p;
 	cli_common com;
-	cli_begin(&p, &bench_command, argc, argv, &com);
-	int id;
-	while ((id = cli_next(&p)) > 0)
-		;
-	if (id < 0)
-		return p.rc;
+	const int rc = cli_parse(&bench_command, argc, argv, &com);
+	if (rc >= 0)
+		return rc;
 	sweep_opts so;
 	memset(&so, 0, sizeof so);
 	cli_sweep_opts(&com, &so);

@@ -676,7 +676,8 @@ int check_run(const check_opts *o)
 				ratio_text(res, ref, ratio, sizeof ref);
 				printf("%-24s %-10s %-5s %-15s %12.3g %12.3g %12.3g %10s %8s %8.3g  %s%s%s\n", gc->name,
 				       r->backend, dt, res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, ref,
-				       ratio, res->st.worst, status_names[res->status], res->msg[0] ? ": " : "", res->msg);
+				       ratio, res->st.worst, status_names[res->status], res->msg[0] ? ": " : "",
+				       res->msg);
 				if (res->status == CHECK_PASS)
 					passed++;
 				else

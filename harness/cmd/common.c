@@ -314,6 +314,16 @@ int cli_next(cli_parser *p)
 	}
 }
 
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_common *com)
+{
+	cli_parser p;
+	cli_begin(&p, cmd, argc, argv, com);
+	int id;
+	while ((id = cli_next(&p)) > 0)
+		;
+	return id < 0 ? p.rc : -1;
+}
+
 void cli_sweep_opts(const cli_common *com, sweep_opts *so)
 {
 	so->config = com->config;

@@ -100,6 +100,11 @@ void cli_begin(cli_parser *p, const cli_command *cmd, int argc, char **argv, cli
  * argument that is not an option is a usage error. */
 int cli_next(cli_parser *p);
 
+/* For a command with no options of its own: parse them all. Returns -1
+ * when parsed, else the exit code to return (0 after --help, 2 after a
+ * usage error). */
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_common *com);
+
 /* Print "attnbench NAME: <message>" and the usage on stderr; returns
  * EXIT_INPUT (p->rc is set too). */
 int cli_error(cli_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -17,14 +17,10 @@ const cli_command list_command = {
 
 int cmd_list(int argc, char **argv)
 {
-	cli_parser p;
 	cli_common com;
-	cli_begin(&p, &list_command, argc, argv, &com);
-	int id;
-	while ((id = cli_next(&p)) > 0)
-		;
-	if (id < 0)
-		return p.rc;
+	const int rc = cli_parse(&list_command, argc, argv, &com);
+	if (rc >= 0)
+		return rc;
 	for (int i = 0; i < registry_count(); i++) {
 		const backend_entry *e = registry_get(i);
 		char caps[256];
