@@ -32,6 +32,102 @@ static void test_usage(void **state)
 	EXPECT(0, "naive", "list");
 }
 
+/* Occurrences of needle in hay. */
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* Each command answers --help (and `help CMD`) with its own options on
+ * stdout and exit 0; the shared options read the same everywhere. */
+static void test_help(void **state)
+{
+	(void)state;
+	const char *const cmds[] = {"list", "check", "sweep", "bench", "roofline", "report", "compare", "plan"};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char *o1 = NULL, *o2 = NULL, want[64];
+		assert_int_equal(tu_run(&o1, NULL, cmds[i], "--help", (char *)NULL), 0);
+		assert_int_equal(tu_run(&o2, NULL, "help", cmds[i], (char *)NULL), 0);
+		snprintf(want, sizeof want, "usage: attnbench %s", cmds[i]);
+		if (!o1 || !strstr(o1, want))
+			fail_msg("%s --help: no '%s' in: %.300s", cmds[i], want, o1 ? o1 : "");
+		assert_string_equal(o1, o2);
+		free(o1);
+		free(o2);
+	}
+	char *o = NULL;
+	assert_int_equal(tu_run(&o, NULL, "help", (char *)NULL), 0);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char line[32];
+		snprintf(line, sizeof line, "  %s ", cmds[i]);
+		assert_non_null(strstr(o, line));
+	}
+	free(o);
+	/* a command lists its own options, not another's */
+	assert_int_equal(tu_run(&o, NULL, "check", "--help", (char *)NULL), 0);
+	assert_non_null(strstr(o, "--golden DIR"));
+	assert_non_null(strstr(o, "--max-mem SIZE"));
+	assert_null(strstr(o, "--seq"));
+	free(o);
+	assert_int_equal(tu_run(&o, NULL, "sweep", "--help", (char *)NULL), 0);
+	assert_non_null(strstr(o, "--head-dim L"));
+	assert_non_null(strstr(o, "--resume"));
+	assert_non_null(strstr(o, "(1..1000)")); /* --repetitions, from SWEEP_MAX_REPS */
+	assert_null(strstr(o, "--golden"));
+	free(o);
+	assert_int_equal(tu_run(&o, NULL, "bench", "--help", (char *)NULL), 0);
+	assert_non_null(strstr(o, "--benchmark_"));
+	assert_null(strstr(o, "--resume"));
+	free(o);
+	assert_int_equal(tu_run(&o, NULL, "list", "--help", (char *)NULL), 0);
+	assert_non_null(strstr(o, "--backend-lib PATH"));
+	assert_null(strstr(o, "--threads"));
+	free(o);
+	/* one text for one option, whichever command rejects it */
+	const char *const threads[] = {"check", "sweep", "bench", "roofline"};
+	for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++)
+		EXPECT(2, "--threads: 'zero' is not an integer in 1..1024", threads[i], "--threads", "zero");
+	EXPECT(2, "unknown command 'swep'; did you mean 'sweep'?", "swep");
+	EXPECT(2, "unknown command 'nope'", "help", "nope");
+	EXPECT(2, "option '--golden' does not apply to sweep (check takes it)", "sweep", "--golden", "x");
+	EXPECT(2, "option '--threads' does not apply to list (check, sweep, bench, roofline take it)", "list",
+	       "--threads", "2");
+	EXPECT(2, "unexpected argument 'x'", "list", "x");
+	EXPECT(2, "option '--resume' takes no value", "sweep", "--resume=1");
+	/* a grid option is checked at once, by the config's own rule */
+	EXPECT(2, "--repetitions: key 'repetitions': '1001' is not an integer in 1..1000", "sweep", "--repetitions",
+	       "1001");
+	EXPECT(2, "--min-time: key 'min_time': '0' is not seconds in (0, 3600]", "bench", "--min-time", "0");
+	EXPECT(2, "--head-dim: key 'head_dim': 257 is outside 1..256", "bench", "--head-dim", "257");
+}
+
+/* bench: one Google Benchmark family per backend and point but the length
+ * it varies; a dtype is a family of its own, with its own name and fit. */
+static void test_bench_families(void **state)
+{
+	(void)state;
+	char *out = NULL, *err = NULL;
+	const int rc = tu_run(&out, &err, "bench", "--backend", "naive", "--phases", "prefill,decode", "--seq", "16,32",
+	                      "--cache", "16,32", "--heads", "2", "--gqa", "1", "--head-dim", "8", "--batch", "1",
+	                      "--dtype", "f32,f16", "--repetitions", "1", "--min-time", "0.001", (char *)NULL);
+	if (rc != 0 || !out)
+		fail_msg("bench: exit %d; stderr: %.800s", rc, err ? err : "");
+	const char *const names[] = {"prefill/naive/b1_h2_kv2_d8_f32/16/", "prefill/naive/b1_h2_kv2_d8_f32/32/",
+	                             "prefill/naive/b1_h2_kv2_d8_f16/16/", "prefill/naive/b1_h2_kv2_d8_f16/32/",
+	                             "decode/naive/b1_h2_kv2_d8_f32/16/",  "decode/naive/b1_h2_kv2_d8_f16/32/"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (count(out, names[i]) != 1)
+			fail_msg("bench: '%s' %d times in: %.2000s", names[i], count(out, names[i]), out);
+	/* one BigO fit per family: 2 phases x 2 dtypes */
+	if (count(out, "_BigO") != 4)
+		fail_msg("bench: %d BigO fits, want 4: %.2000s", count(out, "_BigO"), out);
+	free(out);
+	free(err);
+}
+
 /* Copy the goldens, apply one edit, expect exit 2 naming what. */
 static void bad_dataset(const char *file, const char *content, size_t len, const char *needle)
 {
@@ -300,6 +396,8 @@ int run_cli_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_usage),
+	    cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_bench_families),
 	    cmocka_unit_test(test_bad_inputs),
 	    cmocka_unit_test(test_check_pass_fail_junit),
 	    cmocka_unit_test(test_sweep_results),

@@ -97,6 +97,47 @@ static void test_bad_configs(void **state)
 	assert_int_equal(sweep_points(&c, &p, &n, &e), EXIT_INPUT);
 }
 
+/* The key table is the one place a key and its limits are written: the
+ * config file and the command line refuse the same values with the same
+ * words, and the limits in them come from the table. */
+static void test_key_table(void **state)
+{
+	(void)state;
+	assert_true(sweep_nkeys > 0);
+	for (int i = 0; i < sweep_nkeys; i++) {
+		const sweep_key *k = &sweep_keys[i];
+		assert_ptr_equal(sweep_key_find(k->name), k);
+		if (k->flag)
+			assert_non_null(k->arg);
+		if (k->kind != SWEEP_KEY_INTS && k->kind != SWEEP_KEY_INT)
+			continue;
+		char limits[128], bad[64], msg_file[1100], text[128];
+		sweep_key_limits(k, limits, sizeof limits);
+		snprintf(bad, sizeof bad, "%lld", (long long)k->hi + 1);
+		sweep_config c;
+		attn_err e = {{0}};
+		sweep_config_default(&c);
+		assert_int_equal(sweep_config_set(&c, k->name, bad, "--x", &e), EXIT_INPUT);
+		assert_non_null(strstr(e.msg, limits));
+		assert_true(!strncmp(e.msg, "--x: ", 5));
+		snprintf(text, sizeof text, "%s = %s\n", k->name, bad);
+		assert_int_equal(parse_text(text, &c, &e), EXIT_INPUT);
+		snprintf(msg_file, sizeof msg_file, "%s", strstr(e.msg, ": key '"));
+		attn_err e2 = {{0}};
+		sweep_config_default(&c);
+		sweep_config_set(&c, k->name, bad, "--x", &e2);
+		assert_string_equal(msg_file, e2.msg + 3); /* after "--x" */
+		snprintf(bad, sizeof bad, "%lld", (long long)k->hi);
+		assert_int_equal(sweep_config_set(&c, k->name, bad, "--x", &e), 0);
+	}
+	char want[64];
+	snprintf(want, sizeof want, "1..%d", SWEEP_MAX_REPS);
+	char limits[64];
+	sweep_key_limits(sweep_key_find("repetitions"), limits, sizeof limits);
+	assert_string_equal(limits, want);
+	assert_null(sweep_key_find("colour"));
+}
+
 static void test_counts(void **state)
 {
 	(void)state;
@@ -130,6 +171,7 @@ int run_sweep_tests(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sections_and_expansion),
 	    cmocka_unit_test(test_bad_configs),
+	    cmocka_unit_test(test_key_table),
 	    cmocka_unit_test(test_counts),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));

@@ -25,6 +25,8 @@
 #include <string.h>
 
 #include "attn_half.h"
+#include "cmd/cmd.h"
+#include "cmd/common.h"
 #include "lib/junit.h"
 #include "model/manifest.h"
 #include "lib/npy.h"
@@ -336,8 +338,12 @@ static void scan_case(const golden_case *gc, const case_data *d, char **warn)
 
 /* ---- running ------------------------------------------------------------ */
 
+/* What a (case, backend) pair came to; printed by name. */
+enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP };
+static const char *const status_names[] = {[CHECK_PASS] = "PASS", [CHECK_FAIL] = "FAIL", [CHECK_SKIP] = "SKIP"};
+
 typedef struct result {
-	const char *status; /* "PASS", "FAIL", "SKIP" */
+	enum check_status status;
 	char paths[64];
 	err_stats st;
 	double ref_err; /* f16/bf16: the f32 reference's max error; -1 for f32 */
@@ -472,18 +478,18 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 	memset(res, 0, sizeof *res);
 	res->ref_err = s->dtype == ATTN_F32 ? -1 : d->ref_err;
 	if (!b->supports(ctx, s, why, sizeof why)) {
-		res->status = "SKIP";
+		res->status = CHECK_SKIP;
 		snprintf(res->msg, sizeof res->msg, "not supported: %s", why);
 		return;
 	}
 	const uint64_t need = b->workspace_bytes(ctx, s);
 	if (need > o->max_mem) {
 		char h[32];
-		res->status = "SKIP";
+		res->status = CHECK_SKIP;
 		snprintf(res->msg, sizeof res->msg, "skipped: needs %s of workspace", fmt_bytes(need, h, sizeof h));
 		return;
 	}
-	res->status = "PASS";
+	res->status = CHECK_PASS;
 	/* f16/bf16: the ratio rule's allowance on top of the rounding floor */
 	const double k = o->tol_factor > 0 ? o->tol_factor : CHECK_TOL_FACTOR;
 	const double atol = gc->atol + (s->dtype == ATTN_F32 ? 0 : k * d->ref_err);
@@ -496,26 +502,26 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 			strcat(res->paths, "+");
 		strcat(res->paths, pname);
 		if (rc == ATTN_E_UNSUPPORTED) {
-			res->status = "SKIP";
+			res->status = CHECK_SKIP;
 			snprintf(res->msg, sizeof res->msg, "not supported: %s: %s", pname, b->last_error(ctx));
 			return;
 		}
 		if (rc) {
-			res->status = "FAIL";
+			res->status = CHECK_FAIL;
 			snprintf(res->msg, sizeof res->msg, "%s: error: %s", pname, b->last_error(ctx));
 			return;
 		}
 		err_stats st;
 		if (!compare_outputs(got, d->out, n, atol, gc->rtol, &st)) {
-			if (!strcmp(res->status, "PASS") && s->dtype == ATTN_F32)
+			if (res->status == CHECK_PASS && s->dtype == ATTN_F32)
 				snprintf(res->msg, sizeof res->msg,
 				         "%s: %lld of %lld elements outside atol %g + rtol %g", pname,
 				         (long long)st.n_bad, (long long)n, gc->atol, gc->rtol);
-			else if (!strcmp(res->status, "PASS"))
+			else if (res->status == CHECK_PASS)
 				snprintf(res->msg, sizeof res->msg,
 				         "%s: %lld of %lld elements outside %g x ref_err %.3g + atol %g + rtol %g",
 				         pname, (long long)st.n_bad, (long long)n, k, d->ref_err, gc->atol, gc->rtol);
-			res->status = "FAIL";
+			res->status = CHECK_FAIL;
 			print_mismatches(gc, atol, pname, got, d->out, n, o->max_report);
 		}
 		if (path == 0)
@@ -523,7 +529,7 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 		else
 			merge_stats(&res->st, &st);
 	}
-	if (!strcmp(res->status, "PASS") && res->st.n_special > 0)
+	if (res->status == CHECK_PASS && res->st.n_special > 0)
 		snprintf(res->msg, sizeof res->msg, "%lld NaN/Inf elements of the reference reproduced",
 		         (long long)res->st.n_special);
 }
@@ -557,14 +563,14 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 		fputs("\" name=\"", f);
 		xml_escape(f, r->case_name);
 		fputs("\">", f);
-		if (!strcmp(r->res.status, "FAIL")) {
+		if (r->res.status == CHECK_FAIL) {
 			fputs("<failure message=\"", f);
 			xml_escape(f, r->res.msg);
 			fprintf(f, "\">max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g ref_err=%s err/ref=%s paths=",
 			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse, ref, ratio);
 			xml_escape(f, r->res.paths);
 			fputs("</failure>", f);
-		} else if (!strcmp(r->res.status, "SKIP")) {
+		} else if (r->res.status == CHECK_SKIP) {
 			fputs("<skipped message=\"", f);
 			xml_escape(f, r->res.msg);
 			fputs("\"/>", f);
@@ -661,7 +667,7 @@ int check_run(const check_opts *o)
 			run_one(o, gc, &d, sel[b], ctx[b], got, &r->res);
 			const result *res = &r->res;
 			const char *dt = dtype_name(s->dtype);
-			if (!strcmp(res->status, "SKIP")) {
+			if (res->status == CHECK_SKIP) {
 				skipped++;
 				printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  SKIP (%s)\n", gc->name,
 				       r->backend, dt, "-", "-", "-", "-", "-", "-", "-", res->msg);
@@ -670,8 +676,9 @@ int check_run(const check_opts *o)
 				ratio_text(res, ref, ratio, sizeof ref);
 				printf("%-24s %-10s %-5s %-15s %12.3g %12.3g %12.3g %10s %8s %8.3g  %s%s%s\n", gc->name,
 				       r->backend, dt, res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, ref,
-				       ratio, res->st.worst, res->status, res->msg[0] ? ": " : "", res->msg);
-				if (!strcmp(res->status, "PASS"))
+				       ratio, res->st.worst, status_names[res->status], res->msg[0] ? ": " : "",
+				       res->msg);
+				if (res->status == CHECK_PASS)
 					passed++;
 				else
 					failed++;
@@ -686,7 +693,7 @@ int check_run(const check_opts *o)
 	if (failed) {
 		printf("FAILED:");
 		for (int i = 0; i < nrows; i++)
-			if (!strcmp(rows[i].res.status, "FAIL"))
+			if (rows[i].res.status == CHECK_FAIL)
 				printf(" %s/%s", rows[i].case_name, rows[i].backend);
 		printf("\n");
 		rc = EXIT_CHECK_FAILED;
@@ -705,4 +712,63 @@ out:
 	free(rows);
 	free(cases);
 	return rc;
+}
+
+/* ---- the command line ---------------------------------------------------- */
+
+enum { OPT_GOLDEN = 1, OPT_JUNIT, OPT_TOL_FACTOR };
+
+static const cli_option check_options[] = {
+    {"golden", "DIR", "the dataset: DIR/manifest.csv and its .npy files (required)", OPT_GOLDEN},
+    {"junit", "FILE", "also write the results as a JUnit XML file", OPT_JUNIT},
+    {"tol-factor", "K",
+     "f16/bf16 cases pass within K (default 2) x the error of an f32\n"
+     "reference on the rounded inputs, plus the rounding floor",
+     OPT_TOL_FACTOR},
+    {0},
+};
+
+const cli_command check_command = {
+    .name = "check",
+    .synopsis = "--golden DIR [options]",
+    .about = "Runs every case of DIR/manifest.csv on every selected backend (default: all\n"
+             "available) and prints one row per (case, backend) with its error figures and\n"
+             "PASS/FAIL; exit 1 when any fails.",
+    .options = check_options,
+    .shared = CLI_BACKENDS | CLI_MAX_MEM,
+};
+
+int cmd_check(int argc, char **argv)
+{
+	check_opts co = {.max_report = 10, .tol_factor = CHECK_TOL_FACTOR};
+	cli_parser p;
+	cli_common com;
+	cli_begin(&p, &check_command, argc, argv, &com);
+	int id;
+	double d;
+	while ((id = cli_next(&p)) > 0) {
+		switch (id) {
+		case OPT_GOLDEN:
+			co.golden_dir = p.arg;
+			break;
+		case OPT_JUNIT:
+			co.junit = p.arg;
+			break;
+		case OPT_TOL_FACTOR:
+			if (!parse_f64(p.arg, &d) || !(d >= 1) || d > 1e6)
+				return cli_error(&p, "--tol-factor: '%s' is not a number in [1, 1e6]", p.arg);
+			co.tol_factor = d;
+			break;
+		default:
+			break;
+		}
+	}
+	if (id < 0)
+		return p.rc;
+	if (!co.golden_dir)
+		return cli_error(&p, "check needs --golden DIR");
+	co.backends = com.backends;
+	co.cfg = com.cfg;
+	co.max_mem = com.settings.max_mem ? com.settings.max_mem : machine_ram_bytes() / 2;
+	return check_run(&co);
 }

@@ -1,8 +1,8 @@
 /* point.h - one measured situation of a sweep (a phase and a shape) and the
  * FLOP and byte counts results.csv derives from it. The grid that produces
  * points is in run/sweep.h; the counts are defined in sweep_config.c. */
-#ifndef ATTN_POINT_H
-#define ATTN_POINT_H
+#ifndef ATTN_MODEL_POINT_H
+#define ATTN_MODEL_POINT_H
 
 #include <stdint.h>
 

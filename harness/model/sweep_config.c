@@ -5,7 +5,7 @@
  * `key = value` lines; a `[name]` line starts a grid section. Keys before
  * the first section are settings for the whole run (backends, repetitions,
  * min_time, max_mem) or defaults that every section starts from. */
-#include "run/sweep.h"
+#include "model/sweep_config.h"
 #include "attn_half.h"
 
 #include <ctype.h>
@@ -41,8 +41,7 @@ void sweep_config_default(sweep_config *c)
 	c->min_time = 0.05;
 }
 
-/* Limits of each grid key: lists are refused outside them before anything
- * is allocated. Beyond these, a grid is refused when the arrays of its
+/* Beyond the limits of each key, a grid is refused when the arrays of its
  * largest point would need more than SWEEP_MAX_POINT_BYTES (so that no byte
  * count overflows downstream) or when its lists multiply out to more than
  * SWEEP_MAX_COMBOS combinations. */
@@ -50,23 +49,85 @@ void sweep_config_default(sweep_config *c)
 #define SWEEP_MAX_COMBOS      (INT64_C(1) << 20)
 #define SWEEP_MAX_POINTS      1000000
 #define SWEEP_MAX_LINE        4096 /* bytes in a config line, '\n' included */
-static const struct key_range {
-	const char *key;
-	int64_t lo, hi;
-	size_t off;
-} keys[] = {
-    {"seq", 1, INT64_C(1) << 24, offsetof(sweep_grid, seq)},
-    {"cache", 1, INT64_C(1) << 26, offsetof(sweep_grid, cache)},
-    {"heads", 1, 4096, offsetof(sweep_grid, heads)},
-    {"gqa", 1, 4096, offsetof(sweep_grid, gqa)},
-    {"head_dim", 1, 256, offsetof(sweep_grid, head_dim)},
-    {"batch", 1, 65536, offsetof(sweep_grid, batch)},
-    {"causal", 0, 1, offsetof(sweep_grid, causal)},
+
+/* bit i of the masks: PHASE_* == 1 << i, attn_dtype i */
+static const char *const phase_names[] = {"prefill", "decode", "attend"};
+static const char *const dtype_names[] = {"f32", "f16", "bf16"};
+
+/* One line per key: its config name, command-line flag, value in usage
+ * text, limits and help (sweep_key in sweep_config.h). */
+#define GRID_INTS(name, flag, field, lo, hi, help)                                                                     \
+	{                                                                                                              \
+		name, flag, "L", help, SWEEP_KEY_INTS, 1, lo, hi, offsetof(sweep_grid, field), NULL, 0                 \
+	}
+#define GRID_NAMES(name, arg, field, list, help)                                                                       \
+	{                                                                                                              \
+		name, name, arg, help, SWEEP_KEY_NAMES, 1, 0, 0, offsetof(sweep_grid, field), list,                    \
+		    (int)(sizeof list / sizeof list[0])                                                                \
+	}
+#define SETTING(name, flag, arg, kind, field, lo, hi, help)                                                            \
+	{                                                                                                              \
+		name, flag, arg, help, kind, 0, lo, hi, offsetof(sweep_config, field), NULL, 0                         \
+	}
+
+/* Lists are refused outside these limits before anything is allocated. */
+const sweep_key sweep_keys[] = {
+    GRID_INTS("seq", "seq", seq, 1, INT64_C(1) << 24, "new tokens of prefill and attend"),
+    GRID_INTS("heads", "heads", heads, 1, 4096, "query heads"),
+    GRID_INTS("gqa", "gqa", gqa, 1, 4096, "query heads per KV head: 1 = MHA, heads = MQA"),
+    GRID_INTS("cache", "cache", cache, 1, INT64_C(1) << 26, "keys attended by decode"),
+    GRID_INTS("head_dim", "head-dim", head_dim, 1, 256, "head size"),
+    GRID_INTS("batch", "batch", batch, 1, 65536, "sequences"),
+    GRID_NAMES("phases", "P", phases, phase_names, "what is timed"),
+    GRID_INTS("causal", "causal", causal, 0, 1, "attend: 1 causal, 0 not"),
+    GRID_NAMES("dtype", "T", dtypes, dtype_names, "storage type of Q, K, V and the cache"),
+    SETTING("repetitions", "repetitions", "N", SWEEP_KEY_INT, repetitions, 1, SWEEP_MAX_REPS,
+            "timed repetitions per point"),
+    SETTING("min_time", "min-time", "S", SWEEP_KEY_SECONDS, min_time, 0, SWEEP_MAX_SECS,
+            "time each repetition runs at least"),
+    SETTING("max_mem", "max-mem", "SIZE", SWEEP_KEY_SIZE, max_mem, 0, 0,
+            "skip what needs more memory (default: half the RAM)"),
+    SETTING("backends", NULL, NULL, SWEEP_KEY_TEXT, backends, 0, SWEEP_BACKENDS, "all, or a comma list"),
 };
+const int sweep_nkeys = (int)(sizeof sweep_keys / sizeof sweep_keys[0]);
+
+const sweep_key *sweep_key_find(const char *name)
+{
+	for (int k = 0; k < sweep_nkeys; k++)
+		if (!strcmp(sweep_keys[k].name, name))
+			return &sweep_keys[k];
+	return NULL;
+}
+
+void sweep_key_limits(const sweep_key *k, char *buf, size_t len)
+{
+	switch (k->kind) {
+	case SWEEP_KEY_INTS:
+	case SWEEP_KEY_INT:
+		snprintf(buf, len, "%lld..%lld", (long long)k->lo, (long long)k->hi);
+		break;
+	case SWEEP_KEY_NAMES:
+		*buf = 0;
+		for (int j = 0; j < k->nnames; j++)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+			         j == 0              ? ""
+			         : j + 1 < k->nnames ? ", "
+			                             : " or ",
+			         k->names[j]);
+		break;
+	case SWEEP_KEY_SECONDS:
+		snprintf(buf, len, "seconds in (0, %lld]", (long long)k->hi);
+		break;
+	case SWEEP_KEY_SIZE:
+		snprintf(buf, len, "a size such as 8GiB");
+		break;
+	default:
+		snprintf(buf, len, "text");
+	}
+}
 
 /* A comma list of names (blanks allowed) as a mask: bit i for names[i]. */
-static int set_names(int *mask_out, const char *const *names, int nnames, const char *key, const char *val,
-                     const char *where, attn_err *e)
+static int set_names(const sweep_key *k, int *mask_out, const char *val, const char *where, attn_err *e)
 {
 	int mask = 0;
 	const char *p = val;
@@ -77,110 +138,100 @@ static int set_names(int *mask_out, const char *const *names, int nnames, const 
 		if (!n)
 			break;
 		int i = 0;
-		while (i < nnames && (strlen(names[i]) != n || strncmp(p, names[i], n)))
+		while (i < k->nnames && (strlen(k->names[i]) != n || strncmp(p, k->names[i], n)))
 			i++;
-		if (i == nnames) {
-			char all[64] = "";
-			for (int j = 0; j < nnames; j++)
-				snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s",
-				         j == 0           ? ""
-				         : j + 1 < nnames ? ", "
-				                          : " or ",
-				         names[j]);
-			return attn_errf(e, "%s: key '%s': '%.*s' is not %s", where, key, (int)(n > 40 ? 40 : n), p,
+		if (i == k->nnames) {
+			char all[128];
+			sweep_key_limits(k, all, sizeof all);
+			return attn_errf(e, "%s: key '%s': '%.*s' is not %s", where, k->name, (int)(n > 40 ? 40 : n), p,
 			                 all);
 		}
 		mask |= 1 << i;
 		p += n;
 	}
 	if (!mask)
-		return attn_errf(e, "%s: key '%s': empty", where, key);
+		return attn_errf(e, "%s: key '%s': empty", where, k->name);
 	*mask_out = mask;
 	return 0;
 }
 
-/* Set key on one grid. */
-static int grid_set(sweep_grid *g, const char *key, const char *val, const char *where, attn_err *e)
+/* A comma list of integers (blanks allowed around the commas) within the
+ * key's limits. */
+static int set_ints(const sweep_key *k, int_list *l, const char *val, const char *where, attn_err *e)
 {
-	/* bit i of the masks: PHASE_* == 1 << i, attn_dtype i */
-	static const char *const phase_names[] = {"prefill", "decode", "attend"};
-	static const char *const dtype_names[] = {"f32", "f16", "bf16"};
-	if (!strcmp(key, "phases"))
-		return set_names(&g->phases, phase_names, 3, key, val, where, e);
-	if (!strcmp(key, "dtype"))
-		return set_names(&g->dtypes, dtype_names, 3, key, val, where, e);
-	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-		if (strcmp(key, keys[k].key))
-			continue;
-		int_list *l = (int_list *)((char *)g + keys[k].off);
-		int64_t v[SWEEP_MAX_LIST];
-		char buf[1024];
-		if (strlen(val) >= sizeof buf)
-			return attn_errf(e, "%s: key '%s': value longer than %zu bytes", where, key, sizeof buf - 1);
-		/* allow blanks around the commas */
-		size_t j = 0;
-		for (const char *p = val; *p && j + 1 < sizeof buf; p++)
-			if (*p != ' ' && *p != '\t')
-				buf[j++] = *p;
-		buf[j] = 0;
-		int n = parse_i64_list(buf, v, SWEEP_MAX_LIST);
-		if (n <= 0)
-			return attn_errf(e,
-			                 "%s: key '%s': '%.60s' is not a comma-separated list of at most %d integers",
-			                 where, key, val, SWEEP_MAX_LIST);
-		for (int i = 0; i < n; i++)
-			if (v[i] < keys[k].lo || v[i] > keys[k].hi)
-				return attn_errf(e, "%s: key '%s': %lld is outside %lld..%lld", where, key,
-				                 (long long)v[i], (long long)keys[k].lo, (long long)keys[k].hi);
-		list_set(l, n, v);
-		return 0;
-	}
-	return attn_errf(e, "%s: unknown key '%s'", where, key);
+	int64_t v[SWEEP_MAX_LIST];
+	char buf[1024];
+	if (strlen(val) >= sizeof buf)
+		return attn_errf(e, "%s: key '%s': value longer than %zu bytes", where, k->name, sizeof buf - 1);
+	size_t j = 0;
+	for (const char *p = val; *p && j + 1 < sizeof buf; p++)
+		if (*p != ' ' && *p != '\t')
+			buf[j++] = *p;
+	buf[j] = 0;
+	int n = parse_i64_list(buf, v, SWEEP_MAX_LIST);
+	if (n <= 0)
+		return attn_errf(e, "%s: key '%s': '%.60s' is not a comma-separated list of at most %d integers", where,
+		                 k->name, val, SWEEP_MAX_LIST);
+	for (int i = 0; i < n; i++)
+		if (v[i] < k->lo || v[i] > k->hi)
+			return attn_errf(e, "%s: key '%s': %lld is outside %lld..%lld", where, k->name, (long long)v[i],
+			                 (long long)k->lo, (long long)k->hi);
+	list_set(l, n, v);
+	return 0;
 }
 
-/* Settings of the whole run. Returns 1 if key was one of them. */
-static int run_set(sweep_config *c, const char *key, const char *val, const char *where, attn_err *e, int *rc)
+/* Set key k from val into base, a sweep_grid (grid keys) or a
+ * sweep_config (run settings). */
+static int key_set(const sweep_key *k, void *base, const char *val, const char *where, attn_err *e)
 {
-	*rc = 0;
-	if (!strcmp(key, "backends")) {
-		if (!*val || strlen(val) >= sizeof c->backends)
-			*rc = attn_errf(e, "%s: key 'backends': empty or too long", where);
-		else
-			snprintf(c->backends, sizeof c->backends, "%s", val);
-		return 1;
-	}
-	if (!strcmp(key, "repetitions")) {
+	void *dst = (char *)base + k->off;
+	char limits[128];
+	sweep_key_limits(k, limits, sizeof limits);
+	switch (k->kind) {
+	case SWEEP_KEY_INTS:
+		return set_ints(k, dst, val, where, e);
+	case SWEEP_KEY_NAMES:
+		return set_names(k, dst, val, where, e);
+	case SWEEP_KEY_INT: {
 		int64_t v;
-		if (!parse_i64(val, &v) || v < 1 || v > SWEEP_MAX_REPS)
-			*rc =
-			    attn_errf(e, "%s: key 'repetitions': expected an integer in 1..%d", where, SWEEP_MAX_REPS);
-		else
-			c->repetitions = (int)v;
-		return 1;
+		if (!parse_i64(val, &v) || v < k->lo || v > k->hi)
+			return attn_errf(e, "%s: key '%s': '%.60s' is not an integer in %s", where, k->name, val,
+			                 limits);
+		*(int *)dst = (int)v;
+		return 0;
 	}
-	if (!strcmp(key, "min_time")) {
+	case SWEEP_KEY_SECONDS: {
 		double v;
-		if (!parse_f64(val, &v) || !(v > 0) || v > 3600)
-			*rc = attn_errf(e, "%s: key 'min_time': expected seconds in (0, 3600]", where);
-		else
-			c->min_time = v;
-		return 1;
+		if (!parse_f64(val, &v) || !(v > 0) || v > (double)k->hi)
+			return attn_errf(e, "%s: key '%s': '%.60s' is not %s", where, k->name, val, limits);
+		*(double *)dst = v;
+		return 0;
 	}
-	if (!strcmp(key, "max_mem")) {
-		if (!parse_bytes(val, &c->max_mem) || c->max_mem == 0)
-			*rc = attn_errf(e, "%s: key 'max_mem': expected a size such as 8GiB", where);
-		return 1;
+	case SWEEP_KEY_SIZE: {
+		uint64_t v;
+		if (!parse_bytes(val, &v) || v == 0)
+			return attn_errf(e, "%s: key '%s': '%.60s' is not %s", where, k->name, val, limits);
+		*(uint64_t *)dst = v;
+		return 0;
 	}
-	return 0;
+	default:
+		if (!*val || strlen(val) >= (size_t)k->hi)
+			return attn_errf(e, "%s: key '%s': empty or longer than %lld bytes", where, k->name,
+			                 (long long)k->hi - 1);
+		snprintf(dst, (size_t)k->hi, "%s", val);
+		return 0;
+	}
 }
 
 int sweep_config_set(sweep_config *c, const char *key, const char *val, const char *where, attn_err *e)
 {
-	int rc;
-	if (run_set(c, key, val, where, e, &rc))
-		return rc;
+	const sweep_key *k = sweep_key_find(key);
+	if (!k)
+		return attn_errf(e, "%s: unknown key '%s'", where, key);
+	if (!k->per_grid)
+		return key_set(k, c, val, where, e);
 	for (int i = 0; i < c->ngrids; i++)
-		if (grid_set(&c->grids[i], key, val, where, e))
+		if (key_set(k, &c->grids[i], val, where, e))
 			return EXIT_INPUT;
 	return 0;
 }
@@ -339,18 +390,15 @@ int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 		}
 		*eq = 0;
 		char *key = trim(s), *val = trim(eq + 1);
-		int handled;
-		if (c->ngrids == 0) {
-			handled = run_set(c, key, val, where, e, &rc);
-			if (!handled)
-				rc = grid_set(&base, key, val, where, e);
-		} else {
-			handled = run_set(c, key, val, where, e, &rc);
-			if (handled && !rc)
-				rc = attn_errf(e, "%s: key '%s' belongs before the first section", where, key);
-			else if (!handled)
-				rc = grid_set(&c->grids[c->ngrids - 1], key, val, where, e);
-		}
+		const sweep_key *k = sweep_key_find(key);
+		if (!k)
+			rc = attn_errf(e, "%s: unknown key '%s'", where, key);
+		else if (!k->per_grid && c->ngrids > 0)
+			rc = attn_errf(e, "%s: key '%s' belongs before the first section", where, key);
+		else if (!k->per_grid)
+			rc = key_set(k, c, val, where, e);
+		else
+			rc = key_set(k, c->ngrids ? &c->grids[c->ngrids - 1] : &base, val, where, e);
 		if (rc)
 			break;
 	}
@@ -374,7 +422,7 @@ int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 	return 0;
 }
 
-static int same_point(const sweep_point *a, const sweep_point *b)
+int sweep_point_same(const sweep_point *a, const sweep_point *b)
 {
 	const attn_shape *x = &a->shape, *y = &b->shape;
 	return a->phase == b->phase && x->batch == y->batch && x->n_heads == y->n_heads &&
@@ -410,7 +458,7 @@ static int add_point(point_set *ps, const sweep_point *p, attn_err *e)
 {
 	size_t i = (size_t)point_hash(p) & (ps->nslots - 1);
 	for (; ps->slot[i]; i = (i + 1) & (ps->nslots - 1))
-		if (same_point(&ps->pts[ps->slot[i] - 1], p))
+		if (sweep_point_same(&ps->pts[ps->slot[i] - 1], p))
 			return 0;
 	if (ps->n >= SWEEP_MAX_POINTS || (size_t)ps->n * 2 >= ps->nslots)
 		return attn_errf(e, "sweep: more than %d points", SWEEP_MAX_POINTS);

@@ -1,21 +1,13 @@
-/* sweep.c - `attnbench sweep` and `attnbench bench`.
+/* sweep.c - `attnbench sweep`: every (backend, point) of the grid, one row
+ * each in DIR/results.csv.
  *
- * Google Benchmark does all the timing. For a sweep, each (backend, point,
- * phase) is registered as one benchmark, run, and cleared, so that only one
- * point's buffers exist at a time and each row can be written (and flushed)
- * as soon as it is measured. `bench` registers families over seq_len or
- * cache_len instead, so that Google Benchmark fits BigO (N^2 for prefill,
- * N for decode) and prints its own report.
- *
- * What one iteration is, per phase:
- *   prefill  truncate the cache to 0, prefill seq_len tokens (causal)
- *   decode   decode one token against cache_len - 1 cached ones, truncate back
- *   attend   stateless attention, n_q = n_kv = seq_len
- * Input upload and output read-back are part of every call, as an engine pays
- * them. Before the first point a sweep measures the machine's peaks, or takes
- * them from the cache (roofline.c); results.csv's pct_peak_* divide by them. */
+ * Google Benchmark does all the timing. Each (backend, point, phase) is
+ * registered as one benchmark, run, and cleared, so that only one point's
+ * buffers exist at a time and each row can be written (and flushed) as soon
+ * as it is measured (what one call is: measure.h). Before the first point a
+ * sweep measures the machine's peaks, or takes them from the cache
+ * (roofline.c); results.csv's pct_peak_* divide by them. */
 #include "run/sweep.h"
-#include "attn_half.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,191 +19,11 @@
 
 #include "run/gbench_shim.h"
 #include "lib/interrupt.h"
+#include "run/measure.h"
 #include "run/registry.h"
 #include "run/roofline.h"
 #include "model/results.h"
 #include "lib/table.h"
-
-/* ---- one point: buffers, setup and an iteration ------------------------- */
-
-typedef struct point_ctx {
-	backend_entry *be;
-	void *inst;
-	sweep_point pt;
-	int gpu_timing;
-	int ready;
-	void *q, *kn, *vn; /* new tokens' Q, K, V, stored in the point's dtype */
-	float *out;
-	int failed;
-	char err[512];
-	/* collected by the reporter */
-	double rep_ns[SWEEP_MAX_REPS];
-	int nrep;
-	int64_t iterations;
-	/* device times: mean per call of the benchmark function */
-	double *gpu_ns;
-	int ngpu, capgpu;
-} point_ctx;
-
-static size_t q_elems(const attn_shape *s)
-{
-	return (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
-}
-
-/* New K/V tokens of a call: all of them for attend, n_q for the others. */
-static size_t kv_new_elems(const sweep_point *p)
-{
-	const attn_shape *s = &p->shape;
-	const int64_t n = p->phase == PHASE_ATTEND ? s->n_kv : s->n_q;
-	return (size_t)(s->batch * s->n_kv_heads * n * s->head_dim);
-}
-
-/* Host and device memory a point needs, as the budget sees it. */
-static uint64_t point_need(const sweep_point *p, uint64_t workspace)
-{
-	const uint64_t esz = attn_dtype_size(p->shape.dtype);
-	const uint64_t qo = q_elems(&p->shape) * (esz + sizeof(float));
-	const uint64_t kv = 2ull * kv_new_elems(p) * esz;
-	const uint64_t cache = p->phase == PHASE_ATTEND ? 0 : point_kv_bytes(p);
-	return qo + kv + cache + workspace;
-}
-
-static void point_teardown(point_ctx *c)
-{
-	free(c->q);
-	free(c->kn);
-	free(c->vn);
-	free(c->out);
-	c->q = c->kn = c->vn = c->out = NULL;
-	c->ready = 0;
-}
-
-static int point_fail(point_ctx *c, const char *what)
-{
-	c->failed = 1;
-	snprintf(c->err, sizeof c->err, "%s: %s", what, c->be->be->last_error(c->inst));
-	return -1;
-}
-
-/* Allocate inputs and bring the cache to the state an iteration starts from. */
-static int point_setup(point_ctx *c)
-{
-	const attn_backend *b = c->be->be;
-	const sweep_point *p = &c->pt;
-	const attn_shape *s = &p->shape;
-	point_teardown(c);
-	const size_t esz = attn_dtype_size(s->dtype);
-	c->q = xalloc(q_elems(s) * esz);
-	c->out = xalloc(q_elems(s) * sizeof(float));
-	c->kn = xalloc(kv_new_elems(p) * esz);
-	c->vn = xalloc(kv_new_elems(p) * esz);
-	if (!c->q || !c->out || !c->kn || !c->vn) {
-		c->failed = 1;
-		snprintf(c->err, sizeof c->err, "out of host memory for the inputs");
-		return -1;
-	}
-	fill_uniform_as(c->q, q_elems(s), 1, 1.0f, s->dtype);
-	fill_uniform_as(c->kn, kv_new_elems(p), 2, 1.0f, s->dtype);
-	fill_uniform_as(c->vn, kv_new_elems(p), 3, 1.0f, s->dtype);
-	if (p->phase == PHASE_ATTEND)
-		goto ready;
-	if (b->cache_alloc(c->inst, s))
-		return point_fail(c, "cache_alloc");
-	if (p->phase == PHASE_DECODE) {
-		/* load cache_len - 1 past tokens, a chunk at a time */
-		const int64_t chunk = 256, past = s->n_kv - 1;
-		const size_t per_tok = (size_t)(s->batch * s->n_kv_heads * s->head_dim);
-		void *kc = xalloc((size_t)chunk * per_tok * esz);
-		void *vc = xalloc((size_t)chunk * per_tok * esz);
-		int rc = !kc || !vc;
-		for (int64_t t = 0; !rc && t < past && !attn_stop_signal; t += chunk) {
-			const int64_t n = past - t < chunk ? past - t : chunk;
-			fill_uniform_as(kc, (size_t)n * per_tok, 100 + (uint64_t)t, 1.0f, s->dtype);
-			fill_uniform_as(vc, (size_t)n * per_tok, 200 + (uint64_t)t, 1.0f, s->dtype);
-			rc = b->cache_append(c->inst, kc, vc, n);
-		}
-		free(kc);
-		free(vc);
-		if (rc)
-			return point_fail(c, "cache_append");
-	}
-ready:
-	c->ready = 1;
-	return 0;
-}
-
-/* One timed call. Returns 0 or -1 (c->err set). */
-static int point_iterate(point_ctx *c)
-{
-	const attn_backend *b = c->be->be;
-	const sweep_point *p = &c->pt;
-	switch (p->phase) {
-	case PHASE_PREFILL:
-		if (b->cache_truncate(c->inst, 0) || b->prefill(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
-			return point_fail(c, "prefill");
-		return 0;
-	case PHASE_DECODE:
-		if (b->decode(c->inst, &p->shape, c->q, c->kn, c->vn, c->out) ||
-		    b->cache_truncate(c->inst, p->shape.n_kv - 1))
-			return point_fail(c, "decode");
-		return 0;
-	default:
-		if (b->attend(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
-			return point_fail(c, "attend");
-		return 0;
-	}
-}
-
-static void note_gpu(point_ctx *c, double ns)
-{
-	if (c->ngpu == c->capgpu) {
-		int cap = c->capgpu ? c->capgpu * 2 : 32;
-		double *n = realloc(c->gpu_ns, (size_t)cap * sizeof *n);
-		if (!n)
-			return;
-		c->gpu_ns = n;
-		c->capgpu = cap;
-	}
-	c->gpu_ns[c->ngpu++] = ns;
-}
-
-/* The Google Benchmark body of a sweep point or a bench family member. */
-static void bench_body(gb_state *st, void *arg)
-{
-	point_ctx *c = arg;
-	const attn_backend *b = c->be->be;
-	const int has_timer = (b->caps & ATTN_CAP_DEVICE_TIMER) && b->last_device_ns;
-	double dev_sum = 0;
-	int64_t dev_n = 0;
-	if (!c->ready && point_setup(c) != 0) {
-		gb_skip_with_error(st, c->err);
-		return;
-	}
-	while (gb_keep_running(st)) {
-		if (attn_stop_signal) {
-			gb_skip_with_error(st, "interrupted");
-			break;
-		}
-		if (point_iterate(c) != 0) {
-			gb_skip_with_error(st, c->err);
-			break;
-		}
-		if (has_timer) {
-			const int64_t ns = b->last_device_ns(c->inst);
-			if (ns >= 0) {
-				dev_sum += (double)ns;
-				dev_n++;
-			}
-			if (c->gpu_timing)
-				gb_set_iteration_time(st, ns >= 0 ? (double)ns * 1e-9 : 0.0);
-		}
-	}
-	if (dev_n)
-		note_gpu(c, dev_sum / (double)dev_n);
-	gb_set_complexity_n(st, c->pt.phase == PHASE_DECODE ? c->pt.cache_len : c->pt.seq_len);
-	gb_set_counter(st, "FLOPS", point_flops(&c->pt), 1);
-	gb_set_counter(st, "bytes_per_second", point_bytes(&c->pt), 1);
-}
 
 static void collect_run(const gb_run *r, void *user)
 {
@@ -241,79 +53,6 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* ---- shared set-up of sweep and bench ----------------------------------- */
-
-typedef struct run_setup {
-	sweep_config cfg;
-	sweep_point *pts;
-	int npts;
-	backend_entry *sel[ATTN_MAX_BACKENDS];
-	void *inst[ATTN_MAX_BACKENDS];
-	int nsel;
-} run_setup;
-
-static void setup_free(run_setup *r)
-{
-	for (int i = 0; i < r->nsel; i++)
-		if (r->inst[i])
-			r->sel[i]->be->destroy(r->inst[i]);
-	free(r->pts);
-}
-
-static int setup_init(const sweep_opts *o, run_setup *r, const char *cmd)
-{
-	attn_err e = {{0}};
-	memset(r, 0, sizeof *r);
-	int rc = o->config ? sweep_config_read(o->config, &r->cfg, &e) : (sweep_config_default(&r->cfg), 0);
-	for (int i = 0; !rc && i < o->noverrides; i++) {
-		char where[64];
-		snprintf(where, sizeof where, "--%s", o->overrides[i][0]);
-		for (char *p = where; *p; p++)
-			*p = *p == '_' ? '-' : *p;
-		rc = sweep_config_set(&r->cfg, o->overrides[i][0], o->overrides[i][1], where, &e);
-	}
-	if (!rc && o->repetitions)
-		r->cfg.repetitions = o->repetitions;
-	if (!rc && o->min_time > 0)
-		r->cfg.min_time = o->min_time;
-	if (!rc && o->max_mem)
-		r->cfg.max_mem = o->max_mem;
-	if (!rc && !r->cfg.max_mem)
-		r->cfg.max_mem = machine_ram_bytes() / 2;
-	if (!rc)
-		rc = registry_select(o->backends ? o->backends : r->cfg.backends, r->sel, &r->nsel, &e);
-	if (!rc)
-		rc = sweep_points(&r->cfg, &r->pts, &r->npts, &e);
-	if (rc) {
-		fprintf(stderr, "attnbench %s: %s\n", cmd, e.msg);
-		free(r->pts);
-		r->pts = NULL;
-		return EXIT_INPUT;
-	}
-	for (int i = 0; i < r->nsel; i++) {
-		char err[512] = "";
-		const attn_config bc = registry_config(&o->cfg, r->sel[i]->be->name);
-		if (r->sel[i]->be->create(&bc, &r->inst[i], err, sizeof err)) {
-			fprintf(stderr, "attnbench %s: backend %s: create failed: %s\n", cmd, r->sel[i]->be->name, err);
-			r->inst[i] = NULL;
-			setup_free(r);
-			return EXIT_INPUT;
-		}
-	}
-	if (r->nsel == 0)
-		fprintf(stderr, "attnbench %s: no backend is available\n", cmd);
-	return 0;
-}
-
-static void shape_str(const sweep_point *p, char *buf, size_t len)
-{
-	const attn_shape *s = &p->shape;
-	snprintf(buf, len, "b%lld_h%lld_kv%lld_d%lld_%s%lld%s", (long long)s->batch, (long long)s->n_heads,
-	         (long long)s->n_kv_heads, (long long)s->head_dim, p->phase == PHASE_DECODE ? "cache" : "seq",
-	         (long long)(p->phase == PHASE_DECODE ? p->cache_len : p->seq_len),
-	         p->phase == PHASE_ATTEND && !s->causal ? "_noncausal" : "");
-}
-
 static void fmt_duration(double s, char *buf, size_t len)
 {
 	if (s < 60)
@@ -323,8 +62,6 @@ static void fmt_duration(double s, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
 }
-
-/* ---- sweep ---------------------------------------------------------------- */
 
 /* Measure one (backend, point): fill row and write its status into status. */
 static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row,
@@ -360,9 +97,9 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 		return;
 	}
 	char name[256], shp[128];
-	shape_str(pt, shp, sizeof shp);
+	point_label(pt, 1, shp, sizeof shp);
 	snprintf(name, sizeof name, "%s/%s/%s", phase_name(pt->phase), b->name, shp);
-	gb_bench *gb = gb_register(name, bench_body, c);
+	gb_bench *gb = gb_register(name, point_body, c);
 	gb_repetitions(gb, r->cfg.repetitions);
 	gb_min_time(gb, r->cfg.min_time);
 	if (c->gpu_timing)
@@ -605,7 +342,7 @@ int sweep_run(const sweep_opts *o)
 				continue;
 			const sweep_point *pt = &r.pts[pi];
 			char shp[128], el[32], eta[32];
-			shape_str(pt, shp, sizeof shp);
+			point_label(pt, 1, shp, sizeof shp);
 			const double elapsed = now_s() - t0;
 			fmt_duration(elapsed, el, sizeof el);
 			if (done)
@@ -667,115 +404,4 @@ int sweep_run(const sweep_opts *o)
 	attn_release_stop_signals();
 	sink_free(&k);
 	return rc;
-}
-
-/* ---- bench: Google Benchmark's own output, with BigO -------------------- */
-
-typedef struct family {
-	point_ctx c;
-	sweep_point base;
-} family;
-
-static void family_body(gb_state *st, void *arg)
-{
-	family *f = arg;
-	const int64_t n = gb_range(st, 0);
-	const int64_t cur = f->c.pt.phase == PHASE_DECODE ? f->c.pt.cache_len : f->c.pt.seq_len;
-	if (!f->c.ready || cur != n) {
-		sweep_point p = f->base;
-		if (p.phase == PHASE_DECODE) {
-			p.cache_len = p.shape.n_kv = n;
-		} else {
-			p.seq_len = p.cache_len = p.shape.n_q = p.shape.n_kv = n;
-		}
-		f->c.pt = p;
-		f->c.ready = 0;
-		f->c.failed = 0;
-	}
-	bench_body(st, &f->c);
-}
-
-int bench_run(const sweep_opts *o)
-{
-	run_setup r;
-	if (setup_init(o, &r, "bench"))
-		return EXIT_INPUT;
-	/* one family per backend and point with its length argument removed */
-	family *fam = calloc((size_t)(r.npts * (r.nsel ? r.nsel : 1)), sizeof *fam);
-	int nfam = 0;
-	if (!fam) {
-		setup_free(&r);
-		return EXIT_INPUT;
-	}
-	for (int bi = 0; bi < r.nsel; bi++) {
-		const attn_backend *b = r.sel[bi]->be;
-		for (int pi = 0; pi < r.npts; pi++) {
-			sweep_point key = r.pts[pi];
-			const int dec = key.phase == PHASE_DECODE;
-			int seen = 0;
-			for (int j = 0; j < pi && !seen; j++) {
-				sweep_point o2 = r.pts[j];
-				if (o2.phase != key.phase ||
-				    memcmp(&o2.shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
-				    o2.shape.causal != key.shape.causal)
-					continue;
-				seen = 1;
-			}
-			if (seen)
-				continue;
-			family *f = &fam[nfam++];
-			f->base = key;
-			f->c.be = r.sel[bi];
-			f->c.inst = r.inst[bi];
-			f->c.gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
-			char name[256];
-			snprintf(name, sizeof name, "%s/%s/b%lld_h%lld_kv%lld_d%lld%s", phase_name(key.phase), b->name,
-			         (long long)key.shape.batch, (long long)key.shape.n_heads,
-			         (long long)key.shape.n_kv_heads, (long long)key.shape.head_dim,
-			         key.phase == PHASE_ATTEND && !key.shape.causal ? "_noncausal" : "");
-			gb_bench *gb = gb_register(name, family_body, f);
-			int nargs = 0;
-			for (int j = 0; j < r.npts; j++) {
-				const sweep_point *q = &r.pts[j];
-				if (q->phase != key.phase ||
-				    memcmp(&q->shape.batch, &key.shape.batch, 4 * sizeof(int64_t)) ||
-				    q->shape.causal != key.shape.causal)
-					continue;
-				char why[256];
-				if (!b->supports(r.inst[bi], &q->shape, why, sizeof why) ||
-				    point_need(q, b->workspace_bytes(r.inst[bi], &q->shape)) > r.cfg.max_mem) {
-					fprintf(stderr,
-					        "bench: %s: %s %lld left out (not supported or over --max-mem)\n", name,
-					        dec ? "cache" : "seq", (long long)(dec ? q->cache_len : q->seq_len));
-					continue;
-				}
-				gb_arg(gb, dec ? q->cache_len : q->seq_len);
-				nargs++;
-			}
-			if (!nargs)
-				gb_arg(gb, dec ? key.cache_len : key.seq_len);
-			gb_complexity(gb, dec ? GB_O_N : GB_O_NSQUARED);
-			/* --benchmark_repetitions / --benchmark_min_time rule unless
-			 * a config or --repetitions / --min-time says otherwise */
-			if (o->config || o->repetitions)
-				gb_repetitions(gb, r.cfg.repetitions);
-			if (o->config || o->min_time > 0)
-				gb_min_time(gb, r.cfg.min_time);
-			if (f->c.gpu_timing)
-				gb_use_manual_time(gb);
-			else
-				gb_use_real_time(gb);
-		}
-	}
-	gb_run_all(NULL, NULL);
-	gb_clear();
-	int failed = 0;
-	for (int i = 0; i < nfam; i++) {
-		failed |= fam[i].c.failed;
-		point_teardown(&fam[i].c);
-		free(fam[i].c.gpu_ns);
-	}
-	free(fam);
-	setup_free(&r);
-	return failed ? EXIT_CHECK_FAILED : EXIT_PASS;
 }

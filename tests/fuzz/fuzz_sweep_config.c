@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
-#include "run/sweep.h"
+#include "model/sweep_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,7 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* the command-line path: one key, one value */
-	static const char *const keys[] = {"seq", "cache", "heads", "gqa", "head_dim", "batch", "causal", "phases"};
 	if (size < 1)
 		return 0;
 	char *val = malloc(size);
@@ -58,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(val, data + 1, size - 1);
 	val[size - 1] = 0;
 	sweep_config_default(&c);
-	if (sweep_config_set(&c, keys[data[0] % 8], val, "--override", &e) == 0)
+	if (sweep_config_set(&c, sweep_keys[data[0] % sweep_nkeys].name, val, "--override", &e) == 0)
 		check_points(&c);
 	else
 		fuzz_check_msg(e.msg, "--override");

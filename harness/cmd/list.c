@@ -1,0 +1,50 @@
+/* list.c - `attnbench list`: one line per backend with its availability,
+ * device and capabilities, then the devices it can choose from. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "run/registry.h"
+
+const cli_command list_command = {
+    .name = "list",
+    .synopsis = "[--backend-lib PATH]...",
+    .about = "One line per backend: name, ok or unavailable (reason), device, capabilities;\n"
+             "a backend from a library names it, and one with several devices lists them.",
+    .shared = CLI_BACKEND_LIB,
+};
+
+int cmd_list(int argc, char **argv)
+{
+	cli_common com;
+	const int rc = cli_parse(&list_command, argc, argv, &com);
+	if (rc >= 0)
+		return rc;
+	for (int i = 0; i < registry_count(); i++) {
+		const backend_entry *e = registry_get(i);
+		char caps[256];
+		caps_str(e->be->caps, caps, sizeof caps);
+		const char *device = "-";
+		void *inst = NULL;
+		char err[256];
+		attn_config cfg = {0};
+		if (e->available && e->be->create(&cfg, &inst, err, sizeof err) == ATTN_OK)
+			device = e->be->device_name(inst);
+		if (e->available)
+			printf("%-10s ok                 %-32s %s\n", e->be->name, device, caps);
+		else
+			printf("%-10s unavailable (%s)   -   %s\n", e->be->name, e->reason, caps);
+		if (strcmp(e->origin, "built-in") != 0)
+			printf("    from %s\n", e->origin);
+		if (e->available && e->be->list_devices) {
+			char buf[4096] = "";
+			e->be->list_devices(buf, sizeof buf);
+			for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+				printf("    %s\n", line);
+		}
+		if (inst)
+			e->be->destroy(inst);
+	}
+	return EXIT_PASS;
+}

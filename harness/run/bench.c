@@ -1,0 +1,135 @@
+/* bench.c - `attnbench bench`: the sweep's grid as Google Benchmark
+ * families over seq_len (prefill, attend) or cache_len (decode), so that
+ * Google Benchmark fits BigO (N^2 for prefill and attend, N for decode) and
+ * prints its own report, honouring every --benchmark_* flag. */
+#include "run/bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/gbench_shim.h"
+#include "run/measure.h"
+#include "run/registry.h"
+#include "model/results.h"
+
+/* A family is every point that differs from another only in the length it
+ * varies: seq_len (and so n_q = n_kv) for prefill and attend, cache_len (and
+ * so n_kv) for decode. Everything else, dtype included, is the family's. */
+static int64_t family_arg(const sweep_point *p)
+{
+	return p->phase == PHASE_DECODE ? p->cache_len : p->seq_len;
+}
+
+/* p with the varied length set to n. */
+static sweep_point family_member(const sweep_point *p, int64_t n)
+{
+	sweep_point m = *p;
+	if (m.phase == PHASE_DECODE)
+		m.cache_len = m.shape.n_kv = n;
+	else
+		m.seq_len = m.cache_len = m.shape.n_q = m.shape.n_kv = n;
+	return m;
+}
+
+/* Are a and b in one family? */
+static int same_family(const sweep_point *a, const sweep_point *b)
+{
+	const sweep_point x = family_member(a, 0), y = family_member(b, 0);
+	return sweep_point_same(&x, &y);
+}
+
+typedef struct family {
+	point_ctx c;
+	sweep_point base; /* its first point */
+} family;
+
+static void family_body(gb_state *st, void *arg)
+{
+	family *f = arg;
+	const int64_t n = gb_range(st, 0);
+	if (!f->c.ready || family_arg(&f->c.pt) != n) {
+		f->c.pt = family_member(&f->base, n);
+		f->c.ready = 0;
+		f->c.failed = 0;
+	}
+	point_body(st, &f->c);
+}
+
+/* Register the family of r->pts[pi] on backend bi: one argument per member
+ * the backend supports within the memory budget. */
+static void family_register(const sweep_opts *o, const run_setup *r, int bi, int pi, family *f)
+{
+	const attn_backend *b = r->sel[bi]->be;
+	const sweep_point *base = &r->pts[pi];
+	const int dec = base->phase == PHASE_DECODE;
+	f->base = *base;
+	f->c.be = r->sel[bi];
+	f->c.inst = r->inst[bi];
+	f->c.gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
+	char name[256], label[128];
+	point_label(base, 0, label, sizeof label);
+	snprintf(name, sizeof name, "%s/%s/%s", phase_name(base->phase), b->name, label);
+	gb_bench *gb = gb_register(name, family_body, f);
+	int nargs = 0;
+	for (int j = pi; j < r->npts; j++) {
+		const sweep_point *q = &r->pts[j];
+		if (!same_family(q, base))
+			continue;
+		char why[256];
+		if (!b->supports(r->inst[bi], &q->shape, why, sizeof why) ||
+		    point_need(q, b->workspace_bytes(r->inst[bi], &q->shape)) > r->cfg.max_mem) {
+			fprintf(stderr, "bench: %s: %s %lld left out (not supported or over --max-mem)\n", name,
+			        dec ? "cache" : "seq", (long long)family_arg(q));
+			continue;
+		}
+		gb_arg(gb, family_arg(q));
+		nargs++;
+	}
+	if (!nargs)
+		gb_arg(gb, family_arg(base));
+	gb_complexity(gb, dec ? GB_O_N : GB_O_NSQUARED);
+	/* --benchmark_repetitions / --benchmark_min_time rule unless a config
+	 * or --repetitions / --min-time says otherwise */
+	if (o->config || o->repetitions)
+		gb_repetitions(gb, r->cfg.repetitions);
+	if (o->config || o->min_time > 0)
+		gb_min_time(gb, r->cfg.min_time);
+	if (f->c.gpu_timing)
+		gb_use_manual_time(gb);
+	else
+		gb_use_real_time(gb);
+}
+
+int bench_run(const sweep_opts *o)
+{
+	run_setup r;
+	if (setup_init(o, &r, "bench"))
+		return EXIT_INPUT;
+	/* one family per backend and first point of each family */
+	family *fam = calloc((size_t)r.npts * (size_t)(r.nsel ? r.nsel : 1), sizeof *fam);
+	int nfam = 0;
+	if (!fam) {
+		setup_free(&r);
+		return EXIT_INPUT;
+	}
+	for (int bi = 0; bi < r.nsel; bi++)
+		for (int pi = 0; pi < r.npts; pi++) {
+			int seen = 0;
+			for (int j = 0; j < pi && !seen; j++)
+				seen = same_family(&r.pts[j], &r.pts[pi]);
+			if (!seen)
+				family_register(o, &r, bi, pi, &fam[nfam++]);
+		}
+	gb_run_all(NULL, NULL);
+	gb_clear();
+	int failed = 0;
+	for (int i = 0; i < nfam; i++) {
+		failed |= fam[i].c.failed;
+		point_teardown(&fam[i].c);
+		free(fam[i].c.gpu_ns);
+	}
+	free(fam);
+	setup_free(&r);
+	return failed ? EXIT_CHECK_FAILED : EXIT_PASS;
+}

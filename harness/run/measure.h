@@ -1,0 +1,101 @@
+/* measure.h - one sweep point under Google Benchmark (its buffers, set-up
+ * and timed call), and the set-up that sweep and bench share: the config
+ * with the command line's overrides, the selected backends' instances and
+ * the points.
+ *
+ * What one iteration is, per phase:
+ *   prefill  truncate the cache to 0, prefill seq_len tokens (causal)
+ *   decode   decode one token against cache_len - 1 cached ones, truncate back
+ *   attend   stateless attention, n_q = n_kv = seq_len
+ * Input upload and output read-back are part of every call, as an engine pays
+ * them. */
+#ifndef ATTN_MEASURE_H
+#define ATTN_MEASURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "run/gbench_shim.h"
+#include "run/registry.h"
+#include "model/sweep_config.h"
+
+/* ---- what sweep and bench were asked for (cmd/sweep.c, cmd/bench.c) ---- */
+
+#define SWEEP_MAX_OVERRIDES 64 /* grid options on one command line */
+
+/* A grid key given on the command line: applied to every grid of the
+ * config, in the order given. */
+typedef struct sweep_override {
+	const sweep_key *key;
+	const char *val;
+} sweep_override;
+
+typedef struct sweep_opts {
+	const char *config; /* NULL: built-in default */
+	const char *out_dir;
+	sweep_override overrides[SWEEP_MAX_OVERRIDES];
+	int noverrides;
+	const char *backends; /* --backend, overrides the config */
+	attn_config cfg;
+	int vk_gpu_timing;      /* --vk-timing=gpu */
+	int repetitions;        /* 0: config's */
+	double min_time;        /* 0: config's */
+	uint64_t max_mem;       /* 0: config's */
+	int shard, nshards;     /* --shard I/N: points i with i % N == I (N = 0: all) */
+	int resume;             /* --resume: keep DIR/results.csv's ok rows, run the rest */
+	const char *resume_cmd; /* the command line that resumes this sweep (for messages) */
+} sweep_opts;
+
+/* A point being measured on one backend instance. */
+typedef struct point_ctx {
+	backend_entry *be;
+	void *inst;
+	sweep_point pt;
+	int gpu_timing;
+	int ready;
+	void *q, *kn, *vn; /* new tokens' Q, K, V, stored in the point's dtype */
+	float *out;
+	int failed;
+	char err[512];
+	/* collected by the reporter */
+	double rep_ns[SWEEP_MAX_REPS];
+	int nrep;
+	int64_t iterations;
+	/* device times: mean per call of the benchmark function */
+	double *gpu_ns;
+	int ngpu, capgpu;
+} point_ctx;
+
+/* Host and device memory a point needs, as the budget sees it. */
+uint64_t point_need(const sweep_point *p, uint64_t workspace);
+
+/* Free the point's buffers (c->ready becomes 0). */
+void point_teardown(point_ctx *c);
+
+/* The Google Benchmark body of a point (arg: its point_ctx): sets the point
+ * up on first use, times calls, and sets complexity N and the FLOPS and
+ * bytes_per_second counters. A failure skips the benchmark with c->err. */
+void point_body(gb_state *st, void *arg);
+
+/* The point as a benchmark name part: b1_h8_kv2_d64_f32, then _seq256 or
+ * _cache4096 with with_len, and _noncausal for a non-causal attend. */
+void point_label(const sweep_point *p, int with_len, char *buf, size_t len);
+
+/* What sweep and bench measure: the config (file or default, with the
+ * overrides), its points, and the selected backends with an instance each. */
+typedef struct run_setup {
+	sweep_config cfg;
+	sweep_point *pts;
+	int npts;
+	backend_entry *sel[ATTN_MAX_BACKENDS];
+	void *inst[ATTN_MAX_BACKENDS];
+	int nsel;
+} run_setup;
+
+/* Read the config, apply the command line, select and create the backends
+ * and expand the points. Returns 0, or EXIT_INPUT after a message on stderr
+ * that starts with "attnbench CMD: ". */
+int setup_init(const sweep_opts *o, run_setup *r, const char *cmd);
+void setup_free(run_setup *r);
+
+#endif
