@@ -11,7 +11,9 @@ const cli_command list_command = {
     .name = "list",
     .synopsis = "[--backend-lib PATH]...",
     .about = "One line per backend: name, ok or unavailable (reason), device, capabilities;\n"
-             "a backend from a library names it, and one with several devices lists them.",
+             "then how an instance is set up (threads, tiles, the GPU's paths), the library\n"
+             "a backend came from with the interface version it was built for, and the\n"
+             "devices of a backend that has several.",
     .shared = CLI_BACKEND_LIB,
 };
 
@@ -28,15 +30,19 @@ int cmd_list(int argc, char **argv)
 		const char *device = "-";
 		void *inst = NULL;
 		char err[256];
-		attn_config cfg = {0};
+		const attn_config cfg = registry_config(&com.cfg, e->be->name);
 		if (e->available && e->be->create(&cfg, &inst, err, sizeof err) == ATTN_OK)
 			device = e->be->device_name(inst);
 		if (e->available)
 			printf("%-10s ok                 %-32s %s\n", e->be->name, device, caps);
 		else
 			printf("%-10s unavailable (%s)   -   %s\n", e->be->name, e->reason, caps);
+		/* absent (NULL) in a table built for ABI 1 */
+		const char *info = inst && e->be->instance_info ? e->be->instance_info(inst) : NULL;
+		if (info && *info)
+			printf("    setup: %s\n", info);
 		if (strcmp(e->origin, "built-in") != 0)
-			printf("    from %s\n", e->origin);
+			printf("    from %s (ABI %u)\n", e->origin, e->be->abi_version);
 		if (e->available && e->be->list_devices) {
 			char buf[4096] = "";
 			e->be->list_devices(buf, sizeof buf);

@@ -114,7 +114,10 @@ static int naive_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const vo
 
 static int naive_create(const attn_config *cfg, void **ctx, char *err, size_t err_len)
 {
-	return cpu_create(cfg, naive_kernel, 0, ctx, err, err_len);
+	const int rc = cpu_create(cfg, naive_kernel, 0, ctx, err, err_len);
+	if (rc == ATTN_OK) /* the reference ignores cfg->threads */
+		snprintf(((cpu_ctx *)*ctx)->info, sizeof((cpu_ctx *)*ctx)->info, "one thread");
+	return rc;
 }
 
 static int naive_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
