@@ -544,25 +544,15 @@ typedef struct junit_row {
 
 static int write_junit(const char *path, const junit_row *rows, int n, int failures, int skipped)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.partial", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
+	junit_file j;
+	if (junit_begin(&j, path, "check", n, failures, skipped))
 		return -1;
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites name=\"attnbench check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", n, failures,
-	        skipped);
-	fprintf(f, "  <testsuite name=\"attnbench.check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", n, failures,
-	        skipped);
+	FILE *f = j.f;
 	for (int i = 0; i < n; i++) {
 		const junit_row *r = &rows[i];
 		char ref[32], ratio[32];
 		ratio_text(&r->res, ref, ratio, sizeof ref);
-		fputs("    <testcase classname=\"attnbench.check.", f);
-		xml_escape(f, r->backend);
-		fputs("\" name=\"", f);
-		xml_escape(f, r->case_name);
-		fputs("\">", f);
+		junit_case_begin(&j, r->backend, r->case_name);
 		if (r->res.status == CHECK_FAIL) {
 			fputs("<failure message=\"", f);
 			xml_escape(f, r->res.msg);
@@ -585,14 +575,9 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 			xml_escape(f, r->warn);
 			fputs("</system-err>", f);
 		}
-		fputs("</testcase>\n", f);
+		junit_case_end(&j);
 	}
-	fputs("  </testsuite>\n</testsuites>\n", f);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		remove(tmp);
-		return -1;
-	}
-	return 0;
+	return junit_commit(&j);
 }
 
 /* ---- the command -------------------------------------------------------- */

@@ -273,31 +273,20 @@ static int write_junit(const char *path, const cpair *ps, int n, double max_slow
 		failures += ps[i].verdict == V_REGRESSION;
 		skipped += ps[i].verdict == V_NOTEST;
 	}
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.partial", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
+	junit_file j;
+	if (junit_begin(&j, path, "compare", tests, failures, skipped))
 		return -1;
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites name=\"attnbench compare\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", tests,
-	        failures, skipped);
-	fprintf(f, "  <testsuite name=\"attnbench.compare\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", tests,
-	        failures, skipped);
+	FILE *f = j.f;
 	for (int i = 0; i < n; i++) {
 		const cpair *p = &ps[i];
 		if (p->verdict >= V_ONLY_BASE)
 			continue;
-		char shape[256], detail[512];
+		char shape[256], name[300], detail[512];
 		shape_str(p->b, shape, sizeof shape);
+		snprintf(name, sizeof name, "%s %s", phase_name(p->b->phase), shape);
 		snprintf(detail, sizeof detail, "baseline %.6g ms, current %.6g ms, ratio %.4f, p %.4g",
 		         p->b->time_ns / 1e6, p->c->time_ns / 1e6, p->ratio, p->p);
-		fputs("    <testcase classname=\"attnbench.compare.", f);
-		xml_escape(f, p->b->backend);
-		fputs("\" name=\"", f);
-		xml_escape(f, phase_name(p->b->phase));
-		fputc(' ', f);
-		xml_escape(f, shape);
-		fputs("\">", f);
+		junit_case_begin(&j, p->b->backend, name);
 		if (p->verdict == V_REGRESSION) {
 			fprintf(f, "<failure message=\"%.3fx slower (max %.3f), p = %.3g &lt; %.3g\">", p->ratio,
 			        max_slowdown, p->p, alpha);
@@ -310,14 +299,9 @@ static int write_junit(const char *path, const cpair *ps, int n, double max_slow
 			xml_escape(f, detail);
 			fprintf(f, " (%s)</system-out>", verdict_name[p->verdict]);
 		}
-		fputs("</testcase>\n", f);
+		junit_case_end(&j);
 	}
-	fputs("  </testsuite>\n</testsuites>\n", f);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		remove(tmp);
-		return -1;
-	}
-	return 0;
+	return junit_commit(&j);
 }
 
 /* Match the sorted rows of both sides into pairs (ps holds nb + nc).

@@ -1,5 +1,46 @@
-/* junit.c - helpers shared by the commands that write JUnit XML. */
+/* junit.c - see junit.h. */
 #include "lib/junit.h"
+
+int junit_begin(junit_file *j, const char *path, const char *suite, int tests, int failures, int skipped)
+{
+	j->path = path;
+	j->suite = suite;
+	snprintf(j->tmp, sizeof j->tmp, "%s.partial", path);
+	j->f = fopen(j->tmp, "w");
+	if (!j->f)
+		return -1;
+	fprintf(j->f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(j->f, "<testsuites name=\"attnbench %s\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", suite, tests,
+	        failures, skipped);
+	fprintf(j->f, "  <testsuite name=\"attnbench.%s\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", suite, tests,
+	        failures, skipped);
+	return 0;
+}
+
+void junit_case_begin(junit_file *j, const char *cls, const char *name)
+{
+	fprintf(j->f, "    <testcase classname=\"attnbench.%s.", j->suite);
+	xml_escape(j->f, cls);
+	fputs("\" name=\"", j->f);
+	xml_escape(j->f, name);
+	fputs("\">", j->f);
+}
+
+void junit_case_end(junit_file *j)
+{
+	fputs("</testcase>\n", j->f);
+}
+
+int junit_commit(junit_file *j)
+{
+	fputs("  </testsuite>\n</testsuites>\n", j->f);
+	const int bad = ferror(j->f);
+	if (fclose(j->f) != 0 || bad || rename(j->tmp, j->path) != 0) {
+		remove(j->tmp);
+		return -1;
+	}
+	return 0;
+}
 
 /* Write s escaped for XML (text and attribute values). */
 void xml_escape(FILE *f, const char *s)

@@ -1,9 +1,30 @@
-/* junit.h - helpers shared by the commands that write JUnit XML (check,
- * compare). */
+/* junit.h - JUnit XML for the commands that write it (check, compare):
+ * the file's frame, testcases, escaping, and the write-then-rename that
+ * keeps a half-written file from looking complete. */
 #ifndef ATTN_JUNIT_H
 #define ATTN_JUNIT_H
 
 #include <stdio.h>
+
+typedef struct junit_file {
+	FILE *f;           /* the testcases go here between begin and commit */
+	char tmp[4200];    /* PATH.partial */
+	const char *path;  /* where the file appears at commit */
+	const char *suite; /* "check", "compare" */
+} junit_file;
+
+/* Open PATH.partial and write the header of one test suite, "attnbench
+ * SUITE", with its counts. Returns 0 or -1 (errno set). */
+int junit_begin(junit_file *j, const char *path, const char *suite, int tests, int failures, int skipped);
+
+/* Start a testcase: <testcase classname="attnbench.SUITE.CLASS" name="NAME">
+ * (both escaped); the caller writes its body, then junit_case_end. */
+void junit_case_begin(junit_file *j, const char *cls, const char *name);
+void junit_case_end(junit_file *j);
+
+/* Close the suite and rename PATH.partial over PATH. On any failure the
+ * partial file is removed and -1 returned. */
+int junit_commit(junit_file *j);
 
 /* Write s to f escaped for XML text and attribute values; control
  * characters other than newline and tab are dropped. */
