@@ -77,17 +77,8 @@ static double dtype_bytes(const dtype_size *t, int n, const char *name)
 	return 0;
 }
 
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "attnbench plan: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	return EXIT_INPUT;
-}
+/* An input error of plan: "attnbench plan: MESSAGE", exit 2. */
+#define fail(...) attn_fail("plan", EXIT_INPUT, __VA_ARGS__)
 
 static int field_i64(const table *t, int r, int col, const char *path, const char *name, int64_t lo, int64_t hi,
                      int64_t *out)

@@ -3,6 +3,7 @@
 #include "attn_half.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +34,17 @@ int attn_errf(attn_err *e, const char *fmt, ...)
 		p += k;
 	}
 	return EXIT_INPUT;
+}
+
+int attn_fail(const char *cmd, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "attnbench %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return code;
 }
 
 int mul_ok(int64_t a, int64_t b, int64_t *out)

@@ -21,6 +21,10 @@ typedef struct attn_err {
  * write `return attn_errf(e, ...)`. */
 int attn_errf(attn_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Print "attnbench CMD: MESSAGE" (printf-style) and a newline on stderr;
+ * returns code, so that a command can write `return attn_fail(...)`. */
+int attn_fail(const char *cmd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* *out = a * b; returns 0 on overflow (either operand negative counts too). */
 int mul_ok(int64_t a, int64_t b, int64_t *out);
 /* *out = a * b * c * d ... for n factors; 0 on overflow or a negative factor. */

@@ -163,7 +163,7 @@ char *rep_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1
 /* Append printf output to a growing malloc'ed string *s of length *len. */
 void rep_append(char **s, size_t *len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Print "attnbench report: MESSAGE" on stderr and return code. */
-int rep_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define rep_fail(code, ...) attn_fail("report", code, __VA_ARGS__)
 /* Human-readable bytes, compact ("64 KiB", "1.5 MiB"). */
 const char *rep_bytes(double b, char *buf, size_t len);
 /* A time in ns for tables: "18.2 µs", "154.3 ms", "40.92 s". */

@@ -43,17 +43,6 @@ void rep_append(char **s, size_t *len, const char *fmt, ...)
 	free(t);
 }
 
-int rep_fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "attnbench report: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	return code;
-}
-
 const char *rep_bytes(double b, char *buf, size_t len)
 {
 	const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
