@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "attn_half.h"
-#include "cmd/check.h"
+#include "run/check.h"
 #include "cpu/cpu_common.h"
 #include "run/registry.h"
 #include "testutil.h"

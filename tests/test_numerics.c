@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/check.h"
+#include "run/check.h"
 #include "model/manifest.h"
 #include "lib/npy.h"
 #include "run/registry.h"

@@ -1,0 +1,387 @@
+/* check.c - the golden check. For every case of the manifest and every selected
+ * backend: stateless attend, and, where the case is a KV-cache situation
+ * (causal, or a single query), the cache path too: the first n_kv - n_q
+ * tokens are loaded with cache_append, then the last n_q go through prefill
+ * (or decode when n_q == 1). Both results must match the float64 reference.
+ *
+ * NaN and Inf: a case whose files hold any is run all the same, with a
+ * warning on stderr (and in the JUnit file). The comparison is NaN-aware
+ * (compare_outputs, check.h): an expected NaN must come out NaN, an expected
+ * infinity the same infinity, and a finite reference keeps the contract's
+ * atol + rtol * |out| rule with a finite result.
+ *
+ * f16 and bf16 cases: the inputs are read as f32 (or f16, from <f2 files),
+ * rounded to the case's dtype (to nearest, ties to even) and handed to the
+ * backends in that storage type. The tolerance follows FlashAttention's
+ * tests: ref_err is the max error against the float64 reference of a plain
+ * f32 attention of the rounded inputs, and every element must be within
+ * tol_factor * ref_err + atol + rtol * |out|, where atol and rtol are the
+ * rounding floor (check.h). */
+#include "run/check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn_half.h"
+#include "lib/junit.h"
+#include "run/registry.h"
+#include "model/results.h"
+
+/* ---- running ------------------------------------------------------------ */
+
+/* What a (case, backend) pair came to; printed by name. */
+enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP };
+static const char *const status_names[] = {[CHECK_PASS] = "PASS", [CHECK_FAIL] = "FAIL", [CHECK_SKIP] = "SKIP"};
+
+typedef struct result {
+	enum check_status status;
+	char paths[64];
+	err_stats st;
+	double ref_err; /* f16/bf16: the f32 reference's max error; -1 for f32 */
+	char msg[512];
+} result;
+
+/* The ratio rule's figures of a row, as text: "-" for f32 cases. */
+static void ratio_text(const result *r, char *ref, char *ratio, size_t len)
+{
+	if (r->ref_err < 0) {
+		snprintf(ref, len, "-");
+		snprintf(ratio, len, "-");
+		return;
+	}
+	snprintf(ref, len, "%.3g", r->ref_err);
+	if (r->ref_err > 0)
+		snprintf(ratio, len, "%.3g", r->st.max_abs / r->ref_err);
+	else
+		snprintf(ratio, len, "%s", r->st.max_abs > 0 ? "inf" : "0");
+}
+
+/* Copy tokens [t0, t0 + n) of a [B][G][n_kv][D] tensor stored as s->dtype
+ * into [B][G][n][D]. */
+static void *slice_tokens(const void *x, const attn_shape *s, int64_t t0, int64_t n)
+{
+	const size_t row = (size_t)s->head_dim * attn_dtype_size(s->dtype), rows = (size_t)(s->batch * s->n_kv_heads);
+	char *out = xalloc((n ? (size_t)n : 1) * rows * row);
+	if (!out)
+		return NULL;
+	for (size_t r = 0; r < rows; r++)
+		memcpy(out + r * (size_t)n * row, (const char *)x + (r * (size_t)s->n_kv + (size_t)t0) * row,
+		       (size_t)n * row);
+	return out;
+}
+
+/* The KV-cache path of one case; returns an ATTN_* code. */
+static int run_cache_path(const attn_backend *be, void *ctx, const attn_shape *s, const case_data *d, float *got)
+{
+	const int64_t past = s->n_kv - s->n_q;
+	attn_shape cs = *s;
+	int rc = be->cache_alloc(ctx, &cs);
+	void *kp = NULL, *vp = NULL, *kn = NULL, *vn = NULL;
+	if (rc)
+		return rc;
+	kp = slice_tokens(d->ks, s, 0, past);
+	vp = slice_tokens(d->vs, s, 0, past);
+	kn = slice_tokens(d->ks, s, past, s->n_q);
+	vn = slice_tokens(d->vs, s, past, s->n_q);
+	if (!kp || !vp || !kn || !vn)
+		rc = ATTN_E_NOMEM;
+	if (!rc && past > 0)
+		rc = be->cache_append(ctx, kp, vp, past);
+	if (!rc) {
+		cs.causal = 1;
+		rc = s->n_q == 1 ? be->decode(ctx, &cs, d->qs, kn, vn, got) : be->prefill(ctx, &cs, d->qs, kn, vn, got);
+	}
+	free(kp);
+	free(vp);
+	free(kn);
+	free(vn);
+	return rc;
+}
+
+/* A value for the mismatch listing: %.9g, but every NaN as "nan" (the
+ * default NaN of x86 arithmetic has its sign bit set, which printf shows as
+ * "-nan"). */
+static const char *fmt_val(double x, char *buf, size_t len)
+{
+	if (isnan(x))
+		snprintf(buf, len, "nan");
+	else
+		snprintf(buf, len, "%.9g", x);
+	return buf;
+}
+
+/* Why an element that has no finite distance to its reference is wrong. */
+static const char *class_mismatch(double got, double ref)
+{
+	if (isnan(ref))
+		return "NaN expected";
+	if (isinf(ref))
+		return ref > 0 ? "+inf expected" : "-inf expected";
+	return isnan(got) ? "NaN where a finite value is expected" : "an infinity where a finite value is expected";
+}
+
+/* Print the first mismatching elements of a failed output to stdout. */
+static void print_mismatches(const golden_case *gc, double atol, const char *path, const float *got, const double *ref,
+                             int64_t n, int max)
+{
+	int shown = 0;
+	for (int64_t i = 0; i < n && shown < max; i++) {
+		double d, tol;
+		if (!compare_element(got[i], ref[i], atol, gc->rtol, &d, &tol))
+			continue;
+		char where[96];
+		golden_out_position(&gc->shape, i, where, sizeof where);
+		char g[32], r[32];
+		fmt_val(got[i], g, sizeof g);
+		fmt_val(ref[i], r, sizeof r);
+		if (isnan(d))
+			printf("    %s %s %s: got %s, want %s (%s)\n", gc->name, path, where, g, r,
+			       class_mismatch(got[i], ref[i]));
+		else
+			printf("    %s %s %s: got %s, want %s, |diff| %.3g > tol %.3g\n", gc->name, path, where, g, r,
+			       d, tol);
+		shown++;
+	}
+}
+
+static void merge_stats(err_stats *a, const err_stats *b)
+{
+	a->max_abs = fmax(a->max_abs, b->max_abs);
+	a->max_rel = fmax(a->max_rel, b->max_rel);
+	a->nmse = fmax(a->nmse, b->nmse);
+	a->worst = fmax(a->worst, b->worst);
+	a->n_bad += b->n_bad;
+}
+
+static void run_one(const check_opts *o, const golden_case *gc, const case_data *d, backend_entry *be, void *ctx,
+                    float *got, result *res)
+{
+	const attn_backend *b = be->be;
+	const attn_shape *s = &gc->shape;
+	const int64_t n = s->batch * s->n_heads * s->n_q * s->head_dim;
+	char why[256] = "";
+	memset(res, 0, sizeof *res);
+	res->ref_err = s->dtype == ATTN_F32 ? -1 : d->ref_err;
+	if (!b->supports(ctx, s, why, sizeof why)) {
+		res->status = CHECK_SKIP;
+		snprintf(res->msg, sizeof res->msg, "not supported: %s", why);
+		return;
+	}
+	const uint64_t need = b->workspace_bytes(ctx, s);
+	if (need > o->max_mem) {
+		char h[32];
+		res->status = CHECK_SKIP;
+		snprintf(res->msg, sizeof res->msg, "skipped: needs %s of workspace", fmt_bytes(need, h, sizeof h));
+		return;
+	}
+	res->status = CHECK_PASS;
+	/* f16/bf16: the ratio rule's allowance on top of the rounding floor */
+	const double k = o->tol_factor > 0 ? o->tol_factor : CHECK_TOL_FACTOR;
+	const double atol = gc->atol + (s->dtype == ATTN_F32 ? 0 : k * d->ref_err);
+	const int want_cache = (b->caps & ATTN_CAP_KV_CACHE) && (s->causal || s->n_q == 1);
+	for (int path = 0; path < 1 + want_cache; path++) {
+		const char *pname = path == 0 ? "attend" : (s->n_q == 1 ? "decode" : "prefill");
+		memset(got, 0, (size_t)n * sizeof(float));
+		int rc = path == 0 ? b->attend(ctx, s, d->qs, d->ks, d->vs, got) : run_cache_path(b, ctx, s, d, got);
+		if (res->paths[0])
+			strcat(res->paths, "+");
+		strcat(res->paths, pname);
+		if (rc == ATTN_E_UNSUPPORTED) {
+			res->status = CHECK_SKIP;
+			snprintf(res->msg, sizeof res->msg, "not supported: %s: %s", pname, b->last_error(ctx));
+			return;
+		}
+		if (rc) {
+			res->status = CHECK_FAIL;
+			snprintf(res->msg, sizeof res->msg, "%s: error: %s", pname, b->last_error(ctx));
+			return;
+		}
+		err_stats st;
+		if (!compare_outputs(got, d->out, n, atol, gc->rtol, &st)) {
+			if (res->status == CHECK_PASS && s->dtype == ATTN_F32)
+				snprintf(res->msg, sizeof res->msg,
+				         "%s: %lld of %lld elements outside atol %g + rtol %g", pname,
+				         (long long)st.n_bad, (long long)n, gc->atol, gc->rtol);
+			else if (res->status == CHECK_PASS)
+				snprintf(res->msg, sizeof res->msg,
+				         "%s: %lld of %lld elements outside %g x ref_err %.3g + atol %g + rtol %g",
+				         pname, (long long)st.n_bad, (long long)n, k, d->ref_err, gc->atol, gc->rtol);
+			res->status = CHECK_FAIL;
+			print_mismatches(gc, atol, pname, got, d->out, n, o->max_report);
+		}
+		if (path == 0)
+			res->st = st;
+		else
+			merge_stats(&res->st, &st);
+	}
+	if (res->status == CHECK_PASS && res->st.n_special > 0)
+		snprintf(res->msg, sizeof res->msg, "%lld NaN/Inf elements of the reference reproduced",
+		         (long long)res->st.n_special);
+}
+
+/* ---- JUnit -------------------------------------------------------------- */
+
+typedef struct junit_row {
+	const char *case_name, *backend;
+	const char *warn; /* the case's input warnings, or NULL */
+	result res;
+} junit_row;
+
+static int write_junit(const char *path, const junit_row *rows, int n, int failures, int skipped)
+{
+	junit_file j;
+	if (junit_begin(&j, path, "check", n, failures, skipped))
+		return -1;
+	FILE *f = j.f;
+	for (int i = 0; i < n; i++) {
+		const junit_row *r = &rows[i];
+		char ref[32], ratio[32];
+		ratio_text(&r->res, ref, ratio, sizeof ref);
+		junit_case_begin(&j, r->backend, r->case_name);
+		if (r->res.status == CHECK_FAIL) {
+			fputs("<failure message=\"", f);
+			xml_escape(f, r->res.msg);
+			fprintf(f, "\">max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g ref_err=%s err/ref=%s paths=",
+			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse, ref, ratio);
+			xml_escape(f, r->res.paths);
+			fputs("</failure>", f);
+		} else if (r->res.status == CHECK_SKIP) {
+			fputs("<skipped message=\"", f);
+			xml_escape(f, r->res.msg);
+			fputs("\"/>", f);
+		} else {
+			fprintf(f,
+			        "<system-out>max_abs_err=%.3g max_rel_err=%.3g nmse=%.3g ref_err=%s "
+			        "err/ref=%s</system-out>",
+			        r->res.st.max_abs, r->res.st.max_rel, r->res.st.nmse, ref, ratio);
+		}
+		if (r->warn) {
+			fputs("<system-err>", f);
+			xml_escape(f, r->warn);
+			fputs("</system-err>", f);
+		}
+		junit_case_end(&j);
+	}
+	return junit_commit(&j);
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+int check_run(const check_opts *o)
+{
+	attn_err e = {{0}};
+	golden_case *cases = NULL;
+	int ncases = 0, nsel = 0;
+	backend_entry *sel[ATTN_MAX_BACKENDS];
+	void *ctx[ATTN_MAX_BACKENDS] = {0};
+
+	if (registry_select(o->backends, sel, &nsel, &e) || manifest_read(o->golden_dir, &cases, &ncases, &e)) {
+		fprintf(stderr, "attnbench check: %s\n", e.msg);
+		return EXIT_INPUT;
+	}
+	/* Every file is validated before anything runs: a bad case 12 must not
+	 * follow eleven rows of output. */
+	for (int c = 0; c < ncases; c++) {
+		if (golden_probe(&cases[c], &e)) {
+			fprintf(stderr, "attnbench check: %s\n", e.msg);
+			free(cases);
+			return EXIT_INPUT;
+		}
+	}
+	if (nsel == 0)
+		fprintf(stderr, "attnbench check: no backend is available\n");
+	for (int b = 0; b < nsel; b++) {
+		char err[512] = "";
+		const attn_config bc = registry_config(&o->cfg, sel[b]->be->name);
+		if (sel[b]->be->create(&bc, &ctx[b], err, sizeof err)) {
+			fprintf(stderr, "attnbench check: backend %s: create failed: %s\n", sel[b]->be->name, err);
+			for (int j = 0; j < b; j++)
+				sel[j]->be->destroy(ctx[j]);
+			free(cases);
+			return EXIT_INPUT;
+		}
+	}
+
+	junit_row *rows = calloc((size_t)(ncases * (nsel ? nsel : 1)), sizeof *rows);
+	char **warns = calloc((size_t)(ncases ? ncases : 1), sizeof *warns); /* per case */
+	int nrows = 0, passed = 0, failed = 0, skipped = 0, rc = EXIT_PASS;
+	if (!rows || !warns) {
+		fprintf(stderr, "attnbench check: out of memory\n");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  %s\n", "case", "backend", "dtype", "paths",
+	       "max_abs_err", "max_rel_err", "nmse", "ref_err", "err/ref", "err/tol", "result");
+	for (int c = 0; c < ncases; c++) {
+		const golden_case *gc = &cases[c];
+		case_data d;
+		if (golden_load(gc, &d, &e)) {
+			fprintf(stderr, "attnbench check: %s (case '%s')\n", e.msg, gc->name);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		golden_scan(gc, &d, &warns[c]);
+		const attn_shape *s = &gc->shape;
+		float *got = xalloc((size_t)(s->batch * s->n_heads * s->n_q * s->head_dim) * sizeof(float));
+		if (!got) {
+			golden_free(&d);
+			fprintf(stderr, "attnbench check: case '%s': out of memory\n", gc->name);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		for (int b = 0; b < nsel; b++) {
+			junit_row *r = &rows[nrows++];
+			r->case_name = gc->name;
+			r->backend = sel[b]->be->name;
+			r->warn = warns[c];
+			run_one(o, gc, &d, sel[b], ctx[b], got, &r->res);
+			const result *res = &r->res;
+			const char *dt = dtype_name(s->dtype);
+			if (res->status == CHECK_SKIP) {
+				skipped++;
+				printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  SKIP (%s)\n", gc->name,
+				       r->backend, dt, "-", "-", "-", "-", "-", "-", "-", res->msg);
+			} else {
+				char ref[32], ratio[32];
+				ratio_text(res, ref, ratio, sizeof ref);
+				printf("%-24s %-10s %-5s %-15s %12.3g %12.3g %12.3g %10s %8s %8.3g  %s%s%s\n", gc->name,
+				       r->backend, dt, res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, ref,
+				       ratio, res->st.worst, status_names[res->status], res->msg[0] ? ": " : "",
+				       res->msg);
+				if (res->status == CHECK_PASS)
+					passed++;
+				else
+					failed++;
+			}
+			fflush(stdout);
+		}
+		free(got);
+		golden_free(&d);
+	}
+	printf("check: %d passed, %d failed, %d skipped (%d cases x %d backends, %s)\n", passed, failed, skipped,
+	       ncases, nsel, o->golden_dir);
+	if (failed) {
+		printf("FAILED:");
+		for (int i = 0; i < nrows; i++)
+			if (rows[i].res.status == CHECK_FAIL)
+				printf(" %s/%s", rows[i].case_name, rows[i].backend);
+		printf("\n");
+		rc = EXIT_CHECK_FAILED;
+	}
+	if (o->junit && write_junit(o->junit, rows, nrows, failed, skipped) != 0) {
+		fprintf(stderr, "attnbench check: %s: cannot write the JUnit file\n", o->junit);
+		rc = EXIT_INPUT;
+	}
+out:
+	for (int b = 0; b < nsel; b++)
+		if (ctx[b])
+			sel[b]->be->destroy(ctx[b]);
+	for (int c = 0; warns && c < ncases; c++)
+		free(warns[c]);
+	free(warns);
+	free(rows);
+	free(cases);
+	return rc;
+}

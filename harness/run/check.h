@@ -1,0 +1,33 @@
+/* check.h - `attnbench check`: every golden case on every selected backend
+ * (cmd/check.c parses the command line into check_opts). */
+#ifndef ATTN_RUN_CHECK_H
+#define ATTN_RUN_CHECK_H
+
+#include <stdint.h>
+
+#include "attnbench.h"
+#include "lib/util.h"
+#include "run/golden.h"
+
+#define CHECK_TOL_FACTOR 2.0
+
+typedef struct check_opts {
+	const char *golden_dir;
+	const char *backends; /* NULL or "all" or "a,b" */
+	const char *junit;    /* NULL or a path */
+	attn_config cfg;
+	uint64_t max_mem; /* bytes; a case needing more is skipped */
+	int max_report;   /* mismatching elements printed per failure */
+	/* f16/bf16 cases pass when every element is within
+	 * tol_factor * ref_err + atol + rtol * |out|: ref_err is the max error
+	 * of an f32 attention of the inputs rounded to the dtype against the
+	 * float64 reference (FlashAttention's rule), atol/rtol the manifest's
+	 * values or the rounding floor (ATTN_HALF_FLOOR_*). 0 means
+	 * CHECK_TOL_FACTOR. */
+	double tol_factor;
+} check_opts;
+
+/* Runs the check; returns EXIT_PASS, EXIT_CHECK_FAILED or EXIT_INPUT. */
+int check_run(const check_opts *o);
+
+#endif
