@@ -9,7 +9,10 @@
  * exact t = c*n^2 / t = c*n run to check the fitted exponents, split it into
  * shards and machines, and break it in the ways report must reject. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,6 +489,50 @@ static void bad_time(table *t, int r, char **cells, void *ctx)
 		set_cell(cells, table_col(t, "time_ns"), "12x");
 }
 
+/* A writer on the FIFO at path: the fixture's machine.json goes to
+ * whoever opens it for reading; a report that waited on the FIFO
+ * would read it and succeed. */
+static void *fifo_write_json(void *path)
+{
+	char *m = tu_read(FIXTURE "/machine.json", NULL);
+	const int fd = open(path, O_WRONLY);
+	if (fd >= 0) {
+		const ssize_t k = m ? write(fd, m, strlen(m)) : 0;
+		(void)k; /* short or failed: the reader went away */
+		close(fd);
+	}
+	free(m);
+	return NULL;
+}
+
+/* A status the results.csv format does not have, on data row 2 (file line 3). */
+static void bad_status(table *t, int r, char **cells, void *ctx)
+{
+	(void)ctx;
+	if (r == 1)
+		set_cell(cells, table_col(t, "status"), "done");
+}
+
+/* Data row 2 (file line 3) a copy of row 1: the same point twice. */
+static void repeat_row(table *t, int r, char **cells, void *ctx)
+{
+	(void)ctx;
+	if (r == 1)
+		for (int c = 0; c < t->ncols; c++)
+			set_cell(cells, c, t->rows[0][c]);
+}
+
+/* The run derived from the fixture by o into dir is refused: exit 2 naming
+ * its results.csv, and the message holds needle. */
+static void expect_refused(const char *dir, const fx_opts *o, const char *needle)
+{
+	char p[600];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	write_fixture(dir, o);
+	EXPECT(2, p, "report", dir);
+	EXPECT(2, needle, "report", dir);
+}
+
 /* Malformed runs exit 2 naming the file, line and column. */
 static void test_bad_inputs(void **state)
 {
@@ -503,6 +550,12 @@ static void test_bad_inputs(void **state)
 	EXPECT(2, p, "report", dir);
 	EXPECT(2, "line 4, column time_ns: '12x' is not a number", "report", dir);
 
+	/* the results.csv reader's rules, the same as compare's and plan's */
+	const fx_opts status = {.edit = bad_status, .hi = -1};
+	expect_refused(dir, &status, "line 3, column status: 'done' is not ok, skipped: ... or error: ...");
+	const fx_opts twice = {.edit = repeat_row, .hi = -1};
+	expect_refused(dir, &twice, "lines 2 and 3: the same point twice");
+
 	const fx_opts none = {.lo = 1, .hi = 0};
 	write_fixture(dir, &none);
 	EXPECT(2, p, "report", dir);
@@ -518,6 +571,25 @@ static void test_bad_inputs(void **state)
 	const char *bad_json = "{\n  \"hostname\" \"x\"\n}\n";
 	tu_write(p, bad_json, strlen(bad_json));
 	EXPECT(2, "machine.json: line 2", "report", dir);
+
+	/* a machine.json that is a FIFO is refused, not waited on */
+	remove(p);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	pthread_t th;
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pthread_create(&th, NULL, fifo_write_json, p), 0);
+	char *err = NULL;
+	const int rc = tu_run(NULL, &err, "report", dir, (char *)NULL);
+	/* a reader of our own lets the writer finish, whatever the report did */
+	const int fd = open(p, O_RDONLY | O_NONBLOCK);
+	pthread_join(th, NULL);
+	if (fd >= 0)
+		close(fd);
+	signal(SIGPIPE, old_pipe);
+	remove(p);
+	if (rc != 2 || !strstr(err ? err : "", "machine.json: not a regular file"))
+		fail_msg("a FIFO machine.json: exit %d (want 2), stderr: %.800s", rc, err ? err : "");
+	free(err);
 
 	/* usage */
 	EXPECT(2, "needs at least one RUN_DIR", "report");

@@ -199,11 +199,11 @@ static void doc_missing(const report *R, doc *d)
 			doc_item(d, "backend %s: every point missing on %s", esc(d, mp->backend), host);
 			continue;
 		}
-		const int dec = !strcmp(r->phase, "decode");
+		const int dec = r->phase == PHASE_DECODE;
 		doc_item(d, "%s %s, batch %lld, %lld heads, %lld KV heads, head_dim %lld, %s %lld, %s: missing on %s",
-		         esc(d, r->backend), esc(d, r->phase), (long long)r->batch, (long long)r->heads,
+		         esc(d, r->backend), phase_name(r->phase), (long long)r->batch, (long long)r->heads,
 		         (long long)r->kv, (long long)r->hd, dec ? "cache_len" : "seq_len",
-		         (long long)(dec ? r->cache : r->seq), esc(d, r->dtype), host);
+		         (long long)(dec ? r->cache : r->seq), dtype_name(r->dtype), host);
 	}
 	if (R->nmissing > MAX_MISSING)
 		doc_item(d, "... and %d more", R->nmissing - MAX_MISSING);
@@ -219,6 +219,15 @@ static void free_cells(char **cells, int n)
 	free(cells);
 }
 
+/* A machine.json count as text ("?" where the run has none). */
+static const char *count_text(int64_t v, char *buf, size_t len)
+{
+	if (v < 0)
+		return "?";
+	snprintf(buf, len, "%lld", (long long)v);
+	return buf;
+}
+
 /* The machines section: one table row per machine. */
 static void doc_machines(const report *R, doc *d)
 {
@@ -228,19 +237,19 @@ static void doc_machines(const report *R, doc *d)
 	if (!cells)
 		return;
 	for (int m = 0; m < R->nmach; m++) {
-		const run_in *r = &R->runs[R->machines[m].run];
-		char **c = cells + m * 9, ram[64] = "?";
-		double rb;
-		if (parse_f64(run_meta(r, "ram_bytes", ""), &rb))
-			rep_bytes(rb, ram, sizeof ram);
+		const machine_info *mi = &R->runs[R->machines[m].run].m;
+		char **c = cells + m * 9, ram[64] = "?", cpus[24], threads[24];
+		if (mi->ram_bytes >= 0)
+			rep_bytes((double)mi->ram_bytes, ram, sizeof ram);
 		c[0] = rep_asprintf("%s", R->machines[m].host);
-		c[1] = rep_asprintf("%s", run_meta(r, "cpu_model", "unknown"));
-		c[2] = rep_asprintf("%s / %s", run_meta(r, "cpus_online", "?"), run_meta(r, "threads_used", "?"));
+		c[1] = rep_asprintf("%s", meta_text(mi->cpu_model, "unknown"));
+		c[2] = rep_asprintf("%s / %s", count_text(mi->cpus_online, cpus, sizeof cpus),
+		                    count_text(mi->threads_used, threads, sizeof threads));
 		c[3] = rep_asprintf("%s", ram);
-		c[4] = rep_asprintf("%s", run_meta(r, "blas", "?"));
-		c[5] = rep_asprintf("gcc %s, %s", run_meta(r, "compiler", "?"), run_meta(r, "build_flags", "?"));
-		c[6] = rep_asprintf("%s", run_meta(r, "git_commit", "?"));
-		c[7] = rep_asprintf("%s", run_meta(r, "date_utc", "?"));
+		c[4] = rep_asprintf("%s", meta_text(mi->blas, "?"));
+		c[5] = rep_asprintf("gcc %s, %s", meta_text(mi->compiler, "?"), meta_text(mi->build_flags, "?"));
+		c[6] = rep_asprintf("%s", meta_text(mi->git_commit, "?"));
+		c[7] = rep_asprintf("%s", meta_text(mi->date_utc, "?"));
 		size_t l = 0;
 		char *runs = NULL;
 		for (int k = 0; k < R->nruns; k++)
@@ -251,25 +260,22 @@ static void doc_machines(const report *R, doc *d)
 	doc_table(d, 9, hdr, cells, R->nmach);
 	free_cells(cells, R->nmach * 9);
 	for (int m = 0; m < R->nmach; m++) {
-		const run_in *r = &R->runs[R->machines[m].run];
-		doc_p(d, "%s: %s; devices: %s.", esc(d, R->machines[m].host), esc(d, run_meta(r, "os", "unknown OS")),
-		      esc(d, run_meta(r, "devices", "unknown")));
+		const machine_info *mi = &R->runs[R->machines[m].run].m;
+		doc_p(d, "%s: %s; devices: %s.", esc(d, R->machines[m].host), esc(d, meta_text(mi->os, "unknown OS")),
+		      esc(d, meta_text(mi->devices, "unknown")));
 		/* the peaks pct_peak_* divide by (`attnbench roofline`), where the run has them */
-		double pf, ps, dram, llc, llc_b;
-		if (parse_f64(run_meta(r, "roofline_sgemm_attn_gflops", ""), &pf) &&
-		    parse_f64(run_meta(r, "roofline_sgemm_square_gflops", ""), &ps) &&
-		    parse_f64(run_meta(r, "roofline_dram_gbs", ""), &dram) &&
-		    parse_f64(run_meta(r, "roofline_llc_gbs", ""), &llc) &&
-		    parse_f64(run_meta(r, "roofline_llc_bytes", ""), &llc_b)) {
-			char lb[64];
+		if (mi->has_roofline) {
+			const roofline *pk = &mi->peaks;
+			char lb[64], threads[24];
 			doc_p(d,
 			      "%s: measured peaks with %s threads: OpenBLAS sgemm %.1f GFLOP/s attention-shaped "
 			      "(4096 x 4096 x 128) and %.1f GFLOP/s square (2048³); read bandwidth %.1f GB/s from DRAM "
 			      "and %.1f GB/s from the %s last-level cache. pct_peak_flops is GFLOP/s over the first; "
 			      "pct_peak_bw is GB/s over the cache or the DRAM figure, by whether K and V fit in the "
 			      "cache.",
-			      esc(d, R->machines[m].host), esc(d, run_meta(r, "threads_used", "?")), pf, ps, dram, llc,
-			      rep_bytes(llc_b, lb, sizeof lb));
+			      esc(d, R->machines[m].host), count_text(mi->threads_used, threads, sizeof threads),
+			      pk->sgemm_attn_gflops, pk->sgemm_square_gflops, pk->dram_gbs, pk->llc_gbs,
+			      rep_bytes((double)pk->llc_bytes, lb, sizeof lb));
 		}
 	}
 }
@@ -324,15 +330,15 @@ static void doc_headlines(const report *R, doc *d)
 		c[0] = rep_asprintf("%s", R->machines[H->mach].host);
 		c[1] = rep_asprintf("%s", H->backend);
 		c[2] = rep_asprintf("%s", H->device);
-		c[3] = rep_asprintf("%s", H->dtype);
+		c[3] = rep_asprintf("%s", dtype_name(H->dtype));
 		c[4] =
 		    rep_asprintf("%s", H->prefill_ns == H->prefill_ns ? rep_time(H->prefill_ns, tb, sizeof tb) : "-");
 		c[5] = H->decode_tok_s == H->decode_tok_s ? rep_asprintf("%.4g", H->decode_tok_s) : rep_asprintf("-");
-		c[6] = H->peak_where_phase
-		           ? rep_asprintf("%.3g (%s, %s %lld)", H->peak_gflops, H->peak_where_phase,
-		                          strcmp(H->peak_where_phase, "decode") ? "seq_len" : "cache_len",
-		                          (long long)H->peak_where_x)
-		           : rep_asprintf("-");
+		const rrow *pk = H->peak_row;
+		const int dec = pk && pk->phase == PHASE_DECODE;
+		c[6] = pk ? rep_asprintf("%.3g (%s, %s %lld)", H->peak_gflops, phase_name(pk->phase),
+		                         dec ? "cache_len" : "seq_len", (long long)(dec ? pk->cache : pk->seq))
+		          : rep_asprintf("-");
 		c[7] = H->exponent == H->exponent ? rep_asprintf("%.2f", H->exponent) : rep_asprintf("-");
 		c[8] = rep_asprintf("%s", rep_bytes(H->max_ws, ws, sizeof ws));
 	}
@@ -539,7 +545,7 @@ static int write_fits(const report *R, FILE *f)
 			                     R->machines[s->mach].host,
 			                     s->device,
 			                     s->backend,
-			                     ph ? "decode" : "prefill",
+			                     phase_name(ph ? PHASE_DECODE : PHASE_PREFILL),
 			                     b[0],
 			                     b[1],
 			                     b[2],
@@ -549,7 +555,7 @@ static int write_fits(const report *R, FILE *f)
 			                     b[6],
 			                     ph ? "ns/n" : "ns/n^2",
 			                     b[7],
-			                     r->dtype};
+			                     dtype_name(r->dtype)};
 			if (table_write_row(f, row, 15)) {
 				sel_free(&S);
 				return -1;

@@ -204,7 +204,7 @@ void gp_subtitle(const report *R, const selection *const *sels, int nsel, char *
 		const run_in *r = &R->runs[R->machines[m].run];
 		if (l < len)
 			l += (size_t)snprintf(buf + l, len - l, "%s%s (host %s", l ? "; " : "",
-			                      run_meta(r, "cpu_model", "unknown CPU"), R->machines[m].host);
+			                      meta_text(r->m.cpu_model, "unknown CPU"), R->machines[m].host);
 		/* the devices of this machine's lines */
 		const char *devs[16];
 		int nd = 0;

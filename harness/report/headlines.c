@@ -31,10 +31,9 @@ static double largest_common_x(const selection *S)
 }
 
 /* Is s the line of (machine m, backend, device, dtype)? */
-static int line_is(const series *s, int m, const char *backend, const char *device, const char *dtype)
+static int line_is(const series *s, int m, const char *backend, const char *device, attn_dtype dtype)
 {
-	return s->mach == m && !strcmp(s->backend, backend) && !strcmp(s->device, device) &&
-	       !strcmp(s->row0->dtype, dtype);
+	return s->mach == m && !strcmp(s->backend, backend) && !strcmp(s->device, device) && s->row0->dtype == dtype;
 }
 
 /* The line of S of headline H, or NULL. S splits lines by machine,
@@ -62,7 +61,7 @@ static void headlines(report *R, const selection *S, const selection *D)
 			continue;
 		int h = 0;
 		while (h < R->nheads && (R->heads[h].mach != r->mach || strcmp(R->heads[h].backend, r->backend) ||
-		                         strcmp(R->heads[h].device, r->device) || strcmp(R->heads[h].dtype, r->dtype)))
+		                         strcmp(R->heads[h].device, r->device) || R->heads[h].dtype != r->dtype))
 			h++;
 		if (h == R->nheads) {
 			if (h == MAX_HEADS)
@@ -78,8 +77,7 @@ static void headlines(report *R, const selection *S, const selection *D)
 		headline *H = &R->heads[h];
 		if (r->gflops > H->peak_gflops) {
 			H->peak_gflops = r->gflops;
-			H->peak_where_phase = r->phase;
-			H->peak_where_x = !strcmp(r->phase, "decode") ? r->cache : r->seq;
+			H->peak_row = r;
 		}
 		if (r->ws_bytes > H->max_ws)
 			H->max_ws = r->ws_bytes;
@@ -189,12 +187,10 @@ static void add_missing(report *R, const char *backend, const rrow *r, int mach)
 	R->nmissing++;
 }
 
-/* Are q and r the same point: phase, shape, lengths, causal, dtype? */
+/* Are q and r the same point: backend, phase, shape, lengths, causal, dtype? */
 static int same_point(const rrow *q, const rrow *r)
 {
-	return !strcmp(q->phase, r->phase) && q->batch == r->batch && q->heads == r->heads && q->kv == r->kv &&
-	       q->hd == r->hd && q->seq == r->seq && q->cache == r->cache && q->causal == r->causal &&
-	       !strcmp(q->dtype, r->dtype);
+	return results_point_cmp(q->rec, r->rec) == 0;
 }
 
 /* Points (backend, phase, shape, length) not measured on every machine. */

@@ -9,12 +9,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lib/table.h"
 #include "lib/util.h"
+#include "model/machine.h"
+#include "model/results.h"
 
 #define MAX_RUNS    64
 #define MAX_SCEN    16
-#define MAX_META    64
 #define MAX_PICS    16
 #define MAX_HEADS   64
 #define MAX_MISSING 60
@@ -23,20 +23,20 @@
 
 /* ---- the model --------------------------------------------------------------- */
 
-/* One input run: a directory with results.csv and machine.json. */
+/* One input run: a directory with results.csv and machine.json, each read
+ * by its one reader (model/results.h, model/machine.h). */
 typedef struct run_in {
 	const char *arg; /* as given on the command line */
 	char *dir, *csv; /* its directory and results.csv */
-	char *meta_key[MAX_META], *meta_val[MAX_META];
-	int nmeta; /* machine.json "key": "value" pairs */
-	int has_json;
-	table t;     /* results.csv */
-	int machine; /* index into report.machines */
-	int recency; /* 0 = oldest (date_utc, then command-line order) */
+	results_file rf; /* results.csv, every row typed */
+	machine_info m;  /* machine.json: every field absent where the run has none */
+	int has_json;    /* machine.json was read */
+	int machine;     /* index into report.machines */
+	int recency;     /* 0 = oldest (date_utc, then command-line order) */
 	int nrows, nok, ndropped;
-	int unfinished; /* DIR/results.incomplete: an interrupted or running sweep */
-	int nstatus;    /* distinct non-ok statuses and their counts */
-	char *status[16];
+	int unfinished;      /* DIR/results.incomplete: an interrupted or running sweep */
+	int nstatus;         /* distinct non-ok statuses and their counts */
+	char status[16][96]; /* the status text (its first 95 bytes) */
 	int status_n[16];
 	int nother_status; /* non-ok rows beyond the 16 distinct kinds */
 } run_in;
@@ -50,10 +50,14 @@ typedef struct machine {
 	int nruns;
 } machine;
 
-/* One ok row of a results.csv, parsed. Strings point into the run's table. */
+/* One ok row of a results.csv: the figures the report draws, from its
+ * typed record. Strings point into the run's table. */
 typedef struct rrow {
-	int run, mach, line;
-	const char *backend, *device, *phase, *dtype;
+	int run, mach;
+	const results_rec *rec; /* the row as read: its point (results_point_cmp) */
+	const char *backend, *device;
+	enum phase phase;
+	attn_dtype dtype;
 	int64_t batch, heads, kv, hd, seq, cache, causal;
 	double time_ns, gflops, gbytes_s, kv_bytes, ws_bytes, pct_flops, pct_bw;
 	int dropped; /* a duplicate of a row from a newer run */
@@ -72,10 +76,10 @@ typedef struct picture {
  * measured. */
 typedef struct headline {
 	int mach;
-	const char *backend, *device, *dtype;
+	const char *backend, *device;
+	attn_dtype dtype;
 	double prefill_ns, decode_tok_s, peak_gflops, exponent, max_ws;
-	const char *peak_where_phase;
-	int64_t peak_where_x;
+	const rrow *peak_row; /* where peak_gflops was measured (NULL: nowhere) */
 } headline;
 
 /* The request scenarios of the split picture: for every line with a
@@ -133,16 +137,18 @@ typedef struct report {
 
 /* ---- load.c ------------------------------------------------------------------ */
 
-/* Read and validate run R->runs[ri] (its arg set): results.csv and
- * machine.json; its ok rows go into R->rows. EXIT_INPUT with e naming the
- * file, line and column. */
+/* Read and validate run R->runs[ri] (its arg set): results.csv through
+ * results_read (every contract column, at least one row) and machine.json
+ * through machine_read (absent or unreadable: a warning, the machine is
+ * unknown); its ok rows go into R->rows. EXIT_INPUT with e naming the file,
+ * line and column. */
 int report_load_run(report *R, int ri, attn_err *e);
 /* After every run is loaded: machines (host name and CPU model), run
  * recency, backend colour order, and duplicates dropped (newest run wins).
  * Returns 0 or -1 (out of memory). */
 int report_merge(report *R);
-/* Value of a machine.json key of run r, or dflt. */
-const char *run_meta(const run_in *r, const char *key, const char *dflt);
+/* A text field of a machine_info, or dflt where the run has none. */
+const char *meta_text(const char *field, const char *dflt);
 /* A backend's place in the colour order (nbackends when unknown). */
 int report_backend_rank(const report *R, const char *name);
 /* Free what loading allocated: the runs and the rows. */

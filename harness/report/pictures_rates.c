@@ -19,11 +19,11 @@ int plot_memory(const report *R, const base_lines *L, picture *p)
 	    "one line each where the run measured them) grows linearly; a backend that materialises the score "
 	    "matrix has a workspace that grows with the square of seq_len (slope 2 here), a tiled backend a flat "
 	    "one.");
-	sel_spec ws = {"prefill", V_SEQ, S_BACKEND_DTYPE, CTX_SHAPE, y_ws, 2, NULL};
+	sel_spec ws = {PHASE_PREFILL, V_SEQ, S_BACKEND_DTYPE, CTX_SHAPE, y_ws, 2, NULL};
 	selection W, K;
 	if (select_lines(R, &ws, &W))
 		return rep_fail(1, "out of memory");
-	sel_spec kv = {"prefill", V_SEQ, VM(V_DTYPE), CTX_SHAPE, y_kv, 2, W.n ? W.s[0].ctx : NULL};
+	sel_spec kv = {PHASE_PREFILL, V_SEQ, VM(V_DTYPE), CTX_SHAPE, y_kv, 2, W.n ? W.s[0].ctx : NULL};
 	if (select_lines(R, &kv, &K)) {
 		sel_free(&W);
 		return rep_fail(1, "out of memory");
@@ -52,7 +52,7 @@ int plot_memory(const report *R, const base_lines *L, picture *p)
 			for (int i = 0; i < K.n; i++) {
 				const int idx = gp_block(&g, &K.s[i], 1, "seq_len", "kv_cache_bytes");
 				char t[128];
-				snprintf(t, sizeof t, "KV cache %.16s (every backend)", K.s[i].row0->dtype);
+				snprintf(t, sizeof t, "KV cache %.16s (every backend)", dtype_name(K.s[i].row0->dtype));
 				fprintf(g.f,
 				        "%s\"memory.dat\" index %d using 1:2 with linespoints lw 3 lc rgb \"black\" "
 				        "dt %d pt 6 title ",
@@ -86,9 +86,13 @@ int plot_memory_gqa(const report *R, const base_lines *L, picture *p)
 	    "KV-cache bytes against the GQA ratio n_heads/n_kv_heads at a fixed number of query heads, both axes "
 	    "logarithmic: grouping query heads over fewer KV heads divides the cache by the ratio (slope -1), "
 	    "MQA being the far right.");
-	sel_spec gq = {
-	    NULL, V_RATIO, VM(V_HEADS), VM(V_PHASE) | VM(V_BATCH) | VM(V_HD) | VM(V_SEQ) | VM(V_CACHE) | VM(V_DTYPE),
-	    y_kv, 2,       NULL};
+	sel_spec gq = {PHASE_PREFILL | PHASE_DECODE,
+	               V_RATIO,
+	               VM(V_HEADS),
+	               VM(V_PHASE) | VM(V_BATCH) | VM(V_HD) | VM(V_SEQ) | VM(V_CACHE) | VM(V_DTYPE),
+	               y_kv,
+	               2,
+	               NULL};
 	selection G;
 	if (select_lines(R, &gq, &G))
 		return rep_fail(1, "out of memory");
@@ -187,7 +191,7 @@ int plot_throughput(const report *R, const base_lines *L, picture *p)
 				                       : S == &B ? "Decode: GB/s against cache_len"
 				                       : S == &C ? "Prefill: % of peak FLOP/s"
 				                                 : "Decode: % of peak memory bandwidth",
-				                       pre ? "prefill" : "decode", S->title);
+				                       phase_name(pre ? PHASE_PREFILL : PHASE_DECODE), S->title);
 				gp_panel(&g, S, pt ? pt : "",
 				         pre ? "seq_len (new tokens per call)" : "cache_len (keys attended)", 2,
 				         S == &A   ? "GFLOP/s"

@@ -281,11 +281,15 @@ int plot_heads(const report *R, const base_lines *L, picture *p)
 	    "fixed: the arithmetic is the same, so a flat line is expected, and a falling one shows a backend that "
 	    "reuses each K/V tile across the query heads of a group. Right: prefill time against n_heads at a fixed "
 	    "GQA ratio: the work grows linearly with the heads, so the line should have slope 1 on these log axes.");
-	sel_spec a = {
-	    "prefill", V_RATIO, S_MACHINE | VM(V_HEADS), VM(V_BATCH) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE), y_time,
-	    2,         NULL};
-	sel_spec b = {"prefill", V_HEADS, S_MACHINE, VM(V_BATCH) | VM(V_RATIO) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE),
-	              y_time,    2,       NULL};
+	sel_spec a = {PHASE_PREFILL,
+	              V_RATIO,
+	              S_MACHINE | VM(V_HEADS),
+	              VM(V_BATCH) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE),
+	              y_time,
+	              2,
+	              NULL};
+	sel_spec b = {PHASE_PREFILL, V_HEADS, S_MACHINE, VM(V_BATCH) | VM(V_RATIO) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE),
+	              y_time,        2,       NULL};
 	selection A, B;
 	if (select_lines(R, &a, &A))
 		return rep_fail(1, "out of memory");
@@ -321,7 +325,7 @@ int plot_heads(const report *R, const base_lines *L, picture *p)
 				const selection *one[] = {S};
 				char *pt = panel_title(k ? "against n_heads at a fixed GQA ratio"
 				                         : "against the GQA ratio at fixed n_heads",
-				                       "prefill", S->title);
+				                       phase_name(PHASE_PREFILL), S->title);
 				fprintf(g.f, "unset logscale\nset title ");
 				gp_str(g.f, pt ? pt : "");
 				fprintf(g.f, "\n");

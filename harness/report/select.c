@@ -37,7 +37,7 @@ void var_phrase(const rrow *r, int v, char *buf, size_t len)
 {
 	switch (v) {
 	case V_PHASE:
-		snprintf(buf, len, "%s", r->phase);
+		snprintf(buf, len, "%s", phase_name(r->phase));
 		break;
 	case V_BATCH:
 		snprintf(buf, len, "batch %lld", (long long)r->batch);
@@ -64,7 +64,7 @@ void var_phrase(const rrow *r, int v, char *buf, size_t len)
 		snprintf(buf, len, "%s", r->causal ? "causal" : "non-causal");
 		break;
 	default:
-		snprintf(buf, len, "%s", r->dtype);
+		snprintf(buf, len, "%s", dtype_name(r->dtype));
 		break;
 	}
 }
@@ -121,7 +121,7 @@ static int row_wanted(const report *R, const sel_spec *sp, const rrow *r)
 	(void)R;
 	if (r->dropped)
 		return 0;
-	if (sp->phase ? strcmp(r->phase, sp->phase) != 0 : strcmp(r->phase, "prefill") && strcmp(r->phase, "decode"))
+	if (!(r->phase & sp->phases))
 		return 0;
 	const double y = sp->y(r);
 	return y == y && y > 0 && var_num(r, sp->xvar) > 0;
@@ -263,9 +263,9 @@ static void base_label(const report *R, const series *s, char *buf, size_t len)
  * in prefill; seq_len is 1 in decode.) */
 static int var_meaningful(const rrow *r, int v)
 {
-	if (v == V_CACHE && strcmp(r->phase, "decode"))
+	if (v == V_CACHE && r->phase != PHASE_DECODE)
 		return 0;
-	if (v == V_SEQ && !strcmp(r->phase, "decode"))
+	if (v == V_SEQ && r->phase == PHASE_DECODE)
 		return 0;
 	return 1;
 }
@@ -450,8 +450,8 @@ double y_pct_bw(const rrow *r)
 
 /* ---- the two scaling families ------------------------------------------------------ */
 
-const sel_spec cost_spec = {"prefill", V_SEQ, S_BACKEND_DTYPE, CTX_SHAPE, y_time, 2, NULL};
-const sel_spec decode_spec = {"decode", V_CACHE, S_BACKEND_DTYPE, CTX_SHAPE, y_time, 2, NULL};
+const sel_spec cost_spec = {PHASE_PREFILL, V_SEQ, S_BACKEND_DTYPE, CTX_SHAPE, y_time, 2, NULL};
+const sel_spec decode_spec = {PHASE_DECODE, V_CACHE, S_BACKEND_DTYPE, CTX_SHAPE, y_time, 2, NULL};
 
 /* Fit every line of a selection with the report's rule. */
 void fit_lines(selection *S)

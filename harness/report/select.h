@@ -22,7 +22,7 @@ enum { V_PHASE, V_BATCH, V_HEADS, V_KV, V_RATIO, V_HD, V_SEQ, V_CACHE, V_CAUSAL,
 
 /* What one picture panel plots. */
 typedef struct sel_spec {
-	const char *phase;         /* rows of this phase, or NULL: prefill and decode */
+	unsigned phases;           /* rows of these phases (enum phase bits) */
 	int xvar;                  /* V_SEQ, V_CACHE, V_RATIO, V_HEADS */
 	unsigned series;           /* what splits lines: S_MACHINE and V_ bits */
 	unsigned context;          /* V_ bits held fixed along a line */
