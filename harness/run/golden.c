@@ -270,7 +270,7 @@ static void warn_nonfinite(const char *path, const char *what, const float *xf, 
 	const int64_t n = dims[0] * dims[1] * dims[2] * dims[3];
 	int64_t nan = 0, inf = 0, first = -1;
 	for (int64_t i = 0; i < n; i++) {
-		const double x = xf ? (double)xf[i] : xd[i];
+		const double x = xf ? (double)xf[i] : xd ? xd[i] : 0.0; /* one of them is given */
 		if (isfinite(x))
 			continue;
 		if (first < 0)
