@@ -9,7 +9,7 @@
 #   make fuzz       each libFuzzer target for FUZZ_TIME seconds (default 60)
 #   make perf       speed ratios against the machine's own peak (a benchmark)
 #   make golden     regenerate datasets/golden from the float64 reference
-#   make format / make lint
+#   make format / make lint (layering and file-length rules, clang-format, cppcheck)
 #
 # Every dependency comes through pkg-config; libcsv ships no .pc file on
 # Debian 12, so it falls back to -lcsv.
@@ -265,13 +265,16 @@ leak-run: $(SAN_BUILD)/keep_loaded.so
 golden:
 	$(PYTHON) scripts/gen_golden.py datasets/golden
 
-# clang-format and cppcheck over the project's own C and C++ sources.
+# The architecture rules (layers, no include cycle, file length:
+# scripts/check_layout.py), then clang-format and cppcheck over the
+# project's own C and C++ sources.
 SOURCES := $(wildcard include/*.h harness/*.c harness/*/*.c harness/*/*.h harness/*/*.cc impls/*.h impls/*/*.c impls/*/*.h \
 	     tests/*.c tests/*.h tests/fuzz/*.c tests/fuzz/*.h tests/leak/*.c tests/plugins/*.c)
 format:
 	clang-format -i $(SOURCES)
 
 lint:
+	$(PYTHON) scripts/check_layout.py
 	clang-format --dry-run --Werror $(SOURCES)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Iharness -I. $(filter %.c,$(SOURCES))
