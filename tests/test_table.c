@@ -60,7 +60,7 @@ static void test_results_row(void **state)
 	result_row r = {.backend = "naive",
 	                .device = "cpu, \"x\"",
 	                .pt = &pt,
-	                .status = "ok",
+	                .status = RESULT_OK,
 	                .measured = 1,
 	                .time_ns = 1000,
 	                .time_ns_min = 900,
@@ -114,7 +114,7 @@ static void test_results_read_back(void **state)
 	result_row r = {.backend = "blas",
 	                .device = "cpu",
 	                .pt = &pt,
-	                .status = "ok",
+	                .status = RESULT_OK,
 	                .measured = 1,
 	                .time_ns = 1250,
 	                .time_ns_min = 1250,
@@ -133,7 +133,8 @@ static void test_results_read_back(void **state)
 	assert_int_equal(results_write_header(f), 0);
 	assert_int_equal(results_write_row(f, &r), 0);
 	r.backend = "naive";
-	r.status = "skipped: needs 9.00 GiB";
+	r.status = RESULT_SKIPPED;
+	r.reason = "needs 9.00 GiB";
 	r.measured = 0;
 	r.timing = NULL;
 	assert_int_equal(results_write_row(f, &r), 0);

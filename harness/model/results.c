@@ -97,6 +97,11 @@ int results_write_header(FILE *f)
 	return table_write_row(f, names, RC_NCOLS);
 }
 
+/* The status cell's text before the reason, by status: the writer and the
+ * reader's one definition of the cell. */
+static const char *const status_prefix[] = {
+    [RESULT_OK] = "ok", [RESULT_SKIPPED] = "skipped: ", [RESULT_ERROR] = "error: "};
+
 int results_write_row(FILE *f, const result_row *r)
 {
 	char buf[RC_NCOLS][64];
@@ -143,7 +148,12 @@ int results_write_row(FILE *f, const result_row *r)
 	}
 	snprintf(buf[RC_KV_CACHE_BYTES], 64, "%llu", (unsigned long long)point_kv_bytes(p));
 	snprintf(buf[RC_WORKSPACE_BYTES], 64, "%llu", (unsigned long long)r->workspace_bytes);
-	fields[RC_STATUS] = r->status;
+	char status[600];
+	if (r->status == RESULT_OK)
+		snprintf(status, sizeof status, "%s", status_prefix[RESULT_OK]);
+	else
+		snprintf(status, sizeof status, "%s%s", status_prefix[r->status], r->reason ? r->reason : "");
+	fields[RC_STATUS] = status;
 	fields[RC_TIMING] = r->timing ? r->timing : "wall";
 	snprintf(buf[RC_THREADS], 64, "%d", r->threads);
 	if (r->peak_device_bytes)
@@ -193,20 +203,16 @@ static int parse_phase(const char *s, enum phase *p)
 
 static int parse_status(const char *s, results_rec *rec)
 {
-	static const struct {
-		const char *prefix;
-		results_status st;
-	} kinds[] = {{"skipped: ", RESULT_SKIPPED}, {"error: ", RESULT_ERROR}};
 	rec->status_text = s;
 	rec->reason = "";
-	if (!strcmp(s, "ok")) {
+	if (!strcmp(s, status_prefix[RESULT_OK])) {
 		rec->status = RESULT_OK;
 		return 1;
 	}
-	for (int i = 0; i < 2; i++) {
-		const size_t n = strlen(kinds[i].prefix);
-		if (!strncmp(s, kinds[i].prefix, n)) {
-			rec->status = kinds[i].st;
+	for (results_status st = RESULT_SKIPPED; st <= RESULT_ERROR; st++) {
+		const size_t n = strlen(status_prefix[st]);
+		if (!strncmp(s, status_prefix[st], n)) {
+			rec->status = st;
 			rec->reason = s + n;
 			return 1;
 		}

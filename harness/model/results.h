@@ -53,11 +53,15 @@ const char *results_column_name(enum results_col c);
 
 /* ---- writing -------------------------------------------------------------------- */
 
+/* A row's status: the cell is "ok", "skipped: REASON" or "error: REASON". */
+typedef enum results_status { RESULT_OK, RESULT_SKIPPED, RESULT_ERROR } results_status;
+
 /* One measured (or skipped, or failed) row as a sweep writes it. */
 typedef struct result_row {
 	const char *backend, *device;
 	const sweep_point *pt;
-	const char *status; /* "ok", "skipped: ...", "error: ..." */
+	results_status status;
+	const char *reason; /* skipped or error: why, one line */
 	int measured;       /* timing columns filled */
 	double time_ns, time_ns_min, time_ns_max, gpu_time_ns;
 	int reps;
@@ -74,7 +78,6 @@ int results_write_row(FILE *f, const result_row *r);
 
 /* ---- reading -------------------------------------------------------------------- */
 
-typedef enum results_status { RESULT_OK, RESULT_SKIPPED, RESULT_ERROR } results_status;
 typedef enum results_timing { TIMING_NONE, TIMING_WALL, TIMING_GPU } results_timing;
 
 /* One data row, every column parsed to its type. Text points into the

@@ -63,9 +63,10 @@ static void fmt_duration(double s, char *buf, size_t len)
 		snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
 }
 
-/* Measure one (backend, point): fill row and write its status into status. */
+/* Measure one (backend, point): fill row, its status and, for a point
+ * skipped or failed, the reason (written into reason). */
 static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row,
-                          point_ctx *c, char *status, size_t status_len)
+                          point_ctx *c, char *reason, size_t reason_len)
 {
 	const attn_backend *b = r->sel[bi]->be;
 	void *inst = r->inst[bi];
@@ -75,25 +76,26 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 	c->inst = inst;
 	c->pt = *pt;
 	c->gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
-	row->status = status;
+	row->status = RESULT_SKIPPED;
+	row->reason = reason;
 	row->timing = c->gpu_timing ? "gpu" : "wall";
 	const int needs_cache = pt->phase != PHASE_ATTEND;
 	if (needs_cache && !(b->caps & ATTN_CAP_KV_CACHE)) {
-		snprintf(status, status_len, "skipped: not supported: no KV cache");
+		snprintf(reason, reason_len, "not supported: no KV cache");
 		return;
 	}
 	if (!b->supports(inst, &pt->shape, why, sizeof why)) {
 		/* a backend that knows the shape will not fit says "needs ..." */
 		if (!strncmp(why, "needs ", 6))
-			snprintf(status, status_len, "skipped: %s", why);
+			snprintf(reason, reason_len, "%s", why);
 		else
-			snprintf(status, status_len, "skipped: not supported: %s", why);
+			snprintf(reason, reason_len, "not supported: %s", why);
 		return;
 	}
 	row->workspace_bytes = b->workspace_bytes(inst, &pt->shape);
 	const uint64_t need = point_need(pt, row->workspace_bytes);
 	if (need > r->cfg.max_mem) {
-		snprintf(status, status_len, "skipped: needs %.2f GiB", (double)need / (1024.0 * 1024 * 1024));
+		snprintf(reason, reason_len, "needs %.2f GiB", (double)need / (1024.0 * 1024 * 1024));
 		return;
 	}
 	char name[256], shp[128];
@@ -110,8 +112,9 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 	gb_clear();
 	point_teardown(c);
 	if (c->failed || c->nrep == 0) {
-		snprintf(status, status_len, "error: %s", c->failed ? c->err : "no repetition was reported");
-		for (char *p = status; *p; p++)
+		row->status = RESULT_ERROR;
+		snprintf(reason, reason_len, "%s", c->failed ? c->err : "no repetition was reported");
+		for (char *p = reason; *p; p++)
 			*p = (*p == '\n' || *p == '\r') ? ' ' : *p;
 		free(c->gpu_ns);
 		return;
@@ -130,7 +133,8 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 	c->gpu_ns = NULL;
 	if (b->peak_device_bytes)
 		row->peak_device_bytes = b->peak_device_bytes(inst);
-	snprintf(status, status_len, "ok");
+	row->status = RESULT_OK;
+	reason[0] = 0;
 }
 
 /* ---- the results file: whole rows, committed by an atomic rename ---------- */
@@ -353,23 +357,23 @@ int sweep_run(const sweep_opts *o)
 			        todo, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
 			result_row row;
 			point_ctx c;
-			char status[600];
+			char reason[600];
 			memset(&row, 0, sizeof row);
 			row.backend = r.sel[bi]->be->name;
 			row.device = r.sel[bi]->be->device_name(r.inst[bi]);
 			row.pt = pt;
 			row.threads = o->cfg.threads;
 			row.roof = have_roof ? &roof : NULL;
-			measure_point(o, &r, bi, pt, &row, &c, status, sizeof status);
+			measure_point(o, &r, bi, pt, &row, &c, reason, sizeof reason);
 			if (attn_stop_signal)
 				break; /* abandoned: this point runs again on --resume */
-			if (strncmp(status, "ok", 2) == 0)
+			if (row.status == RESULT_OK)
 				n_ok++;
-			else if (strncmp(status, "skipped", 7) == 0)
+			else if (row.status == RESULT_SKIPPED)
 				n_skip++;
 			else {
 				n_err++;
-				fprintf(stderr, "  %s\n", status);
+				fprintf(stderr, "  error: %s\n", reason);
 			}
 			werr = sink_add(&k, row_text(&row, NULL, 0)) != 0 || sink_commit(&k) != 0;
 			done++;
