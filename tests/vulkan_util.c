@@ -184,23 +184,30 @@ void vt_cache_step(void *ctx, const attn_shape *full, const float *k, const floa
 	s.n_q = n;
 	s.n_kv = len + n;
 	s.causal = 1;
-	float *q = vt_random_floats(vt_q_elems(&s), 1.0f), *got = calloc(vt_q_elems(&s), sizeof(float));
+	float *q = vt_random_floats(vt_q_elems(&s), 1.0f);
 	float *kn = vt_tokens(full, k, len, n), *vn = vt_tokens(full, v, len, n);
 	double *ref = malloc(vt_q_elems(&s) * sizeof *ref);
-	assert_non_null(got);
 	assert_non_null(ref);
 	tu_reference(&s, q, k, v, full->n_kv, ref);
-	if (decode)
-		vt_expect_ok(ctx, vk->decode(ctx, &s, q, kn, vn, got), "decode");
-	else
-		vt_expect_ok(ctx, vk->prefill(ctx, &s, q, kn, vn, got), "prefill");
-	vt_expect_close(decode ? "decode" : "prefill", &s, got, ref, vt_q_elems(&s));
-	assert_int_equal(vk->cache_len(ctx), len + n);
+	vt_step_expect(ctx, &s, q, kn, vn, ref, decode);
 	free(q);
-	free(got);
 	free(kn);
 	free(vn);
 	free(ref);
+}
+
+void vt_step_expect(void *ctx, const attn_shape *s, const void *q, const void *kn, const void *vn, const double *ref,
+                    int decode)
+{
+	float *got = calloc(vt_q_elems(s), sizeof(float));
+	assert_non_null(got);
+	if (decode)
+		vt_expect_ok(ctx, vk->decode(ctx, s, q, kn, vn, got), "decode");
+	else
+		vt_expect_ok(ctx, vk->prefill(ctx, s, q, kn, vn, got), "prefill");
+	vt_expect_close(decode ? "decode" : "prefill", s, got, ref, vt_q_elems(s));
+	assert_int_equal(vk->cache_len(ctx), s->n_kv);
+	free(got);
 }
 
 #endif

@@ -40,6 +40,10 @@ float *vt_tokens(const attn_shape *full, const float *k, int64_t from, int64_t n
  * and compare with the reference over the whole cache. */
 void vt_cache_step(void *ctx, const attn_shape *full, const float *k, const float *v, int64_t len, int64_t n,
                    int decode);
+/* Prefill (or decode) the n_q new tokens of s (q, kn, vn in s->dtype) on
+ * ctx, compare the output with ref and require a cache of s->n_kv tokens. */
+void vt_step_expect(void *ctx, const attn_shape *s, const void *q, const void *kn, const void *vn, const double *ref,
+                    int decode);
 /* Skip without a Vulkan device; fail if one exists but create failed. */
 void vt_need_device(void);
 
