@@ -86,6 +86,53 @@ static void test_help(void **state)
 	assert_non_null(strstr(o, "--backend-lib PATH"));
 	assert_null(strstr(o, "--threads"));
 	free(o);
+	/* report, compare and plan: their positional arguments and options,
+	 * each with its help, in the same format as every other command */
+	const struct {
+		const char *cmd, *want[6];
+	} own[] = {
+	    {"report",
+	     {"\narguments:\n  RUN_DIR ", "  --out DIR ", "  --format png|svg|both ", "  --prompts L ", "  --gen L ",
+	      "1 gnuplot or writing failed"}},
+	    {"compare",
+	     {"\narguments:\n  BASELINE ", "  CURRENT ", "  --max-slowdown R ", "  --alpha A ", "  --junit FILE ",
+	      "1 a regression"}},
+	    {"plan",
+	     {"  --model NAME ", "  --layers L ", "  --mem SIZE ", "  --reserve FRACTION|PERCENT% ",
+	      "  --results RUN_DIR ", "SIZE: bytes"}},
+	};
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+		assert_int_equal(tu_run(&o, NULL, own[i].cmd, "--help", (char *)NULL), 0);
+		const char *const all[] = {"\noptions:\n", "  --help ", "\nExit codes: 0 done, "};
+		for (size_t j = 0; j < 9; j++) {
+			const char *w = j < 6 ? own[i].want[j] : all[j - 6];
+			if (!strstr(o, w))
+				fail_msg("%s --help: no '%s' in: %.2000s", own[i].cmd, w, o);
+		}
+		free(o);
+	}
+	/* a usage error, an unknown option or a wrong count of positional
+	 * arguments: exit 2, the message and the usage on stderr */
+	const char *const bad[][4] = {
+	    {"report", "--bogus", "dir", "unknown option '--bogus'"},
+	    {"report", NULL, NULL, "needs at least one RUN_DIR"},
+	    {"compare", "--bogus", "a", "unknown option '--bogus'"},
+	    {"compare", "a", NULL, "needs exactly two runs, BASELINE and CURRENT (got 1)"},
+	    {"plan", "--bogus", NULL, "unknown option '--bogus'"},
+	    {"plan", "x", NULL, "unexpected argument 'x'"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *e = NULL, want[64];
+		o = NULL;
+		assert_int_equal(tu_run(&o, &e, bad[i][0], bad[i][1], bad[i][2], (char *)NULL), 2);
+		snprintf(want, sizeof want, "usage: attnbench %s ", bad[i][0]);
+		if (!e || !strstr(e, bad[i][3]) || !strstr(e, want) || !strstr(e, "\noptions:\n"))
+			fail_msg("%s %s: wanted '%s' and the usage on stderr: %.2000s", bad[i][0],
+			         bad[i][1] ? bad[i][1] : "", bad[i][3], e ? e : "");
+		assert_true(!o || !*o);
+		free(o);
+		free(e);
+	}
 	/* one text for one option, whichever command rejects it */
 	const char *const threads[] = {"check", "sweep", "bench", "roofline"};
 	for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++)

@@ -1,5 +1,5 @@
-/* common.c - the options the measuring commands share, the parsing loop and
- * usage text (see common.h). */
+/* common.c - the options the commands share, the parsing loop and usage
+ * text (see common.h). */
 #include "cmd/common.h"
 
 #include <stdarg.h>
@@ -40,11 +40,11 @@ static const struct shared_option {
 };
 #define NSHARED ((int)(sizeof shared / sizeof shared[0]))
 
-/* The measuring commands: an option one of them takes does not apply to
- * another, rather than being unknown. */
-static const cli_command *const measuring[] = {&list_command, &check_command, &sweep_command, &bench_command,
-                                               &roofline_command};
-#define NMEASURING ((int)(sizeof measuring / sizeof measuring[0]))
+/* The commands, in the order `attnbench help` lists them: an option one of
+ * them takes does not apply to another, rather than being unknown. */
+static const cli_command *const commands[] = {&list_command,   &check_command,   &sweep_command, &bench_command,
+                                              &report_command, &compare_command, &plan_command,  &roofline_command};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
 /* ---- every option of a command ------------------------------------------ */
 
@@ -100,9 +100,30 @@ static int takes(const cli_command *cmd, const char *name)
 
 /* ---- usage ------------------------------------------------------------------ */
 
+/* One row of usage text: left at column 2, help at column 32 (on the next
+ * line after a long left part); each '\n' of help continues at column 32. */
+static void usage_row(FILE *f, const char *left, const char *help)
+{
+	static const char *const indent = "\n                                ";
+	fprintf(f, "  %-29s%s", left, strlen(left) > 28 ? indent : " ");
+	for (const char *h = help; *h; h++)
+		if (*h == '\n')
+			fputs(indent, f);
+		else
+			fputc(*h, f);
+	fputc('\n', f);
+}
+
 void cli_usage(const cli_command *cmd, FILE *f)
 {
-	fprintf(f, "usage: attnbench %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis, cmd->about);
+	fprintf(f, "usage: attnbench %s %s\n\n%s\n\n", cmd->name, cmd->synopsis, cmd->about);
+	if (cmd->operands) {
+		fputs("arguments:\n", f);
+		for (const cli_option *o = cmd->operands; o->name; o++)
+			usage_row(f, o->name, o->help);
+		fputc('\n', f);
+	}
+	fputs("options:\n", f);
 	entry all[CLI_MAX_OPTIONS];
 	const int n = entries(cmd, all, CLI_MAX_OPTIONS);
 	for (int i = 0; i < n; i++) {
@@ -116,16 +137,7 @@ void cli_usage(const cli_command *cmd, FILE *f)
 		} else {
 			snprintf(help, sizeof help, "%s", o->help);
 		}
-		/* the help at column 32, on the next line after a long left part;
-		 * each '\n' of it continues at column 32 */
-		static const char *const indent = "\n                                ";
-		fprintf(f, "  %-29s%s", left, strlen(left) > 28 ? indent : " ");
-		for (const char *h = help; *h; h++)
-			if (*h == '\n')
-				fputs(indent, f);
-			else
-				fputc(*h, f);
-		fputc('\n', f);
+		usage_row(f, left, help);
 	}
 	if (cmd->shared & CLI_GRID)
 		fputs("\nL is a comma-separated list of integers, P and T comma-separated lists of names;\n"
@@ -133,7 +145,7 @@ void cli_usage(const cli_command *cmd, FILE *f)
 		      f);
 	if (cmd->notes)
 		fprintf(f, "\n%s\n", cmd->notes);
-	fputs("\nExit codes: 0 done, 1 a check failed, 2 usage or input error.\n", f);
+	fprintf(f, "\nExit codes: 0 done, 1 %s, 2 usage or input error.\n", cmd->exit1 ? cmd->exit1 : "a check failed");
 }
 
 static int verror(cli_parser *p, int with_usage, const char *fmt, va_list ap)
@@ -209,10 +221,10 @@ static void unknown_option(cli_parser *p)
 	}
 	char who[128] = "";
 	int nwho = 0;
-	for (int c = 0; c < NMEASURING; c++)
-		if (takes(measuring[c], name))
+	for (int c = 0; c < NCOMMANDS; c++)
+		if (takes(commands[c], name))
 			snprintf(who + strlen(who), sizeof who - strlen(who), "%s%s", nwho++ ? ", " : "",
-			         measuring[c]->name);
+			         commands[c]->name);
 	if (nwho)
 		cli_error(p, "option '--%s' does not apply to %s (%s %s it)", name, p->cmd->name, who,
 		          nwho > 1 ? "take" : "takes");
@@ -283,16 +295,56 @@ static int shared_option(cli_parser *p, enum shared_id s)
 	}
 }
 
+/* A count as a word where it is small ("two runs"). */
+static const char *count_word(int n, char *buf, size_t len)
+{
+	static const char *const words[] = {"no", "one", "two", "three", "four", "five"};
+	if (n >= 0 && n < (int)(sizeof words / sizeof words[0]))
+		return words[n];
+	snprintf(buf, len, "%d", n);
+	return buf;
+}
+
+/* The positional arguments left after the options (getopt_long moved them
+ * to the end): into p->operands when the command takes that many. Returns
+ * 0 or EXIT_INPUT (printed). */
+static int take_operands(cli_parser *p)
+{
+	const cli_command *cmd = p->cmd;
+	const int n = p->argc - optind;
+	p->operands = p->argv + optind;
+	p->noperands = n;
+	if (n >= cmd->min_operands && n <= cmd->max_operands)
+		return 0;
+	if (cmd->max_operands == 0)
+		return cli_error(p, "unexpected argument '%s'", p->operands[0]);
+	const char *noun = cmd->operand_noun ? cmd->operand_noun : cmd->operands[0].name;
+	char num[16], names[256] = "";
+	const int want = n < cmd->min_operands ? cmd->min_operands : cmd->max_operands;
+	const char *plural = want == 1 ? "" : "s";
+	if (cmd->min_operands < cmd->max_operands)
+		return n < want
+		           ? cli_error(p, "needs at least %s %s%s", count_word(want, num, sizeof num), noun, plural)
+		           : cli_error(p, "takes at most %d %s%s (got %d)", want, noun, plural, n);
+	/* "needs exactly two runs, BASELINE and CURRENT (got 1)": the rows
+	 * named when there is one for each */
+	int rows = 0;
+	while (cmd->operands[rows].name)
+		rows++;
+	for (int i = 0; rows > 1 && i < rows; i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+		         i == 0 || i < rows - 1 ? ", " : " and ", cmd->operands[i].name);
+	return cli_error(p, "needs exactly %s %s%s%s (got %d)", count_word(want, num, sizeof num), noun, plural, names,
+	                 n);
+}
+
 int cli_next(cli_parser *p)
 {
 	for (;;) {
 		const int opt = getopt_long(p->argc, p->argv, ":h", p->longopts, NULL);
 		p->arg = optarg;
-		if (opt == -1) {
-			if (optind < p->argc)
-				return cli_error(p, "unexpected argument '%s'", p->argv[optind]), -1;
-			return 0;
-		}
+		if (opt == -1)
+			return take_operands(p) ? -1 : 0;
 		if (opt == VAL_HELP) {
 			cli_usage(p->cmd, stdout);
 			p->rc = EXIT_PASS;

@@ -1,9 +1,9 @@
-/* common.h - what the measuring commands (list, check, sweep, bench,
- * roofline) share: a command's description (its options with their help,
- * from which its usage text is made), the parsing loop around getopt_long,
- * and the options several commands take, each defined and checked once
- * here: --backend, --backend-lib, --threads, --param, --vk-device, and
- * sweep's grid (--config, every key of model/sweep_config.h with a flag,
+/* common.h - how every command reads its command line: a command's
+ * description (its options with their help, its positional arguments, from
+ * which its usage text is made), the parsing loop around getopt_long, and
+ * the options several commands take, each defined and checked once here:
+ * --backend, --backend-lib, --threads, --param, --vk-device, and sweep's
+ * grid (--config, every key of model/sweep_config.h with a flag,
  * --vk-timing).
  *
  * A command parses like this:
@@ -16,10 +16,12 @@
  *		switch (id) { case OPT_GOLDEN: ... p.arg ...; }
  *	if (id < 0)
  *		return p.rc;   (--help printed: 0; a usage error printed: 2)
+ *	... p.operands[0 .. p.noperands - 1] ...
  *
  * cli_next returns the command's own options one by one and handles the
- * shared ones itself, into com. An option that another measuring command
- * takes "does not apply to" this one; any other is unknown. */
+ * shared ones itself, into com; at the end it checks the count of
+ * positional arguments. An option that another command takes "does not
+ * apply to" this one; any other is unknown. */
 #ifndef ATTN_CMD_COMMON_H
 #define ATTN_CMD_COMMON_H
 
@@ -30,7 +32,8 @@
 #include "attnbench.h"
 #include "run/measure.h"
 
-/* One option of a command. */
+/* One option of a command (or one of its positional arguments in usage
+ * text: name "RUN_DIR", no arg, no id). */
 typedef struct cli_option {
 	const char *name; /* without "--" */
 	const char *arg;  /* the value's name in usage text ("DIR"); NULL: a flag */
@@ -59,10 +62,18 @@ typedef struct cli_command {
 	const cli_option *options; /* its own options, ended by {0}; NULL: none */
 	unsigned shared;           /* CLI_* bits */
 	const char *notes;         /* printed after the options; NULL: none */
+	const char *exit1;         /* what exit code 1 means; NULL: "a check failed" */
+	/* Its positional arguments: usage rows (name and help), ended by {0}
+	 * (NULL: it takes none); how many it takes; what a count error calls
+	 * one ("run": "needs exactly two runs"; NULL: the first row's name). */
+	const cli_option *operands;
+	int min_operands, max_operands;
+	const char *operand_noun;
 } cli_command;
 
-/* The measuring commands, each defined beside its entry in cmd/<name>.c. */
-extern const cli_command list_command, check_command, sweep_command, bench_command, roofline_command;
+/* The commands, each defined beside its entry in cmd/<name>.c. */
+extern const cli_command list_command, check_command, sweep_command, bench_command, report_command, compare_command,
+    plan_command, roofline_command;
 
 /* What the shared options set. */
 typedef struct cli_common {
@@ -86,6 +97,8 @@ typedef struct cli_parser {
 	cli_common *com;
 	char *arg;            /* the value of the option cli_next returned */
 	int rc;               /* after cli_next returned -1: the exit code */
+	char **operands;      /* after cli_next returned 0: the positional arguments */
+	int noperands;        /* (min_operands .. max_operands of them) */
 	sweep_config scratch; /* grid keys are checked on it */
 	struct option longopts[CLI_MAX_OPTIONS + 1];
 } cli_parser;
@@ -95,9 +108,10 @@ typedef struct cli_parser {
 void cli_begin(cli_parser *p, const cli_command *cmd, int argc, char **argv, cli_common *com);
 
 /* The next of the command's own options: its id (> 0) with its value in
- * p->arg; 0 when every option is parsed; -1 to stop with exit code p->rc,
- * after --help printed the usage (0) or a usage error was printed (2). An
- * argument that is not an option is a usage error. */
+ * p->arg; 0 when every option is parsed, with the positional arguments in
+ * p->operands; -1 to stop with exit code p->rc, after --help printed the
+ * usage (0) or a usage error was printed (2). Fewer or more positional
+ * arguments than the command takes are a usage error. */
 int cli_next(cli_parser *p);
 
 /* For a command with no options of its own: parse them all. Returns -1

@@ -13,13 +13,13 @@
 #include "cmd/cmd.h"
 #include "cmd/compare.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmd/common.h"
 #include "lib/junit.h"
 #include "model/results.h"
 #include "lib/util.h"
@@ -338,34 +338,42 @@ static int match_rows(const side *B, const side *C, cpair *ps, double max_slowdo
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-/* Usage of the compare command. */
-static void compare_usage(FILE *f)
-{
-	fputs("usage: attnbench compare BASELINE CURRENT [--max-slowdown R] [--alpha A] [--junit FILE]\n"
-	      "\n"
-	      "  BASELINE, CURRENT  a sweep's output directory (DIR/results.csv) or a results.csv\n"
-	      "  --max-slowdown R   current/baseline median ratio above which a point may regress\n"
-	      "                     (default 1.10; a number in [1, 1000])\n"
-	      "  --alpha A          significance level of the two-sided Mann-Whitney U test on the\n"
-	      "                     repetitions (default 0.05; in (0, 1))\n"
-	      "  --junit FILE       JUnit XML, one testcase per matched point, a failure per regression\n"
-	      "\n"
-	      "Points match on (backend, phase, batch, n_heads, n_kv_heads, head_dim, seq_len,\n"
-	      "cache_len, causal, dtype); only rows with status ok on both sides are compared.\n"
-	      "A point regresses when ratio > R and p < A. Exit codes: 0 no regression,\n"
-	      "1 a regression, 2 usage or input error.\n",
-	      f);
-}
+enum { OPT_MAX_SLOWDOWN = 1, OPT_ALPHA, OPT_JUNIT };
 
-/* Usage error: message, usage, exit code 2. */
-static int compare_usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "attnbench compare: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n\n");
-	compare_usage(stderr);
-	return EXIT_INPUT;
-}
+static const cli_option compare_options[] = {
+    {"max-slowdown", "R",
+     "current/baseline median ratio above which a point may regress\n"
+     "(default 1.10; a number in [1, 1000])",
+     OPT_MAX_SLOWDOWN},
+    {"alpha", "A",
+     "significance level of the two-sided Mann-Whitney U test on\n"
+     "the repetitions (default 0.05; in (0, 1))",
+     OPT_ALPHA},
+    {"junit", "FILE", "JUnit XML, one testcase per matched point, a failure per\nregression", OPT_JUNIT},
+    {0},
+};
+
+static const cli_option compare_operands[] = {
+    {"BASELINE", NULL, "the run compared against: a sweep's output directory\n(DIR/results.csv) or a results.csv", 0},
+    {"CURRENT", NULL, "the run judged against it, in the same form", 0},
+    {0},
+};
+
+const cli_command compare_command = {
+    .name = "compare",
+    .synopsis = "BASELINE CURRENT [--max-slowdown R] [--alpha A] [--junit FILE]",
+    .about = "Matches the points of two runs and prints, per point, the ratio of their median\n"
+             "times and the p-value of a Mann-Whitney U test on their repetitions.",
+    .options = compare_options,
+    .notes = "Points match on (backend, phase, batch, n_heads, n_kv_heads, head_dim, seq_len,\n"
+             "cache_len, causal, dtype); only rows with status ok on both sides are compared.\n"
+             "A point regresses when ratio > R and p < A.",
+    .exit1 = "a regression",
+    .operands = compare_operands,
+    .min_operands = 2,
+    .max_operands = 2,
+    .operand_noun = "run",
+};
 
 /* "1 regression" / "3 regressions". */
 static void print_count(int n, const char *one, const char *many, const char *sep)
@@ -376,49 +384,28 @@ static void print_count(int n, const char *one, const char *many, const char *se
 /* The compare command (see compare.h). */
 int cmd_compare(int argc, char **argv)
 {
-	enum { OPT_MAX_SLOWDOWN = 1000, OPT_ALPHA, OPT_JUNIT };
-	static const struct option longopts[] = {
-	    {"max-slowdown", required_argument, 0, OPT_MAX_SLOWDOWN},
-	    {"alpha", required_argument, 0, OPT_ALPHA},
-	    {"junit", required_argument, 0, OPT_JUNIT},
-	    {"help", no_argument, 0, 'h'},
-	    {0, 0, 0, 0},
-	};
 	double max_slowdown = 1.10, alpha = 0.05;
 	const char *junit = NULL;
-	opterr = 0;
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			compare_usage(stdout);
-			return EXIT_PASS;
-		case OPT_MAX_SLOWDOWN:
-			if (!parse_f64(optarg, &max_slowdown) || !(max_slowdown >= 1) || max_slowdown > 1000)
-				return compare_usage_error("--max-slowdown: '%s' is not a ratio in [1, 1000]", optarg);
-			break;
-		case OPT_ALPHA:
-			if (!parse_f64(optarg, &alpha) || !(alpha > 0) || !(alpha < 1))
-				return compare_usage_error("--alpha: '%s' is not a probability in (0, 1)", optarg);
-			break;
-		case OPT_JUNIT:
-			junit = optarg;
-			break;
-		default:
-			if (optopt)
-				return compare_usage_error("option '%s' needs a value", argv[optind - 1]);
-			return compare_usage_error("unknown option '%s'", argv[optind - 1]);
-		}
+	cli_parser p;
+	cli_common com;
+	cli_begin(&p, &compare_command, argc, argv, &com);
+	int id;
+	while ((id = cli_next(&p)) > 0) {
+		if (id == OPT_MAX_SLOWDOWN &&
+		    (!parse_f64(p.arg, &max_slowdown) || !(max_slowdown >= 1) || max_slowdown > 1000))
+			return cli_error(&p, "--max-slowdown: '%s' is not a ratio in [1, 1000]", p.arg);
+		if (id == OPT_ALPHA && (!parse_f64(p.arg, &alpha) || !(alpha > 0) || !(alpha < 1)))
+			return cli_error(&p, "--alpha: '%s' is not a probability in (0, 1)", p.arg);
+		if (id == OPT_JUNIT)
+			junit = p.arg;
 	}
-	if (argc - optind != 2)
-		return compare_usage_error("needs exactly two runs, BASELINE and CURRENT (got %s)",
-		                           argc - optind < 2 ? "fewer" : "more");
+	if (id < 0)
+		return p.rc;
 	side B, C;
 	memset(&B, 0, sizeof B);
 	memset(&C, 0, sizeof C);
-	B.arg = argv[optind];
-	C.arg = argv[optind + 1];
+	B.arg = p.operands[0];
+	C.arg = p.operands[1];
 	attn_err e = {{0}};
 	int rc = EXIT_PASS;
 	cpair *ps = NULL;

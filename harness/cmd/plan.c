@@ -18,7 +18,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd/common.h"
 #include "model/results.h"
 #include "report/gnuplot.h"
 #include "lib/fit.h"
@@ -532,20 +532,8 @@ static int write_csv(const plan_opts *o, const projection *proj, int nproj)
 
 /* ---- command line ---------------------------------------------------------- */
 
-static void plan_usage(FILE *f)
-{
-	fputs("usage: attnbench plan (--model NAME | --layers L --heads H --kv-heads G --head-dim D)\n"
-	      "         --mem SIZE [--weights SIZE | --params N [--weight-dtype f16|bf16|f32|int8|int4]]\n"
-	      "         [--kv-dtype f16|bf16|f32|int8] [--reserve FRACTION|PERCENT%] [--context L] [--batch B]\n"
-	      "         [--results RUN_DIR [--backend NAME]] [--csv FILE] [--out DIR] [--models FILE]\n"
-	      "SIZE: bytes, or with a unit: K/M/G/T or KiB/MiB/GiB/TiB (1024s), KB/MB/GB/TB (1000s).\n"
-	      "Presets: datasets/models.csv (--models FILE for another). --weights defaults to the\n"
-	      "preset's params in --weight-dtype (bf16); --reserve defaults to 10% of --mem.\n",
-	      f);
-}
-
 enum {
-	P_MODEL = 1000,
+	P_MODEL = 1,
 	P_MODELS,
 	P_LAYERS,
 	P_HEADS,
@@ -565,37 +553,153 @@ enum {
 	P_OUT,
 };
 
-static int dim_arg(const char *opt, const char *val, int64_t *out)
+static const cli_option plan_options[] = {
+    {"model", "NAME", "a preset of --models, case-insensitive (e.g. llama-3.1-8b)", P_MODEL},
+    {"models", "FILE", "the presets (default: datasets/models.csv)", P_MODELS},
+    {"layers", "L", "layers, with --heads, --kv-heads and --head-dim instead of\n--model (each 1..1000000)", P_LAYERS},
+    {"heads", "H", "query heads", P_HEADS},
+    {"kv-heads", "G", "KV heads (H a multiple of G)", P_KV_HEADS},
+    {"head-dim", "D", "head size", P_HEAD_DIM},
+    {"mem", "SIZE", "the device's memory (required)", P_MEM},
+    {"weights", "SIZE", "the weights' bytes (default: the parameters in --weight-dtype)", P_WEIGHTS},
+    {"params", "N", "parameters, instead of the preset's", P_PARAMS},
+    {"weight-dtype", "T", "the weights' type: f32, f16, bf16, int8 or int4 (default bf16)", P_WEIGHT_DTYPE},
+    {"kv-dtype", "T", "the cache's type: f32, f16, bf16 or int8 (default f16)", P_KV_DTYPE},
+    {"reserve", "FRACTION|PERCENT%",
+     "part of --mem held back for activations, workspace and\nfragmentation (default 10%)", P_RESERVE},
+    {"context", "L", "contexts of the table (default 2048,4096,8192,32768,131072)", P_CONTEXT},
+    {"batch", "B", "sequences for \"longest context\" (default 1)", P_BATCH},
+    {"results", "RUN_DIR", "project attention time from a sweep (its directory or its\nresults.csv)", P_RESULTS},
+    {"backend", "NAME", "only this backend of --results (default: every one)", P_BACKEND},
+    {"csv", "FILE", "every figure as CSV (kind capacity or projection)", P_CSV},
+    {"out", "DIR", "plan.png (maximum sequences against context, one line per\nKV dtype) with its plan.gp and plan.dat",
+     P_OUT},
+    {0},
+};
+
+const cli_command plan_command = {
+    .name = "plan",
+    .synopsis = "(--model NAME | --layers L --heads H --kv-heads G --head-dim D)\n"
+                "         --mem SIZE [--weights SIZE | --params N [--weight-dtype f16|bf16|f32|int8|int4]]\n"
+                "         [--kv-dtype f16|bf16|f32|int8] [--reserve FRACTION|PERCENT%] [--context L] [--batch B]\n"
+                "         [--results RUN_DIR [--backend NAME]] [--csv FILE] [--out DIR] [--models FILE]",
+    .about = "How many tokens, and sequences of each context, fit in the KV cache of a model\n"
+             "in a memory budget; with --results, the model's attention time (alone) at those\n"
+             "contexts, projected from a measured run.",
+    .options = plan_options,
+    .notes = "SIZE: bytes, or with a unit: K/M/G/T or KiB/MiB/GiB/TiB (1024s), KB/MB/GB/TB (1000s).\n"
+             "Without --weights the weights are the preset's params (or --params) in\n"
+             "--weight-dtype; without either, 0 bytes.",
+    .exit1 = "writing --csv or --out (or gnuplot) failed",
+};
+
+/* A dimension of the model (--layers, ...). Returns 0 or EXIT_INPUT
+ * (printed). */
+static int dim_arg(cli_parser *p, const char *opt, int64_t *out)
 {
-	if (!parse_i64(val, out) || *out < 1 || *out > 1000000)
-		return fail("%s: '%s' is not an integer in 1..1000000", opt, val);
+	if (!parse_i64(p->arg, out) || *out < 1 || *out > 1000000)
+		return cli_error(p, "%s: '%s' is not an integer in 1..1000000", opt, p->arg);
 	return 0;
+}
+
+/* --reserve FRACTION|PERCENT% into o. Returns 0 or EXIT_INPUT (printed). */
+static int reserve_arg(cli_parser *p, plan_opts *o)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%s", p->arg);
+	const size_t l = strlen(buf);
+	const int pct = l && buf[l - 1] == '%';
+	if (pct)
+		buf[l - 1] = 0;
+	double r;
+	if (!parse_f64(buf, &r) || r < 0 || (pct ? r >= 100 : r >= 1))
+		return cli_error(p, "--reserve: '%s' is not a fraction in [0, 1) or a percentage such as 10%%", p->arg);
+	o->reserve = pct ? r / 100 : r;
+	return 0;
+}
+
+/* --context L into o. Returns 0 or EXIT_INPUT (printed). */
+static int context_arg(cli_parser *p, plan_opts *o)
+{
+	o->ncontexts = parse_i64_list(p->arg, o->contexts, 32);
+	if (o->ncontexts < 1)
+		return cli_error(p, "--context: '%s' is not a list of token counts such as 2048,8192", p->arg);
+	for (int i = 0; i < o->ncontexts; i++)
+		if (o->contexts[i] < 1 || o->contexts[i] > ((int64_t)1 << 40))
+			return cli_error(p, "--context: %lld is not a token count in 1..2^40",
+			                 (long long)o->contexts[i]);
+	return 0;
+}
+
+/* One option of plan into o. Returns 0 or EXIT_INPUT (printed). */
+static int plan_option(cli_parser *p, int id, plan_opts *o)
+{
+	const char *arg = p->arg;
+	switch (id) {
+	case P_MODEL:
+		o->model = arg;
+		return 0;
+	case P_MODELS:
+		o->models = arg;
+		return 0;
+	case P_LAYERS:
+		return dim_arg(p, "--layers", &o->m.layers);
+	case P_HEADS:
+		return dim_arg(p, "--heads", &o->m.heads);
+	case P_KV_HEADS:
+		return dim_arg(p, "--kv-heads", &o->m.kv_heads);
+	case P_HEAD_DIM:
+		return dim_arg(p, "--head-dim", &o->m.head_dim);
+	case P_MEM:
+		if (!parse_size(arg, &o->mem) || !(o->mem > 0))
+			return cli_error(p, "--mem: '%s' is not a size such as 80GiB, 24G, 512MiB or a byte count",
+			                 arg);
+		return 0;
+	case P_WEIGHTS:
+		if (!parse_size(arg, &o->weights))
+			return cli_error(p, "--weights: '%s' is not a size such as 16GB or 15GiB", arg);
+		return 0;
+	case P_PARAMS:
+		if (!parse_f64(arg, &o->params) || !(o->params > 0))
+			return cli_error(p, "--params: '%s' is not a positive number of parameters (e.g. 8.03e9)", arg);
+		return 0;
+	case P_WEIGHT_DTYPE:
+		if (!dtype_bytes(weight_dtypes, 5, arg))
+			return cli_error(p, "--weight-dtype: '%s' is not f32, f16, bf16, int8 or int4", arg);
+		o->weight_dtype = arg;
+		return 0;
+	case P_KV_DTYPE:
+		if (!dtype_bytes(kv_dtypes, N_KV_DTYPES, arg))
+			return cli_error(p, "--kv-dtype: '%s' is not f32, f16, bf16 or int8", arg);
+		o->kv_dtype = arg;
+		return 0;
+	case P_RESERVE:
+		return reserve_arg(p, o);
+	case P_CONTEXT:
+		return context_arg(p, o);
+	case P_BATCH:
+		if (!parse_i64(arg, &o->batch) || o->batch < 1 || o->batch > 100000000)
+			return cli_error(p, "--batch: '%s' is not a number of sequences in 1..1e8", arg);
+		return 0;
+	case P_RESULTS:
+		o->results = arg;
+		return 0;
+	case P_BACKEND:
+		o->backend = arg;
+		return 0;
+	case P_CSV:
+		o->csv = arg;
+		return 0;
+	case P_OUT:
+		o->out = arg;
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 int cmd_plan(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"model", required_argument, 0, P_MODEL},
-	    {"models", required_argument, 0, P_MODELS},
-	    {"layers", required_argument, 0, P_LAYERS},
-	    {"heads", required_argument, 0, P_HEADS},
-	    {"kv-heads", required_argument, 0, P_KV_HEADS},
-	    {"head-dim", required_argument, 0, P_HEAD_DIM},
-	    {"mem", required_argument, 0, P_MEM},
-	    {"weights", required_argument, 0, P_WEIGHTS},
-	    {"params", required_argument, 0, P_PARAMS},
-	    {"weight-dtype", required_argument, 0, P_WEIGHT_DTYPE},
-	    {"kv-dtype", required_argument, 0, P_KV_DTYPE},
-	    {"reserve", required_argument, 0, P_RESERVE},
-	    {"context", required_argument, 0, P_CONTEXT},
-	    {"batch", required_argument, 0, P_BATCH},
-	    {"results", required_argument, 0, P_RESULTS},
-	    {"backend", required_argument, 0, P_BACKEND},
-	    {"csv", required_argument, 0, P_CSV},
-	    {"out", required_argument, 0, P_OUT},
-	    {"help", no_argument, 0, 'h'},
-	    {0, 0, 0, 0},
-	};
 	plan_opts o;
 	memset(&o, 0, sizeof o);
 	o.models = "datasets/models.csv";
@@ -605,124 +709,33 @@ int cmd_plan(int argc, char **argv)
 	o.batch = 1;
 	o.weights = -1;
 	o.mem = -1;
-	int have[4] = {0};
-	opterr = 0;
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		int rc = 0;
-		switch (opt) {
-		case 'h':
-			plan_usage(stdout);
-			return EXIT_PASS;
-		case P_MODEL:
-			o.model = optarg;
-			break;
-		case P_MODELS:
-			o.models = optarg;
-			break;
-		case P_LAYERS:
-			rc = dim_arg("--layers", optarg, &o.m.layers), have[0] = 1;
-			break;
-		case P_HEADS:
-			rc = dim_arg("--heads", optarg, &o.m.heads), have[1] = 1;
-			break;
-		case P_KV_HEADS:
-			rc = dim_arg("--kv-heads", optarg, &o.m.kv_heads), have[2] = 1;
-			break;
-		case P_HEAD_DIM:
-			rc = dim_arg("--head-dim", optarg, &o.m.head_dim), have[3] = 1;
-			break;
-		case P_MEM:
-			if (!parse_size(optarg, &o.mem) || !(o.mem > 0))
-				return fail("--mem: '%s' is not a size such as 80GiB, 24G, 512MiB or a byte count",
-				            optarg);
-			break;
-		case P_WEIGHTS:
-			if (!parse_size(optarg, &o.weights))
-				return fail("--weights: '%s' is not a size such as 16GB or 15GiB", optarg);
-			break;
-		case P_PARAMS:
-			if (!parse_f64(optarg, &o.params) || !(o.params > 0))
-				return fail("--params: '%s' is not a positive number of parameters (e.g. 8.03e9)",
-				            optarg);
-			break;
-		case P_WEIGHT_DTYPE:
-			if (!dtype_bytes(weight_dtypes, 5, optarg))
-				return fail("--weight-dtype: '%s' is not f32, f16, bf16, int8 or int4", optarg);
-			o.weight_dtype = optarg;
-			break;
-		case P_KV_DTYPE:
-			if (!dtype_bytes(kv_dtypes, N_KV_DTYPES, optarg))
-				return fail("--kv-dtype: '%s' is not f32, f16, bf16 or int8", optarg);
-			o.kv_dtype = optarg;
-			break;
-		case P_RESERVE: {
-			char buf[64];
-			snprintf(buf, sizeof buf, "%s", optarg);
-			const size_t l = strlen(buf);
-			const int pct = l && buf[l - 1] == '%';
-			if (pct)
-				buf[l - 1] = 0;
-			double r;
-			if (!parse_f64(buf, &r) || r < 0 || (pct ? r >= 100 : r >= 1))
-				return fail("--reserve: '%s' is not a fraction in [0, 1) or a percentage such as 10%%",
-				            optarg);
-			o.reserve = pct ? r / 100 : r;
-			break;
-		}
-		case P_CONTEXT:
-			o.ncontexts = parse_i64_list(optarg, o.contexts, 32);
-			if (o.ncontexts < 1)
-				return fail("--context: '%s' is not a list of token counts such as 2048,8192", optarg);
-			for (int i = 0; i < o.ncontexts; i++)
-				if (o.contexts[i] < 1 || o.contexts[i] > ((int64_t)1 << 40))
-					return fail("--context: %lld is not a token count in 1..2^40",
-					            (long long)o.contexts[i]);
-			break;
-		case P_BATCH:
-			if (!parse_i64(optarg, &o.batch) || o.batch < 1 || o.batch > 100000000)
-				return fail("--batch: '%s' is not a number of sequences in 1..1e8", optarg);
-			break;
-		case P_RESULTS:
-			o.results = optarg;
-			break;
-		case P_BACKEND:
-			o.backend = optarg;
-			break;
-		case P_CSV:
-			o.csv = optarg;
-			break;
-		case P_OUT:
-			o.out = optarg;
-			break;
-		default:
-			if (optopt)
-				return fail("option '%s' needs a value", argv[optind - 1]);
-			return fail("unknown option '%s' (attnbench plan --help lists them)", argv[optind - 1]);
-		}
-		if (rc)
-			return rc;
-	}
-	if (optind < argc)
-		return fail("unexpected argument '%s'", argv[optind]);
-	const int ndims = have[0] + have[1] + have[2] + have[3];
+	cli_parser p;
+	cli_common com;
+	cli_begin(&p, &plan_command, argc, argv, &com);
+	int id;
+	while ((id = cli_next(&p)) > 0)
+		if (plan_option(&p, id, &o))
+			return p.rc;
+	if (id < 0)
+		return p.rc;
+	/* the model's dimensions given (each is >= 1 when given) */
+	const int ndims = (o.m.layers > 0) + (o.m.heads > 0) + (o.m.kv_heads > 0) + (o.m.head_dim > 0);
 	if (o.model && ndims)
-		return fail("--model and --layers/--heads/--kv-heads/--head-dim exclude each other");
+		return cli_error(&p, "--model and --layers/--heads/--kv-heads/--head-dim exclude each other");
 	if (!o.model && ndims != 4)
-		return fail("give --model NAME, or all of --layers, --heads, --kv-heads and --head-dim");
+		return cli_error(&p, "give --model NAME, or all of --layers, --heads, --kv-heads and --head-dim");
 	if (o.mem < 0)
-		return fail("--mem SIZE is required (e.g. --mem 80GiB)");
+		return cli_error(&p, "--mem SIZE is required (e.g. --mem 80GiB)");
 	if (o.backend && !o.results)
-		return fail("--backend needs --results RUN_DIR");
+		return cli_error(&p, "--backend needs --results RUN_DIR");
 	if (o.model) {
 		const int rc = load_preset(o.models, o.model, &o.m);
 		if (rc)
 			return rc;
 	} else {
 		if (o.m.heads % o.m.kv_heads)
-			return fail("--heads %lld is not a multiple of --kv-heads %lld", (long long)o.m.heads,
-			            (long long)o.m.kv_heads);
+			return cli_error(&p, "--heads %lld is not a multiple of --kv-heads %lld", (long long)o.m.heads,
+			                 (long long)o.m.kv_heads);
 		snprintf(o.m.name, sizeof o.m.name, "L%lld H%lld G%lld D%lld", (long long)o.m.layers,
 		         (long long)o.m.heads, (long long)o.m.kv_heads, (long long)o.m.head_dim);
 	}

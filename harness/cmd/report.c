@@ -1,45 +1,45 @@
 /* report.c - `attnbench report RUN_DIR... [--out DIR] [--format png|svg|both]
  * [--prompts L] [--gen L]`: its options, their checks and its usage; the
  * report itself is harness/report/ (report_main). */
-#include "cmd/cmd.h"
-
-#include <getopt.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cmd.h"
+#include "cmd/common.h"
 #include "lib/util.h"
 #include "report/report.h"
 
-/* Usage of the report command. */
-static void report_usage(FILE *f)
-{
-	fputs("usage: attnbench report RUN_DIR... [--out DIR] [--format png|svg|both]\n"
-	      "                        [--prompts L] [--gen L]\n"
-	      "\n"
-	      "  RUN_DIR          a sweep's output directory (results.csv, machine.json) or a results.csv;\n"
-	      "                   several: shards of one grid and/or several machines\n"
-	      "  --out DIR        where the report goes (default: the first RUN_DIR)\n"
-	      "  --format F       png, svg or both (default both)\n"
-	      "  --prompts L      prompt lengths of the request scenarios (default 512,2048,8192)\n"
-	      "  --gen L          generated tokens of the request scenarios (default 128,512)\n"
-	      "\n"
-	      "Writes NAME.gp, NAME.dat and NAME.png/.svg per picture, fits.csv, report.md and\n"
-	      "index.html (last). Needs gnuplot. Exit codes: 0 done, 1 gnuplot or writing failed,\n"
-	      "2 usage or input error.\n",
-	      f);
-}
+enum { OPT_OUT = 1, OPT_FORMAT, OPT_PROMPTS, OPT_GEN };
 
-/* Usage error: message, usage, exit code 2. */
-static int report_usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "attnbench report: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n\n");
-	report_usage(stderr);
-	return EXIT_INPUT;
-}
+static const cli_option report_options[] = {
+    {"out", "DIR", "where the report goes (default: the first RUN_DIR)", OPT_OUT},
+    {"format", "png|svg|both", "the pictures' format (default: both)", OPT_FORMAT},
+    {"prompts", "L", "prompt lengths of the request scenarios (default 512,2048,8192)", OPT_PROMPTS},
+    {"gen", "L", "generated tokens of the request scenarios (default 128,512)", OPT_GEN},
+    {0},
+};
+
+static const cli_option report_operands[] = {
+    {"RUN_DIR", NULL,
+     "a sweep's output directory (results.csv, machine.json) or a\n"
+     "results.csv; several: shards of one grid and/or several machines",
+     0},
+    {0},
+};
+
+const cli_command report_command = {
+    .name = "report",
+    .synopsis = "RUN_DIR... [--out DIR] [--format png|svg|both]\n"
+                "                        [--prompts L] [--gen L]",
+    .about = "Writes NAME.gp, NAME.dat and NAME.png/.svg per picture, fits.csv, report.md and\n"
+             "index.html (last) from one or more sweep runs. Needs gnuplot.",
+    .options = report_options,
+    .notes = "L is a comma-separated list of token counts (1..10000000).",
+    .exit1 = "gnuplot or writing failed",
+    .operands = report_operands,
+    .min_operands = 1,
+    .max_operands = MAX_RUNS,
+};
 
 /* Parse a list of positive token counts (--prompts, --gen). */
 static int parse_counts(const char *s, int64_t *out, int *n)
@@ -54,53 +54,47 @@ static int parse_counts(const char *s, int64_t *out, int *n)
 	return 0;
 }
 
+/* One option of the report into o. Returns 0 or EXIT_INPUT (printed). */
+static int report_option(cli_parser *p, int id, report_opts *o)
+{
+	const char *arg = p->arg;
+	switch (id) {
+	case OPT_OUT:
+		o->out_dir = arg;
+		return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "png") && strcmp(arg, "svg") && strcmp(arg, "both"))
+			return cli_error(p, "--format: '%s' is not png, svg or both", arg);
+		o->png = strcmp(arg, "svg") != 0;
+		o->svg = strcmp(arg, "png") != 0;
+		return 0;
+	case OPT_PROMPTS:
+		if (parse_counts(arg, o->prompts, &o->nprompts))
+			return cli_error(p, "--prompts: '%s' is not a list of token counts (1..10000000)", arg);
+		return 0;
+	case OPT_GEN:
+		if (parse_counts(arg, o->gen, &o->ngen))
+			return cli_error(p, "--gen: '%s' is not a list of token counts (1..10000000)", arg);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* The command: options, then the report. */
 int cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"out", required_argument, 0, 'o'},     {"format", required_argument, 0, 'f'},
-	    {"prompts", required_argument, 0, 'p'}, {"gen", required_argument, 0, 'g'},
-	    {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
-	};
 	report_opts o = {.png = 1, .svg = 1, .prompts = {512, 2048, 8192}, .gen = {128, 512}, .nprompts = 3, .ngen = 2};
-	opterr = 0;
-	optind = 1;
-	int opt;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			report_usage(stdout);
-			return EXIT_PASS;
-		case 'o':
-			o.out_dir = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "png") && strcmp(optarg, "svg") && strcmp(optarg, "both"))
-				return report_usage_error("--format: '%s' is not png, svg or both", optarg);
-			o.png = strcmp(optarg, "svg") != 0;
-			o.svg = strcmp(optarg, "png") != 0;
-			break;
-		case 'p':
-			if (parse_counts(optarg, o.prompts, &o.nprompts))
-				return report_usage_error("--prompts: '%s' is not a list of token counts (1..10000000)",
-				                          optarg);
-			break;
-		case 'g':
-			if (parse_counts(optarg, o.gen, &o.ngen))
-				return report_usage_error("--gen: '%s' is not a list of token counts (1..10000000)",
-				                          optarg);
-			break;
-		default:
-			if (optopt)
-				return report_usage_error("option '%s' needs a value", argv[optind - 1]);
-			return report_usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return report_usage_error("report needs at least one RUN_DIR%s", "");
-	if (argc - optind > MAX_RUNS)
-		return report_usage_error("at most 64 RUN_DIRs (got more)%s", "");
-	o.runs = argv + optind;
-	o.nruns = argc - optind;
+	cli_parser p;
+	cli_common com;
+	cli_begin(&p, &report_command, argc, argv, &com);
+	int id;
+	while ((id = cli_next(&p)) > 0)
+		if (report_option(&p, id, &o))
+			return p.rc;
+	if (id < 0)
+		return p.rc;
+	o.runs = p.operands;
+	o.nruns = p.noperands;
 	return report_main(&o);
 }
