@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "cmd/plan.h"
+#include "report/plan.h"
 #include "testutil.h"
 
 static const plan_model llama8b = {"Llama-3.1-8B", 32, 32, 8, 128, 8.03e9};
