@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cmd/compare.h"
+#include "lib/stats.h"
 #include "lib/table.h"
 #include "testutil.h"
 

@@ -1,7 +1,7 @@
-/* compare.h - `attnbench compare BASELINE CURRENT`: per-point slowdowns
- * between two sweeps, with a Mann-Whitney U test on the repetitions. */
-#ifndef ATTN_COMPARE_H
-#define ATTN_COMPARE_H
+/* stats.h - the statistics of the regression gate: the Mann-Whitney U
+ * test (compare). Pure functions, unit-tested in tests/test_compare.c. */
+#ifndef ATTN_STATS_H
+#define ATTN_STATS_H
 
 /* Two-sided p-value of the Mann-Whitney U test of samples a and b, as
  * scipy.stats.mannwhitneyu(a, b, alternative="two-sided") computes it:

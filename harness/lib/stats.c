@@ -1,0 +1,94 @@
+/* stats.c - see stats.h. */
+#include "lib/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* ---- the Mann-Whitney U test -------------------------------------------------------------- */
+
+/* Largest sample size (each side) for the exact distribution of U. */
+#define MWU_EXACT_MAX 20
+
+/* A value and the sample it came from (0: a, 1: b), for ranking. */
+typedef struct mwu_val {
+	double v;
+	int from_b;
+} mwu_val;
+
+/* Order mwu_val by value. */
+static int mwu_val_cmp(const void *x, const void *y)
+{
+	const double a = ((const mwu_val *)x)->v, b = ((const mwu_val *)y)->v;
+	return (a > b) - (a < b);
+}
+
+/* P(U >= u) under the null hypothesis for samples of m and n values without
+ * ties: the number of arrangements with U = d is the coefficient of q^d of
+ * the Gaussian binomial [m+n choose n]_q, built up step by step as
+ * [m+k choose k] = [m+k-1 choose k-1] (1 - q^(m+k)) / (1 - q^k). */
+static double mwu_exact_sf(int m, int n, double u)
+{
+	double c[(MWU_EXACT_MAX + 1) * (MWU_EXACT_MAX + 2)] = {0};
+	int deg = 0;
+	c[0] = 1;
+	for (int k = 1; k <= n; k++) {
+		const int s = m + k;
+		for (int d = deg + s; d >= s; d--)
+			c[d] -= c[d - s];
+		deg += s;
+		for (int d = k; d <= deg; d++)
+			c[d] += c[d - k];
+		deg -= k;
+	}
+	double total = 0, upper = 0;
+	for (int d = 0; d <= deg; d++) {
+		total += c[d];
+		if (d >= u)
+			upper += c[d];
+	}
+	return upper / total;
+}
+
+/* Two-sided Mann-Whitney p-value (see compare.h for the method). */
+double mann_whitney_p(const double *a, int na, const double *b, int nb)
+{
+	if (na < 1 || nb < 1)
+		return NAN;
+	const int n = na + nb;
+	mwu_val *v = malloc((size_t)n * sizeof *v);
+	if (!v)
+		return NAN;
+	for (int i = 0; i < na; i++)
+		v[i] = (mwu_val){a[i], 0};
+	for (int i = 0; i < nb; i++)
+		v[na + i] = (mwu_val){b[i], 1};
+	qsort(v, (size_t)n, sizeof *v, mwu_val_cmp);
+	/* average ranks of tied runs; rank sum of a; the tie term sum(t^3 - t) */
+	double ra = 0, ties = 0;
+	for (int i = 0; i < n;) {
+		int j = i;
+		while (j + 1 < n && v[j + 1].v == v[i].v)
+			j++;
+		const double t = j - i + 1, rank = (i + j) / 2.0 + 1;
+		for (int k = i; k <= j; k++)
+			if (!v[k].from_b)
+				ra += rank;
+		ties += t * t * t - t;
+		i = j + 1;
+	}
+	free(v);
+	const double u1 = ra - na * (na + 1) / 2.0, u2 = (double)na * nb - u1;
+	const double u = u1 > u2 ? u1 : u2;
+	double p;
+	if (ties == 0 && na <= MWU_EXACT_MAX && nb <= MWU_EXACT_MAX) {
+		p = 2 * mwu_exact_sf(na, nb, u);
+	} else {
+		const double mu = (double)na * nb / 2;
+		const double var = (double)na * nb / 12.0 * ((n + 1) - ties / ((double)n * (n - 1)));
+		if (!(var > 0))
+			return 1; /* every value the same */
+		const double z = (u - mu - 0.5) / sqrt(var);
+		p = erfc(z / sqrt(2.0)); /* 2 * normal survival function */
+	}
+	return p > 1 ? 1 : p < 0 ? 0 : p;
+}

@@ -1,0 +1,305 @@
+/* compare.c - `attnbench compare` (compare.h): match the points of two sweeps, report the
+ * ratio of their medians and a two-sided Mann-Whitney U test on their
+ * repetitions (as Google Benchmark's tools/compare.py does with scipy), and
+ * fail on significant slowdowns.
+ *
+ * A point regresses when current/baseline > --max-slowdown and p < --alpha;
+ * it improved when the ratio < 1/--max-slowdown and p < --alpha. A ratio
+ * beyond the threshold without significance is "noisy"; a point with fewer
+ * than two repetitions on a side cannot be tested ("no test") and never
+ * fails. Exit codes: 0 no regression, 1 a regression, 2 usage or input
+ * error (or an unwritable --junit file). */
+#include "report/compare.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/junit.h"
+#include "lib/stats.h"
+#include "lib/util.h"
+#include "model/results.h"
+
+/* ---- reading the runs ------------------------------------------------------------------- */
+
+/* One side of the comparison: a run's rows, sorted by point. */
+typedef struct side {
+	const char *arg;
+	char csv[4096];
+	results_file rf;
+	const results_rec **rows;
+	int n;
+} side;
+
+/* qsort order of row pointers: by point (each is there once). */
+static int row_cmp(const void *x, const void *y)
+{
+	return results_point_cmp(*(const results_rec *const *)x, *(const results_rec *const *)y);
+}
+
+/* Read one side: a directory (DIR/results.csv) or a results.csv path. */
+static int load_side(side *s, attn_err *e)
+{
+	struct stat st;
+	if (stat(s->arg, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(s->csv, sizeof s->csv, "%s/results.csv", s->arg);
+	else
+		snprintf(s->csv, sizeof s->csv, "%s", s->arg);
+	if (stat(s->csv, &st) != 0)
+		return attn_errf(e, "%s: no such run directory or results.csv", s->csv);
+	/* an unfinished sweep would pass the gate on the points it never reached */
+	char marker[4400];
+	results_marker_path(s->csv, marker, sizeof marker);
+	if (stat(marker, &st) == 0)
+		return attn_errf(e,
+		                 "%s: the sweep has not finished (%s is there): resume it (its last line is the "
+		                 "command) before comparing",
+		                 s->csv, marker);
+	if (results_read(s->csv, RESULTS_NEED_CONTRACT | RESULTS_COL(RC_REP_TIMES_NS), &s->rf, e))
+		return EXIT_INPUT;
+	s->rows = malloc(((size_t)s->rf.nrows + 1) * sizeof *s->rows);
+	if (!s->rows)
+		return attn_errf(e, "out of memory");
+	for (int r = 0; r < s->rf.nrows; r++)
+		s->rows[s->n++] = &s->rf.rows[r];
+	qsort(s->rows, (size_t)s->n, sizeof *s->rows, row_cmp);
+	return 0;
+}
+
+/* Free what load_side allocated. */
+static void side_free(side *s)
+{
+	free(s->rows);
+	results_file_free(&s->rf);
+}
+
+/* ---- comparing ---------------------------------------------------------------------------- */
+
+/* Verdicts, in the order of the summary line. */
+enum { V_REGRESSION, V_IMPROVEMENT, V_SAME, V_NOISY, V_NOTEST, V_ONLY_BASE, V_ONLY_CUR, NVERDICT };
+static const char *const verdict_name[NVERDICT] = {"REGRESSION",        "improvement",      "same",           "noisy",
+                                                   "no test (<2 reps)", "only in baseline", "only in current"};
+
+/* One line of the comparison: a matched pair or a row of one side. */
+typedef struct cpair {
+	const results_rec *b, *c; /* either may be NULL */
+	double ratio, p;          /* NAN where not defined */
+	int verdict;
+} cpair;
+
+/* Sort: matched pairs by ratio, largest slowdown first; then the rows of
+ * one side only (baseline first), each in key order. */
+static int cpair_cmp(const void *x, const void *y)
+{
+	const cpair *a = x, *b = y;
+	const int ua = isnan(a->ratio), ub = isnan(b->ratio);
+	if (ua != ub)
+		return ua - ub;
+	if (!ua && a->ratio != b->ratio)
+		return a->ratio < b->ratio ? 1 : -1;
+	if (a->verdict != b->verdict)
+		return a->verdict - b->verdict;
+	const results_rec *ra = a->b ? a->b : a->c, *rb = b->b ? b->b : b->c;
+	return results_point_cmp(ra, rb);
+}
+
+/* Decide the verdict of a matched pair of ok rows. */
+static void judge(cpair *p, double max_slowdown, double alpha)
+{
+	p->ratio = p->c->time_ns / p->b->time_ns;
+	p->p = NAN;
+	if (p->b->nrep_times < 2 || p->c->nrep_times < 2) {
+		p->verdict = V_NOTEST;
+		return;
+	}
+	p->p = mann_whitney_p(p->b->rep_times_ns, p->b->nrep_times, p->c->rep_times_ns, p->c->nrep_times);
+	const int slower = p->ratio > max_slowdown, faster = p->ratio < 1 / max_slowdown;
+	if (!slower && !faster)
+		p->verdict = V_SAME;
+	else if (!(p->p < alpha))
+		p->verdict = V_NOISY;
+	else
+		p->verdict = slower ? V_REGRESSION : V_IMPROVEMENT;
+}
+
+/* The shape of a row as one word-separated string. */
+static void shape_str(const results_rec *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "b%lld h%lld/%lld d%lld seq%lld cache%lld %s %s", (long long)r->batch, (long long)r->n_heads,
+	         (long long)r->n_kv_heads, (long long)r->head_dim, (long long)r->seq_len, (long long)r->cache_len,
+	         r->causal ? "causal" : "full", dtype_name(r->dtype));
+}
+
+/* Whether a row was measured. */
+static int is_ok(const results_rec *r)
+{
+	return r->status == RESULT_OK;
+}
+
+/* Print the table of pairs on stdout. */
+static void print_table(const cpair *ps, int n)
+{
+	printf("%-10s %-8s %-44s %12s %12s %8s %9s  %s\n", "backend", "phase", "shape", "baseline ms", "current ms",
+	       "ratio", "p-value", "verdict");
+	for (int i = 0; i < n; i++) {
+		const cpair *p = &ps[i];
+		const results_rec *r = p->b ? p->b : p->c;
+		char shape[256], bms[32] = "-", cms[32] = "-", ratio[32] = "-", pv[32] = "-";
+		shape_str(r, shape, sizeof shape);
+		if (p->b && is_ok(p->b))
+			snprintf(bms, sizeof bms, "%.4g", p->b->time_ns / 1e6);
+		if (p->c && is_ok(p->c))
+			snprintf(cms, sizeof cms, "%.4g", p->c->time_ns / 1e6);
+		if (!isnan(p->ratio))
+			snprintf(ratio, sizeof ratio, "%.3f", p->ratio);
+		if (!isnan(p->p))
+			snprintf(pv, sizeof pv, p->p < 1e-4 ? "%.1e" : "%.4f", p->p);
+		else if (p->verdict == V_NOTEST)
+			snprintf(pv, sizeof pv, "n/a");
+		printf("%-10s %-8s %-44s %12s %12s %8s %9s  %s", r->backend, phase_name(r->phase), shape, bms, cms,
+		       ratio, pv, verdict_name[p->verdict]);
+		/* a row of one side that exists, not ok, on the other */
+		const results_rec *other = p->verdict == V_ONLY_BASE ? p->c : p->verdict == V_ONLY_CUR ? p->b : NULL;
+		if (other)
+			printf(" (%s: %s)", p->verdict == V_ONLY_BASE ? "current" : "baseline", other->status_text);
+		else if (!is_ok(r))
+			printf(" (%s)", r->status_text);
+		putchar('\n');
+	}
+}
+
+/* Write the JUnit file: one testcase per matched pair, written to
+ * path.partial and renamed. Returns 0 or -1. */
+static int write_junit(const char *path, const cpair *ps, int n, double max_slowdown, double alpha)
+{
+	int tests = 0, failures = 0, skipped = 0;
+	for (int i = 0; i < n; i++) {
+		if (ps[i].verdict >= V_ONLY_BASE)
+			continue;
+		tests++;
+		failures += ps[i].verdict == V_REGRESSION;
+		skipped += ps[i].verdict == V_NOTEST;
+	}
+	junit_file j;
+	if (junit_begin(&j, path, "compare", tests, failures, skipped))
+		return -1;
+	FILE *f = j.f;
+	for (int i = 0; i < n; i++) {
+		const cpair *p = &ps[i];
+		if (p->verdict >= V_ONLY_BASE)
+			continue;
+		char shape[256], name[300], detail[512];
+		shape_str(p->b, shape, sizeof shape);
+		snprintf(name, sizeof name, "%s %s", phase_name(p->b->phase), shape);
+		snprintf(detail, sizeof detail, "baseline %.6g ms, current %.6g ms, ratio %.4f, p %.4g",
+		         p->b->time_ns / 1e6, p->c->time_ns / 1e6, p->ratio, p->p);
+		junit_case_begin(&j, p->b->backend, name);
+		if (p->verdict == V_REGRESSION) {
+			fprintf(f, "<failure message=\"%.3fx slower (max %.3f), p = %.3g &lt; %.3g\">", p->ratio,
+			        max_slowdown, p->p, alpha);
+			xml_escape(f, detail);
+			fputs("</failure>", f);
+		} else if (p->verdict == V_NOTEST) {
+			fputs("<skipped message=\"fewer than 2 repetitions on a side: no significance test\"/>", f);
+		} else {
+			fputs("<system-out>", f);
+			xml_escape(f, detail);
+			fprintf(f, " (%s)</system-out>", verdict_name[p->verdict]);
+		}
+		junit_case_end(&j);
+	}
+	return junit_commit(&j);
+}
+
+/* Match the sorted rows of both sides into pairs (ps holds nb + nc).
+ * Keys both sides have but neither measured are counted in *neither. */
+static int match_rows(const side *B, const side *C, cpair *ps, double max_slowdown, double alpha, int *neither)
+{
+	int n = 0, i = 0, j = 0;
+	*neither = 0;
+	while (i < B->n || j < C->n) {
+		const int c = i == B->n ? 1 : j == C->n ? -1 : results_point_cmp(B->rows[i], C->rows[j]);
+		cpair p = {NULL, NULL, NAN, NAN, 0};
+		if (c < 0) {
+			p.b = B->rows[i++];
+			p.verdict = V_ONLY_BASE;
+		} else if (c > 0) {
+			p.c = C->rows[j++];
+			p.verdict = V_ONLY_CUR;
+		} else {
+			p.b = B->rows[i++];
+			p.c = C->rows[j++];
+			if (is_ok(p.b) && is_ok(p.c)) {
+				judge(&p, max_slowdown, alpha);
+			} else if (is_ok(p.b) || is_ok(p.c)) {
+				p.verdict = is_ok(p.b) ? V_ONLY_BASE : V_ONLY_CUR;
+			} else {
+				(*neither)++;
+				continue;
+			}
+		}
+		ps[n++] = p;
+	}
+	return n;
+}
+
+/* "1 regression" / "3 regressions". */
+static void print_count(int n, const char *one, const char *many, const char *sep)
+{
+	printf("%d %s%s", n, n == 1 ? one : many, sep);
+}
+
+int compare_run(const compare_opts *o)
+{
+	side B, C;
+	memset(&B, 0, sizeof B);
+	memset(&C, 0, sizeof C);
+	B.arg = o->baseline;
+	C.arg = o->current;
+	attn_err e = {{0}};
+	int rc = EXIT_PASS;
+	cpair *ps = NULL;
+	if (load_side(&B, &e) || load_side(&C, &e)) {
+		fprintf(stderr, "attnbench compare: %s\n", e.msg);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	ps = malloc(((size_t)B.n + (size_t)C.n + 1) * sizeof *ps);
+	if (!ps) {
+		fprintf(stderr, "attnbench compare: out of memory\n");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	int neither;
+	const int n = match_rows(&B, &C, ps, o->max_slowdown, o->alpha, &neither);
+	qsort(ps, (size_t)n, sizeof *ps, cpair_cmp);
+	print_table(ps, n);
+	int count[NVERDICT] = {0};
+	for (int i = 0; i < n; i++)
+		count[ps[i].verdict]++;
+	printf("compare: ");
+	print_count(count[V_REGRESSION], "regression", "regressions", ", ");
+	print_count(count[V_IMPROVEMENT], "improvement", "improvements", ", ");
+	printf("%d same, %d noisy, %d untested, ", count[V_SAME], count[V_NOISY], count[V_NOTEST]);
+	printf("%d only in baseline, %d only in current", count[V_ONLY_BASE], count[V_ONLY_CUR]);
+	printf(" (max slowdown %.3g, alpha %.3g", o->max_slowdown, o->alpha);
+	if (neither)
+		printf("; %d not ok on either side", neither);
+	printf(")\n");
+	if (count[V_NOTEST])
+		printf("compare: %d point%s fewer than 2 repetitions on a side: no significance test, never failed\n",
+		       count[V_NOTEST], count[V_NOTEST] == 1 ? " has" : "s have");
+	if (o->junit && write_junit(o->junit, ps, n, o->max_slowdown, o->alpha) != 0) {
+		fprintf(stderr, "attnbench compare: cannot write %s\n", o->junit);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	rc = count[V_REGRESSION] ? EXIT_CHECK_FAILED : EXIT_PASS;
+out:
+	free(ps);
+	side_free(&B);
+	side_free(&C);
+	return rc;
+}

@@ -1,0 +1,19 @@
+/* compare.h - `attnbench compare BASELINE CURRENT`: per-point slowdowns
+ * between two runs, with a Mann-Whitney U test on the repetitions
+ * (cmd/compare.c checks the options into compare_opts). */
+#ifndef ATTN_REPORT_COMPARE_H
+#define ATTN_REPORT_COMPARE_H
+
+typedef struct compare_opts {
+	const char *baseline, *current; /* run directories or results.csv paths */
+	double max_slowdown;            /* a point may regress above this ratio ... */
+	double alpha;                   /* ... when the test's p is below this */
+	const char *junit;              /* NULL or the JUnit file to write */
+} compare_opts;
+
+/* Match, judge, print the table and the summary, write the JUnit file.
+ * Returns EXIT_PASS, EXIT_CHECK_FAILED (a regression) or EXIT_INPUT (a bad
+ * run, or an unwritable --junit file). */
+int compare_run(const compare_opts *o);
+
+#endif
