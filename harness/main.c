@@ -10,10 +10,11 @@
 #define ATTNBENCH_VERSION "0.1.0"
 
 /* The commands, in the order `attnbench help` lists them. To add one:
- * write int cmd_NAME(int argc, char **argv) in harness/cmd/NAME.c (argv[0]
- * is "NAME"; it parses its own options, answers --help with its usage on
- * stdout and exit 0, and a usage error with a message naming the option on
- * stderr and exit 2), declare it in cmd/cmd.h, and add a line here. */
+ * write harness/cmd/NAME.c with a cli_command (synopsis, options table with
+ * help text, operands) and int cmd_NAME(int argc, char **argv) that parses
+ * with cmd/common.h's cli_begin/cli_next (argv[0] is "NAME"; --help, usage
+ * errors and the shared options come with it), declare it in cmd/cmd.h, and
+ * add a line here. The work it does belongs in run/ or report/. */
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
