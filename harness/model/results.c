@@ -373,21 +373,26 @@ int results_point_cmp(const results_rec *a, const results_rec *b)
 	return c;
 }
 
-int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p)
+void results_rec_key(results_rec *k, const char *backend, const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;
+	rec_init(k, 0);
+	k->backend = backend;
+	k->phase = p->phase;
+	k->batch = s->batch;
+	k->n_heads = s->n_heads;
+	k->n_kv_heads = s->n_kv_heads;
+	k->head_dim = s->head_dim;
+	k->seq_len = p->seq_len;
+	k->cache_len = p->cache_len;
+	k->causal = s->causal;
+	k->dtype = s->dtype;
+}
+
+int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p)
+{
 	results_rec k;
-	rec_init(&k, 0);
-	k.backend = backend;
-	k.phase = p->phase;
-	k.batch = s->batch;
-	k.n_heads = s->n_heads;
-	k.n_kv_heads = s->n_kv_heads;
-	k.head_dim = s->head_dim;
-	k.seq_len = p->seq_len;
-	k.cache_len = p->cache_len;
-	k.causal = s->causal;
-	k.dtype = s->dtype;
+	results_rec_key(&k, backend, p);
 	return results_point_cmp(r, &k) == 0;
 }
 

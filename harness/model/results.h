@@ -145,6 +145,10 @@ void results_file_free(results_file *rf);
  * once. */
 int results_point_cmp(const results_rec *a, const results_rec *b);
 
+/* The record of backend's row at sweep point p, its point fields only:
+ * what results_point_cmp compares rows with. */
+void results_rec_key(results_rec *k, const char *backend, const sweep_point *p);
+
 /* Whether r is backend's row at sweep point p. */
 int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p);
 
