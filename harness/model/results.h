@@ -129,7 +129,8 @@ typedef struct results_file {
  *   cache_len 1..2^40, causal 0 or 1;
  * - a cell of a number column, where not empty, is a finite number >= 0
  *   (integer columns: a whole number), timing is wall or gpu, rep_times_ns
- *   blank-separated positive numbers;
+ *   blank-separated positive numbers; a time (time_ns, time_ns_min,
+ *   time_ns_max, gpu_time_ns, rep_times_ns) is at most 1e18 ns;
  * - with status ok, time_ns is positive and time_ns_min, time_ns_max,
  *   reps, gflops, gbytes_s, kv_cache_bytes and workspace_bytes are not
  *   empty;
