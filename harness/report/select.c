@@ -289,27 +289,12 @@ static int series_before(const report *R, const sel_spec *sp, const series *a, c
 	return 0;
 }
 
-/* Does backend b on machine m appear with more than one device? */
-static int backend_multi_device(const report *R, int m, const char *b)
-{
-	const char *dev = NULL;
-	for (int i = 0; i < R->nrows; i++) {
-		const rrow *r = &R->rows[i];
-		if (r->mach != m || strcmp(r->backend, b))
-			continue;
-		if (dev && strcmp(dev, r->device))
-			return 1;
-		dev = r->device;
-	}
-	return 0;
-}
-
 /* "backend", "backend (device)" or "backend @ host/device". */
 static void base_label(const report *R, const series *s, char *buf, size_t len)
 {
 	if (R->nmach > 1)
 		snprintf(buf, len, "%s @ %s/%s", s->backend, R->machines[s->mach].host, s->device);
-	else if (backend_multi_device(R, s->mach, s->backend))
+	else if (s->row0->multi_device)
 		snprintf(buf, len, "%s (%s)", s->backend, s->device);
 	else
 		snprintf(buf, len, "%s", s->backend);
