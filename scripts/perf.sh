@@ -15,6 +15,8 @@
 #   5 blocked prefill (as 1, seq 2048), 2 threads / 1      >= 1.8
 #   6 naive prefill, 8 heads / 2 KV, head_dim 128, seq 2048 (one thread) >= 3 GFLOP/s
 #   7 decode of 1 head, head_dim 64, cache 16: sweep / tight loop  within 10%
+# Scale (a figure, no target): report and compare on a generated run of
+#   100k rows (PERF_SCALE_ROWS), printed as rows per second
 # Vulkan goals (first device; lavapipe where there is no GPU):
 #   prefill, causal, seq 2048, head_dim 128, 8 heads, GQA 4  >= 3 GFLOP/s
 #   decode against a 16k-token cache, same heads             >= 3 GB/s of K/V read
@@ -123,3 +125,53 @@ if vk:
 else:
     print("\nvulkan: unavailable here; nothing to measure")
 PY
+
+# scale: a generated run of ROWS rows (4 backends x 3 phases x 2 head
+# sizes x 2 dtypes x 2 batches per sequence length), read by report and by
+# compare against itself
+ROWS=${PERF_SCALE_ROWS:-100000}
+step "scale: report and compare on $ROWS generated rows"
+mkdir -p "$out/scale"
+/usr/bin/python3 - "$out/scale/results.csv" "$ROWS" <<'PY'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+cols = ("backend,device,phase,batch,n_heads,n_kv_heads,head_dim,seq_len,cache_len,causal,dtype,time_ns,"
+        "time_ns_min,time_ns_max,reps,gflops,gbytes_s,kv_cache_bytes,workspace_bytes,status,gpu_time_ns,timing,"
+        "iterations,threads,peak_device_bytes,flops,bytes,rep_times_ns")
+k = 0
+with open(path, "w") as f:
+    f.write(cols + "\n")
+    seq = 0
+    while k < n:
+        seq += 16
+        for b, be in enumerate(("naive", "blocked", "blas", "vulkan")):
+            for ph in ("prefill", "decode", "attend"):
+                for hd in (64, 128):
+                    for dt in ("f32", "f16"):
+                        for batch in (1, 4):
+                            if k == n:
+                                break
+                            sl, causal = (1 if ph == "decode" else seq), (0 if ph == "attend" else 1)
+                            t = 1000.0 * seq * hd * batch / (1 + b)
+                            flops = 4.0 * batch * 8 * hd * sl * seq
+                            kvb = 2 * batch * 2 * seq * hd * (4 if dt == "f32" else 2)
+                            f.write(f"{be},cpu,{ph},{batch},8,2,{hd},{sl},{seq},{causal},{dt},{t:.1f},{t * 0.9:.1f},"
+                                    f"{t * 1.1:.1f},3,{flops / t:.4f},{kvb / t:.4f},{kvb},0,ok,,wall,1,1,,{flops:.0f},"
+                                    f"{kvb:.0f},{t * 0.9:.1f} {t:.1f} {t * 1.1:.1f}\n")
+                            k += 1
+PY
+now() { /usr/bin/python3 -c 'import time; print(time.monotonic())'; }
+t0=$(now)
+"$B" report "$out/scale" --out "$out/scale-report" --format svg >"$out/scale.log" 2>&1 || {
+	cat "$out/scale.log" >&2
+	exit 1
+}
+t1=$(now)
+"$B" compare "$out/scale" "$out/scale" >"$out/scale-compare.log" 2>&1 || {
+	tail -5 "$out/scale-compare.log" >&2
+	exit 1
+}
+t2=$(now)
+/usr/bin/python3 -c "import sys; n, a, b, c = int(sys.argv[1]), *map(float, sys.argv[2:]); \
+print(f'\nscale: report {n} rows in {b - a:.2f} s ({n / (b - a):,.0f} rows/s); compare {n} x {n} rows in {c - b:.2f} s ({n / (c - b):,.0f} rows/s)')" \
+	"$ROWS" "$t0" "$t1" "$t2"

@@ -272,8 +272,9 @@ static void test_identical(void **state)
 	tu_rmtree(dir);
 }
 
-/* Rows of one side only, or not ok on one side, are listed and never fail;
- * fewer than 2 repetitions: no test, never failed. */
+/* Rows of one side only, or not ok on one side, are listed; a point measured
+ * ok in the baseline and not in the current run fails the gate unless
+ * --allow-missing; fewer than 2 repetitions: no test, never failed. */
 static void test_one_side_only(void **state)
 {
 	(void)state;
@@ -295,17 +296,103 @@ static void test_one_side_only(void **state)
 	write_run(bd, base, 4);
 	write_run(cd, cur, 4);
 	char *o = NULL, *e = NULL;
-	const int rc = tu_run(&o, &e, "compare", bd, cd, (char *)NULL);
-	if (rc != 0)
-		fail_msg("exit %d (want 0); stdout: %s stderr: %s", rc, o, e);
+	int rc = tu_run(&o, &e, "compare", bd, cd, (char *)NULL);
+	if (rc != 1)
+		fail_msg("exit %d (want 1: two points missing); stdout: %s stderr: %s", rc, o, e);
 	assert_non_null(strstr(o, "compare: 0 regressions, 0 improvements, 1 same, 0 noisy, 1 untested, "
 	                          "2 only in baseline, 1 only in current"));
 	assert_non_null(strstr(o, "only in baseline (current: error: boom)"));
 	assert_non_null(strstr(o, "vulkan"));
 	assert_non_null(strstr(o, "no test (<2 reps)"));
 	assert_non_null(strstr(o, "fewer than 2 repetitions"));
+	assert_non_null(strstr(o, "compare: 2 points of the baseline not measured ok in the current run"));
+	assert_non_null(strstr(o, "the gate fails"));
 	free(o);
 	free(e);
+	/* --allow-missing: listed the same, and the gate passes */
+	o = e = NULL;
+	rc = tu_run(&o, &e, "compare", bd, cd, "--allow-missing", (char *)NULL);
+	if (rc != 0)
+		fail_msg("exit %d (want 0 with --allow-missing); stdout: %s stderr: %s", rc, o, e);
+	assert_non_null(strstr(o, "2 only in baseline, 1 only in current"));
+	assert_non_null(strstr(o, "allowed (--allow-missing)"));
+	free(o);
+	free(e);
+	/* points only in the current run never fail */
+	char sd[600];
+	subdir(dir, "sub", sd, sizeof sd);
+	write_run(sd, base, 1);
+	EXPECT(0, "0 only in baseline, 3 only in current", "compare", sd, bd);
+	tu_rmtree(dir);
+}
+
+/* Runs that share no point measured ok on both sides: exit 2, both named,
+ * --allow-missing or not. */
+static void test_nothing_in_common(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600], cd[600], ed[600], want[1400];
+	subdir(dir, "base", bd, sizeof bd);
+	subdir(dir, "cur", cd, sizeof cd);
+	subdir(dir, "err", ed, sizeof ed);
+	const rspec base[] = {{"blocked", "prefill", 256, "ok", 10, 1e6, 0.01}};
+	const rspec cur[] = {{"blocked", "prefill", 512, "ok", 10, 1e6, 0.01}};
+	const rspec err[] = {{"blocked", "prefill", 256, "error: boom", 0, 0, 0}};
+	write_run(bd, base, 1);
+	write_run(cd, cur, 1);
+	write_run(ed, err, 1);
+	snprintf(want, sizeof want, "%s/results.csv and %s/results.csv have no point measured ok on both sides", bd,
+	         cd);
+	EXPECT(2, want, "compare", bd, cd);
+	EXPECT(2, "no point measured ok on both sides", "compare", bd, cd, "--allow-missing");
+	EXPECT(2, "no point measured ok on both sides", "compare", bd, ed);
+	tu_rmtree(dir);
+}
+
+/* Write dir/machine.json with these values. */
+static void write_machine(const char *dir, const char *host, const char *commit, const char *threads)
+{
+	char p[700], j[1024];
+	snprintf(p, sizeof p, "%s/machine.json", dir);
+	const int n = snprintf(j, sizeof j,
+	                       "{\"cpu_model\": \"Test CPU\", \"threads_used\": \"%s\", \"build_flags\": \"-O3\", "
+	                       "\"git_commit\": \"%s\", \"hostname\": \"%s\"}\n",
+	                       threads, commit, host);
+	tu_write(p, j, (size_t)n);
+}
+
+/* Runs from different machines, builds or thread counts: a warning naming
+ * what differs; the same machine and build: none. */
+static void test_machine_differs(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), bd[600], cd[600];
+	subdir(dir, "base", bd, sizeof bd);
+	subdir(dir, "cur", cd, sizeof cd);
+	const rspec rows[] = {{"blocked", "prefill", 256, "ok", 10, 1e6, 0.01}};
+	write_run(bd, rows, 1);
+	write_run(cd, rows, 1);
+	write_machine(bd, "alpha", "abc123", "2");
+	write_machine(cd, "alpha", "abc123", "2");
+	char *o = NULL, *e = NULL;
+	assert_int_equal(tu_run(&o, &e, "compare", bd, cd, (char *)NULL), 0);
+	assert_null(strstr(e ? e : "", "warning"));
+	free(o);
+	free(e);
+	write_machine(cd, "beta", "def456", "4");
+	o = e = NULL;
+	assert_int_equal(tu_run(&o, &e, "compare", bd, cd, (char *)NULL), 0);
+	assert_non_null(strstr(e, "warning: the runs differ in hostname: baseline 'alpha', current 'beta'"));
+	assert_non_null(strstr(e, "warning: the runs differ in git_commit: baseline 'abc123', current 'def456'"));
+	assert_non_null(strstr(e, "warning: the runs differ in threads_used: baseline 2, current 4"));
+	assert_null(strstr(e, "cpu_model"));
+	free(o);
+	free(e);
+	/* a malformed machine.json is an input error naming it */
+	char p[700];
+	snprintf(p, sizeof p, "%s/machine.json", cd);
+	tu_write(p, "{\"hostname\": ", 13);
+	EXPECT(2, "machine.json", "compare", bd, cd);
 	tu_rmtree(dir);
 }
 
@@ -445,7 +532,8 @@ int run_compare_tests(void)
 	    cmocka_unit_test(test_regression_flagged), cmocka_unit_test(test_noise_not_flagged),
 	    cmocka_unit_test(test_identical),          cmocka_unit_test(test_one_side_only),
 	    cmocka_unit_test(test_bad_inputs),         cmocka_unit_test(test_junit),
-	    cmocka_unit_test(test_duplicate_point),
+	    cmocka_unit_test(test_duplicate_point),    cmocka_unit_test(test_nothing_in_common),
+	    cmocka_unit_test(test_machine_differs),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("compare", tests, NULL, NULL);

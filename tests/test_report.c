@@ -489,6 +489,15 @@ static void bad_time(table *t, int r, char **cells, void *ctx)
 		set_cell(cells, table_col(t, "time_ns"), "12x");
 }
 
+/* A time no machine measures: the reader refuses it, so that no picture
+ * is drawn with an empty axis. */
+static void huge_time(table *t, int r, char **cells, void *ctx)
+{
+	(void)ctx;
+	if (r == 2)
+		set_cell(cells, table_col(t, "time_ns"), "1e308");
+}
+
 /* A writer on the FIFO at path: the fixture's machine.json goes to
  * whoever opens it for reading; a report that waited on the FIFO
  * would read it and succeed. */
@@ -550,6 +559,9 @@ static void test_bad_inputs(void **state)
 	EXPECT(2, p, "report", dir);
 	EXPECT(2, "line 4, column time_ns: '12x' is not a number", "report", dir);
 
+	const fx_opts huge = {.edit = huge_time, .hi = -1};
+	expect_refused(dir, &huge, "line 4, column time_ns: '1e308' is beyond 1e18 ns");
+
 	/* the results.csv reader's rules, the same as compare's and plan's */
 	const fx_opts status = {.edit = bad_status, .hi = -1};
 	expect_refused(dir, &status, "line 3, column status: 'done' is not ok, skipped: ... or error: ...");
@@ -604,6 +616,15 @@ static void test_bad_inputs(void **state)
 	tu_rmtree(dir);
 }
 
+/* Does dir/name exist? */
+static int exists_in(const char *dir, const char *name)
+{
+	char p[700];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return stat(p, &st) == 0;
+}
+
 /* gnuplot failing or complaining: exit 1 with its message, no index.html. */
 static void test_gnuplot_failure(void **state)
 {
@@ -618,6 +639,19 @@ static void test_gnuplot_failure(void **state)
 	EXPECT(1, "undefined variable: frobnicate", "report", dir);
 	setenv("ATTNBENCH_GNUPLOT", "false", 1);
 	EXPECT(1, "gnuplot", "report", dir);
+	/* a gnuplot that fails after opening its pictures leaves none behind */
+	const char *opens = "#!/bin/sh\n: >\"${1%.gp}.svg\"; : >\"${1%.gp}.png\"\n"
+	                    "echo 'line 9: all points y value undefined!' >&2\nexit 1\n";
+	tu_write(fake, opens, strlen(opens));
+	setenv("ATTNBENCH_GNUPLOT", fake, 1);
+	EXPECT(1, "all points y value undefined", "report", dir);
+	for (int i = 0; i < NPICTURES; i++)
+		for (int k = 0; k < 2; k++) {
+			char pic[64];
+			snprintf(pic, sizeof pic, "%s.%s", pictures[i], k ? "png" : "svg");
+			if (exists_in(dir, pic))
+				fail_msg("%s/%s was left behind by a failed gnuplot", dir, pic);
+		}
 	unsetenv("ATTNBENCH_GNUPLOT");
 	snprintf(p, sizeof p, "%s/index.html", dir);
 	struct stat st;
@@ -629,15 +663,6 @@ static void test_gnuplot_failure(void **state)
 }
 
 /* ---- text from the inputs ------------------------------------------------------ */
-
-/* Does dir/name exist? */
-static int exists_in(const char *dir, const char *name)
-{
-	char p[700];
-	struct stat st;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	return stat(p, &st) == 0;
-}
 
 /* Names from results.csv and machine.json reach the gnuplot scripts as
  * text: gnuplot runs `...` inside double quotes, so a backquote must never

@@ -267,7 +267,8 @@ static void test_interrupt_signals(void **state)
 }
 
 /* --resume keeps ok rows verbatim and measures again what is missing or
- * was not ok; a file it did not write is refused. */
+ * was not ok; a file it did not write, rows of another grid and a run of
+ * another machine are refused. */
 static void test_resume_rules(void **state)
 {
 	(void)state;
@@ -313,6 +314,22 @@ static void test_resume_rules(void **state)
 	free(after);
 	free(edited);
 	free(text);
+
+	/* rows of another grid (here: another backend) are not resumed into */
+	EXPECT(2, "is not a point of this sweep's grid", "sweep", "--backend", "naive", "--seq", "16,32,64", "--cache",
+	       "64,128", "--heads", "2", "--head-dim", "16", "--phases", "prefill,decode", "--repetitions", "2",
+	       "--min-time", "0.02", "--out", dir, "--resume");
+	EXPECT(2, ": backend blocked, prefill, batch 1, heads 2/2", "sweep", "--backend", "naive", "--seq", "16,32,64",
+	       "--cache", "64,128", "--heads", "2", "--head-dim", "16", "--phases", "prefill,decode", "--repetitions",
+	       "2", "--min-time", "0.02", "--out", dir, "--resume");
+	/* nor a run another machine measured (its machine.json says so) */
+	char mj[600];
+	snprintf(mj, sizeof mj, "%s/machine.json", dir);
+	const char *other = "{\"hostname\": \"some-other-host\", \"cpu_model\": \"Other CPU\"}\n";
+	tu_write(mj, other, strlen(other));
+	EXPECT(2, "machine.json: hostname 'some-other-host' is not this machine's", "sweep", GRID, "--out", dir,
+	       "--resume");
+	unlink(mj);
 
 	/* a file with other columns is not resumed into */
 	const char *foreign = "backend,device,phase,batch,n_heads,n_kv_heads,head_dim,seq_len,cache_len,causal,dtype,"

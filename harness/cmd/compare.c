@@ -7,7 +7,7 @@
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-enum { OPT_MAX_SLOWDOWN = 1, OPT_ALPHA, OPT_JUNIT };
+enum { OPT_MAX_SLOWDOWN = 1, OPT_ALPHA, OPT_JUNIT, OPT_ALLOW_MISSING };
 
 static const cli_option compare_options[] = {
     {"max-slowdown", "R",
@@ -19,6 +19,8 @@ static const cli_option compare_options[] = {
      "the repetitions (default 0.05; in (0, 1))",
      OPT_ALPHA},
     {"junit", "FILE", "JUnit XML, one testcase per matched point, a failure per\nregression", OPT_JUNIT},
+    {"allow-missing", NULL, "points of BASELINE not measured ok in CURRENT are listed\nbut do not fail the gate",
+     OPT_ALLOW_MISSING},
     {0},
 };
 
@@ -30,14 +32,18 @@ static const cli_option compare_operands[] = {
 
 const cli_command compare_command = {
     .name = "compare",
-    .synopsis = "BASELINE CURRENT [--max-slowdown R] [--alpha A] [--junit FILE]",
+    .synopsis = "BASELINE CURRENT [--max-slowdown R] [--alpha A] [--junit FILE]\n"
+                "                        [--allow-missing]",
     .about = "Matches the points of two runs and prints, per point, the ratio of their median\n"
              "times and the p-value of a Mann-Whitney U test on their repetitions.",
     .options = compare_options,
     .notes = "Points match on (backend, phase, batch, n_heads, n_kv_heads, head_dim, seq_len,\n"
              "cache_len, causal, dtype); only rows with status ok on both sides are compared.\n"
-             "A point regresses when ratio > R and p < A.",
-    .exit1 = "a regression",
+             "A point regresses when ratio > R and p < A. A point measured ok in BASELINE and\n"
+             "not in CURRENT fails the gate unless --allow-missing; runs with no point\n"
+             "measured ok on both sides are an input error (exit 2). A difference in host,\n"
+             "CPU, build or threads between the runs' machine.json is a warning.",
+    .exit1 = "a regression, or a point of BASELINE missing from CURRENT",
     .operands = compare_operands,
     .min_operands = 2,
     .max_operands = 2,
@@ -49,6 +55,7 @@ int cmd_compare(int argc, char **argv)
 {
 	double max_slowdown = 1.10, alpha = 0.05;
 	const char *junit = NULL;
+	int allow_missing = 0;
 	cli_parser p;
 	cli_common com;
 	cli_begin(&p, &compare_command, argc, argv, &com);
@@ -61,6 +68,8 @@ int cmd_compare(int argc, char **argv)
 			return cli_error(&p, "--alpha: '%s' is not a probability in (0, 1)", p.arg);
 		if (id == OPT_JUNIT)
 			junit = p.arg;
+		if (id == OPT_ALLOW_MISSING)
+			allow_missing = 1;
 	}
 	if (id < 0)
 		return p.rc;
@@ -68,6 +77,7 @@ int cmd_compare(int argc, char **argv)
 	                        .current = p.operands[1],
 	                        .max_slowdown = max_slowdown,
 	                        .alpha = alpha,
-	                        .junit = junit};
+	                        .junit = junit,
+	                        .allow_missing = allow_missing};
 	return compare_run(&o);
 }

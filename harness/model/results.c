@@ -20,6 +20,7 @@ enum ckind {
 	CK_STATUS, /* results_status, status_text, reason */
 	CK_INT,    /* int64_t in lo..hi; -1 where empty */
 	CK_NUM,    /* double >= 0; NAN where empty */
+	CK_NS,     /* a time in ns: a CK_NUM of at most MAX_NS */
 	CK_TIMING, /* results_timing */
 	CK_TIMES   /* rep_times_ns, nrep_times */
 };
@@ -35,6 +36,9 @@ typedef struct colspec {
 	int64_t lo, hi; /* CK_INT */
 } colspec;
 
+/* The largest time a row may state, in ns (about 31.7 years): a figure
+ * beyond it is no measurement, and would leave the pictures' axes empty. */
+#define MAX_NS                                 1e18
 #define BIG                                    ((int64_t)1 << 40)
 #define ANY                                    INT64_MAX
 #define COL(c, name, kind, field, req, lo, hi) [c] = {name, kind, offsetof(results_rec, field), req, lo, hi}
@@ -50,16 +54,16 @@ static const colspec cols[RC_NCOLS] = {
     COL(RC_CACHE_LEN, "cache_len", CK_INT, cache_len, REQ_ALWAYS, 1, BIG),
     COL(RC_CAUSAL, "causal", CK_INT, causal, REQ_ALWAYS, 0, 1),
     COL(RC_DTYPE, "dtype", CK_DTYPE, dtype, REQ_ALWAYS, 0, 0),
-    COL(RC_TIME_NS, "time_ns", CK_NUM, time_ns, REQ_OK_POSITIVE, 0, 0),
-    COL(RC_TIME_NS_MIN, "time_ns_min", CK_NUM, time_ns_min, REQ_OK, 0, 0),
-    COL(RC_TIME_NS_MAX, "time_ns_max", CK_NUM, time_ns_max, REQ_OK, 0, 0),
+    COL(RC_TIME_NS, "time_ns", CK_NS, time_ns, REQ_OK_POSITIVE, 0, 0),
+    COL(RC_TIME_NS_MIN, "time_ns_min", CK_NS, time_ns_min, REQ_OK, 0, 0),
+    COL(RC_TIME_NS_MAX, "time_ns_max", CK_NS, time_ns_max, REQ_OK, 0, 0),
     COL(RC_REPS, "reps", CK_INT, reps, REQ_OK, 0, ANY),
     COL(RC_GFLOPS, "gflops", CK_NUM, gflops, REQ_OK, 0, 0),
     COL(RC_GBYTES_S, "gbytes_s", CK_NUM, gbytes_s, REQ_OK, 0, 0),
     COL(RC_KV_CACHE_BYTES, "kv_cache_bytes", CK_INT, kv_cache_bytes, REQ_OK, 0, ANY),
     COL(RC_WORKSPACE_BYTES, "workspace_bytes", CK_INT, workspace_bytes, REQ_OK, 0, ANY),
     COL(RC_STATUS, "status", CK_STATUS, status, REQ_ALWAYS, 0, 0),
-    COL(RC_GPU_TIME_NS, "gpu_time_ns", CK_NUM, gpu_time_ns, REQ_NEVER, 0, 0),
+    COL(RC_GPU_TIME_NS, "gpu_time_ns", CK_NS, gpu_time_ns, REQ_NEVER, 0, 0),
     COL(RC_TIMING, "timing", CK_TIMING, timing, REQ_NEVER, 0, 0),
     COL(RC_ITERATIONS, "iterations", CK_INT, iterations, REQ_NEVER, 0, ANY),
     COL(RC_THREADS, "threads", CK_INT, threads, REQ_NEVER, 0, ANY),
@@ -242,6 +246,8 @@ static int parse_times(const cell_at *at, const char *cell, results_rec *rec)
 		tok[len] = 0;
 		if (!parse_f64(tok, &v) || !(v > 0))
 			return cell_fail(at, tok, "is not a positive number");
+		if (v > MAX_NS)
+			return cell_fail(at, tok, "is beyond 1e18 ns (31 years): not a measured time");
 		if (rec->nrep_times == cap) {
 			cap = cap ? cap * 2 : 16;
 			double *n = realloc(rec->rep_times_ns, (size_t)cap * sizeof *n);
@@ -288,10 +294,13 @@ static int parse_cell(const cell_at *at, const char *cell, results_rec *rec)
 		return attn_errf(at->e, "%s: line %d, column %s: '%.40s' is not an integer in %lld..%lld", at->path,
 		                 at->line, c->name, cell, (long long)c->lo, (long long)c->hi);
 	case CK_NUM:
+	case CK_NS:
 		if (!parse_f64(cell, &d))
 			return cell_fail(at, cell, "is not a number");
 		if (d < 0)
 			return cell_fail(at, cell, "is negative");
+		if (c->kind == CK_NS && d > MAX_NS)
+			return cell_fail(at, cell, "is beyond 1e18 ns (31 years): not a measured time");
 		*(double *)field = d;
 		return 0;
 	case CK_TIMING:
@@ -317,7 +326,7 @@ static void rec_init(results_rec *rec, int line)
 		void *field = rec_field(rec, c);
 		if (cols[c].kind == CK_INT)
 			*(int64_t *)field = -1;
-		else if (cols[c].kind == CK_NUM)
+		else if (cols[c].kind == CK_NUM || cols[c].kind == CK_NS)
 			*(double *)field = NAN;
 	}
 }
@@ -373,21 +382,26 @@ int results_point_cmp(const results_rec *a, const results_rec *b)
 	return c;
 }
 
-int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p)
+void results_rec_key(results_rec *k, const char *backend, const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;
+	rec_init(k, 0);
+	k->backend = backend;
+	k->phase = p->phase;
+	k->batch = s->batch;
+	k->n_heads = s->n_heads;
+	k->n_kv_heads = s->n_kv_heads;
+	k->head_dim = s->head_dim;
+	k->seq_len = p->seq_len;
+	k->cache_len = p->cache_len;
+	k->causal = s->causal;
+	k->dtype = s->dtype;
+}
+
+int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p)
+{
 	results_rec k;
-	rec_init(&k, 0);
-	k.backend = backend;
-	k.phase = p->phase;
-	k.batch = s->batch;
-	k.n_heads = s->n_heads;
-	k.n_kv_heads = s->n_kv_heads;
-	k.head_dim = s->head_dim;
-	k.seq_len = p->seq_len;
-	k.cache_len = p->cache_len;
-	k.causal = s->causal;
-	k.dtype = s->dtype;
+	results_rec_key(&k, backend, p);
 	return results_point_cmp(r, &k) == 0;
 }
 

@@ -129,7 +129,8 @@ typedef struct results_file {
  *   cache_len 1..2^40, causal 0 or 1;
  * - a cell of a number column, where not empty, is a finite number >= 0
  *   (integer columns: a whole number), timing is wall or gpu, rep_times_ns
- *   blank-separated positive numbers;
+ *   blank-separated positive numbers; a time (time_ns, time_ns_min,
+ *   time_ns_max, gpu_time_ns, rep_times_ns) is at most 1e18 ns;
  * - with status ok, time_ns is positive and time_ns_min, time_ns_max,
  *   reps, gflops, gbytes_s, kv_cache_bytes and workspace_bytes are not
  *   empty;
@@ -144,6 +145,10 @@ void results_file_free(results_file *rf);
  * 0: the same point, what --resume and compare match on and a run may hold
  * once. */
 int results_point_cmp(const results_rec *a, const results_rec *b);
+
+/* The record of backend's row at sweep point p, its point fields only:
+ * what results_point_cmp compares rows with. */
+void results_rec_key(results_rec *k, const char *backend, const sweep_point *p);
 
 /* Whether r is backend's row at sweep point p. */
 int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p);

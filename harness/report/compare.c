@@ -7,8 +7,13 @@
  * it improved when the ratio < 1/--max-slowdown and p < --alpha. A ratio
  * beyond the threshold without significance is "noisy"; a point with fewer
  * than two repetitions on a side cannot be tested ("no test") and never
- * fails. Exit codes: 0 no regression, 1 a regression, 2 usage or input
- * error (or an unwritable --junit file). */
+ * fails. A point measured ok in BASELINE and not in CURRENT (absent, or
+ * skipped or failed there) is missing: it fails the gate unless
+ * --allow-missing. Two runs with no point measured ok on both sides are an
+ * input error: there is nothing to judge. Where both runs have a
+ * machine.json, a difference in host, CPU, build or threads is a warning.
+ * Exit codes: 0 no regression, 1 a regression or a missing point, 2 usage
+ * or input error (or an unwritable --junit file). */
 #include "report/compare.h"
 
 #include <math.h>
@@ -31,12 +36,31 @@ typedef struct side {
 	results_file rf;
 	const results_rec **rows;
 	int n;
+	machine_info m; /* DIR/machine.json beside results.csv ... */
+	int has_json;   /* ... when there is one */
 } side;
 
 /* qsort order of row pointers: by point (each is there once). */
 static int row_cmp(const void *x, const void *y)
 {
 	return results_point_cmp(*(const results_rec *const *)x, *(const results_rec *const *)y);
+}
+
+/* Read machine.json beside s->csv, where there is one: absent is no
+ * error (a bare results.csv), malformed is. */
+static int load_machine(side *s, attn_err *e)
+{
+	char path[4200];
+	const char *slash = strrchr(s->csv, '/');
+	snprintf(path, sizeof path, "%.*smachine.json", slash ? (int)(slash - s->csv + 1) : 0, s->csv);
+	const int rc = machine_read(path, &s->m, e);
+	if (rc == MACHINE_UNREADABLE) {
+		machine_info_free(&s->m);
+		e->msg[0] = 0;
+		return 0;
+	}
+	s->has_json = rc == 0;
+	return rc;
 }
 
 /* Read one side: a directory (DIR/results.csv) or a results.csv path. */
@@ -59,6 +83,10 @@ static int load_side(side *s, attn_err *e)
 		                 s->csv, marker);
 	if (results_read(s->csv, RESULTS_NEED_CONTRACT | RESULTS_COL(RC_REP_TIMES_NS), &s->rf, e))
 		return EXIT_INPUT;
+	if (load_machine(s, e))
+		return EXIT_INPUT;
+	if (s->rf.nrows == 0)
+		return attn_errf(e, "%s: line 2: no data rows (the run is empty: header only)", s->csv);
 	s->rows = malloc(((size_t)s->rf.nrows + 1) * sizeof *s->rows);
 	if (!s->rows)
 		return attn_errf(e, "out of memory");
@@ -73,6 +101,46 @@ static void side_free(side *s)
 {
 	free(s->rows);
 	results_file_free(&s->rf);
+	machine_info_free(&s->m);
+}
+
+/* A machine.json value for a warning: at most 60 bytes, control
+ * characters as '?', "(none)" where absent. */
+static const char *shown(const char *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.60s", v ? v : "(none)");
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return buf;
+}
+
+/* Warn, one line per key, where the two runs' machine.json differ in what
+ * makes their times comparable: host, CPU, build, threads. */
+static void warn_machines(const side *B, const side *C)
+{
+	if (!B->has_json || !C->has_json)
+		return;
+	const struct {
+		const char *key, *b, *c;
+	} text[] = {
+	    {"hostname", B->m.hostname, C->m.hostname},
+	    {"cpu_model", B->m.cpu_model, C->m.cpu_model},
+	    {"git_commit", B->m.git_commit, C->m.git_commit},
+	    {"build_flags", B->m.build_flags, C->m.build_flags},
+	};
+	for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
+		const char *b = text[i].b ? text[i].b : "", *c = text[i].c ? text[i].c : "";
+		char sb[64], sc[64];
+		if (strcmp(b, c))
+			fprintf(stderr,
+			        "attnbench compare: warning: the runs differ in %s: baseline '%s', current '%s'\n",
+			        text[i].key, shown(text[i].b, sb, sizeof sb), shown(text[i].c, sc, sizeof sc));
+	}
+	if (B->m.threads_used != C->m.threads_used)
+		fprintf(stderr,
+		        "attnbench compare: warning: the runs differ in threads_used: baseline %lld, current %lld\n",
+		        (long long)B->m.threads_used, (long long)C->m.threads_used);
 }
 
 /* ---- comparing ---------------------------------------------------------------------------- */
@@ -266,6 +334,7 @@ int compare_run(const compare_opts *o)
 		rc = EXIT_INPUT;
 		goto out;
 	}
+	warn_machines(&B, &C);
 	ps = malloc(((size_t)B.n + (size_t)C.n + 1) * sizeof *ps);
 	if (!ps) {
 		fprintf(stderr, "attnbench compare: out of memory\n");
@@ -291,12 +360,27 @@ int compare_run(const compare_opts *o)
 	if (count[V_NOTEST])
 		printf("compare: %d point%s fewer than 2 repetitions on a side: no significance test, never failed\n",
 		       count[V_NOTEST], count[V_NOTEST] == 1 ? " has" : "s have");
+	const int compared = n - count[V_ONLY_BASE] - count[V_ONLY_CUR];
+	if (compared == 0) {
+		fprintf(stderr,
+		        "attnbench compare: %s and %s have no point measured ok on both sides: nothing to compare (a "
+		        "run of another grid, or of backends the other lacks?)\n",
+		        B.csv, C.csv);
+		rc = EXIT_INPUT;
+		goto out;
+	}
 	if (o->junit && write_junit(o->junit, ps, n, o->max_slowdown, o->alpha) != 0) {
 		fprintf(stderr, "attnbench compare: cannot write %s\n", o->junit);
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	rc = count[V_REGRESSION] ? EXIT_CHECK_FAILED : EXIT_PASS;
+	const int missing = count[V_ONLY_BASE];
+	if (missing)
+		printf("compare: %d point%s of the baseline not measured ok in the current run (listed \"only in "
+		       "baseline\"): %s\n",
+		       missing, missing == 1 ? "" : "s",
+		       o->allow_missing ? "allowed (--allow-missing)" : "the gate fails");
+	rc = count[V_REGRESSION] || (missing && !o->allow_missing) ? EXIT_CHECK_FAILED : EXIT_PASS;
 out:
 	free(ps);
 	side_free(&B);

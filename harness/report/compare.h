@@ -9,11 +9,15 @@ typedef struct compare_opts {
 	double max_slowdown;            /* a point may regress above this ratio ... */
 	double alpha;                   /* ... when the test's p is below this */
 	const char *junit;              /* NULL or the JUnit file to write */
+	int allow_missing;              /* points of the baseline missing from the current run pass */
 } compare_opts;
 
-/* Match, judge, print the table and the summary, write the JUnit file.
- * Returns EXIT_PASS, EXIT_CHECK_FAILED (a regression) or EXIT_INPUT (a bad
- * run, or an unwritable --junit file). */
+/* Match, judge, print the table and the summary, write the JUnit file;
+ * warn where the runs' machine.json differ in host, CPU, build or threads.
+ * Returns EXIT_PASS, EXIT_CHECK_FAILED (a regression, or a point measured
+ * ok in the baseline and not in the current run, unless allow_missing) or
+ * EXIT_INPUT (a bad run, no point measured ok on both sides, or an
+ * unwritable --junit file). */
 int compare_run(const compare_opts *o);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,7 +185,20 @@ int gp_close_run(const report *R, gp *g)
 		return rep_fail(1, "cannot write %s/%s.gp: %s", R->out_dir, g->name, strerror(errno));
 	char script[64];
 	snprintf(script, sizeof script, "%s.gp", g->name);
-	return run_gnuplot(R->out_dir, script);
+	const int rc = run_gnuplot(R->out_dir, script);
+	if (rc) {
+		/* what gnuplot began (an empty or half-drawn picture) does not stay
+		 * behind looking like a picture, nor does an older one */
+		static const char *const ext[] = {"svg", "png"};
+		for (int i = 0; i < 2; i++) {
+			char *pic = rep_asprintf("%s/%s.%s", R->out_dir, g->name, ext[i]);
+			struct stat st;
+			if (pic && lstat(pic, &st) == 0 && S_ISREG(st.st_mode))
+				remove(pic);
+			free(pic);
+		}
+	}
+	return rc;
 }
 
 /* The machines and devices of a plot's lines, for its subtitle. */

@@ -5,6 +5,7 @@
 #include "report/headlines.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,12 +19,8 @@ static double largest_common_x(const selection *S)
 	for (int j = S->s[0].n - 1; j >= 0; j--) {
 		const double x = S->s[0].x[j];
 		int all = 1;
-		for (int i = 1; i < S->n && all; i++) {
-			int has = 0;
-			for (int k = 0; k < S->s[i].n && !has; k++)
-				has = S->s[i].x[k] == x;
-			all = has;
-		}
+		for (int i = 1; i < S->n && all; i++)
+			all = bsearch(&x, S->s[i].x, (size_t)S->s[i].n, sizeof x, dbl_cmp) != NULL; /* x is sorted */
 		if (all)
 			return x;
 	}
@@ -187,53 +184,100 @@ static void add_missing(report *R, const char *backend, const rrow *r, int mach)
 	R->nmissing++;
 }
 
-/* Are q and r the same point: backend, phase, shape, lengths, causal, dtype? */
-static int same_point(const rrow *q, const rrow *r)
+/* Order of row pointers: point (backend first), then file order. */
+static int row_point_cmp(const void *x, const void *y)
 {
-	return results_point_cmp(q->rec, r->rec) == 0;
+	const rrow *a = *(const rrow *const *)x, *b = *(const rrow *const *)y;
+	const int c = results_point_cmp(a->rec, b->rec);
+	return c ? c : (a > b) - (a < b);
 }
 
-/* Points (backend, phase, shape, length) not measured on every machine. */
-static void find_missing(report *R)
+/* A point some machine lacks, found at the point's first row. */
+typedef struct gap {
+	const rrow *first;
+	int mach;
+} gap;
+
+/* Order of gaps: the point's first row, then the machine. */
+static int gap_cmp(const void *x, const void *y)
+{
+	const gap *a = x, *b = y;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return a->mach - b->mach;
+}
+
+/* Points (backend, phase, shape, length) not measured on every machine:
+ * whole backends absent from a machine first, then each point at its
+ * first row, for every machine that measured its backend but not it. Rows
+ * are sorted by point once, so that every point is a run of rows. */
+static int find_missing(report *R)
 {
 	if (R->nmach < 2)
-		return;
-	/* whole backends first: absent from a machine */
-	for (int b = 0; b < R->nbackends; b++)
-		for (int m = 0; m < R->nmach; m++) {
-			int has = 0;
-			for (int i = 0; i < R->nrows && !has; i++)
-				has = !R->rows[i].dropped && R->rows[i].mach == m &&
-				      !strcmp(R->rows[i].backend, R->backends[b]);
-			if (!has)
-				add_missing(R, R->backends[b], NULL, m);
-		}
-	for (int i = 0; i < R->nrows; i++) {
-		const rrow *r = &R->rows[i];
-		if (r->dropped)
-			continue;
-		/* consider each point once, at its first row */
-		int seen = 0;
-		for (int j = 0; j < i && !seen; j++) {
-			const rrow *q = &R->rows[j];
-			seen = !q->dropped && !strcmp(q->backend, r->backend) && same_point(q, r);
-		}
-		if (seen)
-			continue;
-		for (int m = 0; m < R->nmach; m++) {
-			int has = 0, any_backend = 0;
-			for (int j = 0; j < R->nrows && !has; j++) {
-				const rrow *q = &R->rows[j];
-				if (q->dropped || q->mach != m || strcmp(q->backend, r->backend))
-					continue;
-				any_backend = 1;
-				has = same_point(q, r);
+		return 0;
+	const rrow **by = malloc(((size_t)R->nrows + 1) * sizeof *by);
+	gap *gaps = NULL;
+	if (!by)
+		return -1;
+	int n = 0;
+	for (int i = 0; i < R->nrows; i++)
+		if (!R->rows[i].dropped)
+			by[n++] = &R->rows[i];
+	qsort(by, (size_t)n, sizeof *by, row_point_cmp);
+	/* the machines each backend was measured on (machines <= MAX_RUNS = 64) */
+	uint64_t *backend_on = calloc((size_t)n + 1, sizeof *backend_on); /* per row: its backend's machines */
+	if (!backend_on) {
+		free(by);
+		return -1;
+	}
+	for (int a = 0, b; a < n; a = b) {
+		uint64_t m = 0;
+		for (b = a; b < n && !strcmp(by[b]->backend, by[a]->backend); b++)
+			m |= (uint64_t)1 << by[b]->mach;
+		for (int k = a; k < b; k++)
+			backend_on[k] = m;
+	}
+	for (int b = 0; b < R->nbackends; b++) {
+		uint64_t on = 0;
+		for (int i = 0; i < n; i++)
+			if (!strcmp(by[i]->backend, R->backends[b])) {
+				on = backend_on[i];
+				break;
 			}
-			if (has || !any_backend)
+		for (int m = 0; m < R->nmach; m++)
+			if (!(on >> m & 1))
+				add_missing(R, R->backends[b], NULL, m);
+	}
+	int ngap = 0, cap = 0, rc = 0;
+	for (int a = 0, b; a < n && !rc; a = b) {
+		uint64_t has = 0;
+		const rrow *first = by[a]; /* the lowest address: the first row in file order */
+		for (b = a; b < n && !results_point_cmp(by[b]->rec, by[a]->rec); b++)
+			has |= (uint64_t)1 << by[b]->mach;
+		for (int m = 0; m < R->nmach && !rc; m++) {
+			if ((has >> m & 1) || !(backend_on[a] >> m & 1))
 				continue;
-			add_missing(R, r->backend, r, m);
+			if (ngap == cap) {
+				cap = cap ? 2 * cap : 64;
+				gap *t = realloc(gaps, (size_t)cap * sizeof *t);
+				if (!t) {
+					rc = -1;
+					break;
+				}
+				gaps = t;
+			}
+			gaps[ngap++] = (gap){first, m};
 		}
 	}
+	if (!rc && ngap > 0) {
+		qsort(gaps, (size_t)ngap, sizeof *gaps, gap_cmp);
+		for (int i = 0; i < ngap; i++)
+			add_missing(R, gaps[i].first->backend, gaps[i].first, gaps[i].mach);
+	}
+	free(gaps);
+	free(backend_on);
+	free(by);
+	return rc;
 }
 
 int report_figures(report *R, const base_lines *L)
@@ -241,8 +285,7 @@ int report_figures(report *R, const base_lines *L)
 	headlines(R, &L->prefill, &L->decode);
 	if (request_split_compute(R, &L->prefill, &L->decode))
 		return -1;
-	find_missing(R);
-	return 0;
+	return find_missing(R);
 }
 
 void report_figures_free(report *R)

@@ -268,9 +268,42 @@ static int merge_rows(report *R)
 	return 0;
 }
 
+/* Order of row pointers: machine, backend, device. */
+static int mbd_cmp(const void *x, const void *y)
+{
+	const rrow *a = *(const rrow *const *)x, *b = *(const rrow *const *)y;
+	int c = (a->mach > b->mach) - (a->mach < b->mach);
+	if (!c)
+		c = strcmp(a->backend, b->backend);
+	return c ? c : strcmp(a->device, b->device);
+}
+
+/* Mark the rows of a backend that ran on more than one device of its
+ * machine (all rows, dropped or not, as the labels have always counted). */
+static int mark_multi_device(report *R)
+{
+	const rrow **by = malloc(((size_t)R->nrows + 1) * sizeof *by);
+	if (!by)
+		return -1;
+	for (int i = 0; i < R->nrows; i++)
+		by[i] = &R->rows[i];
+	qsort(by, (size_t)R->nrows, sizeof *by, mbd_cmp);
+	for (int a = 0, b; a < R->nrows; a = b) {
+		for (b = a; b < R->nrows && by[b]->mach == by[a]->mach && !strcmp(by[b]->backend, by[a]->backend); b++)
+			;
+		const int multi = strcmp(by[a]->device, by[b - 1]->device) != 0;
+		for (int k = a; k < b; k++)
+			R->rows[by[k] - R->rows].multi_device = multi;
+	}
+	free(by);
+	return 0;
+}
+
 int report_merge(report *R)
 {
 	assign_machines(R);
+	if (mark_multi_device(R))
+		return -1;
 	return merge_rows(R);
 }
 

@@ -60,7 +60,8 @@ typedef struct rrow {
 	attn_dtype dtype;
 	int64_t batch, heads, kv, hd, seq, cache, causal;
 	double time_ns, gflops, gbytes_s, kv_bytes, ws_bytes, pct_flops, pct_bw;
-	int dropped; /* a duplicate of a row from a newer run */
+	int dropped;      /* a duplicate of a row from a newer run */
+	int multi_device; /* its backend ran on more than one device of its machine */
 } rrow;
 
 /* A picture of the report, drawn or not. */
@@ -144,7 +145,8 @@ typedef struct report {
  * line and column. */
 int report_load_run(report *R, int ri, attn_err *e);
 /* After every run is loaded: machines (host name and CPU model), run
- * recency, backend colour order, and duplicates dropped (newest run wins).
+ * recency, backend colour order, duplicates dropped (newest run wins), and
+ * which backends ran on several devices of a machine.
  * Returns 0 or -1 (out of memory). */
 int report_merge(report *R);
 /* A text field of a machine_info, or dflt where the run has none. */

@@ -1,6 +1,7 @@
 /* select.c - the lines of a picture: rows grouped by what splits them
  * (machine, backend, device, dtype, ...) and what they hold fixed (the
  * shape), one context per line, sorted, labelled and styled. */
+#define _GNU_SOURCE /* qsort_r */
 #include "report/select.h"
 
 #include <math.h>
@@ -127,12 +128,68 @@ static int row_wanted(const report *R, const sel_spec *sp, const rrow *r)
 	return y == y && y > 0 && var_num(r, sp->xvar) > 0;
 }
 
-/* All groups of rows with the same line and context keys. */
+/* A wanted row and its keys, for grouping by sorting. */
+typedef struct keyed_row {
+	char *skey, *ckey;
+	int row;
+} keyed_row;
+
+/* Order of keyed rows: line key, context key, then file order. */
+static int keyed_row_cmp(const void *x, const void *y)
+{
+	const keyed_row *a = x, *b = y;
+	int c = strcmp(a->skey, b->skey);
+	if (!c)
+		c = strcmp(a->ckey, b->ckey);
+	return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+/* Order of groups: as first seen (their first row). */
+static int grp_first_cmp(const void *x, const void *y)
+{
+	const grp *a = x, *b = y;
+	return (a->idx[0] > b->idx[0]) - (a->idx[0] < b->idx[0]);
+}
+
+/* Order of group pointers by context key. */
+static int grp_ckey_cmp(const void *x, const void *y)
+{
+	return strcmp((*(const grp *const *)x)->ckey, (*(const grp *const *)y)->ckey);
+}
+
+static void group_free(grp *g, int n);
+
+/* A context's rank: its distinct x summed over every line (groups sorted
+ * by context, summed per run of equal contexts). */
+static int rank_contexts(grp *g, int n)
+{
+	grp **by = malloc(((size_t)n + 1) * sizeof *by);
+	if (!by)
+		return -1;
+	for (int k = 0; k < n; k++)
+		by[k] = &g[k];
+	qsort(by, (size_t)n, sizeof *by, grp_ckey_cmp);
+	for (int a = 0, b; a < n; a = b) {
+		int sum = 0;
+		for (b = a; b < n && !strcmp(by[b]->ckey, by[a]->ckey); b++)
+			sum += by[b]->nx;
+		for (int k = a; k < b; k++)
+			by[k]->rank = sum;
+	}
+	free(by);
+	return 0;
+}
+
+/* All groups of rows with the same line and context keys, in the order
+ * they are first seen; each group's rows in file order. */
 static int group_all(const report *R, const sel_spec *sp, grp **out, int *nout)
 {
+	keyed_row *kr = malloc(((size_t)R->nrows + 1) * sizeof *kr);
 	grp *g = NULL;
-	int n = 0, cap = 0;
+	int nk = 0, n = 0, rc = -1;
 	char skey[1024], ckey[1024];
+	if (!kr)
+		return -1;
 	for (int i = 0; i < R->nrows; i++) {
 		const rrow *r = &R->rows[i];
 		if (!row_wanted(R, sp, r))
@@ -140,51 +197,50 @@ static int group_all(const report *R, const sel_spec *sp, grp **out, int *nout)
 		sel_keys(sp, r, skey, ckey, sizeof skey);
 		if (sp->want_ctx && strcmp(ckey, sp->want_ctx))
 			continue;
-		int k = 0;
-		while (k < n && (strcmp(g[k].skey, skey) || strcmp(g[k].ckey, ckey)))
-			k++;
-		if (k == n) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				grp *t = realloc(g, (size_t)cap * sizeof *t);
-				if (!t)
-					goto oom;
-				g = t;
-			}
-			memset(&g[n], 0, sizeof g[n]);
-			g[n].skey = rep_asprintf("%s", skey);
-			g[n].ckey = rep_asprintf("%s", ckey);
-			n++;
-			if (!g[k].skey || !g[k].ckey)
-				goto oom;
+		kr[nk] = (keyed_row){strdup(skey), strdup(ckey), i};
+		if (!kr[nk].skey || !kr[nk].ckey) {
+			free(kr[nk].skey);
+			free(kr[nk].ckey);
+			goto out;
 		}
-		if (g[k].n == g[k].cap) {
-			g[k].cap = g[k].cap ? g[k].cap * 2 : 8;
-			int *t = realloc(g[k].idx, (size_t)g[k].cap * sizeof *t);
-			if (!t)
-				goto oom;
-			g[k].idx = t;
-		}
-		g[k].idx[g[k].n++] = i;
+		nk++;
 	}
+	qsort(kr, (size_t)nk, sizeof *kr, keyed_row_cmp);
+	g = calloc((size_t)nk + 1, sizeof *g);
+	if (!g)
+		goto out;
+	for (int a = 0, b; a < nk; a = b) {
+		for (b = a; b < nk && !strcmp(kr[b].skey, kr[a].skey) && !strcmp(kr[b].ckey, kr[a].ckey); b++)
+			;
+		grp *G = &g[n++];
+		G->skey = kr[a].skey;
+		G->ckey = kr[a].ckey;
+		kr[a].skey = kr[a].ckey = NULL; /* the group owns them */
+		G->n = G->cap = b - a;
+		G->idx = malloc((size_t)G->n * sizeof *G->idx);
+		if (!G->idx)
+			goto out;
+		for (int k = a; k < b; k++)
+			G->idx[k - a] = kr[k].row;
+	}
+	qsort(g, (size_t)n, sizeof *g, grp_first_cmp);
 	for (int k = 0; k < n; k++)
 		g[k].nx = grp_distinct_x(R, sp, &g[k]);
-	/* a context's rank: its distinct x summed over every line */
-	for (int k = 0; k < n; k++)
-		for (int j = 0; j < n; j++)
-			if (!strcmp(g[k].ckey, g[j].ckey))
-				g[k].rank += g[j].nx;
+	if (rank_contexts(g, n))
+		goto out;
 	*out = g;
 	*nout = n;
-	return 0;
-oom:
-	for (int k = 0; k < n; k++) {
-		free(g[k].skey);
-		free(g[k].ckey);
-		free(g[k].idx);
+	g = NULL;
+	n = 0;
+	rc = 0;
+out:
+	for (int k = 0; k < nk; k++) {
+		free(kr[k].skey);
+		free(kr[k].ckey);
 	}
-	free(g);
-	return -1;
+	free(kr);
+	group_free(g, n);
+	return rc;
 }
 
 /* Free groups. */
@@ -233,27 +289,12 @@ static int series_before(const report *R, const sel_spec *sp, const series *a, c
 	return 0;
 }
 
-/* Does backend b on machine m appear with more than one device? */
-static int backend_multi_device(const report *R, int m, const char *b)
-{
-	const char *dev = NULL;
-	for (int i = 0; i < R->nrows; i++) {
-		const rrow *r = &R->rows[i];
-		if (r->mach != m || strcmp(r->backend, b))
-			continue;
-		if (dev && strcmp(dev, r->device))
-			return 1;
-		dev = r->device;
-	}
-	return 0;
-}
-
 /* "backend", "backend (device)" or "backend @ host/device". */
 static void base_label(const report *R, const series *s, char *buf, size_t len)
 {
 	if (R->nmach > 1)
 		snprintf(buf, len, "%s @ %s/%s", s->backend, R->machines[s->mach].host, s->device);
-	else if (backend_multi_device(R, s->mach, s->backend))
+	else if (s->row0->multi_device)
 		snprintf(buf, len, "%s (%s)", s->backend, s->device);
 	else
 		snprintf(buf, len, "%s", s->backend);
@@ -270,6 +311,119 @@ static int var_meaningful(const rrow *r, int v)
 	return 1;
 }
 
+/* A row's x, for sorting a line's points. */
+typedef struct xrow {
+	double x;
+	int row;
+} xrow;
+
+/* Order of points: x, then file order (the first row of equal x wins). */
+static int xrow_cmp(const void *a, const void *b)
+{
+	const xrow *p = a, *q = b;
+	if (p->x != q->x)
+		return p->x < q->x ? -1 : 1;
+	return (p->row > q->row) - (p->row < q->row);
+}
+
+/* Order of group indices: line key, then first seen. */
+static int line_key_cmp(const void *a, const void *b, void *ctx)
+{
+	const grp *g = ctx;
+	const int x = *(const int *)a, y = *(const int *)b;
+	const int c = strcmp(g[x].skey, g[y].skey);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* Per line key, the best group: the most distinct x, then the context most
+ * common over all lines (rank), then the most rows, then the first seen.
+ * line[] gets them in the order their line keys are first seen; returns
+ * how many, or -1 (out of memory). */
+static int best_groups(const grp *g, int ng, int *line)
+{
+	int *by = malloc(((size_t)ng + 1) * sizeof *by), *best_of = malloc(((size_t)ng + 1) * sizeof *best_of);
+	if (!by || !best_of) {
+		free(by);
+		free(best_of);
+		return -1;
+	}
+	for (int k = 0; k < ng; k++) {
+		by[k] = k;
+		best_of[k] = -1;
+	}
+	qsort_r(by, (size_t)ng, sizeof *by, line_key_cmp, (void *)g);
+	for (int a = 0, b; a < ng; a = b) {
+		int best = by[a];
+		for (b = a + 1; b < ng && !strcmp(g[by[b]].skey, g[by[a]].skey); b++) {
+			const grp *x = &g[by[b]], *y = &g[best];
+			if (x->nx > y->nx ||
+			    (x->nx == y->nx && (x->rank > y->rank || (x->rank == y->rank && x->n > y->n))))
+				best = by[b];
+		}
+		best_of[by[a]] = best; /* by[a]: the line key's first seen group */
+	}
+	int nl = 0;
+	for (int k = 0; k < ng; k++)
+		if (best_of[k] >= 0)
+			line[nl++] = best_of[k];
+	free(by);
+	free(best_of);
+	return nl;
+}
+
+/* The order of lines (series_before), stable by position (in dash). */
+typedef struct series_order {
+	const report *R;
+	const sel_spec *sp;
+} series_order;
+
+static int series_cmp(const void *a, const void *b, void *ctx)
+{
+	const series_order *o = ctx;
+	const series *x = a, *y = b;
+	if (series_before(o->R, o->sp, x, y))
+		return -1;
+	if (series_before(o->R, o->sp, y, x))
+		return 1;
+	return (x->dash > y->dash) - (x->dash < y->dash);
+}
+
+/* Order of line indices: machine, backend, device, position. */
+static int machine_line_cmp(const void *a, const void *b, void *ctx)
+{
+	const series *s = ctx;
+	const int x = *(const int *)a, y = *(const int *)b;
+	int c = (s[x].mach > s[y].mach) - (s[x].mach < s[y].mach);
+	if (!c)
+		c = strcmp(s[x].backend, s[y].backend);
+	if (!c)
+		c = strcmp(s[x].device, s[y].device);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* For each line, how many lines before it have its machine, backend and
+ * device (malloc'ed; NULL when out of memory). */
+static int *machine_line_ranks(const selection *S)
+{
+	int *by = malloc(((size_t)S->n + 1) * sizeof *by), *rank = malloc(((size_t)S->n + 1) * sizeof *rank);
+	if (!by || !rank) {
+		free(by);
+		free(rank);
+		return NULL;
+	}
+	for (int i = 0; i < S->n; i++)
+		by[i] = i;
+	qsort_r(by, (size_t)S->n, sizeof *by, machine_line_cmp, S->s);
+	for (int i = 0, k = 0; i < S->n; i++) {
+		const series *p = i ? &S->s[by[i - 1]] : NULL, *q = &S->s[by[i]];
+		k = p && p->mach == q->mach && !strcmp(p->backend, q->backend) && !strcmp(p->device, q->device) ? k + 1
+		                                                                                                : 0;
+		rank[by[i]] = k;
+	}
+	free(by);
+	return rank;
+}
+
 /* Choose the lines of a panel: per line key, the context with the most
  * distinct x (ties: the context most common over all lines, then the most
  * rows, then the first seen). Lines get their points sorted by x, labels,
@@ -277,8 +431,8 @@ static int var_meaningful(const rrow *r, int v)
 int select_lines(const report *R, const sel_spec *sp, selection *S)
 {
 	memset(S, 0, sizeof *S);
-	grp *g;
-	int ng;
+	grp *g = NULL;
+	int ng = 0;
 	if (group_all(R, sp, &g, &ng))
 		return -1;
 	S->s = calloc((size_t)ng + 1, sizeof *S->s);
@@ -286,75 +440,58 @@ int select_lines(const report *R, const sel_spec *sp, selection *S)
 		group_free(g, ng);
 		return -1;
 	}
-	int rc = 0;
-	for (int k = 0; k < ng && rc == 0; k++) {
-		/* the best group of this line key, considered once at its first group */
-		int first = 1, best = k;
-		for (int j = 0; j < ng; j++) {
-			if (strcmp(g[j].skey, g[k].skey))
-				continue;
-			if (j < k) {
-				first = 0;
-				break;
-			}
-			const grp *a = &g[j], *b = &g[best];
-			if (a->nx > b->nx ||
-			    (a->nx == b->nx && (a->rank > b->rank || (a->rank == b->rank && a->n > b->n))))
-				best = j;
-		}
-		if (!first || g[best].nx < sp->min_points)
+	int *line = malloc(((size_t)ng + 1) * sizeof *line);
+	const int nl = line ? best_groups(g, ng, line) : -1;
+	int rc = nl < 0 ? -1 : 0;
+	for (int l = 0; l < nl && rc == 0; l++) {
+		const grp *G = &g[line[l]];
+		if (G->nx < sp->min_points)
 			continue;
-		const grp *G = &g[best];
 		series *s = &S->s[S->n];
 		s->x = malloc(2 * (size_t)G->n * sizeof *s->x);
 		s->r = malloc((size_t)G->n * sizeof *s->r);
 		s->ctx = rep_asprintf("%s", G->ckey);
-		if (!s->x || !s->r || !s->ctx) {
+		xrow *xr = malloc((size_t)G->n * sizeof *xr);
+		if (!s->x || !s->r || !s->ctx || !xr) {
 			free(s->x);
 			free(s->r);
 			free(s->ctx);
+			free(xr);
 			rc = -1;
 			break;
 		}
 		S->n++;
 		s->y = s->x + G->n;
-		/* insertion sort by x; the first row of equal x wins */
+		/* sorted by x; the first row of equal x wins */
+		for (int i = 0; i < G->n; i++)
+			xr[i] = (xrow){var_num(&R->rows[G->idx[i]], sp->xvar), G->idx[i]};
+		qsort(xr, (size_t)G->n, sizeof *xr, xrow_cmp);
 		for (int i = 0; i < G->n; i++) {
-			const rrow *r = &R->rows[G->idx[i]];
-			const double x = var_num(r, sp->xvar);
-			int p = s->n;
-			while (p > 0 && s->x[p - 1] > x)
-				p--;
-			if (p > 0 && s->x[p - 1] == x)
+			if (s->n > 0 && s->x[s->n - 1] == xr[i].x)
 				continue;
-			memmove(s->x + p + 1, s->x + p, (size_t)(s->n - p) * sizeof *s->x);
-			memmove(s->y + p + 1, s->y + p, (size_t)(s->n - p) * sizeof *s->y);
-			memmove(s->r + p + 1, s->r + p, (size_t)(s->n - p) * sizeof *s->r);
-			s->x[p] = x;
-			s->y[p] = sp->y(r);
-			s->r[p] = r;
+			const rrow *r = &R->rows[xr[i].row];
+			s->x[s->n] = xr[i].x;
+			s->y[s->n] = sp->y(r);
+			s->r[s->n] = r;
 			s->n++;
 		}
+		free(xr);
 		s->row0 = s->r[0];
 		s->mach = (sp->series & S_MACHINE) ? s->row0->mach : -1;
 		s->backend = s->row0->backend;
 		s->device = s->row0->device;
 	}
+	free(line);
 	group_free(g, ng);
 	if (rc) {
 		sel_free(S);
 		return -1;
 	}
-	/* order the lines */
-	for (int i = 1; i < S->n; i++) {
-		series t = S->s[i];
-		int p = i;
-		while (p > 0 && series_before(R, sp, &t, &S->s[p - 1])) {
-			S->s[p] = S->s[p - 1];
-			p--;
-		}
-		S->s[p] = t;
-	}
+	/* order the lines (stable: ties keep the order above) */
+	const series_order so = {R, sp};
+	for (int i = 0; i < S->n; i++)
+		S->s[i].dash = i; /* the position, until the styles below */
+	qsort_r(S->s, (size_t)S->n, sizeof *S->s, series_cmp, (void *)&so);
 	/* title: fixed values shared by all lines; the rest go into labels */
 	size_t tl = 0;
 	unsigned differ = 0;
@@ -377,6 +514,11 @@ int select_lines(const report *R, const sel_spec *sp, selection *S)
 			tl += (size_t)snprintf(S->title + tl, sizeof S->title - tl, "%s%s", tl ? ", " : "", a);
 	}
 	/* distinct values of the line variables (dash types) and machines */
+	int *same_line_rank = (sp->series & S_MACHINE) ? machine_line_ranks(S) : NULL;
+	if ((sp->series & S_MACHINE) && !same_line_rank) {
+		sel_free(S);
+		return -1;
+	}
 	for (int i = 0; i < S->n; i++) {
 		series *s = &S->s[i];
 		size_t l = 0;
@@ -398,15 +540,12 @@ int select_lines(const report *R, const sel_spec *sp, selection *S)
 		s->pt = b;
 		/* machines: open markers on every other one, and the dash type
 		 * unless the line variables (n_heads, ...) need it */
-		int rank = 0;
-		for (int j = 0; j < i; j++)
-			if ((sp->series & S_MACHINE) && S->s[j].mach == s->mach &&
-			    !strcmp(S->s[j].backend, s->backend) && !strcmp(S->s[j].device, s->device))
-				rank++;
+		const int rank = (sp->series & S_MACHINE) ? same_line_rank[i] : 0;
 		const int m = (sp->series & S_MACHINE) ? s->mach : 0;
 		s->dash = (sp->series & ~S_MACHINE) ? rank : m;
 		s->open = m % 2;
 	}
+	free(same_line_rank);
 	return 0;
 }
 

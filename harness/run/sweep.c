@@ -233,14 +233,99 @@ static int write_marker(const sink *k, const sweep_opts *o, int done, int total,
 	return bad || rename(tmp, k->marker) != 0 ? -1 : 0;
 }
 
+/* --resume: the grid's (point, backend) pairs as records, sorted by point,
+ * so that each row of the earlier run is found in log time. */
+typedef struct grid_keys {
+	results_rec *rec;       /* pair i = pi * nsel + bi */
+	const results_rec **by; /* the pairs in results_point_cmp order */
+	int n;
+} grid_keys;
+
+static int grid_key_cmp(const void *x, const void *y)
+{
+	const results_rec *a = *(const results_rec *const *)x, *b = *(const results_rec *const *)y;
+	const int c = results_point_cmp(a, b);
+	return c ? c : (a > b) - (a < b);
+}
+
+static int grid_keys_make(grid_keys *g, const run_setup *r)
+{
+	g->n = r->npts * r->nsel;
+	g->rec = malloc(((size_t)g->n + 1) * sizeof *g->rec);
+	g->by = malloc(((size_t)g->n + 1) * sizeof *g->by);
+	if (!g->rec || !g->by)
+		return -1;
+	for (int pi = 0; pi < r->npts; pi++)
+		for (int bi = 0; bi < r->nsel; bi++) {
+			const int i = pi * r->nsel + bi;
+			results_rec_key(&g->rec[i], r->sel[bi]->be->name, &r->pts[pi]);
+			g->by[i] = &g->rec[i];
+		}
+	qsort(g->by, (size_t)g->n, sizeof *g->by, grid_key_cmp);
+	return 0;
+}
+
+/* The first place in g->by of rec's point, or -1 where the grid lacks it. */
+static int grid_keys_find(const grid_keys *g, const results_rec *rec)
+{
+	int lo = 0, hi = g->n;
+	while (lo < hi) {
+		const int mid = lo + (hi - lo) / 2;
+		if (results_point_cmp(g->by[mid], rec) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->n && results_point_cmp(g->by[lo], rec) == 0 ? lo : -1;
+}
+
+/* --resume refuses a run that another machine measured: DIR/machine.json,
+ * where there is one, must name this host and CPU model. */
+static int resume_same_machine(const char *csv_path, attn_err *e)
+{
+	char path[4400], host[256] = "", cpu[256];
+	const char *slash = strrchr(csv_path, '/');
+	snprintf(path, sizeof path, "%.*smachine.json", slash ? (int)(slash - csv_path + 1) : 0, csv_path);
+	machine_info m;
+	const int rc = machine_read(path, &m, e);
+	if (rc == MACHINE_UNREADABLE) {
+		e->msg[0] = 0;
+		return 0; /* none: the rows say nothing of a machine */
+	}
+	if (rc)
+		return rc;
+	gethostname(host, sizeof host - 1);
+	cpu_model(cpu, sizeof cpu);
+	const char *key = NULL, *theirs = NULL, *ours = NULL;
+	if (m.hostname && strcmp(m.hostname, host)) {
+		key = "hostname";
+		theirs = m.hostname;
+		ours = host;
+	} else if (m.cpu_model && strcmp(m.cpu_model, cpu)) {
+		key = "cpu_model";
+		theirs = m.cpu_model;
+		ours = cpu;
+	}
+	if (key)
+		attn_errf(e,
+		          "%s: %s '%.80s' is not this machine's ('%.80s'): its rows were measured elsewhere; resume on "
+		          "that machine, or start a new --out",
+		          path, key, theirs, ours);
+	machine_info_free(&m);
+	return key ? EXIT_INPUT : 0;
+}
+
 /* --resume: keep the ok rows of an earlier run's results.csv and mark the
- * (point, backend) pairs they cover in done[pi * nsel + bi]. */
+ * (point, backend) pairs they cover in done[pi * nsel + bi]. A row that is
+ * no pair of this grid (another grid, other backends) refuses the file. */
 static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *kept, attn_err *e)
 {
 	results_file rf;
 	*kept = 0;
 	if (access(k->path, F_OK) != 0)
 		return 0; /* nothing yet: a fresh start */
+	if (resume_same_machine(k->path, e))
+		return EXIT_INPUT;
 	if (results_read(k->path, RESULTS_NEED_CONTRACT, &rf, e))
 		return EXIT_INPUT;
 	if (!rf.same_columns) {
@@ -250,22 +335,37 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 		                 "file this attnbench wrote (start a new --out)",
 		                 k->path);
 	}
-	for (int row = 0; row < rf.nrows; row++) {
+	grid_keys g = {0};
+	int rc = grid_keys_make(&g, r) ? attn_errf(e, "out of memory") : 0;
+	for (int row = 0; row < rf.nrows && !rc; row++) {
 		const results_rec *rec = &rf.rows[row];
+		int at = grid_keys_find(&g, rec);
+		if (at < 0) {
+			rc = attn_errf(
+			    e,
+			    "%s: line %d: backend %.40s, %s, batch %lld, heads %lld/%lld, head_dim %lld, seq_len "
+			    "%lld, cache_len %lld, causal %lld, %s is not a point of this sweep's grid: resume "
+			    "with the grid and backends that wrote it, or start a new --out",
+			    k->path, rec->line, rec->backend, phase_name(rec->phase), (long long)rec->batch,
+			    (long long)rec->n_heads, (long long)rec->n_kv_heads, (long long)rec->head_dim,
+			    (long long)rec->seq_len, (long long)rec->cache_len, (long long)rec->causal,
+			    dtype_name(rec->dtype));
+			break;
+		}
 		if (rec->status != RESULT_OK)
 			continue;
 		if (sink_add(k, row_text(NULL, rf.t.rows[row], rf.t.ncols))) {
-			results_file_free(&rf);
-			return attn_errf(e, "out of memory");
+			rc = attn_errf(e, "out of memory");
+			break;
 		}
 		(*kept)++;
-		for (int pi = 0; pi < r->npts; pi++)
-			for (int bi = 0; bi < r->nsel; bi++)
-				if (results_rec_is(rec, r->sel[bi]->be->name, &r->pts[pi]))
-					done[(size_t)pi * (size_t)r->nsel + (size_t)bi] = 1;
+		for (; at < g.n && !results_point_cmp(g.by[at], rec); at++)
+			done[g.by[at] - g.rec] = 1;
 	}
+	free(g.rec);
+	free((void *)g.by);
 	results_file_free(&rf);
-	return 0;
+	return rc;
 }
 
 int sweep_run(const sweep_opts *o)
