@@ -103,8 +103,9 @@ static int time_picture(const report *R, const selection *S, const time_plot *tp
 		p->note = rep_asprintf("%s", tp->none);
 		return 0;
 	}
-	if (time_lines(R, S, tp))
-		return 1;
+	const int rc = time_lines(R, S, tp);
+	if (rc)
+		return rc;
 	p->drawn = 1;
 	return 0;
 }
