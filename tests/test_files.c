@@ -236,6 +236,16 @@ static void test_outputs_not_regular(void **state)
 	EXPECT(2, "roofline.csv: exists and is not a regular file", "roofline", "--out", out);
 	assert_true(is_link(p));
 	assert_kept(t);
+	static const char *const sweep_files[] = {"results.csv", "machine.json", "results.incomplete"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof p, "%s/%s", out, sweep_files[i]);
+		assert_int_equal(symlink(t, p), 0);
+		EXPECT(2, p, "sweep", "--backend", "naive", "--seq", "16", "--heads", "2", "--head-dim", "16", "--out",
+		       out);
+		assert_true(is_link(p));
+		assert_kept(t);
+		remove(p);
+	}
 	tu_rmtree(dir);
 	tu_rmtree(out);
 }
