@@ -150,12 +150,12 @@ FUZZ_DIR        := $(BUILD)/fuzz
 FUZZ_TARGETS    := fuzz_npy fuzz_manifest fuzz_sweep_config fuzz_results fuzz_machine
 FUZZ_CFLAGS      = -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer $(WARN) -Iinclude -Iharness -I. -Itests/fuzz $(BLAS_CFLAGS)
-FUZZ_SRC_fuzz_npy          := harness/lib/npy.c harness/lib/util.c
-FUZZ_SRC_fuzz_manifest     := harness/model/manifest.c harness/lib/npy.c harness/lib/table.c harness/lib/util.c
-FUZZ_SRC_fuzz_sweep_config := harness/model/sweep_config.c harness/lib/util.c
+FUZZ_SRC_fuzz_npy          := harness/lib/npy.c harness/lib/files.c harness/lib/util.c
+FUZZ_SRC_fuzz_manifest     := harness/model/manifest.c harness/lib/npy.c harness/lib/table.c harness/lib/files.c harness/lib/util.c
+FUZZ_SRC_fuzz_sweep_config := harness/model/sweep_config.c harness/lib/files.c harness/lib/util.c
 FUZZ_SRC_fuzz_results      := harness/model/results.c harness/model/machine.c harness/model/sweep_config.c \
-			      harness/lib/table.c harness/lib/util.c
-FUZZ_SRC_fuzz_machine      := harness/model/machine.c harness/lib/util.c
+			      harness/lib/table.c harness/lib/files.c harness/lib/util.c
+FUZZ_SRC_fuzz_machine      := harness/model/machine.c harness/lib/files.c harness/lib/util.c
 
 define FUZZ_RULE
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c tests/fuzz/fuzz_common.h $(FUZZ_SRC_$(1)) $(wildcard include/*.h harness/*/*.h)

@@ -46,6 +46,7 @@ int main(void)
 	    {"manifest", run_manifest_tests},
 	    {"table", run_table_tests},
 	    {"hostile", run_hostile_tests},
+	    {"files", run_files_tests},
 	    {"backends", run_backend_tests},
 	    {"numerics", run_numerics_tests},
 	    {"sweep", run_sweep_tests},

@@ -64,6 +64,7 @@ int run_npy_tests(void);
 int run_manifest_tests(void);
 int run_table_tests(void);
 int run_hostile_tests(void);
+int run_files_tests(void);
 int run_backend_tests(void);
 int run_numerics_tests(void);
 int run_sweep_tests(void);

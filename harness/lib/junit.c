@@ -3,12 +3,13 @@
 
 int junit_begin(junit_file *j, const char *path, const char *suite, int tests, int failures, int skipped)
 {
-	j->path = path;
 	j->suite = suite;
-	snprintf(j->tmp, sizeof j->tmp, "%s.partial", path);
-	j->f = fopen(j->tmp, "w");
-	if (!j->f)
+	attn_err e = {{0}};
+	if (file_out_open(&j->out, path, &e)) {
+		attn_fail(suite, EXIT_INPUT, "%s", e.msg);
 		return -1;
+	}
+	j->f = j->out.f;
 	fprintf(j->f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(j->f, "<testsuites name=\"attnbench %s\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n", suite, tests,
 	        failures, skipped);
@@ -34,9 +35,10 @@ void junit_case_end(junit_file *j)
 int junit_commit(junit_file *j)
 {
 	fputs("  </testsuite>\n</testsuites>\n", j->f);
-	const int bad = ferror(j->f);
-	if (fclose(j->f) != 0 || bad || rename(j->tmp, j->path) != 0) {
-		remove(j->tmp);
+	j->f = NULL;
+	attn_err e = {{0}};
+	if (file_out_commit(&j->out, &e)) {
+		attn_fail(j->suite, EXIT_INPUT, "%s", e.msg);
 		return -1;
 	}
 	return 0;

@@ -6,15 +6,18 @@
 
 #include <stdio.h>
 
+#include "lib/files.h"
+
 typedef struct junit_file {
 	FILE *f;           /* the testcases go here between begin and commit */
-	char tmp[4200];    /* PATH.partial */
-	const char *path;  /* where the file appears at commit */
+	file_out out;      /* a temporary file next to the target, renamed at commit */
 	const char *suite; /* "check", "compare" */
 } junit_file;
 
-/* Open PATH.partial and write the header of one test suite, "attnbench
- * SUITE", with its counts. Returns 0 or -1 (errno set). */
+/* Open a temporary file next to PATH (file_out_open: a PATH that exists and
+ * is not a regular file is refused and left alone) and write the header of
+ * one test suite, "attnbench SUITE", with its counts. Returns 0, or -1
+ * after printing why as "attnbench SUITE: ..." on stderr. */
 int junit_begin(junit_file *j, const char *path, const char *suite, int tests, int failures, int skipped);
 
 /* Start a testcase: <testcase classname="attnbench.SUITE.CLASS" name="NAME">
@@ -22,8 +25,8 @@ int junit_begin(junit_file *j, const char *path, const char *suite, int tests, i
 void junit_case_begin(junit_file *j, const char *cls, const char *name);
 void junit_case_end(junit_file *j);
 
-/* Close the suite and rename PATH.partial over PATH. On any failure the
- * partial file is removed and -1 returned. */
+/* Close the suite and rename the temporary file over PATH. On any failure
+ * the temporary file is removed, the reason printed and -1 returned. */
 int junit_commit(junit_file *j);
 
 /* Write s to f escaped for XML text and attribute values; control

@@ -2,13 +2,13 @@
  *   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
  * padded with spaces and ended by '\n'. */
 #include "lib/npy.h"
+#include "lib/files.h"
 #include "attn_half.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Largest header we accept: NumPy itself refuses anything past 10000 bytes
  * unless asked, so a 1 MiB limit only ever catches lying lengths. */
@@ -206,15 +206,11 @@ static int npy_open(const char *path, npy_array *a, FILE **fp, attn_err *e)
 {
 	memset(a, 0, sizeof *a);
 	*fp = NULL;
-	FILE *f = fopen(path, "rb");
+	long long size;
+	FILE *f = file_fopen_in(path, &size, e);
 	if (!f)
-		return attn_errf(e, "%s: cannot open: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		fclose(f);
-		return attn_errf(e, "%s: not a regular file", path);
-	}
-	size_t fsize = (size_t)st.st_size;
+		return EXIT_INPUT;
+	size_t fsize = (size_t)size;
 	/* Read the fixed prefix, then as much header as it announces. */
 	unsigned char pre[12];
 	size_t got = fread(pre, 1, sizeof pre, f);

@@ -2,6 +2,7 @@
  * only streams the bytes in, collects fields into rows and enforces the
  * limits. */
 #include "lib/table.h"
+#include "lib/files.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -230,9 +231,9 @@ int table_read_max(const char *path, int max_rows, table *t, attn_err *e)
 	memset(t, 0, sizeof *t);
 	if (max_rows < 0 || max_rows > TABLE_MAX_ROWS)
 		max_rows = TABLE_MAX_ROWS;
-	FILE *f = fopen(path, "rb");
+	FILE *f = file_fopen_in(path, NULL, e);
 	if (!f)
-		return attn_errf(e, "%s: cannot open: %s", path, strerror(errno));
+		return EXIT_INPUT;
 	table_stream s;
 	if (stream_begin(&s, path, max_rows, t, e)) {
 		fclose(f);

@@ -1,6 +1,7 @@
 /* machine.c - see machine.h. One table of keys serves the writer (in its
  * order) and the reader (by name). */
 #include "model/machine.h"
+#include "lib/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,25 +232,22 @@ static void machine_print(FILE *f, machine_info *m)
 
 int machine_write(const char *dir, int threads, const char *devices, const roofline *rf)
 {
-	char path[4200], tmp[4300];
+	char path[4200];
 	snprintf(path, sizeof path, "%s/machine.json", dir);
-	snprintf(tmp, sizeof tmp, "%s.partial", path);
 	machine_info m;
 	if (machine_describe(&m, threads, devices, rf) != 0) {
 		machine_info_free(&m);
 		return -1;
 	}
-	FILE *f = fopen(tmp, "w");
-	if (f)
-		machine_print(f, &m);
-	machine_info_free(&m);
-	if (!f)
-		return -1;
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		remove(tmp);
-		return -1;
+	file_out out;
+	attn_err e = {{0}};
+	int rc = file_out_open(&out, path, &e);
+	if (!rc) {
+		machine_print(out.f, &m);
+		rc = file_out_commit(&out, &e);
 	}
-	return 0;
+	machine_info_free(&m);
+	return rc ? -1 : 0;
 }
 
 /* ---- reading -------------------------------------------------------------------- */
@@ -550,23 +548,19 @@ static int j_object(jreader *j, machine_info *m, uint32_t *seen)
 static int read_whole(const char *path, char **buf, attn_err *e)
 {
 	*buf = NULL;
-	const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		attn_errf(e, "%s: %s", path, strerror(errno));
-		return MACHINE_UNREADABLE;
-	}
-	struct stat st;
+	long long size = 0;
+	const int fd = file_open_in(path, &size, e);
+	if (fd < 0)
+		return fd == -1 ? MACHINE_UNREADABLE : EXIT_INPUT;
 	int rc = 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		rc = attn_errf(e, "%s: not a regular file", path);
-	else if (st.st_size > MACHINE_MAX_BYTES)
+	if (size > MACHINE_MAX_BYTES)
 		rc =
 		    attn_errf(e, "%s: larger than %d bytes (a machine.json is a few hundred)", path, MACHINE_MAX_BYTES);
-	else if (!(*buf = malloc((size_t)st.st_size + 1)))
+	else if (!(*buf = malloc((size_t)size + 1)))
 		rc = attn_errf(e, "%s: out of memory", path);
 	size_t n = 0;
-	while (!rc && n < (size_t)st.st_size) {
-		const ssize_t got = read(fd, *buf + n, (size_t)st.st_size - n);
+	while (!rc && n < (size_t)size) {
+		const ssize_t got = read(fd, *buf + n, (size_t)size - n);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)

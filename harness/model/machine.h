@@ -36,9 +36,10 @@ void cpu_model(char *buf, size_t len);
 const char *build_flags(void);
 const char *build_commit(void);
 
-/* Write DIR/machine.json describing this machine and build (through
- * DIR/machine.json.partial and a rename), with the roofline figures when
- * rf is not NULL. Returns 0 or -1. */
+/* Write DIR/machine.json describing this machine and build (through a
+ * temporary file and a rename, file_out_open: a machine.json that is not a
+ * regular file is left alone), with the roofline figures when rf is not
+ * NULL. Returns 0 or -1. */
 int machine_write(const char *dir, int threads, const char *devices, const roofline *rf);
 
 /* A machine.json read back. Text is malloc'ed, NULL where the key is

@@ -6,6 +6,7 @@
  * the first section are settings for the whole run (backends, repetitions,
  * min_time, max_mem) or defaults that every section starts from. */
 #include "model/sweep_config.h"
+#include "lib/files.h"
 #include "attn_half.h"
 
 #include <ctype.h>
@@ -324,9 +325,9 @@ static int read_line(FILE *f, char *buf, size_t cap, size_t *len)
 
 int sweep_config_read(const char *path, sweep_config *c, attn_err *e)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = file_fopen_in(path, NULL, e);
 	if (!f)
-		return attn_errf(e, "%s: cannot open: %s", path, strerror(errno));
+		return EXIT_INPUT;
 	sweep_config_default(c);
 	sweep_grid base = c->grids[0]; /* what a new section starts from */
 	c->ngrids = 0;

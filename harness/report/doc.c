@@ -1,7 +1,8 @@
 /* doc.c - what the report says in words and tables: report.md and
  * index.html, written together so that they never disagree (Markdown and
  * HTML escaped: names from the inputs are text, never markup), and
- * fits.csv. Each is written to NAME.partial and renamed when complete. */
+ * fits.csv. Each is written to a temporary file beside it and renamed when
+ * complete (lib/files.h: a NAME that is not a regular file is left alone). */
 #include "report/model.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/files.h"
 #include "lib/fit.h"
 #include "lib/table.h"
 #include "report/select.h"
@@ -390,45 +392,40 @@ static void doc_picture(const report *R, doc *d, const picture *p)
 		doc_p(d, "%s", p->note);
 }
 
-/* Open DIR/name.partial for writing. */
-static FILE *open_partial(const report *R, const char *name)
+/* Start DIR/name: a temporary file beside it (file_out_open). Returns 0,
+ * or the exit code after the message. */
+static int open_partial(const report *R, const char *name, file_out *o)
 {
-	char *p = rep_asprintf("%s/%s.partial", R->out_dir, name);
-	FILE *f = p ? fopen(p, "w") : NULL;
-	if (!f)
-		rep_fail(1, "cannot write %s: %s", p ? p : name, strerror(errno));
+	char *p = rep_asprintf("%s/%s", R->out_dir, name);
+	attn_err e = {{0}};
+	const int rc = !p ? attn_errf(&e, "out of memory") : file_out_open(o, p, &e);
 	free(p);
-	return f;
+	return rc ? rep_fail(rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg) : 0;
 }
 
-/* Close DIR/name.partial and rename it to DIR/name. */
-static int commit_partial(const report *R, const char *name, FILE *f)
+/* Rename the finished temporary file over DIR/name. */
+static int commit_partial(file_out *o)
 {
-	char *p = rep_asprintf("%s/%s.partial", R->out_dir, name), *q = rep_asprintf("%s/%s", R->out_dir, name);
-	int rc = 0;
-	if (fclose(f) != 0 || !p || !q || rename(p, q) != 0) {
-		rc = rep_fail(1, "cannot write %s: %s", q ? q : name, strerror(errno));
-		if (p)
-			remove(p);
-	}
-	free(p);
-	free(q);
-	return rc;
+	attn_err e = {{0}};
+	const int rc = file_out_commit(o, &e);
+	return rc ? rep_fail(rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg) : 0;
 }
 
 /* report.md then index.html (last: its presence means a complete report). */
 int report_write_docs(const report *R)
 {
 	doc d = {0};
-	d.md = open_partial(R, "report.md");
-	d.html = open_partial(R, "index.html");
-	if (!d.md || !d.html) {
-		if (d.md)
-			fclose(d.md);
-		if (d.html)
-			fclose(d.html);
-		return 1;
+	file_out md, html;
+	int rc = open_partial(R, "report.md", &md);
+	if (rc)
+		return rc;
+	rc = open_partial(R, "index.html", &html);
+	if (rc) {
+		file_out_abort(&md);
+		return rc;
 	}
+	d.md = md.f;
+	d.html = html.f;
 	fprintf(d.html,
 	        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	        "<title>attnbench report</title>\n<style>\n"
@@ -477,11 +474,12 @@ int report_write_docs(const report *R)
 			doc_split(R, &d);
 	}
 	fprintf(d.html, "</body>\n</html>\n");
-	if (commit_partial(R, "report.md", d.md)) {
-		fclose(d.html);
-		return 1;
+	rc = commit_partial(&md);
+	if (rc) {
+		file_out_abort(&html);
+		return rc;
 	}
-	return commit_partial(R, "index.html", d.html);
+	return commit_partial(&html);
 }
 
 /* ---- fits.csv --------------------------------------------------------------------- */
@@ -568,12 +566,13 @@ static int write_fits(const report *R, FILE *f)
 
 int report_write_fits(const report *R)
 {
-	FILE *f = open_partial(R, "fits.csv");
-	if (!f)
-		return 1;
-	if (write_fits(R, f)) {
-		fclose(f);
+	file_out o;
+	const int rc = open_partial(R, "fits.csv", &o);
+	if (rc)
+		return rc;
+	if (write_fits(R, o.f)) {
+		file_out_abort(&o);
 		return rep_fail(1, "cannot write fits.csv");
 	}
-	return commit_partial(R, "fits.csv", f);
+	return commit_partial(&o);
 }

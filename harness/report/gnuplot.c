@@ -46,22 +46,29 @@ int gp_open(const report *R, gp *g, const char *name, int w, int h)
 {
 	memset(g, 0, sizeof *g);
 	snprintf(g->name, sizeof g->name, "%s", name);
+	attn_err e = {{0}};
+	int rc = 0;
+	/* gnuplot writes the pictures itself and would follow a link */
+	static const char *const drawn[] = {"png", "svg"};
+	for (int i = 0; i < 2 && !rc; i++) {
+		char *pic = rep_asprintf("%s/%s.%s", R->out_dir, name, drawn[i]);
+		rc = !pic ? attn_errf(&e, "out of memory") : file_out_check(pic, &e);
+		free(pic);
+	}
 	char *p = rep_asprintf("%s/%s.gp", R->out_dir, name), *q = rep_asprintf("%s/%s.dat", R->out_dir, name);
-	g->f = p ? fopen(p, "w") : NULL;
-	g->d = q ? fopen(q, "w") : NULL;
-	if (!g->f || !g->d) {
-		rep_fail(1, "cannot write %s: %s", g->f ? q : p, strerror(errno));
-		if (g->f)
-			fclose(g->f);
-		if (g->d)
-			fclose(g->d);
-		free(p);
-		free(q);
-		g->f = g->d = NULL;
-		return -1;
+	if (!rc)
+		rc = !p || !q ? attn_errf(&e, "out of memory") : file_out_open(&g->fo, p, &e);
+	if (!rc) {
+		rc = file_out_open(&g->fd, q, &e);
+		if (rc)
+			file_out_abort(&g->fo);
 	}
 	free(p);
 	free(q);
+	if (rc)
+		return rep_fail(rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg);
+	g->f = g->fo.f;
+	g->d = g->fd.f;
 	const char *fmts = R->png && R->svg ? "png svg" : R->png ? "png" : "svg";
 	fprintf(g->f,
 	        "# %s.gp - written by `attnbench report`; the data is in %s.dat.\n"
@@ -179,10 +186,15 @@ int report_gnuplot(const char *dir, const char *script)
 int gp_close_run(const report *R, gp *g)
 {
 	fprintf(g->f, "set output\n}\n");
-	const int e1 = fclose(g->f), e2 = fclose(g->d);
 	g->f = g->d = NULL;
-	if (e1 || e2)
-		return rep_fail(1, "cannot write %s/%s.gp: %s", R->out_dir, g->name, strerror(errno));
+	attn_err e = {{0}};
+	int rc = file_out_commit(&g->fo, &e);
+	if (rc)
+		file_out_abort(&g->fd);
+	else
+		rc = file_out_commit(&g->fd, &e);
+	if (rc)
+		return rep_fail(rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg);
 	char script[64];
 	snprintf(script, sizeof script, "%s.gp", g->name);
 	const int rc = run_gnuplot(R->out_dir, script);

@@ -10,19 +10,23 @@
 
 #include <stdio.h>
 
+#include "lib/files.h"
 #include "report/model.h"
 #include "report/select.h"
 
 /* One picture being written: its script and data file. */
 typedef struct gp {
-	FILE *f, *d;
+	FILE *f, *d;     /* the script and its data, written to ... */
+	file_out fo, fd; /* ... temporary files renamed at gp_close_run */
 	char name[32];
 	int nblocks; /* data blocks written so far */
 } gp;
 
 /* Open NAME.gp and NAME.dat in the output directory and write the script's
  * head: the formats loop and the terminal (pngcairo where gnuplot has it),
- * w x h pixels. 0, or -1 after an error message. */
+ * w x h pixels. NAME.gp, NAME.dat, NAME.png or NAME.svg that exists and
+ * is not a regular file is refused (EXIT_INPUT). 0, or the exit code after
+ * an error message. */
 int gp_open(const report *R, gp *g, const char *name, int w, int h);
 /* Close the script's loop and both files, then draw: 0, or 1 after an
  * error message (gnuplot's own where it failed or complained). */

@@ -62,8 +62,9 @@ static void slope2_reference(gp *g, const selection *S, const double range[4], d
 static int time_lines(const report *R, const selection *S, const time_plot *tp)
 {
 	gp g;
-	if (gp_open(R, &g, tp->name, 1100, 800))
-		return 1;
+	const int rc = gp_open(R, &g, tp->name, 1100, 800);
+	if (rc)
+		return rc;
 	const selection *sels[] = {S};
 	double range[4];
 	data_range(sels, 1, 0, 1, &range[0], &range[1]);
@@ -102,8 +103,9 @@ static int time_picture(const report *R, const selection *S, const time_plot *tp
 		p->note = rep_asprintf("%s", tp->none);
 		return 0;
 	}
-	if (time_lines(R, S, tp))
-		return 1;
+	const int rc = time_lines(R, S, tp);
+	if (rc)
+		return rc;
 	p->drawn = 1;
 	return 0;
 }
@@ -195,8 +197,9 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 		any_est[at % nsc] |= q->est[at];
 	const double lo = q->lo, hi = q->hi, *pre = q->pre, *dec = q->dec;
 	gp g;
-	if (gp_open(R, &g, "split", 1300, 850))
-		return 1;
+	const int rc = gp_open(R, &g, "split", 1300, 850);
+	if (rc)
+		return rc;
 	const char *un;
 	const double u = time_unit(lo, &un);
 	const int lg = hi / lo > 10;

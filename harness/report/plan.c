@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/files.h"
 #include "lib/fit.h"
 #include "lib/util.h"
 #include "model/results.h"
@@ -264,9 +265,12 @@ static int write_picture(const plan_opts *o, double budget)
 		return fail("%s: cannot create the directory: %s", o->out, strerror(errno));
 	char path[4200];
 	snprintf(path, sizeof path, "%s/plan.dat", o->out);
-	FILE *d = fopen(path, "w");
-	if (!d)
-		return attn_fail("plan", 1, "%s: cannot write: %s", path, strerror(errno));
+	file_out dat, gpf;
+	attn_err e = {{0}};
+	int rc = file_out_open(&dat, path, &e);
+	if (rc)
+		return attn_fail("plan", rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg);
+	FILE *d = dat.f;
 	for (int t = 0; t < N_KV_DTYPES; t++) {
 		if (t && kv_dtypes[t].bytes == kv_dtypes[t - 1].bytes)
 			continue; /* bf16 draws on top of f16 */
@@ -279,22 +283,27 @@ static int write_picture(const plan_opts *o, double budget)
 		}
 		fprintf(d, "\n\n");
 	}
-	const int derr = fclose(d) != 0;
+	rc = file_out_commit(&dat, &e);
 	snprintf(path, sizeof path, "%s/plan.gp", o->out);
-	FILE *f = fopen(path, "w");
-	if (!f || derr)
-		return (f ? fclose(f) : 0), attn_fail("plan", 1, "%s: cannot write", o->out);
-	char mem[32], left[32];
-	fprintf(f,
-	        "# attnbench plan: maximum concurrent sequences against context.\n"
-	        "# Edit and re-draw in this directory: gnuplot plan.gp\n"
-	        "set terminal pngcairo size 1000,700 noenhanced font ',11'\n"
-	        "set output 'plan.png'\n"
-	        "set title \"%s: sequences that fit in %s (%s left for the KV cache)\"\n"
-	        "set logscale xy 2\nset grid\nset key top right\n"
-	        "set xlabel 'context (tokens per sequence)'\nset ylabel 'maximum concurrent sequences'\n"
-	        "set format x '%%.0s%%c'\n",
-	        o->m.name, human(o->mem, mem, sizeof mem), human(budget, left, sizeof left));
+	if (!rc)
+		rc = file_out_open(&gpf, path, &e);
+	if (rc)
+		return attn_fail("plan", rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg);
+	FILE *f = gpf.f;
+	char mem[32], left[32], title[512];
+	/* the model's name comes from a presets file: gp_str quotes it so that
+	 * gnuplot shows it and runs nothing */
+	snprintf(title, sizeof title, "%s: sequences that fit in %s (%s left for the KV cache)", o->m.name,
+	         human(o->mem, mem, sizeof mem), human(budget, left, sizeof left));
+	fprintf(f, "# attnbench plan: maximum concurrent sequences against context.\n"
+	           "# Edit and re-draw in this directory: gnuplot plan.gp\n"
+	           "set terminal pngcairo size 1000,700 noenhanced font ',11'\n"
+	           "set output 'plan.png'\n"
+	           "set title ");
+	gp_str(f, title);
+	fprintf(f, "\nset logscale xy 2\nset grid\nset key top right\n"
+	           "set xlabel 'context (tokens per sequence)'\nset ylabel 'maximum concurrent sequences'\n"
+	           "set format x '%%.0s%%c'\n");
 	fprintf(f, "plot ");
 	int idx = 0;
 	for (int t = 0; t < N_KV_DTYPES; t++) {
@@ -306,8 +315,9 @@ static int write_picture(const plan_opts *o, double budget)
 		idx++;
 	}
 	fprintf(f, "\nset output\n");
-	if (fclose(f) != 0)
-		return attn_fail("plan", 1, "%s: cannot write", path);
+	rc = file_out_commit(&gpf, &e);
+	if (rc)
+		return attn_fail("plan", rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg);
 	if (report_gnuplot(o->out, "plan.gp"))
 		return 1;
 	fprintf(stderr, "plan: wrote %s/plan.png (and plan.gp, plan.dat)\n", o->out);
@@ -403,11 +413,12 @@ static int plan_report(const plan_opts *o, const projection *proj, int nproj)
 
 static int write_csv(const plan_opts *o, const projection *proj, int nproj)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.partial", o->csv);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return fail("%s: cannot write: %s", o->csv, strerror(errno));
+	file_out out;
+	attn_err e = {{0}};
+	const int rc = file_out_open(&out, o->csv, &e);
+	if (rc)
+		return attn_fail("plan", rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg);
+	FILE *f = out.f;
 	static const char *const head[] = {"model",
 	                                   "kind",
 	                                   "backend",
@@ -463,11 +474,12 @@ static int write_csv(const plan_opts *o, const projection *proj, int nproj)
 			snprintf(v[12], 64, "%.3g", past);
 			err = table_write_row(f, fields, 13);
 		}
-	err |= fclose(f) != 0;
-	if (err || rename(tmp, o->csv) != 0) {
-		remove(tmp);
+	if (err) {
+		file_out_abort(&out);
 		return attn_fail("plan", 1, "%s: write error", o->csv);
 	}
+	if (file_out_commit(&out, &e))
+		return attn_fail("plan", 1, "%s", e.msg);
 	fprintf(stderr, "plan: wrote %s\n", o->csv);
 	return 0;
 }
@@ -494,6 +506,18 @@ int plan_run(plan_opts *o)
 		static const int64_t dflt[] = {2048, 4096, 8192, 32768, 131072};
 		memcpy(o->contexts, dflt, sizeof dflt);
 		o->ncontexts = 5;
+	}
+	/* every output path before any work: one that is not a regular file
+	 * (a link, a device, a FIFO) is refused, never replaced */
+	static const char *const outs[] = {"plan.gp", "plan.dat", "plan.png"};
+	attn_err e = {{0}};
+	if (o->csv && file_out_check(o->csv, &e))
+		return attn_fail("plan", EXIT_INPUT, "%s", e.msg);
+	for (int i = 0; o->out && i < 3; i++) {
+		char p[4200];
+		snprintf(p, sizeof p, "%s/%s", o->out, outs[i]);
+		if (file_out_check(p, &e))
+			return attn_fail("plan", EXIT_INPUT, "%s", e.msg);
 	}
 	projection proj[48];
 	int nproj = 0;

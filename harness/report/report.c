@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/files.h"
 #include "report/headlines.h"
 #include "report/pictures.h"
 #include "report/select.h"
@@ -44,6 +45,17 @@ static void report_free(report *R)
 /* The figures, every picture, fits.csv and the documents. */
 static int report_write(report *R)
 {
+	/* the documents' paths, before anything is drawn: one that is not a
+	 * regular file (a link, say) is refused, not replaced or removed */
+	static const char *const docs[] = {"index.html", "report.md", "fits.csv"};
+	for (int i = 0; i < 3; i++) {
+		char *p = rep_asprintf("%s/%s", R->out_dir, docs[i]);
+		attn_err e = {{0}};
+		const int bad = p && file_out_check(p, &e);
+		free(p);
+		if (bad)
+			return rep_fail(EXIT_INPUT, "%s", e.msg);
+	}
 	/* a report in progress has no index.html */
 	char *idx = rep_asprintf("%s/index.html", R->out_dir);
 	if (idx && remove(idx) != 0 && errno != ENOENT) {

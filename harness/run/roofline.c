@@ -26,6 +26,7 @@
 #include "run/gbench_shim.h"
 #include "lib/interrupt.h"
 #include "model/machine.h"
+#include "lib/files.h"
 #include "lib/table.h"
 #include "lib/util.h"
 
@@ -466,18 +467,10 @@ int roofline_write_csv(FILE *f, const roofline *r)
 
 int roofline_save(const char *path, const roofline *r)
 {
-	char tmp[4200];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp)
+	file_out out;
+	attn_err e = {{0}};
+	if (file_out_open(&out, path, &e))
 		return -1;
-	const int fd = mkstemp(tmp);
-	if (fd < 0)
-		return -1;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		remove(tmp);
-		return -1;
-	}
 	char buf[ROOF_NCOLS][32];
 	const char *hdr[ROOF_NCOLS + 1], *row[ROOF_NCOLS + 1];
 	roof_fields(r, buf);
@@ -487,13 +480,11 @@ int roofline_save(const char *path, const roofline *r)
 		hdr[i + 1] = roof_cols[i];
 		row[i + 1] = buf[i];
 	}
-	int rc = table_write_row(f, hdr, ROOF_NCOLS + 1) || table_write_row(f, row, ROOF_NCOLS + 1);
-	rc |= fclose(f) != 0;
-	if (rc || rename(tmp, path) != 0) {
-		remove(tmp);
+	if (table_write_row(out.f, hdr, ROOF_NCOLS + 1) || table_write_row(out.f, row, ROOF_NCOLS + 1)) {
+		file_out_abort(&out);
 		return -1;
 	}
-	return 0;
+	return file_out_commit(&out, &e) ? -1 : 0;
 }
 
 int roofline_load(const char *path, const char *key, roofline *r, char *why, size_t why_len)
@@ -586,10 +577,14 @@ int roofline_get(int threads, int fresh, roofline *r, char *err, size_t err_len)
 
 int roofline_run(int threads, const char *out_dir)
 {
-	char err[512] = "", csv[4200] = "", partial[4300];
+	char err[512] = "", csv[4200] = "";
+	attn_err e = {{0}};
 	if (out_dir) {
 		snprintf(csv, sizeof csv, "%s/roofline.csv", out_dir);
-		snprintf(partial, sizeof partial, "%s.partial", csv);
+		if (file_out_check(csv, &e)) {
+			fprintf(stderr, "attnbench roofline: %s\n", e.msg);
+			return EXIT_INPUT;
+		}
 		if (mkdir_p(out_dir) != 0) {
 			fprintf(stderr, "attnbench roofline: %s: cannot create the output directory: %s\n", out_dir,
 			        strerror(errno));
@@ -613,16 +608,14 @@ int roofline_run(int threads, const char *out_dir)
 	       fmt_bytes(r.llc_array_bytes, b[2], sizeof b[2]));
 	if (!out_dir)
 		return EXIT_PASS;
-	FILE *f = fopen(partial, "w");
-	if (!f) {
-		fprintf(stderr, "attnbench roofline: %s: cannot write: %s\n", partial, strerror(errno));
-		return EXIT_INPUT;
+	file_out out;
+	int rc = file_out_open(&out, csv, &e);
+	if (!rc && roofline_write_csv(out.f, &r) != 0) {
+		file_out_abort(&out);
+		rc = attn_errf(&e, "%s: write error", csv);
 	}
-	int werr = roofline_write_csv(f, &r) != 0;
-	werr |= fclose(f) != 0;
-	if (werr || rename(partial, csv) != 0) {
-		fprintf(stderr, "attnbench roofline: %s: write error\n", csv);
-		remove(partial);
+	if (rc || file_out_commit(&out, &e)) {
+		fprintf(stderr, "attnbench roofline: %s\n", e.msg);
 		return EXIT_INPUT;
 	}
 	printf("wrote %s\n", csv);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "run/gbench_shim.h"
+#include "lib/files.h"
 #include "lib/interrupt.h"
 #include "run/measure.h"
 #include "run/registry.h"
@@ -145,7 +146,7 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
  * file or the new one. Beside it, DIR/results.incomplete says the sweep has
  * not finished and how to resume it; it goes when the last point is done. */
 typedef struct sink {
-	char path[4200], tmp[4300], marker[4300];
+	char path[4200], marker[4300];
 	char **rows; /* formatted rows, each ending in '\n' */
 	int n, cap;
 } sink;
@@ -199,38 +200,37 @@ static char *row_text(const result_row *r, char *const *fields, int n)
  * over results.csv. Returns 0 or -1 (errno set). */
 static int sink_commit(const sink *k)
 {
-	FILE *f = fopen(k->tmp, "w");
-	if (!f)
+	file_out out;
+	attn_err e = {{0}};
+	if (file_out_open(&out, k->path, &e))
 		return -1;
+	FILE *f = out.f;
 	int bad = results_write_header(f) != 0;
 	for (int i = 0; i < k->n && !bad; i++)
 		bad = fputs(k->rows[i], f) == EOF;
 	bad |= fflush(f) != 0;
 	bad |= fdatasync(fileno(f)) != 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(k->tmp, k->path) != 0) {
-		const int saved = errno;
-		remove(k->tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	const int saved = errno;
+	if (bad)
+		file_out_abort(&out);
+	else if (file_out_commit(&out, &e) == 0)
+		return 0;
+	errno = saved;
+	return -1;
 }
 
 static int write_marker(const sink *k, const sweep_opts *o, int done, int total, const char *state)
 {
-	char tmp[4400];
-	snprintf(tmp, sizeof tmp, "%s.tmp", k->marker);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
+	file_out out;
+	attn_err e = {{0}};
+	if (file_out_open(&out, k->marker, &e))
 		return -1;
-	fprintf(f,
+	fprintf(out.f,
 	        "# %s: results.csv holds %d of this sweep's %d (backend, point) rows so far.\n"
 	        "# Resume it (points already measured ok are kept, the others run again) with:\n"
 	        "%s\n",
 	        state, done, total, o->resume_cmd ? o->resume_cmd : "attnbench sweep ... --resume");
-	const int bad = fclose(f) != 0;
-	return bad || rename(tmp, k->marker) != 0 ? -1 : 0;
+	return file_out_commit(&out, &e) ? -1 : 0;
 }
 
 /* --resume: the grid's (point, backend) pairs as records, sorted by point,
@@ -377,12 +377,23 @@ int sweep_run(const sweep_opts *o)
 	sink k;
 	memset(&k, 0, sizeof k);
 	snprintf(k.path, sizeof k.path, "%s/results.csv", dir);
-	snprintf(k.tmp, sizeof k.tmp, "%s/.results.csv.tmp", dir);
 	results_marker_path(k.path, k.marker, sizeof k.marker);
 	if (mkdir_p(dir) != 0) {
 		fprintf(stderr, "attnbench sweep: %s: cannot create the output directory: %s\n", dir, strerror(errno));
 		setup_free(&r);
 		return EXIT_INPUT;
+	}
+	/* the outputs: one that is not a regular file is refused, never replaced */
+	char mpath[4300];
+	snprintf(mpath, sizeof mpath, "%s/machine.json", dir);
+	const char *outs[] = {k.path, k.marker, mpath};
+	for (int i = 0; i < 3; i++) {
+		attn_err oe = {{0}};
+		if (file_out_check(outs[i], &oe)) {
+			fprintf(stderr, "attnbench sweep: %s\n", oe.msg);
+			setup_free(&r);
+			return EXIT_INPUT;
+		}
 	}
 	/* --shard I/N keeps every N-th point starting at I */
 	if (o->nshards > 1) {
