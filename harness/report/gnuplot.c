@@ -197,7 +197,7 @@ int gp_close_run(const report *R, gp *g)
 		return rep_fail(rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg);
 	char script[64];
 	snprintf(script, sizeof script, "%s.gp", g->name);
-	const int rc = run_gnuplot(R->out_dir, script);
+	rc = run_gnuplot(R->out_dir, script);
 	if (rc) {
 		/* what gnuplot began (an empty or half-drawn picture) does not stay
 		 * behind looking like a picture, nor does an older one */
