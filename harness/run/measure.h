@@ -44,7 +44,14 @@ typedef struct sweep_opts {
 	int shard, nshards;     /* --shard I/N: points i with i % N == I (N = 0: all) */
 	int resume;             /* --resume: keep DIR/results.csv's ok rows, run the rest */
 	const char *resume_cmd; /* the command line that resumes this sweep (for messages) */
+	/* sweep: each (backend, point) runs in a worker process that is
+	 * stopped after timeout_s seconds (0: SWEEP_TIMEOUT_S); no_isolate
+	 * runs them in this process. bench always runs in process. */
+	double timeout_s;
+	int no_isolate;
 } sweep_opts;
+
+#define SWEEP_TIMEOUT_S 600.0 /* per (backend, point) */
 
 /* A point being measured on one backend instance. */
 typedef struct point_ctx {
