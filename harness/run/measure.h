@@ -95,14 +95,16 @@ typedef struct run_setup {
 	sweep_point *pts;
 	int npts;
 	backend_entry *sel[ATTN_MAX_BACKENDS];
-	void *inst[ATTN_MAX_BACKENDS];
+	void *inst[ATTN_MAX_BACKENDS]; /* NULL when isolated: the workers make their own */
+	char device[ATTN_MAX_BACKENDS][128];
 	int nsel;
 } run_setup;
 
 /* Read the config, apply the command line, select and create the backends
- * and expand the points. Returns 0, or EXIT_INPUT after a message on stderr
+ * (isolated, o->no_isolate 0 in a sweep: each in a worker that only notes
+ * its device) and expand the points. Returns 0, or EXIT_INPUT after a message on stderr
  * that starts with "attnbench CMD: ". */
-int setup_init(const sweep_opts *o, run_setup *r, const char *cmd);
+int setup_init(const sweep_opts *o, run_setup *r, const char *cmd, int isolate);
 void setup_free(run_setup *r);
 
 #endif
