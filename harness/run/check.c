@@ -164,7 +164,7 @@ static void merge_stats(err_stats *a, const err_stats *b)
 static void run_one(const check_opts *o, const golden_case *gc, const case_data *d, backend_entry *be, void *ctx,
                     guard_buf *out, result *res)
 {
-	float *got = (float *)out->data;
+	float *got = out->out;
 	const attn_backend *b = be->be;
 	const attn_shape *s = &gc->shape;
 	const int64_t n = s->batch * s->n_heads * s->n_q * s->head_dim;

@@ -213,8 +213,9 @@ int setup_init(const sweep_opts *o, run_setup *r, const char *cmd, int isolate)
 		char err[512] = "";
 		const attn_config bc = registry_config(&o->cfg, r->sel[i]->be->name);
 		const double limit = o->timeout_s > 0 ? o->timeout_s : SWEEP_TIMEOUT_S;
-		if (isolate ? worker_probe(r->sel[i], &bc, limit, r->device[i], sizeof r->device[i], err, sizeof err) != 0
-		            : r->sel[i]->be->create(&bc, &r->inst[i], err, sizeof err) != 0) {
+		if (isolate
+		        ? worker_probe(r->sel[i], &bc, limit, r->device[i], sizeof r->device[i], err, sizeof err) != 0
+		        : r->sel[i]->be->create(&bc, &r->inst[i], err, sizeof err) != 0) {
 			fprintf(stderr, "attnbench %s: backend %s: create failed: %s\n", cmd, r->sel[i]->be->name, err);
 			r->inst[i] = NULL;
 			setup_free(r);

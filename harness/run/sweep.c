@@ -174,8 +174,8 @@ static void point_work(void *arg)
 
 /* Measure one (backend, point) into row: in a worker (a crash or a hang
  * past the limit is an error row), or in process with --no-isolate. */
-static void run_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row,
-                      double *rep_ns, char *reason, size_t reason_len)
+static void run_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row, double *rep_ns,
+                      char *reason, size_t reason_len)
 {
 	if (o->no_isolate) {
 		point_ctx c;
@@ -192,8 +192,8 @@ static void run_point(const sweep_opts *o, run_setup *r, int bi, const sweep_poi
 		return;
 	}
 	*j = (point_job){.o = o, .r = r, .bi = bi, .pt = pt, .row = *row};
-	const worker_outcome w = worker_run(point_work, j, o->timeout_s > 0 ? o->timeout_s : SWEEP_TIMEOUT_S, why,
-	                                    sizeof why);
+	const worker_outcome w =
+	    worker_run(point_work, j, o->timeout_s > 0 ? o->timeout_s : SWEEP_TIMEOUT_S, why, sizeof why);
 	*row = j->row;
 	memcpy(rep_ns, j->rep_ns, sizeof j->rep_ns);
 	row->rep_ns = rep_ns;

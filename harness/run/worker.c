@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,13 +104,14 @@ float *guard_output(guard_buf *g, const char *name, size_t n)
 	g->len = len;
 	g->zone = pg;
 	g->output = 1;
+	g->out = (void *)g->data;
 	if (mprotect(m, pg, PROT_NONE) || mprotect(m + 3 * pg + body, pg, PROT_NONE)) {
 		guard_free(g);
 		return NULL;
 	}
 	guard_reset(g);
 	guard_register(g);
-	return (float *)g->data;
+	return g->out;
 }
 
 void guard_reset(guard_buf *g)
@@ -147,8 +149,8 @@ int guard_check(const guard_buf *g, char *msg, size_t len)
 		if (is_sentinel(g->data + i * sizeof(float)) && !unwritten++)
 			first = i;
 	if (unwritten) {
-		snprintf(msg, len, "left %zu of %zu elements of %s unwritten, the first %s[%zu]", unwritten, n,
-		         g->name, g->name, first);
+		snprintf(msg, len, "left %zu of %zu elements of %s unwritten, the first %s[%zu]", unwritten, n, g->name,
+		         g->name, first);
 		return -1;
 	}
 	return 0;
@@ -218,6 +220,7 @@ static void worker_child(void (*work)(void *arg), void *arg, int wfd)
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* a parent killed outright takes its worker along */
 	sigaltstack(&ss, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);

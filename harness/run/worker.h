@@ -62,6 +62,7 @@ typedef struct guard_buf {
 	char *data;       /* the buffer */
 	size_t len;       /* its bytes */
 	size_t zone;      /* output: sentinel bytes on either side */
+	float *out;       /* output: data as floats */
 	const char *name; /* "q", "out": a string literal */
 	int output;
 } guard_buf;

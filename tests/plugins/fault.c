@@ -21,8 +21,8 @@
 
 #include "attnbench.h"
 
-static const char *const modes[] = {"none", "past1", "past64", "before", "unwritten", "write_q",
-                                    "read_k", "segv", "segv_decode", "hang", "abort"};
+static const char *const modes[] = {"none",   "past1", "past64",      "before", "unwritten", "write_q",
+                                    "read_k", "segv",  "segv_decode", "hang",   "abort"};
 enum { NONE, PAST1, PAST64, BEFORE, UNWRITTEN, WRITE_Q, READ_K, SEGV, SEGV_DECODE, HANG, ABORT, NMODES };
 
 typedef struct fault {
@@ -197,10 +197,10 @@ static int f_cache_append(void *ctx, const void *k_new, const void *v_new, int64
 	}
 	const size_t row = (size_t)c->dim * sizeof(float);
 	for (int64_t r = 0; r < c->batch * c->groups; r++) {
-		memcpy((char *)c->k + ((size_t)(r * c->cap + c->len)) * row, (const char *)k_new + (size_t)(r * n) * row,
-		       (size_t)n * row);
-		memcpy((char *)c->v + ((size_t)(r * c->cap + c->len)) * row, (const char *)v_new + (size_t)(r * n) * row,
-		       (size_t)n * row);
+		memcpy((char *)c->k + ((size_t)(r * c->cap + c->len)) * row,
+		       (const char *)k_new + (size_t)(r * n) * row, (size_t)n * row);
+		memcpy((char *)c->v + ((size_t)(r * c->cap + c->len)) * row,
+		       (const char *)v_new + (size_t)(r * n) * row, (size_t)n * row);
 	}
 	c->len += n;
 	return ATTN_OK;
