@@ -352,8 +352,12 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 
 /* ---- the command -------------------------------------------------------- */
 
-int check_run(const check_opts *o)
+int check_run(const check_opts *opts)
 {
+	check_opts oo = *opts; /* a caller that leaves timeout_s 0 gets the default */
+	if (!(oo.timeout_s > 0))
+		oo.timeout_s = CHECK_TIMEOUT_S;
+	const check_opts *o = &oo;
 	attn_err e = {{0}};
 	golden_case *cases = NULL;
 	int ncases = 0, nsel = 0;
