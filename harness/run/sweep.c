@@ -207,6 +207,43 @@ static void run_point(const sweep_opts *o, run_setup *r, int bi, const sweep_poi
 	worker_shared_free(j, sizeof *j);
 }
 
+/* The machine's peaks (roofline_get) in a worker too: OpenMP's thread pool
+ * does not survive fork, so the parent of the workers runs no parallel code
+ * of its own. */
+typedef struct roof_job {
+	int threads, rc;
+	roofline roof;
+	char err[512];
+} roof_job;
+
+static void roof_work(void *arg)
+{
+	roof_job *j = arg; /* shared memory */
+	j->rc = roofline_get(j->threads, 0, &j->roof, j->err, sizeof j->err);
+}
+
+static int roof_get(const sweep_opts *o, roofline *roof, char *err, size_t len)
+{
+	if (o->no_isolate)
+		return roofline_get(o->cfg.threads, 0, roof, err, len);
+	roof_job *j = worker_shared(sizeof *j);
+	if (!j) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	j->threads = o->cfg.threads;
+	char why[512];
+	int rc = -1;
+	if (worker_run(roof_work, j, SWEEP_TIMEOUT_S, why, sizeof why) != WORKER_DONE)
+		snprintf(err, len, "%s", why);
+	else if ((rc = j->rc) != 0)
+		snprintf(err, len, "%s", j->err);
+	else
+		*roof = j->roof;
+	worker_shared_free(j, sizeof *j);
+	return rc;
+}
+
 /* ---- the results file: whole rows, committed by an atomic rename ---------- */
 
 /* results.csv always holds the header and whole rows: every new row
@@ -401,7 +438,7 @@ int sweep_run(const sweep_opts *o)
 	/* the machine's peaks, before any point: measured, or reused from the cache */
 	roofline roof;
 	char rerr[512] = "";
-	const int have_roof = todo > 0 && roofline_get(o->cfg.threads, 0, &roof, rerr, sizeof rerr) == 0;
+	const int have_roof = todo > 0 && roof_get(o, &roof, rerr, sizeof rerr) == 0;
 	if (!have_roof && todo > 0 && !attn_stop_signal)
 		fprintf(stderr, "attnbench sweep: roofline: %s; pct_peak_flops and pct_peak_bw stay empty\n", rerr);
 	if (!attn_stop_signal && todo > 0 && machine_write(dir, o->cfg.threads, devices, have_roof ? &roof : NULL) != 0)
