@@ -58,6 +58,7 @@ int main(void)
 	    {"plan", run_plan_tests},
 	    {"dtype", run_dtype_tests},
 	    {"vulkan", run_vulkan_tests},
+	    {"isolation", run_isolation_tests},
 	    /* last: it loads a library into the registry the other groups use */
 	    {"abi", run_abi_tests},
 	};

@@ -77,5 +77,6 @@ int run_plan_tests(void);
 int run_dtype_tests(void);
 int run_vulkan_tests(void);
 int run_abi_tests(void);
+int run_isolation_tests(void);
 
 #endif

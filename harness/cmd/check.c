@@ -28,7 +28,7 @@ const cli_command check_command = {
              "available) and prints one row per (case, backend) with its error figures and\n"
              "PASS/FAIL; exit 1 when any fails.",
     .options = check_options,
-    .shared = CLI_BACKENDS | CLI_MAX_MEM,
+    .shared = CLI_BACKENDS | CLI_MAX_MEM | CLI_ISOLATE,
 };
 
 int cmd_check(int argc, char **argv)
@@ -62,6 +62,8 @@ int cmd_check(int argc, char **argv)
 		return cli_error(&p, "check needs --golden DIR");
 	co.backends = com.backends;
 	co.cfg = com.cfg;
+	co.timeout_s = com.timeout_s > 0 ? com.timeout_s : CHECK_TIMEOUT_S;
+	co.no_isolate = com.no_isolate;
 	co.max_mem = com.settings.max_mem ? com.settings.max_mem : machine_ram_bytes() / 2;
 	return check_run(&co);
 }

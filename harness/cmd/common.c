@@ -16,10 +16,22 @@
 enum { VAL_OWN = 256, VAL_SHARED = 512, VAL_KEY = 1024, VAL_HELP = 'h' };
 
 #define CLI_MAX_THREADS 1024
+#define CLI_MAX_TIMEOUT 604800 /* a week */
 
 /* The shared options other than the grid keys, in the order usage text
  * lists them; the keys come where the entry without a name is. */
-enum shared_id { S_CONFIG, S_KEYS, S_VK_TIMING, S_BACKEND, S_BACKEND_LIB, S_THREADS, S_PARAM, S_VK_DEVICE };
+enum shared_id {
+	S_CONFIG,
+	S_KEYS,
+	S_VK_TIMING,
+	S_BACKEND,
+	S_BACKEND_LIB,
+	S_THREADS,
+	S_PARAM,
+	S_VK_DEVICE,
+	S_TIMEOUT,
+	S_NO_ISOLATE
+};
 static const struct shared_option {
 	cli_option opt;
 	unsigned bit;
@@ -37,6 +49,16 @@ static const struct shared_option {
     [S_THREADS] = {{"threads", "N", "CPU threads (default: all online CPUs)", 0}, CLI_THREADS},
     [S_PARAM] = {{"param", "NAME:key=val,...", "backend-specific settings (e.g. blocked:tile_q=64)", 0}, CLI_PARAM},
     [S_VK_DEVICE] = {{"vk-device", "N|NAME", "Vulkan device by index or name substring", 0}, CLI_VK_DEVICE},
+    [S_TIMEOUT] = {{"timeout", "SECONDS",
+                    "a backend still running after SECONDS is stopped and its row\n"
+                    "fails (default: check 60 per case, sweep 600 per point)",
+                    0},
+                   CLI_ISOLATE},
+    [S_NO_ISOLATE] = {{"no-isolate", NULL,
+                       "run the backends in this process, not in a worker process\n"
+                       "each (for debuggers; a crash then ends the run)",
+                       0},
+                      CLI_ISOLATE},
 };
 #define NSHARED ((int)(sizeof shared / sizeof shared[0]))
 
@@ -290,6 +312,17 @@ static int shared_option(cli_parser *p, enum shared_id s)
 	case S_VK_DEVICE:
 		com->cfg.device = arg;
 		return 0;
+	case S_TIMEOUT: {
+		double t;
+		if (!parse_f64(arg, &t) || !(t > 0) || t > CLI_MAX_TIMEOUT)
+			return cli_error(p, "--timeout: '%s' is not a number of seconds in (0, %d]", arg,
+			                 CLI_MAX_TIMEOUT);
+		com->timeout_s = t;
+		return 0;
+	}
+	case S_NO_ISOLATE:
+		com->no_isolate = 1;
+		return 0;
 	default:
 		return 0;
 	}
@@ -387,4 +420,6 @@ void cli_sweep_opts(const cli_common *com, sweep_opts *so)
 	so->repetitions = com->settings.repetitions;
 	so->min_time = com->settings.min_time;
 	so->max_mem = com->settings.max_mem;
+	so->timeout_s = com->timeout_s;
+	so->no_isolate = com->no_isolate;
 }

@@ -2,7 +2,8 @@
  * description (its options with their help, its positional arguments, from
  * which its usage text is made), the parsing loop around getopt_long, and
  * the options several commands take, each defined and checked once here:
- * --backend, --backend-lib, --threads, --param, --vk-device, and sweep's
+ * --backend, --backend-lib, --threads, --param, --vk-device, --timeout,
+ * --no-isolate, and sweep's
  * grid (--config, every key of model/sweep_config.h with a flag,
  * --vk-timing).
  *
@@ -50,6 +51,7 @@ enum cli_shared {
 	CLI_VK_DEVICE = 1 << 4,   /* --vk-device N|NAME */
 	CLI_MAX_MEM = 1 << 5,     /* --max-mem SIZE */
 	CLI_GRID = 1 << 6,        /* --config, the grid keys and run settings but max_mem, --vk-timing */
+	CLI_ISOLATE = 1 << 7,     /* --timeout SECONDS, --no-isolate */
 };
 /* What every command that runs backends takes. */
 #define CLI_BACKENDS (CLI_BACKEND | CLI_BACKEND_LIB | CLI_THREADS | CLI_PARAM | CLI_VK_DEVICE)
@@ -86,6 +88,8 @@ typedef struct cli_common {
 	/* the run settings given (repetitions, min_time, max_mem), each 0 where
 	 * not given */
 	sweep_config settings;
+	double timeout_s; /* --timeout; 0: the command's default */
+	int no_isolate;   /* --no-isolate */
 } cli_common;
 
 #define CLI_MAX_OPTIONS 64 /* of one command, shared ones included */

@@ -27,7 +27,7 @@ const cli_command sweep_command = {
              "DIR/results.csv as soon as it is measured, and the machine's description to\n"
              "DIR/machine.json.",
     .options = sweep_options,
-    .shared = CLI_BACKENDS | CLI_MAX_MEM | CLI_GRID,
+    .shared = CLI_BACKENDS | CLI_MAX_MEM | CLI_GRID | CLI_ISOLATE,
 };
 
 /* argv as one shell command line (the program as it was started, then the

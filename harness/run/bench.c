@@ -104,7 +104,7 @@ static void family_register(const sweep_opts *o, const run_setup *r, int bi, int
 int bench_run(const sweep_opts *o)
 {
 	run_setup r;
-	if (setup_init(o, &r, "bench"))
+	if (setup_init(o, &r, "bench", 0))
 		return EXIT_INPUT;
 	/* one family per backend and first point of each family */
 	family *fam = calloc((size_t)r.npts * (size_t)(r.nsel ? r.nsel : 1), sizeof *fam);

@@ -27,6 +27,7 @@
 #include "attn_half.h"
 #include "lib/junit.h"
 #include "run/registry.h"
+#include "run/worker.h"
 #include "model/results.h"
 
 /* ---- running ------------------------------------------------------------ */
@@ -58,18 +59,21 @@ static void ratio_text(const result *r, char *ref, char *ratio, size_t len)
 		snprintf(ratio, len, "%s", r->st.max_abs > 0 ? "inf" : "0");
 }
 
-/* Copy tokens [t0, t0 + n) of a [B][G][n_kv][D] tensor stored as s->dtype
- * into [B][G][n][D]. */
-static void *slice_tokens(const void *x, const attn_shape *s, int64_t t0, int64_t n)
+/* Tokens [t0, t0 + n) of a [B][G][n_kv][D] tensor stored as s->dtype, as a
+ * guarded [B][G][n][D] input named name. NULL when out of memory. */
+static const void *slice_tokens(guard_buf *g, const char *name, const void *x, const attn_shape *s, int64_t t0,
+                                int64_t n)
 {
 	const size_t row = (size_t)s->head_dim * attn_dtype_size(s->dtype), rows = (size_t)(s->batch * s->n_kv_heads);
-	char *out = xalloc((n ? (size_t)n : 1) * rows * row);
-	if (!out)
+	char *tmp = xalloc((n ? (size_t)n : 1) * rows * row);
+	if (!tmp)
 		return NULL;
 	for (size_t r = 0; r < rows; r++)
-		memcpy(out + r * (size_t)n * row, (const char *)x + (r * (size_t)s->n_kv + (size_t)t0) * row,
+		memcpy(tmp + r * (size_t)n * row, (const char *)x + (r * (size_t)s->n_kv + (size_t)t0) * row,
 		       (size_t)n * row);
-	return out;
+	const void *in = guard_input(g, name, tmp, (size_t)n * rows * row);
+	free(tmp);
+	return in;
 }
 
 /* The KV-cache path of one case; returns an ATTN_* code. */
@@ -77,26 +81,28 @@ static int run_cache_path(const attn_backend *be, void *ctx, const attn_shape *s
 {
 	const int64_t past = s->n_kv - s->n_q;
 	attn_shape cs = *s;
+	worker_enter("cache_alloc");
 	int rc = be->cache_alloc(ctx, &cs);
-	void *kp = NULL, *vp = NULL, *kn = NULL, *vn = NULL;
 	if (rc)
 		return rc;
-	kp = slice_tokens(d->ks, s, 0, past);
-	vp = slice_tokens(d->vs, s, 0, past);
-	kn = slice_tokens(d->ks, s, past, s->n_q);
-	vn = slice_tokens(d->vs, s, past, s->n_q);
+	guard_buf g[4];
+	memset(g, 0, sizeof g);
+	const void *kp = slice_tokens(&g[0], "k_new", d->ks, s, 0, past);
+	const void *vp = slice_tokens(&g[1], "v_new", d->vs, s, 0, past);
+	const void *kn = slice_tokens(&g[2], "k_new", d->ks, s, past, s->n_q);
+	const void *vn = slice_tokens(&g[3], "v_new", d->vs, s, past, s->n_q);
 	if (!kp || !vp || !kn || !vn)
 		rc = ATTN_E_NOMEM;
+	worker_enter("cache_append");
 	if (!rc && past > 0)
 		rc = be->cache_append(ctx, kp, vp, past);
 	if (!rc) {
 		cs.causal = 1;
+		worker_enter(s->n_q == 1 ? "decode" : "prefill");
 		rc = s->n_q == 1 ? be->decode(ctx, &cs, d->qs, kn, vn, got) : be->prefill(ctx, &cs, d->qs, kn, vn, got);
 	}
-	free(kp);
-	free(vp);
-	free(kn);
-	free(vn);
+	for (int i = 0; i < 4; i++)
+		guard_free(&g[i]);
 	return rc;
 }
 
@@ -156,19 +162,22 @@ static void merge_stats(err_stats *a, const err_stats *b)
 }
 
 static void run_one(const check_opts *o, const golden_case *gc, const case_data *d, backend_entry *be, void *ctx,
-                    float *got, result *res)
+                    guard_buf *out, result *res)
 {
+	float *got = out->out;
 	const attn_backend *b = be->be;
 	const attn_shape *s = &gc->shape;
 	const int64_t n = s->batch * s->n_heads * s->n_q * s->head_dim;
 	char why[256] = "";
 	memset(res, 0, sizeof *res);
 	res->ref_err = s->dtype == ATTN_F32 ? -1 : d->ref_err;
+	worker_enter("supports");
 	if (!b->supports(ctx, s, why, sizeof why)) {
 		res->status = CHECK_SKIP;
 		snprintf(res->msg, sizeof res->msg, "not supported: %s", why);
 		return;
 	}
+	worker_enter("workspace_bytes");
 	const uint64_t need = b->workspace_bytes(ctx, s);
 	if (need > o->max_mem) {
 		char h[32];
@@ -183,7 +192,8 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 	const int want_cache = (b->caps & ATTN_CAP_KV_CACHE) && (s->causal || s->n_q == 1);
 	for (int path = 0; path < 1 + want_cache; path++) {
 		const char *pname = path == 0 ? "attend" : (s->n_q == 1 ? "decode" : "prefill");
-		memset(got, 0, (size_t)n * sizeof(float));
+		guard_reset(out);
+		worker_enter("attend");
 		int rc = path == 0 ? b->attend(ctx, s, d->qs, d->ks, d->vs, got) : run_cache_path(b, ctx, s, d, got);
 		if (res->paths[0])
 			strcat(res->paths, "+");
@@ -196,6 +206,12 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 		if (rc) {
 			res->status = CHECK_FAIL;
 			snprintf(res->msg, sizeof res->msg, "%s: error: %s", pname, b->last_error(ctx));
+			return;
+		}
+		char bad[256];
+		if (guard_check(out, bad, sizeof bad)) {
+			res->status = CHECK_FAIL;
+			snprintf(res->msg, sizeof res->msg, "%s: %s", pname, bad);
 			return;
 		}
 		err_stats st;
@@ -219,6 +235,73 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 	if (res->status == CHECK_PASS && res->st.n_special > 0)
 		snprintf(res->msg, sizeof res->msg, "%lld NaN/Inf elements of the reference reproduced",
 		         (long long)res->st.n_special);
+}
+
+/* ---- one pair, in a worker or in process ---------------------------------- */
+
+typedef struct pair_job {
+	const check_opts *o;
+	const golden_case *gc;
+	const case_data *d; /* guarded inputs */
+	backend_entry *be;
+	void *ctx; /* in process: the instance; in a worker: NULL, it makes its own */
+	guard_buf *out;
+	result *res; /* in a worker: memory shared with the parent */
+} pair_job;
+
+static void pair_work(void *arg)
+{
+	const pair_job *j = arg;
+	void *ctx = j->ctx;
+	if (!ctx) {
+		char err[256] = "";
+		const attn_config bc = registry_config(&j->o->cfg, j->be->be->name);
+		worker_enter("create");
+		if (j->be->be->create(&bc, &ctx, err, sizeof err)) {
+			j->res->status = CHECK_FAIL;
+			snprintf(j->res->msg, sizeof j->res->msg, "create failed: %s", err);
+			return;
+		}
+	}
+	run_one(j->o, j->gc, j->d, j->be, ctx, j->out, j->res);
+	if (!j->ctx) {
+		worker_enter("destroy");
+		j->be->be->destroy(ctx);
+	}
+}
+
+/* Run one pair into res: in a worker (shm: its result, shared), so that a
+ * crash or hang costs this row only, or in process with --no-isolate. */
+static void run_pair(pair_job *j, result *shm, result *res)
+{
+	if (j->o->no_isolate) {
+		j->res = res;
+		pair_work(j);
+		return;
+	}
+	memset(shm, 0, sizeof *shm);
+	j->res = shm;
+	j->ctx = NULL;
+	char why[400];
+	const worker_outcome w = worker_run(pair_work, j, j->o->timeout_s, why, sizeof why);
+	*res = *shm;
+	if (w != WORKER_DONE) {
+		res->status = CHECK_FAIL;
+		snprintf(res->msg, sizeof res->msg, "%s", why);
+	}
+}
+
+/* The case's inputs as guarded, read-only copies (g[0..2]) in gd. */
+static int guard_case(const golden_case *gc, const case_data *d, case_data *gd, guard_buf g[3])
+{
+	const attn_shape *s = &gc->shape;
+	const size_t esz = attn_dtype_size(s->dtype), nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim),
+	             nk = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim);
+	*gd = *d;
+	gd->qs = guard_input(&g[0], "q", d->qs, nq * esz);
+	gd->ks = guard_input(&g[1], "k", d->ks, nk * esz);
+	gd->vs = guard_input(&g[2], "v", d->vs, nk * esz);
+	return gd->qs && gd->ks && gd->vs ? 0 : -1;
 }
 
 /* ---- JUnit -------------------------------------------------------------- */
@@ -269,13 +352,18 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 
 /* ---- the command -------------------------------------------------------- */
 
-int check_run(const check_opts *o)
+int check_run(const check_opts *opts)
 {
+	check_opts oo = *opts; /* a caller that leaves timeout_s 0 gets the default */
+	if (!(oo.timeout_s > 0))
+		oo.timeout_s = CHECK_TIMEOUT_S;
+	const check_opts *o = &oo;
 	attn_err e = {{0}};
 	golden_case *cases = NULL;
 	int ncases = 0, nsel = 0;
 	backend_entry *sel[ATTN_MAX_BACKENDS];
 	void *ctx[ATTN_MAX_BACKENDS] = {0};
+	result *shm = NULL;
 
 	if (registry_select(o->backends, sel, &nsel, &e) || manifest_read(o->golden_dir, &cases, &ncases, &e)) {
 		fprintf(stderr, "attnbench check: %s\n", e.msg);
@@ -295,7 +383,11 @@ int check_run(const check_opts *o)
 	for (int b = 0; b < nsel; b++) {
 		char err[512] = "";
 		const attn_config bc = registry_config(&o->cfg, sel[b]->be->name);
-		if (sel[b]->be->create(&bc, &ctx[b], err, sizeof err)) {
+		char dev[128];
+		/* isolated: the instances live in the workers; this one only
+		 * shows that the backend can be created */
+		if (o->no_isolate ? sel[b]->be->create(&bc, &ctx[b], err, sizeof err) != 0
+		                  : worker_probe(sel[b], &bc, o->timeout_s, dev, sizeof dev, err, sizeof err) != 0) {
 			fprintf(stderr, "attnbench check: backend %s: create failed: %s\n", sel[b]->be->name, err);
 			for (int j = 0; j < b; j++)
 				sel[j]->be->destroy(ctx[j]);
@@ -307,7 +399,8 @@ int check_run(const check_opts *o)
 	junit_row *rows = calloc((size_t)(ncases * (nsel ? nsel : 1)), sizeof *rows);
 	char **warns = calloc((size_t)(ncases ? ncases : 1), sizeof *warns); /* per case */
 	int nrows = 0, passed = 0, failed = 0, skipped = 0, rc = EXIT_PASS;
-	if (!rows || !warns) {
+	shm = worker_shared(sizeof *shm);
+	if (!rows || !warns || !shm) {
 		fprintf(stderr, "attnbench check: out of memory\n");
 		rc = EXIT_INPUT;
 		goto out;
@@ -324,8 +417,15 @@ int check_run(const check_opts *o)
 		}
 		golden_scan(gc, &d, &warns[c]);
 		const attn_shape *s = &gc->shape;
-		float *got = xalloc((size_t)(s->batch * s->n_heads * s->n_q * s->head_dim) * sizeof(float));
-		if (!got) {
+		guard_buf gin[3], gout;
+		case_data gd;
+		memset(gin, 0, sizeof gin);
+		const float *got = guard_output(&gout, "out", (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim));
+		if (!got || guard_case(gc, &d, &gd, gin)) {
+			for (int i = 0; i < 3; i++)
+				guard_free(&gin[i]);
+			if (got)
+				guard_free(&gout);
 			golden_free(&d);
 			fprintf(stderr, "attnbench check: case '%s': out of memory\n", gc->name);
 			rc = EXIT_INPUT;
@@ -336,7 +436,8 @@ int check_run(const check_opts *o)
 			r->case_name = gc->name;
 			r->backend = sel[b]->be->name;
 			r->warn = warns[c];
-			run_one(o, gc, &d, sel[b], ctx[b], got, &r->res);
+			pair_job job = {o, gc, &gd, sel[b], ctx[b], &gout, NULL};
+			run_pair(&job, shm, &r->res);
 			const result *res = &r->res;
 			const char *dt = dtype_name(s->dtype);
 			if (res->status == CHECK_SKIP) {
@@ -357,7 +458,9 @@ int check_run(const check_opts *o)
 			}
 			fflush(stdout);
 		}
-		free(got);
+		for (int i = 0; i < 3; i++)
+			guard_free(&gin[i]);
+		guard_free(&gout);
 		golden_free(&d);
 	}
 	printf("check: %d passed, %d failed, %d skipped (%d cases x %d backends, %s)\n", passed, failed, skipped,
@@ -368,6 +471,10 @@ int check_run(const check_opts *o)
 			if (rows[i].res.status == CHECK_FAIL)
 				printf(" %s/%s", rows[i].case_name, rows[i].backend);
 		printf("\n");
+		rc = EXIT_CHECK_FAILED;
+	}
+	if (passed + failed == 0) {
+		printf("check: no (case, backend) pair ran\n");
 		rc = EXIT_CHECK_FAILED;
 	}
 	if (o->junit && write_junit(o->junit, rows, nrows, failed, skipped) != 0) {
@@ -382,6 +489,7 @@ out:
 		free(warns[c]);
 	free(warns);
 	free(rows);
+	worker_shared_free(shm, sizeof *shm);
 	free(cases);
 	return rc;
 }

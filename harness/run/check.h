@@ -10,6 +10,7 @@
 #include "run/golden.h"
 
 #define CHECK_TOL_FACTOR 2.0
+#define CHECK_TIMEOUT_S  60.0 /* per (case, backend) pair */
 
 typedef struct check_opts {
 	const char *golden_dir;
@@ -25,6 +26,11 @@ typedef struct check_opts {
 	 * values or the rounding floor (ATTN_HALF_FLOOR_*). 0 means
 	 * CHECK_TOL_FACTOR. */
 	double tol_factor;
+	/* Each (case, backend) pair runs in a worker process (run/worker.h)
+	 * and fails after timeout_s seconds; no_isolate runs them in this
+	 * process (for debuggers). */
+	double timeout_s;
+	int no_isolate;
 } check_opts;
 
 /* Runs the check; returns EXIT_PASS, EXIT_CHECK_FAILED or EXIT_INPUT. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/interrupt.h"
+#include "run/worker.h"
 #include "model/results.h"
 
 static size_t q_elems(const attn_shape *s)
@@ -71,6 +72,7 @@ static int point_setup(point_ctx *c)
 	fill_uniform_as(c->vn, kv_new_elems(p), 3, 1.0f, s->dtype);
 	if (p->phase == PHASE_ATTEND)
 		goto ready;
+	worker_enter("cache_alloc");
 	if (b->cache_alloc(c->inst, s))
 		return point_fail(c, "cache_alloc");
 	if (p->phase == PHASE_DECODE) {
@@ -80,6 +82,7 @@ static int point_setup(point_ctx *c)
 		void *kc = xalloc((size_t)chunk * per_tok * esz);
 		void *vc = xalloc((size_t)chunk * per_tok * esz);
 		int rc = !kc || !vc;
+		worker_enter("cache_append");
 		for (int64_t t = 0; !rc && t < past && !attn_stop_signal; t += chunk) {
 			const int64_t n = past - t < chunk ? past - t : chunk;
 			fill_uniform_as(kc, (size_t)n * per_tok, 100 + (uint64_t)t, 1.0f, s->dtype);
@@ -142,6 +145,7 @@ void point_body(gb_state *st, void *arg)
 		gb_skip_with_error(st, c->err);
 		return;
 	}
+	worker_enter(phase_name(c->pt.phase)); /* attend, prefill or decode: the name of the call timed */
 	while (gb_keep_running(st)) {
 		if (attn_stop_signal) {
 			gb_skip_with_error(st, "interrupted");
@@ -176,7 +180,7 @@ void setup_free(run_setup *r)
 	free(r->pts);
 }
 
-int setup_init(const sweep_opts *o, run_setup *r, const char *cmd)
+int setup_init(const sweep_opts *o, run_setup *r, const char *cmd, int isolate)
 {
 	attn_err e = {{0}};
 	memset(r, 0, sizeof *r);
@@ -208,12 +212,17 @@ int setup_init(const sweep_opts *o, run_setup *r, const char *cmd)
 	for (int i = 0; i < r->nsel; i++) {
 		char err[512] = "";
 		const attn_config bc = registry_config(&o->cfg, r->sel[i]->be->name);
-		if (r->sel[i]->be->create(&bc, &r->inst[i], err, sizeof err)) {
+		const double limit = o->timeout_s > 0 ? o->timeout_s : SWEEP_TIMEOUT_S;
+		if (isolate
+		        ? worker_probe(r->sel[i], &bc, limit, r->device[i], sizeof r->device[i], err, sizeof err) != 0
+		        : r->sel[i]->be->create(&bc, &r->inst[i], err, sizeof err) != 0) {
 			fprintf(stderr, "attnbench %s: backend %s: create failed: %s\n", cmd, r->sel[i]->be->name, err);
 			r->inst[i] = NULL;
 			setup_free(r);
 			return EXIT_INPUT;
 		}
+		if (!isolate)
+			snprintf(r->device[i], sizeof r->device[i], "%s", r->sel[i]->be->device_name(r->inst[i]));
 	}
 	if (r->nsel == 0)
 		fprintf(stderr, "attnbench %s: no backend is available\n", cmd);

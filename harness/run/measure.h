@@ -44,7 +44,14 @@ typedef struct sweep_opts {
 	int shard, nshards;     /* --shard I/N: points i with i % N == I (N = 0: all) */
 	int resume;             /* --resume: keep DIR/results.csv's ok rows, run the rest */
 	const char *resume_cmd; /* the command line that resumes this sweep (for messages) */
+	/* sweep: each (backend, point) runs in a worker process that is
+	 * stopped after timeout_s seconds (0: SWEEP_TIMEOUT_S); no_isolate
+	 * runs them in this process. bench always runs in process. */
+	double timeout_s;
+	int no_isolate;
 } sweep_opts;
+
+#define SWEEP_TIMEOUT_S 600.0 /* per (backend, point) */
 
 /* A point being measured on one backend instance. */
 typedef struct point_ctx {
@@ -88,14 +95,16 @@ typedef struct run_setup {
 	sweep_point *pts;
 	int npts;
 	backend_entry *sel[ATTN_MAX_BACKENDS];
-	void *inst[ATTN_MAX_BACKENDS];
+	void *inst[ATTN_MAX_BACKENDS]; /* NULL when isolated: the workers make their own */
+	char device[ATTN_MAX_BACKENDS][128];
 	int nsel;
 } run_setup;
 
 /* Read the config, apply the command line, select and create the backends
- * and expand the points. Returns 0, or EXIT_INPUT after a message on stderr
+ * (isolated, o->no_isolate 0 in a sweep: each in a worker that only notes
+ * its device) and expand the points. Returns 0, or EXIT_INPUT after a message on stderr
  * that starts with "attnbench CMD: ". */
-int setup_init(const sweep_opts *o, run_setup *r, const char *cmd);
+int setup_init(const sweep_opts *o, run_setup *r, const char *cmd, int isolate);
 void setup_free(run_setup *r);
 
 #endif

@@ -23,6 +23,7 @@
 #include "run/measure.h"
 #include "run/registry.h"
 #include "run/roofline.h"
+#include "run/worker.h"
 #include "model/results.h"
 #include "lib/table.h"
 
@@ -136,6 +137,112 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 		row->peak_device_bytes = b->peak_device_bytes(inst);
 	row->status = RESULT_OK;
 	reason[0] = 0;
+}
+
+/* ---- one (backend, point) in a worker --------------------------------------- */
+
+/* What a worker hands back: the row (its pointers are the parent's, valid
+ * in both), its reason and repetition times. */
+typedef struct point_job {
+	const sweep_opts *o;
+	run_setup *r;
+	int bi;
+	const sweep_point *pt;
+	result_row row;
+	char reason[600];
+	double rep_ns[SWEEP_MAX_REPS];
+} point_job;
+
+static void point_work(void *arg)
+{
+	point_job *j = arg; /* shared memory */
+	backend_entry *be = j->r->sel[j->bi];
+	const attn_config bc = registry_config(&j->o->cfg, be->be->name);
+	char err[512] = "";
+	point_ctx c;
+	worker_enter("create");
+	if (be->be->create(&bc, &j->r->inst[j->bi], err, sizeof err)) {
+		j->row.status = RESULT_ERROR;
+		snprintf(j->reason, sizeof j->reason, "create failed: %s", err);
+		return;
+	}
+	measure_point(j->o, j->r, j->bi, j->pt, &j->row, &c, j->reason, sizeof j->reason);
+	memcpy(j->rep_ns, c.rep_ns, sizeof j->rep_ns);
+	worker_enter("destroy");
+	be->be->destroy(j->r->inst[j->bi]);
+	j->r->inst[j->bi] = NULL;
+}
+
+/* Measure one (backend, point) into row: in a worker (a crash or a hang
+ * past the limit is an error row), or in process with --no-isolate. */
+static void run_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row, double *rep_ns,
+                      char *reason, size_t reason_len)
+{
+	if (o->no_isolate) {
+		point_ctx c;
+		measure_point(o, r, bi, pt, row, &c, reason, reason_len);
+		memcpy(rep_ns, c.rep_ns, sizeof c.rep_ns);
+		row->rep_ns = rep_ns;
+		return;
+	}
+	point_job *j = worker_shared(sizeof *j);
+	char why[512];
+	if (!j) {
+		row->status = RESULT_ERROR;
+		snprintf(reason, reason_len, "cannot start a worker: out of memory");
+		return;
+	}
+	*j = (point_job){.o = o, .r = r, .bi = bi, .pt = pt, .row = *row};
+	const worker_outcome w =
+	    worker_run(point_work, j, o->timeout_s > 0 ? o->timeout_s : SWEEP_TIMEOUT_S, why, sizeof why);
+	*row = j->row;
+	memcpy(rep_ns, j->rep_ns, sizeof j->rep_ns);
+	row->rep_ns = rep_ns;
+	row->reason = reason;
+	row->device = r->device[bi];
+	snprintf(reason, reason_len, "%s", w == WORKER_DONE ? j->reason : why);
+	if (w != WORKER_DONE) {
+		row->status = RESULT_ERROR;
+		row->measured = 0;
+	}
+	worker_shared_free(j, sizeof *j);
+}
+
+/* The machine's peaks (roofline_get) in a worker too: OpenMP's thread pool
+ * does not survive fork, so the parent of the workers runs no parallel code
+ * of its own. */
+typedef struct roof_job {
+	int threads, rc;
+	roofline roof;
+	char err[512];
+} roof_job;
+
+static void roof_work(void *arg)
+{
+	roof_job *j = arg; /* shared memory */
+	j->rc = roofline_get(j->threads, 0, &j->roof, j->err, sizeof j->err);
+}
+
+static int roof_get(const sweep_opts *o, roofline *roof, char *err, size_t len)
+{
+	if (o->no_isolate)
+		return roofline_get(o->cfg.threads, 0, roof, err, len);
+	roof_job *j = worker_shared(sizeof *j);
+	if (!j) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	j->threads = o->cfg.threads;
+	char why[512];
+	int rc = -1;
+	if (worker_run(roof_work, j, SWEEP_TIMEOUT_S, why, sizeof why) != WORKER_DONE)
+		snprintf(err, len, "%s", why);
+	else if ((rc = j->rc) != 0)
+		snprintf(err, len, "%s", j->err);
+	else
+		*roof = j->roof;
+	worker_shared_free(j, sizeof *j);
+	return rc;
 }
 
 /* ---- the results file: whole rows, committed by an atomic rename ---------- */
@@ -371,7 +478,7 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 int sweep_run(const sweep_opts *o)
 {
 	run_setup r;
-	if (setup_init(o, &r, "sweep"))
+	if (setup_init(o, &r, "sweep", !o->no_isolate))
 		return EXIT_INPUT;
 	const char *dir = o->out_dir ? o->out_dir : "reports/latest";
 	sink k;
@@ -436,14 +543,13 @@ int sweep_run(const sweep_opts *o)
 	char devices[1024] = "";
 	for (int i = 0; i < r.nsel; i++) {
 		char t[300];
-		snprintf(t, sizeof t, "%s%s=%s", i ? "; " : "", r.sel[i]->be->name,
-		         r.sel[i]->be->device_name(r.inst[i]));
+		snprintf(t, sizeof t, "%s%s=%s", i ? "; " : "", r.sel[i]->be->name, r.device[i]);
 		strncat(devices, t, sizeof devices - strlen(devices) - 1);
 	}
 	/* the machine's peaks, before any point: measured, or reused from the cache */
 	roofline roof;
 	char rerr[512] = "";
-	const int have_roof = todo > 0 && roofline_get(o->cfg.threads, 0, &roof, rerr, sizeof rerr) == 0;
+	const int have_roof = todo > 0 && roof_get(o, &roof, rerr, sizeof rerr) == 0;
 	if (!have_roof && todo > 0 && !attn_stop_signal)
 		fprintf(stderr, "attnbench sweep: roofline: %s; pct_peak_flops and pct_peak_bw stay empty\n", rerr);
 	if (!attn_stop_signal && todo > 0 && machine_write(dir, o->cfg.threads, devices, have_roof ? &roof : NULL) != 0)
@@ -467,15 +573,15 @@ int sweep_run(const sweep_opts *o)
 			fprintf(stderr, "[%*d/%d] %-8s %-7s %-28s elapsed %s, ETA %s\n", todo >= 100 ? 3 : 2, done + 1,
 			        todo, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
 			result_row row;
-			point_ctx c;
+			double rep_ns[SWEEP_MAX_REPS];
 			char reason[600];
 			memset(&row, 0, sizeof row);
 			row.backend = r.sel[bi]->be->name;
-			row.device = r.sel[bi]->be->device_name(r.inst[bi]);
+			row.device = r.device[bi];
 			row.pt = pt;
 			row.threads = o->cfg.threads;
 			row.roof = have_roof ? &roof : NULL;
-			measure_point(o, &r, bi, pt, &row, &c, reason, sizeof reason);
+			run_point(o, &r, bi, pt, &row, rep_ns, reason, sizeof reason);
 			if (attn_stop_signal)
 				break; /* abandoned: this point runs again on --resume */
 			if (row.status == RESULT_OK)
