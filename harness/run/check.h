@@ -8,11 +8,15 @@
 #include "attnbench.h"
 #include "lib/util.h"
 #include "run/golden.h"
+#include "run/random.h"
 
 #define CHECK_TOL_FACTOR 2.0
 
 typedef struct check_opts {
-	const char *golden_dir;
+	const char *golden_dir; /* the manifest's directory, or NULL with random */
+	/* check --random: generated cases instead of a manifest when random.n > 0
+	 * (random.caps is filled from the selected backends) */
+	random_spec random;
 	const char *backends; /* NULL or "all" or "a,b" */
 	const char *junit;    /* NULL or a path */
 	attn_config cfg;
