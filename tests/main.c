@@ -56,6 +56,7 @@ int main(void)
 	    {"compare", run_compare_tests},
 	    {"plan", run_plan_tests},
 	    {"dtype", run_dtype_tests},
+	    {"random", run_random_tests},
 	    {"vulkan", run_vulkan_tests},
 	    /* last: it loads a library into the registry the other groups use */
 	    {"abi", run_abi_tests},

@@ -376,7 +376,7 @@ int check_run(const check_opts *o)
 				else
 					failed++;
 				if (res->status == CHECK_FAIL && rs.n)
-					random_print_replay(stdout, &rs, gc);
+					random_print_replay(stdout, &rs, gc, r->backend);
 			}
 			fflush(stdout);
 		}

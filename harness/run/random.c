@@ -230,11 +230,11 @@ int random_load(const random_spec *r, const golden_case *gc, case_data *d, attn_
 	return 0;
 }
 
-void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc)
+void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, const char *backend)
 {
 	const attn_shape *s = &gc->shape;
-	fprintf(f, "    %s: replay with: attnbench check --random %lld --seed %llu --replay %d\n", gc->name,
-	        (long long)r->n, (unsigned long long)r->seed, gc->row);
+	fprintf(f, "    %s: replay with: attnbench check --random %lld --seed %llu --replay %d --backend %s\n",
+	        gc->name, (long long)r->n, (unsigned long long)r->seed, gc->row, backend);
 	fprintf(f, "    %s: manifest row: name,batch,n_heads,n_kv_heads,head_dim,n_q,n_kv,causal,scale,dtype\n",
 	        gc->name);
 	fprintf(f, "    %s: manifest row: %s,%lld,%lld,%lld,%lld,%lld,%lld,%d,%.9g,%s\n", gc->name, gc->name,

@@ -38,10 +38,11 @@ int random_cases(const random_spec *r, golden_case **cases, int *n, attn_err *e)
  * ref_err (the ratio rule). Returns 0 or EXIT_INPUT; golden_free releases d. */
 int random_load(const random_spec *r, const golden_case *gc, case_data *d, attn_err *e);
 
-/* Print how to replay a failed generated case: the command line and its
+/* Print how to replay a generated case that backend failed: the command
+ * line (a loaded backend also needs its --backend-lib) and the case's
  * manifest row (name, batch, n_heads, n_kv_heads, head_dim, n_q, n_kv,
  * causal, scale, dtype). */
-void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc);
+void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, const char *backend);
 
 /* The float64 attention of shape s (inputs as f32, layouts of attnbench.h). */
 int random_reference(const attn_shape *s, const float *q, const float *k, const float *v, double *out);
