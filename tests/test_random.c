@@ -19,7 +19,7 @@ static golden_case *draw(int64_t n, uint64_t seed, int64_t replay, uint32_t caps
 {
 	const random_spec r = {.n = n, .seed = seed, .replay = replay, .caps = caps};
 	golden_case *c = NULL;
-	attn_err e;
+	attn_err e = {{0}};
 	assert_int_equal(random_cases(&r, &c, count, &e), 0);
 	return c;
 }
