@@ -107,7 +107,7 @@ $(BUILD)/plugins/abi1/old_abi.so: tests/plugins/old_abi.c tests/plugins/abi1/att
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS_ABI1) $< -o $@
 
-TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so
+TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so $(BUILD)/plugins/tailbug.so
 
 # --- install: binary, public header, pkg-config file, example backend ------
 PREFIX ?= /usr/local

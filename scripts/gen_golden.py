@@ -124,6 +124,11 @@ CASES = [
     case("noncausal_tall", 115, 2, 2, 1, 16, 48, 7, 0),
     case("tiny", 116, 1, 1, 1, 1, 1, 1, 0),
     case("causal_square_mha", 117, 1, 2, 2, 32, 128, 128, 1),
+    # head sizes above 16 that are not a multiple of 8: the remainder loop
+    # of a vectorised kernel (20 = 16 + 4, 37 = 32 + 5, 75 = 72 + 3)
+    case("head_dim_20", 118, 1, 4, 2, 20, 33, 65, 1),
+    case("head_dim_37", 119, 2, 3, 1, 37, 17, 31, 0),
+    case("head_dim_75", 120, 1, 2, 2, 75, 1, 129, 1),
     # f16: <f2 inputs are exact; <f4 ones are rounded by the consumer
     case("f16_mha", 201, 1, 4, 4, 64, 64, 64, 0, dtype="f16", in_dtype="<f2"),
     case("f16_gqa4", 202, 1, 8, 2, 32, 48, 48, 1, dtype="f16", ref="unrounded"),
@@ -134,6 +139,8 @@ CASES = [
     case("f16_ties", 207, 2, 2, 1, 16, 20, 24, 0, dtype="f16", kind="ties"),
     case("f16_subnormal_v", 208, 1, 2, 2, 32, 16, 48, 1, dtype="f16", kind="subnormal_v",
          atol=0.0),
+    case("f16_head_dim_20", 209, 1, 4, 2, 20, 33, 65, 1, dtype="f16", in_dtype="<f2"),
+    case("f16_head_dim_75", 210, 1, 4, 1, 75, 24, 40, 1, dtype="f16", ref="unrounded"),
     # bf16: always <f4 files; NumPy has no bfloat16
     case("bf16_mha", 301, 1, 4, 4, 64, 64, 64, 0, dtype="bf16", prerounded=True),
     case("bf16_gqa4", 302, 1, 8, 2, 32, 48, 48, 1, dtype="bf16", ref="unrounded"),

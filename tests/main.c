@@ -57,6 +57,7 @@ int main(void)
 	    {"compare", run_compare_tests},
 	    {"plan", run_plan_tests},
 	    {"dtype", run_dtype_tests},
+	    {"random", run_random_tests},
 	    {"vulkan", run_vulkan_tests},
 	    {"isolation", run_isolation_tests},
 	    /* last: it loads a library into the registry the other groups use */

@@ -407,14 +407,14 @@ static void test_backend_libraries(void **state)
 	char *dir = tu_tmpdir(), out[600], libdir[512];
 	snprintf(out, sizeof out, "%s/run", dir);
 	EXPECT(0, "twopass    ok", "list", "--backend-lib", lib);
-	EXPECT(0, "17 passed, 0 failed", "check", "--golden", "datasets/golden", "--backend-lib", lib, "--backend",
+	EXPECT(0, "20 passed, 0 failed", "check", "--golden", "datasets/golden", "--backend-lib", lib, "--backend",
 	       "twopass");
 	EXPECT(0, "0 errors", "sweep", "--config", "datasets/sweeps/smoke.conf", "--backend-lib", lib, "--backend",
 	       "twopass", "--out", out);
 	snprintf(libdir, sizeof libdir, "%s", lib);
 	*strrchr(libdir, '/') = 0;
 	setenv("ATTNBENCH_BACKEND_PATH", libdir, 1);
-	EXPECT(0, "17 passed, 0 failed", "check", "--golden", "datasets/golden", "--backend", "twopass");
+	EXPECT(0, "20 passed, 0 failed", "check", "--golden", "datasets/golden", "--backend", "twopass");
 	/* the same library named again is not a duplicate; a copy under another path is */
 	EXPECT(0, "twopass", "list", "--backend-lib", lib);
 	char copy[700];

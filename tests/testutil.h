@@ -75,6 +75,7 @@ int run_report_tests(void);
 int run_compare_tests(void);
 int run_plan_tests(void);
 int run_dtype_tests(void);
+int run_random_tests(void);
 int run_vulkan_tests(void);
 int run_abi_tests(void);
 int run_isolation_tests(void);

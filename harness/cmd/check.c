@@ -9,10 +9,16 @@
 
 /* ---- the command line ---------------------------------------------------- */
 
-enum { OPT_GOLDEN = 1, OPT_JUNIT, OPT_TOL_FACTOR };
+enum { OPT_GOLDEN = 1, OPT_RANDOM, OPT_SEED, OPT_REPLAY, OPT_JUNIT, OPT_TOL_FACTOR };
 
 static const cli_option check_options[] = {
-    {"golden", "DIR", "the dataset: DIR/manifest.csv and its .npy files (required)", OPT_GOLDEN},
+    {"golden", "DIR", "the dataset: DIR/manifest.csv and its .npy files (this or --random)", OPT_GOLDEN},
+    {"random", "N",
+     "N (1..100000) random shapes over every dimension, dtype and option the\n"
+     "backends claim, against the harness's own float64 reference",
+     OPT_RANDOM},
+    {"seed", "S", "--random's seed (default: from the clock; printed either way)", OPT_SEED},
+    {"replay", "K", "with --random and --seed: run only case K (0..N-1), as a failure prints", OPT_REPLAY},
     {"junit", "FILE", "also write the results as a JUnit XML file", OPT_JUNIT},
     {"tol-factor", "K",
      "f16/bf16 cases pass within K (default 2) x the error of an f32\n"
@@ -23,10 +29,10 @@ static const cli_option check_options[] = {
 
 const cli_command check_command = {
     .name = "check",
-    .synopsis = "--golden DIR [options]",
-    .about = "Runs every case of DIR/manifest.csv on every selected backend (default: all\n"
-             "available) and prints one row per (case, backend) with its error figures and\n"
-             "PASS/FAIL; exit 1 when any fails.",
+    .synopsis = "--golden DIR | --random N [--seed S [--replay K]] [options]",
+    .about = "Runs every case of DIR/manifest.csv (or N random cases) on every selected\n"
+             "backend (default: all available) and prints one row per (case, backend) with\n"
+             "its error figures and PASS/FAIL; exit 1 when any fails.",
     .options = check_options,
     .shared = CLI_BACKENDS | CLI_MAX_MEM | CLI_ISOLATE,
 };
@@ -37,12 +43,31 @@ int cmd_check(int argc, char **argv)
 	cli_parser p;
 	cli_common com;
 	cli_begin(&p, &check_command, argc, argv, &com);
-	int id;
+	int id, have_seed = 0;
 	double d;
+	int64_t v;
+	co.random.replay = -1;
 	while ((id = cli_next(&p)) > 0) {
 		switch (id) {
 		case OPT_GOLDEN:
 			co.golden_dir = p.arg;
+			break;
+		case OPT_RANDOM:
+			if (!parse_i64(p.arg, &v) || v < 1 || v > RANDOM_MAX_CASES)
+				return cli_error(&p, "--random: '%s' is not a whole number in [1, %d]", p.arg,
+				                 RANDOM_MAX_CASES);
+			co.random.n = v;
+			break;
+		case OPT_SEED:
+			if (!parse_i64(p.arg, &v) || v < 0)
+				return cli_error(&p, "--seed: '%s' is not a whole number in [0, 2^63)", p.arg);
+			co.random.seed = (uint64_t)v;
+			have_seed = 1;
+			break;
+		case OPT_REPLAY:
+			if (!parse_i64(p.arg, &v) || v < 0)
+				return cli_error(&p, "--replay: '%s' is not a case number (0 or more)", p.arg);
+			co.random.replay = v;
 			break;
 		case OPT_JUNIT:
 			co.junit = p.arg;
@@ -58,8 +83,17 @@ int cmd_check(int argc, char **argv)
 	}
 	if (id < 0)
 		return p.rc;
-	if (!co.golden_dir)
-		return cli_error(&p, "check needs --golden DIR");
+	if (!co.golden_dir == !co.random.n)
+		return cli_error(&p, "check needs --golden DIR or --random N (one of them)");
+	if (have_seed && !co.random.n)
+		return cli_error(&p, "--seed needs --random N");
+	if (co.random.replay >= 0 && !have_seed)
+		return cli_error(&p, "--replay needs --random N and the --seed of the run it replays");
+	if (co.random.replay >= co.random.n && co.random.replay >= 0)
+		return cli_error(&p, "--replay %lld: the run has cases 0..%lld (--random %lld)",
+		                 (long long)co.random.replay, (long long)co.random.n - 1, (long long)co.random.n);
+	if (co.random.n && !have_seed)
+		co.random.seed = random_seed_now();
 	co.backends = com.backends;
 	co.cfg = com.cfg;
 	co.timeout_s = com.timeout_s > 0 ? com.timeout_s : CHECK_TIMEOUT_S;

@@ -352,6 +352,34 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 
 /* ---- the command -------------------------------------------------------- */
 
+/* The cases: the manifest's, every file validated before anything runs (a
+ * bad case 12 must not follow eleven rows of output), or generated ones
+ * over what the selected backends claim (*rs gets their capabilities). */
+static int open_cases(const check_opts *o, backend_entry *const *sel, int nsel, random_spec *rs, golden_case **cases,
+                      int *ncases, attn_err *e)
+{
+	if (rs->n) {
+		for (int b = 0; b < nsel; b++)
+			rs->caps |= sel[b]->be->caps;
+		if (rs->replay >= 0)
+			printf("check: random case %lld of %lld, seed %llu\n", (long long)rs->replay, (long long)rs->n,
+			       (unsigned long long)rs->seed);
+		else
+			printf("check: %lld random cases, seed %llu\n", (long long)rs->n, (unsigned long long)rs->seed);
+		return random_cases(rs, cases, ncases, e);
+	}
+	if (manifest_read(o->golden_dir, cases, ncases, e))
+		return EXIT_INPUT;
+	for (int c = 0; c < *ncases; c++) {
+		if (golden_probe(&(*cases)[c], e)) {
+			free(*cases);
+			*cases = NULL;
+			return EXIT_INPUT;
+		}
+	}
+	return 0;
+}
+
 int check_run(const check_opts *opts)
 {
 	check_opts oo = *opts; /* a caller that leaves timeout_s 0 gets the default */
@@ -364,19 +392,12 @@ int check_run(const check_opts *opts)
 	backend_entry *sel[ATTN_MAX_BACKENDS];
 	void *ctx[ATTN_MAX_BACKENDS] = {0};
 	result *shm = NULL;
+	random_spec rs = o->random;
+	char source[CASE_PATH_MAX + 64];
 
-	if (registry_select(o->backends, sel, &nsel, &e) || manifest_read(o->golden_dir, &cases, &ncases, &e)) {
+	if (registry_select(o->backends, sel, &nsel, &e) || open_cases(o, sel, nsel, &rs, &cases, &ncases, &e)) {
 		fprintf(stderr, "attnbench check: %s\n", e.msg);
 		return EXIT_INPUT;
-	}
-	/* Every file is validated before anything runs: a bad case 12 must not
-	 * follow eleven rows of output. */
-	for (int c = 0; c < ncases; c++) {
-		if (golden_probe(&cases[c], &e)) {
-			fprintf(stderr, "attnbench check: %s\n", e.msg);
-			free(cases);
-			return EXIT_INPUT;
-		}
 	}
 	if (nsel == 0)
 		fprintf(stderr, "attnbench check: no backend is available\n");
@@ -410,7 +431,7 @@ int check_run(const check_opts *opts)
 	for (int c = 0; c < ncases; c++) {
 		const golden_case *gc = &cases[c];
 		case_data d;
-		if (golden_load(gc, &d, &e)) {
+		if (rs.n ? random_load(&rs, gc, &d, &e) : golden_load(gc, &d, &e)) {
 			fprintf(stderr, "attnbench check: %s (case '%s')\n", e.msg, gc->name);
 			rc = EXIT_INPUT;
 			goto out;
@@ -455,6 +476,8 @@ int check_run(const check_opts *opts)
 					passed++;
 				else
 					failed++;
+				if (res->status == CHECK_FAIL && rs.n)
+					random_print_replay(stdout, &rs, gc, r->backend);
 			}
 			fflush(stdout);
 		}
@@ -463,8 +486,12 @@ int check_run(const check_opts *opts)
 		guard_free(&gout);
 		golden_free(&d);
 	}
+	if (rs.n)
+		snprintf(source, sizeof source, "random, seed %llu", (unsigned long long)rs.seed);
+	else
+		snprintf(source, sizeof source, "%s", o->golden_dir);
 	printf("check: %d passed, %d failed, %d skipped (%d cases x %d backends, %s)\n", passed, failed, skipped,
-	       ncases, nsel, o->golden_dir);
+	       ncases, nsel, source);
 	if (failed) {
 		printf("FAILED:");
 		for (int i = 0; i < nrows; i++)

@@ -8,12 +8,16 @@
 #include "attnbench.h"
 #include "lib/util.h"
 #include "run/golden.h"
+#include "run/random.h"
 
 #define CHECK_TOL_FACTOR 2.0
 #define CHECK_TIMEOUT_S  60.0 /* per (case, backend) pair */
 
 typedef struct check_opts {
-	const char *golden_dir;
+	const char *golden_dir; /* the manifest's directory, or NULL with random */
+	/* check --random: generated cases instead of a manifest when random.n > 0
+	 * (random.caps is filled from the selected backends) */
+	random_spec random;
 	const char *backends; /* NULL or "all" or "a,b" */
 	const char *junit;    /* NULL or a path */
 	attn_config cfg;

@@ -185,11 +185,8 @@ static int reference_f32(const attn_shape *s, const float *q, const float *k, co
 	return 0;
 }
 
-/* f16/bf16: round the inputs into the dtype (keeping the widened values in
- * q, k, v) and measure the f32 reference's error. */
-static int case_round(const golden_case *gc, case_data *d)
+int golden_round_inputs(const attn_shape *s, case_data *d)
 {
-	const attn_shape *s = &gc->shape;
 	const size_t nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim),
 	             nk = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim);
 	float *x[3] = {d->q, d->k, d->v};
@@ -204,6 +201,12 @@ static int case_round(const golden_case *gc, case_data *d)
 	d->qs = d->half[0];
 	d->ks = d->half[1];
 	d->vs = d->half[2];
+	return 0;
+}
+
+int golden_ref_err(const attn_shape *s, case_data *d)
+{
+	const size_t nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
 	float *r = xalloc((nq ? nq : 1) * sizeof(float));
 	if (!r || reference_f32(s, d->q, d->k, d->v, r)) {
 		free(r);
@@ -239,7 +242,8 @@ int golden_load(const golden_case *gc, case_data *d, attn_err *e)
 	d->qs = d->q;
 	d->ks = d->k;
 	d->vs = d->v;
-	if (!d->q || !d->k || !d->v || !d->out || (gc->shape.dtype != ATTN_F32 && case_round(gc, d))) {
+	if (!d->q || !d->k || !d->v || !d->out ||
+	    (gc->shape.dtype != ATTN_F32 && (golden_round_inputs(&gc->shape, d) || golden_ref_err(&gc->shape, d)))) {
 		golden_free(d);
 		return attn_errf(e, "%s: out of memory loading the case", gc->q);
 	}

@@ -53,6 +53,14 @@ int golden_probe(const golden_case *gc, attn_err *e);
  * compute ref_err. Returns 0 or EXIT_INPUT; golden_free releases d. */
 int golden_load(const golden_case *gc, case_data *d, attn_err *e);
 void golden_free(case_data *d);
+/* The two steps golden_load takes for an f16/bf16 case, for cases that
+ * come from elsewhere (run/random.c): round d->q, d->k, d->v (f32) to
+ * s->dtype into d->half (qs, ks, vs point there) and widen them back in
+ * place; then, with d->out set to the float64 reference of those values,
+ * d->ref_err = the max error of a plain f32 attention of them. Each
+ * returns 0 or -1 (out of memory). */
+int golden_round_inputs(const attn_shape *s, case_data *d);
+int golden_ref_err(const attn_shape *s, case_data *d);
 /* Append a warning line to *warn (malloc'ed) for each file of the case
  * that holds NaN or Inf: count and first position. */
 void golden_scan(const golden_case *gc, const case_data *d, char **warn);
