@@ -168,6 +168,12 @@ static void test_junit_not_regular(void **state)
 	one_case(gold, "mha");
 	EXPECT(2, "junit.xml: exists and is not a regular file", "check", "--golden", gold, "--backend", "naive",
 	       "--junit", j);
+	/* refused before any case runs, not after all of them */
+	char *out = NULL;
+	assert_int_equal(
+	    tu_run(&out, NULL, "check", "--golden", gold, "--backend", "naive", "--junit", j, (char *)NULL), 2);
+	assert_null(strstr(out ? out : "", "PASS"));
+	free(out);
 	assert_true(is_link(j));
 	assert_kept(t);
 	remove(j);

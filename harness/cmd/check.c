@@ -5,6 +5,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "lib/files.h"
 #include "run/check.h"
 
 /* ---- the command line ---------------------------------------------------- */
@@ -92,6 +93,9 @@ int cmd_check(int argc, char **argv)
 	if (co.random.replay >= co.random.n && co.random.replay >= 0)
 		return cli_error(&p, "--replay %lld: the run has cases 0..%lld (--random %lld)",
 		                 (long long)co.random.replay, (long long)co.random.n - 1, (long long)co.random.n);
+	attn_err e = {{0}};
+	if (co.junit && file_out_check(co.junit, &e)) /* before any case runs, not after all of them */
+		return attn_fail("check", EXIT_INPUT, "--junit %s", e.msg);
 	if (co.random.n && !have_seed)
 		co.random.seed = random_seed_now();
 	co.backends = com.backends;

@@ -2,6 +2,7 @@
  * the comparison itself is report/compare.c, the test lib/stats.c. */
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "lib/files.h"
 #include "lib/util.h"
 #include "report/compare.h"
 
@@ -73,6 +74,9 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (id < 0)
 		return p.rc;
+	attn_err e = {{0}};
+	if (junit && file_out_check(junit, &e)) /* before the runs are read */
+		return attn_fail("compare", EXIT_INPUT, "--junit %s", e.msg);
 	const compare_opts o = {.baseline = p.operands[0],
 	                        .current = p.operands[1],
 	                        .max_slowdown = max_slowdown,
