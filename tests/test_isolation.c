@@ -177,16 +177,16 @@ static void test_timeout_option(void **state)
 	    "--repetitions", "2", "--min-time", "0.001", "--phases", "prefill,decode,attend", "--timeout", "1"
 
 /* sweep with the fault backend in mode: exit 0, naive's three rows ok, the
- * fault backend's row of phase an error with want, its other rows ok; and
- * --resume runs that pair again and keeps the rest. */
-static void sweep_fault(const char *mode, const char *phase, const char *want)
+ * fault backend's row of phase an error with want, its other rows ok; and,
+ * with resume, --resume runs that pair again and keeps the rest. */
+static void sweep_fault_run(const char *mode, const char *phase, const char *want, int resume_too)
 {
 	char *dir = tu_tmpdir();
 	char param[64], path[4200], line[256];
 	snprintf(param, sizeof param, "fault:mode=%s", mode);
 	snprintf(path, sizeof path, "%s/results.csv", dir);
 	snprintf(line, sizeof line, "fault,cpu,%s,", phase);
-	for (int resume = 0; resume < 2; resume++) {
+	for (int resume = 0; resume < 1 + resume_too; resume++) {
 		char *err = NULL;
 		const int rc = resume ? tu_run(NULL, &err, "sweep", SWEEP_GRID, "--out", dir, "--backend-lib",
 		                               tu_built("plugins/fault.so"), "--backend", "naive,fault", "--param",
@@ -212,6 +212,49 @@ static void sweep_fault(const char *mode, const char *phase, const char *want)
 		free(csv);
 	}
 	tu_rmtree(dir);
+}
+
+static void sweep_fault(const char *mode, const char *phase, const char *want)
+{
+	sweep_fault_run(mode, phase, want, 1);
+}
+
+/* The faults the guarded call before the timed ones finds (one sweep each). */
+static void test_sweep_past1(void **state)
+{
+	(void)state;
+	sweep_fault_run("past1", "attend", "error: attend: wrote out[n+0], past its end (n = 1024)", 0);
+}
+
+static void test_sweep_past64(void **state)
+{
+	(void)state;
+	sweep_fault_run("past64", "attend", "error: attend: wrote out[n+63], past its end (n = 1024)", 0);
+}
+
+static void test_sweep_before(void **state)
+{
+	(void)state;
+	sweep_fault_run("before", "attend", "error: attend: wrote out[-1], before its start", 0);
+}
+
+static void test_sweep_unwritten(void **state)
+{
+	(void)state;
+	sweep_fault_run("unwritten", "attend",
+	                "error: attend: left 1 of 1024 elements of out unwritten, the first out[1023]", 0);
+}
+
+static void test_sweep_write_q(void **state)
+{
+	(void)state;
+	sweep_fault_run("write_q", "attend", "error: crashed (SIGSEGV in attend: wrote to q)", 0);
+}
+
+static void test_sweep_read_k(void **state)
+{
+	(void)state;
+	sweep_fault_run("read_k", "attend", "error: crashed (SIGSEGV in attend: read past the end of k)", 0);
 }
 
 static void test_sweep_segv(void **state)
@@ -249,7 +292,10 @@ int run_isolation_tests(void)
 	    cmocka_unit_test(test_check_abort),       cmocka_unit_test(test_check_nothing_ran),
 	    cmocka_unit_test(test_timeout_option),    cmocka_unit_test(test_sweep_segv),
 	    cmocka_unit_test(test_sweep_segv_decode), cmocka_unit_test(test_sweep_hang),
-	    cmocka_unit_test(test_sweep_abort),
+	    cmocka_unit_test(test_sweep_abort),       cmocka_unit_test(test_sweep_past1),
+	    cmocka_unit_test(test_sweep_past64),      cmocka_unit_test(test_sweep_before),
+	    cmocka_unit_test(test_sweep_unwritten),   cmocka_unit_test(test_sweep_write_q),
+	    cmocka_unit_test(test_sweep_read_k),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("isolation", tests, NULL, NULL);
