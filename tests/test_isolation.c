@@ -13,11 +13,17 @@
 
 /* A golden directory with two f32 cases of datasets/golden: gqa2 (attend and
  * prefill) and tiny (attend and decode); with f16 the f16_ties case alone. */
+static char *golden_of(const char *const *cases, int n);
+
 static char *small_golden(int f16)
 {
 	static const char *const f32_cases[] = {"gqa2", "tiny"}, *const f16_cases[] = {"f16_ties"};
-	const char *const *cases = f16 ? f16_cases : f32_cases;
-	const int n = f16 ? 1 : 2;
+	return f16 ? golden_of(f16_cases, 1) : golden_of(f32_cases, 2);
+}
+
+/* A golden directory with the n cases of datasets/golden named, in order. */
+static char *golden_of(const char *const *cases, int n)
+{
 	char *dir = tu_tmpdir();
 	size_t len;
 	char *man = tu_read("datasets/golden/manifest.csv", &len);
@@ -91,6 +97,40 @@ static void test_check_behaving(void **state)
 	char *dir = small_golden(0);
 	EXPECT(0, "check: 4 passed, 0 failed", "check", "--golden", dir, "--backend-lib", tu_built("plugins/fault.so"),
 	       "--backend", "naive,fault", "--param", "fault:mode=none");
+	tu_rmtree(dir);
+}
+
+static int count_of(const char *s, const char *what)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	return n;
+}
+
+/* One instance per backend serves every case: the probe's and its worker's,
+ * each destroyed once, for two cases; and after a crash the next case gets a
+ * fresh worker (segv_decode crashes tiny's decode; gqa2, after it, passes). */
+static void test_check_one_worker(void **state)
+{
+	(void)state;
+	char *dir = small_golden(0), *out = NULL, *err = NULL;
+	int rc = tu_run(&out, &err, "check", "--golden", dir, "--backend-lib", tu_built("plugins/fault.so"),
+	                "--backend", "naive,fault", "--param", "fault:mode=count", (char *)NULL);
+	if (rc != 0 || count_of(err, "fault: create") != 2 || count_of(err, "fault: destroy") != 2)
+		fail_msg("exit %d (want 0), want 2 creates and 2 destroys; stdout:\n%s\nstderr:\n%s", rc, out, err);
+	free(out);
+	free(err);
+	tu_rmtree(dir);
+	static const char *const crash_first[] = {"tiny", "gqa2"};
+	dir = golden_of(crash_first, 2);
+	rc = tu_run(&out, &err, "check", "--golden", dir, "--backend-lib", tu_built("plugins/fault.so"), "--backend",
+	            "fault", "--param", "fault:mode=segv_decode", (char *)NULL);
+	if (rc != 1 || !strstr(out, "FAIL: crashed (SIGSEGV in decode)") ||
+	    !strstr(out, "check: 1 passed, 1 failed, 0 skipped") || !strstr(out, "FAILED: tiny/fault\n"))
+		fail_msg("crash, then a fresh worker: exit %d (want 1); stdout:\n%s\nstderr:\n%s", rc, out, err);
+	free(out);
+	free(err);
 	tu_rmtree(dir);
 }
 
@@ -177,16 +217,16 @@ static void test_timeout_option(void **state)
 	    "--repetitions", "2", "--min-time", "0.001", "--phases", "prefill,decode,attend", "--timeout", "1"
 
 /* sweep with the fault backend in mode: exit 0, naive's three rows ok, the
- * fault backend's row of phase an error with want, its other rows ok; and
- * --resume runs that pair again and keeps the rest. */
-static void sweep_fault(const char *mode, const char *phase, const char *want)
+ * fault backend's row of phase an error with want, its other rows ok; and,
+ * with resume, --resume runs that pair again and keeps the rest. */
+static void sweep_fault_run(const char *mode, const char *phase, const char *want, int resume_too)
 {
 	char *dir = tu_tmpdir();
 	char param[64], path[4200], line[256];
 	snprintf(param, sizeof param, "fault:mode=%s", mode);
 	snprintf(path, sizeof path, "%s/results.csv", dir);
 	snprintf(line, sizeof line, "fault,cpu,%s,", phase);
-	for (int resume = 0; resume < 2; resume++) {
+	for (int resume = 0; resume < 1 + resume_too; resume++) {
 		char *err = NULL;
 		const int rc = resume ? tu_run(NULL, &err, "sweep", SWEEP_GRID, "--out", dir, "--backend-lib",
 		                               tu_built("plugins/fault.so"), "--backend", "naive,fault", "--param",
@@ -212,6 +252,49 @@ static void sweep_fault(const char *mode, const char *phase, const char *want)
 		free(csv);
 	}
 	tu_rmtree(dir);
+}
+
+static void sweep_fault(const char *mode, const char *phase, const char *want)
+{
+	sweep_fault_run(mode, phase, want, 1);
+}
+
+/* The faults the guarded call before the timed ones finds (one sweep each). */
+static void test_sweep_past1(void **state)
+{
+	(void)state;
+	sweep_fault_run("past1", "attend", "error: attend: wrote out[n+0], past its end (n = 1024)", 0);
+}
+
+static void test_sweep_past64(void **state)
+{
+	(void)state;
+	sweep_fault_run("past64", "attend", "error: attend: wrote out[n+63], past its end (n = 1024)", 0);
+}
+
+static void test_sweep_before(void **state)
+{
+	(void)state;
+	sweep_fault_run("before", "attend", "error: attend: wrote out[-1], before its start", 0);
+}
+
+static void test_sweep_unwritten(void **state)
+{
+	(void)state;
+	sweep_fault_run("unwritten", "attend",
+	                "error: attend: left 1 of 1024 elements of out unwritten, the first out[1023]", 0);
+}
+
+static void test_sweep_write_q(void **state)
+{
+	(void)state;
+	sweep_fault_run("write_q", "attend", "error: crashed (SIGSEGV in attend: wrote to q)", 0);
+}
+
+static void test_sweep_read_k(void **state)
+{
+	(void)state;
+	sweep_fault_run("read_k", "attend", "error: crashed (SIGSEGV in attend: read past the end of k)", 0);
 }
 
 static void test_sweep_segv(void **state)
@@ -241,15 +324,18 @@ static void test_sweep_abort(void **state)
 int run_isolation_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_check_behaving),    cmocka_unit_test(test_check_past1),
-	    cmocka_unit_test(test_check_past64),      cmocka_unit_test(test_check_before),
-	    cmocka_unit_test(test_check_unwritten),   cmocka_unit_test(test_check_write_q),
-	    cmocka_unit_test(test_check_read_k),      cmocka_unit_test(test_check_segv),
-	    cmocka_unit_test(test_check_segv_decode), cmocka_unit_test(test_check_hang),
-	    cmocka_unit_test(test_check_abort),       cmocka_unit_test(test_check_nothing_ran),
-	    cmocka_unit_test(test_timeout_option),    cmocka_unit_test(test_sweep_segv),
-	    cmocka_unit_test(test_sweep_segv_decode), cmocka_unit_test(test_sweep_hang),
-	    cmocka_unit_test(test_sweep_abort),
+	    cmocka_unit_test(test_check_behaving),    cmocka_unit_test(test_check_one_worker),
+	    cmocka_unit_test(test_check_past1),       cmocka_unit_test(test_check_past64),
+	    cmocka_unit_test(test_check_before),      cmocka_unit_test(test_check_unwritten),
+	    cmocka_unit_test(test_check_write_q),     cmocka_unit_test(test_check_read_k),
+	    cmocka_unit_test(test_check_segv),        cmocka_unit_test(test_check_segv_decode),
+	    cmocka_unit_test(test_check_hang),        cmocka_unit_test(test_check_abort),
+	    cmocka_unit_test(test_check_nothing_ran), cmocka_unit_test(test_timeout_option),
+	    cmocka_unit_test(test_sweep_segv),        cmocka_unit_test(test_sweep_segv_decode),
+	    cmocka_unit_test(test_sweep_hang),        cmocka_unit_test(test_sweep_abort),
+	    cmocka_unit_test(test_sweep_past1),       cmocka_unit_test(test_sweep_past64),
+	    cmocka_unit_test(test_sweep_before),      cmocka_unit_test(test_sweep_unwritten),
+	    cmocka_unit_test(test_sweep_write_q),     cmocka_unit_test(test_sweep_read_k),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("isolation", tests, NULL, NULL);

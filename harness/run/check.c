@@ -17,12 +17,15 @@
  * f32 attention of the rounded inputs, and every element must be within
  * tol_factor * ref_err + atol + rtol * |out|, where atol and rtol are the
  * rounding floor (check.h). */
+#define _GNU_SOURCE /* memfd_create */
 #include "run/check.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "attn_half.h"
 #include "lib/junit.h"
@@ -237,55 +240,126 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 		         (long long)res->st.n_special);
 }
 
-/* ---- one pair, in a worker or in process ---------------------------------- */
+/* ---- one pair, in a backend's worker or in process ------------------------ */
 
-typedef struct pair_job {
+/* Isolated, each backend has a long-lived worker that creates its instance
+ * once and checks every case in turn: the parent puts the case in a
+ * memory file (case_blob: the inputs in the case's dtype, then the float64
+ * reference) and the request in shared memory (pair_req); the worker makes
+ * its own guarded copies and guarded output, runs the pair and writes the
+ * result back. A worker that crashed or timed out costs that pair only:
+ * the next case gets a fresh worker and instance. */
+typedef struct pair_req {
+	int c;                   /* the case */
+	size_t qb, kb, blob_len; /* bytes of q, of k (and of v) in the blob; its length */
+	double ref_err;
+	result res;
+} pair_req;
+
+typedef struct pair_server {
 	const check_opts *o;
-	const golden_case *gc;
-	const case_data *d; /* guarded inputs */
+	const golden_case *cases;
 	backend_entry *be;
-	void *ctx; /* in process: the instance; in a worker: NULL, it makes its own */
-	guard_buf *out;
-	result *res; /* in a worker: memory shared with the parent */
-} pair_job;
+	pair_req *req; /* shared */
+	int blob;      /* the memory file */
+	void *ctx;     /* in the worker: its instance, NULL until made */
+} pair_server;
 
-static void pair_work(void *arg)
+/* Offsets in the blob: q, k, v, then the reference (8-byte aligned). */
+static size_t blob_ref_at(const pair_req *r)
 {
-	const pair_job *j = arg;
-	void *ctx = j->ctx;
-	if (!ctx) {
+	return (r->qb + 2 * r->kb + 7) / 8 * 8;
+}
+
+static void serve_pair(void *arg)
+{
+	pair_server *p = arg; /* the worker's own copy: ctx stays from call to call */
+	pair_req *r = p->req;
+	const golden_case *gc = &p->cases[r->c];
+	memset(&r->res, 0, sizeof r->res);
+	if (!p->ctx) {
 		char err[256] = "";
-		const attn_config bc = registry_config(&j->o->cfg, j->be->be->name);
+		const attn_config bc = registry_config(&p->o->cfg, p->be->be->name);
 		worker_enter("create");
-		if (j->be->be->create(&bc, &ctx, err, sizeof err)) {
-			j->res->status = CHECK_FAIL;
-			snprintf(j->res->msg, sizeof j->res->msg, "create failed: %s", err);
+		if (p->be->be->create(&bc, &p->ctx, err, sizeof err)) {
+			p->ctx = NULL;
+			r->res.status = CHECK_FAIL;
+			snprintf(r->res.msg, sizeof r->res.msg, "create failed: %s", err);
 			return;
 		}
 	}
-	run_one(j->o, j->gc, j->d, j->be, ctx, j->out, j->res);
-	if (!j->ctx) {
+	const attn_shape *s = &gc->shape;
+	const char *blob = mmap(NULL, r->blob_len, PROT_READ, MAP_SHARED, p->blob, 0);
+	guard_buf g[4];
+	memset(g, 0, sizeof g);
+	case_data d;
+	memset(&d, 0, sizeof d);
+	if (blob != MAP_FAILED) {
+		d.qs = guard_input(&g[0], "q", blob, r->qb);
+		d.ks = guard_input(&g[1], "k", blob + r->qb, r->kb);
+		d.vs = guard_input(&g[2], "v", blob + r->qb + r->kb, r->kb);
+		d.out = (double *)(uintptr_t)(blob + blob_ref_at(r));
+		d.ref_err = r->ref_err;
+	}
+	if (blob != MAP_FAILED && d.qs && d.ks && d.vs &&
+	    guard_output(&g[3], "out", (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim)))
+		run_one(p->o, gc, &d, p->be, p->ctx, &g[3], &r->res);
+	else {
+		r->res.status = CHECK_FAIL;
+		snprintf(r->res.msg, sizeof r->res.msg, "out of memory in the worker");
+	}
+	for (int i = 0; i < 4; i++)
+		guard_free(&g[i]);
+	if (blob != MAP_FAILED)
+		munmap((void *)(uintptr_t)blob, r->blob_len);
+}
+
+static void serve_fini(void *arg)
+{
+	pair_server *p = arg;
+	if (p->ctx) {
 		worker_enter("destroy");
-		j->be->be->destroy(ctx);
+		p->be->be->destroy(p->ctx);
 	}
 }
 
-/* Run one pair into res: in a worker (shm: its result, shared), so that a
- * crash or hang costs this row only, or in process with --no-isolate. */
-static void run_pair(pair_job *j, result *shm, result *res)
+/* Put case c in the blob and the request. 0, or -1 (errno). */
+static int blob_put(int fd, pair_req *r, int c, const golden_case *gc, const case_data *d)
 {
-	if (j->o->no_isolate) {
-		j->res = res;
-		pair_work(j);
-		return;
-	}
-	memset(shm, 0, sizeof *shm);
-	j->res = shm;
-	j->ctx = NULL;
+	const attn_shape *s = &gc->shape;
+	const size_t esz = attn_dtype_size(s->dtype), nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
+	r->c = c;
+	r->qb = nq * esz;
+	r->kb = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim) * esz;
+	r->ref_err = d->ref_err;
+	r->blob_len = blob_ref_at(r) + nq * sizeof(double);
+	const struct {
+		const void *p;
+		size_t len, at;
+	} part[4] = {{d->qs, r->qb, 0},
+	             {d->ks, r->kb, r->qb},
+	             {d->vs, r->kb, r->qb + r->kb},
+	             {d->out, nq * sizeof(double), blob_ref_at(r)}};
+	if (ftruncate(fd, (off_t)r->blob_len) != 0)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		for (size_t done = 0; done < part[i].len;) {
+			const ssize_t n =
+			    pwrite(fd, (const char *)part[i].p + done, part[i].len - done, (off_t)(part[i].at + done));
+			if (n <= 0)
+				return -1;
+			done += (size_t)n;
+		}
+	return 0;
+}
+
+/* Run case c of backend b in its worker into res (the case is in the blob). */
+static void run_served(pair_server *p, worker_server *w, result *res)
+{
 	char why[400];
-	const worker_outcome w = worker_run(pair_work, j, j->o->timeout_s, why, sizeof why);
-	*res = *shm;
-	if (w != WORKER_DONE) {
+	const worker_outcome o = worker_serve(w, p->o->timeout_s, why, sizeof why);
+	*res = p->req->res;
+	if (o != WORKER_DONE) {
 		res->status = CHECK_FAIL;
 		snprintf(res->msg, sizeof res->msg, "%s", why);
 	}
@@ -391,7 +465,10 @@ int check_run(const check_opts *opts)
 	int ncases = 0, nsel = 0;
 	backend_entry *sel[ATTN_MAX_BACKENDS];
 	void *ctx[ATTN_MAX_BACKENDS] = {0};
-	result *shm = NULL;
+	pair_server srv[ATTN_MAX_BACKENDS];
+	worker_server wrk[ATTN_MAX_BACKENDS];
+	pair_req *req = NULL;
+	int blob = -1;
 	random_spec rs = o->random;
 	char source[CASE_PATH_MAX + 64];
 
@@ -420,8 +497,16 @@ int check_run(const check_opts *opts)
 	junit_row *rows = calloc((size_t)(ncases * (nsel ? nsel : 1)), sizeof *rows);
 	char **warns = calloc((size_t)(ncases ? ncases : 1), sizeof *warns); /* per case */
 	int nrows = 0, passed = 0, failed = 0, skipped = 0, rc = EXIT_PASS;
-	shm = worker_shared(sizeof *shm);
-	if (!rows || !warns || !shm) {
+	memset(wrk, 0, sizeof wrk);
+	if (!o->no_isolate) {
+		req = worker_shared(sizeof *req);
+		blob = memfd_create("attnbench-case", MFD_CLOEXEC);
+		for (int b = 0; b < nsel; b++) {
+			srv[b] = (pair_server){.o = o, .cases = cases, .be = sel[b], .req = req, .blob = blob};
+			wrk[b] = (worker_server){.work = serve_pair, .fini = serve_fini, .arg = &srv[b]};
+		}
+	}
+	if (!rows || !warns || (!o->no_isolate && (!req || blob < 0))) {
 		fprintf(stderr, "attnbench check: out of memory\n");
 		rc = EXIT_INPUT;
 		goto out;
@@ -441,12 +526,15 @@ int check_run(const check_opts *opts)
 		guard_buf gin[3], gout;
 		case_data gd;
 		memset(gin, 0, sizeof gin);
-		const float *got = guard_output(&gout, "out", (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim));
-		if (!got || guard_case(gc, &d, &gd, gin)) {
+		memset(&gout, 0, sizeof gout);
+		/* isolated, the workers guard their own copies of the case */
+		if (o->no_isolate
+		        ? !guard_output(&gout, "out", (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim)) ||
+		              guard_case(gc, &d, &gd, gin)
+		        : blob_put(blob, req, c, gc, &d) != 0) {
 			for (int i = 0; i < 3; i++)
 				guard_free(&gin[i]);
-			if (got)
-				guard_free(&gout);
+			guard_free(&gout);
 			golden_free(&d);
 			fprintf(stderr, "attnbench check: case '%s': out of memory\n", gc->name);
 			rc = EXIT_INPUT;
@@ -457,8 +545,10 @@ int check_run(const check_opts *opts)
 			r->case_name = gc->name;
 			r->backend = sel[b]->be->name;
 			r->warn = warns[c];
-			pair_job job = {o, gc, &gd, sel[b], ctx[b], &gout, NULL};
-			run_pair(&job, shm, &r->res);
+			if (o->no_isolate)
+				run_one(o, gc, &gd, sel[b], ctx[b], &gout, &r->res);
+			else
+				run_served(&srv[b], &wrk[b], &r->res);
 			const result *res = &r->res;
 			const char *dt = dtype_name(s->dtype);
 			if (res->status == CHECK_SKIP) {
@@ -509,14 +599,20 @@ int check_run(const check_opts *opts)
 		rc = EXIT_INPUT;
 	}
 out:
-	for (int b = 0; b < nsel; b++)
+	for (int b = 0; b < nsel; b++) {
+		char why[400];
 		if (ctx[b])
 			sel[b]->be->destroy(ctx[b]);
+		if (worker_server_stop(&wrk[b], o->timeout_s, why, sizeof why) != WORKER_DONE)
+			fprintf(stderr, "attnbench check: backend %s: ending its worker: %s\n", sel[b]->be->name, why);
+	}
+	if (blob >= 0)
+		close(blob);
+	worker_shared_free(req, sizeof *req);
 	for (int c = 0; warns && c < ncases; c++)
 		free(warns[c]);
 	free(warns);
 	free(rows);
-	worker_shared_free(shm, sizeof *shm);
 	free(cases);
 	return rc;
 }

@@ -121,6 +121,49 @@ static int point_iterate(point_ctx *c)
 	}
 }
 
+/* One call of the point on guarded copies of its inputs and a guarded
+ * output (worker.h), before the timed repetitions: a write outside out, an
+ * element of out left unwritten, a write to an input or a read past one is
+ * found here, named and made the point's error, while the timed calls keep
+ * the plain buffers (the guards cost nothing in the figures). */
+int point_verify(point_ctx *c)
+{
+	if (!c->ready && point_setup(c) != 0)
+		return -1;
+	const sweep_point *p = &c->pt;
+	const attn_shape *s = &p->shape;
+	const size_t esz = attn_dtype_size(s->dtype), nkv = kv_new_elems(p) * esz;
+	const int attend = p->phase == PHASE_ATTEND;
+	guard_buf g[4];
+	memset(g, 0, sizeof g);
+	void *const plain[4] = {c->q, c->kn, c->vn, c->out};
+	const void *q = guard_input(&g[0], "q", c->q, q_elems(s) * esz);
+	const void *kn = guard_input(&g[1], attend ? "k" : "k_new", c->kn, nkv);
+	const void *vn = guard_input(&g[2], attend ? "v" : "v_new", c->vn, nkv);
+	float *out = guard_output(&g[3], "out", q_elems(s));
+	int rc = 0;
+	if (!q || !kn || !vn || !out) {
+		c->failed = 1;
+		snprintf(c->err, sizeof c->err, "out of host memory for the guarded buffers");
+		rc = -1;
+	} else {
+		c->q = (void *)(uintptr_t)q, c->kn = (void *)(uintptr_t)kn, c->vn = (void *)(uintptr_t)vn;
+		c->out = out;
+		worker_enter(phase_name(p->phase));
+		rc = point_iterate(c);
+		char bad[256];
+		if (!rc && guard_check(&g[3], bad, sizeof bad)) {
+			c->failed = 1;
+			snprintf(c->err, sizeof c->err, "%s: %s", phase_name(p->phase), bad);
+			rc = -1;
+		}
+		c->q = plain[0], c->kn = plain[1], c->vn = plain[2], c->out = plain[3];
+	}
+	for (int i = 0; i < 4; i++)
+		guard_free(&g[i]);
+	return rc;
+}
+
 static void note_gpu(point_ctx *c, double ns)
 {
 	if (c->ngpu == c->capgpu) {

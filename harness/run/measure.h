@@ -79,6 +79,12 @@ uint64_t point_need(const sweep_point *p, uint64_t workspace);
 /* Free the point's buffers (c->ready becomes 0). */
 void point_teardown(point_ctx *c);
 
+/* Set the point up (if it is not) and make one untimed call of it on
+ * guarded buffers (run/worker.h): 0, or -1 with c->failed and c->err
+ * ("attend: wrote out[n+0], past its end (n = 1024)"). A write to an input
+ * or a read past one faults: run it in a worker. */
+int point_verify(point_ctx *c);
+
 /* The Google Benchmark body of a point (arg: its point_ctx): sets the point
  * up on first use, times calls, and sets complexity N and the FLOPS and
  * bytes_per_second counters. A failure skips the benchmark with c->err. */

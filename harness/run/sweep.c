@@ -100,18 +100,22 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 		snprintf(reason, reason_len, "needs %.2f GiB", (double)need / (1024.0 * 1024 * 1024));
 		return;
 	}
-	char name[256], shp[128];
-	point_label(pt, 1, shp, sizeof shp);
-	snprintf(name, sizeof name, "%s/%s/%s", phase_name(pt->phase), b->name, shp);
-	gb_bench *gb = gb_register(name, point_body, c);
-	gb_repetitions(gb, r->cfg.repetitions);
-	gb_min_time(gb, r->cfg.min_time);
-	if (c->gpu_timing)
-		gb_use_manual_time(gb);
-	else
-		gb_use_real_time(gb);
-	gb_run_all(collect_run, c);
-	gb_clear();
+	/* in a worker, one guarded call before the timed ones (point_verify):
+	 * a fault there kills only the worker; --no-isolate runs unguarded */
+	if (o->no_isolate || point_verify(c) == 0) {
+		char name[256], shp[128];
+		point_label(pt, 1, shp, sizeof shp);
+		snprintf(name, sizeof name, "%s/%s/%s", phase_name(pt->phase), b->name, shp);
+		gb_bench *gb = gb_register(name, point_body, c);
+		gb_repetitions(gb, r->cfg.repetitions);
+		gb_min_time(gb, r->cfg.min_time);
+		if (c->gpu_timing)
+			gb_use_manual_time(gb);
+		else
+			gb_use_real_time(gb);
+		gb_run_all(collect_run, c);
+		gb_clear();
+	}
 	point_teardown(c);
 	if (c->failed || c->nrep == 0) {
 		row->status = RESULT_ERROR;

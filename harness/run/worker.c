@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -211,7 +212,10 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 	 * the worker dies of the signal, which its parent reports */
 }
 
-static void worker_child(void (*work)(void *arg), void *arg, int wfd)
+/* The worker's side: set up its fault handler, then run work once per 'w'
+ * from the parent, answering 'd' after each, until 'q' or the parent's end
+ * closes; fini last. */
+static void worker_child(worker_server *s)
 {
 	static char altstack[64 * 1024];
 	const stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
@@ -224,9 +228,22 @@ static void worker_child(void (*work)(void *arg), void *arg, int wfd)
 	sigaltstack(&ss, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
-	(void)wfd; /* held open until the worker ends: its closing is the parent's signal */
-	work(arg);
-	state->finished = 1;
+	for (;;) {
+		char c = 0;
+		const ssize_t n = read(s->fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || c != 'w')
+			break;
+		s->work(s->arg);
+		state->finished = 1;
+		fflush(stdout);
+		fflush(stderr);
+		if (send(s->fd, "d", 1, MSG_NOSIGNAL) != 1)
+			break;
+	}
+	if (s->fini)
+		s->fini(s->arg);
 	fflush(stdout);
 	fflush(stderr);
 	_exit(0); /* no atexit handlers, no leak check: the parent's memory is not ours to report */
@@ -239,22 +256,27 @@ static double mono_s(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Wait until the worker closes its end of the pipe (it ended) or the time
- * is up. Returns 1 when it ended, 0 on time-out. */
-static int wait_end(int rfd, double timeout_s)
+/* Wait for the worker's answer: 1 when it answered, 0 when its end closed
+ * (it ended), -1 when the time is up. */
+static int wait_reply(int fd, double timeout_s)
 {
 	const double until = mono_s() + timeout_s;
 	for (;;) {
 		const double left = until - mono_s();
 		if (left <= 0)
-			return 0;
-		struct pollfd p = {.fd = rfd, .events = POLLIN};
+			return -1;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		const int ms = left > 1e6 ? 1000000000 : (int)(left * 1000.0) + 1;
 		const int rc = poll(&p, 1, ms);
-		if (rc > 0)
-			return 1;
-		if (rc < 0 && errno != EINTR)
-			return 1; /* cannot wait on it: wait for the process itself */
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc == 0)
+			continue;
+		char c;
+		ssize_t n;
+		while ((n = recv(fd, &c, 1, 0)) < 0 && errno == EINTR)
+			;
+		return n == 1 ? 1 : 0; /* an error: wait for the process itself */
 	}
 }
 
@@ -268,42 +290,55 @@ static const char *sig_name(int sig, char *buf, size_t len)
 	return buf;
 }
 
-worker_outcome worker_run(void (*work)(void *arg), void *arg, double timeout_s, char *why, size_t why_len)
+static int server_start(worker_server *s, char *why, size_t why_len)
 {
-	if (!state && !(state = worker_shared(sizeof *state))) {
-		snprintf(why, why_len, "cannot start a worker: out of memory");
-		return WORKER_NO_FORK;
-	}
-	memset(state, 0, sizeof *state);
-	int fds[2];
-	if (pipe(fds) != 0) {
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(why, why_len, "cannot start a worker: %s", strerror(errno));
-		return WORKER_NO_FORK;
+		return -1;
 	}
 	fflush(stdout);
 	fflush(stderr);
 	const pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(why, why_len, "cannot start a worker: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return WORKER_NO_FORK;
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
 	}
 	if (pid == 0) {
-		close(fds[0]);
-		worker_child(work, arg, fds[1]);
+		close(sv[0]);
+		s->fd = sv[1];
+		worker_child(s);
 	}
-	close(fds[1]);
-	const int ended = wait_end(fds[0], timeout_s);
-	close(fds[0]);
-	if (!ended)
-		kill(pid, SIGKILL);
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+	close(sv[1]);
+	s->fd = sv[0];
+	s->pid = pid;
+	return 0;
+}
+
+/* Wait for the worker to end (killed first with kill_it) and forget it;
+ * its wait status in *st. */
+static void server_reap(worker_server *s, int kill_it, int *st)
+{
+	if (kill_it)
+		kill(s->pid, SIGKILL);
+	while (waitpid(s->pid, st, 0) < 0 && errno == EINTR)
 		;
+	close(s->fd);
+	s->pid = 0;
+	s->fd = -1;
+}
+
+/* The worker ended (r 0) or ran past its time (r -1, it is killed): what
+ * became of it, and why. */
+static worker_outcome server_ended(worker_server *s, int r, double timeout_s, char *why, size_t why_len)
+{
+	int st = 0;
+	server_reap(s, r < 0, &st);
 	const char *entry = state->entry ? state->entry : "the backend";
 	char sig[32];
-	if (!ended) {
+	if (r < 0) {
 		snprintf(why, why_len, "timed out after %g s (in %s)", timeout_s, entry);
 		return WORKER_TIMED_OUT;
 	}
@@ -316,6 +351,41 @@ worker_outcome worker_run(void (*work)(void *arg), void *arg, double timeout_s, 
 		snprintf(why, why_len, "crashed (exited with status %d in %s)", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
 		         entry);
 	return WORKER_CRASHED;
+}
+
+worker_outcome worker_serve(worker_server *s, double timeout_s, char *why, size_t why_len)
+{
+	if (!state && !(state = worker_shared(sizeof *state))) {
+		snprintf(why, why_len, "cannot start a worker: out of memory");
+		return WORKER_NO_FORK;
+	}
+	memset(state, 0, sizeof *state);
+	if (!s->pid && server_start(s, why, why_len))
+		return WORKER_NO_FORK;
+	/* a worker gone since its last answer closed its end: this finds it */
+	const int r = send(s->fd, "w", 1, MSG_NOSIGNAL) == 1 ? wait_reply(s->fd, timeout_s) : 0;
+	if (r == 1 && state->finished)
+		return WORKER_DONE;
+	return server_ended(s, r == 1 ? 0 : r, timeout_s, why, why_len);
+}
+
+worker_outcome worker_server_stop(worker_server *s, double timeout_s, char *why, size_t why_len)
+{
+	if (!s->pid)
+		return WORKER_DONE;
+	memset(state, 0, sizeof *state);
+	state->finished = 1; /* its work is done: an exit with status 0 is the end wanted */
+	const int r = send(s->fd, "q", 1, MSG_NOSIGNAL) == 1 ? wait_reply(s->fd, timeout_s) : 0;
+	return server_ended(s, r == 1 ? 0 : r, timeout_s, why, why_len);
+}
+
+worker_outcome worker_run(void (*work)(void *arg), void *arg, double timeout_s, char *why, size_t why_len)
+{
+	worker_server s = {.work = work, .arg = arg};
+	worker_outcome w = worker_serve(&s, timeout_s, why, why_len);
+	if (w == WORKER_DONE)
+		w = worker_server_stop(&s, timeout_s, why, why_len);
+	return w;
 }
 
 /* ---- creating an instance in a worker --------------------------------------- */

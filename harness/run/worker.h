@@ -1,9 +1,10 @@
 /* worker.h - backend work in a child process, and guarded buffers.
  *
- * check and sweep run each (case or point, backend) in a worker: a child
- * forked for it that creates the backend instance, does the work, writes
- * what it found into memory shared with the parent (worker_shared) and
- * leaves with _exit. A worker that dies of a signal, or runs past its time
+ * sweep runs each (point, backend) in a worker: a child forked for it that
+ * creates the backend instance, does the work, writes what it found into
+ * memory shared with the parent (worker_shared) and leaves with _exit;
+ * check runs each backend in a long-lived one (worker_server) that keeps
+ * its instance from case to case. A worker that dies of a signal, or runs past its time
  * limit (then killed), costs only that one row: worker_run says what
  * happened, naming the entry point the worker was in (worker_enter) and,
  * for a fault on a guarded buffer, the buffer.
@@ -40,6 +41,28 @@ typedef enum worker_outcome {
  * reason: "crashed (SIGSEGV in attend: read past the end of k)",
  * "timed out after 60 s (in decode)". */
 worker_outcome worker_run(void (*work)(void *arg), void *arg, double timeout_s, char *why, size_t why_len);
+
+/* A long-lived worker: forked on its first worker_serve, it runs
+ * work(arg) once per call and waits for the next, so that what work keeps
+ * in the worker's own memory (a backend instance) serves every call. One
+ * that crashed or timed out is gone, and the next call forks a fresh one.
+ * worker_server_stop ends it: fini(arg) runs in it, then it exits. Start
+ * with {.work = ..., .fini = ..., .arg = ...}; arg's memory is the
+ * parent's as it was at the fork, so what changes per call goes in
+ * worker_shared memory. */
+typedef struct worker_server {
+	void (*work)(void *arg);
+	void (*fini)(void *arg); /* or NULL */
+	void *arg;
+	int pid, fd; /* the worker, 0 when there is none; the parent's end of its socket */
+} worker_server;
+
+/* Run work(arg) in s's worker (forked if there is none) and wait at most
+ * timeout_s seconds; as worker_run. */
+worker_outcome worker_serve(worker_server *s, double timeout_s, char *why, size_t why_len);
+/* End s's worker, if any: fini in it, within timeout_s. WORKER_DONE, or
+ * how fini ended and why. */
+worker_outcome worker_server_stop(worker_server *s, double timeout_s, char *why, size_t why_len);
 
 /* Note the backend entry point about to be called ("attend", "decode"):
  * the name a crash or time-out reports. name must be a string literal. */

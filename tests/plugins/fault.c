@@ -13,6 +13,8 @@
  *   segv_decode decode writes through a NULL pointer
  *   hang        attend never returns
  *   abort       attend calls abort()
+ *   count       behaves, and says "fault: create" and "fault: destroy" on
+ *               stderr: how many instances a run made
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,8 +24,8 @@
 #include "attnbench.h"
 
 static const char *const modes[] = {"none",   "past1", "past64",      "before", "unwritten", "write_q",
-                                    "read_k", "segv",  "segv_decode", "hang",   "abort"};
-enum { NONE, PAST1, PAST64, BEFORE, UNWRITTEN, WRITE_Q, READ_K, SEGV, SEGV_DECODE, HANG, ABORT, NMODES };
+                                    "read_k", "segv",  "segv_decode", "hang",   "abort",     "count"};
+enum { NONE, PAST1, PAST64, BEFORE, UNWRITTEN, WRITE_Q, READ_K, SEGV, SEGV_DECODE, HANG, ABORT, COUNT, NMODES };
 
 typedef struct fault {
 	int mode;
@@ -50,12 +52,16 @@ static int f_create(const attn_config *cfg, void **ctx, char *err, size_t err_le
 		return ATTN_E_NOMEM;
 	c->mode = mode;
 	*ctx = c;
+	if (mode == COUNT)
+		fprintf(stderr, "fault: create\n");
 	return ATTN_OK;
 }
 
 static void f_destroy(void *ctx)
 {
 	fault *c = ctx;
+	if (c->mode == COUNT)
+		fprintf(stderr, "fault: destroy\n");
 	free(c->k);
 	free(c->v);
 	free(c);
