@@ -104,6 +104,8 @@ static void test_inputs_not_regular(void **state)
 	one_case(dir, "mha");
 	snprintf(p, sizeof p, "%s/manifest.csv", dir); /* the manifest */
 	EXPECT_FIFO_REFUSED(p, "check", "--golden", dir, "--backend", "naive");
+	snprintf(p, sizeof p, "%s/libfifo.so", dir); /* a backend library: never waited on inside dlopen */
+	EXPECT_FIFO_REFUSED(p, "list", "--backend-lib", p);
 
 	copy_run(run);
 	snprintf(p, sizeof p, "%s/results.csv", run); /* results.csv: report, compare, plan */

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "impls/builtin.h"
+#include "lib/files.h"
 
 static const attn_backend *(*const builtin[])(void) = {
     attn_backend_naive,
@@ -114,6 +116,11 @@ static int load_library(const char *path, attn_err *e)
 	for (int i = 0; i < n_entries; i++)
 		if (!strcmp(entries[i].origin, real))
 			return 0; /* already loaded */
+	/* a FIFO or a device is refused, never waited on inside dlopen */
+	const int fd = file_open_in(real, NULL, e);
+	if (fd < 0)
+		return EXIT_INPUT;
+	close(fd);
 	void *lib = dlopen(real, RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
 		return attn_errf(e, "%s: cannot load: %s", path, dlerror());
