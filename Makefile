@@ -259,7 +259,15 @@ unit:
 	PKG_CONFIG_PATH=$(SAN_BUILD)/stage/lib/pkgconfig $(CC) -O2 -fPIC -shared $(WARN) \
 		$$(PKG_CONFIG_PATH=$(SAN_BUILD)/stage/lib/pkgconfig $(PKG_CONFIG) --cflags attnbench) \
 		$(SAN_BUILD)/stage/share/attnbench/examples/twopass.c -o $(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so -lm
+	@# uninstall removes every file install put there
+	rm -rf $(SAN_BUILD)/stage2
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT="-O1 -g" \
+		PREFIX=$(CURDIR)/$(SAN_BUILD)/stage2 install >/dev/null
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) PREFIX=$(CURDIR)/$(SAN_BUILD)/stage2 uninstall >/dev/null
+	@left=$$(find $(SAN_BUILD)/stage2 -type f); if [ -n "$$left" ]; then \
+		echo "make uninstall left: $$left" >&2; exit 1; fi
 	$(SAN_ENV) ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_BUILD=$(SAN_BUILD) ATTNBENCH_VK_VALIDATION=1 \
+	ATTNBENCH_STAGE=$(CURDIR)/$(SAN_BUILD)/stage \
 	ATTNBENCH_THIRDPARTY_LIB=$(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so \
 		$(SAN_BUILD)/test_attnbench
 
