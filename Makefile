@@ -55,7 +55,7 @@ endif
 OBJ_DIR  := $(BUILD)/obj
 LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/run/gbench_shim.o
 
-.PHONY: all run test unit perf golden format lint clean deps sweep check install leak-run
+.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
@@ -109,17 +109,36 @@ $(BUILD)/plugins/abi1/old_abi.so: tests/plugins/old_abi.c tests/plugins/abi1/att
 
 TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so $(BUILD)/plugins/tailbug.so
 
-# --- install: binary, public header, pkg-config file, example backend ------
+# --- install: binary, its data, man page, completion, public header,
+# pkg-config file, example backend. The binary finds its data in
+# $(PREFIX)/share/attnbench from its own location (harness/lib/paths.h).
+# `make uninstall PREFIX=P` removes exactly these files, then the folders
+# of attnbench's own that are left empty.
 PREFIX ?= /usr/local
+DEST   := $(DESTDIR)$(PREFIX)
+# installed path = source path
+INSTALL_FILES := bin/attnbench=$(BUILD)/attnbench \
+	include/attnbench.h=include/attnbench.h include/attn_half.h=include/attn_half.h \
+	lib/attnbench/libattnbench_twopass.so=$(BUILD)/libattnbench_twopass.so \
+	share/attnbench/examples/twopass.c=impls/examples/twopass.c \
+	share/attnbench/models.csv=datasets/models.csv \
+	$(foreach f,$(wildcard datasets/sweeps/*.conf datasets/golden/*),share/attnbench/$(f:datasets/%=%)=$(f)) \
+	share/man/man1/attnbench.1=docs/attnbench.1 \
+	share/bash-completion/completions/attnbench=scripts/attnbench.bash-completion
+INSTALL_DIRS := share/attnbench/golden share/attnbench/sweeps share/attnbench/examples share/attnbench lib/attnbench
 install: all
-	install -D -m 755 $(BUILD)/attnbench $(DESTDIR)$(PREFIX)/bin/attnbench
-	install -D -m 644 include/attnbench.h $(DESTDIR)$(PREFIX)/include/attnbench.h
-	install -D -m 644 include/attn_half.h $(DESTDIR)$(PREFIX)/include/attn_half.h
-	install -D -m 644 $(BUILD)/libattnbench_twopass.so $(DESTDIR)$(PREFIX)/lib/attnbench/libattnbench_twopass.so
-	install -D -m 644 impls/examples/twopass.c $(DESTDIR)$(PREFIX)/share/attnbench/examples/twopass.c
-	@mkdir -p $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	@set -e; for m in $(INSTALL_FILES); do \
+		mode=644; case $${m%%=*} in bin/*) mode=755;; esac; \
+		install -D -m $$mode $${m#*=} '$(DEST)'/$${m%%=*}; done
+	@mkdir -p '$(DEST)/lib/pkgconfig'
 	printf 'prefix=%s\nincludedir=$${prefix}/include\nlibdir=$${prefix}/lib\n\nName: attnbench\nDescription: attention benchmark backend interface\nVersion: 0.1.0\nCflags: -I$${includedir}\n' \
-		'$(PREFIX)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/attnbench.pc
+		'$(PREFIX)' > '$(DEST)/lib/pkgconfig/attnbench.pc'
+	@echo "installed attnbench under $(DEST) (data: $(DEST)/share/attnbench)"
+
+uninstall:
+	@for m in $(INSTALL_FILES) lib/pkgconfig/attnbench.pc=; do rm -f '$(DEST)'/$${m%%=*}; done
+	@for d in $(INSTALL_DIRS); do if [ -d '$(DEST)'/$$d ]; then rmdir '$(DEST)'/$$d 2>/dev/null || true; fi; done
+	@echo "removed attnbench from $(DEST)"
 
 # --- tests -----------------------------------------------------------------
 TEST_SRC := $(wildcard tests/test_*.c) tests/testutil.c tests/vulkan_util.c
@@ -240,7 +259,15 @@ unit:
 	PKG_CONFIG_PATH=$(SAN_BUILD)/stage/lib/pkgconfig $(CC) -O2 -fPIC -shared $(WARN) \
 		$$(PKG_CONFIG_PATH=$(SAN_BUILD)/stage/lib/pkgconfig $(PKG_CONFIG) --cflags attnbench) \
 		$(SAN_BUILD)/stage/share/attnbench/examples/twopass.c -o $(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so -lm
+	@# uninstall removes every file install put there
+	rm -rf $(SAN_BUILD)/stage2
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) SAN="$(SAN_FLAGS)" OPT="-O1 -g" \
+		PREFIX=$(CURDIR)/$(SAN_BUILD)/stage2 install >/dev/null
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) PREFIX=$(CURDIR)/$(SAN_BUILD)/stage2 uninstall >/dev/null
+	@left=$$(find $(SAN_BUILD)/stage2 -type f); if [ -n "$$left" ]; then \
+		echo "make uninstall left: $$left" >&2; exit 1; fi
 	$(SAN_ENV) ATTNBENCH_BIN=$(SAN_BUILD)/attnbench ATTNBENCH_BUILD=$(SAN_BUILD) ATTNBENCH_VK_VALIDATION=1 \
+	ATTNBENCH_STAGE=$(CURDIR)/$(SAN_BUILD)/stage \
 	ATTNBENCH_THIRDPARTY_LIB=$(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so \
 		$(SAN_BUILD)/test_attnbench
 

@@ -21,7 +21,8 @@ static void test_usage(void **state)
 	EXPECT(2, "unknown command ''", "");
 	EXPECT(2, "unknown command 'frobnicate'", "frobnicate");
 	EXPECT(2, "unknown option '--bogus'", "check", "--bogus");
-	EXPECT(2, "needs --golden", "check");
+	EXPECT(2, "not both", "check", "--golden", "datasets/golden", "--random",
+	       "3"); /* neither: the installed goldens */
 	EXPECT(2, "needs a value", "check", "--golden");
 	EXPECT(2, "--threads", "check", "--golden", "datasets/golden", "--threads", "zero");
 	EXPECT(2, "does not apply", "check", "--golden", "datasets/golden", "--seq", "5");

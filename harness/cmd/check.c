@@ -5,6 +5,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "lib/paths.h"
 #include "lib/files.h"
 #include "run/check.h"
 
@@ -13,7 +14,10 @@
 enum { OPT_GOLDEN = 1, OPT_RANDOM, OPT_SEED, OPT_REPLAY, OPT_JUNIT, OPT_TOL_FACTOR };
 
 static const cli_option check_options[] = {
-    {"golden", "DIR", "the dataset: DIR/manifest.csv and its .npy files (this or --random)", OPT_GOLDEN},
+    {"golden", "DIR",
+     "the dataset: DIR/manifest.csv and its .npy files (default: the\n"
+     "installed goldens, or datasets/golden in the source tree)",
+     OPT_GOLDEN},
     {"random", "N",
      "N (1..100000) random shapes over every dimension, dtype and option the\n"
      "backends claim, against the harness's own float64 reference",
@@ -30,7 +34,7 @@ static const cli_option check_options[] = {
 
 const cli_command check_command = {
     .name = "check",
-    .synopsis = "--golden DIR | --random N [--seed S [--replay K]] [options]",
+    .synopsis = "[--golden DIR | --random N [--seed S [--replay K]]] [options]",
     .about = "Runs every case of DIR/manifest.csv (or N random cases) on every selected\n"
              "backend (default: all available) and prints one row per (case, backend) with\n"
              "its error figures and PASS/FAIL; exit 1 when any fails.",
@@ -84,8 +88,11 @@ int cmd_check(int argc, char **argv)
 	}
 	if (id < 0)
 		return p.rc;
-	if (!co.golden_dir == !co.random.n)
-		return cli_error(&p, "check needs --golden DIR or --random N (one of them)");
+	if (co.golden_dir && co.random.n)
+		return cli_error(&p, "--golden DIR and --random N: give one of them, not both");
+	char golden[4200];
+	if (!co.golden_dir && !co.random.n)
+		co.golden_dir = data_path("golden", golden, sizeof golden);
 	if (have_seed && !co.random.n)
 		return cli_error(&p, "--seed needs --random N");
 	if (co.random.replay >= 0 && !have_seed)

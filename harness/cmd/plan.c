@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "lib/paths.h"
 #include "lib/util.h"
 #include "model/presets.h"
 #include "report/plan.h"
@@ -35,7 +36,10 @@ enum {
 
 static const cli_option plan_options[] = {
     {"model", "NAME", "a preset of --models, case-insensitive (e.g. llama-3.1-8b)", P_MODEL},
-    {"models", "FILE", "the presets (default: datasets/models.csv)", P_MODELS},
+    {"models", "FILE",
+     "the presets (default: the installed models.csv, or\n"
+     "datasets/models.csv in the source tree)",
+     P_MODELS},
     {"layers", "L", "layers, with --heads, --kv-heads and --head-dim instead of\n--model (each 1..1000000)", P_LAYERS},
     {"heads", "H", "query heads", P_HEADS},
     {"kv-heads", "G", "KV heads (H a multiple of G)", P_KV_HEADS},
@@ -182,7 +186,8 @@ int cmd_plan(int argc, char **argv)
 {
 	plan_opts o;
 	memset(&o, 0, sizeof o);
-	o.models = "datasets/models.csv";
+	char models[4200];
+	o.models = data_path("models.csv", models, sizeof models);
 	o.weight_dtype = "bf16";
 	o.kv_dtype = "f16";
 	o.reserve = 0.10;

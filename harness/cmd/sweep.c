@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "lib/paths.h"
 #include "run/sweep.h"
 
 #define MAX_SHARDS 100000
@@ -22,7 +24,7 @@ static const cli_option sweep_options[] = {
 
 const cli_command sweep_command = {
     .name = "sweep",
-    .synopsis = "[--config FILE] [--out DIR] [grid options] [options]",
+    .synopsis = "[--config FILE|NAME] [--out DIR] [grid options] [options]",
     .about = "Measures every (backend, point) of the grid and writes one row each to\n"
              "DIR/results.csv as soon as it is measured, and the machine's description to\n"
              "DIR/machine.json.",
@@ -86,6 +88,26 @@ static int shard_option(cli_parser *p, sweep_opts *so)
 	return 0;
 }
 
+/* --config NAME, a bare name with nothing at that path: NAME or NAME.conf
+ * among the installed (or source tree) sweep configs, into buf. Returns 0
+ * (so->config updated or left as it is) or EXIT_INPUT (printed). */
+static int config_by_name(sweep_opts *so, char *buf, size_t n)
+{
+	const char *name = so->config;
+	if (!name || !*name || strchr(name, '/') || access(name, F_OK) == 0)
+		return 0;
+	char rel[512];
+	for (int ext = 0; ext < 2; ext++) {
+		snprintf(rel, sizeof rel, "sweeps/%.400s%s", name, ext ? ".conf" : "");
+		if (path_is_file(data_path(rel, buf, n))) {
+			so->config = buf;
+			return 0;
+		}
+	}
+	return attn_fail("sweep", EXIT_INPUT, "--config %s: no such file, nor %s or %s.conf in %s/sweeps", name, name,
+	                 name, data_dir());
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	sweep_opts so;
@@ -106,10 +128,13 @@ int cmd_sweep(int argc, char **argv)
 			break;
 	}
 	int rc = p.rc;
+	char config[4200];
 	if (id == 0) {
 		cli_sweep_opts(&com, &so);
 		so.resume_cmd = resume_cmd;
-		rc = sweep_run(&so);
+		rc = config_by_name(&so, config, sizeof config);
+		if (!rc)
+			rc = sweep_run(&so);
 	}
 	free(resume_cmd);
 	return rc;
