@@ -255,7 +255,8 @@ int machine_write(const char *dir, int threads, const char *devices, const roofl
 	attn_err e = {{0}};
 	int rc = file_out_open(&out, path, &e);
 	if (!rc) {
-		if (json_dumpf(o, out.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', out.f) == EOF)
+		if (json_dumpf(o, out.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) != 0 ||
+		    fputc('\n', out.f) == EOF)
 			file_out_abort(&out), rc = -1;
 		else
 			rc = file_out_commit(&out, &e);
