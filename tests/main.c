@@ -60,6 +60,7 @@ int main(void)
 	    {"random", run_random_tests},
 	    {"vulkan", run_vulkan_tests},
 	    {"isolation", run_isolation_tests},
+	    {"json", run_json_tests},
 	    /* last: it loads a library into the registry the other groups use */
 	    {"abi", run_abi_tests},
 	};

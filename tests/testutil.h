@@ -79,5 +79,6 @@ int run_random_tests(void);
 int run_vulkan_tests(void);
 int run_abi_tests(void);
 int run_isolation_tests(void);
+int run_json_tests(void);
 
 #endif
