@@ -141,10 +141,10 @@ static void test_repro_absent(void **state)
 	char *w = text;
 	for (char *line = text; *line;) {
 		char *nl = strchr(line, '\n');
-		char *comma = NULL;
-		for (char *c = line; c < nl; c++)
-			if (*c == ',')
-				comma = c;
+		assert_non_null(nl);
+		*nl = 0;
+		const char *comma = strrchr(line, ',');
+		assert_non_null(comma);
 		const size_t keep = (size_t)(comma - line);
 		memmove(w, line, keep);
 		w += keep;
