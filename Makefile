@@ -31,16 +31,18 @@ BLAS_CFLAGS  := $(call pc_cflags,openblas)
 BLAS_LIBS    := $(call pc_libs,openblas)
 CMOCKA_CFLAGS := $(call pc_cflags,cmocka)
 CMOCKA_LIBS   := $(call pc_libs,cmocka)
+JSON_CFLAGS  := $(call pc_cflags,jansson)
+JSON_LIBS    := $(call pc_libs,jansson)
 
 WARN     := -Wall -Wextra -Werror
 OPT      ?= -O3 -g
 SAN      ?=
 ARCH     ?= -march=native
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iinclude -Iharness -I. -I$(BUILD) $(SAN) $(EXTRA_CFLAGS) \
+CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iinclude -Iharness -I. -I$(BUILD) $(JSON_CFLAGS) $(SAN) $(EXTRA_CFLAGS) \
 	       -DATTN_BUILD_FLAGS='"$(OPT) $(ARCH) $(SAN)"' 
 CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -Iinclude -Iharness $(BENCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
-LDLIBS_ALL   = $(BENCH_LIBS) $(BLAS_LIBS) $(CSV_LIBS) -fopenmp -ldl -lm -lpthread
+LDLIBS_ALL   = $(BENCH_LIBS) $(BLAS_LIBS) $(JSON_LIBS) $(CSV_LIBS) -fopenmp -ldl -lm -lpthread
 
 HARNESS_SRC := $(filter-out harness/main.c,$(wildcard harness/*.c harness/*/*.c))
 IMPL_SRC    := $(wildcard impls/cpu/*.c)
@@ -179,7 +181,7 @@ FUZZ_SRC_fuzz_machine      := harness/model/machine.c harness/lib/files.c harnes
 define FUZZ_RULE
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c tests/fuzz/fuzz_common.h $(FUZZ_SRC_$(1)) $(wildcard include/*.h harness/*/*.h)
 	@mkdir -p $$(dir $$@)
-	$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(filter %.c,$$^) -o $$@ $(CSV_LIBS) $(BLAS_LIBS) -lm
+	$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(filter %.c,$$^) -o $$@ $(CSV_LIBS) $(BLAS_LIBS) $(JSON_LIBS) -lm
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
 

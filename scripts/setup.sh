@@ -13,6 +13,7 @@ pkg-config
 git
 libbenchmark-dev
 libcsv-dev
+libjansson-dev
 libopenblas-dev
 libcmocka-dev
 gnuplot-nox

@@ -61,6 +61,7 @@ int main(void)
 	    {"vulkan", run_vulkan_tests},
 	    {"isolation", run_isolation_tests},
 	    {"install", run_install_tests},
+	    {"json", run_json_tests},
 	    /* last: it loads a library into the registry the other groups use */
 	    {"abi", run_abi_tests},
 	};

@@ -80,5 +80,6 @@ int run_vulkan_tests(void);
 int run_abi_tests(void);
 int run_isolation_tests(void);
 int run_install_tests(void);
+int run_json_tests(void);
 
 #endif

@@ -13,12 +13,13 @@
 
 #define MAX_SHARDS 100000
 
-enum { OPT_OUT = 1, OPT_SHARD, OPT_RESUME };
+enum { OPT_OUT = 1, OPT_SHARD, OPT_RESUME, OPT_JSON };
 
 static const cli_option sweep_options[] = {
     {"out", "DIR", "where results.csv and machine.json go (default: reports/latest)", OPT_OUT},
     {"shard", "I/N", "measure only every N-th point, starting at I (0 <= I < N)", OPT_SHARD},
     {"resume", NULL, "keep DIR/results.csv's ok rows, measure the rest", OPT_RESUME},
+    {"json", "FILE", "also write the ok rows to FILE in Google Benchmark's JSON format", OPT_JSON},
     {0},
 };
 
@@ -124,6 +125,8 @@ int cmd_sweep(int argc, char **argv)
 			so.out_dir = p.arg;
 		else if (id == OPT_RESUME)
 			so.resume = 1;
+		else if (id == OPT_JSON)
+			so.json_path = p.arg;
 		else if (id == OPT_SHARD && shard_option(&p, &so))
 			break;
 	}
@@ -132,6 +135,7 @@ int cmd_sweep(int argc, char **argv)
 	if (id == 0) {
 		cli_sweep_opts(&com, &so);
 		so.resume_cmd = resume_cmd;
+		so.program = program_invocation_name;
 		rc = config_by_name(&so, config, sizeof config);
 		if (!rc)
 			rc = sweep_run(&so);

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include <cblas.h>
+#include <jansson.h>
 
 #define MACHINE_MAX_BYTES (1 << 20)
-#define MACHINE_MAX_DEPTH 64 /* nesting of the values the reader skips */
 
 double roofline_bw_for(const roofline *r, uint64_t kv_bytes)
 {
@@ -191,361 +191,148 @@ static int machine_describe(machine_info *m, int threads, const char *devices, c
 	return 0;
 }
 
-/* "key": "value" with JSON escapes; control characters as \u00XX. */
-static void json_pair(FILE *f, const char *key, const char *val)
+/* A JSON string of s: bytes that are not UTF-8 become '?'. */
+static json_t *j_text(const char *s)
 {
-	fprintf(f, "  \"%s\": \"", key);
-	for (const char *p = val; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if ((unsigned char)*p < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	json_t *v = json_string(s);
+	if (v)
+		return v;
+	char *t = strdup(s);
+	if (!t)
+		return NULL;
+	for (size_t i = 0; t[i]; i++)
+		if ((unsigned char)t[i] >= 0x80)
+			t[i] = '?';
+	v = json_string(t);
+	free(t);
+	return v;
 }
 
-static void machine_print(FILE *f, machine_info *m)
+json_t *machine_json(machine_info *m)
 {
-	fprintf(f, "{\n");
-	int n = 0;
-	for (int i = 0; i < NMKEYS; i++) {
+	json_t *o = json_object();
+	int bad = !o;
+	for (int i = 0; !bad && i < NMKEYS; i++) {
 		const mkey *k = &mkeys[i];
-		char num[32];
-		const char *val = num;
+		json_t *v = NULL;
 		if (k->kind == MK_TEXT)
-			val = *mk_text(m, k);
-		else if (k->kind == MK_INT)
-			snprintf(num, sizeof num, "%lld", (long long)*mk_int(m, k));
-		else if (!m->has_roofline)
+			v = j_text(*mk_text(m, k));
+		else if (k->kind == MK_INT) {
+			if (*mk_int(m, k) < 0)
+				continue;
+			v = json_integer((json_int_t)*mk_int(m, k));
+		} else if (!m->has_roofline)
 			continue;
 		else if (k->kind == MK_PEAK)
-			snprintf(num, sizeof num, "%.4f", *mk_peak(m, k));
+			v = json_real(isfinite(*mk_peak(m, k)) ? *mk_peak(m, k) : 0);
 		else
-			snprintf(num, sizeof num, "%llu", (unsigned long long)*mk_peak_bytes(m, k));
-		fputs(n++ ? ",\n" : "", f);
-		json_pair(f, k->name, val);
+			v = json_integer((json_int_t)*mk_peak_bytes(m, k));
+		bad = json_object_set_new(o, k->name, v) != 0;
 	}
-	fprintf(f, "\n}\n");
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *machine_json_now(int threads, const char *devices, const roofline *rf)
+{
+	machine_info m;
+	json_t *o = machine_describe(&m, threads, devices, rf) == 0 ? machine_json(&m) : NULL;
+	machine_info_free(&m);
+	return o;
 }
 
 int machine_write(const char *dir, int threads, const char *devices, const roofline *rf)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/machine.json", dir);
-	machine_info m;
-	if (machine_describe(&m, threads, devices, rf) != 0) {
-		machine_info_free(&m);
+	json_t *o = machine_json_now(threads, devices, rf);
+	if (!o)
 		return -1;
-	}
 	file_out out;
 	attn_err e = {{0}};
 	int rc = file_out_open(&out, path, &e);
 	if (!rc) {
-		machine_print(out.f, &m);
-		rc = file_out_commit(&out, &e);
+		if (json_dumpf(o, out.f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) != 0 ||
+		    fputc('\n', out.f) == EOF)
+			file_out_abort(&out), rc = -1;
+		else
+			rc = file_out_commit(&out, &e);
 	}
-	machine_info_free(&m);
+	json_decref(o);
 	return rc ? -1 : 0;
 }
 
 /* ---- reading -------------------------------------------------------------------- */
 
-/* A JSON reader over a NUL-terminated buffer (machine_read has refused NUL
- * bytes in the file), counting lines for messages. */
-typedef struct jreader {
-	const char *p, *path;
-	int line;
-	attn_err *e;
-} jreader;
-
-static int j_fail(jreader *j, const char *what)
+/* Text as read: control characters (and DEL) become '?'. */
+static char *clean_text(const char *s)
 {
-	return attn_errf(j->e, "%s: line %d: %s", j->path, j->line, what);
+	char *t = strdup(s);
+	for (size_t i = 0; t && t[i]; i++)
+		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f)
+			t[i] = '?';
+	return t;
 }
 
-static void j_ws(jreader *j)
+/* The value v of key k into m: a string (numbers as text, as older
+ * versions wrote them), a number, or null (absent). 0 or EXIT_INPUT. */
+static int j_member(const char *path, machine_info *m, const mkey *k, json_t *v, attn_err *e)
 {
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n') {
-		if (*j->p == '\n')
-			j->line++;
-		j->p++;
+	char num[64];
+	const char *val = num;
+	if (json_is_string(v))
+		val = json_string_value(v);
+	else if (json_is_integer(v))
+		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(num, sizeof num, "%.17g", json_real_value(v));
+	else if (json_is_null(v))
+		return 0;
+	else
+		return attn_errf(e, "%s: \"%s\": expected a string or a number", path, k->name);
+	if (!val[0])
+		return 0; /* absent */
+	if (k->kind == MK_TEXT) {
+		if (!(*mk_text(m, k) = clean_text(val)))
+			return attn_errf(e, "%s: out of memory", path);
+		return 0;
 	}
-}
-
-static int hexval(char h)
-{
-	return h >= '0' && h <= '9'   ? h - '0'
-	       : h >= 'a' && h <= 'f' ? h - 'a' + 10
-	       : h >= 'A' && h <= 'F' ? h - 'A' + 10
-	                              : -1;
-}
-
-/* Four hex digits after "\u" into *v. Returns 0 or -1. */
-static int j_hex4(jreader *j, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++) {
-		const int h = hexval(j->p[i]);
-		if (h < 0)
-			return -1;
-		*v = *v * 16 + (unsigned)h;
-	}
-	j->p += 4;
+	int64_t i = 0;
+	double d = 0;
+	if (k->kind == MK_PEAK ? !parse_f64(val, &d) || !(d >= 0) : !parse_i64(val, &i) || i < 0)
+		return attn_errf(e, "%s: \"%s\": '%.40s' is not %s", path, k->name, val,
+		                 k->kind == MK_PEAK ? "a number >= 0" : "an integer >= 0");
+	if (k->kind == MK_INT)
+		*mk_int(m, k) = i;
+	else if (k->kind == MK_PEAK)
+		*mk_peak(m, k) = d;
+	else
+		*mk_peak_bytes(m, k) = (uint64_t)i;
 	return 0;
 }
 
-/* Append code point c as UTF-8 (a control character as '?'). */
-static size_t put_utf8(char *s, unsigned c)
+/* The object's known keys into m; seen gets a bit per key found. */
+static int j_object(const char *path, json_t *root, machine_info *m, uint32_t *seen, attn_err *e)
 {
-	if (c < 0x20 || c == 0x7f) {
-		s[0] = '?';
-		return 1;
-	}
-	if (c < 0x80) {
-		s[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		s[0] = (char)(0xc0 | c >> 6);
-		s[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		s[0] = (char)(0xe0 | c >> 12);
-		s[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		s[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	s[0] = (char)(0xf0 | c >> 18);
-	s[1] = (char)(0x80 | (c >> 12 & 0x3f));
-	s[2] = (char)(0x80 | (c >> 6 & 0x3f));
-	s[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
-/* The escape after a backslash (j->p past it) into s; returns the bytes
- * written, or 0 after an error. */
-static size_t j_escape(jreader *j, char *s)
-{
-	const char c = *j->p++;
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/  \n \t";
-	const char *k = c ? strchr(from, c) : NULL;
-	if (k) {
-		s[0] = to[k - from];
-		return 1;
-	}
-	unsigned v, lo;
-	if (c != 'u' || j_hex4(j, &v)) {
-		j_fail(j, "bad escape in a string");
-		return 0;
-	}
-	/* a surrogate pair makes one code point; a lone surrogate is '?' */
-	if (v >= 0xd800 && v < 0xdc00 && j->p[0] == '\\' && j->p[1] == 'u') {
-		const char *save = j->p;
-		j->p += 2;
-		if (!j_hex4(j, &lo) && lo >= 0xdc00 && lo < 0xe000)
-			return put_utf8(s, 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00));
-		j->p = save;
-	}
-	return put_utf8(s, v >= 0xd800 && v < 0xe000 ? '?' : v);
-}
-
-/* A string at j->p: into a malloc'ed *out (NULL: only checked). 0 or EXIT_INPUT. */
-static int j_string(jreader *j, char **out)
-{
-	if (*j->p != '"')
-		return j_fail(j, "expected a string");
-	const char *start = ++j->p;
-	const char *q = start;
-	while (*q && *q != '"')
-		q += *q == '\\' && q[1] ? 2 : 1;
-	char *s = out ? malloc((size_t)(q - start) + 1) : NULL;
-	char tmp[4];
-	size_t n = 0;
-	if (out && !s)
-		return attn_errf(j->e, "%s: out of memory", j->path);
-	for (;;) {
-		const char c = *j->p;
-		if (c == '"') {
-			j->p++;
-			break;
-		}
-		if (c == 0 || (unsigned char)c < 0x20) {
-			free(s);
-			return j_fail(j, c == 0 || c == '\n' ? "unterminated string" : "control character in a string");
-		}
-		j->p++;
-		size_t k = 1;
-		tmp[0] = c;
-		if (c == '\\' && !(k = j_escape(j, tmp))) {
-			free(s);
+	if (!json_is_object(root))
+		return attn_errf(e, "%s: expected a JSON object", path);
+	for (int i = 0; i < NMKEYS; i++) {
+		json_t *v = json_object_get(root, mkeys[i].name);
+		if (!v)
+			continue;
+		if (j_member(path, m, &mkeys[i], v, e))
 			return EXIT_INPUT;
-		}
-		if (s) /* an escape never takes more bytes than its text */
-			memcpy(s + n, tmp, k);
-		n += k;
-	}
-	if (out) {
-		s[n] = 0;
-		*out = s;
+		*seen |= 1u << i;
 	}
 	return 0;
-}
-
-/* A bare token (number or literal) at j->p into tok. 0 or EXIT_INPUT. */
-static int j_token(jreader *j, char *tok, size_t cap)
-{
-	size_t n = 0;
-	while (*j->p && !strchr(",:{}[]\" \t\r\n", *j->p)) {
-		if (n + 1 < cap)
-			tok[n] = *j->p;
-		n++;
-		j->p++;
-	}
-	tok[n < cap ? n : cap - 1] = 0;
-	double v;
-	if (n == 0 || n >= cap ||
-	    (strcmp(tok, "true") && strcmp(tok, "false") && strcmp(tok, "null") && !parse_f64(tok, &v)))
-		return j_fail(j, "expected a value");
-	return 0;
-}
-
-/* Skip an object or an array (j->p at its bracket). 0 or EXIT_INPUT. */
-static int j_skip_nested(jreader *j, int depth)
-{
-	const char close = *j->p == '{' ? '}' : ']';
-	const int object = close == '}';
-	if (depth > MACHINE_MAX_DEPTH)
-		return j_fail(j, "nested too deeply");
-	j->p++;
-	j_ws(j);
-	if (*j->p == close) {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		j_ws(j);
-		if (object) {
-			if (j_string(j, NULL))
-				return EXIT_INPUT;
-			j_ws(j);
-			if (*j->p != ':')
-				return j_fail(j, "expected ':'");
-			j->p++;
-			j_ws(j);
-		}
-		char tok[64];
-		int rc;
-		if (*j->p == '{' || *j->p == '[')
-			rc = j_skip_nested(j, depth + 1);
-		else
-			rc = *j->p == '"' ? j_string(j, NULL) : j_token(j, tok, sizeof tok);
-		if (rc)
-			return rc;
-		j_ws(j);
-		if (*j->p == close) {
-			j->p++;
-			return 0;
-		}
-		if (*j->p != ',')
-			return j_fail(j, object ? "expected ',' or '}'" : "expected ',' or ']'");
-		j->p++;
-	}
-}
-
-/* A member's value for key k (NULL: unknown key, skipped). */
-static int j_member(jreader *j, machine_info *m, const mkey *k)
-{
-	char tok[64], *text = NULL;
-	const int is_string = *j->p == '"';
-	if (*j->p == '{' || *j->p == '[') {
-		if (k)
-			return attn_errf(j->e, "%s: line %d: \"%s\": expected a string or a number", j->path, j->line,
-			                 k->name);
-		return j_skip_nested(j, 1);
-	}
-	int rc = is_string ? j_string(j, k ? &text : NULL) : j_token(j, tok, sizeof tok);
-	if (rc || !k)
-		return rc;
-	const char *val = is_string ? text : tok;
-	if (!is_string && (!strcmp(tok, "true") || !strcmp(tok, "false")))
-		rc = attn_errf(j->e, "%s: line %d: \"%s\": expected a string or a number", j->path, j->line, k->name);
-	else if (!val[0] || (!is_string && !strcmp(tok, "null")))
-		; /* absent */
-	else if (k->kind == MK_TEXT) {
-		*mk_text(m, k) = is_string ? text : strdup(tok);
-		text = NULL;
-		if (!*mk_text(m, k))
-			rc = attn_errf(j->e, "%s: out of memory", j->path);
-	} else {
-		int64_t i = 0;
-		double d = 0;
-		const int ok = k->kind == MK_PEAK ? parse_f64(val, &d) && d >= 0 : parse_i64(val, &i) && i >= 0;
-		if (!ok)
-			rc = attn_errf(j->e, "%s: line %d: \"%s\": '%.40s' is not %s", j->path, j->line, k->name, val,
-			               k->kind == MK_PEAK ? "a number >= 0" : "an integer >= 0");
-		else if (k->kind == MK_INT)
-			*mk_int(m, k) = i;
-		else if (k->kind == MK_PEAK)
-			*mk_peak(m, k) = d;
-		else
-			*mk_peak_bytes(m, k) = (uint64_t)i;
-	}
-	free(text);
-	return rc;
-}
-
-/* The object of machine.json; seen gets a bit per known key found. */
-static int j_object(jreader *j, machine_info *m, uint32_t *seen)
-{
-	j_ws(j);
-	if (*j->p != '{')
-		return j_fail(j, "expected a JSON object");
-	j->p++;
-	j_ws(j);
-	if (*j->p == '}') {
-		j->p++;
-		return 0;
-	}
-	for (;;) {
-		j_ws(j);
-		char *key = NULL;
-		if (j_string(j, &key))
-			return EXIT_INPUT;
-		int ki = 0;
-		while (ki < NMKEYS && strcmp(mkeys[ki].name, key))
-			ki++;
-		int rc = 0;
-		j_ws(j);
-		if (ki < NMKEYS && (*seen >> ki & 1))
-			rc = attn_errf(j->e, "%s: line %d: \"%s\" is given twice", j->path, j->line, key);
-		else if (*j->p != ':')
-			rc = attn_errf(j->e, "%s: line %d: expected ':' after \"%.80s\"", j->path, j->line, key);
-		free(key);
-		if (rc)
-			return rc;
-		j->p++;
-		j_ws(j);
-		if (j_member(j, m, ki < NMKEYS ? &mkeys[ki] : NULL))
-			return EXIT_INPUT;
-		if (ki < NMKEYS)
-			*seen |= 1u << ki;
-		j_ws(j);
-		if (*j->p == '}') {
-			j->p++;
-			return 0;
-		}
-		if (*j->p != ',')
-			return j_fail(j, "expected ',' or '}'");
-		j->p++;
-	}
 }
 
 /* The whole file into a NUL-terminated *buf: a regular file (a FIFO is not
  * waited on), at most MACHINE_MAX_BYTES, no NUL byte. */
-static int read_whole(const char *path, char **buf, attn_err *e)
+static int read_whole(const char *path, char **buf, size_t *len, attn_err *e)
 {
 	*buf = NULL;
 	long long size = 0;
@@ -574,6 +361,7 @@ static int read_whole(const char *path, char **buf, attn_err *e)
 		return rc;
 	}
 	(*buf)[n] = 0;
+	*len = n;
 	const char *nul = memchr(*buf, 0, n);
 	if (nul) {
 		int line = 1;
@@ -590,18 +378,18 @@ int machine_read(const char *path, machine_info *m, attn_err *e)
 {
 	machine_info_init(m);
 	char *buf;
-	int rc = read_whole(path, &buf, e);
+	size_t len;
+	int rc = read_whole(path, &buf, &len, e);
 	if (rc)
 		return rc;
-	jreader j = {.p = buf, .path = path, .line = 1, .e = e};
-	uint32_t seen = 0;
-	rc = j_object(&j, m, &seen);
-	if (!rc) {
-		j_ws(&j);
-		if (*j.p)
-			rc = j_fail(&j, "text after the JSON object");
-	}
+	json_error_t je;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	free(buf);
+	if (!root)
+		return attn_errf(e, "%s: line %d: %s", path, je.line, je.text);
+	uint32_t seen = 0;
+	rc = j_object(path, root, m, &seen, e);
+	json_decref(root);
 	if (rc) {
 		machine_info_free(m);
 		return EXIT_INPUT;

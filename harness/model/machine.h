@@ -3,15 +3,18 @@
  * the machine's measured peaks it carries (the roofline figures that
  * results.csv's pct_peak_* columns divide by).
  *
- * machine.json is one flat JSON object of string values, numbers included
- * ("ram_bytes": "25276502016"): keys and their types are declared once in
- * machine.c, for the writer and the reader. */
+ * machine.json is one flat JSON object, written and read through jansson:
+ * text as strings, numbers as JSON numbers ("ram_bytes": 25276502016;
+ * older versions wrote them as strings, which the reader still accepts).
+ * Keys and their types are declared once in machine.c, for the writer and
+ * the reader. */
 #ifndef ATTN_MACHINE_H
 #define ATTN_MACHINE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include "lib/util.h"
 
 /* The machine's own peaks, measured by run/roofline.c. */
@@ -51,15 +54,22 @@ typedef struct machine_info {
 	roofline peaks;   /* sgemm_attn_gflops, sgemm_square_gflops, dram_gbs, llc_gbs, llc_bytes, threads */
 } machine_info;
 
+/* m as a JSON object (NULL: out of memory); the caller decrefs it. */
+json_t *machine_json(machine_info *m);
+/* This machine and build now as a JSON object, as machine_write writes it. */
+json_t *machine_json_now(int threads, const char *devices, const roofline *rf);
 /* machine_read's result when the file cannot be opened (absent, say): the
  * caller decides whether that matters; e holds "PATH: reason". */
 #define MACHINE_UNREADABLE (-1)
 
 /* Read PATH: a regular file of at most 1 MiB holding one JSON object.
- * Unknown keys and nested values are skipped; a known key given twice, a
- * number key that does not parse (integers: a whole number >= 0; figures:
- * a finite number >= 0), or anything that is not JSON is an input error.
- * Returns 0, MACHINE_UNREADABLE, or EXIT_INPUT with "PATH: line N: ...". */
+ * Unknown keys and nested values are skipped; any key given twice, a known
+ * key whose value is not a string, number or null, a number key that does
+ * not parse (integers: a whole number >= 0; figures: a number >= 0; as
+ * JSON numbers or as strings), or anything that is not JSON is an input
+ * error. Control characters in text become '?'. Returns 0,
+ * MACHINE_UNREADABLE, or EXIT_INPUT with "PATH: ..." (a syntax error
+ * names the line). */
 int machine_read(const char *path, machine_info *m, attn_err *e);
 void machine_info_free(machine_info *m);
 

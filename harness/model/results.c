@@ -73,6 +73,7 @@ static const colspec cols[RC_NCOLS] = {
     COL(RC_REP_TIMES_NS, "rep_times_ns", CK_TIMES, rep_times_ns, REQ_NEVER, 0, 0),
     COL(RC_PCT_PEAK_FLOPS, "pct_peak_flops", CK_NUM, pct_peak_flops, REQ_NEVER, 0, 0),
     COL(RC_PCT_PEAK_BW, "pct_peak_bw", CK_NUM, pct_peak_bw, REQ_NEVER, 0, 0),
+    COL(RC_REPRO, "repro", CK_TEXT, repro, REQ_NEVER, 0, 0),
 };
 #undef COL
 
@@ -99,6 +100,59 @@ int results_write_header(FILE *f)
 	for (int c = 0; c < RC_NCOLS; c++)
 		names[c] = cols[c].name;
 	return table_write_row(f, names, RC_NCOLS);
+}
+
+/* s as one shell word: as it is when it needs no quoting, else in single
+ * quotes. */
+static int shell_word(char *buf, size_t len, const char *s)
+{
+	const int plain =
+	    *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,:=+@%") == strlen(s);
+	if (plain)
+		return snprintf(buf, len, "%s", s);
+	size_t n = 0;
+	const size_t cap = len ? len - 1 : 0;
+#define PUT(c) (n < cap ? (buf[n] = (c)) : 0, n++)
+	PUT('\'');
+	for (; *s; s++) {
+		if (*s == '\'') {
+			PUT('\'');
+			PUT('\\');
+			PUT('\'');
+		}
+		PUT(*s);
+	}
+	PUT('\'');
+#undef PUT
+	if (len)
+		buf[n < cap ? n : cap] = 0;
+	return (int)n;
+}
+
+int results_repro(char *buf, size_t len, const char *backend, const sweep_point *p, int repetitions, double min_time,
+                  int threads)
+{
+	const attn_shape *s = &p->shape;
+	char be[400];
+	shell_word(be, sizeof be, backend);
+	int n = snprintf(
+	    buf, len,
+	    "attnbench sweep --backend %s --phases %s --batch %lld --heads %lld --gqa %lld --head-dim %lld "
+	    "--%s %lld --causal %d --dtype %s",
+	    be, phase_name(p->phase), (long long)s->batch, (long long)s->n_heads,
+	    (long long)(s->n_heads / (s->n_kv_heads > 0 ? s->n_kv_heads : 1)), (long long)s->head_dim,
+	    p->phase == PHASE_DECODE ? "cache" : "seq",
+	    (long long)(p->phase == PHASE_DECODE ? p->cache_len : p->seq_len), s->causal, dtype_name(s->dtype));
+	const size_t at = n > 0 && (size_t)n < len ? (size_t)n : len;
+	if (repetitions > 0)
+		n += snprintf(buf + at, len - at, " --repetitions %d", repetitions);
+	const size_t at2 = n > 0 && (size_t)n < len ? (size_t)n : len;
+	if (min_time > 0)
+		n += snprintf(buf + at2, len - at2, " --min-time %g", min_time);
+	const size_t at3 = n > 0 && (size_t)n < len ? (size_t)n : len;
+	if (threads > 0)
+		n += snprintf(buf + at3, len - at3, " --threads %d", threads);
+	return n;
 }
 
 /* The status cell's text before the reason, by status: the writer and the
@@ -158,6 +212,9 @@ int results_write_row(FILE *f, const result_row *r)
 	else
 		snprintf(status, sizeof status, "%s%s", status_prefix[r->status], r->reason ? r->reason : "");
 	fields[RC_STATUS] = status;
+	char repro[1024];
+	results_repro(repro, sizeof repro, r->backend, p, r->repetitions, r->min_time, r->threads);
+	fields[RC_REPRO] = repro;
 	fields[RC_TIMING] = r->timing ? r->timing : "wall";
 	snprintf(buf[RC_THREADS], 64, "%d", r->threads);
 	if (r->peak_device_bytes)
@@ -321,7 +378,7 @@ static void rec_init(results_rec *rec, int line)
 {
 	memset(rec, 0, sizeof *rec);
 	rec->line = line;
-	rec->backend = rec->device = rec->status_text = rec->reason = "";
+	rec->backend = rec->device = rec->status_text = rec->reason = rec->repro = "";
 	for (int c = 0; c < RC_NCOLS; c++) {
 		void *field = rec_field(rec, c);
 		if (cols[c].kind == CK_INT)

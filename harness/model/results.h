@@ -44,6 +44,7 @@ enum results_col {
 	RC_REP_TIMES_NS,
 	RC_PCT_PEAK_FLOPS,
 	RC_PCT_PEAK_BW,
+	RC_REPRO, /* the attnbench sweep command that measures the row's point again */
 	RC_NCOLS
 };
 #define RC_NCONTRACT (RC_STATUS + 1)
@@ -71,7 +72,16 @@ typedef struct result_row {
 	const char *timing;   /* "wall" or "gpu" */
 	const double *rep_ns; /* per-repetition times */
 	const roofline *roof; /* the machine's peaks for pct_peak_*; NULL: empty */
+	int repetitions;      /* the sweep's, for repro (0: left out) */
+	double min_time;      /* the sweep's, in seconds, for repro (0: left out) */
 } result_row;
+
+/* The command that measures backend's point p again, alone: attnbench
+ * sweep with --backend, --phases, every grid key, --dtype, and
+ * --repetitions, --min-time and --threads where given (> 0). Returns the
+ * length snprintf would (the text is cut to len). */
+int results_repro(char *buf, size_t len, const char *backend, const sweep_point *p, int repetitions, double min_time,
+                  int threads);
 
 int results_write_header(FILE *f);
 int results_write_row(FILE *f, const result_row *r);
@@ -101,6 +111,7 @@ typedef struct results_rec {
 	double *rep_times_ns; /* nrep_times values, malloc'ed (NULL when none) */
 	int nrep_times;
 	double pct_peak_flops, pct_peak_bw;
+	const char *repro; /* "" where absent (files of older versions) */
 } results_rec;
 
 /* A results.csv read back. */

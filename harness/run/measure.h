@@ -44,6 +44,8 @@ typedef struct sweep_opts {
 	int shard, nshards;     /* --shard I/N: points i with i % N == I (N = 0: all) */
 	int resume;             /* --resume: keep DIR/results.csv's ok rows, run the rest */
 	const char *resume_cmd; /* the command line that resumes this sweep (for messages) */
+	const char *json_path;  /* --json: results also in Google Benchmark's JSON format */
+	const char *program;    /* argv[0], the JSON context's executable */
 	/* sweep: each (backend, point) runs in a worker process that is
 	 * stopped after timeout_s seconds (0: SWEEP_TIMEOUT_S); no_isolate
 	 * runs them in this process. bench always runs in process. */

@@ -24,6 +24,7 @@
 #include "run/registry.h"
 #include "run/roofline.h"
 #include "run/worker.h"
+#include "model/gbench_json.h"
 #include "model/results.h"
 #include "lib/table.h"
 
@@ -479,6 +480,29 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 	return rc;
 }
 
+/* --json: the whole results.csv (resumed rows included) and machine.json
+ * as Google Benchmark's JSON. Returns an exit code. */
+static int write_json(const sweep_opts *o, const char *csv, const char *mpath)
+{
+	attn_err e = {{0}};
+	results_file rf;
+	machine_info m;
+	const int have_m = machine_read(mpath, &m, &e) == 0;
+	int rc = results_read(csv, RESULTS_NEED_CONTRACT, &rf, &e);
+	if (!rc) {
+		rc = gbench_json_write(o->json_path, &rf, have_m ? &m : NULL, o->program, &e);
+		results_file_free(&rf);
+	}
+	if (have_m)
+		machine_info_free(&m);
+	if (rc) {
+		fprintf(stderr, "attnbench sweep: --json %s\n", e.msg);
+		return EXIT_INPUT;
+	}
+	fprintf(stderr, "sweep: wrote %s\n", o->json_path);
+	return EXIT_PASS;
+}
+
 int sweep_run(const sweep_opts *o)
 {
 	run_setup r;
@@ -497,8 +521,8 @@ int sweep_run(const sweep_opts *o)
 	/* the outputs: one that is not a regular file is refused, never replaced */
 	char mpath[4300];
 	snprintf(mpath, sizeof mpath, "%s/machine.json", dir);
-	const char *outs[] = {k.path, k.marker, mpath};
-	for (int i = 0; i < 3; i++) {
+	const char *outs[] = {k.path, k.marker, mpath, o->json_path};
+	for (int i = 0; i < 4 && outs[i]; i++) {
 		attn_err oe = {{0}};
 		if (file_out_check(outs[i], &oe)) {
 			fprintf(stderr, "attnbench sweep: %s\n", oe.msg);
@@ -584,6 +608,8 @@ int sweep_run(const sweep_opts *o)
 			row.device = r.device[bi];
 			row.pt = pt;
 			row.threads = o->cfg.threads;
+			row.repetitions = r.cfg.repetitions;
+			row.min_time = r.cfg.min_time;
 			row.roof = have_roof ? &roof : NULL;
 			run_point(o, &r, bi, pt, &row, rep_ns, reason, sizeof reason);
 			if (attn_stop_signal)
@@ -625,6 +651,8 @@ int sweep_run(const sweep_opts *o)
 		fmt_duration(now_s() - t0, el, sizeof el);
 		fprintf(stderr, "sweep: %d ok, %d skipped, %d errors in %s; wrote %s and %s/machine.json\n", n_ok,
 		        n_skip, n_err, el, k.path, dir);
+		if (o->json_path)
+			rc = write_json(o, k.path, mpath);
 	}
 	attn_release_stop_signals();
 	sink_free(&k);
