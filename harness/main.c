@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "lib/util.h"
+#include "model/machine.h"
 
 #define ATTNBENCH_VERSION "0.1.0"
 
@@ -103,7 +104,8 @@ int main(int argc, char **argv)
 	}
 	const char *name = argv[1];
 	if (!strcmp(name, "--version")) {
-		printf("attnbench %s (backend ABI %d)\n", ATTNBENCH_VERSION, ATTN_ABI_VERSION);
+		printf("attnbench %s (backend ABI %d to %d)\ncommit %s\ncompiler %s, flags %s\n", ATTNBENCH_VERSION,
+		       ATTN_ABI_MIN_VERSION, ATTN_ABI_VERSION, build_commit(), __VERSION__, build_flags());
 		return EXIT_PASS;
 	}
 	const int help = !strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h");

@@ -39,6 +39,11 @@ static void test_version_man_completion(void **state)
 {
 	(void)state;
 	EXPECT(0, "attnbench", "--version");
+	char abi[64];
+	snprintf(abi, sizeof abi, "backend ABI %d to %d", ATTN_ABI_MIN_VERSION, ATTN_ABI_VERSION);
+	EXPECT(0, abi, "--version");         /* the interface versions it loads */
+	EXPECT(0, "\ncommit ", "--version"); /* and what was built */
+	EXPECT(0, "\ncompiler ", "--version");
 	char p[PATH_MAX + 64];
 	struct stat st;
 	snprintf(p, sizeof p, "%s/share/man/man1/attnbench.1", stage);
