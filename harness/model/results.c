@@ -77,11 +77,6 @@ static const colspec cols[RC_NCOLS] = {
 };
 #undef COL
 
-const char *results_column_name(enum results_col c)
-{
-	return cols[c].name;
-}
-
 const char *phase_name(enum phase p)
 {
 	return p == PHASE_PREFILL ? "prefill" : p == PHASE_DECODE ? "decode" : "attend";

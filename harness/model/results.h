@@ -49,9 +49,6 @@ enum results_col {
 };
 #define RC_NCONTRACT (RC_STATUS + 1)
 
-/* The name of column c in the header. */
-const char *results_column_name(enum results_col c);
-
 /* ---- writing -------------------------------------------------------------------- */
 
 /* A row's status: the cell is "ok", "skipped: REASON" or "error: REASON". */
