@@ -31,7 +31,7 @@ static int n_entries = -1;
 
 size_t registry_table_size(uint32_t v)
 {
-	static const size_t size[] = {0, ATTN_BACKEND_SIZE_V1, ATTN_BACKEND_SIZE_V2};
+	static const size_t size[] = {0, ATTN_BACKEND_SIZE_V1, ATTN_BACKEND_SIZE_V2, ATTN_BACKEND_SIZE_V3};
 	_Static_assert(sizeof size / sizeof size[0] == ATTN_ABI_VERSION + 1, "one size per ABI version");
 	return v >= ATTN_ABI_MIN_VERSION && v <= ATTN_ABI_VERSION ? size[v] : 0;
 }
