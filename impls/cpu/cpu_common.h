@@ -48,12 +48,12 @@ static inline const char *cpu_kv_row_at(const cpu_kv *kv, const char *base, size
 	return base + ((size_t)((page * kv->n_kv_heads + g) * p->page_size) + (size_t)(j % p->page_size)) * row;
 }
 
-static inline const char *cpu_kv_k(const cpu_kv *kv, int64_t b, int64_t g, int64_t j)
+static inline const void *cpu_kv_k(const cpu_kv *kv, int64_t b, int64_t g, int64_t j)
 {
 	return cpu_kv_row_at(kv, kv->k, kv->k_pitch, kv->k_row, b, g, j);
 }
 
-static inline const char *cpu_kv_v(const cpu_kv *kv, int64_t b, int64_t g, int64_t j)
+static inline const void *cpu_kv_v(const cpu_kv *kv, int64_t b, int64_t g, int64_t j)
 {
 	return cpu_kv_row_at(kv, kv->v, kv->v_pitch, kv->v_row, b, g, j);
 }
@@ -73,19 +73,25 @@ struct cpu_ctx {
 	int threads;
 	int tile_q, tile_kv; /* blocked backend tiles */
 	cpu_kernel kernel;
+	uint32_t caps; /* what the kernel handles (ATTN_CAP_*); 0: CPU_BASE_CAPS */
 	char err[256];
 	char info[96]; /* instance_info: threads and tiles */
-	/* KV cache: [batch][n_kv_heads][cap][K row, V row], elements of
-	 * cache_shape.dtype. Interleaving K and V makes one decode step read one
+	/* KV cache: [batch][n_kv_heads][cap][K row, V row], rows stored as
+	 * attn_kv_dtype(&cache_shape) (attn_row_bytes: head_dim and head_dim_v
+	 * elements). Interleaving K and V makes one decode step read one
 	 * contiguous stream per head instead of two (measured: 5-15% more GB/s
 	 * on a 256 MiB cache). */
 	void *kv;
 	attn_shape cache_shape;
-	int64_t cap, len;
+	int64_t cap, len; /* len: the longest sequence */
+	int64_t *lens;    /* [batch]: each sequence's length (ragged batches) */
 	/* grown on demand, reused across calls */
 	float *ws;
 	size_t ws_bytes;
 };
+
+/* What every CPU kernel handles: the ABI 1 features. */
+#define CPU_BASE_CAPS (ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_F16 | ATTN_CAP_BF16)
 
 /* Create a context: parses cfg->params against the keys this backend knows
  * ("tile_q", "tile_kv" for blocked; none for the others). */
@@ -94,11 +100,18 @@ void cpu_destroy(void *ctx);
 const char *cpu_device_name(void *ctx);
 const char *cpu_last_error(void *ctx);
 const char *cpu_instance_info(void *ctx);
-/* Shapes every CPU backend supports: f32, f16 or bf16 storage, head_dim
- * 1..max_head_dim (0: any). */
+/* Shapes a CPU kernel with the capabilities caps (ATTN_CAP_*) supports: q
+ * stored as f32, f16 or bf16, k and v as caps allow, head_dim 1..max_head_dim
+ * (0: any), each variant only with its cap, the block formats only with
+ * head_dim and head_dim_v multiples of 32. A reason for every no. */
+int cpu_supports_caps(const attn_shape *s, uint32_t caps, int64_t max_head_dim, char *why, size_t why_len);
+/* cpu_supports_caps with CPU_BASE_CAPS. */
 int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len);
 
 int cpu_attend(void *ctx, const attn_shape *s, const void *q, const void *k, const void *v, float *out);
+/* attend_paged: validates the block table (every page a sequence uses in
+ * 0..n_pages-1) and runs the kernel on a paged view. */
+int cpu_attend_paged(void *ctx, const attn_shape *s, const void *q, const attn_paged_kv *kv, float *out);
 int cpu_cache_alloc(void *ctx, const attn_shape *s);
 int cpu_cache_append(void *ctx, const void *k_new, const void *v_new, int64_t n);
 int64_t cpu_cache_len(void *ctx);
@@ -167,5 +180,8 @@ static inline float cpu_sink(const attn_shape *s, int64_t h)
 	.cache_alloc = cpu_cache_alloc, .cache_append = cpu_cache_append, .cache_len = cpu_cache_len,                  \
 	.cache_truncate = cpu_cache_truncate, .prefill = cpu_prefill, .decode = cpu_prefill,                           \
 	.cache_bytes = cpu_cache_bytes, .instance_info = cpu_instance_info
+
+/* For a kernel that reads paged views (ATTN_CAP_PAGED). */
+#define CPU_PAGED_ENTRY_POINT .attend_paged = cpu_attend_paged
 
 #endif
