@@ -1,4 +1,4 @@
-/* test_variants.c - the ABI 3 variants on the CPU backends that claim them
+/* test_cpu_variants.c - the ABI 3 variants on the CPU backends that claim them
  * (naive, blas), through attend, the KV-cache path and attend_paged, against
  * a float64 reference written here: sliding windows, softcap, ALiBi, sinks,
  * head_dim_v, ragged batches with NaN padding, pages, and k and v stored as
@@ -642,7 +642,7 @@ static void test_supports_and_bytes(void **state)
 	}
 }
 
-int run_variant_tests(void)
+int run_cpu_variant_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_window),     cmocka_unit_test(test_softcap_alibi),
