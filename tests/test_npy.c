@@ -232,10 +232,8 @@ static int teardown(void **state)
 int run_npy_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_versions_and_dtypes),
-	    cmocka_unit_test(test_writer_round_trip),
-	    cmocka_unit_test(test_half_input),
-	    cmocka_unit_test(test_integers),
+	    cmocka_unit_test(test_versions_and_dtypes), cmocka_unit_test(test_writer_round_trip),
+	    cmocka_unit_test(test_half_input),          cmocka_unit_test(test_integers),
 	    cmocka_unit_test(test_malformed),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));

@@ -78,14 +78,14 @@ static void test_fp8_by_hand(void **state)
 		float x;
 		uint8_t bits;
 	} c[] = {
-	    {448.0f, 0x7E},          {464.0f, 0x7E},   {1e9f, 0x7E},      {INFINITY, 0x7E}, {-448.0f, 0xFE},
-	    {-INFINITY, 0xFE},       {1.0f, 0x38},     {0.0f, 0x00},      {-0.0f, 0x80},    {0x1p-6f, 0x08},
-	    {0x1p-9f, 0x01},         {0x1p-10f, 0x00}, /* half the smallest subnormal: ties to even, 0 */
-	    {0x3p-10f, 0x02},        /* 1.5 quanta: to even, 2 */
-	    {0x7p-9f, 0x07},         /* the largest subnormal */
-	    {1.0625f, 0x38},         /* between 1 and 1.125: to even, 1 */
-	    {1.1875f, 0x3A},         /* between 1.125 and 1.25: to even, 1.25 */
-	    {432.0f, 0x7E},          /* between 416 and 448: to even, 448 */
+	    {448.0f, 0x7E},    {464.0f, 0x7E},   {1e9f, 0x7E}, {INFINITY, 0x7E}, {-448.0f, 0xFE},
+	    {-INFINITY, 0xFE}, {1.0f, 0x38},     {0.0f, 0x00}, {-0.0f, 0x80},    {0x1p-6f, 0x08},
+	    {0x1p-9f, 0x01},   {0x1p-10f, 0x00}, /* half the smallest subnormal: ties to even, 0 */
+	    {0x3p-10f, 0x02},                    /* 1.5 quanta: to even, 2 */
+	    {0x7p-9f, 0x07},                     /* the largest subnormal */
+	    {1.0625f, 0x38},                     /* between 1 and 1.125: to even, 1 */
+	    {1.1875f, 0x3A},                     /* between 1.125 and 1.25: to even, 1.25 */
+	    {432.0f, 0x7E},                      /* between 416 and 448: to even, 448 */
 	};
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
 		if (attn_f32_to_fp8(c[i].x) != c[i].bits)
@@ -211,8 +211,9 @@ static void make_case(const char *name, attn_shape s, const char *kv_dtype, cons
                       const int64_t *ql, const int64_t *kl, int int_width, char *csv, size_t cap)
 {
 	const int64_t DV = attn_head_dim_v(&s);
-	const int64_t qs[4] = {s.batch, s.n_heads, s.n_q, s.head_dim}, ks[4] = {s.batch, s.n_kv_heads, s.n_kv, s.head_dim},
-	              vs[4] = {s.batch, s.n_kv_heads, s.n_kv, DV}, os[4] = {s.batch, s.n_heads, s.n_q, DV};
+	const int64_t qs[4] = {s.batch, s.n_heads, s.n_q, s.head_dim},
+	              ks[4] = {s.batch, s.n_kv_heads, s.n_kv, s.head_dim}, vs[4] = {s.batch, s.n_kv_heads, s.n_kv, DV},
+	              os[4] = {s.batch, s.n_heads, s.n_q, DV};
 	const size_t nq = (size_t)(qs[0] * qs[1] * qs[2] * qs[3]), nk = (size_t)(ks[0] * ks[1] * ks[2] * ks[3]),
 	             nv = (size_t)(vs[0] * vs[1] * vs[2] * vs[3]), no = (size_t)(os[0] * os[1] * os[2] * os[3]);
 	float *q = malloc(nq * 4), *k = malloc(nk * 4), *v = malloc(nv * 4);
@@ -255,8 +256,9 @@ static void make_case(const char *name, attn_shape s, const char *kv_dtype, cons
 		int32_t i4[16];
 		for (int64_t b = 0; b < s.batch; b++)
 			i4[b] = (int32_t)src[b];
-		assert_int_equal(npy_write_typed(p, int_width == 4 ? (const void *)i4 : (const void *)src, 'i', int_width, 1, nb),
-		                 0);
+		assert_int_equal(
+		    npy_write_typed(p, int_width == 4 ? (const void *)i4 : (const void *)src, 'i', int_width, 1, nb),
+		    0);
 	}
 	char w[32] = "", c[32] = "", dv[32] = "";
 	if (s.window)
@@ -266,8 +268,8 @@ static void make_case(const char *name, attn_shape s, const char *kv_dtype, cons
 	if (s.head_dim_v)
 		snprintf(dv, sizeof dv, "%lld", (long long)s.head_dim_v);
 	const size_t len = strlen(csv);
-	snprintf(csv + len, cap - len, "%s,%lld,%lld,%lld,%lld,%lld,%lld,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", name,
-	         (long long)s.batch, (long long)s.n_heads, (long long)s.n_kv_heads, (long long)s.head_dim,
+	snprintf(csv + len, cap - len, "%s,%lld,%lld,%lld,%lld,%lld,%lld,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+	         name, (long long)s.batch, (long long)s.n_heads, (long long)s.n_kv_heads, (long long)s.head_dim,
 	         (long long)s.n_q, (long long)s.n_kv, s.causal, f[0], f[1], f[2], f[3], w, c, extra[0], extra[1], dv,
 	         kv_dtype, extra[2], extra[3], "");
 	free(q), free(k), free(v), free(out);
@@ -283,7 +285,8 @@ static void make_goldens(void)
 {
 	static char csv[8192];
 	snprintf(csv, sizeof csv, VHEADER);
-	const attn_shape base = {.batch = 1, .n_heads = 2, .n_kv_heads = 1, .head_dim = 8, .n_q = 4, .n_kv = 9, .causal = 1};
+	const attn_shape base = {
+	    .batch = 1, .n_heads = 2, .n_kv_heads = 1, .head_dim = 8, .n_q = 4, .n_kv = 9, .causal = 1};
 	attn_shape s = base;
 	s.window = 3;
 	make_case("win", s, "", NULL, NULL, NULL, NULL, 0, csv, sizeof csv);

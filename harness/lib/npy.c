@@ -162,10 +162,11 @@ int npy_parse_header(const char *path, const unsigned char *buf, size_t len, npy
 			else if (strcmp(d, "<i8") == 0)
 				a->itemsize = 8, a->is_int = 1;
 			else
-				return attn_errf(e,
-				                 "%s: header field 'descr': dtype '%s' is not supported (<f4, <f8, <f2, "
-				                 "<i4, <i8 are)",
-				                 path, d);
+				return attn_errf(
+				    e,
+				    "%s: header field 'descr': dtype '%s' is not supported (<f4, <f8, <f2, "
+				    "<i4, <i8 are)",
+				    path, d);
 			have_descr = 1;
 		} else if (strcmp(key, "fortran_order") == 0) {
 			if (parse_word(&c, "False")) {
@@ -388,8 +389,8 @@ int npy_write_typed(const char *path, const void *data, char kind, int itemsize,
 	if (ndim > 1 && n > 0) /* NumPy writes (2, 3) but (5,) */
 		shp[--n] = 0;
 	char hdr[512];
-	int len =
-	    snprintf(hdr, sizeof hdr, "{'descr': '<%c%d', 'fortran_order': False, 'shape': (%s), }", kind, itemsize, shp);
+	int len = snprintf(hdr, sizeof hdr, "{'descr': '<%c%d', 'fortran_order': False, 'shape': (%s), }", kind,
+	                   itemsize, shp);
 	int total = 10 + len + 1;
 	int pad = (64 - total % 64) % 64;
 	FILE *f = fopen(path, "wb");

@@ -22,10 +22,23 @@ static const char *const required[] = {"name", "batch",  "n_heads", "n_kv_heads"
                                        "n_kv", "causal", "q",       "k",          "v",        "out"};
 
 /* The optional columns, in this order in opt_cols. */
-enum { C_SCALE, C_ATOL, C_RTOL, C_DTYPE, C_WINDOW, C_SOFTCAP, C_ALIBI, C_SINKS, C_HEAD_DIM_V, C_KV_DTYPE, C_Q_LENS,
-       C_KV_LENS, C_NOPT };
-static const char *const optional[C_NOPT] = {"scale",  "atol",  "rtol",       "dtype",    "window", "softcap",
-                                             "alibi",  "sinks", "head_dim_v", "kv_dtype", "q_lens", "kv_lens"};
+enum {
+	C_SCALE,
+	C_ATOL,
+	C_RTOL,
+	C_DTYPE,
+	C_WINDOW,
+	C_SOFTCAP,
+	C_ALIBI,
+	C_SINKS,
+	C_HEAD_DIM_V,
+	C_KV_DTYPE,
+	C_Q_LENS,
+	C_KV_LENS,
+	C_NOPT
+};
+static const char *const optional[C_NOPT] = {"scale", "atol",  "rtol",       "dtype",    "window", "softcap",
+                                             "alibi", "sinks", "head_dim_v", "kv_dtype", "q_lens", "kv_lens"};
 
 /* A file name from the manifest: relative, inside DIR, no "..". */
 static int check_rel_path(const char *mpath, int row, const char *field, const char *val, attn_err *e)
@@ -153,11 +166,13 @@ static int read_variants(const char *mpath, const char *dir, const char *realdir
 	s->head_dim_v = hv != s->head_dim ? hv : 0;
 	attn_dtype kt = s->dtype;
 	if (*kd && !attn_kv_dtype_parse(kd, &kt))
-		return attn_errf(e, "%s: row %d: field 'kv_dtype': '%.20s' is not f32, f16, bf16, q8_0, q4_0 or fp8_e4m3",
+		return attn_errf(e,
+		                 "%s: row %d: field 'kv_dtype': '%.20s' is not f32, f16, bf16, q8_0, q4_0 or fp8_e4m3",
 		                 mpath, row, kd);
 	s->kv_storage = kt != s->dtype ? ATTN_KV(kt) : 0;
 	if (attn_dtype_blocked(kt) && (s->head_dim % ATTN_QBLOCK || hv % ATTN_QBLOCK))
-		return attn_errf(e, "%s: row %d: field 'kv_dtype': %s needs head_dim and head_dim_v multiples of %d "
+		return attn_errf(e,
+		                 "%s: row %d: field 'kv_dtype': %s needs head_dim and head_dim_v multiples of %d "
 		                 "(head_dim %lld, head_dim_v %lld)",
 		                 mpath, row, kd, ATTN_QBLOCK, (long long)s->head_dim, (long long)hv);
 	int64_t elems;

@@ -239,8 +239,14 @@ static void blob_parts(const case_data *d, const void *p[8], size_t len[8])
 	const attn_shape *s = &d->shape;
 	const size_t hb = (size_t)s->n_heads * sizeof(float), bb = (size_t)s->batch * sizeof(int64_t);
 	const void *ptr[8] = {d->qs, d->ks, d->vs, d->out, s->alibi, s->sinks, s->q_lens, s->kv_lens};
-	const size_t n[8] = {d->qb, d->kb, d->vb, (size_t)golden_out_elems(s) * sizeof(double),
-	                     s->alibi ? hb : 0, s->sinks ? hb : 0, s->q_lens ? bb : 0, s->kv_lens ? bb : 0};
+	const size_t n[8] = {d->qb,
+	                     d->kb,
+	                     d->vb,
+	                     (size_t)golden_out_elems(s) * sizeof(double),
+	                     s->alibi ? hb : 0,
+	                     s->sinks ? hb : 0,
+	                     s->q_lens ? bb : 0,
+	                     s->kv_lens ? bb : 0};
 	for (int i = 0; i < 8; i++) {
 		p[i] = ptr[i];
 		len[i] = n[i];
@@ -320,7 +326,8 @@ static int blob_put(int fd, pair_req *r, int c, const case_data *d)
 		return -1;
 	for (int i = 0; i < 8; i++)
 		for (size_t done = 0; done < len[i];) {
-			const ssize_t n = pwrite(fd, (const char *)part[i] + done, len[i] - done, (off_t)(r->at[i] + done));
+			const ssize_t n =
+			    pwrite(fd, (const char *)part[i] + done, len[i] - done, (off_t)(r->at[i] + done));
 			if (n <= 0)
 				return -1;
 			done += (size_t)n;
@@ -490,9 +497,9 @@ int check_run(const check_opts *opts)
 		memset(gin, 0, sizeof gin);
 		memset(&gout, 0, sizeof gout);
 		/* isolated, the workers guard their own copies of the case */
-		if (o->no_isolate
-		        ? !guard_output(&gout, "out", (size_t)golden_out_elems(&d.shape)) || check_guard_case(&d, &gd, gin)
-		        : blob_put(blob, req, c, &d) != 0) {
+		if (o->no_isolate ? !guard_output(&gout, "out", (size_t)golden_out_elems(&d.shape)) ||
+		                        check_guard_case(&d, &gd, gin)
+		                  : blob_put(blob, req, c, &d) != 0) {
 			for (int i = 0; i < CASE_GUARDS; i++)
 				guard_free(&gin[i]);
 			guard_free(&gout);
@@ -513,7 +520,8 @@ int check_run(const check_opts *opts)
 			const result *res = &r->res;
 			char dt[24];
 			if (s->kv_storage)
-				snprintf(dt, sizeof dt, "%s/%s", dtype_name(s->dtype), attn_kv_dtype_name(attn_kv_dtype(s)));
+				snprintf(dt, sizeof dt, "%s/%s", dtype_name(s->dtype),
+				         attn_kv_dtype_name(attn_kv_dtype(s)));
 			else
 				snprintf(dt, sizeof dt, "%s", dtype_name(s->dtype));
 			if (res->status == CHECK_SKIP) {

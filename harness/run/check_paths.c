@@ -70,8 +70,8 @@ int check_wants_paged(const attn_backend *b, const attn_shape *s)
 /* The rows of sequence b's [G][n_kv] rows x (rb bytes each) from t0[b]
  * (0 without t0), cnt[b] of them (n without cnt), as a guarded
  * [B][G][n][row] input named name; the rows past cnt[b] NaN. */
-static const void *slice_rows(guard_buf *g, const char *name, const void *x, size_t rb, int64_t row_elems,
-                              attn_dtype t, const attn_shape *s, const int64_t *t0, const int64_t *cnt, int64_t n)
+static const void *slice_rows(guard_buf *g, const char *name, const void *x, size_t rb, int64_t row_elems, attn_dtype t,
+                              const attn_shape *s, const int64_t *t0, const int64_t *cnt, int64_t n)
 {
 	const int64_t G = s->n_kv_heads;
 	char *tmp = xalloc((n ? (size_t)n : 1) * (size_t)(s->batch * G) * rb);
@@ -84,7 +84,9 @@ static const void *slice_rows(guard_buf *g, const char *name, const void *x, siz
 				if (cnt && r >= cnt[b])
 					golden_nan_row(dst, row_elems, t);
 				else
-					memcpy(dst, (const char *)x + (size_t)((b * G + h) * s->n_kv + (t0 ? t0[b] : 0) + r) * rb,
+					memcpy(dst,
+					       (const char *)x +
+					           (size_t)((b * G + h) * s->n_kv + (t0 ? t0[b] : 0) + r) * rb,
 					       rb);
 			}
 	const void *in = guard_input(g, name, tmp, (size_t)n * (size_t)(s->batch * G) * rb);

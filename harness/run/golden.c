@@ -201,9 +201,11 @@ static int load_extras(const golden_case *gc, case_data *d, attn_err *e)
 	}
 	for (int64_t b = 0; s->causal && b < s->batch; b++)
 		if (d->q_lens[b] > d->kv_lens[b]) {
-			attn_errf(e, "%s: data: q_lens[%lld] = %lld is more than kv_lens[%lld] = %lld (causal needs q_lens <= kv_lens)",
-			          paths[2][0] ? paths[2] : paths[3], (long long)b, (long long)d->q_lens[b], (long long)b,
-			          (long long)d->kv_lens[b]);
+			attn_errf(e,
+			          "%s: data: q_lens[%lld] = %lld is more than kv_lens[%lld] = %lld (causal needs "
+			          "q_lens <= kv_lens)",
+			          paths[2][0] ? paths[2] : paths[3], (long long)b, (long long)d->q_lens[b],
+			          (long long)b, (long long)d->kv_lens[b]);
 			return where_case(gc, paths[2][0] ? "q_lens" : "kv_lens", e);
 		}
 	return 0;

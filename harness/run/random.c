@@ -313,16 +313,16 @@ static void print_list(FILE *f, const char *name, const char *what, const int64_
 	fprintf(f, "\n");
 }
 
-void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, const case_data *d,
-                         const char *backend)
+void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, const case_data *d, const char *backend)
 {
 	const attn_shape *s = &gc->shape;
 	fprintf(f, "    %s: replay with: attnbench check --random %lld --seed %llu --replay %d --backend %s\n",
 	        gc->name, (long long)r->n, (unsigned long long)r->seed, gc->row, backend);
-	fprintf(f,
-	        "    %s: manifest row: "
-	        "name,batch,n_heads,n_kv_heads,head_dim,n_q,n_kv,causal,scale,dtype,window,softcap,head_dim_v,kv_dtype\n",
-	        gc->name);
+	fprintf(
+	    f,
+	    "    %s: manifest row: "
+	    "name,batch,n_heads,n_kv_heads,head_dim,n_q,n_kv,causal,scale,dtype,window,softcap,head_dim_v,kv_dtype\n",
+	    gc->name);
 	char w[32] = "", c[32] = "", dv[32] = "";
 	if (s->window)
 		snprintf(w, sizeof w, "%lld", (long long)s->window);
@@ -330,8 +330,8 @@ void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, c
 		snprintf(c, sizeof c, "%.9g", (double)s->softcap);
 	if (s->head_dim_v)
 		snprintf(dv, sizeof dv, "%lld", (long long)s->head_dim_v);
-	fprintf(f, "    %s: manifest row: %s,%lld,%lld,%lld,%lld,%lld,%lld,%d,%.9g,%s,%s,%s,%s,%s\n", gc->name, gc->name,
-	        (long long)s->batch, (long long)s->n_heads, (long long)s->n_kv_heads, (long long)s->head_dim,
+	fprintf(f, "    %s: manifest row: %s,%lld,%lld,%lld,%lld,%lld,%lld,%d,%.9g,%s,%s,%s,%s,%s\n", gc->name,
+	        gc->name, (long long)s->batch, (long long)s->n_heads, (long long)s->n_kv_heads, (long long)s->head_dim,
 	        (long long)s->n_q, (long long)s->n_kv, s->causal, (double)s->scale, dtype_name(s->dtype), w, c, dv,
 	        s->kv_storage ? attn_kv_dtype_name(attn_kv_dtype(s)) : "");
 	if (d && d->alibi)

@@ -43,8 +43,7 @@ int random_load(const random_spec *r, const golden_case *gc, case_data *d, attn_
  * manifest row (name, batch, n_heads, n_kv_heads, head_dim, n_q, n_kv,
  * causal, scale, dtype, window, softcap, head_dim_v, kv_dtype) and, from d
  * (or NULL), its alibi slopes, sink logits and ragged lengths. */
-void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, const case_data *d,
-                         const char *backend);
+void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, const case_data *d, const char *backend);
 
 /* The float64 attention of shape s (inputs as f32, layouts of attnbench.h),
  * every variant included: attn_reference (run/reference.h). */

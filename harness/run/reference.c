@@ -30,8 +30,8 @@ static int visible(const attn_shape *s, int64_t p, int64_t j)
 
 /* One query row: x (D) against the keys K (kn rows of D) and values V (kn
  * rows of DV) of its KV head, at position p, for head h; w holds kn. */
-static void one_row(const attn_shape *s, int f32, int64_t h, int64_t p, const float *x, const float *K,
-                    const float *V, int64_t kn, double *w, double *o)
+static void one_row(const attn_shape *s, int f32, int64_t h, int64_t p, const float *x, const float *K, const float *V,
+                    int64_t kn, double *w, double *o)
 {
 	const int64_t D = s->head_dim, DV = attn_head_dim_v(s);
 	double mx = -INFINITY;

@@ -46,8 +46,8 @@ static const void *row_at(const rows *r, int is_v, int64_t b, int64_t g, int64_t
 	if (!r->paged)
 		return base + (size_t)((b * G + g) * r->stride + j) * rb;
 	const attn_paged_kv *p = r->paged;
-	const int64_t page = r->no_table ? b * p->max_pages + j / p->page_size
-	                                 : p->block_table[b * p->max_pages + j / p->page_size];
+	const int64_t page =
+	    r->no_table ? b * p->max_pages + j / p->page_size : p->block_table[b * p->max_pages + j / p->page_size];
 	return base + (size_t)((page * G + g) * p->page_size + j % p->page_size) * rb;
 }
 
@@ -74,7 +74,8 @@ static int compute(const attn_shape *s, const void *q, const rows *r, const int6
 			const int64_t g = h / (H / G);
 			for (int64_t i = 0; i < qn[b]; i++) {
 				const int64_t p = kn[b] - qn[b] + i;
-				attn_dequantize_row(x, (const char *)q + (size_t)((b * H + h) * NQ + i) * qrb, D, s->dtype);
+				attn_dequantize_row(x, (const char *)q + (size_t)((b * H + h) * NQ + i) * qrb, D,
+				                    s->dtype);
 				double mx = -INFINITY;
 				int any = 0;
 				for (int64_t j = 0; j < kn[b]; j++) {
@@ -139,7 +140,8 @@ static int vb_attend(void *ctx, const attn_shape *s, const void *q, const void *
 {
 	const vb *c = ctx;
 	const attn_dtype kt = attn_kv_dtype(s);
-	const rows r = {k, v, attn_row_bytes(kt, s->head_dim), attn_row_bytes(kt, attn_head_dim_v(s)), s, NULL, s->n_kv, 0};
+	const rows r = {k,       v, attn_row_bytes(kt, s->head_dim), attn_row_bytes(kt, attn_head_dim_v(s)), s, NULL,
+	                s->n_kv, 0};
 	int64_t *qn, *kn;
 	if (lengths(s, &qn, &kn))
 		return ATTN_E_NOMEM;
@@ -154,8 +156,14 @@ static int vb_attend_paged(void *ctx, const attn_shape *s, const void *q, const 
 {
 	const vb *c = ctx;
 	const attn_dtype kt = attn_kv_dtype(s);
-	const rows r = {kv->k_pages, kv->v_pages,           attn_row_bytes(kt, s->head_dim),
-	                attn_row_bytes(kt, attn_head_dim_v(s)), s, kv, 0, c->mode == NO_TABLE};
+	const rows r = {kv->k_pages,
+	                kv->v_pages,
+	                attn_row_bytes(kt, s->head_dim),
+	                attn_row_bytes(kt, attn_head_dim_v(s)),
+	                s,
+	                kv,
+	                0,
+	                c->mode == NO_TABLE};
 	int64_t *qn, *kn;
 	if (lengths(s, &qn, &kn))
 		return ATTN_E_NOMEM;
@@ -196,7 +204,8 @@ static int append(vb *c, const void *k_new, const void *v_new, int64_t n, const 
 		}
 		for (int64_t g = 0; g < c->G; g++)
 			for (int64_t j = 0; j < m; j++) {
-				const size_t src = (size_t)((b * c->G + g) * n + j), dst = (size_t)((b * c->G + g) * c->cap + c->len[b] + j);
+				const size_t src = (size_t)((b * c->G + g) * n + j),
+				             dst = (size_t)((b * c->G + g) * c->cap + c->len[b] + j);
 				memcpy(c->ck + dst * krb, (const char *)k_new + src * krb, krb);
 				memcpy(c->cv + dst * vrb, (const char *)v_new + src * vrb, vrb);
 			}
@@ -247,9 +256,9 @@ static int vb_prefill(void *ctx, const attn_shape *s, const void *q, const void 
 static uint64_t vb_cache_bytes(void *ctx)
 {
 	const vb *c = ctx;
-	return c->ck ? (uint64_t)(c->batch * c->G * c->cap) *
-	                   (attn_row_bytes(c->kt, c->D) + attn_row_bytes(c->kt, c->DV))
-	             : 0;
+	return c->ck
+	           ? (uint64_t)(c->batch * c->G * c->cap) * (attn_row_bytes(c->kt, c->D) + attn_row_bytes(c->kt, c->DV))
+	           : 0;
 }
 
 /* ---- the rest of the table ------------------------------------------------ */
