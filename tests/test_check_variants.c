@@ -1,4 +1,4 @@
-/* test_variants.c - what check does with the ABI 3 cases: the quantized
+/* test_check_variants.c - what check does with the ABI 3 cases: the quantized
  * storage types bit for bit on blocks worked out by hand (llama.cpp's
  * rules, OCP FP8), the harness's reference on every variant worked out by
  * hand, integer .npy files, and goldens with variants, kv storage types,
@@ -505,7 +505,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-int run_variants_tests(void)
+int run_check_variant_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_q8_0_by_hand),
