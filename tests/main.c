@@ -59,6 +59,7 @@ int main(void)
 	    {"plan", run_plan_tests},
 	    {"dtype", run_dtype_tests},
 	    {"random", run_random_tests},
+	    {"check_variants", run_check_variant_tests},
 	    {"vulkan", run_vulkan_tests},
 	    {"isolation", run_isolation_tests},
 	    {"install", run_install_tests},
