@@ -628,7 +628,7 @@ def write_variant_cases(outdir, rows):
         rows.append([c["name"], c["batch"], c["n_heads"], c["n_kv_heads"], c["head_dim"],
                      c["n_q"], c["n_kv"], int(c["causal"]), "", files["q"], files["k"],
                      files["v"], files["out"], "", "", c["dtype"],
-                     "" if c["dtype"] == "f32" else "rounded",
+                     "" if c["dtype"] == "f32" else "unrounded" if c["kv_dtype"] else "rounded",
                      c["window"] or "", fmt_opt(c["softcap"] or None), files["alibi"],
                      files["sinks"], c["head_dim_v"] or "", c["kv_dtype"] or "",
                      files["q_lens"], files["kv_lens"]])
