@@ -78,9 +78,10 @@ static size_t blas_ws_floats(const attn_shape *s)
 	return n;
 }
 
-static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v, int64_t kv_stride,
-                       int64_t ld, float *out)
+static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
 {
+	const void *k = kv->k, *v = kv->v;
+	const int64_t kv_stride = kv->stride, ld = (int64_t)(kv->k_pitch / attn_dtype_size(s->dtype));
 	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
 	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G, M = ratio * NQ;
 	const int64_t rows = block_rows(s);

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "attn_quant.h"
+#include "simd.h"
+
 static int set_err(cpu_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int set_err(cpu_ctx *c, int code, const char *fmt, ...)
 {
@@ -141,13 +144,39 @@ int cpu_workspace(cpu_ctx *c, size_t bytes)
 	return ATTN_OK;
 }
 
+cpu_kv cpu_kv_tensors(const attn_shape *s, const void *k, const void *v)
+{
+	const attn_dtype dt = attn_kv_dtype(s);
+	cpu_kv kv = {.k = k, .v = v, .stride = s->n_kv, .n_kv_heads = s->n_kv_heads, .dt = dt};
+	kv.k_row = kv.k_pitch = attn_row_bytes(dt, s->head_dim);
+	kv.v_row = kv.v_pitch = attn_row_bytes(dt, attn_head_dim_v(s));
+	return kv;
+}
+
+void cpu_kv_load_rows(float *dst, const cpu_kv *kv, int is_v, int64_t b, int64_t g, int64_t j0, int64_t n,
+                      int64_t width)
+{
+	if (!kv->paged && attn_dtype_known(kv->dt)) { /* rows pitch apart: the vector path */
+		const size_t pitch = is_v ? kv->v_pitch : kv->k_pitch, esz = attn_dtype_size(kv->dt);
+		const char *src = is_v ? cpu_kv_v(kv, b, g, j0) : cpu_kv_k(kv, b, g, j0);
+		if (pitch % esz == 0) {
+			v8_widen_rows(dst, src, n, width, (int64_t)(pitch / esz), kv->dt);
+			return;
+		}
+	}
+	for (int64_t j = 0; j < n; j++)
+		attn_dequantize_row(dst + j * width, is_v ? cpu_kv_v(kv, b, g, j0 + j) : cpu_kv_k(kv, b, g, j0 + j),
+		                    width, kv->dt);
+}
+
 int cpu_attend(void *ctx, const attn_shape *s, const void *q, const void *k, const void *v, float *out)
 {
 	cpu_ctx *c = ctx;
 	char why[128];
 	if (!cpu_supports(s, 0, why, sizeof why))
 		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
-	return c->kernel(c, s, q, k, v, s->n_kv, s->head_dim, out);
+	const cpu_kv kv = cpu_kv_tensors(s, k, v);
+	return c->kernel(c, s, q, &kv, out);
 }
 
 /* A KV cache buffer. Large ones are 2 MiB-aligned and marked for huge pages:
@@ -241,8 +270,17 @@ int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new
 		return rc;
 	attn_shape cs2 = *s;
 	cs2.causal = 1;
-	const char *v = (const char *)c->kv + (size_t)s->head_dim * attn_dtype_size(s->dtype);
-	rc = c->kernel(c, &cs2, q, c->kv, v, c->cap, 2 * s->head_dim, out);
+	const size_t row = (size_t)s->head_dim * attn_dtype_size(s->dtype);
+	const cpu_kv kv = {.k = c->kv,
+	                   .v = (const char *)c->kv + row,
+	                   .k_pitch = 2 * row,
+	                   .v_pitch = 2 * row,
+	                   .stride = c->cap,
+	                   .n_kv_heads = s->n_kv_heads,
+	                   .dt = s->dtype,
+	                   .k_row = row,
+	                   .v_row = row};
+	rc = c->kernel(c, &cs2, q, &kv, out);
 	if (rc)
 		c->len -= s->n_q;
 	return rc;

@@ -29,9 +29,10 @@ static size_t naive_ws_floats(const attn_shape *s)
 
 /* q, out [B][H][n_q][D]; k, v: rows ld elements apart, kv_stride rows per
  * head (first n_kv valid), see cpu_common.h. */
-static int naive_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v, int64_t kv_stride,
-                        int64_t ld, float *out)
+static int naive_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
 {
+	const void *k = kv->k, *v = kv->v;
+	const int64_t kv_stride = kv->stride, ld = (int64_t)(kv->k_pitch / attn_dtype_size(s->dtype));
 	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim;
 	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G;
 	const attn_dtype dt = s->dtype;
