@@ -81,6 +81,6 @@ int run_abi_tests(void);
 int run_isolation_tests(void);
 int run_install_tests(void);
 int run_json_tests(void);
-int run_variants_tests(void);
+int run_golden_variant_tests(void);
 
 #endif

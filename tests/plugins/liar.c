@@ -18,7 +18,7 @@
  * Without ignore it is naive under another name. It claims every capability
  * naive claims, so the goldens that use a feature reach it. The golden check
  * must fail exactly the cases that use the ignored feature
- * (tests/test_variants.c). Other parameters go on to naive. */
+ * (tests/test_golden_variants.c). Other parameters go on to naive. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

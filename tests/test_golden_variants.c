@@ -1,4 +1,4 @@
-/* test_variants.c - the golden cases of the attention variants, quantized
+/* test_golden_variants.c - the golden cases of the attention variants, quantized
  * KV caches and ragged batches (scripts/gen_golden.py) cannot be passed by
  * a backend that ignores one of them: tests/plugins/liar.c is naive with
  * one thing broken on request (--param liar:ignore=X), and `check` must
@@ -221,7 +221,7 @@ static void test_builtins_pass(void **state)
 	assert_int_equal(naive, manifest_cases());
 }
 
-int run_variants_tests(void)
+int run_golden_variant_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_liar_truthful),
