@@ -64,6 +64,7 @@ int main(void)
 	    {"isolation", run_isolation_tests},
 	    {"install", run_install_tests},
 	    {"json", run_json_tests},
+	    {"golden_variants", run_golden_variant_tests},
 	    /* last: it loads a library into the registry the other groups use */
 	    {"abi", run_abi_tests},
 	};

@@ -83,5 +83,6 @@ int run_check_variant_tests(void);
 int run_isolation_tests(void);
 int run_install_tests(void);
 int run_json_tests(void);
+int run_golden_variant_tests(void);
 
 #endif
