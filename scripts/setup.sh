@@ -5,7 +5,22 @@
 #
 #   scripts/setup.sh            install what is missing
 #   scripts/setup.sh --check    only list what is missing (exit 1 if any)
+#   scripts/setup.sh --slurm    also Slurm and MUNGE, for `make test-slurm`
+#                               (a single-node cluster on this machine)
 set -eu
+
+check=0
+slurm=0
+for arg in "$@"; do
+	case "$arg" in
+	--check) check=1 ;;
+	--slurm) slurm=1 ;;
+	*)
+		echo "setup: unknown option '$arg' (--check, --slurm)" >&2
+		exit 2
+		;;
+	esac
+done
 
 PACKAGES="
 build-essential
@@ -28,6 +43,9 @@ cppcheck
 clang
 libclang-rt-14-dev
 "
+if [ "$slurm" -eq 1 ]; then
+	PACKAGES="$PACKAGES slurm-wlm munge"
+fi
 
 missing=""
 for p in $PACKAGES; do
@@ -43,7 +61,7 @@ if [ -z "$missing" ]; then
 	exit 0
 fi
 echo "setup: missing packages:$missing" >&2
-if [ "${1:-}" = "--check" ]; then
+if [ "$check" -eq 1 ]; then
 	exit 1
 fi
 
