@@ -121,6 +121,82 @@ static void test_mla(void **state)
 	EXPECT(0, "KV cache (f16): 70272 bytes per token", "plan", "--model", "deepseek-v3", "--mem", "2TiB");
 }
 
+/* The variant presets of datasets/models.csv, read through presets_find,
+ * against their config.json values and caches computed by hand (f16, one
+ * token in one layer of a standard model: 2 x kv_heads x head_dim x 2):
+ *   gpt-oss-20b: 24 layers, 64 heads, 8 KV heads of 64, W = 128 on every
+ *     other layer (layer_types alternate): 2048 bytes a layer, 49152 per
+ *     token up to 128; at 1024 tokens 12 x 2048 x (1024 + 128) = 28311552.
+ *   Mistral-7B-v0.1: 32 layers, 8 KV heads of 128, W = 4096 on all: 4096
+ *     bytes a layer, 131072 per token; any context holds 4096 tokens,
+ *     536870912 bytes.
+ *   Gemma-3-12B: 48 layers, 8 KV heads of 256, W = 1024, 5 local to 1
+ *     global: 8192 bytes a layer; at 8192 tokens 8 x 8192 x 8192 + 40 x
+ *     8192 x 1024 = 536870912 + 335544320 = 872415232.
+ *   Gemma-2-9B: at 32768 tokens 21 x 8192 x (32768 + 4096) = 6341787648.
+ *   DeepSeek-V2-Lite: 27 layers, 16 heads, kv_lora_rank 512 +
+ *     qk_rope_head_dim 64: 27 x 576 x 2 = 31104 per token at any length. */
+static void test_variant_presets(void **state)
+{
+	(void)state;
+	static const char path[] = "datasets/models.csv";
+	plan_model m;
+	attn_err e = {{0}};
+	assert_int_equal(presets_find(path, "gpt-oss-20b", &m, &e), 0);
+	assert_int_equal(m.layers, 24);
+	assert_int_equal(m.heads, 64);
+	assert_int_equal(m.kv_heads, 8);
+	assert_int_equal(m.head_dim, 64);
+	assert_int_equal(m.window, 128);
+	assert_int_equal(m.window_pattern, 2);
+	assert_int_equal(m.sinks, 1);
+	assert_int_equal(m.kv_lora_rank, 0);
+	assert_int_equal(plan_local_layers(&m), 12);
+	assert_true(plan_seq_bytes(&m, "f16", 1, 0) == 49152.0);
+	assert_true(plan_seq_bytes(&m, "f16", 128, 0) == 49152.0 * 128);
+	assert_true(plan_seq_bytes(&m, "f16", 1024, 0) == 28311552.0);
+	assert_true(m.params > 20e9 && m.params < 22e9);
+
+	assert_int_equal(presets_find(path, "mistral-7b-v0.1", &m, &e), 0);
+	assert_int_equal(m.layers, 32);
+	assert_int_equal(m.heads, 32);
+	assert_int_equal(m.kv_heads, 8);
+	assert_int_equal(m.head_dim, 128);
+	assert_int_equal(m.window, 4096);
+	assert_int_equal(m.window_pattern, 0);
+	assert_int_equal(m.sinks, 0);
+	assert_int_equal(plan_local_layers(&m), 32);
+	assert_true(plan_seq_bytes(&m, "f16", 1, 0) == 131072.0);
+	assert_true(plan_seq_bytes(&m, "f16", 131072, 0) == 536870912.0);
+
+	assert_int_equal(presets_find(path, "GEMMA-3-12B", &m, &e), 0);
+	assert_int_equal(m.layers, 48);
+	assert_int_equal(m.heads, 16);
+	assert_int_equal(m.kv_heads, 8);
+	assert_int_equal(m.head_dim, 256);
+	assert_int_equal(m.window, 1024);
+	assert_int_equal(m.window_pattern, 6);
+	assert_int_equal(plan_local_layers(&m), 40);
+	assert_true(plan_seq_bytes(&m, "f16", 8192, 0) == 872415232.0);
+
+	assert_int_equal(presets_find(path, "gemma-2-9b", &m, &e), 0);
+	assert_int_equal(m.layers, 42);
+	assert_int_equal(m.kv_heads, 8);
+	assert_int_equal(m.head_dim, 256);
+	assert_int_equal(m.window, 4096);
+	assert_int_equal(plan_local_layers(&m), 21);
+	assert_true(plan_seq_bytes(&m, "f16", 32768, 0) == 6341787648.0);
+
+	assert_int_equal(presets_find(path, "deepseek-v2-lite", &m, &e), 0);
+	assert_int_equal(m.layers, 27);
+	assert_int_equal(m.heads, 16);
+	assert_int_equal(m.kv_lora_rank, 512);
+	assert_int_equal(m.qk_rope_head_dim, 64);
+	assert_int_equal(m.window, 0);
+	assert_true(plan_seq_bytes(&m, "bf16", 1, 0) == 31104.0);
+	assert_true(plan_seq_bytes(&m, "bf16", 100000, 0) == 31104.0 * 100000);
+}
+
 /* Pages of 16 tokens, sequences of 1, 16 and 17 tokens: 1 + 1 + 2 pages =
  * 64 slots for 34 tokens, 30 slots of padding. With one layer, one KV head
  * of 32 in f32 a slot is 2 x 32 x 4 = 256 bytes: the three take 16384 bytes
@@ -171,6 +247,18 @@ static void test_lens(void **state)
 			assert_true(x >= (d == 0 ? 100 : 1) && x <= (d == 0 ? 200 : d == 1 ? 4096 : 32768));
 		}
 		assert_true(same < 100);
+	}
+	/* uniform is integer arithmetic only, so its stream is pinned: splitmix64
+	 * from seed 1 gives 0x910a2dec89025cc1, 0xbeeb8da1658eec67,
+	 * 0xf893a2eefb32555e, 0x71c18690ee42c90b; 1 + each mod 1000 is 466, 520,
+	 * 591, 236 (computed with Python's integers) */
+	{
+		plan_lens u;
+		char why[160];
+		assert_true(plan_lens_parse("uniform:1-1000", 1, &u, why, (int)sizeof why));
+		static const int64_t want[] = {466, 520, 591, 236};
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(plan_lens_next(&u), want[i]);
 	}
 	/* chat is long-tailed: its mean lies above its median (e^(1/2) times for
 	 * a log-normal of sigma 1) */
@@ -351,6 +439,16 @@ static void test_bad_input(void **state)
 	EXPECT(2, "not a multiple", "plan", "--layers", "2", "--heads", "6", "--kv-heads", "4", "--head-dim", "64",
 	       "--mem", "1GiB");
 	EXPECT(2, "--context", "plan", "--model", "llama-3.1-8b", "--mem", "80GiB", "--context", "0");
+	EXPECT(2, "--batch: '0'", "plan", "--model", "llama-3.1-8b", "--mem", "80GiB", "--batch", "0");
+	EXPECT(2, "--weights: 'lots'", "plan", "--model", "llama-3.1-8b", "--mem", "80GiB", "--weights", "lots");
+	EXPECT(2, "--params: '-1'", "plan", "--model", "llama-3.1-8b", "--mem", "80GiB", "--params", "-1");
+	EXPECT(2, "--weight-dtype: 'int3'", "plan", "--model", "llama-3.1-8b", "--mem", "80GiB", "--weight-dtype",
+	       "int3");
+	EXPECT(2, "--layers: '0'", "plan", "--layers", "0", "--heads", "2", "--kv-heads", "1", "--head-dim", "64",
+	       "--mem", "1GiB");
+	EXPECT(2, "--head-dim: 'x'", "plan", "--layers", "2", "--heads", "2", "--kv-heads", "1", "--head-dim", "x",
+	       "--mem", "1GiB");
+	EXPECT(2, "--kv-dtype: 'int8'", "plan", "--model", "llama-3.1-8b", "--mem", "80GiB", "--kv-dtype", "int8");
 	EXPECT(2, "no_such_presets.csv", "plan", "--model", "x", "--models", "no_such_presets.csv", "--mem", "1G");
 	/* presets with bad variant columns: the file, line and column are named */
 	char *pd = tu_tmpdir();
@@ -394,7 +492,7 @@ int run_plan_tests(void)
 	    cmocka_unit_test(test_windows),    cmocka_unit_test(test_mla),
 	    cmocka_unit_test(test_pages),      cmocka_unit_test(test_lens),
 	    cmocka_unit_test(test_projection), cmocka_unit_test(test_presets_and_output),
-	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_bad_input),  cmocka_unit_test(test_variant_presets),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
