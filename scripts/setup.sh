@@ -57,7 +57,7 @@ for p in $PACKAGES; do
 done
 
 if [ -z "$missing" ]; then
-	echo "setup: all $(echo $PACKAGES | wc -w) packages are installed" >&2
+	echo "setup: all $(echo "$PACKAGES" | wc -w) packages are installed" >&2
 	exit 0
 fi
 echo "setup: missing packages:$missing" >&2
@@ -72,6 +72,20 @@ elif command -v sudo >/dev/null 2>&1; then
 else
 	echo "setup: not root and no sudo: install these packages as root:$missing" >&2
 	exit 1
+fi
+
+# Installing munge and slurmd would start their system services (munged
+# with the distribution's key, slurmd/slurmctld where a slurm.conf exists);
+# `make test-slurm` starts daemons of its own and nothing else should run.
+# While apt installs them a policy-rc.d, where none exists, says no to every
+# service start (as Debian's Docker images do); it is removed afterwards.
+policy=/usr/sbin/policy-rc.d
+if [ "$slurm" -eq 1 ] && [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# scripts/setup.sh --slurm: no service starts while it installs\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+	trap 'exit 130' INT TERM
 fi
 
 export DEBIAN_FRONTEND=noninteractive

@@ -178,6 +178,8 @@ ReturnToService=2
 MinJobAge=600
 SlurmctldTimeout=30
 SlurmdTimeout=30
+# bind to 127.0.0.1 (SlurmctldHost, NodeAddr), not to every address
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 NodeName=localhost NodeAddr=127.0.0.1 NodeHostname=localhost CPUs=$cpus State=UNKNOWN
 PartitionName=selftest Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
@@ -192,6 +194,26 @@ daemons+=("slurmd $!")
 node_idle() { sinfo -h -n localhost -o %T | grep -q '^idle'; }
 wait_for 30 "node localhost idle" node_idle
 say "slurmctld (port $ctld_port) and slurmd (port $slurmd_port) up; node localhost idle with $cpus CPUs"
+check_loopback
+}
+
+# Every TCP socket the daemons listen on is on 127.0.0.1 (munged has only its
+# Unix socket): checked with ss where iproute2 is installed.
+check_loopback() {
+	if ! command -v ss >/dev/null 2>&1; then
+		say "no ss (iproute2): the listening addresses are not checked"
+		return 0
+	fi
+	local d pid listen bad=""
+	for d in "${daemons[@]}"; do
+		pid=${d#* }
+		listen=$(ss -Hltnp | { grep "pid=$pid," || true; } | awk '{print $4}' | sort -u | tr '\n' ' ')
+		say "${d%% *} ($pid) listens on: ${listen:-no TCP port}"
+		for a in $listen; do
+			case "$a" in 127.0.0.1:*) ;; *) bad="$bad ${d%% *}:$a" ;; esac
+		done
+	done
+	[ -z "$bad" ] || die "daemons listen beyond 127.0.0.1:$bad"
 }
 if [ "$cluster" -eq 0 ]; then
 	start_cluster
