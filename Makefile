@@ -57,7 +57,7 @@ endif
 OBJ_DIR  := $(BUILD)/obj
 LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/run/gbench_shim.o
 
-.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run
+.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-slurm
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
@@ -251,6 +251,13 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory leak-run
+	@$(MAKE) --no-print-directory test-slurm
+
+# The sharded sweep as a Slurm job array on a one-node cluster that
+# scripts/slurm_selftest.sh starts on 127.0.0.1 and stops (as root; installs
+# slurm-wlm and munge through scripts/setup.sh --slurm when missing).
+test-slurm: all
+	ATTNBENCH=$(BUILD)/attnbench scripts/slurm_selftest.sh
 
 # The cmocka suite alone (the first part of `make test`, without installing
 # packages); ATTNBENCH_TEST_GROUPS=report,compare in the environment runs
