@@ -25,15 +25,27 @@
  * V rows stored as anything but f32 in separate tensors or the cache (f16,
  * bf16, q8_0, q4_0, fp8, or any caller's pages) are widened or dequantized
  * into f32 workspace buffers once per group (cpu_kv_load_rows), and the
- * GEMMs run on those. */
+ * GEMMs run on those. That pays while many query rows share the widened
+ * rows (prefill); a decode step has a handful of rows per group and would
+ * spend its time widening the whole cache on one thread, then reading the
+ * f32 copy (twice the bytes of f16) back from memory. So groups with few
+ * rows take the chunked path (chunked_group): each thread widens KC keys at
+ * a time into a buffer that stays in its L2, multiplies them there, and
+ * folds the chunk into an online softmax (running max, sum and output per
+ * row); the threads' partial results are merged at the end. */
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 
 #include "cpu_common.h"
 #include "simd.h"
 
 #define QB 512 /* rows per block: large enough for sgemm to run near its peak */
+#define KC 256 /* keys per chunk on the chunked path: 256 f32 K and V rows of
+                  head_dim 128 take 256 KiB, within a core's L2 */
+#define FEW_ROWS 32 /* a group with at most this many query rows (decode)
+                       takes the chunked path when K and V need widening */
 
 /* One row of S for head h, query position p, whose entry t is key j0 + t:
  * the variants' score transform on the visible entries [lo, hi), softmax
@@ -94,11 +106,151 @@ static int kv_direct(const cpu_kv *kv)
 	return !kv->paged && kv->dt == ATTN_F32;
 }
 
+/* Does the shape take the chunked path (when K and V need widening)? */
+static int chunked_shape(const attn_shape *s)
+{
+	return (s->n_heads / s->n_kv_heads) * s->n_q <= FEW_ROWS;
+}
+
+/* Floats of one thread's part of the chunked path's workspace: a chunk of K
+ * and of V in f32, the chunk's scores, and each row's running output, max
+ * and sum. */
+static size_t chunk_thread_floats(const attn_shape *s)
+{
+	const size_t M = (size_t)((s->n_heads / s->n_kv_heads) * s->n_q), D = (size_t)s->head_dim,
+	             DV = (size_t)attn_head_dim_v(s);
+	return KC * (D + DV) + M * KC + M * DV + 2 * M;
+}
+
+/* The chunked path's workspace: the group's queries in f32, then one part
+ * per thread. */
+static size_t chunk_ws_floats(const attn_shape *s, int threads)
+{
+	const size_t M = (size_t)((s->n_heads / s->n_kv_heads) * s->n_q);
+	return M * (size_t)s->head_dim + (size_t)threads * chunk_thread_floats(s);
+}
+
+/* Fold the scores S (nr rows of n keys c0..c0+n-1) into the running state:
+ * each row's visible keys get the score transform, the row's max m and sum
+ * l are updated (the output O rescaled when the max grows), and S becomes
+ * P = exp(S - m) on the visible keys, 0 elsewhere, ready for O += P V. */
+static void fold_chunk(const attn_shape *s, const int64_t *head, const int64_t *row_i, int64_t nr, int64_t nq,
+                       int64_t nkv, int64_t c0, int64_t n, float *S, float *O, int64_t DV, float *m, float *l)
+{
+	for (int64_t r = 0; r < nr; r++) {
+		float *row = S + r * n;
+		int64_t lo, hi;
+		cpu_key_range(s, nq, nkv, row_i[r], &lo, &hi);
+		lo = lo > c0 ? lo - c0 : 0;
+		hi = hi < c0 + n ? hi - c0 : n;
+		float cm = -INFINITY;
+		for (int64_t j = lo; j < hi; j++) {
+			row[j] = cpu_score(s, head[r], row[j], nkv - nq + row_i[r], c0 + j);
+			cm = fmaxf(cm, row[j]);
+		}
+		if (cm > m[r]) { /* a larger max: what was summed so far shrinks by exp(m_old - m_new) */
+			const float alpha = expf(m[r] - cm);
+			l[r] *= alpha;
+			for (int64_t e = 0; e < DV; e++)
+				O[r * DV + e] *= alpha;
+			m[r] = cm;
+		}
+		float sum = 0.0f;
+		for (int64_t j = 0; j < n; j++) {
+			row[j] = j >= lo && j < hi ? expf(row[j] - m[r]) : 0.0f;
+			sum += row[j];
+		}
+		l[r] += sum;
+	}
+}
+
+/* One group of a decode-shaped call (nr <= FEW_ROWS real query rows) over K
+ * and V rows that need widening: the keys are cut into chunks of KC, each
+ * thread takes a contiguous run of chunks and for each widens K (and V) into
+ * its own buffers, which stay in its cache while S = scale Q Kc^T and
+ * O += P Vc run on them (single-threaded sgemm calls); then the threads'
+ * partial (max, sum, output) per row are merged, the sink joining the
+ * denominator. Widening is spread over every thread and each widened byte
+ * is read from cache, not written to memory and read back. */
+static void chunked_group(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, int64_t b, int64_t g,
+                          int64_t nq, int64_t nkv, float *ws, float *out)
+{
+	const int64_t H = s->n_heads, NQ = s->n_q, D = s->head_dim, DV = attn_head_dim_v(s);
+	const int64_t ratio = H / s->n_kv_heads, nr = ratio * nq;
+	const size_t esz = attn_dtype_size(s->dtype), per = chunk_thread_floats(s);
+	int64_t row_head[FEW_ROWS], row_i[FEW_ROWS], klo = nkv, khi = 0;
+	float *Qc = ws; /* the group's real query rows, f32, one after another */
+	for (int64_t r = 0; r < nr; r++) {
+		row_head[r] = b * H + g * ratio + r / nq; /* batch-major head index, for the rows' q and out */
+		row_i[r] = r % nq;
+		v8_widen_n(Qc + r * D, (const char *)q + (size_t)((row_head[r] * NQ + row_i[r]) * D) * esz, D, s->dtype);
+		int64_t lo, hi;
+		cpu_key_range(s, nq, nkv, row_i[r], &lo, &hi);
+		if (hi > lo) {
+			klo = lo < klo ? lo : klo;
+			khi = hi > khi ? hi : khi;
+		}
+	}
+	const int64_t nchunks = khi > klo ? (khi - klo + KC - 1) / KC : 0;
+	const int T = (int)(nchunks < c->threads ? (nchunks > 0 ? nchunks : 1) : c->threads);
+	float *part = ws + nr * D;
+	int64_t head_in_group[FEW_ROWS]; /* the rows' head within all heads, for ALiBi and sinks */
+	for (int64_t r = 0; r < nr; r++)
+		head_in_group[r] = g * ratio + r / nq;
+#pragma omp parallel num_threads(T)
+	{
+		const int t = omp_get_thread_num();
+		float *Kc = part + (size_t)t * per, *Vc = Kc + KC * D, *S = Vc + KC * DV, *O = S + nr * KC, *m = O + nr * DV,
+		      *l = m + nr;
+		for (int64_t r = 0; r < nr; r++) {
+			m[r] = -INFINITY;
+			l[r] = 0.0f;
+		}
+		for (int64_t e = 0; e < nr * DV; e++)
+			O[e] = 0.0f;
+		for (int64_t ch = nchunks * t / T; ch < nchunks * (t + 1) / T; ch++) {
+			const int64_t c0 = klo + ch * KC, n = c0 + KC < khi ? KC : khi - c0;
+			cpu_kv_load_rows(Kc, kv, 0, b, g, c0, n, D);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale, Qc,
+			            (int)D, Kc, (int)D, 0.0f, S, (int)n);
+			fold_chunk(s, head_in_group, row_i, nr, nq, nkv, c0, n, S, O, DV, m, l);
+			cpu_kv_load_rows(Vc, kv, 1, b, g, c0, n, DV);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)DV, (int)n, 1.0f, S, (int)n,
+			            Vc, (int)DV, 1.0f, O, (int)DV);
+		}
+	}
+	/* merge: out = sum_t O_t exp(m_t - mx) / (sum_t l_t exp(m_t - mx) + exp(sink - mx)) */
+	for (int64_t r = 0; r < nr; r++) {
+		float *dst = out + (row_head[r] * NQ + row_i[r]) * DV;
+		const float sink = cpu_sink(s, head_in_group[r]);
+		float mx = sink;
+		for (int t = 0; t < T; t++)
+			mx = fmaxf(mx, part[(size_t)t * per + (size_t)(KC * (D + DV) + nr * KC + nr * DV + r)]);
+		for (int64_t e = 0; e < DV; e++)
+			dst[e] = 0.0f;
+		if (mx == -INFINITY) /* no visible key and no sink: a zero row */
+			continue;
+		float sum = s->sinks ? expf(sink - mx) : 0.0f;
+		for (int t = 0; t < T; t++) {
+			const float *O = part + (size_t)t * per + (size_t)(KC * (D + DV) + nr * KC);
+			const float mt = O[nr * DV + r], w = mt == -INFINITY ? 0.0f : expf(mt - mx);
+			sum += O[nr * DV + nr + r] * w;
+			for (int64_t e = 0; e < DV; e++)
+				dst[e] += O[r * DV + e] * w;
+		}
+		const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+		for (int64_t e = 0; e < DV; e++)
+			dst[e] *= inv;
+	}
+}
+
 /* Floats of workspace: the scores of one block of rows, the f32 copy of one
  * block's Q when q is f16/bf16, and of one group's K and V when they are not
  * f32 (or paged). */
-static size_t blas_ws_floats(const attn_shape *s, int direct)
+static size_t blas_ws_floats(const attn_shape *s, int direct, int threads)
 {
+	if (!direct && chunked_shape(s))
+		return chunk_ws_floats(s, threads);
 	const size_t rows = (size_t)block_rows(s);
 	size_t n = rows * (size_t)s->n_kv;
 	if (s->dtype != ATTN_F32)
@@ -116,9 +268,20 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu
 	const attn_dtype dt = s->dtype;
 	const size_t esz = attn_dtype_size(dt);
 	const int direct = kv_direct(kv);
-	int rc = cpu_workspace(c, blas_ws_floats(s, direct) * sizeof(float));
+	int rc = cpu_workspace(c, blas_ws_floats(s, direct, c->threads) * sizeof(float));
 	if (rc)
 		return rc;
+	if (!direct && chunked_shape(s)) {
+		/* OpenBLAS runs each small sgemm in the calling thread */
+		openblas_set_num_threads(1);
+		for (int64_t b = 0; b < B; b++) {
+			int64_t nq, nkv;
+			cpu_seq_lens(s, b, &nq, &nkv);
+			for (int64_t g = 0; g < G; g++)
+				chunked_group(c, s, q, kv, b, g, nq, nkv, c->ws, out);
+		}
+		return ATTN_OK;
+	}
 	float *S = c->ws;
 	float *Qw = S + rows * NKV;                                           /* q f16/bf16 only */
 	float *Kw = Qw + (dt != ATTN_F32 ? rows * D : 0), *Vw = Kw + NKV * D; /* !direct only */
@@ -234,8 +397,8 @@ static int blas_supports(void *ctx, const attn_shape *s, char *why, size_t why_l
  * (pages are not in the shape: this counts f32 K and V as read in place). */
 static uint64_t blas_workspace(void *ctx, const attn_shape *s)
 {
-	(void)ctx;
-	return (uint64_t)blas_ws_floats(s, attn_kv_dtype(s) == ATTN_F32) * sizeof(float);
+	const int threads = ctx ? ((cpu_ctx *)ctx)->threads : 1;
+	return (uint64_t)blas_ws_floats(s, attn_kv_dtype(s) == ATTN_F32, threads) * sizeof(float);
 }
 
 static const attn_backend blas_backend = {
