@@ -29,7 +29,7 @@
  * rows (prefill); a decode step has a handful of rows per group and would
  * spend its time widening the whole cache on one thread, then reading the
  * f32 copy (twice the bytes of f16) back from memory. So groups with few
- * rows take the chunked path (chunked_group): each thread widens KC keys at
+ * rows take the chunked path (chunked_kernel): each thread widens KC keys at
  * a time into a buffer that stays in its L2, multiplies them there, and
  * folds the chunk into an online softmax (running max, sum and output per
  * row); the threads' partial results are merged at the end. */
@@ -113,21 +113,21 @@ static int chunked_shape(const attn_shape *s)
 }
 
 /* Floats of one thread's part of the chunked path's workspace: a chunk of K
- * and of V in f32, the chunk's scores, and each row's running output, max
- * and sum. */
+ * and of V in f32, the chunk's scores, and for every group of the batch each
+ * row's running output, max and sum. */
 static size_t chunk_thread_floats(const attn_shape *s)
 {
 	const size_t M = (size_t)((s->n_heads / s->n_kv_heads) * s->n_q), D = (size_t)s->head_dim,
-	             DV = (size_t)attn_head_dim_v(s);
-	return KC * (D + DV) + M * KC + M * DV + 2 * M;
+	             DV = (size_t)attn_head_dim_v(s), groups = (size_t)(s->batch * s->n_kv_heads);
+	return KC * (D + DV) + M * KC + groups * M * (DV + 2);
 }
 
-/* The chunked path's workspace: the group's queries in f32, then one part
+/* The chunked path's workspace: every group's queries in f32, then one part
  * per thread. */
 static size_t chunk_ws_floats(const attn_shape *s, int threads)
 {
 	const size_t M = (size_t)((s->n_heads / s->n_kv_heads) * s->n_q);
-	return M * (size_t)s->head_dim + (size_t)threads * chunk_thread_floats(s);
+	return (size_t)(s->batch * s->n_kv_heads) * M * (size_t)s->head_dim + (size_t)threads * chunk_thread_floats(s);
 }
 
 /* Fold the scores S (nr rows of n keys c0..c0+n-1) into the running state:
@@ -164,83 +164,115 @@ static void fold_chunk(const attn_shape *s, const int64_t *head, const int64_t *
 	}
 }
 
-/* One group of a decode-shaped call (nr <= FEW_ROWS real query rows) over K
- * and V rows that need widening: the keys are cut into chunks of KC, each
- * thread takes a contiguous run of chunks and for each widens K (and V) into
- * its own buffers, which stay in its cache while S = scale Q Kc^T and
- * O += P Vc run on them (single-threaded sgemm calls); then the threads'
- * partial (max, sum, output) per row are merged, the sink joining the
- * denominator. Widening is spread over every thread and each widened byte
- * is read from cache, not written to memory and read back. */
-static void chunked_group(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, int64_t b, int64_t g,
-                          int64_t nq, int64_t nkv, float *ws, float *out)
+/* The keys [*klo, *khi) that some query of a sequence of nq queries and nkv
+ * keys sees (none: *klo >= *khi). */
+static void seq_key_span(const attn_shape *s, int64_t nq, int64_t nkv, int64_t *klo, int64_t *khi)
 {
-	const int64_t H = s->n_heads, NQ = s->n_q, D = s->head_dim, DV = attn_head_dim_v(s);
-	const int64_t ratio = H / s->n_kv_heads, nr = ratio * nq;
-	const size_t esz = attn_dtype_size(s->dtype), per = chunk_thread_floats(s);
-	int64_t row_head[FEW_ROWS], row_i[FEW_ROWS], klo = nkv, khi = 0;
-	float *Qc = ws; /* the group's real query rows, f32, one after another */
-	for (int64_t r = 0; r < nr; r++) {
-		row_head[r] = b * H + g * ratio + r / nq; /* batch-major head index, for the rows' q and out */
-		row_i[r] = r % nq;
-		v8_widen_n(Qc + r * D, (const char *)q + (size_t)((row_head[r] * NQ + row_i[r]) * D) * esz, D, s->dtype);
+	*klo = nkv;
+	*khi = 0;
+	for (int64_t i = 0; i < nq; i++) {
 		int64_t lo, hi;
-		cpu_key_range(s, nq, nkv, row_i[r], &lo, &hi);
+		cpu_key_range(s, nq, nkv, i, &lo, &hi);
 		if (hi > lo) {
-			klo = lo < klo ? lo : klo;
-			khi = hi > khi ? hi : khi;
+			*klo = lo < *klo ? lo : *klo;
+			*khi = hi > *khi ? hi : *khi;
 		}
 	}
-	const int64_t nchunks = khi > klo ? (khi - klo + KC - 1) / KC : 0;
-	const int T = (int)(nchunks < c->threads ? (nchunks > 0 ? nchunks : 1) : c->threads);
-	float *part = ws + nr * D;
-	int64_t head_in_group[FEW_ROWS]; /* the rows' head within all heads, for ALiBi and sinks */
-	for (int64_t r = 0; r < nr; r++)
-		head_in_group[r] = g * ratio + r / nq;
-#pragma omp parallel num_threads(T)
+}
+
+/* Decode-shaped calls (at most FEW_ROWS query rows per group) over K and V
+ * rows that need widening. Each group's keys are cut into chunks of KC, and
+ * each thread takes a contiguous run of every group's chunks: it widens K
+ * (and V) of a chunk into its own buffers, which stay in its cache while
+ * S = scale Q Kc^T and O += P Vc run on them (single-threaded sgemm calls),
+ * and folds the chunk into its running (max, sum, output) per row. Then the
+ * threads' partial results are merged, the sink joining the denominator.
+ * Widening is spread over every thread, each widened byte is read from
+ * cache instead of being written to memory and read back, and the threads
+ * meet once per call, not twice per group as threaded sgemm calls would. */
+static void chunked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
+{
+	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, NQ = s->n_q, D = s->head_dim;
+	const int64_t DV = attn_head_dim_v(s), ratio = H / G, M = ratio * NQ;
+	const size_t esz = attn_dtype_size(s->dtype), per = chunk_thread_floats(s);
+	float *Qc = c->ws, *part = Qc + (size_t)(B * G * M * D);
+	/* each group's real query rows in f32, one after another (row r: head
+	 * g * ratio + r / nq, query r % nq) */
+	for (int64_t b = 0; b < B; b++) {
+		int64_t nq, nkv;
+		cpu_seq_lens(s, b, &nq, &nkv);
+		for (int64_t g = 0; g < G; g++)
+			for (int64_t r = 0; r < ratio * nq; r++)
+				v8_widen_n(Qc + ((b * G + g) * M + r) * D,
+				           (const char *)q + (size_t)(((b * H + g * ratio + r / nq) * NQ + r % nq) * D) * esz,
+				           D, s->dtype);
+	}
+	int T = 1;
+	openblas_set_num_threads(1); /* each small sgemm runs in its calling thread */
+#pragma omp parallel num_threads(c->threads)
 	{
-		const int t = omp_get_thread_num();
-		float *Kc = part + (size_t)t * per, *Vc = Kc + KC * D, *S = Vc + KC * DV, *O = S + nr * KC, *m = O + nr * DV,
-		      *l = m + nr;
-		for (int64_t r = 0; r < nr; r++) {
-			m[r] = -INFINITY;
-			l[r] = 0.0f;
-		}
-		for (int64_t e = 0; e < nr * DV; e++)
-			O[e] = 0.0f;
-		for (int64_t ch = nchunks * t / T; ch < nchunks * (t + 1) / T; ch++) {
-			const int64_t c0 = klo + ch * KC, n = c0 + KC < khi ? KC : khi - c0;
-			cpu_kv_load_rows(Kc, kv, 0, b, g, c0, n, D);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale, Qc,
-			            (int)D, Kc, (int)D, 0.0f, S, (int)n);
-			fold_chunk(s, head_in_group, row_i, nr, nq, nkv, c0, n, S, O, DV, m, l);
-			cpu_kv_load_rows(Vc, kv, 1, b, g, c0, n, DV);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)DV, (int)n, 1.0f, S, (int)n,
-			            Vc, (int)DV, 1.0f, O, (int)DV);
+		const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+		if (t == 0)
+			T = nt;
+		float *Kc = part + (size_t)t * per, *Vc = Kc + KC * D, *S = Vc + KC * DV, *st = S + M * KC;
+		for (int64_t b = 0; b < B; b++) {
+			int64_t nq, nkv, klo, khi, head[FEW_ROWS], row_i[FEW_ROWS];
+			cpu_seq_lens(s, b, &nq, &nkv);
+			seq_key_span(s, nq, nkv, &klo, &khi);
+			const int64_t nr = ratio * nq, nchunks = khi > klo ? (khi - klo + KC - 1) / KC : 0;
+			for (int64_t g = 0; g < G; g++) {
+				float *O = st + (b * G + g) * M * (DV + 2), *m = O + M * DV, *l = m + M;
+				for (int64_t r = 0; r < nr; r++) {
+					head[r] = g * ratio + r / nq;
+					row_i[r] = r % nq;
+					m[r] = -INFINITY;
+					l[r] = 0.0f;
+				}
+				for (int64_t e = 0; e < nr * DV; e++)
+					O[e] = 0.0f;
+				for (int64_t ch = nchunks * t / nt; ch < nchunks * (t + 1) / nt; ch++) {
+					const int64_t c0 = klo + ch * KC, n = c0 + KC < khi ? KC : khi - c0;
+					cpu_kv_load_rows(Kc, kv, 0, b, g, c0, n, D);
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale,
+					            Qc + (b * G + g) * M * D, (int)D, Kc, (int)D, 0.0f, S, (int)n);
+					fold_chunk(s, head, row_i, nr, nq, nkv, c0, n, S, O, DV, m, l);
+					cpu_kv_load_rows(Vc, kv, 1, b, g, c0, n, DV);
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)DV, (int)n, 1.0f, S,
+					            (int)n, Vc, (int)DV, 1.0f, O, (int)DV);
+				}
+			}
 		}
 	}
 	/* merge: out = sum_t O_t exp(m_t - mx) / (sum_t l_t exp(m_t - mx) + exp(sink - mx)) */
-	for (int64_t r = 0; r < nr; r++) {
-		float *dst = out + (row_head[r] * NQ + row_i[r]) * DV;
-		const float sink = cpu_sink(s, head_in_group[r]);
-		float mx = sink;
-		for (int t = 0; t < T; t++)
-			mx = fmaxf(mx, part[(size_t)t * per + (size_t)(KC * (D + DV) + nr * KC + nr * DV + r)]);
-		for (int64_t e = 0; e < DV; e++)
-			dst[e] = 0.0f;
-		if (mx == -INFINITY) /* no visible key and no sink: a zero row */
-			continue;
-		float sum = s->sinks ? expf(sink - mx) : 0.0f;
-		for (int t = 0; t < T; t++) {
-			const float *O = part + (size_t)t * per + (size_t)(KC * (D + DV) + nr * KC);
-			const float mt = O[nr * DV + r], w = mt == -INFINITY ? 0.0f : expf(mt - mx);
-			sum += O[nr * DV + nr + r] * w;
-			for (int64_t e = 0; e < DV; e++)
-				dst[e] += O[r * DV + e] * w;
-		}
-		const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
-		for (int64_t e = 0; e < DV; e++)
-			dst[e] *= inv;
+	for (int64_t b = 0; b < B; b++) {
+		int64_t nq, nkv;
+		cpu_seq_lens(s, b, &nq, &nkv);
+		for (int64_t g = 0; g < G; g++)
+			for (int64_t r = 0; r < ratio * nq; r++) {
+				const int64_t h = g * ratio + r / nq;
+				float *dst = out + ((b * H + h) * NQ + r % nq) * DV;
+				const size_t st = KC * (size_t)(D + DV) + (size_t)(M * KC + (b * G + g) * M * (DV + 2));
+				const float sink = cpu_sink(s, h);
+				float mx = sink, sum = 0.0f;
+				for (int t = 0; t < T; t++)
+					mx = fmaxf(mx, part[(size_t)t * per + st + (size_t)(M * DV + r)]);
+				for (int64_t e = 0; e < DV; e++)
+					dst[e] = 0.0f;
+				if (mx == -INFINITY) /* no visible key and no sink: a zero row */
+					continue;
+				if (s->sinks)
+					sum = expf(sink - mx);
+				for (int t = 0; t < T; t++) {
+					const float *O = part + (size_t)t * per + st, *m = O + M * DV, *l = m + M;
+					const float w = m[r] == -INFINITY ? 0.0f : expf(m[r] - mx);
+					sum += l[r] * w;
+					for (int64_t e = 0; e < DV; e++)
+						dst[e] += O[r * DV + e] * w;
+				}
+				const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+				for (int64_t e = 0; e < DV; e++)
+					dst[e] *= inv;
+			}
 	}
 }
 
@@ -272,14 +304,7 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu
 	if (rc)
 		return rc;
 	if (!direct && chunked_shape(s)) {
-		/* OpenBLAS runs each small sgemm in the calling thread */
-		openblas_set_num_threads(1);
-		for (int64_t b = 0; b < B; b++) {
-			int64_t nq, nkv;
-			cpu_seq_lens(s, b, &nq, &nkv);
-			for (int64_t g = 0; g < G; g++)
-				chunked_group(c, s, q, kv, b, g, nq, nkv, c->ws, out);
-		}
+		chunked_kernel(c, s, q, kv, out);
 		return ATTN_OK;
 	}
 	float *S = c->ws;
