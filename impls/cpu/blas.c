@@ -42,10 +42,12 @@
 #include "simd.h"
 
 #define QB 512 /* rows per block: large enough for sgemm to run near its peak */
-#define KC 256 /* keys per chunk on the chunked path: 256 f32 K and V rows of
-                  head_dim 128 take 256 KiB, within a core's L2 */
-#define FEW_ROWS 32 /* a group with at most this many query rows (decode)
-                       takes the chunked path when K and V need widening */
+#define KC                                                                                                             \
+	256 /* keys per chunk on the chunked path: 256 f32 K and V rows of                                             \
+	       head_dim 128 take 256 KiB, within a core's L2 */
+#define FEW_ROWS                                                                                                       \
+	32 /* a group with at most this many query rows (decode)                                                       \
+	      takes the chunked path when K and V need widening */
 
 /* One row of S for head h, query position p, whose entry t is key j0 + t:
  * the variants' score transform on the visible entries [lo, hi), softmax
@@ -204,7 +206,8 @@ static void chunked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const
 		for (int64_t g = 0; g < G; g++)
 			for (int64_t r = 0; r < ratio * nq; r++)
 				v8_widen_n(Qc + ((b * G + g) * M + r) * D,
-				           (const char *)q + (size_t)(((b * H + g * ratio + r / nq) * NQ + r % nq) * D) * esz,
+				           (const char *)q +
+				               (size_t)(((b * H + g * ratio + r / nq) * NQ + r % nq) * D) * esz,
 				           D, s->dtype);
 	}
 	int T = 1;
@@ -233,12 +236,13 @@ static void chunked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const
 				for (int64_t ch = nchunks * t / nt; ch < nchunks * (t + 1) / nt; ch++) {
 					const int64_t c0 = klo + ch * KC, n = c0 + KC < khi ? KC : khi - c0;
 					cpu_kv_load_rows(Kc, kv, 0, b, g, c0, n, D);
-					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale,
-					            Qc + (b * G + g) * M * D, (int)D, Kc, (int)D, 0.0f, S, (int)n);
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D,
+					            s->scale, Qc + (b * G + g) * M * D, (int)D, Kc, (int)D, 0.0f, S,
+					            (int)n);
 					fold_chunk(s, head, row_i, nr, nq, nkv, c0, n, S, O, DV, m, l);
 					cpu_kv_load_rows(Vc, kv, 1, b, g, c0, n, DV);
-					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)DV, (int)n, 1.0f, S,
-					            (int)n, Vc, (int)DV, 1.0f, O, (int)DV);
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)DV, (int)n,
+					            1.0f, S, (int)n, Vc, (int)DV, 1.0f, O, (int)DV);
 				}
 			}
 		}
