@@ -260,9 +260,12 @@ static void chunked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const
 				float mx = sink, sum = 0.0f;
 				for (int t = 0; t < T; t++)
 					mx = fmaxf(mx, part[(size_t)t * per + st + (size_t)(M * DV + r)]);
+				float nan = 0.0f; /* NaN scores never raise the max but reach every sum */
+				for (int t = 0; t < T; t++)
+					nan += part[(size_t)t * per + st + (size_t)(M * DV + M + r)] * 0.0f;
 				for (int64_t e = 0; e < DV; e++)
-					dst[e] = 0.0f;
-				if (mx == -INFINITY) /* no visible key and no sink: a zero row */
+					dst[e] = nan;
+				if (mx == -INFINITY) /* no visible key and no sink: a zero row (NaN scores: NaN) */
 					continue;
 				if (s->sinks)
 					sum = expf(sink - mx);
