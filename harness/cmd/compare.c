@@ -104,7 +104,8 @@ int cmd_compare(int argc, char **argv)
 	if (ab && p.noperands != 1)
 		return cli_error(&p, "--ab takes one run (RUN or RUN,RUN,...), not BASELINE and CURRENT");
 	if (!ab && p.noperands != 2)
-		return cli_error(&p, "needs exactly two runs, BASELINE and CURRENT (got %d), or --ab and one run", p.noperands);
+		return cli_error(&p, "needs exactly two runs, BASELINE and CURRENT (got %d), or --ab and one run",
+		                 p.noperands);
 	char *cand = strchr(tags, ',');
 	*cand++ = 0;
 	attn_err e = {{0}};
