@@ -118,6 +118,13 @@ $(BUILD)/plugins/liar.so: $(LIAR_SRC) $(wildcard include/*.h impls/*.h impls/cpu
 	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(LIAR_SRC) -o $@ -Wl,-z,defs -lm
 TEST_PLUGINS += $(BUILD)/plugins/liar.so
 
+# slow: the naive backend linked in, spinning for a set fraction of each call
+SLOW_SRC := tests/plugins/slow.c $(filter-out impls/cpu/blas.c impls/cpu/blocked.c,$(IMPL_SRC))
+$(BUILD)/plugins/slow.so: $(SLOW_SRC) $(wildcard include/*.h impls/*.h impls/cpu/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(SLOW_SRC) -o $@ -Wl,-z,defs -lm
+TEST_PLUGINS += $(BUILD)/plugins/slow.so
+
 # --- install: binary, its data, man page, completion, public header,
 # pkg-config file, example backend. The binary finds its data in
 # $(PREFIX)/share/attnbench from its own location (harness/lib/paths.h).
@@ -332,5 +339,5 @@ clean:
 $(BUILD)/perf_loop: $(OBJ_DIR)/tests/perf_loop.o $(BUILD)/libattnbench.a
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
-perf: all $(BUILD)/perf_loop
+perf: all $(BUILD)/perf_loop $(BUILD)/plugins/slow.so
 	scripts/perf.sh $(BUILD)
