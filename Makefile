@@ -173,8 +173,8 @@ FUZZ_CFLAGS      = -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sa
 		   -fno-omit-frame-pointer $(WARN) -Iinclude -Iharness -I. -Itests/fuzz $(BLAS_CFLAGS)
 FUZZ_SRC_fuzz_npy          := harness/lib/npy.c harness/lib/files.c harness/lib/util.c
 FUZZ_SRC_fuzz_manifest     := harness/model/manifest.c harness/lib/npy.c harness/lib/table.c harness/lib/files.c harness/lib/util.c
-FUZZ_SRC_fuzz_sweep_config := harness/model/sweep_config.c harness/lib/files.c harness/lib/util.c
-FUZZ_SRC_fuzz_results      := harness/model/results.c harness/model/machine.c harness/model/sweep_config.c \
+FUZZ_SRC_fuzz_sweep_config := harness/model/sweep_config.c harness/model/counts.c harness/lib/files.c harness/lib/util.c
+FUZZ_SRC_fuzz_results      := harness/model/results.c harness/model/machine.c harness/model/sweep_config.c harness/model/counts.c \
 			      harness/lib/table.c harness/lib/files.c harness/lib/util.c
 FUZZ_SRC_fuzz_machine      := harness/model/machine.c harness/lib/files.c harness/lib/util.c
 

@@ -45,6 +45,15 @@ enum results_col {
 	RC_PCT_PEAK_FLOPS,
 	RC_PCT_PEAK_BW,
 	RC_REPRO, /* the attnbench sweep command that measures the row's point again */
+	/* the point's variants, KV storage, paging and lengths (docs/results.md) */
+	RC_WINDOW,
+	RC_SOFTCAP,
+	RC_ALIBI,
+	RC_SINKS,
+	RC_HEAD_DIM_V,
+	RC_KV_DTYPE,
+	RC_PAGE_SIZE,
+	RC_LENS,
 	RC_NCOLS
 };
 #define RC_NCONTRACT (RC_STATUS + 1)
@@ -109,6 +118,12 @@ typedef struct results_rec {
 	int nrep_times;
 	double pct_peak_flops, pct_peak_bw;
 	const char *repro; /* "" where absent (files of older versions) */
+	/* -1 (softcap NAN) where absent or empty: read them through
+	 * results_rec_point(), which gives what an absent cell means */
+	int64_t window, alibi, sinks, head_dim_v, page_size;
+	double softcap;
+	int64_t kv_dtype; /* an attn_dtype */
+	int64_t lens;     /* a lens_parse code (model/point.h) */
 } results_rec;
 
 /* A results.csv read back. */
@@ -149,10 +164,22 @@ int results_read(const char *path, uint64_t need, results_file *rf, attn_err *e)
 void results_file_free(results_file *rf);
 
 /* The order of rows by point: backend, phase, batch, n_heads, n_kv_heads,
- * head_dim, seq_len, cache_len, causal, dtype (names compared as text).
+ * head_dim, seq_len, cache_len, causal, dtype (names compared as text),
+ * then kv_dtype, head_dim_v, window, softcap, alibi, sinks, page_size and
+ * lens, each as results_rec_point() reads it (an absent or empty cell is
+ * the default: a file without these columns holds points without them).
  * 0: the same point, what --resume and compare match on and a run may hold
  * once. */
 int results_point_cmp(const results_rec *a, const results_rec *b);
+
+/* The sweep point of row r: its phase, shape, lengths, dtype, variants, KV
+ * storage, page size and lengths' distribution; an absent or empty cell of
+ * the newer columns means off (kv_dtype: the dtype; head_dim_v: head_dim). */
+void results_rec_point(const results_rec *r, sweep_point *p);
+
+/* Row r's variants, KV storage, paging and lengths that are on, as the
+ * sweep flags that set them (" --window 512 --kv-dtype q8_0"), or "". */
+void results_variant_text(const results_rec *r, char *buf, size_t len);
 
 /* The record of backend's row at sweep point p, its point fields only:
  * what results_point_cmp compares rows with. */

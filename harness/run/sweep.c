@@ -453,15 +453,17 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 		const results_rec *rec = &rf.rows[row];
 		int at = grid_keys_find(&g, rec);
 		if (at < 0) {
+			char variant[160];
+			results_variant_text(rec, variant, sizeof variant);
 			rc = attn_errf(
 			    e,
 			    "%s: line %d: backend %.40s, %s, batch %lld, heads %lld/%lld, head_dim %lld, seq_len "
-			    "%lld, cache_len %lld, causal %lld, %s is not a point of this sweep's grid: resume "
+			    "%lld, cache_len %lld, causal %lld, %s%s is not a point of this sweep's grid: resume "
 			    "with the grid and backends that wrote it, or start a new --out",
 			    k->path, rec->line, rec->backend, phase_name(rec->phase), (long long)rec->batch,
 			    (long long)rec->n_heads, (long long)rec->n_kv_heads, (long long)rec->head_dim,
 			    (long long)rec->seq_len, (long long)rec->cache_len, (long long)rec->causal,
-			    dtype_name(rec->dtype));
+			    dtype_name(rec->dtype), variant);
 			break;
 		}
 		if (rec->status != RESULT_OK)
