@@ -77,7 +77,7 @@ static void family_register(const sweep_opts *o, const run_setup *r, int bi, int
 		if (!same_family(q, base))
 			continue;
 		char why[256];
-		if (!b->supports(r->inst[bi], &q->shape, why, sizeof why) ||
+		if (point_unsupported(b, q, why, sizeof why) || !b->supports(r->inst[bi], &q->shape, why, sizeof why) ||
 		    point_need(q, b->workspace_bytes(r->inst[bi], &q->shape)) > r->cfg.max_mem) {
 			fprintf(stderr, "bench: %s: %s %lld left out (not supported or over --max-mem)\n", name,
 			        dec ? "cache" : "seq", (long long)family_arg(q));

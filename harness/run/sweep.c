@@ -87,7 +87,17 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 		snprintf(reason, reason_len, "not supported: no KV cache");
 		return;
 	}
-	if (!b->supports(inst, &pt->shape, why, sizeof why)) {
+	if (point_unsupported(b, pt, why, sizeof why)) {
+		snprintf(reason, reason_len, "not supported: %s", why);
+		return;
+	}
+	if (point_prepare(c)) { /* the shape's vectors, for supports() to see */
+		row->status = RESULT_ERROR;
+		snprintf(reason, reason_len, "%s", c->err);
+		return;
+	}
+	if (!b->supports(inst, &c->pt.shape, why, sizeof why)) {
+		point_teardown(c);
 		/* a backend that knows the shape will not fit says "needs ..." */
 		if (!strncmp(why, "needs ", 6))
 			snprintf(reason, reason_len, "%s", why);
@@ -95,9 +105,10 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 			snprintf(reason, reason_len, "not supported: %s", why);
 		return;
 	}
-	row->workspace_bytes = b->workspace_bytes(inst, &pt->shape);
+	row->workspace_bytes = b->workspace_bytes(inst, &c->pt.shape);
 	const uint64_t need = point_need(pt, row->workspace_bytes);
 	if (need > r->cfg.max_mem) {
+		point_teardown(c);
 		snprintf(reason, reason_len, "needs %.2f GiB", (double)need / (1024.0 * 1024 * 1024));
 		return;
 	}
