@@ -347,12 +347,44 @@ static void test_resume_rules(void **state)
 	tu_rmtree(tmp);
 }
 
+/* Points that differ only by a variant key are different points: a resume
+ * with a wider list runs only the new ones, and one whose grid lacks a
+ * row's variant refuses the file, naming it. */
+static void test_resume_variants(void **state)
+{
+	(void)state;
+	char *tmp = tu_tmpdir(), dir[512];
+	snprintf(dir, sizeof dir, "%s/run", tmp);
+#define VGRID                                                                                                          \
+	"sweep", "--backend", "naive", "--phases", "decode", "--cache", "32", "--heads", "2", "--gqa", "1,2",          \
+	    "--head-dim", "32", "--repetitions", "1", "--min-time", "0.001", "--out", dir
+	char *err = NULL;
+	int rc = tu_run(NULL, &err, VGRID, "--kv-dtype", "f32", (char *)NULL);
+	if (rc)
+		fail_msg("sweep: exit %d: %s", rc, err);
+	free(err);
+	err = NULL;
+	rc = tu_run(NULL, &err, VGRID, "--kv-dtype", "f32,f16", "--resume", (char *)NULL);
+	if (rc || !strstr(err, "2 ok rows kept, 2 of 4 (backend, point) pairs to run"))
+		fail_msg("resume: exit %d: %s", rc, err);
+	free(err);
+	err = NULL;
+	rc = tu_run(NULL, &err, VGRID, "--window", "0,8", "--resume", (char *)NULL);
+	if (rc != 2 || !strstr(err, "--kv-dtype f16 is not a point of this sweep's grid"))
+		fail_msg("resume into a grid without f16 K/V: exit %d: %s", rc, err);
+	free(err);
+	EXPECT(2, "is not a point of this sweep's grid", VGRID, "--kv-dtype", "f32,f16", "--window", "8", "--resume");
+#undef VGRID
+	tu_rmtree(tmp);
+}
+
 int run_resume_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kill_and_resume),
 	    cmocka_unit_test(test_interrupt_signals),
 	    cmocka_unit_test(test_resume_rules),
+	    cmocka_unit_test(test_resume_variants),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("resume", tests, NULL, NULL);

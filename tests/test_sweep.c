@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/registry.h"
 #include "run/sweep.h"
+#include "model/results.h"
 #include "testutil.h"
 
 static int parse_text(const char *text, sweep_config *c, attn_err *e)
@@ -166,6 +168,243 @@ static void test_counts(void **state)
 	assert_true(point_flops(&p) == 4.0 * 2 * 32 * 128 * 55);
 }
 
+/* The variant, KV storage, paging and length keys: parsed from a config
+ * and the command line, expanded into distinct points, normalized (a
+ * head_dim_v equal to head_dim and a kv_dtype equal to dtype are the plain
+ * point). */
+static void test_variant_keys(void **state)
+{
+	(void)state;
+	sweep_config c;
+	attn_err e = {{0}};
+	const char *text = "phases = decode\ncache = 64\nheads = 2\ngqa = 1\nhead_dim = 32\n"
+	                   "window = 0, 16\nkv_dtype = f32, q8_0\npage_size = 0, 5\nlens = equal, uniform:3\n"
+	                   "softcap = 0, 30.5\nalibi = 0,1\nsinks = 0, 1\nhead_dim_v = 0, 32, 64\n";
+	assert_int_equal(parse_text(text, &c, &e), 0);
+	sweep_point *p;
+	int n;
+	assert_int_equal(sweep_points(&c, &p, &n, &e), 0);
+	assert_int_equal(n, 256); /* 2^8: head_dim_v 32 is head_dim's point */
+	int seen[8] = {0};
+	for (int i = 0; i < n; i++) {
+		const attn_shape *s = &p[i].shape;
+		assert_true(s->kv_storage == 0 || s->kv_storage == ATTN_KV(ATTN_Q8_0));
+		assert_true(s->head_dim_v == 0 || s->head_dim_v == 64);
+		seen[0] += s->window == 16;
+		seen[1] += s->kv_storage != 0;
+		seen[2] += p[i].page_size == 5;
+		seen[3] += p[i].lens != 0;
+		seen[4] += s->softcap == 30.5f;
+		seen[5] += p[i].alibi;
+		seen[6] += p[i].sinks;
+		seen[7] += attn_head_dim_v(s) == 64;
+		for (int j = 0; j < i; j++)
+			assert_false(sweep_point_same(&p[i], &p[j]));
+	}
+	for (int k = 0; k < 8; k++)
+		assert_int_equal(seen[k], 128);
+	free(p);
+	int64_t code;
+	assert_true(lens_parse("chat:7", &code) && code == (((int64_t)LENS_CHAT << 32) | 7));
+	char buf[32];
+	lens_format(code, buf, sizeof buf);
+	assert_string_equal(buf, "chat:7");
+
+	/* defaults: every variant off, the KV storage the dtype's */
+	sweep_config_default(&c);
+	assert_int_equal(sweep_config_set(&c, "dtype", "f16", "--dtype", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "kv_dtype", "f16", "--kv-dtype", &e), 0);
+	assert_int_equal(sweep_points(&c, &p, &n, &e), 0);
+	for (int i = 0; i < n; i++) {
+		const sweep_point *q = &p[i];
+		assert_true(q->shape.kv_storage == 0 && q->shape.window == 0 && q->shape.softcap == 0 &&
+		            q->shape.head_dim_v == 0 && !q->alibi && !q->sinks && !q->page_size && !q->lens);
+	}
+	free(p);
+
+	/* bad values name the key and the source, config and command line alike */
+	expect_bad("window = -1\n", "'window'");
+	expect_bad("window = 16x\n", "'window'");
+	expect_bad("softcap = -1\n", "'softcap'");
+	expect_bad("softcap = 30, abc\n", "'softcap'");
+	expect_bad("softcap = nan\n", "'softcap'");
+	expect_bad("alibi = 2\n", "'alibi'");
+	expect_bad("sinks = yes\n", "'sinks'");
+	expect_bad("head_dim_v = 577\n", "'head_dim_v'");
+	expect_bad("kv_dtype = q5_1\n", "'kv_dtype': 'q5_1' is not f32, f16, bf16, q8_0, q4_0 or fp8_e4m3");
+	expect_bad("page_size = -1\n", "'page_size'");
+	expect_bad("lens = pareto:1\n", "'lens': 'pareto:1' is not equal, uniform:SEED or chat:SEED");
+	expect_bad("lens = uniform:\n", "'lens'");
+	expect_bad("lens = uniform:-1\n", "'lens'");
+	expect_bad("lens = chat:4294967296\n", "'lens'");
+	expect_bad("lens = uniform:1,,chat:2\n", "'lens'");
+	EXPECT(2, "--window: key 'window': 'x' is not", "sweep", "--window", "x", "--out", "/nonexistent/dir");
+	EXPECT(2, "--kv-dtype: key 'kv_dtype'", "sweep", "--kv-dtype", "int8", "--out", "/nonexistent/dir");
+	EXPECT(2, "--lens: key 'lens'", "sweep", "--lens", "zipf:1", "--out", "/nonexistent/dir");
+	EXPECT(2, "--softcap: key 'softcap'", "sweep", "--softcap", "-3", "--out", "/nonexistent/dir");
+	EXPECT(2, "--page-size: key 'page_size'", "sweep", "--page-size", "0,-5", "--out", "/nonexistent/dir");
+	EXPECT(2, "--head-dim-v: key 'head_dim_v'", "sweep", "--head-dim-v", "1000", "--out", "/nonexistent/dir");
+	EXPECT(2, "--alibi: key 'alibi'", "bench", "--alibi", "3");
+	EXPECT(2, "--sinks: key 'sinks'", "bench", "--sinks", "-1");
+}
+
+static sweep_point count_point(enum phase ph, int64_t n_q, int64_t n_kv, int causal)
+{
+	sweep_point p;
+	memset(&p, 0, sizeof p);
+	p.phase = ph;
+	p.shape = (attn_shape){.batch = 1,
+	                       .n_heads = 8,
+	                       .n_kv_heads = 2,
+	                       .head_dim = 64,
+	                       .n_q = n_q,
+	                       .n_kv = n_kv,
+	                       .causal = causal,
+	                       .dtype = ATTN_F32};
+	p.seq_len = ph == PHASE_DECODE ? 1 : n_q;
+	p.cache_len = n_kv;
+	return p;
+}
+
+/* FLOPs, bytes and KV-cache bytes of the variants, by hand. */
+static void test_variant_counts(void **state)
+{
+	(void)state;
+	const double per_pair = 4.0 * 8 * 64; /* 4 x heads x head_dim */
+	/* causal window 3 over 10 positions: 1 + 2 + 3 x 8 pairs */
+	sweep_point p = count_point(PHASE_ATTEND, 10, 10, 1);
+	p.shape.window = 3;
+	assert_true(point_flops(&p) == per_pair * 27);
+	/* not causal: query p sees keys p-2 .. 9, 10 - max(0, p - 2) of them */
+	p.shape.causal = 0;
+	assert_true(point_flops(&p) == per_pair * (30 + 9 + 8 + 7 + 6 + 5 + 4 + 3));
+	/* a window wider than the sequence leaves every pair */
+	p.shape.window = 100;
+	assert_true(point_flops(&p) == per_pair * 100);
+	/* decode at 4096 with a window of 512: 512 pairs, not 4096 */
+	p = count_point(PHASE_DECODE, 1, 4096, 1);
+	p.shape.window = 512;
+	assert_true(point_flops(&p) == per_pair * 512);
+	/* head_dim_v: 2 x pairs x (head_dim + head_dim_v) per head */
+	p = count_point(PHASE_ATTEND, 10, 10, 0);
+	p.shape.head_dim_v = 128;
+	assert_true(point_flops(&p) == 2.0 * 8 * (64 + 128) * 100);
+	/* ... and O is head_dim_v wide, V rows too */
+	assert_true(point_bytes(&p) == 8.0 * 10 * 64 * 4 + 8.0 * 10 * 128 * 4 + 2.0 * 10 * (64 + 128) * 4);
+
+	/* K and V at their stored size: q8_0 34 bytes per 32, q4_0 18, fp8 1 */
+	p = count_point(PHASE_DECODE, 1, 512, 1);
+	p.shape.kv_storage = ATTN_KV(ATTN_Q8_0);
+	const double qo = 8.0 * 64 * 4 * 2; /* q (f32) and o (f32) */
+	assert_true(point_bytes(&p) == qo + 2.0 * 512 * 2 * 68);
+	assert_int_equal(point_kv_bytes(&p), 2ull * 512 * 2 * 68);
+	p.shape.kv_storage = ATTN_KV(ATTN_Q4_0);
+	assert_true(point_bytes(&p) == qo + 2.0 * 512 * 2 * 36);
+	assert_int_equal(point_kv_bytes(&p), 2ull * 512 * 2 * 36);
+	p.shape.kv_storage = ATTN_KV(ATTN_FP8_E4M3);
+	assert_true(point_bytes(&p) == qo + 2.0 * 512 * 2 * 64);
+	assert_int_equal(point_kv_bytes(&p), 2ull * 512 * 2 * 64);
+	p.shape.kv_storage = ATTN_KV(ATTN_F16); /* f32 queries over an f16 cache */
+	assert_int_equal(point_kv_bytes(&p), 2ull * 512 * 2 * 128);
+
+	/* paged: the pages that hold the keys, 10 tokens in pages of 4 = 12 */
+	p = count_point(PHASE_DECODE, 1, 10, 1);
+	p.page_size = 4;
+	assert_int_equal(point_kv_bytes(&p), 2ull * 12 * 2 * 64 * 4);
+	assert_true(point_flops(&p) == per_pair * 10);
+
+	/* ragged: per-sequence lengths, drawn the same way every time */
+	p = count_point(PHASE_DECODE, 1, 4096, 1);
+	p.shape.batch = 16;
+	assert_true(lens_parse("uniform:7", &p.lens));
+	int64_t ql[16], kl[16], kl2[16];
+	point_lens(&p, ql, kl);
+	point_lens(&p, ql, kl2);
+	double sum = 0;
+	int differ = 0;
+	for (int b = 0; b < 16; b++) {
+		assert_true(kl[b] >= 1 && kl[b] <= 4096 && ql[b] == 1 && kl[b] == kl2[b]);
+		sum += (double)kl[b];
+		differ += kl[b] != kl[0];
+	}
+	assert_true(differ > 0);
+	assert_true(point_flops(&p) == per_pair * sum);
+	assert_true(point_bytes(&p) == 16 * 8.0 * 64 * 8 + sum * 2 * 2 * 64 * 4);
+	assert_int_equal(point_kv_bytes(&p), 16ull * 4096 * 2 * 2 * 64 * 4); /* the capacity */
+	p.page_size = 16;
+	double pages = 0;
+	for (int b = 0; b < 16; b++)
+		pages += (double)((kl[b] + 15) / 16);
+	assert_true((double)point_kv_bytes(&p) == pages * 16 * 2 * 2 * 64 * 4);
+	/* chat: long-tailed, most sequences well below the longest */
+	p.shape.batch = 1000;
+	int64_t cq[1000], ck[1000];
+	assert_true(lens_parse("chat:1", &p.lens));
+	point_lens(&p, cq, ck);
+	int short_ones = 0;
+	for (int b = 0; b < 1000; b++) {
+		assert_true(ck[b] >= 1 && ck[b] <= 4096);
+		short_ones += ck[b] < 1024;
+	}
+	assert_true(short_ones > 600);
+	/* prefill: each sequence's queries are its keys */
+	p = count_point(PHASE_PREFILL, 10, 10, 1);
+	p.shape.batch = 3;
+	assert_true(lens_parse("uniform:2", &p.lens));
+	point_lens(&p, ql, kl);
+	double pairs = 0;
+	for (int b = 0; b < 3; b++) {
+		assert_true(ql[b] == kl[b]);
+		pairs += (double)kl[b] * (double)(kl[b] + 1) / 2;
+	}
+	assert_true(point_flops(&p) == per_pair * pairs);
+}
+
+/* A tiny sweep of paged against contiguous, q8_0 K and V, on naive: rows
+ * measured where naive claims the caps, else skipped naming what it lacks. */
+static void test_variant_sweep(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), out[512], csv[600];
+	snprintf(out, sizeof out, "%s/run", dir);
+	snprintf(csv, sizeof csv, "%s/results.csv", out);
+	char *o = NULL, *err = NULL;
+	const int rc =
+	    tu_run(&o, &err, "sweep", "--backend", "naive", "--phases", "prefill,decode", "--seq", "40", "--cache",
+	           "40", "--heads", "2", "--gqa", "1", "--head-dim", "32", "--page-size", "0,5", "--kv-dtype",
+	           "f32,q8_0", "--repetitions", "1", "--min-time", "0.001", "--out", out, (char *)NULL);
+	if (rc != 0)
+		fail_msg("sweep: exit %d: %s", rc, err ? err : "");
+	free(o);
+	free(err);
+	results_file rf;
+	attn_err e = {{0}};
+	if (results_read(csv, RESULTS_NEED_CONTRACT, &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(rf.nrows, 8); /* 2 phases x 2 page sizes x 2 storages */
+	const uint32_t caps = registry_find("naive")->be->caps;
+	int paged = 0, q8 = 0;
+	for (int i = 0; i < rf.nrows; i++) {
+		const results_rec *r = &rf.rows[i];
+		sweep_point pt;
+		results_rec_point(r, &pt);
+		paged += pt.page_size == 5;
+		q8 += attn_kv_dtype(&pt.shape) == ATTN_Q8_0;
+		const int can = (pt.page_size == 0 || (caps & ATTN_CAP_PAGED)) &&
+		                (attn_kv_dtype(&pt.shape) == ATTN_F32 || (caps & ATTN_CAP_Q8_0));
+		if (can && r->status != RESULT_OK)
+			fail_msg("line %d: %s", r->line, r->status_text);
+		if (!can && (r->status != RESULT_SKIPPED || strncmp(r->reason, "not supported: no ", 18)))
+			fail_msg("line %d: %s (wanted skipped: not supported)", r->line, r->status_text);
+		assert_true(r->kv_cache_bytes == (int64_t)point_kv_bytes(&pt));
+		assert_true(strstr(r->repro, pt.page_size ? "--page-size 5" : "--dtype f32 --") != NULL);
+	}
+	assert_int_equal(paged, 4);
+	assert_int_equal(q8, 4);
+	results_file_free(&rf);
+	tu_rmtree(dir);
+}
+
 int run_sweep_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +412,9 @@ int run_sweep_tests(void)
 	    cmocka_unit_test(test_bad_configs),
 	    cmocka_unit_test(test_key_table),
 	    cmocka_unit_test(test_counts),
+	    cmocka_unit_test(test_variant_keys),
+	    cmocka_unit_test(test_variant_counts),
+	    cmocka_unit_test(test_variant_sweep),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("sweep", tests, NULL, NULL);

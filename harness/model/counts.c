@@ -178,7 +178,8 @@ static double cache_tokens(const sweep_point *p, double nq, double nkv)
  * never produces). */
 uint64_t point_kv_bytes(const sweep_point *p)
 {
-	const double tokens = p->page_size > 0 ? per_seq(p, cache_tokens) : (double)p->shape.batch * (double)p->cache_len;
+	const double tokens =
+	    p->page_size > 0 ? per_seq(p, cache_tokens) : (double)p->shape.batch * (double)p->cache_len;
 	const double b = tokens * (double)p->shape.n_kv_heads * kv_row_bytes(&p->shape);
 	return b >= 0 && b < 1.8e19 ? (uint64_t)b : UINT64_MAX;
 }

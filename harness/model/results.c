@@ -148,10 +148,16 @@ static void point_variant_flags(const sweep_point *p, char *buf, size_t len)
 	snprintf(v[5], sizeof v[5], "1");
 	snprintf(v[6], sizeof v[6], "%lld", (long long)p->page_size);
 	lens_format(p->lens, v[7], sizeof v[7]);
-	static const char *const flag[8] = {"kv-dtype", "head-dim-v", "window", "softcap",
+	static const char *const flag[8] = {"kv-dtype", "head-dim-v", "window",    "softcap",
 	                                    "alibi",    "sinks",      "page-size", "lens"};
-	const int on[8] = {attn_kv_dtype(s) != s->dtype, attn_head_dim_v(s) != s->head_dim, s->window > 0,
-	                   s->softcap > 0, p->alibi, p->sinks, p->page_size > 0, p->lens != 0};
+	const int on[8] = {attn_kv_dtype(s) != s->dtype,
+	                   attn_head_dim_v(s) != s->head_dim,
+	                   s->window > 0,
+	                   s->softcap > 0,
+	                   p->alibi,
+	                   p->sinks,
+	                   p->page_size > 0,
+	                   p->lens != 0};
 	size_t n = 0;
 	buf[0] = 0;
 	for (int i = 0; i < 8; i++)

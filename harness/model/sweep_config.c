@@ -100,7 +100,7 @@ const sweep_key sweep_keys[] = {
     GRID_INTS("sinks", "sinks", sinks, 0, 1, "1: a sink logit per head"),
     GRID_INTS("page_size", "page-size", page_size, 0, 1 << 20, "tokens per KV page; 0: contiguous"),
     GRID_OF("lens", "lens", "L", SWEEP_KEY_LENS, lens, 0, 0,
-            "per-sequence lengths: uniform:SEED or chat:SEED (long-tailed); equal: all the same"),
+            "per-sequence lengths drawn up to the length (chat: long-tailed)"),
     SETTING("repetitions", "repetitions", "N", SWEEP_KEY_INT, repetitions, 1, SWEEP_MAX_REPS,
             "timed repetitions per point"),
     SETTING("min_time", "min-time", "S", SWEEP_KEY_SECONDS, min_time, 0, SWEEP_MAX_SECS,
@@ -364,7 +364,8 @@ static int grid_check(const sweep_grid *g, const char *where, attn_err *e)
 	if ((g->phases & PHASE_DECODE) && max_of(&g->cache) > len)
 		len = max_of(&g->cache);
 	/* Q and O, plus K and V: at most 4 arrays of batch x heads x len x head_dim */
-	const int64_t dim = max_of(&g->head_dim_v) > max_of(&g->head_dim) ? max_of(&g->head_dim_v) : max_of(&g->head_dim);
+	const int64_t dim =
+	    max_of(&g->head_dim_v) > max_of(&g->head_dim) ? max_of(&g->head_dim_v) : max_of(&g->head_dim);
 	const int64_t f[] = {max_of(&g->batch), max_of(&g->heads), len, dim, 4, 4};
 	int64_t bytes;
 	if (!mul_n_ok(&bytes, 6, f) || bytes > SWEEP_MAX_POINT_BYTES)

@@ -67,8 +67,8 @@ typedef struct point_ctx {
 	sweep_point pt;
 	int gpu_timing;
 	int ready;
-	void *q, *kn, *vn; /* new tokens' Q (dtype), K, V (the KV storage); with
-	                    * page_size > 0 K and V are the page pools */
+	void *q, *kn, *vn;     /* new tokens' Q (dtype), K, V (the KV storage); with
+	                        * page_size > 0 K and V are the page pools */
 	size_t kbytes, vbytes; /* of kn and vn */
 	float *out;
 	/* what pt.shape's pointers point at (point_prepare), and the pages */
