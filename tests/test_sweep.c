@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/measure.h"
 #include "run/registry.h"
 #include "run/sweep.h"
 #include "model/results.h"
@@ -405,6 +406,71 @@ static void test_variant_sweep(void **state)
 	tu_rmtree(dir);
 }
 
+/* Every measurement path of the variants on a backend that claims them all
+ * and checks what it is handed (tests/plugins/pagecheck.c): the page pool
+ * and its shuffled block table (no page out of the pool, none shared),
+ * ragged lengths, ALiBi slopes and sinks, q8_0 rows and a wider V, each
+ * call run once on guarded buffers (a row read past a buffer faults). */
+static void test_variant_paths(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), out[512], csv[600];
+	snprintf(out, sizeof out, "%s/run", dir);
+	snprintf(csv, sizeof csv, "%s/results.csv", out);
+	char *err = NULL;
+	const int rc =
+	    tu_run(NULL, &err, "sweep", "--backend-lib", tu_built("plugins/pagecheck.so"), "--backend", "pagecheck",
+	           "--phases", "prefill,decode,attend", "--seq", "40", "--cache", "40", "--heads", "4", "--gqa", "2",
+	           "--head-dim", "32", "--batch", "3", "--page-size", "0,5", "--kv-dtype", "f32,q8_0", "--lens",
+	           "equal,chat:3", "--alibi", "0,1", "--sinks", "1", "--head-dim-v", "0,64", "--window", "8",
+	           "--repetitions", "1", "--min-time", "0.001", "--out", out, (char *)NULL);
+	if (rc != 0)
+		fail_msg("sweep: exit %d: %s", rc, err ? err : "");
+	free(err);
+	results_file rf;
+	attn_err e = {{0}};
+	if (results_read(csv, RESULTS_NEED_CONTRACT, &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(rf.nrows, 3 * 2 * 2 * 2 * 2 * 2);
+	int ok = 0;
+	for (int i = 0; i < rf.nrows; i++) {
+		const results_rec *r = &rf.rows[i];
+		sweep_point pt;
+		results_rec_point(r, &pt);
+		const char *want = NULL; /* NULL: ok */
+		if (pt.phase != PHASE_ATTEND && !pt.page_size)
+			want = "not supported: no KV cache";
+		if (r->status == RESULT_OK)
+			ok++;
+		if (want ? (r->status != RESULT_SKIPPED || strcmp(r->reason, want)) : r->status != RESULT_OK)
+			fail_msg("line %d: %s (wanted %s)", r->line, r->status_text, want ? want : "ok");
+	}
+	assert_int_equal(ok, 64);
+	results_file_free(&rf);
+	/* a ragged decode through the backend's own cache is not measured */
+	sweep_point p;
+	memset(&p, 0, sizeof p);
+	p.phase = PHASE_DECODE;
+	p.shape = (attn_shape){.batch = 2, .n_heads = 2, .n_kv_heads = 2, .head_dim = 32, .n_q = 1, .n_kv = 8};
+	assert_true(lens_parse("uniform:1", &p.lens));
+	char why[256];
+	attn_backend b = *registry_find("naive")->be;
+	b.caps = ~0u;
+	assert_int_equal(point_unsupported(&b, &p, why, sizeof why), 1);
+	assert_non_null(strstr(why, "ragged decode is measured paged only"));
+	p.lens = 0;
+	p.shape.kv_storage = ATTN_KV(ATTN_Q4_0);
+	p.shape.head_dim = 48;
+	assert_int_equal(point_unsupported(&b, &p, why, sizeof why), 1);
+	assert_non_null(strstr(why, "q4_0 needs head_dim and head_dim_v multiples of 32"));
+	p.shape.head_dim = 64;
+	assert_int_equal(point_unsupported(&b, &p, why, sizeof why), 0);
+	b.caps &= ~(uint32_t)ATTN_CAP_Q4_0;
+	assert_int_equal(point_unsupported(&b, &p, why, sizeof why), 1);
+	assert_string_equal(why, "no q4_0 KV storage (ATTN_CAP_Q4_0)");
+	tu_rmtree(dir);
+}
+
 int run_sweep_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +481,7 @@ int run_sweep_tests(void)
 	    cmocka_unit_test(test_variant_keys),
 	    cmocka_unit_test(test_variant_counts),
 	    cmocka_unit_test(test_variant_sweep),
+	    cmocka_unit_test(test_variant_paths),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("sweep", tests, NULL, NULL);

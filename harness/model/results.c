@@ -75,7 +75,6 @@ static const colspec cols[RC_NCOLS] = {
     COL(RC_REP_TIMES_NS, "rep_times_ns", CK_TIMES, rep_times_ns, REQ_NEVER, 0, 0),
     COL(RC_PCT_PEAK_FLOPS, "pct_peak_flops", CK_NUM, pct_peak_flops, REQ_NEVER, 0, 0),
     COL(RC_PCT_PEAK_BW, "pct_peak_bw", CK_NUM, pct_peak_bw, REQ_NEVER, 0, 0),
-    COL(RC_REPRO, "repro", CK_TEXT, repro, REQ_NEVER, 0, 0),
     COL(RC_WINDOW, "window", CK_INT, window, REQ_NEVER, 0, BIG),
     COL(RC_SOFTCAP, "softcap", CK_NUM, softcap, REQ_NEVER, 0, 0),
     COL(RC_ALIBI, "alibi", CK_INT, alibi, REQ_NEVER, 0, 1),
@@ -84,6 +83,7 @@ static const colspec cols[RC_NCOLS] = {
     COL(RC_KV_DTYPE, "kv_dtype", CK_KVDT, kv_dtype, REQ_NEVER, 0, 0),
     COL(RC_PAGE_SIZE, "page_size", CK_INT, page_size, REQ_NEVER, 0, BIG),
     COL(RC_LENS, "lens", CK_LENS, lens, REQ_NEVER, 0, 0),
+    COL(RC_REPRO, "repro", CK_TEXT, repro, REQ_NEVER, 0, 0),
 };
 #undef COL
 

@@ -44,7 +44,6 @@ enum results_col {
 	RC_REP_TIMES_NS,
 	RC_PCT_PEAK_FLOPS,
 	RC_PCT_PEAK_BW,
-	RC_REPRO, /* the attnbench sweep command that measures the row's point again */
 	/* the point's variants, KV storage, paging and lengths (docs/results.md) */
 	RC_WINDOW,
 	RC_SOFTCAP,
@@ -54,6 +53,7 @@ enum results_col {
 	RC_KV_DTYPE,
 	RC_PAGE_SIZE,
 	RC_LENS,
+	RC_REPRO, /* the attnbench sweep command that measures the row's point again (last) */
 	RC_NCOLS
 };
 #define RC_NCONTRACT (RC_STATUS + 1)

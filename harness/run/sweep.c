@@ -82,7 +82,7 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 	row->status = RESULT_SKIPPED;
 	row->reason = reason;
 	row->timing = c->gpu_timing ? "gpu" : "wall";
-	const int needs_cache = pt->phase != PHASE_ATTEND;
+	const int needs_cache = pt->phase != PHASE_ATTEND && pt->page_size <= 0; /* paged: attend_paged only */
 	if (needs_cache && !(b->caps & ATTN_CAP_KV_CACHE)) {
 		snprintf(reason, reason_len, "not supported: no KV cache");
 		return;
