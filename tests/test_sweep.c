@@ -414,16 +414,17 @@ static void test_variant_sweep(void **state)
 static void test_variant_paths(void **state)
 {
 	(void)state;
-	char *dir = tu_tmpdir(), out[512], csv[600];
+	char *dir = tu_tmpdir(), out[512], csv[600], json[600];
 	snprintf(out, sizeof out, "%s/run", dir);
 	snprintf(csv, sizeof csv, "%s/results.csv", out);
+	snprintf(json, sizeof json, "%s/gb.json", dir);
 	char *err = NULL;
 	const int rc =
 	    tu_run(NULL, &err, "sweep", "--backend-lib", tu_built("plugins/pagecheck.so"), "--backend", "pagecheck",
 	           "--phases", "prefill,decode,attend", "--seq", "40", "--cache", "40", "--heads", "4", "--gqa", "2",
 	           "--head-dim", "32", "--batch", "3", "--page-size", "0,5", "--kv-dtype", "f32,q8_0", "--lens",
 	           "equal,chat:3", "--alibi", "0,1", "--sinks", "1", "--head-dim-v", "0,64", "--window", "8",
-	           "--repetitions", "1", "--min-time", "0.001", "--out", out, (char *)NULL);
+	           "--repetitions", "1", "--min-time", "0.001", "--out", out, "--json", json, (char *)NULL);
 	if (rc != 0)
 		fail_msg("sweep: exit %d: %s", rc, err ? err : "");
 	free(err);
@@ -447,6 +448,12 @@ static void test_variant_paths(void **state)
 	}
 	assert_int_equal(ok, 64);
 	results_file_free(&rf);
+	/* Google Benchmark's JSON names every point apart */
+	char *js = tu_read(json, NULL);
+	assert_non_null(js);
+	assert_non_null(strstr(js, "\"decode/pagecheck/b3_h4_kv2_d32_f32_kv-dtype=q8_0_head-dim-v=64_window=8_alibi=1_"
+	                           "sinks=1_page-size=5_lens=chat:3/40\""));
+	free(js);
 	/* a ragged decode through the backend's own cache is not measured */
 	sweep_point p;
 	memset(&p, 0, sizeof p);
