@@ -1,5 +1,6 @@
 /* test_sweep.c - the sweep grid: config parsing, overrides, expansion, and
  * the FLOP and byte counts results.csv derives from it. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,142 @@ static void test_variant_paths(void **state)
 	tu_rmtree(dir);
 }
 
+/* The cache state: decode cold and prefill hot unless told, a list measures
+ * both (two points), the column records the state used, an empty cell reads
+ * as the phase's default, and cold points are timed by hand (the eviction
+ * between calls stays out of the figures). */
+static void test_cache_state(void **state)
+{
+	(void)state;
+	sweep_config c;
+	attn_err e = {{0}};
+	sweep_config_default(&c);
+	assert_int_equal(sweep_config_set(&c, "seq", "16", "--seq", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "cache", "32", "--cache", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "gqa", "1", "--gqa", &e), 0);
+	sweep_point *p;
+	int n;
+	assert_int_equal(sweep_points(&c, &p, &n, &e), 0);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < n; i++) {
+		const enum cache_state want = p[i].phase == PHASE_DECODE ? CACHE_COLD : CACHE_HOT;
+		assert_int_equal(point_cache_state(&p[i]), want);
+		assert_int_equal(point_manual_time(&p[i], 0), want == CACHE_COLD);
+	}
+	free(p);
+	assert_int_equal(sweep_config_set(&c, "cache_state", "cold,hot", "--cache-state", &e), 0);
+	assert_int_equal(sweep_points(&c, &p, &n, &e), 0);
+	assert_int_equal(n, 4);
+	int cold[2] = {0}, hot[2] = {0};
+	for (int i = 0; i < n; i++) {
+		const int dec = p[i].phase == PHASE_DECODE;
+		cold[dec] += point_cache_state(&p[i]) == CACHE_COLD;
+		hot[dec] += point_cache_state(&p[i]) == CACHE_HOT;
+	}
+	assert_true(cold[0] == 1 && cold[1] == 1 && hot[0] == 1 && hot[1] == 1);
+	for (int i = 0; i < n; i++) { /* benchmark names: the state where it is not the default */
+		char label[128];
+		point_label(&p[i], 1, label, sizeof label);
+		const int dflt = point_cache_state(&p[i]) == cache_state_default(p[i].phase);
+		assert_true(dflt ? !strstr(label, "_cold") && !strstr(label, "_hot")
+		                 : strstr(label, p[i].phase == PHASE_DECODE ? "_hot" : "_cold") != NULL);
+	}
+	free(p);
+	assert_int_not_equal(sweep_config_set(&c, "cache_state", "warm", "--cache-state", &e), 0);
+	assert_non_null(strstr(e.msg, "--cache-state"));
+
+	/* the eviction's size: the environment's, else within the bounds */
+	const char *env = getenv("ATTNBENCH_EVICT_BYTES");
+	char *saved = env ? strdup(env) : NULL;
+	setenv("ATTNBENCH_EVICT_BYTES", "4096", 1);
+	assert_int_equal(evict_bytes(), 4096);
+	unsetenv("ATTNBENCH_EVICT_BYTES");
+	assert_true(evict_bytes() >= ((size_t)64 << 20) && evict_bytes() <= ((size_t)512 << 20));
+	if (saved)
+		setenv("ATTNBENCH_EVICT_BYTES", saved, 1);
+	free(saved);
+
+	/* a sweep: the column says what each row was measured in */
+	char *dir = tu_tmpdir(), out[512], csv[600];
+	snprintf(out, sizeof out, "%s/run", dir);
+	snprintf(csv, sizeof csv, "%s/results.csv", out);
+	char *err = NULL;
+	const int rc = tu_run(NULL, &err, "sweep", "--backend", "naive", "--phases", "prefill,decode", "--seq", "16",
+	                      "--cache", "16", "--heads", "2", "--gqa", "1", "--head-dim", "16", "--repetitions", "3",
+	                      "--min-time", "0.001", "--out", out, (char *)NULL);
+	if (rc != 0)
+		fail_msg("sweep: exit %d: %s", rc, err ? err : "");
+	free(err);
+	results_file rf;
+	if (results_read(csv, RESULTS_NEED_CONTRACT | RESULTS_COL(RC_CACHE_STATE) | RESULTS_COL(RC_CV), &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(rf.nrows, 2);
+	for (int i = 0; i < rf.nrows; i++) {
+		results_rec *r = &rf.rows[i];
+		assert_int_equal(r->status, RESULT_OK);
+		assert_int_equal(r->cache_state, r->phase == PHASE_DECODE ? CACHE_COLD : CACHE_HOT);
+		/* cv: stddev / mean of the row's own repetitions */
+		assert_int_equal(r->nrep_times, 3);
+		assert_true(fabs(r->cv - results_cv(r->rep_times_ns, 3)) < 1e-4);
+		/* cold and hot are two points; an empty cell is the default */
+		results_rec other = *r;
+		other.cache_state = r->cache_state == CACHE_COLD ? CACHE_HOT : CACHE_COLD;
+		assert_int_not_equal(results_point_cmp(r, &other), 0);
+		other.cache_state = -1;
+		assert_int_equal(results_point_cmp(r, &other), 0);
+		assert_null(strstr(r->repro, "--cache-state")); /* the default needs no flag */
+		sweep_point pt;
+		results_rec_point(r, &pt);
+		pt.cache_state = r->phase == PHASE_DECODE ? CACHE_HOT : CACHE_COLD;
+		char repro[1024];
+		results_repro(repro, sizeof repro, "naive", &pt, 0, 0, 0);
+		assert_non_null(strstr(repro, r->phase == PHASE_DECODE ? "--cache-state hot" : "--cache-state cold"));
+	}
+	results_file_free(&rf);
+	tu_rmtree(dir);
+}
+
+/* cv by hand: 90, 100, 110 have mean 100 and sample deviation 10; one time
+ * has none. A written row carries it, and a reader parses it. */
+static void test_cv(void **state)
+{
+	(void)state;
+	const double t[] = {90, 100, 110}, one[] = {5};
+	assert_true(fabs(results_cv(t, 3) - 0.1) < 1e-12);
+	assert_true(isnan(results_cv(one, 1)));
+	char *dir = tu_tmpdir(), path[600];
+	snprintf(path, sizeof path, "%s/results.csv", dir);
+	sweep_point pt;
+	memset(&pt, 0, sizeof pt);
+	pt.phase = PHASE_PREFILL;
+	pt.shape = (attn_shape){.batch = 1, .n_heads = 2, .n_kv_heads = 2, .head_dim = 16, .n_q = 8, .n_kv = 8};
+	pt.seq_len = pt.cache_len = 8;
+	const result_row row = {.backend = "naive",
+	                        .device = "cpu",
+	                        .pt = &pt,
+	                        .status = RESULT_OK,
+	                        .measured = 1,
+	                        .time_ns = 100,
+	                        .time_ns_min = 90,
+	                        .time_ns_max = 110,
+	                        .reps = 3,
+	                        .rep_ns = t,
+	                        .timing = "wall"};
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(results_write_header(f), 0);
+	assert_int_equal(results_write_row(f, &row), 0);
+	fclose(f);
+	results_file rf;
+	attn_err e = {{0}};
+	if (results_read(path, RESULTS_COL(RC_CV) | RESULTS_COL(RC_CACHE_STATE), &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_true(fabs(rf.rows[0].cv - 0.1) < 1e-9);
+	assert_int_equal(rf.rows[0].cache_state, CACHE_HOT);
+	results_file_free(&rf);
+	tu_rmtree(dir);
+}
+
 int run_sweep_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +626,8 @@ int run_sweep_tests(void)
 	    cmocka_unit_test(test_variant_counts),
 	    cmocka_unit_test(test_variant_sweep),
 	    cmocka_unit_test(test_variant_paths),
+	    cmocka_unit_test(test_cache_state),
+	    cmocka_unit_test(test_cv),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("sweep", tests, NULL, NULL);

@@ -12,6 +12,24 @@
 #include "attn_quant.h"
 #include "lib/util.h"
 
+/* ---- cache state ------------------------------------------------------------- */
+
+enum cache_state cache_state_default(enum phase ph)
+{
+	return ph == PHASE_DECODE ? CACHE_COLD : CACHE_HOT;
+}
+
+enum cache_state point_cache_state(const sweep_point *p)
+{
+	return p->cache_state == CACHE_COLD || p->cache_state == CACHE_HOT ? (enum cache_state)p->cache_state
+	                                                                   : cache_state_default(p->phase);
+}
+
+const char *cache_state_name(enum cache_state c)
+{
+	return c == CACHE_COLD ? "cold" : "hot";
+}
+
 /* ---- ragged lengths ---------------------------------------------------------- */
 
 static const char *const lens_names[] = {[LENS_UNIFORM] = "uniform", [LENS_CHAT] = "chat"};

@@ -12,6 +12,11 @@
 
 enum phase { PHASE_PREFILL = 1, PHASE_DECODE = 2, PHASE_ATTEND = 4 };
 
+/* What the caches hold when a timed call starts: cold, the point's data has
+ * been evicted from every level since the last call (run/measure.c); hot,
+ * the last call left it there. */
+enum cache_state { CACHE_COLD = 1, CACHE_HOT = 2 };
+
 /* One measured situation. seq_len is the number of new tokens (1 for
  * decode); cache_len the number of keys attended (the longest sequence's
  * capacity when ragged). shape carries window, softcap, head_dim_v and
@@ -25,7 +30,19 @@ typedef struct sweep_point {
 	int alibi, sinks;  /* 1: ALiBi slopes 2^(-8(h+1)/H); a fixed sink vector */
 	int64_t page_size; /* > 0: K and V in a paged pool (attend_paged) */
 	int64_t lens;      /* the ragged lengths' distribution (lens_parse); 0: equal */
+	int cache_state;   /* CACHE_COLD or CACHE_HOT; 0: the phase's default */
 } sweep_point;
+
+/* The cache state a phase is measured in unless told: decode cold (in an
+ * engine every other layer's cache and weights pass through the caches
+ * between two decode steps of one layer), prefill and attend hot. */
+enum cache_state cache_state_default(enum phase ph);
+
+/* p's cache state: its own, or its phase's default. */
+enum cache_state point_cache_state(const sweep_point *p);
+
+/* "cold" or "hot". */
+const char *cache_state_name(enum cache_state c);
 
 /* FLOPs, bytes moved and KV-cache bytes of a point (docs/results.md):
  * FLOPs 2 * (head_dim + head_dim_v) per query head and query-key pair the

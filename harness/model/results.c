@@ -24,7 +24,8 @@ enum ckind {
 	CK_TIMING, /* results_timing */
 	CK_TIMES,  /* rep_times_ns, nrep_times */
 	CK_KVDT,   /* int64_t: an attn_dtype of attn_quant.h's names; -1 where empty */
-	CK_LENS    /* int64_t: a lens_parse code; -1 where empty */
+	CK_LENS,   /* int64_t: a lens_parse code; -1 where empty */
+	CK_CSTATE  /* int64_t: a cache_state, cold or hot; -1 where empty */
 };
 
 /* When a cell may not be empty. */
@@ -83,6 +84,8 @@ static const colspec cols[RC_NCOLS] = {
     COL(RC_KV_DTYPE, "kv_dtype", CK_KVDT, kv_dtype, REQ_NEVER, 0, 0),
     COL(RC_PAGE_SIZE, "page_size", CK_INT, page_size, REQ_NEVER, 0, BIG),
     COL(RC_LENS, "lens", CK_LENS, lens, REQ_NEVER, 0, 0),
+    COL(RC_CACHE_STATE, "cache_state", CK_CSTATE, cache_state, REQ_NEVER, 0, 0),
+    COL(RC_CV, "cv", CK_NUM, cv, REQ_NEVER, 0, 0),
     COL(RC_REPRO, "repro", CK_TEXT, repro, REQ_NEVER, 0, 0),
 };
 #undef COL
@@ -139,7 +142,7 @@ static int shell_word(char *buf, size_t len, const char *s)
 static void point_variant_flags(const sweep_point *p, char *buf, size_t len)
 {
 	const attn_shape *s = &p->shape;
-	char v[8][48];
+	char v[9][48];
 	snprintf(v[0], sizeof v[0], "%s", attn_kv_dtype_name(attn_kv_dtype(s)));
 	snprintf(v[1], sizeof v[1], "%lld", (long long)attn_head_dim_v(s));
 	snprintf(v[2], sizeof v[2], "%lld", (long long)s->window);
@@ -148,19 +151,21 @@ static void point_variant_flags(const sweep_point *p, char *buf, size_t len)
 	snprintf(v[5], sizeof v[5], "1");
 	snprintf(v[6], sizeof v[6], "%lld", (long long)p->page_size);
 	lens_format(p->lens, v[7], sizeof v[7]);
-	static const char *const flag[8] = {"kv-dtype", "head-dim-v", "window",    "softcap",
-	                                    "alibi",    "sinks",      "page-size", "lens"};
-	const int on[8] = {attn_kv_dtype(s) != s->dtype,
+	snprintf(v[8], sizeof v[8], "%s", cache_state_name(point_cache_state(p)));
+	static const char *const flag[9] = {"kv-dtype", "head-dim-v", "window", "softcap",    "alibi",
+	                                    "sinks",    "page-size",  "lens",   "cache-state"};
+	const int on[9] = {attn_kv_dtype(s) != s->dtype,
 	                   attn_head_dim_v(s) != s->head_dim,
 	                   s->window > 0,
 	                   s->softcap > 0,
 	                   p->alibi,
 	                   p->sinks,
 	                   p->page_size > 0,
-	                   p->lens != 0};
+	                   p->lens != 0,
+	                   point_cache_state(p) != cache_state_default(p->phase)};
 	size_t n = 0;
 	buf[0] = 0;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		if (on[i] && n < len)
 			n += (size_t)snprintf(buf + n, len - n, " --%s %s", flag[i], v[i]);
 }
@@ -258,6 +263,10 @@ int results_write_row(FILE *f, const result_row *r)
 	fields[RC_KV_DTYPE] = attn_kv_dtype_name(attn_kv_dtype(s));
 	snprintf(buf[RC_PAGE_SIZE], 64, "%lld", (long long)p->page_size);
 	lens_format(p->lens, buf[RC_LENS], 64);
+	fields[RC_CACHE_STATE] = cache_state_name(point_cache_state(p));
+	const double cv = r->measured && r->rep_ns ? results_cv(r->rep_ns, r->reps) : NAN;
+	if (!isnan(cv))
+		snprintf(buf[RC_CV], 64, "%.4f", cv);
 	snprintf(buf[RC_KV_CACHE_BYTES], 64, "%llu", (unsigned long long)point_kv_bytes(p));
 	snprintf(buf[RC_WORKSPACE_BYTES], 64, "%llu", (unsigned long long)r->workspace_bytes);
 	char status[600];
@@ -288,6 +297,19 @@ int results_write_row(FILE *f, const result_row *r)
 	int rc = table_write_row(f, fields, RC_NCOLS);
 	free(reps);
 	return rc;
+}
+
+double results_cv(const double *t, int n)
+{
+	if (n < 2)
+		return NAN;
+	double sum = 0, ss = 0;
+	for (int i = 0; i < n; i++)
+		sum += t[i];
+	const double mean = sum / n;
+	for (int i = 0; i < n; i++)
+		ss += (t[i] - mean) * (t[i] - mean);
+	return mean > 0 ? sqrt(ss / (n - 1)) / mean : NAN;
 }
 
 /* ---- reading a cell -------------------------------------------------------------- */
@@ -430,6 +452,11 @@ static int parse_cell(const cell_at *at, const char *cell, results_rec *rec)
 	}
 	case CK_LENS:
 		return lens_parse(cell, field) ? 0 : cell_fail(at, cell, "is not uniform:SEED or chat:SEED");
+	case CK_CSTATE:
+		if (strcmp(cell, cache_state_name(CACHE_COLD)) && strcmp(cell, cache_state_name(CACHE_HOT)))
+			return cell_fail(at, cell, "is not cold or hot");
+		*(int64_t *)field = !strcmp(cell, cache_state_name(CACHE_COLD)) ? CACHE_COLD : CACHE_HOT;
+		return 0;
 	}
 	return 0;
 }
@@ -444,7 +471,8 @@ static void rec_init(results_rec *rec, int line)
 	rec->backend = rec->device = rec->status_text = rec->reason = rec->repro = "";
 	for (int c = 0; c < RC_NCOLS; c++) {
 		void *field = rec_field(rec, c);
-		if (cols[c].kind == CK_INT || cols[c].kind == CK_KVDT || cols[c].kind == CK_LENS)
+		if (cols[c].kind == CK_INT || cols[c].kind == CK_KVDT || cols[c].kind == CK_LENS ||
+		    cols[c].kind == CK_CSTATE)
 			*(int64_t *)field = -1;
 		else if (cols[c].kind == CK_NUM || cols[c].kind == CK_NS)
 			*(double *)field = NAN;
@@ -512,6 +540,8 @@ int results_point_cmp(const results_rec *a, const results_rec *b)
 		c = i64_cmp(va[i], vb[i]);
 	if (!c)
 		c = (x->softcap > y->softcap) - (x->softcap < y->softcap);
+	if (!c)
+		c = (int)point_cache_state(&pa) - (int)point_cache_state(&pb);
 	return c;
 }
 
@@ -538,6 +568,7 @@ void results_rec_point(const results_rec *r, sweep_point *p)
 	p->sinks = r->sinks > 0;
 	p->page_size = r->page_size > 0 ? r->page_size : 0;
 	p->lens = r->lens > 0 ? r->lens : 0;
+	p->cache_state = r->cache_state > 0 ? (int)r->cache_state : 0;
 }
 
 void results_rec_key(results_rec *k, const char *backend, const sweep_point *p)
@@ -562,6 +593,7 @@ void results_rec_key(results_rec *k, const char *backend, const sweep_point *p)
 	k->sinks = p->sinks;
 	k->page_size = p->page_size;
 	k->lens = p->lens;
+	k->cache_state = point_cache_state(p);
 }
 
 int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p)

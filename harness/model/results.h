@@ -53,7 +53,9 @@ enum results_col {
 	RC_KV_DTYPE,
 	RC_PAGE_SIZE,
 	RC_LENS,
-	RC_REPRO, /* the attnbench sweep command that measures the row's point again (last) */
+	RC_CACHE_STATE, /* cold or hot: what the point was measured in */
+	RC_CV,          /* stddev / mean of rep_times_ns */
+	RC_REPRO,       /* the attnbench sweep command that measures the row's point again (last) */
 	RC_NCOLS
 };
 #define RC_NCONTRACT (RC_STATUS + 1)
@@ -92,6 +94,17 @@ int results_repro(char *buf, size_t len, const char *backend, const sweep_point 
 int results_write_header(FILE *f);
 int results_write_row(FILE *f, const result_row *r);
 
+/* ---- noise --------------------------------------------------------------------- */
+
+/* A row whose repetitions spread more than this (coefficient of variation,
+ * stddev / mean) is noisy: the sweep's summary and the report list it
+ * (docs/results.md). */
+#define RESULTS_CV_NOISY 0.05
+
+/* The coefficient of variation of n times: the sample standard deviation
+ * (n - 1) over the mean; NAN with fewer than 2 times or a mean <= 0. */
+double results_cv(const double *t, int n);
+
 /* ---- reading -------------------------------------------------------------------- */
 
 typedef enum results_timing { TIMING_NONE, TIMING_WALL, TIMING_GPU } results_timing;
@@ -122,8 +135,10 @@ typedef struct results_rec {
 	 * results_rec_point(), which gives what an absent cell means */
 	int64_t window, alibi, sinks, head_dim_v, page_size;
 	double softcap;
-	int64_t kv_dtype; /* an attn_dtype */
-	int64_t lens;     /* a lens_parse code (model/point.h) */
+	int64_t kv_dtype;    /* an attn_dtype */
+	int64_t lens;        /* a lens_parse code (model/point.h) */
+	int64_t cache_state; /* CACHE_COLD or CACHE_HOT; -1 where absent or empty (the phase's default) */
+	double cv;           /* NAN where absent or empty */
 } results_rec;
 
 /* A results.csv read back. */
@@ -165,9 +180,10 @@ void results_file_free(results_file *rf);
 
 /* The order of rows by point: backend, phase, batch, n_heads, n_kv_heads,
  * head_dim, seq_len, cache_len, causal, dtype (names compared as text),
- * then kv_dtype, head_dim_v, window, softcap, alibi, sinks, page_size and
- * lens, each as results_rec_point() reads it (an absent or empty cell is
- * the default: a file without these columns holds points without them).
+ * then kv_dtype, head_dim_v, window, softcap, alibi, sinks, page_size,
+ * lens and cache_state, each as results_rec_point() reads it (an absent or
+ * empty cell is the default: a file without these columns holds points
+ * without them, measured in the phase's default cache state).
  * 0: the same point, what --resume and compare match on and a run may hold
  * once. */
 int results_point_cmp(const results_rec *a, const results_rec *b);

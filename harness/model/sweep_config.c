@@ -59,6 +59,7 @@ void sweep_config_default(sweep_config *c)
 static const char *const phase_names[] = {"prefill", "decode", "attend"};
 static const char *const dtype_names[] = {"f32", "f16", "bf16"};
 static const char *const kv_dtype_names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "fp8_e4m3"};
+static const char *const cache_state_names[] = {"cold", "hot"}; /* CACHE_COLD, CACHE_HOT */
 
 /* One line per key: its config name, command-line flag, value in usage
  * text, limits and help (sweep_key in sweep_config.h). */
@@ -101,6 +102,8 @@ const sweep_key sweep_keys[] = {
     GRID_INTS("page_size", "page-size", page_size, 0, 1 << 20, "tokens per KV page; 0: contiguous"),
     GRID_OF("lens", "lens", "L", SWEEP_KEY_LENS, lens, 0, 0,
             "per-sequence lengths drawn up to the length (chat: long-tailed)"),
+    GRID_NAMES("cache_state", "cache-state", "C", cache_states, cache_state_names,
+               "cold: the point's data evicted from the caches between calls (default: decode cold, the rest hot)"),
     SETTING("repetitions", "repetitions", "N", SWEEP_KEY_INT, repetitions, 1, SWEEP_MAX_REPS,
             "timed repetitions per point"),
     SETTING("min_time", "min-time", "S", SWEEP_KEY_SECONDS, min_time, 0, SWEEP_MAX_SECS,
@@ -340,7 +343,8 @@ static int64_t grid_combos(const sweep_grid *g)
 		                     g->sinks.n,
 		                     g->head_dim_v.n,
 		                     g->page_size.n,
-		                     g->lens.n};
+		                     g->lens.n,
+		                     g->cache_states ? __builtin_popcount((unsigned)g->cache_states) : 1};
 		int64_t n;
 		if (!mul_n_ok(&n, (int)(sizeof f / sizeof f[0]), f) || n > SWEEP_MAX_COMBOS - total)
 			return -1;
@@ -503,7 +507,8 @@ int sweep_point_same(const sweep_point *a, const sweep_point *b)
 	       x->n_kv_heads == y->n_kv_heads && x->head_dim == y->head_dim && x->n_q == y->n_q && x->n_kv == y->n_kv &&
 	       x->causal == y->causal && x->dtype == y->dtype && attn_kv_dtype(x) == attn_kv_dtype(y) &&
 	       attn_head_dim_v(x) == attn_head_dim_v(y) && x->window == y->window && x->softcap == y->softcap &&
-	       a->alibi == b->alibi && a->sinks == b->sinks && a->page_size == b->page_size && a->lens == b->lens;
+	       a->alibi == b->alibi && a->sinks == b->sinks && a->page_size == b->page_size && a->lens == b->lens &&
+	       point_cache_state(a) == point_cache_state(b);
 }
 
 static uint64_t point_hash(const sweep_point *p)
@@ -524,7 +529,8 @@ static uint64_t point_hash(const sweep_point *p)
 	                     (int64_t)(s->softcap * 1024),
 	                     p->alibi * 2 + p->sinks,
 	                     p->page_size,
-	                     p->lens};
+	                     p->lens,
+	                     point_cache_state(p)};
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
 		h ^= (uint64_t)k[i];
@@ -566,14 +572,18 @@ static int add_point(point_set *ps, const sweep_point *p, attn_err *e)
 }
 
 /* Add base (a point of the grid's shape lists) once per combination of
- * g's variant, KV storage, page size and length lists. */
+ * g's variant, KV storage, page size, length and cache state lists. A point
+ * keeps the state it is measured in: an empty cache_state list gives the
+ * phase's default (point.h). */
 static int add_variants(point_set *ps, const sweep_grid *g, const sweep_point *base, attn_err *e)
 {
 	const int kv_mask = g->kv_dtypes ? g->kv_dtypes : 1 << base->shape.dtype;
+	const int cs_mask = g->cache_states ? g->cache_states : 1 << (cache_state_default(base->phase) - 1);
 	const int_list *const ints[] = {&g->window, &g->alibi, &g->sinks, &g->head_dim_v, &g->page_size, &g->lens};
 	enum { NL = 7 }; /* the six int lists, then softcap */
-	for (int kt = ATTN_F32; kt <= ATTN_FP8_E4M3; kt++) {
-		if (!(kv_mask & (1 << kt)))
+	for (int kc = 0; kc < 2 * (ATTN_FP8_E4M3 + 1); kc++) {
+		const int kt = kc / 2, cs = kc % 2 + CACHE_COLD;
+		if (!(kv_mask & (1 << kt)) || !(cs_mask & (1 << (cs - CACHE_COLD))))
 			continue;
 		int i[NL] = {0};
 		for (;;) {
@@ -586,6 +596,7 @@ static int add_variants(point_set *ps, const sweep_grid *g, const sweep_point *b
 			s->head_dim_v = ints[3]->v[i[3]] == s->head_dim ? 0 : ints[3]->v[i[3]];
 			p.page_size = ints[4]->v[i[4]];
 			p.lens = ints[5]->v[i[5]];
+			p.cache_state = cs;
 			s->softcap = (float)g->softcap.v[i[6]];
 			if (add_point(ps, &p, e))
 				return EXIT_INPUT;

@@ -38,6 +38,7 @@ typedef struct sweep_grid {
 	int_list lens;     /* lens_parse codes (model/point.h); 0: equal lengths */
 	real_list softcap; /* 0: none */
 	int kv_dtypes;     /* bit 1 << attn_dtype per K/V storage type; 0: the dtype */
+	int cache_states;  /* bit 0 cold, bit 1 hot (1 << (cache_state - 1)); 0: the phase's default */
 } sweep_grid;
 
 typedef struct sweep_config {

@@ -95,7 +95,7 @@ static void family_register(const sweep_opts *o, const run_setup *r, int bi, int
 		gb_repetitions(gb, r->cfg.repetitions);
 	if (o->config || o->min_time > 0)
 		gb_min_time(gb, r->cfg.min_time);
-	if (f->c.gpu_timing)
+	if (point_manual_time(base, f->c.gpu_timing))
 		gb_use_manual_time(gb);
 	else
 		gb_use_real_time(gb);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/interrupt.h"
 #include "run/worker.h"
@@ -141,8 +143,71 @@ int point_prepare(point_ctx *c)
 	return 0;
 }
 
+/* ---- cold caches ------------------------------------------------------------ */
+
+/* Eviction reads a buffer larger than the caches rather than flushing the
+ * point's lines (clflush): most of a decode's data is the backend's own KV
+ * cache, whose addresses the harness never sees, so only displacing every
+ * line can take it out. Twice the LLC covers a victim or non-inclusive LLC
+ * beside the private L2s; 64 MiB at least, since a VM may report no LLC or
+ * a small one; 512 MiB at most, since a VM may report a cache far larger
+ * than it has (480 MiB seen), and every cold call pays the read. */
+#define EVICT_MIN ((size_t)64 << 20)
+#define EVICT_MAX ((size_t)512 << 20)
+
+size_t evict_bytes(void)
+{
+	/* ATTNBENCH_EVICT_BYTES sets the size: the tests' tiny sweeps use a
+	 * small one, and a machine whose caches are misreported its own */
+	const char *env = getenv("ATTNBENCH_EVICT_BYTES");
+	int64_t set;
+	if (env && *env) {
+		if (parse_i64(env, &set) && set >= 64 && set <= (INT64_C(1) << 40))
+			return (size_t)set;
+		fprintf(stderr, "attnbench: ATTNBENCH_EVICT_BYTES '%.40s' is not a byte count in 64..2^40; ignored\n",
+		        env);
+	}
+	long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+	if (llc <= 0)
+		llc = sysconf(_SC_LEVEL2_CACHE_SIZE);
+	const size_t want = llc > 0 ? 2 * (size_t)llc : 0;
+	return want < EVICT_MIN ? EVICT_MIN : want > EVICT_MAX ? EVICT_MAX : want;
+}
+
+static volatile uint64_t evict_sink;
+
+/* One load per cache line of the buffer, spread over every thread so that
+ * each core's private caches are displaced too. Reads, not writes: written
+ * lines would be dirty, and their write-back would fall inside the next
+ * timed call. */
+static void evict(const point_ctx *c)
+{
+	const uint64_t *w = c->evict;
+	const int64_t lines = (int64_t)(c->evict_bytes / 64);
+	uint64_t x = 0;
+#pragma omp parallel for reduction(^ : x) schedule(static)
+	for (int64_t i = 0; i < lines; i++)
+		x ^= w[i * 8];
+	evict_sink = x;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int point_manual_time(const sweep_point *p, int gpu_timing)
+{
+	return gpu_timing || point_cache_state(p) == CACHE_COLD;
+}
+
 void point_teardown(point_ctx *c)
 {
+	free(c->evict);
+	c->evict = NULL;
+	c->evict_bytes = 0;
 	free(c->q);
 	free(c->kn);
 	free(c->vn);
@@ -273,6 +338,15 @@ static int point_setup(point_ctx *c)
 		c->vn = xalloc(c->vbytes);
 		rc = !c->kn || !c->vn || fill_rows(c->kn, kv_new_rows(p), s->head_dim, 2, attn_kv_dtype(s)) ||
 		     fill_rows(c->vn, kv_new_rows(p), attn_head_dim_v(s), 3, attn_kv_dtype(s));
+	}
+	if (!rc && point_cache_state(p) == CACHE_COLD) {
+		/* written once, so that every page is its own (an untouched
+		 * buffer reads the one zero page) */
+		c->evict_bytes = evict_bytes();
+		c->evict = xalloc(c->evict_bytes);
+		rc = !c->evict;
+		if (!rc)
+			memset(c->evict, 1, c->evict_bytes);
 	}
 	if (rc) {
 		c->failed = 1;
@@ -405,15 +479,21 @@ void point_body(gb_state *st, void *arg)
 		return;
 	}
 	worker_enter(call_name(&c->pt)); /* attend, prefill, decode or attend_paged: the call timed */
+	const int cold = c->evict != NULL;
 	while (gb_keep_running(st)) {
 		if (attn_stop_signal) {
 			gb_skip_with_error(st, "interrupted");
 			break;
 		}
+		if (cold)
+			evict(c);
+		const double t0 = mono_s();
 		if (point_iterate(c) != 0) {
 			gb_skip_with_error(st, c->err);
 			break;
 		}
+		if (cold && !c->gpu_timing) /* manual time: the call alone */
+			gb_set_iteration_time(st, mono_s() - t0);
 		if (has_timer) {
 			const int64_t ns = b->last_device_ns(c->inst);
 			if (ns >= 0) {
@@ -515,7 +595,9 @@ void point_label(const sweep_point *p, int with_len, char *buf, size_t len)
 	           {s->softcap > 0, "_cap%g", (double)s->softcap},
 	           {p->alibi, "_alibi", 0},
 	           {p->sinks, "_sinks", 0},
-	           {p->page_size > 0, "_page%.0f", (double)p->page_size}};
+	           {p->page_size > 0, "_page%.0f", (double)p->page_size},
+	           {point_cache_state(p) != cache_state_default(p->phase),
+	            point_cache_state(p) == CACHE_COLD ? "_cold" : "_hot", 0}};
 	for (size_t i = 0; i < sizeof tag / sizeof tag[0]; i++)
 		if (tag[i].on && n >= 0 && (size_t)n < len)
 			n += snprintf(buf + n, len - (size_t)n, tag[i].fmt, tag[i].v);

@@ -13,7 +13,9 @@
  * paged (a backend's own cache cannot be put back between calls). K and V
  * are stored as the point's KV storage, quantized with attn_quantize_row.
  * Input upload and output read-back are part of every call, as an engine pays
- * them. */
+ * them. A cold point (model/point.h) reads a buffer larger than the caches
+ * before every call, outside the timed region, so that the call finds none
+ * of its data (the backend's cache included) in any cache level. */
 #ifndef ATTN_MEASURE_H
 #define ATTN_MEASURE_H
 
@@ -76,6 +78,8 @@ typedef struct point_ctx {
 	int64_t *q_lens, *kv_lens;
 	int32_t *block_table;
 	int64_t n_pages, max_pages;
+	void *evict; /* cold: the buffer read between calls (evict_bytes()) */
+	size_t evict_bytes;
 	int failed;
 	char err[512];
 	/* collected by the reporter */
@@ -115,6 +119,17 @@ int point_verify(point_ctx *c);
  * up on first use, times calls, and sets complexity N and the FLOPS and
  * bytes_per_second counters. A failure skips the benchmark with c->err. */
 void point_body(gb_state *st, void *arg);
+
+/* Whether the benchmark of point p reports the times the body sets (Google
+ * Benchmark's manual time): device times, and the calls of a cold point,
+ * which are timed alone, without the eviction between them. */
+int point_manual_time(const sweep_point *p, int gpu_timing);
+
+/* Bytes a cold point reads between calls to evict its data from every cache
+ * level: twice the last-level cache the machine reports, at least 64 MiB
+ * and at most 512 MiB (measure.c says why), or ATTNBENCH_EVICT_BYTES where
+ * set. */
+size_t evict_bytes(void);
 
 /* The point as a benchmark name part: b1_h8_kv2_d64_f32, then _seq256 or
  * _cache4096 with with_len, and _noncausal for a non-causal attend. */

@@ -121,7 +121,7 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 		gb_bench *gb = gb_register(name, point_body, c);
 		gb_repetitions(gb, r->cfg.repetitions);
 		gb_min_time(gb, r->cfg.min_time);
-		if (c->gpu_timing)
+		if (point_manual_time(pt, c->gpu_timing))
 			gb_use_manual_time(gb);
 		else
 			gb_use_real_time(gb);
