@@ -58,6 +58,10 @@ typedef struct sweep_opts {
 	 * runs them in this process. bench always runs in process. */
 	double timeout_s;
 	int no_isolate;
+	/* --interleave SEED: sweep runs the (point, backend) pairs in a shuffled
+	 * order, one repetition each per pass, a new order each pass */
+	int interleave;
+	uint64_t seed;
 } sweep_opts;
 
 #define SWEEP_TIMEOUT_S 600.0 /* per (backend, point) */
