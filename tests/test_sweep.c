@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "run/measure.h"
 #include "run/registry.h"
@@ -615,6 +616,62 @@ static void test_cv(void **state)
 	tu_rmtree(dir);
 }
 
+/* The report draws cold and hot decode lines side by side where a run has
+ * both, the hot one named ("hot caches"), the cold one as the default. */
+static void test_cache_state_report(void **state)
+{
+	(void)state;
+	sweep_config c;
+	attn_err e = {{0}};
+	sweep_config_default(&c);
+	assert_int_equal(sweep_config_set(&c, "phases", "decode", "--phases", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "cache", "64,128", "--cache", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "gqa", "1", "--gqa", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "cache_state", "cold,hot", "--cache-state", &e), 0);
+	sweep_point *p;
+	int n;
+	assert_int_equal(sweep_points(&c, &p, &n, &e), 0);
+	assert_int_equal(n, 4);
+	char *dir = tu_tmpdir(), run[512], csv[600], rep[600], gp[700];
+	snprintf(run, sizeof run, "%s/run", dir);
+	snprintf(csv, sizeof csv, "%s/results.csv", run);
+	snprintf(rep, sizeof rep, "%s/report", dir);
+	snprintf(gp, sizeof gp, "%s/decode.gp", rep);
+	assert_int_equal(mkdir(run, 0755), 0);
+	FILE *f = fopen(csv, "w");
+	assert_non_null(f);
+	assert_int_equal(results_write_header(f), 0);
+	for (int i = 0; i < n; i++) {
+		const double t = (double)p[i].cache_len * (point_cache_state(&p[i]) == CACHE_COLD ? 20 : 10);
+		const double reps[2] = {t, t};
+		const result_row row = {.backend = "naive",
+		                        .device = "cpu",
+		                        .pt = &p[i],
+		                        .status = RESULT_OK,
+		                        .measured = 1,
+		                        .time_ns = t,
+		                        .time_ns_min = t,
+		                        .time_ns_max = t,
+		                        .reps = 2,
+		                        .rep_ns = reps,
+		                        .timing = "wall"};
+		assert_int_equal(results_write_row(f, &row), 0);
+	}
+	fclose(f);
+	free(p);
+	char *err = NULL;
+	const int rc = tu_run(NULL, &err, "report", run, "--out", rep, (char *)NULL);
+	if (rc != 0)
+		fail_msg("report: exit %d: %s", rc, err ? err : "");
+	free(err);
+	char *text = tu_read(gp, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "title \"naive: t ~ n^"));
+	assert_non_null(strstr(text, "title \"naive, hot caches: t ~ n^"));
+	free(text);
+	tu_rmtree(dir);
+}
+
 int run_sweep_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +685,7 @@ int run_sweep_tests(void)
 	    cmocka_unit_test(test_variant_paths),
 	    cmocka_unit_test(test_cache_state),
 	    cmocka_unit_test(test_cv),
+	    cmocka_unit_test(test_cache_state_report),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("sweep", tests, NULL, NULL);

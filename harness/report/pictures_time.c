@@ -287,7 +287,7 @@ int plot_heads(const report *R, const base_lines *L, picture *p)
 	sel_spec a = {PHASE_PREFILL,
 	              V_RATIO,
 	              S_MACHINE | VM(V_HEADS),
-	              VM(V_BATCH) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE) | VM(V_WINDOW) | VM(V_VARIANT),
+	              VM(V_BATCH) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE) | VM(V_WINDOW) | VM(V_VARIANT) | VM(V_CSTATE),
 	              y_time,
 	              2,
 	              NULL};
@@ -295,7 +295,8 @@ int plot_heads(const report *R, const base_lines *L, picture *p)
 	sel_spec b = {PHASE_PREFILL,
 	              V_HEADS,
 	              S_MACHINE,
-	              VM(V_BATCH) | VM(V_RATIO) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE) | VM(V_WINDOW) | VM(V_VARIANT),
+	              VM(V_BATCH) | VM(V_RATIO) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE) | VM(V_WINDOW) | VM(V_VARIANT) |
+	                  VM(V_CSTATE),
 	              y_time,
 	              2,
 	              NULL};

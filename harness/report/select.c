@@ -30,6 +30,13 @@ double var_num(const rrow *r, int v)
 		return (double)r->causal;
 	case V_WINDOW:
 		return r->rec && r->rec->window > 0 ? (double)r->rec->window : 0;
+	case V_CSTATE: {
+		sweep_point p;
+		if (!r->rec)
+			return cache_state_default(r->phase);
+		results_rec_point(r->rec, &p);
+		return point_cache_state(&p);
+	}
 	default:
 		return 0;
 	}
@@ -76,7 +83,8 @@ void var_phrase(const rrow *r, int v, char *buf, size_t len)
 		char t[160] = "";
 		if (r->rec)
 			results_variant_text(r->rec, t, sizeof t);
-		/* " --kv-dtype q8_0 --window 512" -> "kv-dtype q8_0, window 512"; the window has its own variable */
+		/* " --kv-dtype q8_0 --window 512" -> "kv-dtype q8_0"; the window and the cache state have their own
+		 * variables */
 		size_t n = 0;
 		buf[0] = 0;
 		for (char *tok = strstr(t, " --"); tok;) {
@@ -84,12 +92,15 @@ void var_phrase(const rrow *r, int v, char *buf, size_t len)
 			char *next = strstr(tok, " --");
 			if (next)
 				*next = 0;
-			if (strncmp(tok, "window ", 7) && n < len)
+			if (strncmp(tok, "window ", 7) && strncmp(tok, "cache-state ", 12) && n < len)
 				n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", tok);
 			tok = next;
 		}
 		break;
 	}
+	case V_CSTATE:
+		snprintf(buf, len, "%s caches", cache_state_name((enum cache_state)var_num(r, V_CSTATE)));
+		break;
 	default:
 		snprintf(buf, len, "%s", dtype_name(r->dtype));
 		break;
@@ -336,6 +347,8 @@ static int var_meaningful(const rrow *r, int v)
 		return 0;
 	if (v == V_WINDOW) /* named on windowed lines only: runs without windows read as before */
 		return var_num(r, V_WINDOW) > 0;
+	if (v == V_CSTATE) /* named where not the phase's default: decode hot, prefill cold */
+		return var_num(r, V_CSTATE) != cache_state_default(r->phase);
 	if (v == V_VARIANT) {
 		char w[160];
 		var_phrase(r, V_VARIANT, w, sizeof w);
@@ -622,8 +635,11 @@ double y_pct_bw(const rrow *r)
 
 /* ---- the two scaling families ------------------------------------------------------ */
 
-const sel_spec cost_spec = {PHASE_PREFILL, V_SEQ, S_BACKEND_DTYPE | VM(V_WINDOW), CTX_SHAPE, y_time, 2, NULL};
-const sel_spec decode_spec = {PHASE_DECODE, V_CACHE, S_BACKEND_DTYPE | VM(V_WINDOW), CTX_SHAPE, y_time, 2, NULL};
+/* cold and hot lines side by side where a run measured both */
+const sel_spec cost_spec = {PHASE_PREFILL, V_SEQ, S_BACKEND_DTYPE | VM(V_WINDOW) | VM(V_CSTATE), CTX_SHAPE, y_time, 2,
+                            NULL};
+const sel_spec decode_spec = {
+    PHASE_DECODE, V_CACHE, S_BACKEND_DTYPE | VM(V_WINDOW) | VM(V_CSTATE), CTX_SHAPE, y_time, 2, NULL};
 
 /* Fit every line of a selection with the report's rule. */
 void fit_lines(selection *S)

@@ -13,12 +13,28 @@
 #include "report/model.h"
 
 /* The row variables lines can be split or titled by. */
-enum { V_PHASE, V_BATCH, V_HEADS, V_KV, V_RATIO, V_HD, V_SEQ, V_CACHE, V_CAUSAL, V_DTYPE, V_WINDOW, V_VARIANT, NV };
+enum {
+	V_PHASE,
+	V_BATCH,
+	V_HEADS,
+	V_KV,
+	V_RATIO,
+	V_HD,
+	V_SEQ,
+	V_CACHE,
+	V_CAUSAL,
+	V_DTYPE,
+	V_WINDOW,
+	V_VARIANT,
+	V_CSTATE,
+	NV
+};
 /* V_WINDOW: the sliding window (0: full attention); V_VARIANT: the rest of
- * a row's variants, KV storage, paging and lengths, as one phrase */
+ * a row's variants, KV storage, paging and lengths, as one phrase;
+ * V_CSTATE: the cache state (model/point.h) */
 #define VM(v)     (1u << (v))
 #define S_MACHINE (1u << 16) /* lines split by machine, backend and device */
-#define CTX_SHAPE (VM(V_BATCH) | VM(V_HEADS) | VM(V_KV) | VM(V_HD) | VM(V_WINDOW) | VM(V_VARIANT))
+#define CTX_SHAPE (VM(V_BATCH) | VM(V_HEADS) | VM(V_KV) | VM(V_HD) | VM(V_WINDOW) | VM(V_VARIANT) | VM(V_CSTATE))
 /* lines per backend and storage dtype: f32, f16 and bf16 side by side */
 #define S_BACKEND_DTYPE (S_MACHINE | VM(V_DTYPE))
 
