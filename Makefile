@@ -109,7 +109,7 @@ $(BUILD)/plugins/abi1/old_abi.so: tests/plugins/old_abi.c tests/plugins/abi1/att
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS_ABI1) $< -o $@
 
-TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so $(BUILD)/plugins/tailbug.so $(BUILD)/plugins/variants.so
+TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so $(BUILD)/plugins/tailbug.so $(BUILD)/plugins/variants.so $(BUILD)/plugins/pagecheck.so
 
 # liar: the naive backend linked in, with one variant ignored on request
 LIAR_SRC := tests/plugins/liar.c $(filter-out impls/cpu/blas.c impls/cpu/blocked.c,$(IMPL_SRC))
@@ -187,8 +187,8 @@ FUZZ_CFLAGS      = -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sa
 		   -fno-omit-frame-pointer $(WARN) -Iinclude -Iharness -I. -Itests/fuzz $(BLAS_CFLAGS)
 FUZZ_SRC_fuzz_npy          := harness/lib/npy.c harness/lib/files.c harness/lib/util.c
 FUZZ_SRC_fuzz_manifest     := harness/model/manifest.c harness/lib/npy.c harness/lib/table.c harness/lib/files.c harness/lib/util.c
-FUZZ_SRC_fuzz_sweep_config := harness/model/sweep_config.c harness/lib/files.c harness/lib/util.c
-FUZZ_SRC_fuzz_results      := harness/model/results.c harness/model/machine.c harness/model/sweep_config.c \
+FUZZ_SRC_fuzz_sweep_config := harness/model/sweep_config.c harness/model/counts.c harness/lib/files.c harness/lib/util.c
+FUZZ_SRC_fuzz_results      := harness/model/results.c harness/model/machine.c harness/model/sweep_config.c harness/model/counts.c \
 			      harness/lib/table.c harness/lib/files.c harness/lib/util.c
 FUZZ_SRC_fuzz_machine      := harness/model/machine.c harness/lib/files.c harness/lib/util.c
 

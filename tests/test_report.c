@@ -341,6 +341,44 @@ static void test_render_exact_fits(void **state)
 	tu_rmtree(dir);
 }
 
+/* A run with a sliding window beside full attention: cost.png draws a
+ * line for each, fitted alone (the windowed one from twice its window on):
+ * times that follow the pairs each variant leaves give 2 and about 1. */
+static void test_windowed_cost_line(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), p[600];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "backend,device,phase,batch,n_heads,n_kv_heads,head_dim,seq_len,cache_len,causal,dtype,time_ns,"
+	           "time_ns_min,time_ns_max,reps,gflops,gbytes_s,kv_cache_bytes,workspace_bytes,status,window\n");
+	for (int w = 0; w <= 512; w += 512)
+		for (int n = 256; n <= 4096; n *= 2) {
+			double pairs = 0;
+			for (int q = 0; q < n; q++)
+				pairs += w && q + 1 > w ? w : q + 1;
+			fprintf(f, "naive,cpu,prefill,1,8,8,64,%d,%d,1,f32,%.1f,%.1f,%.1f,3,1,1,1,0,ok,%d\n", n, n,
+			        40 * pairs, 40 * pairs, 40 * pairs, w);
+		}
+	fclose(f);
+	char *m = tu_read(FIXTURE "/machine.json", NULL);
+	snprintf(p, sizeof p, "%s/machine.json", dir);
+	tu_write(p, m, strlen(m));
+	free(m);
+	EXPECT(0, "report:", "report", dir, "--format", "png");
+	char *gp = read_out(dir, "cost.gp");
+	const char *full = strstr(gp, "\"naive: t ~ n^"), *win = strstr(gp, "\"naive, window 512: t ~ n^");
+	if (!full || !win)
+		fail_msg("cost.gp has no full and windowed lines:\n%.2000s", gp);
+	const double kf = atof(full + strlen("\"naive: t ~ n^")),
+	             kw = atof(win + strlen("\"naive, window 512: t ~ n^"));
+	if (fabs(kf - 2.0) > 0.05 || kw < 0.95 || kw > 1.2)
+		fail_msg("exponents: full %g (want 2), windowed %g (want about 1)", kf, kw);
+	free(gp);
+	tu_rmtree(dir);
+}
+
 /* ---- several runs: shards and machines -------------------------------------- */
 
 /* Fail the rows of one backend. */
@@ -755,7 +793,7 @@ int run_report_tests(void)
 	    cmocka_unit_test(test_render_exact_fits), cmocka_unit_test(test_shards_and_machines),
 	    cmocka_unit_test(test_bad_inputs),        cmocka_unit_test(test_gnuplot_failure),
 	    cmocka_unit_test(test_hostile_text),      cmocka_unit_test(test_dtype_headlines),
-	    cmocka_unit_test(test_markdown_text),
+	    cmocka_unit_test(test_markdown_text),     cmocka_unit_test(test_windowed_cost_line),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "model/results.h"
+#include "model/sweep_config.h"
+#include "run/sweep.h"
 #include "testutil.h"
 
 /* A small grid: 5 points x 2 backends, each pair a few tens of ms. */
@@ -347,12 +349,216 @@ static void test_resume_rules(void **state)
 	tu_rmtree(tmp);
 }
 
+/* Points that differ only by a variant key are different points: a resume
+ * with a wider list runs only the new ones, and one whose grid lacks a
+ * row's variant refuses the file, naming it. */
+static void test_resume_variants(void **state)
+{
+	(void)state;
+	char *tmp = tu_tmpdir(), dir[512];
+	snprintf(dir, sizeof dir, "%s/run", tmp);
+#define VGRID                                                                                                          \
+	"sweep", "--backend", "naive", "--phases", "decode", "--cache", "32", "--heads", "2", "--gqa", "1,2",          \
+	    "--head-dim", "32", "--repetitions", "1", "--min-time", "0.001", "--out", dir
+	char *err = NULL;
+	int rc = tu_run(NULL, &err, VGRID, "--kv-dtype", "f32", (char *)NULL);
+	if (rc)
+		fail_msg("sweep: exit %d: %s", rc, err);
+	free(err);
+	err = NULL;
+	rc = tu_run(NULL, &err, VGRID, "--kv-dtype", "f32,f16", "--resume", (char *)NULL);
+	if (rc || !strstr(err, "2 ok rows kept, 2 of 4 (backend, point) pairs to run"))
+		fail_msg("resume: exit %d: %s", rc, err);
+	free(err);
+	err = NULL;
+	rc = tu_run(NULL, &err, VGRID, "--window", "0,8", "--resume", (char *)NULL);
+	if (rc != 2 || !strstr(err, "--kv-dtype f16 is not a point of this sweep's grid"))
+		fail_msg("resume into a grid without f16 K/V: exit %d: %s", rc, err);
+	free(err);
+	EXPECT(2, "is not a point of this sweep's grid", VGRID, "--kv-dtype", "f32,f16", "--window", "8", "--resume");
+#undef VGRID
+	tu_rmtree(tmp);
+}
+
+/* A results.csv of the grid seq 16 / cache 16 on naive, written as a sweep
+ * writes it, with the repetition times rep[0] (prefill) and rep[1] (decode). */
+static void write_grid_rows(const char *csv, const double rep[2][3])
+{
+	sweep_config c;
+	attn_err e = {{0}};
+	sweep_config_default(&c);
+	assert_int_equal(sweep_config_set(&c, "seq", "16", "--seq", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "cache", "16", "--cache", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "gqa", "1", "--gqa", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "heads", "2", "--heads", &e), 0);
+	assert_int_equal(sweep_config_set(&c, "head_dim", "16", "--head-dim", &e), 0);
+	sweep_point *p;
+	int n;
+	assert_int_equal(sweep_points(&c, &p, &n, &e), 0);
+	assert_int_equal(n, 2);
+	FILE *f = fopen(csv, "w");
+	assert_non_null(f);
+	assert_int_equal(results_write_header(f), 0);
+	for (int i = 0; i < n; i++) {
+		const double *t = rep[p[i].phase == PHASE_DECODE];
+		const result_row row = {.backend = "naive",
+		                        .device = "cpu",
+		                        .pt = &p[i],
+		                        .status = RESULT_OK,
+		                        .measured = 1,
+		                        .time_ns = t[1],
+		                        .time_ns_min = t[0],
+		                        .time_ns_max = t[2],
+		                        .reps = 3,
+		                        .rep_ns = t,
+		                        .timing = "wall"};
+		assert_int_equal(results_write_row(f, &row), 0);
+	}
+	fclose(f);
+	free(p);
+}
+
+/* Noise in view: a row whose repetitions spread past the threshold (cv 0.1
+ * by hand: 90, 100, 110) is named in the sweep's summary (here of a resumed
+ * run that had nothing left to do) and listed in the report; a steady row
+ * (cv 0.01) is in neither. */
+static void test_noisy_rows(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), out[512], csv[600], rep[600];
+	snprintf(out, sizeof out, "%s/run", dir);
+	snprintf(csv, sizeof csv, "%s/results.csv", out);
+	snprintf(rep, sizeof rep, "%s/report", dir);
+	assert_int_equal(mkdir(out, 0755), 0);
+	const double times[2][3] = {{90, 100, 110}, {99, 100, 101}};
+	write_grid_rows(csv, times);
+	char *err = NULL;
+	const int rc =
+	    tu_run(NULL, &err, "sweep", "--backend", "naive", "--phases", "prefill,decode", "--seq", "16", "--cache",
+	           "16", "--heads", "2", "--gqa", "1", "--head-dim", "16", "--out", out, "--resume", (char *)NULL);
+	if (rc != 0)
+		fail_msg("sweep --resume: exit %d: %s", rc, err ? err : "");
+	assert_non_null(strstr(err, "sweep: noisy rows"));
+	assert_non_null(strstr(err, "naive prefill b1_h2_kv2_d16_f32_seq16: cv 0.100"));
+	assert_null(strstr(err, "naive decode"));
+	assert_non_null(strstr(err, "(1 noisy)"));
+	free(err);
+	err = NULL;
+	const int rrc = tu_run(NULL, &err, "report", out, "--out", rep, (char *)NULL);
+	if (rrc != 0)
+		fail_msg("report: exit %d: %s", rrc, err ? err : "");
+	free(err);
+	char md[700];
+	snprintf(md, sizeof md, "%s/report.md", rep);
+	char *text = tu_read(md, NULL);
+	assert_non_null(text);
+	const char *sec = strstr(text, "## Noisy rows");
+	assert_non_null(sec);
+	assert_non_null(strstr(sec, "1 row spread more than cv 0.05"));
+	assert_non_null(
+	    strstr(sec, "naive prefill, batch 1, 2 heads, 2 KV heads, head_dim 16, seq_len 16, f32: cv 0.100"));
+	assert_null(strstr(sec, "naive decode"));
+	free(text);
+	tu_rmtree(dir);
+}
+
+/* --interleave SEED: each pass runs every pair once in its own shuffled
+ * order (a permutation, not the grid's, the same for the same seed), the
+ * rows come out in grid order with every repetition, and --resume keeps
+ * them. */
+static void test_interleave(void **state)
+{
+	(void)state;
+	int a[10], b[10], c[10], seen[10] = {0};
+	sweep_shuffle(a, 10, 7, 0);
+	sweep_shuffle(b, 10, 7, 0);
+	sweep_shuffle(c, 10, 7, 1);
+	int same_as_grid = 1;
+	for (int i = 0; i < 10; i++) {
+		assert_true(a[i] >= 0 && a[i] < 10);
+		seen[a[i]]++;
+		same_as_grid &= a[i] == i;
+	}
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(seen[i], 1);
+	assert_false(same_as_grid);
+	assert_memory_equal(a, b, sizeof a);
+	assert_memory_not_equal(a, c, sizeof a);
+
+	char *dir = tu_tmpdir(), out[512], csv[600];
+	snprintf(out, sizeof out, "%s/run", dir);
+	snprintf(csv, sizeof csv, "%s/results.csv", out);
+	char *err = NULL;
+#define IGRID                                                                                                          \
+	"sweep", "--backend", "naive", "--phases", "prefill,decode", "--seq", "16,32", "--cache", "16", "--heads",     \
+	    "2", "--gqa", "1", "--head-dim", "16", "--repetitions", "2", "--min-time", "0.001", "--out", out,          \
+	    "--interleave", "7"
+	int rc = tu_run(NULL, &err, IGRID, (char *)NULL);
+	if (rc != 0)
+		fail_msg("sweep --interleave: exit %d: %s", rc, err ? err : "");
+	assert_non_null(strstr(err, "interleaved with seed 7"));
+	/* the grid: prefill seq 16, prefill seq 32, decode cache 16; each pass in its shuffled order */
+	static const char *const label[3] = {"prefill b1_h2_kv2_d16_f32_seq16 ", "prefill b1_h2_kv2_d16_f32_seq32 ",
+	                                     "decode  b1_h2_kv2_d16_f32_cache16 "};
+	const char *at = err;
+	int grid_order = 1;
+	for (int pass = 0; pass < 2; pass++) {
+		int order[3];
+		sweep_shuffle(order, 3, 7, pass);
+		for (int j = 0; j < 3; j++) {
+			grid_order &= order[j] == j;
+			const char *line = strstr(at, "] naive    ");
+			assert_non_null(line);
+			if (strncmp(line + 11, label[order[j]], strlen(label[order[j]])))
+				fail_msg("pass %d, step %d: wanted %s, got %.60s", pass, j, label[order[j]], line + 11);
+			at = line + 1;
+		}
+	}
+	assert_false(grid_order);
+	assert_null(strstr(at, "] naive    ")); /* no more */
+	free(err);
+	err = NULL;
+	results_file rf;
+	attn_err e = {{0}};
+	if (results_read(csv, RESULTS_NEED_CONTRACT, &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(rf.nrows, 3);
+	static const int64_t want_len[3] = {16, 32, 16};
+	for (int i = 0; i < 3; i++) {
+		const results_rec *r = &rf.rows[i];
+		assert_int_equal(r->status, RESULT_OK);
+		assert_int_equal(r->phase, i < 2 ? PHASE_PREFILL : PHASE_DECODE);
+		assert_int_equal(i < 2 ? r->seq_len : r->cache_len, want_len[i]);
+		assert_int_equal(r->reps, 2);
+		assert_int_equal(r->nrep_times, 2);
+	}
+	results_file_free(&rf);
+	/* resume: nothing left, the rows kept */
+	rc = tu_run(NULL, &err, IGRID, "--resume", (char *)NULL);
+#undef IGRID
+	if (rc != 0)
+		fail_msg("sweep --interleave --resume: exit %d: %s", rc, err ? err : "");
+	assert_non_null(strstr(err, "3 ok rows kept, 0 of 3"));
+	free(err);
+	err = NULL;
+	if (results_read(csv, RESULTS_NEED_CONTRACT, &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(rf.nrows, 3);
+	results_file_free(&rf);
+	/* a bad seed */
+	rc = tu_run(NULL, &err, "sweep", "--interleave", "x", "--out", out, (char *)NULL);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(err, "--interleave: 'x' is not a seed"));
+	free(err);
+	tu_rmtree(dir);
+}
+
 int run_resume_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kill_and_resume),
-	    cmocka_unit_test(test_interrupt_signals),
-	    cmocka_unit_test(test_resume_rules),
+	    cmocka_unit_test(test_kill_and_resume), cmocka_unit_test(test_interrupt_signals),
+	    cmocka_unit_test(test_resume_rules),    cmocka_unit_test(test_resume_variants),
+	    cmocka_unit_test(test_noisy_rows),      cmocka_unit_test(test_interleave),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("resume", tests, NULL, NULL);

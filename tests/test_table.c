@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model/results.h"
+#include "model/sweep_config.h"
 #include "lib/table.h"
 #include "testutil.h"
 
@@ -179,6 +180,94 @@ static void test_results_read_back(void **state)
 	tu_rmtree(dir);
 }
 
+/* The variant, KV storage, paging and length columns: written, read back,
+ * and part of a point (a row differing only by one of them is another
+ * point). */
+static void test_results_variants(void **state)
+{
+	(void)state;
+	sweep_point pt = {
+	    .phase = PHASE_DECODE,
+	    .shape = {.batch = 4, .n_heads = 8, .n_kv_heads = 2, .head_dim = 64, .n_q = 1, .n_kv = 512, .causal = 1},
+	    .seq_len = 1,
+	    .cache_len = 512,
+	    .alibi = 1,
+	    .sinks = 1,
+	    .page_size = 16,
+	};
+	pt.shape.window = 128;
+	pt.shape.softcap = 30.5f;
+	pt.shape.head_dim_v = 32;
+	pt.shape.kv_storage = ATTN_KV(ATTN_Q4_0);
+	assert_true(lens_parse("chat:9", &pt.lens));
+	result_row r = {
+	    .backend = "x", .device = "cpu", .pt = &pt, .status = RESULT_SKIPPED, .reason = "not supported"};
+	char *dir = tu_tmpdir(), p[512];
+	snprintf(p, sizeof p, "%s/results.csv", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	assert_int_equal(results_write_header(f), 0);
+	assert_int_equal(results_write_row(f, &r), 0);
+	sweep_point plain = pt; /* every variant off */
+	plain.shape.window = 0, plain.shape.softcap = 0, plain.shape.head_dim_v = 0, plain.shape.kv_storage = 0;
+	plain.alibi = plain.sinks = 0, plain.page_size = 0, plain.lens = 0;
+	r.pt = &plain;
+	assert_int_equal(results_write_row(f, &r), 0);
+	fclose(f);
+	results_file rf;
+	attn_err e = {{0}};
+	if (results_read(p, RESULTS_NEED_CONTRACT, &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(rf.nrows, 2);
+	const results_rec *v = &rf.rows[0];
+	assert_true(v->window == 128 && v->softcap == 30.5 && v->alibi == 1 && v->sinks == 1);
+	assert_true(v->head_dim_v == 32 && v->kv_dtype == ATTN_Q4_0 && v->page_size == 16 && v->lens == pt.lens);
+	assert_true(v->kv_cache_bytes == (int64_t)point_kv_bytes(&pt));
+	assert_non_null(strstr(v->repro, " --kv-dtype q4_0 --head-dim-v 32 --window 128 --softcap 30.5 --alibi 1 "
+	                                 "--sinks 1 --page-size 16 --lens chat:9"));
+	assert_null(strstr(rf.rows[1].repro, "--window"));
+	sweep_point back;
+	results_rec_point(v, &back);
+	assert_true(sweep_point_same(&back, &pt));
+	assert_true(results_rec_is(v, "x", &pt));
+	assert_false(results_rec_is(v, "x", &plain));
+	assert_true(results_rec_is(&rf.rows[1], "x", &plain));
+	/* each key alone makes another point */
+	for (int k = 0; k < 8; k++) {
+		sweep_point q = pt;
+		switch (k) {
+		case 0:
+			q.shape.window = 64;
+			break;
+		case 1:
+			q.shape.softcap = 50;
+			break;
+		case 2:
+			q.alibi = 0;
+			break;
+		case 3:
+			q.sinks = 0;
+			break;
+		case 4:
+			q.shape.head_dim_v = 0;
+			break;
+		case 5:
+			q.shape.kv_storage = ATTN_KV(ATTN_Q8_0);
+			break;
+		case 6:
+			q.page_size = 0;
+			break;
+		default:
+			q.lens = 0;
+			break;
+		}
+		if (results_rec_is(v, "x", &q))
+			fail_msg("key %d: a point that differs only by it matched", k);
+	}
+	results_file_free(&rf);
+	tu_rmtree(dir);
+}
+
 /* A header and one row of results.csv's contract columns (and timing,
  * rep_times_ns); edit replaces the cell of column col, extra appends rows. */
 static const char rr_header[] = "backend,device,phase,batch,n_heads,n_kv_heads,head_dim,seq_len,cache_len,causal,"
@@ -250,6 +339,45 @@ static void test_results_rules(void **state)
 	rr_expect(dir, NULL, NULL, "naive,gpu,prefill,1,4,2,16,32,32,1,f32,,,,,,,,,error: x,,\n", C,
 	          "lines 2 and 3: the same point twice");
 	rr_expect(dir, NULL, NULL, "naive,cpu,prefill,1,4,2,16,32,32,1,f16,,,,,,,,,error: x,,\n", C, NULL);
+	/* the variant columns: checked where present, off where empty */
+	static const char vh[] = "backend,device,phase,batch,n_heads,n_kv_heads,head_dim,seq_len,cache_len,causal,"
+	                         "dtype,status,window,softcap,alibi,sinks,head_dim_v,kv_dtype,page_size,lens\n";
+	struct {
+		const char *row, *want;
+	} vr[] = {
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,-1,,,,,,,\n", "column window: '-1'"},
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,-2,,,,,,\n", "column softcap: '-2' is negative"},
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,,2,,,,,\n", "column alibi: '2' is not an integer in 0..1"},
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,,,7,,,,\n", "column sinks"},
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,,,,-16,,,\n", "column head_dim_v"},
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,,,,,q5_1,,\n",
+	     "column kv_dtype: 'q5_1' is not f32, f16, bf16, q8_0, q4_0 or fp8_e4m3"},
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,,,,,,x,\n", "column page_size"},
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,,,,,,,zipf:1\n", "column lens: 'zipf:1'"},
+	    /* empty cells are the defaults: the same point as the explicit off values */
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,,,,,,,\n"
+	     "naive,cpu,decode,1,4,2,16,1,32,1,f32,error: y,0,0,0,0,16,f32,0,\n",
+	     "lines 2 and 3: the same point twice"},
+	    /* and a row differing only by kv_dtype is another point */
+	    {"naive,cpu,decode,1,4,2,16,1,32,1,f32,error: x,,,,,,,,\n"
+	     "naive,cpu,decode,1,4,2,16,1,32,1,f32,error: y,,,,,,q8_0,,\n",
+	     NULL},
+	};
+	for (size_t i = 0; i < sizeof vr / sizeof vr[0]; i++) {
+		char p[512], text[1024];
+		snprintf(p, sizeof p, "%s/results.csv", dir);
+		const int len = snprintf(text, sizeof text, "%s%s", vh, vr[i].row);
+		tu_write(p, text, (size_t)len);
+		results_file rf;
+		attn_err e = {{0}};
+		const int rc = results_read(p, 0, &rf, &e);
+		if (!vr[i].want && rc)
+			fail_msg("row %zu refused: %s", i, e.msg);
+		if (!vr[i].want)
+			results_file_free(&rf);
+		if (vr[i].want && (rc != EXIT_INPUT || !strstr(e.msg, vr[i].want)))
+			fail_msg("row %zu: rc %d, '%s' (wanted '%s')", i, rc, e.msg, vr[i].want);
+	}
 	/* the columns a reader needs; others are parsed where present */
 	rr_expect(dir, NULL, NULL, NULL, C | RESULTS_COL(RC_ITERATIONS), "line 1, column iterations: missing");
 	tu_rmtree(dir);
@@ -258,10 +386,9 @@ static void test_results_rules(void **state)
 int run_table_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip_quoting),
-	    cmocka_unit_test(test_results_row),
-	    cmocka_unit_test(test_results_read_back),
-	    cmocka_unit_test(test_results_rules),
+	    cmocka_unit_test(test_round_trip_quoting), cmocka_unit_test(test_results_row),
+	    cmocka_unit_test(test_results_read_back),  cmocka_unit_test(test_results_rules),
+	    cmocka_unit_test(test_results_variants),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("csv", tests, NULL, NULL);

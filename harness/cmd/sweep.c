@@ -13,13 +13,17 @@
 
 #define MAX_SHARDS 100000
 
-enum { OPT_OUT = 1, OPT_SHARD, OPT_RESUME, OPT_JSON };
+enum { OPT_OUT = 1, OPT_SHARD, OPT_RESUME, OPT_JSON, OPT_INTERLEAVE };
 
 static const cli_option sweep_options[] = {
     {"out", "DIR", "where results.csv and machine.json go (default: reports/latest)", OPT_OUT},
     {"shard", "I/N", "measure only every N-th point, starting at I (0 <= I < N)", OPT_SHARD},
     {"resume", NULL, "keep DIR/results.csv's ok rows, measure the rest", OPT_RESUME},
     {"json", "FILE", "also write the ok rows to FILE in Google Benchmark's JSON format", OPT_JSON},
+    {"interleave", "SEED",
+     "run the (point, backend) pairs in an order shuffled from SEED (0..4294967295), one repetition of each per "
+     "pass; the rows are written at the end, in grid order",
+     OPT_INTERLEAVE},
     {0},
 };
 
@@ -129,6 +133,15 @@ int cmd_sweep(int argc, char **argv)
 			so.json_path = p.arg;
 		else if (id == OPT_SHARD && shard_option(&p, &so))
 			break;
+		else if (id == OPT_INTERLEAVE) {
+			int64_t seed;
+			if (!parse_i64(p.arg, &seed) || seed < 0 || seed > 4294967295LL) {
+				cli_error(&p, "--interleave: '%s' is not a seed in 0..4294967295", p.arg);
+				break;
+			}
+			so.interleave = 1;
+			so.seed = (uint64_t)seed;
+		}
 	}
 	int rc = p.rc;
 	char config[4200];

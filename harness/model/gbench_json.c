@@ -91,10 +91,23 @@ static json_t *context(machine_info *m, const char *executable)
 static json_t *entry(const results_rec *r)
 {
 	const int dec = r->phase == PHASE_DECODE;
-	char name[512];
-	snprintf(name, sizeof name, "%s/%s/b%lld_h%lld_kv%lld_d%lld_%s%s/%lld", phase_name(r->phase), r->backend,
+	/* the variants that are on, " --window 512" as "_window=512": every point its own name */
+	char v[160], tag[160];
+	results_variant_text(r, v, sizeof v);
+	size_t n = 0;
+	for (const char *c = v; *c && n + 2 < sizeof tag; c++) {
+		if (!strncmp(c, " --", 3)) {
+			tag[n++] = '_';
+			c += 2;
+		} else {
+			tag[n++] = *c == ' ' ? '=' : *c;
+		}
+	}
+	tag[n] = 0;
+	char name[700];
+	snprintf(name, sizeof name, "%s/%s/b%lld_h%lld_kv%lld_d%lld_%s%s%s/%lld", phase_name(r->phase), r->backend,
 	         (long long)r->batch, (long long)r->n_heads, (long long)r->n_kv_heads, (long long)r->head_dim,
-	         dtype_name(r->dtype), r->phase == PHASE_ATTEND && !r->causal ? "_noncausal" : "",
+	         dtype_name(r->dtype), r->phase == PHASE_ATTEND && !r->causal ? "_noncausal" : "", tag,
 	         (long long)(dec ? r->cache_len : r->seq_len));
 	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:s, s:I, s:f, s:f, s:I, s:s}", "name", name, "run_name",
 	                 name, "run_type", "iteration", "repetitions", (json_int_t)r->reps, "iterations",

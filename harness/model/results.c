@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attn_half.h"
+#include "attn_quant.h"
 
 /* ---- the columns ------------------------------------------------------------ */
 
@@ -22,7 +22,10 @@ enum ckind {
 	CK_NUM,    /* double >= 0; NAN where empty */
 	CK_NS,     /* a time in ns: a CK_NUM of at most MAX_NS */
 	CK_TIMING, /* results_timing */
-	CK_TIMES   /* rep_times_ns, nrep_times */
+	CK_TIMES,  /* rep_times_ns, nrep_times */
+	CK_KVDT,   /* int64_t: an attn_dtype of attn_quant.h's names; -1 where empty */
+	CK_LENS,   /* int64_t: a lens_parse code; -1 where empty */
+	CK_CSTATE  /* int64_t: a cache_state, cold or hot; -1 where empty */
 };
 
 /* When a cell may not be empty. */
@@ -73,6 +76,16 @@ static const colspec cols[RC_NCOLS] = {
     COL(RC_REP_TIMES_NS, "rep_times_ns", CK_TIMES, rep_times_ns, REQ_NEVER, 0, 0),
     COL(RC_PCT_PEAK_FLOPS, "pct_peak_flops", CK_NUM, pct_peak_flops, REQ_NEVER, 0, 0),
     COL(RC_PCT_PEAK_BW, "pct_peak_bw", CK_NUM, pct_peak_bw, REQ_NEVER, 0, 0),
+    COL(RC_WINDOW, "window", CK_INT, window, REQ_NEVER, 0, BIG),
+    COL(RC_SOFTCAP, "softcap", CK_NUM, softcap, REQ_NEVER, 0, 0),
+    COL(RC_ALIBI, "alibi", CK_INT, alibi, REQ_NEVER, 0, 1),
+    COL(RC_SINKS, "sinks", CK_INT, sinks, REQ_NEVER, 0, 1),
+    COL(RC_HEAD_DIM_V, "head_dim_v", CK_INT, head_dim_v, REQ_NEVER, 0, 1 << 16),
+    COL(RC_KV_DTYPE, "kv_dtype", CK_KVDT, kv_dtype, REQ_NEVER, 0, 0),
+    COL(RC_PAGE_SIZE, "page_size", CK_INT, page_size, REQ_NEVER, 0, BIG),
+    COL(RC_LENS, "lens", CK_LENS, lens, REQ_NEVER, 0, 0),
+    COL(RC_CACHE_STATE, "cache_state", CK_CSTATE, cache_state, REQ_NEVER, 0, 0),
+    COL(RC_CV, "cv", CK_NUM, cv, REQ_NEVER, 0, 0),
     COL(RC_REPRO, "repro", CK_TEXT, repro, REQ_NEVER, 0, 0),
 };
 #undef COL
@@ -124,6 +137,46 @@ static int shell_word(char *buf, size_t len, const char *s)
 	return (int)n;
 }
 
+/* The flags of p's variants, KV storage, paging and lengths that are on,
+ * each as " --flag VALUE" (what repro and messages add to the shape). */
+static void point_variant_flags(const sweep_point *p, char *buf, size_t len)
+{
+	const attn_shape *s = &p->shape;
+	char v[9][48];
+	snprintf(v[0], sizeof v[0], "%s", attn_kv_dtype_name(attn_kv_dtype(s)));
+	snprintf(v[1], sizeof v[1], "%lld", (long long)attn_head_dim_v(s));
+	snprintf(v[2], sizeof v[2], "%lld", (long long)s->window);
+	snprintf(v[3], sizeof v[3], "%.9g", (double)s->softcap);
+	snprintf(v[4], sizeof v[4], "1");
+	snprintf(v[5], sizeof v[5], "1");
+	snprintf(v[6], sizeof v[6], "%lld", (long long)p->page_size);
+	lens_format(p->lens, v[7], sizeof v[7]);
+	snprintf(v[8], sizeof v[8], "%s", cache_state_name(point_cache_state(p)));
+	static const char *const flag[9] = {"kv-dtype", "head-dim-v", "window", "softcap",    "alibi",
+	                                    "sinks",    "page-size",  "lens",   "cache-state"};
+	const int on[9] = {attn_kv_dtype(s) != s->dtype,
+	                   attn_head_dim_v(s) != s->head_dim,
+	                   s->window > 0,
+	                   s->softcap > 0,
+	                   p->alibi,
+	                   p->sinks,
+	                   p->page_size > 0,
+	                   p->lens != 0,
+	                   point_cache_state(p) != cache_state_default(p->phase)};
+	size_t n = 0;
+	buf[0] = 0;
+	for (int i = 0; i < 9; i++)
+		if (on[i] && n < len)
+			n += (size_t)snprintf(buf + n, len - n, " --%s %s", flag[i], v[i]);
+}
+
+void results_variant_text(const results_rec *r, char *buf, size_t len)
+{
+	sweep_point p;
+	results_rec_point(r, &p);
+	point_variant_flags(&p, buf, len);
+}
+
 int results_repro(char *buf, size_t len, const char *backend, const sweep_point *p, int repetitions, double min_time,
                   int threads)
 {
@@ -138,6 +191,11 @@ int results_repro(char *buf, size_t len, const char *backend, const sweep_point 
 	    (long long)(s->n_heads / (s->n_kv_heads > 0 ? s->n_kv_heads : 1)), (long long)s->head_dim,
 	    p->phase == PHASE_DECODE ? "cache" : "seq",
 	    (long long)(p->phase == PHASE_DECODE ? p->cache_len : p->seq_len), s->causal, dtype_name(s->dtype));
+	/* the variants, where a point has them */
+	char extra[160];
+	point_variant_flags(p, extra, sizeof extra);
+	const size_t at0 = n > 0 && (size_t)n < len ? (size_t)n : len;
+	n += snprintf(buf + at0, len - at0, "%s", extra);
 	const size_t at = n > 0 && (size_t)n < len ? (size_t)n : len;
 	if (repetitions > 0)
 		n += snprintf(buf + at, len - at, " --repetitions %d", repetitions);
@@ -197,6 +255,18 @@ int results_write_row(FILE *f, const result_row *r)
 			snprintf(buf[RC_PCT_PEAK_BW], 64, "%.2f",
 			         100.0 * (bytes / r->time_ns) / roofline_bw_for(rf, (uint64_t)bytes));
 	}
+	snprintf(buf[RC_WINDOW], 64, "%lld", (long long)s->window);
+	snprintf(buf[RC_SOFTCAP], 64, "%.9g", (double)s->softcap);
+	snprintf(buf[RC_ALIBI], 64, "%d", p->alibi);
+	snprintf(buf[RC_SINKS], 64, "%d", p->sinks);
+	snprintf(buf[RC_HEAD_DIM_V], 64, "%lld", (long long)attn_head_dim_v(s));
+	fields[RC_KV_DTYPE] = attn_kv_dtype_name(attn_kv_dtype(s));
+	snprintf(buf[RC_PAGE_SIZE], 64, "%lld", (long long)p->page_size);
+	lens_format(p->lens, buf[RC_LENS], 64);
+	fields[RC_CACHE_STATE] = cache_state_name(point_cache_state(p));
+	const double cv = r->measured && r->rep_ns ? results_cv(r->rep_ns, r->reps) : NAN;
+	if (!isnan(cv))
+		snprintf(buf[RC_CV], 64, "%.4f", cv);
 	snprintf(buf[RC_KV_CACHE_BYTES], 64, "%llu", (unsigned long long)point_kv_bytes(p));
 	snprintf(buf[RC_WORKSPACE_BYTES], 64, "%llu", (unsigned long long)r->workspace_bytes);
 	char status[600];
@@ -227,6 +297,19 @@ int results_write_row(FILE *f, const result_row *r)
 	int rc = table_write_row(f, fields, RC_NCOLS);
 	free(reps);
 	return rc;
+}
+
+double results_cv(const double *t, int n)
+{
+	if (n < 2)
+		return NAN;
+	double sum = 0, ss = 0;
+	for (int i = 0; i < n; i++)
+		sum += t[i];
+	const double mean = sum / n;
+	for (int i = 0; i < n; i++)
+		ss += (t[i] - mean) * (t[i] - mean);
+	return mean > 0 ? sqrt(ss / (n - 1)) / mean : NAN;
 }
 
 /* ---- reading a cell -------------------------------------------------------------- */
@@ -360,6 +443,20 @@ static int parse_cell(const cell_at *at, const char *cell, results_rec *rec)
 		return 0;
 	case CK_TIMES:
 		return parse_times(at, cell, rec);
+	case CK_KVDT: {
+		attn_dtype t;
+		if (!attn_kv_dtype_parse(cell, &t))
+			return cell_fail(at, cell, "is not f32, f16, bf16, q8_0, q4_0 or fp8_e4m3");
+		*(int64_t *)field = t;
+		return 0;
+	}
+	case CK_LENS:
+		return lens_parse(cell, field) ? 0 : cell_fail(at, cell, "is not uniform:SEED or chat:SEED");
+	case CK_CSTATE:
+		if (strcmp(cell, cache_state_name(CACHE_COLD)) && strcmp(cell, cache_state_name(CACHE_HOT)))
+			return cell_fail(at, cell, "is not cold or hot");
+		*(int64_t *)field = !strcmp(cell, cache_state_name(CACHE_COLD)) ? CACHE_COLD : CACHE_HOT;
+		return 0;
 	}
 	return 0;
 }
@@ -374,7 +471,8 @@ static void rec_init(results_rec *rec, int line)
 	rec->backend = rec->device = rec->status_text = rec->reason = rec->repro = "";
 	for (int c = 0; c < RC_NCOLS; c++) {
 		void *field = rec_field(rec, c);
-		if (cols[c].kind == CK_INT)
+		if (cols[c].kind == CK_INT || cols[c].kind == CK_KVDT || cols[c].kind == CK_LENS ||
+		    cols[c].kind == CK_CSTATE)
 			*(int64_t *)field = -1;
 		else if (cols[c].kind == CK_NUM || cols[c].kind == CK_NS)
 			*(double *)field = NAN;
@@ -429,7 +527,48 @@ int results_point_cmp(const results_rec *a, const results_rec *b)
 		c = i64_cmp(ka[i], kb[i]);
 	if (!c)
 		c = strcmp(dtype_name(a->dtype), dtype_name(b->dtype));
+	if (c)
+		return c;
+	sweep_point pa, pb;
+	results_rec_point(a, &pa);
+	results_rec_point(b, &pb);
+	const attn_shape *x = &pa.shape, *y = &pb.shape;
+	c = strcmp(attn_kv_dtype_name(attn_kv_dtype(x)), attn_kv_dtype_name(attn_kv_dtype(y)));
+	const int64_t va[] = {attn_head_dim_v(x), x->window, pa.alibi, pa.sinks, pa.page_size, pa.lens};
+	const int64_t vb[] = {attn_head_dim_v(y), y->window, pb.alibi, pb.sinks, pb.page_size, pb.lens};
+	for (int i = 0; !c && i < 6; i++)
+		c = i64_cmp(va[i], vb[i]);
+	if (!c)
+		c = (x->softcap > y->softcap) - (x->softcap < y->softcap);
+	if (!c)
+		c = (int)point_cache_state(&pa) - (int)point_cache_state(&pb);
 	return c;
+}
+
+void results_rec_point(const results_rec *r, sweep_point *p)
+{
+	memset(p, 0, sizeof *p);
+	attn_shape *s = &p->shape;
+	p->phase = r->phase;
+	s->batch = r->batch;
+	s->n_heads = r->n_heads;
+	s->n_kv_heads = r->n_kv_heads;
+	s->head_dim = r->head_dim;
+	p->seq_len = r->seq_len;
+	p->cache_len = r->cache_len;
+	s->n_q = r->phase == PHASE_DECODE ? 1 : r->seq_len;
+	s->n_kv = r->cache_len;
+	s->causal = (int)r->causal;
+	s->dtype = r->dtype;
+	s->kv_storage = r->kv_dtype >= 0 && r->kv_dtype != (int64_t)r->dtype ? ATTN_KV(r->kv_dtype) : 0;
+	s->head_dim_v = r->head_dim_v > 0 && r->head_dim_v != r->head_dim ? r->head_dim_v : 0;
+	s->window = r->window > 0 ? r->window : 0;
+	s->softcap = r->softcap > 0 ? (float)r->softcap : 0;
+	p->alibi = r->alibi > 0;
+	p->sinks = r->sinks > 0;
+	p->page_size = r->page_size > 0 ? r->page_size : 0;
+	p->lens = r->lens > 0 ? r->lens : 0;
+	p->cache_state = r->cache_state > 0 ? (int)r->cache_state : 0;
 }
 
 void results_rec_key(results_rec *k, const char *backend, const sweep_point *p)
@@ -446,6 +585,15 @@ void results_rec_key(results_rec *k, const char *backend, const sweep_point *p)
 	k->cache_len = p->cache_len;
 	k->causal = s->causal;
 	k->dtype = s->dtype;
+	k->kv_dtype = attn_kv_dtype(s);
+	k->head_dim_v = attn_head_dim_v(s);
+	k->window = s->window;
+	k->softcap = s->softcap;
+	k->alibi = p->alibi;
+	k->sinks = p->sinks;
+	k->page_size = p->page_size;
+	k->lens = p->lens;
+	k->cache_state = point_cache_state(p);
 }
 
 int results_rec_is(const results_rec *r, const char *backend, const sweep_point *p)
@@ -484,13 +632,15 @@ static int check_unique(const char *path, const results_file *rf, attn_err *e)
 	free(by);
 	if (!again)
 		return 0;
+	char variant[160];
+	results_variant_text(again, variant, sizeof variant);
 	return attn_errf(e,
 	                 "%s: lines %d and %d: the same point twice (backend %.40s, %s, batch %lld, heads %lld/%lld, "
-	                 "head_dim %lld, seq_len %lld, cache_len %lld, causal %lld, %s)",
+	                 "head_dim %lld, seq_len %lld, cache_len %lld, causal %lld, %s%s)",
 	                 path, first->line, again->line, again->backend, phase_name(again->phase),
 	                 (long long)again->batch, (long long)again->n_heads, (long long)again->n_kv_heads,
 	                 (long long)again->head_dim, (long long)again->seq_len, (long long)again->cache_len,
-	                 (long long)again->causal, dtype_name(again->dtype));
+	                 (long long)again->causal, dtype_name(again->dtype), variant);
 }
 
 /* ---- reading the file --------------------------------------------------------------- */

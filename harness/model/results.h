@@ -44,7 +44,18 @@ enum results_col {
 	RC_REP_TIMES_NS,
 	RC_PCT_PEAK_FLOPS,
 	RC_PCT_PEAK_BW,
-	RC_REPRO, /* the attnbench sweep command that measures the row's point again */
+	/* the point's variants, KV storage, paging and lengths (docs/results.md) */
+	RC_WINDOW,
+	RC_SOFTCAP,
+	RC_ALIBI,
+	RC_SINKS,
+	RC_HEAD_DIM_V,
+	RC_KV_DTYPE,
+	RC_PAGE_SIZE,
+	RC_LENS,
+	RC_CACHE_STATE, /* cold or hot: what the point was measured in */
+	RC_CV,          /* stddev / mean of rep_times_ns */
+	RC_REPRO,       /* the attnbench sweep command that measures the row's point again (last) */
 	RC_NCOLS
 };
 #define RC_NCONTRACT (RC_STATUS + 1)
@@ -83,6 +94,17 @@ int results_repro(char *buf, size_t len, const char *backend, const sweep_point 
 int results_write_header(FILE *f);
 int results_write_row(FILE *f, const result_row *r);
 
+/* ---- noise --------------------------------------------------------------------- */
+
+/* A row whose repetitions spread more than this (coefficient of variation,
+ * stddev / mean) is noisy: the sweep's summary and the report list it
+ * (docs/results.md). */
+#define RESULTS_CV_NOISY 0.05
+
+/* The coefficient of variation of n times: the sample standard deviation
+ * (n - 1) over the mean; NAN with fewer than 2 times or a mean <= 0. */
+double results_cv(const double *t, int n);
+
 /* ---- reading -------------------------------------------------------------------- */
 
 typedef enum results_timing { TIMING_NONE, TIMING_WALL, TIMING_GPU } results_timing;
@@ -109,6 +131,14 @@ typedef struct results_rec {
 	int nrep_times;
 	double pct_peak_flops, pct_peak_bw;
 	const char *repro; /* "" where absent (files of older versions) */
+	/* -1 (softcap NAN) where absent or empty: read them through
+	 * results_rec_point(), which gives what an absent cell means */
+	int64_t window, alibi, sinks, head_dim_v, page_size;
+	double softcap;
+	int64_t kv_dtype;    /* an attn_dtype */
+	int64_t lens;        /* a lens_parse code (model/point.h) */
+	int64_t cache_state; /* CACHE_COLD or CACHE_HOT; -1 where absent or empty (the phase's default) */
+	double cv;           /* NAN where absent or empty */
 } results_rec;
 
 /* A results.csv read back. */
@@ -149,10 +179,23 @@ int results_read(const char *path, uint64_t need, results_file *rf, attn_err *e)
 void results_file_free(results_file *rf);
 
 /* The order of rows by point: backend, phase, batch, n_heads, n_kv_heads,
- * head_dim, seq_len, cache_len, causal, dtype (names compared as text).
+ * head_dim, seq_len, cache_len, causal, dtype (names compared as text),
+ * then kv_dtype, head_dim_v, window, softcap, alibi, sinks, page_size,
+ * lens and cache_state, each as results_rec_point() reads it (an absent or
+ * empty cell is the default: a file without these columns holds points
+ * without them, measured in the phase's default cache state).
  * 0: the same point, what --resume and compare match on and a run may hold
  * once. */
 int results_point_cmp(const results_rec *a, const results_rec *b);
+
+/* The sweep point of row r: its phase, shape, lengths, dtype, variants, KV
+ * storage, page size and lengths' distribution; an absent or empty cell of
+ * the newer columns means off (kv_dtype: the dtype; head_dim_v: head_dim). */
+void results_rec_point(const results_rec *r, sweep_point *p);
+
+/* Row r's variants, KV storage, paging and lengths that are on, as the
+ * sweep flags that set them (" --window 512 --kv-dtype q8_0"), or "". */
+void results_variant_text(const results_rec *r, char *buf, size_t len);
 
 /* The record of backend's row at sweep point p, its point fields only:
  * what results_point_cmp compares rows with. */

@@ -37,6 +37,10 @@ void sweep_config_default(sweep_config *c)
 	list_set(&g->head_dim, 1, (const int64_t[]){64});
 	list_set(&g->batch, 1, (const int64_t[]){1});
 	list_set(&g->causal, 1, (const int64_t[]){1});
+	int_list *const off[] = {&g->window, &g->alibi, &g->sinks, &g->head_dim_v, &g->page_size, &g->lens};
+	for (size_t i = 0; i < sizeof off / sizeof off[0]; i++)
+		list_set(off[i], 1, (const int64_t[]){0});
+	g->softcap.n = 1;
 	snprintf(c->backends, sizeof c->backends, "all");
 	c->repetitions = 5;
 	c->min_time = 0.05;
@@ -54,6 +58,8 @@ void sweep_config_default(sweep_config *c)
 /* bit i of the masks: PHASE_* == 1 << i, attn_dtype i */
 static const char *const phase_names[] = {"prefill", "decode", "attend"};
 static const char *const dtype_names[] = {"f32", "f16", "bf16"};
+static const char *const kv_dtype_names[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "fp8_e4m3"};
+static const char *const cache_state_names[] = {"cold", "hot"}; /* CACHE_COLD, CACHE_HOT */
 
 /* One line per key: its config name, command-line flag, value in usage
  * text, limits and help (sweep_key in sweep_config.h). */
@@ -61,10 +67,14 @@ static const char *const dtype_names[] = {"f32", "f16", "bf16"};
 	{                                                                                                              \
 		name, flag, "L", help, SWEEP_KEY_INTS, 1, lo, hi, offsetof(sweep_grid, field), NULL, 0                 \
 	}
-#define GRID_NAMES(name, arg, field, list, help)                                                                       \
+#define GRID_NAMES(name, flag, arg, field, list, help)                                                                 \
 	{                                                                                                              \
-		name, name, arg, help, SWEEP_KEY_NAMES, 1, 0, 0, offsetof(sweep_grid, field), list,                    \
+		name, flag, arg, help, SWEEP_KEY_NAMES, 1, 0, 0, offsetof(sweep_grid, field), list,                    \
 		    (int)(sizeof list / sizeof list[0])                                                                \
+	}
+#define GRID_OF(name, flag, arg, kind, field, lo, hi, help)                                                            \
+	{                                                                                                              \
+		name, flag, arg, help, kind, 1, lo, hi, offsetof(sweep_grid, field), NULL, 0                           \
 	}
 #define SETTING(name, flag, arg, kind, field, lo, hi, help)                                                            \
 	{                                                                                                              \
@@ -79,9 +89,21 @@ const sweep_key sweep_keys[] = {
     GRID_INTS("cache", "cache", cache, 1, INT64_C(1) << 26, "keys attended by decode"),
     GRID_INTS("head_dim", "head-dim", head_dim, 1, 256, "head size"),
     GRID_INTS("batch", "batch", batch, 1, 65536, "sequences"),
-    GRID_NAMES("phases", "P", phases, phase_names, "what is timed"),
+    GRID_NAMES("phases", "phases", "P", phases, phase_names, "what is timed"),
     GRID_INTS("causal", "causal", causal, 0, 1, "attend: 1 causal, 0 not"),
-    GRID_NAMES("dtype", "T", dtypes, dtype_names, "storage type of Q, K, V and the cache"),
+    GRID_NAMES("dtype", "dtype", "T", dtypes, dtype_names, "storage type of Q, K, V and the cache"),
+    GRID_NAMES("kv_dtype", "kv-dtype", "T", kv_dtypes, kv_dtype_names,
+               "storage type of K, V and the cache (default: the dtype)"),
+    GRID_INTS("head_dim_v", "head-dim-v", head_dim_v, 0, 576, "head size of V and O; 0: head_dim"),
+    GRID_INTS("window", "window", window, 0, INT64_C(1) << 26, "sliding window in keys; 0: none"),
+    GRID_OF("softcap", "softcap", "L", SWEEP_KEY_REALS, softcap, 0, 1000000, "score soft cap c; 0: none"),
+    GRID_INTS("alibi", "alibi", alibi, 0, 1, "1: ALiBi slopes 2^(-8(h+1)/heads)"),
+    GRID_INTS("sinks", "sinks", sinks, 0, 1, "1: a sink logit per head"),
+    GRID_INTS("page_size", "page-size", page_size, 0, 1 << 20, "tokens per KV page; 0: contiguous"),
+    GRID_OF("lens", "lens", "L", SWEEP_KEY_LENS, lens, 0, 0,
+            "per-sequence lengths drawn up to the length (chat: long-tailed)"),
+    GRID_NAMES("cache_state", "cache-state", "C", cache_states, cache_state_names,
+               "cold: the point's data evicted from the caches between calls (default: decode cold, the rest hot)"),
     SETTING("repetitions", "repetitions", "N", SWEEP_KEY_INT, repetitions, 1, SWEEP_MAX_REPS,
             "timed repetitions per point"),
     SETTING("min_time", "min-time", "S", SWEEP_KEY_SECONDS, min_time, 0, SWEEP_MAX_SECS,
@@ -121,6 +143,12 @@ void sweep_key_limits(const sweep_key *k, char *buf, size_t len)
 		break;
 	case SWEEP_KEY_SIZE:
 		snprintf(buf, len, "a size such as 8GiB");
+		break;
+	case SWEEP_KEY_REALS:
+		snprintf(buf, len, "numbers in %lld..%lld", (long long)k->lo, (long long)k->hi);
+		break;
+	case SWEEP_KEY_LENS:
+		snprintf(buf, len, "equal, uniform:SEED or chat:SEED (SEED 0..%u)", LENS_MAX_SEED);
 		break;
 	default:
 		snprintf(buf, len, "text");
@@ -181,6 +209,51 @@ static int set_ints(const sweep_key *k, int_list *l, const char *val, const char
 	return 0;
 }
 
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = 0;
+	return s;
+}
+
+/* A comma list of numbers (reals) or length distributions (lens codes):
+ * each item is checked alone. */
+static int set_items(const sweep_key *k, void *dst, const char *val, const char *where, attn_err *e)
+{
+	char buf[1024], limits[128];
+	if (strlen(val) >= sizeof buf)
+		return attn_errf(e, "%s: key '%s': value longer than %zu bytes", where, k->name, sizeof buf - 1);
+	sweep_key_limits(k, limits, sizeof limits);
+	int n = 0;
+	const char *p = val;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t len = strcspn(p, ",");
+		memcpy(buf, p, len);
+		buf[len] = 0;
+		char *item = trim(buf);
+		if (n == SWEEP_MAX_LIST)
+			return attn_errf(e, "%s: key '%s': more than %d values", where, k->name, SWEEP_MAX_LIST);
+		double d;
+		int64_t code;
+		if (k->kind == SWEEP_KEY_REALS && parse_f64(item, &d) && d >= (double)k->lo && d <= (double)k->hi)
+			((real_list *)dst)->v[n++] = d;
+		else if (k->kind == SWEEP_KEY_LENS && *item && lens_parse(item, &code))
+			((int_list *)dst)->v[n++] = code;
+		else
+			return attn_errf(e, "%s: key '%s': '%.60s' is not %s", where, k->name, item, limits);
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*(int *)dst = n; /* the n of either list */
+	return 0;
+}
+
 /* Set key k from val into base, a sweep_grid (grid keys) or a
  * sweep_config (run settings). */
 static int key_set(const sweep_key *k, void *base, const char *val, const char *where, attn_err *e)
@@ -193,6 +266,9 @@ static int key_set(const sweep_key *k, void *base, const char *val, const char *
 		return set_ints(k, dst, val, where, e);
 	case SWEEP_KEY_NAMES:
 		return set_names(k, dst, val, where, e);
+	case SWEEP_KEY_REALS:
+	case SWEEP_KEY_LENS:
+		return set_items(k, dst, val, where, e);
 	case SWEEP_KEY_INT: {
 		int64_t v;
 		if (!parse_i64(val, &v) || v < k->lo || v > k->hi)
@@ -237,16 +313,6 @@ int sweep_config_set(sweep_config *c, const char *key, const char *val, const ch
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	char *end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		*--end = 0;
-	return s;
-}
-
 static int64_t max_of(const int_list *l)
 {
 	int64_t m = 0;
@@ -269,9 +335,18 @@ static int64_t grid_combos(const sweep_grid *g)
 		                     g->head_dim.n,
 		                     ph == PHASE_DECODE ? g->cache.n : g->seq.n,
 		                     ph == PHASE_ATTEND ? g->causal.n : 1,
-		                     __builtin_popcount((unsigned)g->dtypes)};
+		                     __builtin_popcount((unsigned)g->dtypes),
+		                     g->kv_dtypes ? __builtin_popcount((unsigned)g->kv_dtypes) : 1,
+		                     g->window.n,
+		                     g->softcap.n,
+		                     g->alibi.n,
+		                     g->sinks.n,
+		                     g->head_dim_v.n,
+		                     g->page_size.n,
+		                     g->lens.n,
+		                     g->cache_states ? __builtin_popcount((unsigned)g->cache_states) : 1};
 		int64_t n;
-		if (!mul_n_ok(&n, 7, f) || n > SWEEP_MAX_COMBOS - total)
+		if (!mul_n_ok(&n, (int)(sizeof f / sizeof f[0]), f) || n > SWEEP_MAX_COMBOS - total)
 			return -1;
 		total += n;
 	}
@@ -293,7 +368,9 @@ static int grid_check(const sweep_grid *g, const char *where, attn_err *e)
 	if ((g->phases & PHASE_DECODE) && max_of(&g->cache) > len)
 		len = max_of(&g->cache);
 	/* Q and O, plus K and V: at most 4 arrays of batch x heads x len x head_dim */
-	const int64_t f[] = {max_of(&g->batch), max_of(&g->heads), len, max_of(&g->head_dim), 4, 4};
+	const int64_t dim =
+	    max_of(&g->head_dim_v) > max_of(&g->head_dim) ? max_of(&g->head_dim_v) : max_of(&g->head_dim);
+	const int64_t f[] = {max_of(&g->batch), max_of(&g->heads), len, dim, 4, 4};
 	int64_t bytes;
 	if (!mul_n_ok(&bytes, 6, f) || bytes > SWEEP_MAX_POINT_BYTES)
 		return attn_errf(e,
@@ -428,14 +505,32 @@ int sweep_point_same(const sweep_point *a, const sweep_point *b)
 	const attn_shape *x = &a->shape, *y = &b->shape;
 	return a->phase == b->phase && x->batch == y->batch && x->n_heads == y->n_heads &&
 	       x->n_kv_heads == y->n_kv_heads && x->head_dim == y->head_dim && x->n_q == y->n_q && x->n_kv == y->n_kv &&
-	       x->causal == y->causal && x->dtype == y->dtype;
+	       x->causal == y->causal && x->dtype == y->dtype && attn_kv_dtype(x) == attn_kv_dtype(y) &&
+	       attn_head_dim_v(x) == attn_head_dim_v(y) && x->window == y->window && x->softcap == y->softcap &&
+	       a->alibi == b->alibi && a->sinks == b->sinks && a->page_size == b->page_size && a->lens == b->lens &&
+	       point_cache_state(a) == point_cache_state(b);
 }
 
 static uint64_t point_hash(const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;
-	const int64_t k[] = {p->phase, s->batch, s->n_heads, s->n_kv_heads, s->head_dim,
-	                     s->n_q,   s->n_kv,  s->causal,  s->dtype};
+	const int64_t k[] = {p->phase,
+	                     s->batch,
+	                     s->n_heads,
+	                     s->n_kv_heads,
+	                     s->head_dim,
+	                     s->n_q,
+	                     s->n_kv,
+	                     s->causal,
+	                     s->dtype,
+	                     attn_kv_dtype(s),
+	                     attn_head_dim_v(s),
+	                     s->window,
+	                     (int64_t)(s->softcap * 1024),
+	                     p->alibi * 2 + p->sinks,
+	                     p->page_size,
+	                     p->lens,
+	                     point_cache_state(p)};
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
 		h ^= (uint64_t)k[i];
@@ -473,6 +568,45 @@ static int add_point(point_set *ps, const sweep_point *p, attn_err *e)
 	}
 	ps->pts[ps->n++] = *p;
 	ps->slot[i] = ps->n;
+	return 0;
+}
+
+/* Add base (a point of the grid's shape lists) once per combination of
+ * g's variant, KV storage, page size, length and cache state lists. A point
+ * keeps the state it is measured in: an empty cache_state list gives the
+ * phase's default (point.h). */
+static int add_variants(point_set *ps, const sweep_grid *g, const sweep_point *base, attn_err *e)
+{
+	const int kv_mask = g->kv_dtypes ? g->kv_dtypes : 1 << base->shape.dtype;
+	const int cs_mask = g->cache_states ? g->cache_states : 1 << (cache_state_default(base->phase) - 1);
+	const int_list *const ints[] = {&g->window, &g->alibi, &g->sinks, &g->head_dim_v, &g->page_size, &g->lens};
+	enum { NL = 7 }; /* the six int lists, then softcap */
+	for (int kc = 0; kc < 2 * (ATTN_FP8_E4M3 + 1); kc++) {
+		const int kt = kc / 2, cs = kc % 2 + CACHE_COLD;
+		if (!(kv_mask & (1 << kt)) || !(cs_mask & (1 << (cs - CACHE_COLD))))
+			continue;
+		int i[NL] = {0};
+		for (;;) {
+			sweep_point p = *base;
+			attn_shape *s = &p.shape;
+			s->kv_storage = kt == (int)s->dtype ? 0 : ATTN_KV(kt);
+			s->window = ints[0]->v[i[0]];
+			p.alibi = (int)ints[1]->v[i[1]];
+			p.sinks = (int)ints[2]->v[i[2]];
+			s->head_dim_v = ints[3]->v[i[3]] == s->head_dim ? 0 : ints[3]->v[i[3]];
+			p.page_size = ints[4]->v[i[4]];
+			p.lens = ints[5]->v[i[5]];
+			p.cache_state = cs;
+			s->softcap = (float)g->softcap.v[i[6]];
+			if (add_point(ps, &p, e))
+				return EXIT_INPUT;
+			int k = 0;
+			while (k < NL && ++i[k] == (k < NL - 1 ? ints[k]->n : g->softcap.n))
+				i[k++] = 0;
+			if (k == NL)
+				break;
+		}
+	}
 	return 0;
 }
 
@@ -540,7 +674,7 @@ int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
 											p.seq_len = len->v[l];
 										}
 										p.cache_len = s->n_kv;
-										if (add_point(&ps, &p, e)) {
+										if (add_variants(&ps, g, &p, e)) {
 											free(ps.pts);
 											free(ps.slot);
 											return EXIT_INPUT;
@@ -557,38 +691,4 @@ int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e)
 	*pts = ps.pts;
 	*n = ps.n;
 	return 0;
-}
-
-/* Query-key pairs that are not masked. */
-static double unmasked_pairs(const attn_shape *s)
-{
-	const double nq = (double)s->n_q, nkv = (double)s->n_kv;
-	if (!s->causal)
-		return nq * nkv;
-	return nq * (nkv - nq) + nq * (nq + 1) / 2;
-}
-
-double point_flops(const sweep_point *p)
-{
-	const attn_shape *s = &p->shape;
-	return 4.0 * (double)s->batch * (double)s->n_heads * (double)s->head_dim * unmasked_pairs(s);
-}
-
-/* In double precision: no integer product to overflow, whatever the shape. */
-double point_bytes(const sweep_point *p)
-{
-	const attn_shape *s = &p->shape;
-	const double q = (double)s->batch * (double)s->n_heads * (double)s->n_q * (double)s->head_dim;
-	const double kv = 2.0 * (double)s->batch * (double)s->n_kv_heads * (double)s->n_kv * (double)s->head_dim;
-	return (q + kv) * (double)attn_dtype_size(s->dtype) + q * 4.0;
-}
-
-/* Overflow-checked; UINT64_MAX for a shape whose count does not fit (which
- * sweep_points never produces). */
-uint64_t point_kv_bytes(const sweep_point *p)
-{
-	const attn_shape *s = &p->shape;
-	const int64_t f[] = {2, s->batch, s->n_kv_heads, p->cache_len, s->head_dim, (int64_t)attn_dtype_size(s->dtype)};
-	int64_t b;
-	return mul_n_ok(&b, 6, f) ? (uint64_t)b : UINT64_MAX;
 }

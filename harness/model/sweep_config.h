@@ -22,12 +22,23 @@ typedef struct int_list {
 	int64_t v[SWEEP_MAX_LIST];
 } int_list;
 
+typedef struct real_list {
+	int n;
+	double v[SWEEP_MAX_LIST];
+} real_list;
+
 /* One [section] of a config: the cartesian product of its lists. */
 typedef struct sweep_grid {
 	char name[64];
 	int phases; /* PHASE_* mask */
 	int dtypes; /* bit 1 << attn_dtype for each storage type measured */
 	int_list seq, cache, heads, gqa, head_dim, batch, causal;
+	/* variants and KV storage (0 in a list: off) */
+	int_list window, alibi, sinks, head_dim_v, page_size;
+	int_list lens;     /* lens_parse codes (model/point.h); 0: equal lengths */
+	real_list softcap; /* 0: none */
+	int kv_dtypes;     /* bit 1 << attn_dtype per K/V storage type; 0: the dtype */
+	int cache_states;  /* bit 0 cold, bit 1 hot (1 << (cache_state - 1)); 0: the phase's default */
 } sweep_grid;
 
 typedef struct sweep_config {
@@ -49,6 +60,8 @@ enum sweep_key_kind {
 	SWEEP_KEY_SECONDS, /* seconds in (0, hi] */
 	SWEEP_KEY_SIZE,    /* a size such as 8GiB, not 0 */
 	SWEEP_KEY_TEXT,    /* non-empty text */
+	SWEEP_KEY_REALS,   /* comma list of numbers in lo..hi: a real_list */
+	SWEEP_KEY_LENS,    /* comma list of length distributions: an int_list of lens codes */
 };
 
 /* One key of a config file. Grid keys (per_grid) are set in each [section]
@@ -100,7 +113,8 @@ int sweep_config_set(sweep_config *c, const char *key, const char *val, const ch
  * where gqa does not divide heads are left out. */
 int sweep_points(const sweep_config *c, sweep_point **pts, int *n, attn_err *e);
 
-/* Are a and b the same point (phase, shape, lengths and dtype)? */
+/* Are a and b the same point (phase, shape, lengths, dtype, variants, KV
+ * storage, page size and length distribution)? */
 int sweep_point_same(const sweep_point *a, const sweep_point *b);
 
 #endif

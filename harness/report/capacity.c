@@ -116,14 +116,14 @@ int plan_lens_parse(const char *dist, uint64_t seed, plan_lens *l, char *why, in
 	memset(l, 0, sizeof *l);
 	l->state = seed;
 	if (!strncmp(dist, "uniform:", 8)) {
-		l->kind = LENS_UNIFORM;
+		l->kind = CAP_LENS_UNIFORM;
 		if (parse_range(dist + 8, &l->lo, &l->hi))
 			return 1;
 		snprintf(why, (size_t)why_len, "uniform:LO-HI needs 1 <= LO <= HI <= 2^40 (e.g. uniform:128-8192)");
 		return 0;
 	}
 	if (!strcmp(dist, "chat") || !strncmp(dist, "chat:", 5)) {
-		l->kind = LENS_CHAT;
+		l->kind = CAP_LENS_CHAT;
 		l->lo = 1024;
 		l->hi = 32768;
 		if (!dist[4] || parse_range(dist + 5, &l->lo, &l->hi))
@@ -132,7 +132,7 @@ int plan_lens_parse(const char *dist, uint64_t seed, plan_lens *l, char *why, in
 		         "chat:MEDIAN-MAX needs 1 <= MEDIAN <= MAX <= 2^40 (e.g. chat:1024-32768)");
 		return 0;
 	}
-	l->kind = LENS_LIST;
+	l->kind = CAP_LENS_LIST;
 	l->n = parse_i64_list(dist, l->list, PLAN_LENS_MAX_LIST);
 	for (int i = 0; i < l->n; i++)
 		if (l->list[i] < 1 || l->list[i] > LENS_MOST)
@@ -163,9 +163,9 @@ static double next_unit(uint64_t *s)
 int64_t plan_lens_next(plan_lens *l)
 {
 	switch (l->kind) {
-	case LENS_UNIFORM:
+	case CAP_LENS_UNIFORM:
 		return l->lo + (int64_t)(next_u64(&l->state) % (uint64_t)(l->hi - l->lo + 1));
-	case LENS_CHAT: {
+	case CAP_LENS_CHAT: {
 		/* Box-Muller: a standard normal z, then median * e^z */
 		const double u = next_unit(&l->state), v = next_unit(&l->state);
 		const double z = sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);

@@ -50,13 +50,13 @@ int64_t plan_max_sequences(double budget, double bytes_per_sequence);
 int64_t plan_longest_context(const plan_model *m, const char *kv, int64_t page, double budget, int64_t nseq);
 
 /* --lens: the lengths of a stream of sequences. */
-enum { LENS_LIST, LENS_UNIFORM, LENS_CHAT };
+enum { CAP_LENS_LIST, CAP_LENS_UNIFORM, CAP_LENS_CHAT };
 #define PLAN_LENS_MAX_LIST 64
 typedef struct plan_lens {
 	int kind;
-	int64_t list[PLAN_LENS_MAX_LIST]; /* LENS_LIST: the lengths, cycled */
+	int64_t list[PLAN_LENS_MAX_LIST]; /* CAP_LENS_LIST: the lengths, cycled */
 	int n, next;
-	int64_t lo, hi; /* LENS_UNIFORM: lo..hi; LENS_CHAT: the median and the cap */
+	int64_t lo, hi; /* CAP_LENS_UNIFORM: lo..hi; CAP_LENS_CHAT: the median and the cap */
 	uint64_t state; /* the generator, from the seed */
 } plan_lens;
 

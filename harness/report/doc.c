@@ -213,6 +213,40 @@ static void doc_missing(const report *R, doc *d)
 	fprintf(d->html, "</ul>\n");
 }
 
+/* The rows whose repetitions spread past RESULTS_CV_NOISY, as a list: their
+ * figures are less sure than the others' (docs/results.md). */
+static void doc_noisy(const report *R, doc *d)
+{
+	int n = 0;
+	for (int i = 0; i < R->nrows; i++)
+		n += !R->rows[i].dropped && R->rows[i].rec->cv > RESULTS_CV_NOISY;
+	if (!n) {
+		doc_p(d, "No row's repetitions spread more than cv %.2f (stddev / mean).", RESULTS_CV_NOISY);
+		return;
+	}
+	doc_p(d, "%d row%s spread more than cv %.2f (stddev / mean of the repetitions): read their figures with care.",
+	      n, n == 1 ? "" : "s", RESULTS_CV_NOISY);
+	fprintf(d->html, "<ul>\n");
+	for (int i = 0, shown = 0; i < R->nrows && shown < MAX_MISSING; i++) {
+		const rrow *r = &R->rows[i];
+		if (r->dropped || !(r->rec->cv > RESULTS_CV_NOISY))
+			continue;
+		char variant[160];
+		results_variant_text(r->rec, variant, sizeof variant);
+		const int dec = r->phase == PHASE_DECODE;
+		doc_item(d, "%s %s, batch %lld, %lld heads, %lld KV heads, head_dim %lld, %s %lld, %s%s: cv %.3f (%s)",
+		         esc(d, r->backend), phase_name(r->phase), (long long)r->batch, (long long)r->heads,
+		         (long long)r->kv, (long long)r->hd, dec ? "cache_len" : "seq_len",
+		         (long long)(dec ? r->cache : r->seq), dtype_name(r->dtype), esc(d, variant), r->rec->cv,
+		         esc(d, R->runs[r->run].arg));
+		shown++;
+	}
+	if (n > MAX_MISSING)
+		doc_item(d, "... and %d more", n - MAX_MISSING);
+	fprintf(d->md, "\n");
+	fprintf(d->html, "</ul>\n");
+}
+
 /* Free the cells of a table. */
 static void free_cells(char **cells, int n)
 {
@@ -454,6 +488,8 @@ int report_write_docs(const report *R)
 	doc_headlines(R, &d);
 	doc_h(&d, 2, "Inputs");
 	doc_inputs(R, &d);
+	doc_h(&d, 2, "Noisy rows");
+	doc_noisy(R, &d);
 	if (R->nmach > 1) {
 		doc_h(&d, 2, "Missing points");
 		if (R->nmissing) {

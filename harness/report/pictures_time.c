@@ -287,12 +287,19 @@ int plot_heads(const report *R, const base_lines *L, picture *p)
 	sel_spec a = {PHASE_PREFILL,
 	              V_RATIO,
 	              S_MACHINE | VM(V_HEADS),
-	              VM(V_BATCH) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE),
+	              VM(V_BATCH) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE) | VM(V_WINDOW) | VM(V_VARIANT) | VM(V_CSTATE),
 	              y_time,
 	              2,
 	              NULL};
-	sel_spec b = {PHASE_PREFILL, V_HEADS, S_MACHINE, VM(V_BATCH) | VM(V_RATIO) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE),
-	              y_time,        2,       NULL};
+	/* the variants are held fixed too: a windowed or q8_0 point never joins a plain line */
+	sel_spec b = {PHASE_PREFILL,
+	              V_HEADS,
+	              S_MACHINE,
+	              VM(V_BATCH) | VM(V_RATIO) | VM(V_HD) | VM(V_SEQ) | VM(V_DTYPE) | VM(V_WINDOW) | VM(V_VARIANT) |
+	                  VM(V_CSTATE),
+	              y_time,
+	              2,
+	              NULL};
 	selection A, B;
 	if (select_lines(R, &a, &A))
 		return rep_fail(1, "out of memory");

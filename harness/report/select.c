@@ -28,6 +28,15 @@ double var_num(const rrow *r, int v)
 		return (double)r->cache;
 	case V_CAUSAL:
 		return (double)r->causal;
+	case V_WINDOW:
+		return r->rec && r->rec->window > 0 ? (double)r->rec->window : 0;
+	case V_CSTATE: {
+		sweep_point p;
+		if (!r->rec)
+			return cache_state_default(r->phase);
+		results_rec_point(r->rec, &p);
+		return point_cache_state(&p);
+	}
 	default:
 		return 0;
 	}
@@ -63,6 +72,34 @@ void var_phrase(const rrow *r, int v, char *buf, size_t len)
 		break;
 	case V_CAUSAL:
 		snprintf(buf, len, "%s", r->causal ? "causal" : "non-causal");
+		break;
+	case V_WINDOW:
+		if (var_num(r, V_WINDOW) > 0)
+			snprintf(buf, len, "window %.0f", var_num(r, V_WINDOW));
+		else
+			snprintf(buf, len, "full attention");
+		break;
+	case V_VARIANT: {
+		char t[160] = "";
+		if (r->rec)
+			results_variant_text(r->rec, t, sizeof t);
+		/* " --kv-dtype q8_0 --window 512" -> "kv-dtype q8_0"; the window and the cache state have their own
+		 * variables */
+		size_t n = 0;
+		buf[0] = 0;
+		for (char *tok = strstr(t, " --"); tok;) {
+			tok += 3;
+			char *next = strstr(tok, " --");
+			if (next)
+				*next = 0;
+			if (strncmp(tok, "window ", 7) && strncmp(tok, "cache-state ", 12) && n < len)
+				n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", tok);
+			tok = next;
+		}
+		break;
+	}
+	case V_CSTATE:
+		snprintf(buf, len, "%s caches", cache_state_name((enum cache_state)var_num(r, V_CSTATE)));
 		break;
 	default:
 		snprintf(buf, len, "%s", dtype_name(r->dtype));
@@ -308,6 +345,15 @@ static int var_meaningful(const rrow *r, int v)
 		return 0;
 	if (v == V_SEQ && r->phase == PHASE_DECODE)
 		return 0;
+	if (v == V_WINDOW) /* named on windowed lines only: runs without windows read as before */
+		return var_num(r, V_WINDOW) > 0;
+	if (v == V_CSTATE) /* named where not the phase's default: decode hot, prefill cold */
+		return var_num(r, V_CSTATE) != cache_state_default(r->phase);
+	if (v == V_VARIANT) {
+		char w[160];
+		var_phrase(r, V_VARIANT, w, sizeof w);
+		return w[0] != 0;
+	}
 	return 1;
 }
 
@@ -589,15 +635,19 @@ double y_pct_bw(const rrow *r)
 
 /* ---- the two scaling families ------------------------------------------------------ */
 
-const sel_spec cost_spec = {PHASE_PREFILL, V_SEQ, S_BACKEND_DTYPE, CTX_SHAPE, y_time, 2, NULL};
-const sel_spec decode_spec = {PHASE_DECODE, V_CACHE, S_BACKEND_DTYPE, CTX_SHAPE, y_time, 2, NULL};
+/* cold and hot lines side by side where a run measured both */
+const sel_spec cost_spec = {PHASE_PREFILL, V_SEQ, S_BACKEND_DTYPE | VM(V_WINDOW) | VM(V_CSTATE), CTX_SHAPE, y_time, 2,
+                            NULL};
+const sel_spec decode_spec = {
+    PHASE_DECODE, V_CACHE, S_BACKEND_DTYPE | VM(V_WINDOW) | VM(V_CSTATE), CTX_SHAPE, y_time, 2, NULL};
 
 /* Fit every line of a selection with the report's rule. */
 void fit_lines(selection *S)
 {
 	for (int i = 0; i < S->n; i++) {
 		series *s = &S->s[i];
-		s->has_fit = fit_power_law_tail(s->x, s->y, s->n, FIT_MIN_X, FIT_MIN_PTS, &s->fit) == 0;
+		const double w = var_num(s->row0, V_WINDOW);
+		s->has_fit = fit_power_law_tail(s->x, s->y, s->n, fmax(FIT_MIN_X, 2 * w), FIT_MIN_PTS, &s->fit) == 0;
 	}
 }
 

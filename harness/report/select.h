@@ -13,10 +13,28 @@
 #include "report/model.h"
 
 /* The row variables lines can be split or titled by. */
-enum { V_PHASE, V_BATCH, V_HEADS, V_KV, V_RATIO, V_HD, V_SEQ, V_CACHE, V_CAUSAL, V_DTYPE, NV };
+enum {
+	V_PHASE,
+	V_BATCH,
+	V_HEADS,
+	V_KV,
+	V_RATIO,
+	V_HD,
+	V_SEQ,
+	V_CACHE,
+	V_CAUSAL,
+	V_DTYPE,
+	V_WINDOW,
+	V_VARIANT,
+	V_CSTATE,
+	NV
+};
+/* V_WINDOW: the sliding window (0: full attention); V_VARIANT: the rest of
+ * a row's variants, KV storage, paging and lengths, as one phrase;
+ * V_CSTATE: the cache state (model/point.h) */
 #define VM(v)     (1u << (v))
 #define S_MACHINE (1u << 16) /* lines split by machine, backend and device */
-#define CTX_SHAPE (VM(V_BATCH) | VM(V_HEADS) | VM(V_KV) | VM(V_HD))
+#define CTX_SHAPE (VM(V_BATCH) | VM(V_HEADS) | VM(V_KV) | VM(V_HD) | VM(V_WINDOW) | VM(V_VARIANT) | VM(V_CSTATE))
 /* lines per backend and storage dtype: f32, f16 and bf16 side by side */
 #define S_BACKEND_DTYPE (S_MACHINE | VM(V_DTYPE))
 
@@ -60,7 +78,9 @@ typedef struct selection {
 int select_lines(const report *R, const sel_spec *sp, selection *S);
 /* Free a selection's lines. */
 void sel_free(selection *S);
-/* Fit every line of a selection with the report's rule (FIT_MIN_X, FIT_MIN_PTS). */
+/* Fit every line of a selection with the report's rule (FIT_MIN_X,
+ * FIT_MIN_PTS); a windowed line from twice its window on, where its cost
+ * has turned linear, when enough points are there. */
 void fit_lines(selection *S);
 
 /* Numeric value of variable v of a row. */
@@ -80,7 +100,8 @@ double y_pct_flops(const rrow *r); /* % of peak FLOP/s */
 double y_pct_bw(const rrow *r);    /* % of peak memory bandwidth */
 
 /* The two scaling families: prefill time against seq_len, decode time
- * against cache_len, lines per (machine, backend, device, dtype). */
+ * against cache_len, lines per (machine, backend, device, dtype, window):
+ * a windowed line beside the full one, each fitted alone. */
 extern const sel_spec cost_spec, decode_spec;
 
 /* Those two selections, fitted: what the headline figures and most

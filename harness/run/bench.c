@@ -77,7 +77,7 @@ static void family_register(const sweep_opts *o, const run_setup *r, int bi, int
 		if (!same_family(q, base))
 			continue;
 		char why[256];
-		if (!b->supports(r->inst[bi], &q->shape, why, sizeof why) ||
+		if (point_unsupported(b, q, why, sizeof why) || !b->supports(r->inst[bi], &q->shape, why, sizeof why) ||
 		    point_need(q, b->workspace_bytes(r->inst[bi], &q->shape)) > r->cfg.max_mem) {
 			fprintf(stderr, "bench: %s: %s %lld left out (not supported or over --max-mem)\n", name,
 			        dec ? "cache" : "seq", (long long)family_arg(q));
@@ -95,7 +95,7 @@ static void family_register(const sweep_opts *o, const run_setup *r, int bi, int
 		gb_repetitions(gb, r->cfg.repetitions);
 	if (o->config || o->min_time > 0)
 		gb_min_time(gb, r->cfg.min_time);
-	if (f->c.gpu_timing)
+	if (point_manual_time(base, f->c.gpu_timing))
 		gb_use_manual_time(gb);
 	else
 		gb_use_real_time(gb);

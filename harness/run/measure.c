@@ -1,11 +1,14 @@
 /* measure.c - one sweep point under Google Benchmark, and the set-up that
  * sweep and bench share (see measure.h). */
 #include "run/measure.h"
-#include "attn_half.h"
+#include "attn_quant.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/interrupt.h"
 #include "run/worker.h"
@@ -16,30 +19,201 @@ static size_t q_elems(const attn_shape *s)
 	return (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
 }
 
-/* New K/V tokens of a call: all of them for attend, n_q for the others. */
-static size_t kv_new_elems(const sweep_point *p)
+static size_t out_elems(const attn_shape *s)
+{
+	return (size_t)(s->batch * s->n_heads * s->n_q * attn_head_dim_v(s));
+}
+
+/* Rows of new K (and of V) of a call: all of them for attend, n_q for the
+ * others. */
+static size_t kv_new_rows(const sweep_point *p)
 {
 	const attn_shape *s = &p->shape;
 	const int64_t n = p->phase == PHASE_ATTEND ? s->n_kv : s->n_q;
-	return (size_t)(s->batch * s->n_kv_heads * n * s->head_dim);
+	return (size_t)(s->batch * s->n_kv_heads * n);
+}
+
+static size_t k_row(const attn_shape *s)
+{
+	return attn_row_bytes(attn_kv_dtype(s), s->head_dim);
+}
+
+static size_t v_row(const attn_shape *s)
+{
+	return attn_row_bytes(attn_kv_dtype(s), attn_head_dim_v(s));
 }
 
 uint64_t point_need(const sweep_point *p, uint64_t workspace)
 {
-	const uint64_t esz = attn_dtype_size(p->shape.dtype);
-	const uint64_t qo = q_elems(&p->shape) * (esz + sizeof(float));
-	const uint64_t kv = 2ull * kv_new_elems(p) * esz;
+	const attn_shape *s = &p->shape;
+	const uint64_t qo = q_elems(s) * attn_dtype_size(s->dtype) + out_elems(s) * sizeof(float);
+	/* paged: the pools (point_kv_bytes); else the new rows and the cache */
+	if (p->page_size > 0)
+		return qo + point_kv_bytes(p) + workspace;
+	const uint64_t kv = kv_new_rows(p) * (k_row(s) + v_row(s));
 	const uint64_t cache = p->phase == PHASE_ATTEND ? 0 : point_kv_bytes(p);
 	return qo + kv + cache + workspace;
 }
 
+int point_unsupported(const attn_backend *b, const sweep_point *p, char *why, size_t len)
+{
+	const attn_shape *s = &p->shape;
+	const attn_dtype kt = attn_kv_dtype(s);
+	const struct {
+		int on;
+		uint32_t cap;
+		const char *what;
+	} need[] = {
+	    {s->window > 0, ATTN_CAP_WINDOW, "no sliding window (ATTN_CAP_WINDOW)"},
+	    {s->softcap > 0, ATTN_CAP_SOFTCAP, "no soft cap (ATTN_CAP_SOFTCAP)"},
+	    {p->alibi, ATTN_CAP_ALIBI, "no ALiBi (ATTN_CAP_ALIBI)"},
+	    {p->sinks, ATTN_CAP_SINKS, "no attention sinks (ATTN_CAP_SINKS)"},
+	    {attn_head_dim_v(s) != s->head_dim, ATTN_CAP_HEAD_DIM_V, "no head_dim_v (ATTN_CAP_HEAD_DIM_V)"},
+	    {kt == ATTN_Q8_0, ATTN_CAP_Q8_0, "no q8_0 KV storage (ATTN_CAP_Q8_0)"},
+	    {kt == ATTN_Q4_0, ATTN_CAP_Q4_0, "no q4_0 KV storage (ATTN_CAP_Q4_0)"},
+	    {kt == ATTN_FP8_E4M3, ATTN_CAP_FP8, "no fp8_e4m3 KV storage (ATTN_CAP_FP8)"},
+	    {kt != s->dtype && kt <= ATTN_BF16, ATTN_CAP_KV_DTYPE, "no KV storage type of its own (ATTN_CAP_KV_DTYPE)"},
+	    {p->lens != 0, ATTN_CAP_RAGGED, "no ragged batches (ATTN_CAP_RAGGED)"},
+	    {p->page_size > 0, ATTN_CAP_PAGED, "no paged KV cache (ATTN_CAP_PAGED)"},
+	};
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+		if (need[i].on && !(b->caps & need[i].cap)) {
+			snprintf(why, len, "%s", need[i].what);
+			return 1;
+		}
+	if (p->page_size > 0 && !b->attend_paged) {
+		snprintf(why, len, "no attend_paged");
+		return 1;
+	}
+	if (attn_dtype_blocked(kt) && (s->head_dim % ATTN_QBLOCK || attn_head_dim_v(s) % ATTN_QBLOCK)) {
+		snprintf(why, len, "%s needs head_dim and head_dim_v multiples of %d", attn_kv_dtype_name(kt),
+		         ATTN_QBLOCK);
+		return 1;
+	}
+	if (p->lens && p->phase == PHASE_DECODE && p->page_size <= 0) {
+		snprintf(why, len, "a ragged decode is measured paged only (page_size > 0)");
+		return 1;
+	}
+	return 0;
+}
+
+static void free_extras(point_ctx *c)
+{
+	free(c->alibi);
+	free(c->sinks);
+	free(c->q_lens);
+	free(c->kv_lens);
+	free(c->block_table);
+	c->alibi = c->sinks = NULL;
+	c->q_lens = c->kv_lens = NULL;
+	c->block_table = NULL;
+	attn_shape *s = &c->pt.shape;
+	s->alibi = s->sinks = NULL;
+	s->q_lens = s->kv_lens = NULL;
+}
+
+int point_prepare(point_ctx *c)
+{
+	sweep_point *p = &c->pt;
+	attn_shape *s = &p->shape;
+	const int64_t h = s->n_heads;
+	free_extras(c);
+	if (p->alibi && (c->alibi = malloc((size_t)h * sizeof *c->alibi)) != NULL)
+		for (int64_t i = 0; i < h; i++)
+			c->alibi[i] = (float)exp2(-8.0 * (double)(i + 1) / (double)h);
+	if (p->sinks && (c->sinks = malloc((size_t)h * sizeof *c->sinks)) != NULL)
+		for (int64_t i = 0; i < h; i++)
+			c->sinks[i] = 1.0f - 0.25f * (float)(i % 8); /* 1 .. -0.75 */
+	if (p->lens) {
+		c->q_lens = malloc((size_t)s->batch * sizeof *c->q_lens);
+		c->kv_lens = malloc((size_t)s->batch * sizeof *c->kv_lens);
+		if (c->q_lens && c->kv_lens)
+			point_lens(p, c->q_lens, c->kv_lens);
+	}
+	if ((p->alibi && !c->alibi) || (p->sinks && !c->sinks) || (p->lens && (!c->q_lens || !c->kv_lens))) {
+		free_extras(c);
+		c->failed = 1;
+		snprintf(c->err, sizeof c->err, "out of host memory for the shape's vectors");
+		return -1;
+	}
+	s->alibi = c->alibi;
+	s->sinks = c->sinks;
+	s->q_lens = c->q_lens;
+	s->kv_lens = c->kv_lens;
+	return 0;
+}
+
+/* ---- cold caches ------------------------------------------------------------ */
+
+/* Eviction reads a buffer larger than the caches rather than flushing the
+ * point's lines (clflush): most of a decode's data is the backend's own KV
+ * cache, whose addresses the harness never sees, so only displacing every
+ * line can take it out. Twice the LLC covers a victim or non-inclusive LLC
+ * beside the private L2s; 64 MiB at least, since a VM may report no LLC or
+ * a small one; 512 MiB at most, since a VM may report a cache far larger
+ * than it has (480 MiB seen), and every cold call pays the read. */
+#define EVICT_MIN ((size_t)64 << 20)
+#define EVICT_MAX ((size_t)512 << 20)
+
+size_t evict_bytes(void)
+{
+	/* ATTNBENCH_EVICT_BYTES sets the size: the tests' tiny sweeps use a
+	 * small one, and a machine whose caches are misreported its own */
+	const char *env = getenv("ATTNBENCH_EVICT_BYTES");
+	int64_t set;
+	if (env && *env) {
+		if (parse_i64(env, &set) && set >= 64 && set <= (INT64_C(1) << 40))
+			return (size_t)set;
+		fprintf(stderr, "attnbench: ATTNBENCH_EVICT_BYTES '%.40s' is not a byte count in 64..2^40; ignored\n",
+		        env);
+	}
+	long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
+	if (llc <= 0)
+		llc = sysconf(_SC_LEVEL2_CACHE_SIZE);
+	const size_t want = llc > 0 ? 2 * (size_t)llc : 0;
+	return want < EVICT_MIN ? EVICT_MIN : want > EVICT_MAX ? EVICT_MAX : want;
+}
+
+static volatile uint64_t evict_sink;
+
+/* One load per cache line of the buffer, spread over every thread so that
+ * each core's private caches are displaced too. Reads, not writes: written
+ * lines would be dirty, and their write-back would fall inside the next
+ * timed call. */
+static void evict(const point_ctx *c)
+{
+	const uint64_t *w = c->evict;
+	const int64_t lines = (int64_t)(c->evict_bytes / 64);
+	uint64_t x = 0;
+#pragma omp parallel for reduction(^ : x) schedule(static)
+	for (int64_t i = 0; i < lines; i++)
+		x ^= w[i * 8];
+	evict_sink = x;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int point_manual_time(const sweep_point *p, int gpu_timing)
+{
+	return gpu_timing || point_cache_state(p) == CACHE_COLD;
+}
+
 void point_teardown(point_ctx *c)
 {
+	free(c->evict);
+	c->evict = NULL;
+	c->evict_bytes = 0;
 	free(c->q);
 	free(c->kn);
 	free(c->vn);
 	free(c->out);
 	c->q = c->kn = c->vn = c->out = NULL;
+	free_extras(c);
 	c->ready = 0;
 }
 
@@ -50,51 +224,143 @@ static int point_fail(point_ctx *c, const char *what)
 	return -1;
 }
 
-/* Allocate inputs and bring the cache to the state an iteration starts from. */
+/* rows rows of width elements, deterministic from seed, stored as t
+ * (quantized a row at a time for the block and fp8 formats). */
+static int fill_rows(void *dst, size_t rows, int64_t width, uint64_t seed, attn_dtype t)
+{
+	if (t <= ATTN_BF16) {
+		fill_uniform_as(dst, rows * (size_t)width, seed, 1.0f, t);
+		return 0;
+	}
+	const size_t chunk = 1024, rb = attn_row_bytes(t, width);
+	float *tmp = malloc(chunk * (size_t)width * sizeof *tmp);
+	if (!tmp)
+		return -1;
+	for (size_t r = 0; r < rows; r += chunk) {
+		const size_t n = rows - r < chunk ? rows - r : chunk;
+		fill_uniform(tmp, n * (size_t)width, seed * 1000003u + r / chunk, 1.0f);
+		for (size_t i = 0; i < n; i++)
+			attn_quantize_row((char *)dst + (r + i) * rb, tmp + i * (size_t)width, width, t);
+	}
+	free(tmp);
+	return 0;
+}
+
+/* The page pools and a shuffled block table: sequence b holds
+ * ceil(kv_len_b / page_size) pages, drawn from a permutation of the pool. */
+static int pages_setup(point_ctx *c)
+{
+	const sweep_point *p = &c->pt;
+	const attn_shape *s = &p->shape;
+	const int64_t ps = p->page_size;
+	c->max_pages = (s->n_kv + ps - 1) / ps;
+	c->n_pages = 0;
+	for (int64_t b = 0; b < s->batch; b++)
+		c->n_pages += ((c->kv_lens ? c->kv_lens[b] : s->n_kv) + ps - 1) / ps;
+	if (c->n_pages > INT32_MAX)
+		return -1;
+	c->block_table = calloc((size_t)(s->batch * c->max_pages), sizeof *c->block_table);
+	const size_t rows = (size_t)(c->n_pages * s->n_kv_heads * ps);
+	c->kbytes = rows * k_row(s);
+	c->vbytes = rows * v_row(s);
+	c->kn = xalloc(c->kbytes);
+	c->vn = xalloc(c->vbytes);
+	if (!c->block_table || !c->kn || !c->vn)
+		return -1;
+	int32_t *perm = c->block_table; /* the permutation first, then spread */
+	int32_t *order = malloc((size_t)c->n_pages * sizeof *order);
+	if (!order)
+		return -1;
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	for (int64_t i = 0; i < c->n_pages; i++)
+		order[i] = (int32_t)i;
+	for (int64_t i = c->n_pages - 1; i > 0; i--) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		const int64_t j = (int64_t)(x % (uint64_t)(i + 1));
+		const int32_t t = order[i];
+		order[i] = order[j], order[j] = t;
+	}
+	int64_t next = 0;
+	for (int64_t b = 0; b < s->batch; b++) {
+		const int64_t need = ((c->kv_lens ? c->kv_lens[b] : s->n_kv) + ps - 1) / ps;
+		for (int64_t i = 0; i < need; i++)
+			perm[b * c->max_pages + i] = order[next++];
+	}
+	free(order);
+	const attn_dtype kt = attn_kv_dtype(s);
+	return fill_rows(c->kn, rows, s->head_dim, 2, kt) || fill_rows(c->vn, rows, attn_head_dim_v(s), 3, kt) ? -1 : 0;
+}
+
+/* Load cache_len - 1 past tokens into the backend's cache, a chunk at a
+ * time. */
+static int cache_load(point_ctx *c)
+{
+	const attn_backend *b = c->be->be;
+	const attn_shape *s = &c->pt.shape;
+	const attn_dtype kt = attn_kv_dtype(s);
+	const int64_t chunk = 256, past = s->n_kv - 1;
+	const size_t per_tok = (size_t)(s->batch * s->n_kv_heads);
+	void *kc = xalloc((size_t)chunk * per_tok * k_row(s));
+	void *vc = xalloc((size_t)chunk * per_tok * v_row(s));
+	int rc = !kc || !vc;
+	worker_enter("cache_append");
+	for (int64_t t = 0; !rc && t < past && !attn_stop_signal; t += chunk) {
+		const int64_t n = past - t < chunk ? past - t : chunk;
+		rc = fill_rows(kc, (size_t)n * per_tok, s->head_dim, 100 + (uint64_t)t, kt) ||
+		     fill_rows(vc, (size_t)n * per_tok, attn_head_dim_v(s), 200 + (uint64_t)t, kt);
+		if (!rc)
+			rc = b->cache_append(c->inst, kc, vc, n);
+	}
+	free(kc);
+	free(vc);
+	return rc ? point_fail(c, "cache_append") : 0;
+}
+
+/* Allocate inputs and bring the cache (or the pages) to the state an
+ * iteration starts from. */
 static int point_setup(point_ctx *c)
 {
 	const attn_backend *b = c->be->be;
 	const sweep_point *p = &c->pt;
 	const attn_shape *s = &p->shape;
 	point_teardown(c);
-	const size_t esz = attn_dtype_size(s->dtype);
-	c->q = xalloc(q_elems(s) * esz);
-	c->out = xalloc(q_elems(s) * sizeof(float));
-	c->kn = xalloc(kv_new_elems(p) * esz);
-	c->vn = xalloc(kv_new_elems(p) * esz);
-	if (!c->q || !c->out || !c->kn || !c->vn) {
+	if (point_prepare(c))
+		return -1;
+	c->q = xalloc(q_elems(s) * attn_dtype_size(s->dtype));
+	c->out = xalloc(out_elems(s) * sizeof(float));
+	int rc = !c->q || !c->out;
+	if (!rc && p->page_size > 0) {
+		rc = pages_setup(c);
+	} else if (!rc) {
+		c->kbytes = kv_new_rows(p) * k_row(s);
+		c->vbytes = kv_new_rows(p) * v_row(s);
+		c->kn = xalloc(c->kbytes);
+		c->vn = xalloc(c->vbytes);
+		rc = !c->kn || !c->vn || fill_rows(c->kn, kv_new_rows(p), s->head_dim, 2, attn_kv_dtype(s)) ||
+		     fill_rows(c->vn, kv_new_rows(p), attn_head_dim_v(s), 3, attn_kv_dtype(s));
+	}
+	if (!rc && point_cache_state(p) == CACHE_COLD) {
+		/* written once, so that every page is its own (an untouched
+		 * buffer reads the one zero page) */
+		c->evict_bytes = evict_bytes();
+		c->evict = xalloc(c->evict_bytes);
+		rc = !c->evict;
+		if (!rc)
+			memset(c->evict, 1, c->evict_bytes);
+	}
+	if (rc) {
 		c->failed = 1;
 		snprintf(c->err, sizeof c->err, "out of host memory for the inputs");
 		return -1;
 	}
 	fill_uniform_as(c->q, q_elems(s), 1, 1.0f, s->dtype);
-	fill_uniform_as(c->kn, kv_new_elems(p), 2, 1.0f, s->dtype);
-	fill_uniform_as(c->vn, kv_new_elems(p), 3, 1.0f, s->dtype);
-	if (p->phase == PHASE_ATTEND)
-		goto ready;
-	worker_enter("cache_alloc");
-	if (b->cache_alloc(c->inst, s))
-		return point_fail(c, "cache_alloc");
-	if (p->phase == PHASE_DECODE) {
-		/* load cache_len - 1 past tokens, a chunk at a time */
-		const int64_t chunk = 256, past = s->n_kv - 1;
-		const size_t per_tok = (size_t)(s->batch * s->n_kv_heads * s->head_dim);
-		void *kc = xalloc((size_t)chunk * per_tok * esz);
-		void *vc = xalloc((size_t)chunk * per_tok * esz);
-		int rc = !kc || !vc;
-		worker_enter("cache_append");
-		for (int64_t t = 0; !rc && t < past && !attn_stop_signal; t += chunk) {
-			const int64_t n = past - t < chunk ? past - t : chunk;
-			fill_uniform_as(kc, (size_t)n * per_tok, 100 + (uint64_t)t, 1.0f, s->dtype);
-			fill_uniform_as(vc, (size_t)n * per_tok, 200 + (uint64_t)t, 1.0f, s->dtype);
-			rc = b->cache_append(c->inst, kc, vc, n);
-		}
-		free(kc);
-		free(vc);
-		if (rc)
-			return point_fail(c, "cache_append");
+	if (p->phase != PHASE_ATTEND && p->page_size <= 0) {
+		worker_enter("cache_alloc");
+		if (b->cache_alloc(c->inst, s))
+			return point_fail(c, "cache_alloc");
+		if (p->phase == PHASE_DECODE && cache_load(c))
+			return -1;
 	}
-ready:
 	c->ready = 1;
 	return 0;
 }
@@ -104,6 +370,12 @@ static int point_iterate(point_ctx *c)
 {
 	const attn_backend *b = c->be->be;
 	const sweep_point *p = &c->pt;
+	if (p->page_size > 0) {
+		const attn_paged_kv kv = {c->kn, c->vn, c->n_pages, p->page_size, c->block_table, c->max_pages};
+		if (b->attend_paged(c->inst, &p->shape, c->q, &kv, c->out))
+			return point_fail(c, "attend_paged");
+		return 0;
+	}
 	switch (p->phase) {
 	case PHASE_PREFILL:
 		if (b->cache_truncate(c->inst, 0) || b->prefill(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
@@ -121,6 +393,24 @@ static int point_iterate(point_ctx *c)
 	}
 }
 
+/* The name of the call a point times. */
+static const char *call_name(const sweep_point *p)
+{
+	return p->page_size > 0 ? "attend_paged" : phase_name(p->phase);
+}
+
+/* Out rows past a sequence's query count are the backend's to leave alone:
+ * mark them written before the guarded call. */
+static void mark_padding(const point_ctx *c, float *out)
+{
+	const attn_shape *s = &c->pt.shape;
+	const int64_t dv = attn_head_dim_v(s);
+	for (int64_t b = 0; c->q_lens && b < s->batch; b++)
+		for (int64_t h = 0; h < s->n_heads; h++)
+			for (int64_t i = c->q_lens[b]; i < s->n_q; i++)
+				memset(out + ((b * s->n_heads + h) * s->n_q + i) * dv, 0, (size_t)dv * sizeof *out);
+}
+
 /* One call of the point on guarded copies of its inputs and a guarded
  * output (worker.h), before the timed repetitions: a write outside out, an
  * element of out left unwritten, a write to an input or a read past one is
@@ -132,15 +422,14 @@ int point_verify(point_ctx *c)
 		return -1;
 	const sweep_point *p = &c->pt;
 	const attn_shape *s = &p->shape;
-	const size_t esz = attn_dtype_size(s->dtype), nkv = kv_new_elems(p) * esz;
-	const int attend = p->phase == PHASE_ATTEND;
+	const int attend = p->phase == PHASE_ATTEND, paged = p->page_size > 0;
 	guard_buf g[4];
 	memset(g, 0, sizeof g);
 	void *const plain[4] = {c->q, c->kn, c->vn, c->out};
-	const void *q = guard_input(&g[0], "q", c->q, q_elems(s) * esz);
-	const void *kn = guard_input(&g[1], attend ? "k" : "k_new", c->kn, nkv);
-	const void *vn = guard_input(&g[2], attend ? "v" : "v_new", c->vn, nkv);
-	float *out = guard_output(&g[3], "out", q_elems(s));
+	const void *q = guard_input(&g[0], "q", c->q, q_elems(s) * attn_dtype_size(s->dtype));
+	const void *kn = guard_input(&g[1], paged ? "k_pages" : attend ? "k" : "k_new", c->kn, c->kbytes);
+	const void *vn = guard_input(&g[2], paged ? "v_pages" : attend ? "v" : "v_new", c->vn, c->vbytes);
+	float *out = guard_output(&g[3], "out", out_elems(s));
 	int rc = 0;
 	if (!q || !kn || !vn || !out) {
 		c->failed = 1;
@@ -149,12 +438,13 @@ int point_verify(point_ctx *c)
 	} else {
 		c->q = (void *)(uintptr_t)q, c->kn = (void *)(uintptr_t)kn, c->vn = (void *)(uintptr_t)vn;
 		c->out = out;
-		worker_enter(phase_name(p->phase));
+		mark_padding(c, out);
+		worker_enter(call_name(p));
 		rc = point_iterate(c);
 		char bad[256];
 		if (!rc && guard_check(&g[3], bad, sizeof bad)) {
 			c->failed = 1;
-			snprintf(c->err, sizeof c->err, "%s: %s", phase_name(p->phase), bad);
+			snprintf(c->err, sizeof c->err, "%s: %s", call_name(p), bad);
 			rc = -1;
 		}
 		c->q = plain[0], c->kn = plain[1], c->vn = plain[2], c->out = plain[3];
@@ -188,16 +478,22 @@ void point_body(gb_state *st, void *arg)
 		gb_skip_with_error(st, c->err);
 		return;
 	}
-	worker_enter(phase_name(c->pt.phase)); /* attend, prefill or decode: the name of the call timed */
+	worker_enter(call_name(&c->pt)); /* attend, prefill, decode or attend_paged: the call timed */
+	const int cold = c->evict != NULL;
 	while (gb_keep_running(st)) {
 		if (attn_stop_signal) {
 			gb_skip_with_error(st, "interrupted");
 			break;
 		}
+		if (cold)
+			evict(c);
+		const double t0 = mono_s();
 		if (point_iterate(c) != 0) {
 			gb_skip_with_error(st, c->err);
 			break;
 		}
+		if (cold && !c->gpu_timing) /* manual time: the call alone */
+			gb_set_iteration_time(st, mono_s() - t0);
 		if (has_timer) {
 			const int64_t ns = b->last_device_ns(c->inst);
 			if (ns >= 0) {
@@ -282,5 +578,29 @@ void point_label(const sweep_point *p, int with_len, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, "_%s%lld", dec ? "cache" : "seq",
 		              (long long)(dec ? p->cache_len : p->seq_len));
 	if (p->phase == PHASE_ATTEND && !s->causal && n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "_noncausal");
+		n += snprintf(buf + n, len - (size_t)n, "_noncausal");
+	/* the variants that are on, so that every point has its own name */
+	char lens[48];
+	lens_format(p->lens, lens, sizeof lens);
+	for (char *x = lens; *x; x++)
+		*x = *x == ':' ? '-' : *x;
+	if (attn_kv_dtype(s) != s->dtype && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, "_kv%s", attn_kv_dtype_name(attn_kv_dtype(s)));
+	const struct {
+		int on;
+		const char *fmt;
+		double v;
+	} tag[] = {{attn_head_dim_v(s) != s->head_dim, "_dv%.0f", (double)attn_head_dim_v(s)},
+	           {s->window > 0, "_w%.0f", (double)s->window},
+	           {s->softcap > 0, "_cap%g", (double)s->softcap},
+	           {p->alibi, "_alibi", 0},
+	           {p->sinks, "_sinks", 0},
+	           {p->page_size > 0, "_page%.0f", (double)p->page_size},
+	           {point_cache_state(p) != cache_state_default(p->phase),
+	            point_cache_state(p) == CACHE_COLD ? "_cold" : "_hot", 0}};
+	for (size_t i = 0; i < sizeof tag / sizeof tag[0]; i++)
+		if (tag[i].on && n >= 0 && (size_t)n < len)
+			n += snprintf(buf + n, len - (size_t)n, tag[i].fmt, tag[i].v);
+	if (p->lens && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "_%s", lens);
 }

@@ -7,8 +7,15 @@
  *   prefill  truncate the cache to 0, prefill seq_len tokens (causal)
  *   decode   decode one token against cache_len - 1 cached ones, truncate back
  *   attend   stateless attention, n_q = n_kv = seq_len
+ * With page_size > 0 every phase is one attend_paged call over a page pool
+ * the harness owns and fills (the new tokens' K and V included) before the
+ * timed calls, through a shuffled block table. A ragged decode runs only
+ * paged (a backend's own cache cannot be put back between calls). K and V
+ * are stored as the point's KV storage, quantized with attn_quantize_row.
  * Input upload and output read-back are part of every call, as an engine pays
- * them. */
+ * them. A cold point (model/point.h) reads a buffer larger than the caches
+ * before every call, outside the timed region, so that the call finds none
+ * of its data (the backend's cache included) in any cache level. */
 #ifndef ATTN_MEASURE_H
 #define ATTN_MEASURE_H
 
@@ -51,6 +58,10 @@ typedef struct sweep_opts {
 	 * runs them in this process. bench always runs in process. */
 	double timeout_s;
 	int no_isolate;
+	/* --interleave SEED: sweep runs the (point, backend) pairs in a shuffled
+	 * order, one repetition each per pass, a new order each pass */
+	int interleave;
+	uint64_t seed;
 } sweep_opts;
 
 #define SWEEP_TIMEOUT_S 600.0 /* per (backend, point) */
@@ -62,8 +73,17 @@ typedef struct point_ctx {
 	sweep_point pt;
 	int gpu_timing;
 	int ready;
-	void *q, *kn, *vn; /* new tokens' Q, K, V, stored in the point's dtype */
+	void *q, *kn, *vn;     /* new tokens' Q (dtype), K, V (the KV storage); with
+	                        * page_size > 0 K and V are the page pools */
+	size_t kbytes, vbytes; /* of kn and vn */
 	float *out;
+	/* what pt.shape's pointers point at (point_prepare), and the pages */
+	float *alibi, *sinks;
+	int64_t *q_lens, *kv_lens;
+	int32_t *block_table;
+	int64_t n_pages, max_pages;
+	void *evict; /* cold: the buffer read between calls (evict_bytes()) */
+	size_t evict_bytes;
 	int failed;
 	char err[512];
 	/* collected by the reporter */
@@ -74,6 +94,18 @@ typedef struct point_ctx {
 	double *gpu_ns;
 	int ngpu, capgpu;
 } point_ctx;
+
+/* Why backend b cannot run point p, whatever its supports() says: a
+ * variant, KV storage, ragged batch or paged cache whose ATTN_CAP_* it
+ * lacks (a backend never sees a shape it has not claimed), or a shape the
+ * harness does not measure. Returns 1 with the reason ("no sliding window
+ * (ATTN_CAP_WINDOW)") in why, else 0. */
+int point_unsupported(const attn_backend *b, const sweep_point *p, char *why, size_t len);
+
+/* Build what c->pt's shape points at: ALiBi slopes 2^(-8(h+1)/H), a fixed
+ * sink logit per head, the ragged lengths (model/point.h). 0, or -1 with
+ * c->err when out of memory. point_teardown frees them. */
+int point_prepare(point_ctx *c);
 
 /* Host and device memory a point needs, as the budget sees it. */
 uint64_t point_need(const sweep_point *p, uint64_t workspace);
@@ -91,6 +123,17 @@ int point_verify(point_ctx *c);
  * up on first use, times calls, and sets complexity N and the FLOPS and
  * bytes_per_second counters. A failure skips the benchmark with c->err. */
 void point_body(gb_state *st, void *arg);
+
+/* Whether the benchmark of point p reports the times the body sets (Google
+ * Benchmark's manual time): device times, and the calls of a cold point,
+ * which are timed alone, without the eviction between them. */
+int point_manual_time(const sweep_point *p, int gpu_timing);
+
+/* Bytes a cold point reads between calls to evict its data from every cache
+ * level: twice the last-level cache the machine reports, at least 64 MiB
+ * and at most 512 MiB (measure.c says why), or ATTNBENCH_EVICT_BYTES where
+ * set. */
+size_t evict_bytes(void);
 
 /* The point as a benchmark name part: b1_h8_kv2_d64_f32, then _seq256 or
  * _cache4096 with with_len, and _noncausal for a non-causal attend. */

@@ -23,6 +23,7 @@
 #include "run/measure.h"
 #include "run/registry.h"
 #include "run/roofline.h"
+#include "run/sweep_out.h"
 #include "run/worker.h"
 #include "model/gbench_json.h"
 #include "model/results.h"
@@ -56,6 +57,20 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* A measured row's times: its n repetitions (rep_ns, kept), their median,
+ * least and greatest. */
+static void row_times(result_row *row, const double *rep_ns, int n)
+{
+	double sorted[SWEEP_MAX_REPS];
+	memcpy(sorted, rep_ns, (size_t)n * sizeof(double));
+	row->measured = 1;
+	row->reps = n;
+	row->rep_ns = rep_ns;
+	row->time_ns = median(sorted, n);
+	row->time_ns_min = sorted[0];
+	row->time_ns_max = sorted[n - 1];
+}
+
 static void fmt_duration(double s, char *buf, size_t len)
 {
 	if (s < 60)
@@ -82,12 +97,22 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 	row->status = RESULT_SKIPPED;
 	row->reason = reason;
 	row->timing = c->gpu_timing ? "gpu" : "wall";
-	const int needs_cache = pt->phase != PHASE_ATTEND;
+	const int needs_cache = pt->phase != PHASE_ATTEND && pt->page_size <= 0; /* paged: attend_paged only */
 	if (needs_cache && !(b->caps & ATTN_CAP_KV_CACHE)) {
 		snprintf(reason, reason_len, "not supported: no KV cache");
 		return;
 	}
-	if (!b->supports(inst, &pt->shape, why, sizeof why)) {
+	if (point_unsupported(b, pt, why, sizeof why)) {
+		snprintf(reason, reason_len, "not supported: %s", why);
+		return;
+	}
+	if (point_prepare(c)) { /* the shape's vectors, for supports() to see */
+		row->status = RESULT_ERROR;
+		snprintf(reason, reason_len, "%s", c->err);
+		return;
+	}
+	if (!b->supports(inst, &c->pt.shape, why, sizeof why)) {
+		point_teardown(c);
 		/* a backend that knows the shape will not fit says "needs ..." */
 		if (!strncmp(why, "needs ", 6))
 			snprintf(reason, reason_len, "%s", why);
@@ -95,9 +120,10 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 			snprintf(reason, reason_len, "not supported: %s", why);
 		return;
 	}
-	row->workspace_bytes = b->workspace_bytes(inst, &pt->shape);
+	row->workspace_bytes = b->workspace_bytes(inst, &c->pt.shape);
 	const uint64_t need = point_need(pt, row->workspace_bytes);
 	if (need > r->cfg.max_mem) {
+		point_teardown(c);
 		snprintf(reason, reason_len, "needs %.2f GiB", (double)need / (1024.0 * 1024 * 1024));
 		return;
 	}
@@ -110,7 +136,7 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 		gb_bench *gb = gb_register(name, point_body, c);
 		gb_repetitions(gb, r->cfg.repetitions);
 		gb_min_time(gb, r->cfg.min_time);
-		if (c->gpu_timing)
+		if (point_manual_time(pt, c->gpu_timing))
 			gb_use_manual_time(gb);
 		else
 			gb_use_real_time(gb);
@@ -126,14 +152,7 @@ static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep
 		free(c->gpu_ns);
 		return;
 	}
-	double sorted[SWEEP_MAX_REPS];
-	memcpy(sorted, c->rep_ns, (size_t)c->nrep * sizeof(double));
-	row->measured = 1;
-	row->reps = c->nrep;
-	row->rep_ns = c->rep_ns;
-	row->time_ns = median(sorted, c->nrep);
-	row->time_ns_min = sorted[0];
-	row->time_ns_max = sorted[c->nrep - 1];
+	row_times(row, c->rep_ns, c->nrep);
 	row->iterations = c->iterations;
 	row->gpu_time_ns = c->ngpu ? median(c->gpu_ns, c->ngpu) : 0;
 	free(c->gpu_ns);
@@ -345,6 +364,145 @@ static int write_marker(const sink *k, const sweep_opts *o, int done, int total,
 	return file_out_commit(&out, &e) ? -1 : 0;
 }
 
+/* ---- the order of the pairs --------------------------------------------- */
+
+/* The progress line of the done+1-th of todo measurements. */
+static void progress(int done, int todo, double t0, const char *backend, const sweep_point *pt)
+{
+	char shp[128], el[32], eta[32];
+	point_label(pt, 1, shp, sizeof shp);
+	const double elapsed = now_s() - t0;
+	fmt_duration(elapsed, el, sizeof el);
+	if (done)
+		fmt_duration(elapsed / done * (todo - done), eta, sizeof eta);
+	else
+		snprintf(eta, sizeof eta, "?");
+	fprintf(stderr, "[%*d/%d] %-8s %-7s %-28s elapsed %s, ETA %s\n", todo >= 100 ? 3 : 2, done + 1, todo, backend,
+	        phase_name(pt->phase), shp, el, eta);
+}
+
+/* The row of backend bi at point pt before it is measured. */
+static void row_init(result_row *row, const sweep_opts *o, const run_setup *r, int bi, const sweep_point *pt,
+                     const roofline *roof)
+{
+	memset(row, 0, sizeof *row);
+	row->backend = r->sel[bi]->be->name;
+	row->device = r->device[bi];
+	row->pt = pt;
+	row->threads = o->cfg.threads;
+	row->repetitions = r->cfg.repetitions;
+	row->min_time = r->cfg.min_time;
+	row->roof = roof;
+}
+
+/* Count a finished row by status (n[RESULT_*]); a failure is said on stderr. */
+static void row_count(const result_row *row, int *n)
+{
+	n[row->status]++;
+	if (row->status == RESULT_ERROR)
+		fprintf(stderr, "  error: %s\n", row->reason ? row->reason : "");
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+void sweep_shuffle(int *order, int n, uint64_t seed, int pass)
+{
+	uint64_t s = mix64(seed ^ mix64((uint64_t)pass + 1));
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
+		s = mix64(s);
+		const int j = (int)(s % (uint64_t)(i + 1));
+		const int t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
+/* A pair of an interleaved sweep: the row of its first repetition, then
+ * the times of every pass; a pair skipped or failed runs no more. */
+typedef struct pair_state {
+	result_row row;
+	char reason[600];
+	int nrep, final;
+	double gpu_sum;
+	int ngpu;
+} pair_state;
+
+/* --interleave: every pass runs each pair not yet done once, for one
+ * repetition, in the pass's own shuffled order (sweep_shuffle), so that
+ * a drift of the machine spreads over every point instead of landing on
+ * the ones measured at the time; the rows go to k at the end, in grid
+ * order. Returns 0, or -1 on a write error (or out of memory). */
+static int run_interleaved(const sweep_opts *o, run_setup *r, const unsigned char *done_pt, int todo,
+                           const roofline *roof, sink *k, int *n)
+{
+	const int total = r->npts * r->nsel, reps = r->cfg.repetitions;
+	pair_state *ps = calloc(total ? (size_t)total : 1, sizeof *ps);
+	double *times = calloc((size_t)(total ? total : 1) * (size_t)reps, sizeof *times);
+	int *order = malloc((total ? (size_t)total : 1) * sizeof *order);
+	int rc = !ps || !times || !order ? -1 : 0;
+	if (!rc)
+		fprintf(stderr, "sweep: interleaved with seed %llu: %d passes over %d (backend, point) pairs\n",
+		        (unsigned long long)o->seed, reps, todo);
+	r->cfg.repetitions = 1; /* each run_point: one repetition */
+	const double t0 = now_s();
+	int step = 0;
+	for (int pass = 0; !rc && pass < reps && !attn_stop_signal; pass++) {
+		sweep_shuffle(order, total, o->seed, pass);
+		for (int j = 0; j < total && !attn_stop_signal; j++) {
+			const int i = order[j], pi = i / r->nsel, bi = i % r->nsel;
+			pair_state *s = &ps[i];
+			if (done_pt[i] || s->final)
+				continue;
+			progress(step++, todo * reps, t0, r->sel[bi]->be->name, &r->pts[pi]);
+			result_row row;
+			double rep_ns[SWEEP_MAX_REPS];
+			row_init(&row, o, r, bi, &r->pts[pi], roof);
+			run_point(o, r, bi, &r->pts[pi], &row, rep_ns, s->reason, sizeof s->reason);
+			if (attn_stop_signal)
+				break;
+			if (!s->nrep)
+				s->row = row;
+			if (row.status != RESULT_OK) {
+				s->row = row;
+				s->final = 1;
+				continue;
+			}
+			times[(size_t)i * (size_t)reps + (size_t)s->nrep++] = rep_ns[0];
+			s->gpu_sum += row.gpu_time_ns;
+			s->ngpu += row.gpu_time_ns > 0;
+		}
+	}
+	r->cfg.repetitions = reps;
+	for (int i = 0; !rc && i < total && !attn_stop_signal; i++) {
+		pair_state *s = &ps[i];
+		if (done_pt[i])
+			continue;
+		result_row *row = &s->row;
+		row->reason = s->reason;
+		row->repetitions = reps;
+		if (row->status == RESULT_OK) {
+			row_times(row, &times[(size_t)i * (size_t)reps], s->nrep);
+			row->gpu_time_ns = s->ngpu ? s->gpu_sum / s->ngpu : 0;
+		}
+		row_count(row, n);
+		rc = sink_add(k, row_text(row, NULL, 0));
+	}
+	if (!rc && !attn_stop_signal)
+		rc = sink_commit(k);
+	free(ps);
+	free(times);
+	free(order);
+	return rc;
+}
+
 /* --resume: the grid's (point, backend) pairs as records, sorted by point,
  * so that each row of the earlier run is found in log time. */
 typedef struct grid_keys {
@@ -391,42 +549,6 @@ static int grid_keys_find(const grid_keys *g, const results_rec *rec)
 	return lo < g->n && results_point_cmp(g->by[lo], rec) == 0 ? lo : -1;
 }
 
-/* --resume refuses a run that another machine measured: DIR/machine.json,
- * where there is one, must name this host and CPU model. */
-static int resume_same_machine(const char *csv_path, attn_err *e)
-{
-	char path[4400], host[256] = "", cpu[256];
-	const char *slash = strrchr(csv_path, '/');
-	snprintf(path, sizeof path, "%.*smachine.json", slash ? (int)(slash - csv_path + 1) : 0, csv_path);
-	machine_info m;
-	const int rc = machine_read(path, &m, e);
-	if (rc == MACHINE_UNREADABLE) {
-		e->msg[0] = 0;
-		return 0; /* none: the rows say nothing of a machine */
-	}
-	if (rc)
-		return rc;
-	gethostname(host, sizeof host - 1);
-	cpu_model(cpu, sizeof cpu);
-	const char *key = NULL, *theirs = NULL, *ours = NULL;
-	if (m.hostname && strcmp(m.hostname, host)) {
-		key = "hostname";
-		theirs = m.hostname;
-		ours = host;
-	} else if (m.cpu_model && strcmp(m.cpu_model, cpu)) {
-		key = "cpu_model";
-		theirs = m.cpu_model;
-		ours = cpu;
-	}
-	if (key)
-		attn_errf(e,
-		          "%s: %s '%.80s' is not this machine's ('%.80s'): its rows were measured elsewhere; resume on "
-		          "that machine, or start a new --out",
-		          path, key, theirs, ours);
-	machine_info_free(&m);
-	return key ? EXIT_INPUT : 0;
-}
-
 /* --resume: keep the ok rows of an earlier run's results.csv and mark the
  * (point, backend) pairs they cover in done[pi * nsel + bi]. A row that is
  * no pair of this grid (another grid, other backends) refuses the file. */
@@ -453,15 +575,17 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 		const results_rec *rec = &rf.rows[row];
 		int at = grid_keys_find(&g, rec);
 		if (at < 0) {
+			char variant[160];
+			results_variant_text(rec, variant, sizeof variant);
 			rc = attn_errf(
 			    e,
 			    "%s: line %d: backend %.40s, %s, batch %lld, heads %lld/%lld, head_dim %lld, seq_len "
-			    "%lld, cache_len %lld, causal %lld, %s is not a point of this sweep's grid: resume "
+			    "%lld, cache_len %lld, causal %lld, %s%s is not a point of this sweep's grid: resume "
 			    "with the grid and backends that wrote it, or start a new --out",
 			    k->path, rec->line, rec->backend, phase_name(rec->phase), (long long)rec->batch,
 			    (long long)rec->n_heads, (long long)rec->n_kv_heads, (long long)rec->head_dim,
 			    (long long)rec->seq_len, (long long)rec->cache_len, (long long)rec->causal,
-			    dtype_name(rec->dtype));
+			    dtype_name(rec->dtype), variant);
 			break;
 		}
 		if (rec->status != RESULT_OK)
@@ -478,29 +602,6 @@ static int resume_load(sink *k, const run_setup *r, unsigned char *done, int *ke
 	free((void *)g.by);
 	results_file_free(&rf);
 	return rc;
-}
-
-/* --json: the whole results.csv (resumed rows included) and machine.json
- * as Google Benchmark's JSON. Returns an exit code. */
-static int write_json(const sweep_opts *o, const char *csv, const char *mpath)
-{
-	attn_err e = {{0}};
-	results_file rf;
-	machine_info m;
-	const int have_m = machine_read(mpath, &m, &e) == 0;
-	int rc = results_read(csv, RESULTS_NEED_CONTRACT, &rf, &e);
-	if (!rc) {
-		rc = gbench_json_write(o->json_path, &rf, have_m ? &m : NULL, o->program, &e);
-		results_file_free(&rf);
-	}
-	if (have_m)
-		machine_info_free(&m);
-	if (rc) {
-		fprintf(stderr, "attnbench sweep: --json %s\n", e.msg);
-		return EXIT_INPUT;
-	}
-	fprintf(stderr, "sweep: wrote %s\n", o->json_path);
-	return EXIT_PASS;
 }
 
 int sweep_run(const sweep_opts *o)
@@ -583,49 +684,29 @@ int sweep_run(const sweep_opts *o)
 	if (!attn_stop_signal && todo > 0 && machine_write(dir, o->cfg.threads, devices, have_roof ? &roof : NULL) != 0)
 		fprintf(stderr, "attnbench sweep: %s/machine.json: cannot write\n", dir);
 
-	int werr = 0, done = 0, n_ok = 0, n_skip = 0, n_err = 0;
+	int werr = 0, done = 0, n[3] = {0}; /* rows ok, skipped, failed */
 	const double t0 = now_s();
-	for (int pi = 0; pi < r.npts && !werr && !attn_stop_signal; pi++) {
+	if (o->interleave)
+		werr = run_interleaved(o, &r, done_pt, todo, have_roof ? &roof : NULL, &k, n) != 0;
+	for (int pi = 0; pi < r.npts && !o->interleave && !werr && !attn_stop_signal; pi++) {
 		for (int bi = 0; bi < r.nsel && !werr && !attn_stop_signal; bi++) {
 			if (done_pt[(size_t)pi * (size_t)r.nsel + (size_t)bi])
 				continue;
 			const sweep_point *pt = &r.pts[pi];
-			char shp[128], el[32], eta[32];
-			point_label(pt, 1, shp, sizeof shp);
-			const double elapsed = now_s() - t0;
-			fmt_duration(elapsed, el, sizeof el);
-			if (done)
-				fmt_duration(elapsed / done * (todo - done), eta, sizeof eta);
-			else
-				snprintf(eta, sizeof eta, "?");
-			fprintf(stderr, "[%*d/%d] %-8s %-7s %-28s elapsed %s, ETA %s\n", todo >= 100 ? 3 : 2, done + 1,
-			        todo, r.sel[bi]->be->name, phase_name(pt->phase), shp, el, eta);
+			progress(done, todo, t0, r.sel[bi]->be->name, pt);
 			result_row row;
 			double rep_ns[SWEEP_MAX_REPS];
 			char reason[600];
-			memset(&row, 0, sizeof row);
-			row.backend = r.sel[bi]->be->name;
-			row.device = r.device[bi];
-			row.pt = pt;
-			row.threads = o->cfg.threads;
-			row.repetitions = r.cfg.repetitions;
-			row.min_time = r.cfg.min_time;
-			row.roof = have_roof ? &roof : NULL;
+			row_init(&row, o, &r, bi, pt, have_roof ? &roof : NULL);
 			run_point(o, &r, bi, pt, &row, rep_ns, reason, sizeof reason);
 			if (attn_stop_signal)
 				break; /* abandoned: this point runs again on --resume */
-			if (row.status == RESULT_OK)
-				n_ok++;
-			else if (row.status == RESULT_SKIPPED)
-				n_skip++;
-			else {
-				n_err++;
-				fprintf(stderr, "  error: %s\n", reason);
-			}
+			row_count(&row, n);
 			werr = sink_add(&k, row_text(&row, NULL, 0)) != 0 || sink_commit(&k) != 0;
 			done++;
 		}
 	}
+	const int n_ok = n[RESULT_OK], n_skip = n[RESULT_SKIPPED], n_err = n[RESULT_ERROR];
 	const int sig = attn_stop_signal;
 	setup_free(&r);
 	free(done_pt);
@@ -649,8 +730,9 @@ int sweep_run(const sweep_opts *o)
 		remove(k.marker);
 		char el[32];
 		fmt_duration(now_s() - t0, el, sizeof el);
-		fprintf(stderr, "sweep: %d ok, %d skipped, %d errors in %s; wrote %s and %s/machine.json\n", n_ok,
-		        n_skip, n_err, el, k.path, dir);
+		const int noisy = summary_noisy(k.path);
+		fprintf(stderr, "sweep: %d ok (%d noisy), %d skipped, %d errors in %s; wrote %s and %s/machine.json\n",
+		        n_ok, noisy, n_skip, n_err, el, k.path, dir);
 		if (o->json_path)
 			rc = write_json(o, k.path, mpath);
 	}

@@ -14,4 +14,9 @@
  * exit code. */
 int sweep_run(const sweep_opts *o);
 
+/* --interleave: order[0..n) set to a permutation of 0..n-1 drawn from seed
+ * and pass (each pass its own order; the same seed and pass, the same order
+ * on every machine). */
+void sweep_shuffle(int *order, int n, uint64_t seed, int pass);
+
 #endif
