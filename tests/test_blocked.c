@@ -59,7 +59,9 @@ static void reference(prob *p)
 		for (int64_t h = 0; h < H; h++)
 			for (int64_t i = 0; i < s->n_q; i++) {
 				double *o = p->ref + ((b * H + h) * s->n_q + i) * Dv;
-				const int64_t ql = bk_q_len(s, b), kl = bk_kv_len(s, b), g = h / (H / G);
+				int64_t ql, kl;
+				cpu_seq_lens(s, b, &ql, &kl);
+				const int64_t g = h / (H / G);
 				if (i >= ql) {
 					for (int64_t c = 0; c < Dv; c++)
 						o[c] = SENTINEL;
@@ -127,7 +129,9 @@ static void prob_init(prob *p, const attn_shape *s)
 	for (size_t r = 0; r < nkv_rows(p); r++) {
 		float *kr = p->k + r * (size_t)p->D, *vr = p->v + r * (size_t)p->Dv;
 		const int64_t b = (int64_t)r / (s->n_kv_heads * s->n_kv), j = (int64_t)r % s->n_kv;
-		const int pad = j >= bk_kv_len(s, b);
+		int64_t ql, kl;
+		cpu_seq_lens(s, b, &ql, &kl);
+		const int pad = j >= kl;
 		for (int64_t c = 0; c < p->D; c++)
 			kr[c] = pad ? NAN : 2 * frand();
 		for (int64_t c = 0; c < p->Dv; c++)
@@ -144,7 +148,9 @@ static void prob_init(prob *p, const attn_shape *s)
 		const size_t esz = attn_dtype_size(s->dtype);
 		for (size_t r = 0; r < nq_el(p); r++) {
 			const int64_t b = (int64_t)r / (s->n_heads * s->n_q), i = (int64_t)r % s->n_q;
-			for (int64_t c = 0; c < p->D && i >= bk_q_len(s, b); c++)
+			int64_t ql, kl;
+			cpu_seq_lens(s, b, &ql, &kl);
+			for (int64_t c = 0; c < p->D && i >= ql; c++)
 				attn_store_n((char *)p->qs + (r * (size_t)p->D + (size_t)c) * esz, &nan, 1, s->dtype);
 		}
 	}

@@ -82,17 +82,17 @@
 
 void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, int64_t *lo, int64_t *hi)
 {
-	const int64_t n = bk_kv_len(s, b), p0 = n - bk_q_len(s, b) + i0;
-	int64_t unused;
-	bk_row_range(s, n, p0, lo, &unused);
-	bk_row_range(s, n, p0 + nq - 1, &unused, hi);
+	int64_t n_q, n_kv, unused;
+	cpu_seq_lens(s, b, &n_q, &n_kv);
+	cpu_key_range(s, n_q, n_kv, i0, lo, &unused);
+	cpu_key_range(s, n_q, n_kv, i0 + nq - 1, &unused, hi);
 	if (*lo > *hi)
 		*lo = *hi;
 }
 
 /* One task: keys [k0, k1) of the geometry's sequence b, KV head g, block
  * of queries. Leaves the unnormalised O and m, l in the geometry. */
-static void blocked_task(const cpu_ctx *c, const attn_shape *s, const void *q, const bk_kv *kv, int64_t k0, int64_t k1,
+static void blocked_task(const cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, int64_t k0, int64_t k1,
                          task_geom *t)
 {
 	bt_load_rows(s, q, t);
@@ -107,8 +107,8 @@ static void blocked_task(const cpu_ctx *c, const attn_shape *s, const void *q, c
 
 	/* every row sees [in_lo, in_hi): tiles inside it need no mask */
 	int64_t in_lo, in_hi, unused;
-	bk_row_range(s, t->n_keys, t->pos0 + t->nq - 1, &in_lo, &unused);
-	bk_row_range(s, t->n_keys, t->pos0, &unused, &in_hi);
+	cpu_key_range(s, t->n_q, t->n_keys, t->i0 + t->nq - 1, &in_lo, &unused);
+	cpu_key_range(s, t->n_q, t->n_keys, t->i0, &unused, &in_hi);
 	const int transform = s->softcap > 0.0f || s->alibi;
 	const int in_place = bk_in_place(kv);
 	for (int64_t j0 = k0; j0 < k1; j0 += c->tile_kv) {
@@ -157,7 +157,9 @@ static void task_span(const attn_shape *s, const plan *p, int64_t t_, int64_t *b
 	*g = (t_ / p->nblk) % s->n_kv_heads;
 	*b = t_ / (p->nblk * s->n_kv_heads);
 	*i0 = blk * p->bq;
-	const int64_t left = bk_q_len(s, *b) - *i0;
+	int64_t n_q, n_kv;
+	cpu_seq_lens(s, *b, &n_q, &n_kv);
+	const int64_t left = n_q - *i0;
 	*nq = left < p->bq ? left : p->bq;
 	*lo = *hi = 0;
 	if (*nq > 0)
@@ -250,8 +252,8 @@ static void geom_init(task_geom *t, const plan *p, const cpu_ctx *c, const attn_
 	t->R4 = round_up(t->R, 4);
 	t->wide = p->Rmax >= WIDE_ROWS;
 	t->Rp = p->Rp;
-	t->n_keys = bk_kv_len(s, t->b);
-	t->pos0 = t->n_keys - bk_q_len(s, t->b) + t->i0;
+	cpu_seq_lens(s, t->b, &t->n_q, &t->n_keys);
+	t->pos0 = t->n_keys - t->n_q + t->i0;
 	t->Qs = scratch;
 	t->St = t->Qs + t->D * p->Rp;
 	t->alpha = t->St + c->tile_kv * p->Rp;
@@ -298,7 +300,7 @@ typedef struct item_args {
 	const attn_shape *s;
 	const plan *p;
 	const void *q;
-	const bk_kv *kv;
+	const cpu_kv *kv;
 	float *out, *ws, *part;
 	size_t per_thread;
 	const int64_t *first; /* first item of each task, ntask + 1 */
@@ -366,10 +368,10 @@ static void merge_task(const item_args *a, int64_t t_, int th)
 	write_rows(s, &t, a->out);
 }
 
-static int blocked_run(cpu_ctx *c, const attn_shape *s, const void *q, const bk_kv *kv, float *out)
+static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
 {
 	plan p;
-	make_plan(c, s, kv->block_table != NULL, &p);
+	make_plan(c, s, kv->paged != NULL, &p);
 	size_t per_thread, parts_off, table_off;
 	const size_t floats = plan_floats(c, &p, &per_thread, &parts_off, &table_off);
 	int rc = cpu_workspace(c, floats * sizeof(float));
@@ -407,70 +409,28 @@ static int blocked_run(cpu_ctx *c, const attn_shape *s, const void *q, const bk_
 	return ATTN_OK;
 }
 
-/* The kernel of cpu_common.h: K and V as separate tensors (ld == head_dim)
- * or side by side in the cache (ld == 2 * head_dim). */
-static int blocked_supports(void *ctx, const attn_shape *s, char *why, size_t why_len);
-
-static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v,
-                          int64_t kv_stride, int64_t ld, float *out)
-{
-	char why[160]; /* the ABI 3 fields are checked here, cpu_common.c checks the rest */
-	if (!blocked_supports(c, s, why, sizeof why)) {
-		snprintf(c->err, sizeof c->err, "%s", why);
-		return ATTN_E_UNSUPPORTED;
-	}
-	bk_kv kv = {.k = k, .v = v, .dt = attn_kv_dtype(s), .G = s->n_kv_heads};
-	if (ld == s->head_dim) {
-		kv.k_pitch = attn_row_bytes(kv.dt, s->head_dim);
-		kv.v_pitch = attn_row_bytes(kv.dt, attn_head_dim_v(s));
-	} else
-		kv.k_pitch = kv.v_pitch = (size_t)ld * attn_dtype_size(kv.dt);
-	kv.k_head = (size_t)kv_stride * kv.k_pitch;
-	kv.v_head = (size_t)kv_stride * kv.v_pitch;
-	return blocked_run(c, s, q, &kv, out);
-}
+/* What the kernel handles: every ABI 3 feature. */
+#define BLOCKED_CAPS                                                                                                   \
+	(CPU_BASE_CAPS | ATTN_CAP_THREADS | ATTN_CAP_WINDOW | ATTN_CAP_SOFTCAP | ATTN_CAP_ALIBI | ATTN_CAP_SINKS |     \
+	 ATTN_CAP_HEAD_DIM_V | ATTN_CAP_KV_DTYPE | ATTN_CAP_Q8_0 | ATTN_CAP_Q4_0 | ATTN_CAP_FP8 | ATTN_CAP_RAGGED |    \
+	 ATTN_CAP_PAGED)
 
 static int blocked_create(const attn_config *cfg, void **ctx, char *err, size_t err_len)
 {
-	return cpu_create(cfg, blocked_kernel, 1, ctx, err, err_len);
+	const int rc = cpu_create(cfg, blocked_kernel, 1, ctx, err, err_len);
+	if (rc == ATTN_OK)
+		((cpu_ctx *)*ctx)->caps = BLOCKED_CAPS;
+	return rc;
 }
 
+/* head_dim and head_dim_v up to MLA's 576: Q^T of a 16-row panel (576 x 16
+ * floats) still fits L1 with a K tile. */
 #define MAX_HEAD_DIM 576
 
 static int blocked_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
 {
 	(void)ctx;
-	if (!cpu_supports(s, MAX_HEAD_DIM, why, why_len))
-		return 0;
-	const attn_dtype kt = attn_kv_dtype(s);
-	const int64_t Dv = attn_head_dim_v(s);
-	if (!attn_kv_dtype_known(kt)) {
-		snprintf(why, why_len, "unknown kv storage type %d", (int)kt);
-		return 0;
-	}
-	if (Dv < 1 || Dv > MAX_HEAD_DIM) {
-		snprintf(why, why_len, "head_dim_v %lld outside 1..%d", (long long)Dv, MAX_HEAD_DIM);
-		return 0;
-	}
-	if (attn_dtype_blocked(kt) && (s->head_dim % ATTN_QBLOCK || Dv % ATTN_QBLOCK)) {
-		snprintf(why, why_len, "%s storage needs head_dim and head_dim_v multiples of %d",
-		         attn_kv_dtype_name(kt), ATTN_QBLOCK);
-		return 0;
-	}
-	if (s->window < 0 || !(s->softcap >= 0.0f)) {
-		snprintf(why, why_len, "window and softcap must be >= 0");
-		return 0;
-	}
-	for (int64_t b = 0; b < s->batch && (s->q_lens || s->kv_lens); b++) {
-		const int64_t nq = bk_q_len(s, b), nkv = bk_kv_len(s, b);
-		if (nq < 0 || nq > s->n_q || nkv < 0 || nkv > s->n_kv || (s->causal && nq > nkv)) {
-			snprintf(why, why_len, "sequence %lld: q_len %lld, kv_len %lld outside 0..n_q, 0..n_kv%s",
-			         (long long)b, (long long)nq, (long long)nkv,
-			         s->causal ? " or q_len > kv_len under causal" : "");
-			return 0;
-		}
-	}
-	return 1;
+	return cpu_supports_caps(s, BLOCKED_CAPS, MAX_HEAD_DIM, why, why_len);
 }
 
 static uint64_t blocked_workspace(void *ctx, const attn_shape *s)
@@ -482,63 +442,16 @@ static uint64_t blocked_workspace(void *ctx, const attn_shape *s)
 	return (uint64_t)plan_floats(c, &p, &per_thread, &parts_off, &table_off) * sizeof(float);
 }
 
-/* attend_paged: the pages read through the block table, every row checked
- * to lie in the pool before anything runs. */
-static int blocked_attend_paged(void *ctx, const attn_shape *s, const void *q, const attn_paged_kv *pk, float *out)
-{
-	cpu_ctx *c = ctx;
-	char why[160];
-	if (!blocked_supports(ctx, s, why, sizeof why)) {
-		snprintf(c->err, sizeof c->err, "%s", why);
-		return ATTN_E_UNSUPPORTED;
-	}
-	if (!pk || !pk->k_pages || !pk->v_pages || !pk->block_table || pk->page_size < 1 || pk->n_pages < 1) {
-		snprintf(c->err, sizeof c->err, "attend_paged: pages, block table and page_size >= 1 are required");
-		return ATTN_E_INVALID;
-	}
-	for (int64_t b = 0; b < s->batch; b++) {
-		const int64_t pages = (bk_kv_len(s, b) + pk->page_size - 1) / pk->page_size;
-		if (pages > pk->max_pages) {
-			snprintf(c->err, sizeof c->err,
-			         "attend_paged: sequence %lld needs %lld pages, max_pages is %lld", (long long)b,
-			         (long long)pages, (long long)pk->max_pages);
-			return ATTN_E_INVALID;
-		}
-		for (int64_t i = 0; i < pages; i++) {
-			const int32_t pg = pk->block_table[b * pk->max_pages + i];
-			if (pg < 0 || pg >= pk->n_pages) {
-				snprintf(c->err, sizeof c->err,
-				         "attend_paged: block_table[%lld][%lld] = %d outside 0..%lld", (long long)b,
-				         (long long)i, (int)pg, (long long)pk->n_pages - 1);
-				return ATTN_E_INVALID;
-			}
-		}
-	}
-	const bk_kv kv = {.k = pk->k_pages,
-	                  .v = pk->v_pages,
-	                  .dt = attn_kv_dtype(s),
-	                  .G = s->n_kv_heads,
-	                  .k_pitch = attn_row_bytes(attn_kv_dtype(s), s->head_dim),
-	                  .v_pitch = attn_row_bytes(attn_kv_dtype(s), attn_head_dim_v(s)),
-	                  .block_table = pk->block_table,
-	                  .max_pages = pk->max_pages,
-	                  .page_size = pk->page_size};
-	return blocked_run(c, s, q, &kv, out);
-}
-
-/* The cache paths (cpu_common.c) store K and V as the shape's storage in
- * rows of head_dim: the variants that change neither are claimed. */
 static const attn_backend blocked_backend = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "blocked",
     .description = "flash-style tiles with online softmax, OpenMP, GQA heads share K/V tiles",
-    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS | ATTN_CAP_F16 | ATTN_CAP_BF16 |
-            ATTN_CAP_WINDOW | ATTN_CAP_SOFTCAP | ATTN_CAP_ALIBI | ATTN_CAP_SINKS | ATTN_CAP_PAGED,
+    .caps = BLOCKED_CAPS,
     .create = blocked_create,
     .supports = blocked_supports,
     .workspace_bytes = blocked_workspace,
-    .attend_paged = blocked_attend_paged,
     CPU_SHARED_ENTRY_POINTS,
+    CPU_PAGED_ENTRY_POINT,
 };
 
 const attn_backend *attn_backend_blocked(void)

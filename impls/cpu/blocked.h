@@ -3,75 +3,30 @@
  *                   of tasks and key splits, threads, the backend table
  *   blocked_tile.c  the steps on one tile: Q rows, scores, the variants
  *                   (softcap, ALiBi, masks), online softmax, P V
- *   blocked_kv.c    where K and V rows are (contiguous or paged) and the f32
- *                   tiles of the storage types the kernels do not read in
- *                   place (q8_0, q4_0, fp8_e4m3, paged rows) */
+ *   blocked_kv.c    the f32 tiles of what the kernels do not read in place
+ *                   (q8_0, q4_0, fp8_e4m3, paged rows) */
 #ifndef ATTN_BLOCKED_H
 #define ATTN_BLOCKED_H
 
 #include "cpu_common.h"
-
-/* Where one call's K and V rows are. Contiguous: row j of KV head (b, g)
- * at k + (b * G + g) * k_head + j * k_pitch (the same for v). Paged
- * (block_table set): at k + ((page * G + g) * page_size + j % page_size) *
- * k_pitch with page = block_table[b * max_pages + j / page_size]. */
-typedef struct bk_kv {
-	const char *k, *v;
-	attn_dtype dt; /* storage of K and V */
-	int64_t G;     /* KV heads */
-	size_t k_pitch, v_pitch;
-	size_t k_head, v_head;
-	const int32_t *block_table; /* NULL: contiguous */
-	int64_t max_pages, page_size;
-} bk_kv;
-
-/* Row j of KV head (b, g) of K (v = 0) or V (v = 1). */
-static inline const char *bk_row(const bk_kv *kv, int v, int64_t b, int64_t g, int64_t j)
-{
-	const char *base = v ? kv->v : kv->k;
-	const size_t pitch = v ? kv->v_pitch : kv->k_pitch;
-	if (!kv->block_table)
-		return base + (size_t)(b * kv->G + g) * (v ? kv->v_head : kv->k_head) + (size_t)j * pitch;
-	const int64_t page = kv->block_table[b * kv->max_pages + j / kv->page_size];
-	return base + (size_t)((page * kv->G + g) * kv->page_size + j % kv->page_size) * pitch;
-}
 
 /* The tile [j0, j0 + n) of K (v = 0, rows of width D) or V (v = 1, width
  * Dv) of head (b, g) as the kernels read it: in place when the rows are
  * contiguous and stored as f32, f16 or bf16 (*dt that type, *ld elements
  * between rows), else dequantized or gathered into scratch ([n][width]
  * floats, *dt f32, *ld width). */
-const void *bk_tile(const bk_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width, float *scratch,
+const void *bk_tile(const cpu_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width, float *scratch,
                     int64_t *ld, attn_dtype *dt);
 
 /* Does bk_tile read this view in place? */
-int bk_in_place(const bk_kv *kv);
-
-/* The lengths of sequence b. */
-static inline int64_t bk_q_len(const attn_shape *s, int64_t b)
-{
-	return s->q_lens ? s->q_lens[b] : s->n_q;
-}
-
-static inline int64_t bk_kv_len(const attn_shape *s, int64_t b)
-{
-	return s->kv_lens ? s->kv_lens[b] : s->n_kv;
-}
+int bk_in_place(const cpu_kv *kv);
 
 /* The keys [*lo, *hi) that some query of queries [i0, i0 + nq) of sequence
  * b can see under the causal and window masks: everything a task over
  * those queries reads. The queries' positions grow with i, and so do both
- * ends of what each sees, so the union is [lo(first), hi(last)). */
+ * ends of what each sees (cpu_key_range), so the union is [lo(first),
+ * hi(last)). */
 void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, int64_t *lo, int64_t *hi);
-
-/* The keys [*lo, *hi) a query at position p sees in a sequence of n keys. */
-static inline void bk_row_range(const attn_shape *s, int64_t n, int64_t p, int64_t *lo, int64_t *hi)
-{
-	*hi = s->causal ? (p + 1 < n ? p + 1 : n) : n;
-	*lo = s->window > 0 && p - s->window + 1 > 0 ? p - s->window + 1 : 0;
-	if (*lo > *hi)
-		*lo = *hi;
-}
 
 /* Rows below this use dot-product scores (blocked_tile.c). */
 #define WIDE_ROWS 16
@@ -87,7 +42,7 @@ typedef struct task_geom {
 	int64_t nq;           /* queries per head in this block */
 	int64_t b, g, i0;     /* sequence, KV head, first query */
 	int64_t pos0;         /* position of query i0; row r is at pos0 + r % nq */
-	int64_t n_keys;       /* keys of sequence b */
+	int64_t n_q, n_keys;  /* queries and keys of sequence b */
 	int wide;             /* S^T by the 4x16 kernel (else dot products) */
 	float *Qs;            /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
 	float *St;            /* scores, then probabilities: [tile_kv][Rp] */

@@ -81,21 +81,24 @@ static void dequant_row(float *dst, const void *src, int64_t n, attn_dtype dt)
 	}
 }
 
-int bk_in_place(const bk_kv *kv)
+int bk_in_place(const cpu_kv *kv)
 {
-	return !kv->block_table && attn_dtype_known(kv->dt);
+	return !kv->paged && attn_dtype_known(kv->dt) && kv->k_pitch % attn_dtype_size(kv->dt) == 0 &&
+	       kv->v_pitch % attn_dtype_size(kv->dt) == 0;
 }
 
-const void *bk_tile(const bk_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width, float *scratch,
+const void *bk_tile(const cpu_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width, float *scratch,
                     int64_t *ld, attn_dtype *dt)
 {
 	if (bk_in_place(kv)) {
 		*dt = kv->dt;
 		*ld = (int64_t)((v ? kv->v_pitch : kv->k_pitch) / attn_dtype_size(kv->dt));
-		return bk_row(kv, v, b, g, j0);
+		return v ? cpu_kv_v(kv, b, g, j0) : cpu_kv_k(kv, b, g, j0);
 	}
+	/* row by row: the rows of a paged tile may sit in different pages */
 	for (int64_t j = 0; j < n; j++)
-		dequant_row(scratch + j * width, bk_row(kv, v, b, g, j0 + j), width, kv->dt);
+		dequant_row(scratch + j * width, v ? cpu_kv_v(kv, b, g, j0 + j) : cpu_kv_k(kv, b, g, j0 + j), width,
+		            kv->dt);
 	*dt = ATTN_F32;
 	*ld = width;
 	return scratch;

@@ -229,8 +229,8 @@ void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk, int
 	}
 }
 
-/* softcap c: s = c * tanh(s / c), then ALiBi: s -= m_r |p_r - j|, on every
- * score of the tile, 8 rows per vector. tanh is written with the vector
+/* cpu_score() on every score of the tile, 8 rows per vector: softcap c:
+ * s = c * tanh(s / c), then ALiBi: s -= m_r |p_r - j|. tanh is written with the vector
  * exp (tanh|x| = (1 - e) / (1 + e), e = exp(-2|x|) <= 1, the range v8_exp
  * takes): libm's tanhf per score would cost as much as the dot product
  * that made it. Its absolute error is a few float ulps, times c. */
@@ -259,12 +259,12 @@ void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t n
 }
 
 /* The masks on a tile that crosses the edge of what some row sees: -inf
- * for the keys outside row r's [lo, hi) (bk_row_range). */
+ * for the keys outside row r's [lo, hi) (cpu_key_range). */
 void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
 {
 	for (int64_t r = 0; r < t->R; r++) {
 		int64_t lo, hi;
-		bk_row_range(s, t->n_keys, t->pos0 + r % t->nq, &lo, &hi);
+		cpu_key_range(s, t->n_q, t->n_keys, t->i0 + r % t->nq, &lo, &hi);
 		for (int64_t j = 0; j < nk; j++)
 			if (j0 + j < lo || j0 + j >= hi)
 				t->St[j * t->Rp + r] = -INFINITY;
