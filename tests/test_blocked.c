@@ -2,8 +2,10 @@
  * (window, softcap, ALiBi, sinks, head_dim_v up to 576), every KV storage
  * type, ragged batches with NaN in the padding, the paged view with a page
  * size that does not divide n_kv, against a float64 reference written here
- * (and against naive wherever naive claims the shape's caps); and that a
- * sliding window really skips the tiles no query sees. */
+ * (and against naive wherever naive claims the shape's caps); that a
+ * sliding window really skips the tiles no query sees; and the kernels of
+ * every instruction set this CPU runs (isa=generic, avx2, avx512) on the
+ * goldens. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,6 +505,67 @@ static void test_window_skips_tiles(void **state)
 	}
 }
 
+/* Choosing the instruction set: the best the CPU has by default; a forced
+ * one the CPU lacks, or an unknown name, refused with the ISA named. */
+static void test_isa_select(void **state)
+{
+	(void)state;
+	const blocked_isa *isa = NULL;
+	char err[256] = "";
+	assert_int_equal(blocked_isa_select(NULL, 0, &isa, err, sizeof err), ATTN_OK);
+	assert_string_equal(isa->name, "generic");
+	assert_int_equal(blocked_isa_select("sse9", ~0u, &isa, err, sizeof err), ATTN_E_INVALID);
+	assert_non_null(strstr(err, "isa=sse9"));
+#ifdef BLOCKED_X86_ISAS
+	assert_int_equal(blocked_isa_select("", BLOCKED_HAS_AVX2, &isa, err, sizeof err), ATTN_OK);
+	assert_string_equal(isa->name, "avx2");
+	assert_int_equal(blocked_isa_select(NULL, BLOCKED_HAS_AVX2 | BLOCKED_HAS_AVX512, &isa, err, sizeof err),
+	                 ATTN_OK);
+	assert_string_equal(isa->name, "avx512");
+	assert_int_equal(blocked_isa_select("generic", BLOCKED_HAS_AVX2 | BLOCKED_HAS_AVX512, &isa, err, sizeof err),
+	                 ATTN_OK);
+	assert_string_equal(isa->name, "generic");
+	assert_int_equal(blocked_isa_select("avx512", BLOCKED_HAS_AVX2, &isa, err, sizeof err), ATTN_E_INVALID);
+	assert_non_null(strstr(err, "isa=avx512: this CPU lacks AVX-512"));
+	assert_int_equal(blocked_isa_select("avx2", 0, &isa, err, sizeof err), ATTN_E_INVALID);
+	assert_non_null(strstr(err, "isa=avx2: this CPU lacks AVX2"));
+#endif
+	/* through the table: the choice in instance_info, the tiles still parsed */
+	const attn_backend *be;
+	void *inst = make("blocked", 1, "tile_q=8,isa=generic,tile_kv=16", &be);
+	assert_non_null(strstr(be->instance_info(inst), "tile_q=8 tile_kv=16 isa=generic"));
+	be->destroy(inst);
+	attn_config cfg = {.threads = 1, .params = "isa=sse9"};
+	assert_int_equal(be->create(&cfg, &inst, err, sizeof err), ATTN_E_INVALID);
+	assert_non_null(strstr(err, "isa=sse9"));
+	EXPECT(2, "isa=sse9", "check", "--golden", "datasets/golden", "--backend", "blocked", "--param",
+	       "blocked:isa=sse9");
+}
+
+/* The goldens through the kernels of each instruction set this CPU runs. */
+static void test_isa_goldens(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		unsigned need;
+	} isas[] = {{"generic", 0}, {"avx2", BLOCKED_HAS_AVX2}, {"avx512", BLOCKED_HAS_AVX512}};
+	const unsigned has = blocked_cpu_isas();
+	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+		if ((has & isas[i].need) != isas[i].need) {
+			print_message("[ SKIPPED  ] isa=%s: this CPU lacks it\n", isas[i].name);
+			continue;
+		}
+		char param[64], *err = NULL;
+		snprintf(param, sizeof param, "blocked:isa=%s", isas[i].name);
+		const int rc = tu_run(NULL, &err, "check", "--golden", "datasets/golden", "--backend", "blocked",
+		                      "--param", param, (char *)NULL);
+		if (rc != 0)
+			fail_msg("check --param %s: exit %d: %.600s", param, rc, err ? err : "");
+		free(err);
+	}
+}
+
 int run_blocked_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +576,8 @@ int run_blocked_tests(void)
 	    cmocka_unit_test(test_head_dim_576),
 	    cmocka_unit_test(test_key_range),
 	    cmocka_unit_test(test_window_skips_tiles),
+	    cmocka_unit_test(test_isa_select),
+	    cmocka_unit_test(test_isa_goldens),
 	};
 	return cmocka_run_group_tests_name("blocked", tests, NULL, NULL);
 }

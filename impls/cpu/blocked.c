@@ -69,7 +69,12 @@
  *   broadcasts single K values: it widens each K tile once into an f32 tile
  *   that stays in L1. The kernels are written once with the dtype as an
  *   argument and instantiated per dtype (the _f32/_f16/_bf16 wrappers), so
- *   the f32 code is what it was. */
+ *   the f32 code is what it was.
+ * - Instruction sets: blocked_tile.c is compiled for the build's baseline,
+ *   AVX2+FMA+F16C and AVX-512 (the Makefile), one table of steps each;
+ *   create() takes the best the CPU has (blocked_cpu_isas) or the one
+ *   --param blocked:isa=NAME forces, and the kernel calls through it. The
+ *   steps are per tile, so the indirect calls cost nothing measurable. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -79,6 +84,7 @@
 
 #include "attn_quant.h"
 #include "blocked.h"
+#include "simd.h"
 
 void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, int64_t *lo, int64_t *hi)
 {
@@ -92,10 +98,10 @@ void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, i
 
 /* One task: keys [k0, k1) of the geometry's sequence b, KV head g, block
  * of queries. Leaves the unnormalised O and m, l in the geometry. */
-static void blocked_task(const cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, int64_t k0, int64_t k1,
-                         task_geom *t)
+static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_shape *s, const void *q, const cpu_kv *kv,
+                         int64_t k0, int64_t k1, task_geom *t)
 {
-	bt_load_rows(s, q, t);
+	isa->load_rows(s, q, t);
 	for (int64_t r = 0; r < t->Rp; r++) {
 		t->m[r] = -FLT_MAX; /* finite, so a row with nothing visible yet gives exp(0) = 1, not NaN */
 		t->l[r] = 0.0f;
@@ -115,13 +121,13 @@ static void blocked_task(const cpu_ctx *c, const attn_shape *s, const void *q, c
 		const int64_t nk = k1 - j0 < c->tile_kv ? k1 - j0 : c->tile_kv;
 		const void *K = bk_tile(kv, 0, t->b, t->g, j0, nk, t->D, t->Kt, &t->ldk, &t->dt);
 		const void *V = bk_tile(kv, 1, t->b, t->g, j0, nk, t->Dv, t->Vt, &t->ldv, &t->dt);
-		bt_scores(t, K, V, nk, in_place ? k1 - j0 : nk);
+		isa->scores(t, K, V, nk, in_place ? k1 - j0 : nk);
 		if (transform)
-			bt_transform(s, t, j0, nk);
+			isa->transform(s, t, j0, nk);
 		if (j0 < in_lo || j0 + nk > in_hi)
-			bt_mask(s, t, j0, nk);
-		bt_online_softmax(t, nk);
-		bt_accumulate(t, V, nk);
+			isa->mask(s, t, j0, nk);
+		isa->online_softmax(t, nk);
+		isa->accumulate(t, V, nk);
 	}
 }
 
@@ -273,7 +279,7 @@ static void fold_sinks(const attn_shape *s, task_geom *t)
 {
 	const int64_t ratio = s->n_heads / s->n_kv_heads;
 	for (int64_t r = 0; r < t->R; r++) {
-		const float z = s->sinks[t->g * ratio + r / t->nq], m2 = fmaxf(t->m[r], z);
+		const float z = cpu_sink(s, t->g * ratio + r / t->nq), m2 = fmaxf(t->m[r], z);
 		const float a = expf(t->m[r] - m2);
 		for (int64_t cc = 0; cc < t->Dv; cc++)
 			t->O[r * t->Dv + cc] *= a;
@@ -297,6 +303,7 @@ static void write_rows(const attn_shape *s, const task_geom *t, float *out)
 
 typedef struct item_args {
 	const cpu_ctx *c;
+	const blocked_isa *isa;
 	const attn_shape *s;
 	const plan *p;
 	const void *q;
@@ -331,7 +338,7 @@ static void run_item(const item_args *a, int64_t it, int th)
 	          ns > 1 ? a->part + p->part_floats * (size_t)it : NULL);
 	int64_t b, g, i0, nq, lo, hi;
 	task_span(s, p, t_, &b, &g, &i0, &nq, &lo, &hi);
-	blocked_task(a->c, s, a->q, a->kv, lo + (hi - lo) * sp / ns, lo + (hi - lo) * (sp + 1) / ns, &t);
+	blocked_task(a->c, a->isa, s, a->q, a->kv, lo + (hi - lo) * sp / ns, lo + (hi - lo) * (sp + 1) / ns, &t);
 	if (ns > 1)
 		return;
 	if (s->sinks)
@@ -351,11 +358,12 @@ static void merge_task(const item_args *a, int64_t t_, int th)
 	geom_init(&t, p, a->c, s, t_, a->ws + a->per_thread * (size_t)th, first);
 	const int64_t Dv = t.Dv, ratio = s->n_heads / s->n_kv_heads, mo = p->R4 * Dv;
 	for (int64_t r = 0; r < t.R; r++) {
-		const float z = s->sinks ? s->sinks[t.g * ratio + r / t.nq] : -FLT_MAX;
-		float M = s->sinks ? z : -FLT_MAX;
+		const float z = cpu_sink(s, t.g * ratio + r / t.nq); /* -inf without sinks */
+		float M = -FLT_MAX;
 		for (int64_t sp = 0; sp < ns; sp++)
 			M = fmaxf(M, first[p->part_floats * (size_t)sp + (size_t)(mo + r)]);
-		float L = s->sinks ? expf(z - M) : 0.0f;
+		M = fmaxf(M, z);
+		float L = expf(z - M);
 		for (int64_t sp = 0; sp < ns; sp++) {
 			const float *o = first + p->part_floats * (size_t)sp;
 			const float w = expf(o[mo + r] - M);
@@ -368,7 +376,8 @@ static void merge_task(const item_args *a, int64_t t_, int th)
 	write_rows(s, &t, a->out);
 }
 
-static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
+static int blocked_kernel(cpu_ctx *c, const blocked_isa *isa, const attn_shape *s, const void *q, const cpu_kv *kv,
+                          float *out)
 {
 	plan p;
 	make_plan(c, s, kv->paged != NULL, &p);
@@ -385,7 +394,7 @@ static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const 
 		task_span(s, &p, t_, &b, &g, &i0, &nq, &lo, &hi);
 		first[t_ + 1] = first[t_] + task_items(&p, nq, lo, hi);
 	}
-	const item_args a = {c, s, &p, q, kv, out, c->ws, c->ws + parts_off, per_thread, first};
+	const item_args a = {c, isa, s, &p, q, kv, out, c->ws, c->ws + parts_off, per_thread, first};
 
 	/* Later query blocks see more keys under a causal mask: dynamic
 	 * scheduling keeps the threads evenly loaded. Items of one task's splits
@@ -415,11 +424,132 @@ static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const 
 	 ATTN_CAP_HEAD_DIM_V | ATTN_CAP_KV_DTYPE | ATTN_CAP_Q8_0 | ATTN_CAP_Q4_0 | ATTN_CAP_FP8 | ATTN_CAP_RAGGED |    \
 	 ATTN_CAP_PAGED)
 
+/* ---- instruction sets ------------------------------------------------------ */
+
+unsigned blocked_cpu_isas(void)
+{
+	unsigned has = 0;
+#ifdef BLOCKED_X86_ISAS
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && V8_CPU_HAS_F16C())
+		has |= BLOCKED_HAS_AVX2;
+	if ((has & BLOCKED_HAS_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+		has |= BLOCKED_HAS_AVX512;
+#endif
+	return has;
+}
+
+int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, char *err, size_t err_len)
+{
+	static const struct {
+		const char *name, *needs;
+		unsigned bit;
+		const blocked_isa *isa;
+	} isas[] = {
+#ifdef BLOCKED_X86_ISAS
+	    {"avx512", "AVX-512 (F, VL, BW, DQ) with AVX2, FMA and F16C", BLOCKED_HAS_AVX512, &blocked_isa_avx512},
+	    {"avx2", "AVX2 with FMA and F16C", BLOCKED_HAS_AVX2, &blocked_isa_avx2},
+#endif
+	    {"generic", NULL, 0, &blocked_isa_generic},
+	};
+	const size_t n = sizeof isas / sizeof isas[0];
+	for (size_t i = 0; i < n; i++) {
+		if (want && *want && strcmp(want, isas[i].name) != 0)
+			continue;
+		if ((has & isas[i].bit) != isas[i].bit) {
+			if (!want || !*want)
+				continue; /* the best the CPU has: try the next */
+			snprintf(err, err_len, "parameter isa=%s: this CPU lacks %s", want, isas[i].needs);
+			return ATTN_E_INVALID;
+		}
+		*out = isas[i].isa;
+		return ATTN_OK;
+	}
+	snprintf(err, err_len, "parameter isa=%s: not an instruction set of this build (%s)", want,
+#ifdef BLOCKED_X86_ISAS
+	         "avx512, avx2 or generic"
+#else
+	         "generic"
+#endif
+	);
+	return ATTN_E_INVALID;
+}
+
+/* The kernel of each table: cpu_ctx holds one function, so the instance's
+ * choice is which of these it holds. */
+#define ISA_KERNEL(x)                                                                                                  \
+	static int blocked_kernel_##x(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)    \
+	{                                                                                                              \
+		return blocked_kernel(c, &blocked_isa_##x, s, q, kv, out);                                             \
+	}
+ISA_KERNEL(generic)
+#ifdef BLOCKED_X86_ISAS
+ISA_KERNEL(avx2)
+ISA_KERNEL(avx512)
+#endif
+
+static cpu_kernel isa_kernel(const blocked_isa *isa)
+{
+#ifdef BLOCKED_X86_ISAS
+	if (isa == &blocked_isa_avx512)
+		return blocked_kernel_avx512;
+	if (isa == &blocked_isa_avx2)
+		return blocked_kernel_avx2;
+#endif
+	return blocked_kernel_generic;
+}
+
+/* params without their isa=NAME item (blocked's own; cpu_create parses the
+ * tiles) into rest, and NAME into isa ("" when absent). */
+static int split_isa(const char *params, char *rest, size_t rest_len, char *isa, size_t isa_len, char *err,
+                     size_t err_len)
+{
+	size_t used = 0;
+	*rest = *isa = 0;
+	for (const char *p = params ? params : ""; *p;) {
+		const size_t n = strcspn(p, ",");
+		if (n > 4 && strncmp(p, "isa=", 4) == 0) {
+			if (n - 4 >= isa_len) {
+				snprintf(err, err_len, "parameter isa=%.*s: not an instruction set of this build",
+				         (int)(n - 4), p + 4);
+				return ATTN_E_INVALID;
+			}
+			memcpy(isa, p + 4, n - 4);
+			isa[n - 4] = 0;
+		} else if (n) {
+			if (used + n + 2 > rest_len) {
+				snprintf(err, err_len, "parameter list too long");
+				return ATTN_E_INVALID;
+			}
+			if (used)
+				rest[used++] = ',';
+			memcpy(rest + used, p, n);
+			rest[used += n] = 0;
+		}
+		p += n + (p[n] == ',');
+	}
+	return ATTN_OK;
+}
+
 static int blocked_create(const attn_config *cfg, void **ctx, char *err, size_t err_len)
 {
-	const int rc = cpu_create(cfg, blocked_kernel, 1, ctx, err, err_len);
+	char rest[512], want[16];
+	int rc = split_isa(cfg ? cfg->params : NULL, rest, sizeof rest, want, sizeof want, err, err_len);
+	const blocked_isa *isa = NULL;
 	if (rc == ATTN_OK)
-		((cpu_ctx *)*ctx)->caps = BLOCKED_CAPS;
+		rc = blocked_isa_select(want, blocked_cpu_isas(), &isa, err, err_len);
+	if (rc)
+		return rc;
+	attn_config mine = cfg ? *cfg : (attn_config){0};
+	mine.params = rest;
+	rc = cpu_create(&mine, isa_kernel(isa), 1, ctx, err, err_len);
+	if (rc == ATTN_OK) {
+		cpu_ctx *c = *ctx;
+		c->caps = BLOCKED_CAPS;
+		const size_t len = strlen(c->info);
+		snprintf(c->info + len, sizeof c->info - len, " isa=%s", isa->name);
+	}
 	return rc;
 }
 

@@ -53,13 +53,40 @@ typedef struct task_geom {
 	float *Kt, *Vt;       /* tiles bk_tile fills: [tile_kv][D], [tile_kv][Dv] */
 } task_geom;
 
-void bt_load_rows(const attn_shape *s, const void *q, task_geom *t);
-void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail);
-/* softcap and ALiBi on the scores of keys [j0, j0 + nk) */
-void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk);
-/* -inf for the keys of [j0, j0 + nk) a row does not see */
-void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk);
-void bt_online_softmax(const task_geom *t, int64_t nk);
-void bt_accumulate(const task_geom *t, const void *V, int64_t nk);
+/* The steps of one tile (blocked_tile.c). That file is compiled once per
+ * instruction set (the Makefile: the baseline, AVX2+FMA+F16C, AVX-512), each
+ * time filling one of these tables; the algorithm in blocked.c calls through
+ * the table its instance chose. */
+typedef struct blocked_isa {
+	const char *name; /* "generic", "avx2", "avx512" */
+	void (*load_rows)(const attn_shape *s, const void *q, task_geom *t);
+	/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys
+	 * are readable from K and V, for prefetching */
+	void (*scores)(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail);
+	/* softcap and ALiBi on the scores of keys [j0, j0 + nk) */
+	void (*transform)(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk);
+	/* -inf for the keys of [j0, j0 + nk) a row does not see */
+	void (*mask)(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk);
+	void (*online_softmax)(const task_geom *t, int64_t nk);
+	void (*accumulate)(const task_geom *t, const void *V, int64_t nk);
+} blocked_isa;
+
+extern const blocked_isa blocked_isa_generic;
+#if defined(__x86_64__)
+#define BLOCKED_X86_ISAS 1
+extern const blocked_isa blocked_isa_avx2, blocked_isa_avx512;
+#endif
+
+/* What the CPU offers, as blocked_isa_select() takes it. */
+enum { BLOCKED_HAS_AVX2 = 1, BLOCKED_HAS_AVX512 = 2 };
+
+/* BLOCKED_HAS_* of the CPU this runs on (AVX2 with FMA and F16C; AVX-512 F,
+ * VL, BW and DQ with those), as the CPU and the OS report it. */
+unsigned blocked_cpu_isas(void);
+
+/* The table for want ("avx2", "avx512", "generic", or NULL / "": the best
+ * of has). Returns ATTN_OK, or ATTN_E_INVALID with a message naming the ISA
+ * when it is unknown or has lacks it. */
+int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, char *err, size_t err_len);
 
 #endif

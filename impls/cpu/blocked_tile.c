@@ -2,7 +2,14 @@
  * the vector kernels that make them fast (the reasons are at the top of
  * blocked.c). Scores are kept transposed, S^T[key][row], so that every
  * per-row step (the variants, the softmax) runs down a column with whole
- * vectors of 8 rows. */
+ * vectors of 8 rows.
+ *
+ * One source for every instruction set: the Makefile compiles this file
+ * once for the build's baseline (BLOCKED_ISA unset: blocked_isa_generic)
+ * and once more per x86-64 ISA with its -m flags and -DBLOCKED_ISA=avx2 or
+ * avx512; each compilation fills the table of that name, and blocked.c
+ * picks one at run time. Everything else here is static, so the copies do
+ * not clash. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -13,7 +20,7 @@
 /* Q rows of the block, widened to f32 and times scale (folded here once
  * instead of into every score). Row r is query head g*ratio + r / nq, query
  * i0 + r % nq. Also each row's ALiBi slope and position. */
-void bt_load_rows(const attn_shape *s, const void *q, task_geom *t)
+static void bt_load_rows(const attn_shape *s, const void *q, task_geom *t)
 {
 	const int64_t D = t->D, ratio = s->n_heads / s->n_kv_heads;
 	const attn_dtype dt = t->qdt;
@@ -52,7 +59,7 @@ static inline __attribute__((always_inline)) void qk_block(int mk, const float *
 		V8_KEEP(q0);
 		V8_KEEP(q1);
 		for (int a = 0; a < mk; a++) {
-			const float kv = K[a * ld + cc];
+			const v8f kv = v8_set1(K[a * ld + cc]);
 			acc[a][0] += kv * q0;
 			acc[a][1] += kv * q1;
 		}
@@ -186,7 +193,7 @@ static void dot_scores_bf16(const task_geom *t, const void *K, const void *V, in
 
 /* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys are
  * readable from K and V, for prefetching. */
-void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
 {
 	const int64_t D = t->D, Rp = t->Rp;
 	if (!t->wide) {
@@ -234,7 +241,7 @@ void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk, int
  * exp (tanh|x| = (1 - e) / (1 + e), e = exp(-2|x|) <= 1, the range v8_exp
  * takes): libm's tanhf per score would cost as much as the dot product
  * that made it. Its absolute error is a few float ulps, times c. */
-void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
+static void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
 {
 	const int64_t Rp = t->Rp;
 	const v8i sign = (v8i)v8_set1(-0.0f);
@@ -242,10 +249,10 @@ void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t n
 		const float c = s->softcap, ic = 1.0f / s->softcap;
 		for (int64_t j = 0; j < nk; j++)
 			for (int64_t r = 0; r < Rp; r += 8) {
-				const v8f x = v8_load(t->St + j * Rp + r) * ic;
+				const v8f x = v8_load(t->St + j * Rp + r) * v8_set1(ic);
 				const v8f e = v8_exp((v8f)((v8i)x | sign) * 2.0f); /* exp(-2|x|) */
 				const v8f th = (1.0f - e) / (1.0f + e);
-				v8_store(t->St + j * Rp + r, (v8f)((v8i)th | ((v8i)x & sign)) * c);
+				v8_store(t->St + j * Rp + r, (v8f)((v8i)th | ((v8i)x & sign)) * v8_set1(c));
 			}
 	}
 	if (s->alibi)
@@ -260,7 +267,7 @@ void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t n
 
 /* The masks on a tile that crosses the edge of what some row sees: -inf
  * for the keys outside row r's [lo, hi) (cpu_key_range). */
-void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
+static void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
 {
 	for (int64_t r = 0; r < t->R; r++) {
 		int64_t lo, hi;
@@ -273,7 +280,7 @@ void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
 
 /* The online softmax of the algorithm, 8 rows per vector down the columns of
  * S^T: new maxima, P = exp(S - m') in place, alpha = exp(m - m'), l. */
-void bt_online_softmax(const task_geom *t, int64_t nk)
+static void bt_online_softmax(const task_geom *t, int64_t nk)
 {
 	const int64_t Rp = t->Rp;
 	for (int64_t r = 0; r < Rp; r += 8) {
@@ -305,7 +312,7 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
 	v8f acc[4][4];
 	for (int r = 0; r < 4; r++)
 		for (int u = 0; u < nv; u++)
-			acc[r][u] = v8_load(O + r * D + 8 * u) * alpha[r];
+			acc[r][u] = v8_load(O + r * D + 8 * u) * v8_set1(alpha[r]);
 	for (int64_t j = 0; j < nk; j++) {
 		const float *p = Pt + j * Rp;
 		v8f vv[4];
@@ -315,7 +322,7 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
 		}
 		for (int r = 0; r < 4; r++)
 			for (int u = 0; u < nv; u++)
-				acc[r][u] += p[r] * vv[u];
+				acc[r][u] += v8_set1(p[r]) * vv[u];
 	}
 	for (int r = 0; r < 4; r++)
 		for (int u = 0; u < nv; u++)
@@ -368,7 +375,7 @@ static void accumulate_bf16(const task_geom *t, const void *V, int64_t nk)
 	accumulate_as(t, V, nk, ATTN_BF16);
 }
 
-void bt_accumulate(const task_geom *t, const void *V, int64_t nk)
+static void bt_accumulate(const task_geom *t, const void *V, int64_t nk)
 {
 	if (t->dt == ATTN_F16)
 		accumulate_f16(t, V, nk);
@@ -377,3 +384,21 @@ void bt_accumulate(const task_geom *t, const void *V, int64_t nk)
 	else
 		accumulate_f32(t, V, nk);
 }
+
+#ifndef BLOCKED_ISA
+#define BLOCKED_ISA generic
+#endif
+#define ISA_TABLE_(x) blocked_isa_##x
+#define ISA_TABLE(x)  ISA_TABLE_(x)
+#define ISA_NAME_(x)  #x
+#define ISA_NAME(x)   ISA_NAME_(x)
+
+const blocked_isa ISA_TABLE(BLOCKED_ISA) = {
+    .name = ISA_NAME(BLOCKED_ISA),
+    .load_rows = bt_load_rows,
+    .scores = bt_scores,
+    .transform = bt_transform,
+    .mask = bt_mask,
+    .online_softmax = bt_online_softmax,
+    .accumulate = bt_accumulate,
+};
