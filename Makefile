@@ -37,7 +37,13 @@ JSON_LIBS    := $(call pc_libs,jansson)
 WARN     := -Wall -Wextra -Werror
 OPT      ?= -O3 -g
 SAN      ?=
-ARCH     ?= -march=native
+# CPU instruction sets: the default build runs on any CPU of its
+# architecture (the compiler's baseline); blocked's kernels are compiled once
+# more per x86-64 ISA below and chosen at run time. NATIVE=1 compiles
+# everything for this machine's CPU instead (-march=native); ARCH=... any
+# other -m flags.
+NATIVE   ?= 0
+ARCH     ?= $(if $(filter 1,$(NATIVE)),-march=native,)
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iinclude -Iharness -I. -I$(BUILD) $(JSON_CFLAGS) $(SAN) $(EXTRA_CFLAGS) \
 	       -DATTN_BUILD_FLAGS='"$(OPT) $(ARCH) $(SAN)"' 
@@ -56,6 +62,15 @@ endif
 
 OBJ_DIR  := $(BUILD)/obj
 LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/run/gbench_shim.o
+
+# blocked's tile kernels once per x86-64 ISA (blocked_tile.c, -DBLOCKED_ISA=
+# names the table it fills); blocked_tile.o itself is the baseline's
+BLOCKED_ISA_FLAGS_avx2   := -mavx2 -mfma -mf16c
+BLOCKED_ISA_FLAGS_avx512 := $(BLOCKED_ISA_FLAGS_avx2) -mavx512f -mavx512vl -mavx512bw -mavx512dq
+BLOCKED_ISA_OBJS := $(OBJ_DIR)/impls/cpu/blocked_tile.avx2.o $(OBJ_DIR)/impls/cpu/blocked_tile.avx512.o
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+LIB_OBJS += $(BLOCKED_ISA_OBJS)
+endif
 
 .PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-slurm
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
@@ -76,6 +91,10 @@ $(OBJ_DIR)/harness/model/machine.o: $(COMMIT_STAMP)
 $(OBJ_DIR)/%.o: %.c $(FLAGS_STAMP) | $(VK_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(EXTRA_DEFS) $(VK_CFLAGS) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BLOCKED_ISA_OBJS): $(OBJ_DIR)/impls/cpu/blocked_tile.%.o: impls/cpu/blocked_tile.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(BLOCKED_ISA_FLAGS_$*) -DBLOCKED_ISA=$* -MMD -MP -c $< -o $@
 
 $(OBJ_DIR)/harness/run/gbench_shim.o: harness/run/gbench_shim.cc $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -112,7 +131,7 @@ $(BUILD)/plugins/abi1/old_abi.so: tests/plugins/old_abi.c tests/plugins/abi1/att
 TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so $(BUILD)/plugins/tailbug.so $(BUILD)/plugins/variants.so $(BUILD)/plugins/pagecheck.so
 
 # liar: the naive backend linked in, with one variant ignored on request
-LIAR_SRC := tests/plugins/liar.c $(filter-out impls/cpu/blas.c impls/cpu/blocked.c,$(IMPL_SRC))
+LIAR_SRC := tests/plugins/liar.c $(filter-out impls/cpu/blas.c impls/cpu/blocked%,$(IMPL_SRC))
 $(BUILD)/plugins/liar.so: $(LIAR_SRC) $(wildcard include/*.h impls/*.h impls/cpu/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(LIAR_SRC) -o $@ -Wl,-z,defs -lm

@@ -52,6 +52,7 @@ int main(void)
 	    {"files", run_files_tests},
 	    {"backends", run_backend_tests},
 	    {"numerics", run_numerics_tests},
+	    {"blocked", run_blocked_tests},
 	    {"cpu_variants", run_cpu_variant_tests},
 	    {"sweep", run_sweep_tests},
 	    {"roofline", run_roofline_tests},

@@ -208,7 +208,7 @@ static void test_variant_keys(void **state)
 		assert_int_equal(seen[k], 128);
 	free(p);
 	int64_t code;
-	assert_true(lens_parse("chat:7", &code) && code == (((int64_t)CAP_LENS_CHAT << 32) | 7));
+	assert_true(lens_parse("chat:7", &code) && code == (((int64_t)LENS_CHAT << 32) | 7));
 	char buf[32];
 	lens_format(code, buf, sizeof buf);
 	assert_string_equal(buf, "chat:7");

@@ -67,6 +67,7 @@ int run_hostile_tests(void);
 int run_files_tests(void);
 int run_backend_tests(void);
 int run_numerics_tests(void);
+int run_blocked_tests(void);
 int run_cpu_variant_tests(void);
 int run_sweep_tests(void);
 int run_roofline_tests(void);

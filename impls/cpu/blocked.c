@@ -17,15 +17,32 @@
  *
  * and writes O / l at the end. The n x n score matrix never exists; a task
  * needs O(R * (tile_kv + head_dim)) floats. blocked_task() below is exactly
- * this loop; everything after it is how each step is made fast.
+ * this loop; blocked_tile.c is how each step is made fast.
  *
- * When there are fewer tasks than threads (decode: one query per head, a
- * handful of KV heads), the keys are split too: each split runs the same
- * loop over its share of the cache, and the partial (m, l, O) are merged
- * with the same rescaling (flash-decoding).
+ * The variants fit in the loop as follows:
+ * - Masks (causal, sliding window W): a query at position p sees the keys
+ *   [lo(p), hi(p)), both ends growing with p, so a block of queries reads
+ *   only [lo(first query), hi(last query)): the tiles outside are never
+ *   loaded, and a window-W prefill of n tokens costs O(n W), not O(n^2).
+ *   Only the tiles that cross the edge of some row's range are masked.
+ * - softcap and ALiBi transform S before the softmax, 8 rows per vector.
+ * - A sink z (a logit with no value) joins the softmax once, at the end:
+ *   m' = max(m, z), O and l rescaled by exp(m - m'), l += exp(z - m').
+ * - head_dim_v: O and the V tiles are Dv wide, Q and K D wide.
+ * - Ragged batches: sequence b has its own query and key counts; tasks past
+ *   its queries are empty and no row past its keys is read.
+ * - Storage: f32, f16 and bf16 rows are read in place; q8_0, q4_0, fp8 and
+ *   paged rows are turned into an f32 tile first (blocked_kv.c).
  *
- * The tuning, and why it pays
- * ---------------------------
+ * When some tasks are much longer than the work of one thread's share
+ * (decode: one query per head, a handful of KV heads; a ragged batch with
+ * a few long sequences), their keys are split too: each split runs the same
+ * loop over its share of the keys, and the partial (m, l, O) are merged
+ * with the same rescaling (flash-decoding). Splits are cut by key count,
+ * so the threads get equal numbers of keys, not of sequences.
+ *
+ * The tuning, and why it pays (blocked_tile.c)
+ * --------------------------------------------
  * - Scores are computed transposed, S^T[key][row]: the 16 rows of a panel
  *   are one pair of vectors, so the softmax runs down the columns with
  *   whole vectors (max, exp, sum of 8 rows at a time) and Q is transposed
@@ -52,7 +69,12 @@
  *   broadcasts single K values: it widens each K tile once into an f32 tile
  *   that stays in L1. The kernels are written once with the dtype as an
  *   argument and instantiated per dtype (the _f32/_f16/_bf16 wrappers), so
- *   the f32 code is what it was. */
+ *   the f32 code is what it was.
+ * - Instruction sets: blocked_tile.c is compiled for the build's baseline,
+ *   AVX2+FMA+F16C and AVX-512 (the Makefile), one table of steps each;
+ *   create() takes the best the CPU has (blocked_cpu_isas) or the one
+ *   --param blocked:isa=NAME forces, and the kernel calls through it. The
+ *   steps are per tile, so the indirect calls cost nothing measurable. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -60,600 +82,506 @@
 
 #include <omp.h>
 
-#include "cpu_common.h"
+#include "attn_quant.h"
+#include "blocked.h"
 #include "simd.h"
 
-/* Rows below this use dot-product scores (see above). */
-#define WIDE_ROWS 16
-
-/* The geometry of one task, shared by its steps. */
-typedef struct task_geom {
-	int64_t D;            /* head_dim */
-	int64_t ld;           /* elements from one K (or V) row to the next: D, or 2D in the cache */
-	attn_dtype dt;        /* storage type of q, k and v */
-	int64_t R, R4;        /* query rows, and rounded up to the output kernel's 4 */
-	int64_t Rp;           /* rows as the score and softmax kernels see them (8- or 16-padded) */
-	int64_t nq;           /* queries per head in this block */
-	int64_t vis0;         /* keys the block's first query sees; query i0 + t sees vis0 + t */
-	int wide;             /* S^T by the 4x16 kernel (else dot products) */
-	float *Qs;            /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
-	float *St;            /* scores, then probabilities: [tile_kv][Rp] */
-	float *O;             /* [R4][D] */
-	float *m, *l, *alpha; /* [Rp] each */
-	float *Kw;            /* f16/bf16 and wide: the current K tile widened to f32, [tile_kv][D] */
-} task_geom;
-
-static void load_rows(const attn_shape *s, const void *q, int64_t b, int64_t g, int64_t i0, task_geom *t);
-static void scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail);
-static void mask_tile(const task_geom *t, int64_t j0, int64_t nk);
-static void online_softmax(const task_geom *t, int64_t nk);
-static void accumulate(const task_geom *t, const void *V, int64_t nk);
-
-/* One task: keys [k0, k1) of batch b, KV head g, for queries i0.. of the
- * geometry's block. Leaves the unnormalised O and m, l in the geometry. */
-static void blocked_task(const cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v,
-                         int64_t kv_stride, int64_t b, int64_t g, int64_t i0, int64_t k0, int64_t k1, task_geom *t)
+void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, int64_t *lo, int64_t *hi)
 {
-	const int64_t D = s->head_dim;
-	const size_t row = (size_t)t->ld * attn_dtype_size(t->dt); /* bytes from one K row to the next */
-	const char *K = (const char *)k + (size_t)((b * s->n_kv_heads + g) * kv_stride) * row;
-	const char *V = (const char *)v + (size_t)((b * s->n_kv_heads + g) * kv_stride) * row;
+	int64_t n_q, n_kv, unused;
+	cpu_seq_lens(s, b, &n_q, &n_kv);
+	cpu_key_range(s, n_q, n_kv, i0, lo, &unused);
+	cpu_key_range(s, n_q, n_kv, i0 + nq - 1, &unused, hi);
+	if (*lo > *hi)
+		*lo = *hi;
+}
 
-	load_rows(s, q, b, g, i0, t);
+/* One task: keys [k0, k1) of the geometry's sequence b, KV head g, block
+ * of queries. Leaves the unnormalised O and m, l in the geometry. */
+static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_shape *s, const void *q, const cpu_kv *kv,
+                         int64_t k0, int64_t k1, task_geom *t)
+{
+	isa->load_rows(s, q, t);
 	for (int64_t r = 0; r < t->Rp; r++) {
 		t->m[r] = -FLT_MAX; /* finite, so a row with nothing visible yet gives exp(0) = 1, not NaN */
 		t->l[r] = 0.0f;
 	}
-	memset(t->O, 0, (size_t)(t->R4 * D) * sizeof(float));
+	memset(t->O, 0, (size_t)(t->R4 * t->Dv) * sizeof(float));
 	/* padding lanes of S (rows R..Rp) are never written by the dot-product
 	 * scores; start them at 0 so that they stay finite */
 	memset(t->St, 0, (size_t)(c->tile_kv * t->Rp) * sizeof(float));
 
-	/* the last query of the block sees the most keys */
-	const int64_t kv_end = t->vis0 + t->nq - 1 < k1 ? t->vis0 + t->nq - 1 : k1;
-	for (int64_t j0 = k0; j0 < kv_end; j0 += c->tile_kv) {
-		const int64_t nk = kv_end - j0 < c->tile_kv ? kv_end - j0 : c->tile_kv;
-		scores(t, K + (size_t)j0 * row, V + (size_t)j0 * row, nk, kv_end - j0);
-		if (s->causal && j0 + nk > t->vis0)
-			mask_tile(t, j0, nk);
-		online_softmax(t, nk);
-		accumulate(t, V + (size_t)j0 * row, nk);
+	/* every row sees [in_lo, in_hi): tiles inside it need no mask */
+	int64_t in_lo, in_hi, unused;
+	cpu_key_range(s, t->n_q, t->n_keys, t->i0 + t->nq - 1, &in_lo, &unused);
+	cpu_key_range(s, t->n_q, t->n_keys, t->i0, &unused, &in_hi);
+	const int transform = s->softcap > 0.0f || s->alibi;
+	const int in_place = bk_in_place(kv);
+	for (int64_t j0 = k0; j0 < k1; j0 += c->tile_kv) {
+		const int64_t nk = k1 - j0 < c->tile_kv ? k1 - j0 : c->tile_kv;
+		const void *K = bk_tile(kv, 0, t->b, t->g, j0, nk, t->D, t->Kt, &t->ldk, &t->dt);
+		const void *V = bk_tile(kv, 1, t->b, t->g, j0, nk, t->Dv, t->Vt, &t->ldv, &t->dt);
+		isa->scores(t, K, V, nk, in_place ? k1 - j0 : nk);
+		if (transform)
+			isa->transform(s, t, j0, nk);
+		if (j0 < in_lo || j0 + nk > in_hi)
+			isa->mask(s, t, j0, nk);
+		isa->online_softmax(t, nk);
+		isa->accumulate(t, V, nk);
 	}
-}
-
-/* ---- the steps ------------------------------------------------------------ */
-
-/* Q rows of the block, widened to f32 and times scale (folded here once
- * instead of into every score). Row r is query head g*ratio + r / nq, query
- * i0 + r % nq. */
-static void load_rows(const attn_shape *s, const void *q, int64_t b, int64_t g, int64_t i0, task_geom *t)
-{
-	const int64_t D = t->D, ratio = s->n_heads / s->n_kv_heads;
-	const attn_dtype dt = t->dt;
-	for (int64_t r = 0; r < t->R; r++) {
-		const int64_t h = g * ratio + r / t->nq, i = i0 + r % t->nq;
-		const size_t src = (size_t)(((b * s->n_heads + h) * s->n_q + i) * D);
-		if (t->wide)
-			for (int64_t cc = 0; cc < D; cc++)
-				t->Qs[cc * t->Rp + r] = s->scale * attn_load(q, src + (size_t)cc, dt);
-		else
-			for (int64_t cc = 0; cc < D; cc++)
-				t->Qs[r * D + cc] = s->scale * attn_load(q, src + (size_t)cc, dt);
-	}
-	if (t->wide) /* zero padding rows: their scores are 0, harmless */
-		for (int64_t cc = 0; cc < D; cc++)
-			for (int64_t r = t->R; r < t->Rp; r++)
-				t->Qs[cc * t->Rp + r] = 0.0f;
-}
-
-/* A block of mk (1..4) keys against the 16 rows of one panel of Q^T:
- * St[a][0..16) = sum_c K[a][c] * Qt[c][0..16). 8 accumulators live in
- * registers through the whole head_dim loop; each K value is broadcast to
- * 2 multiply-adds and each Q^T vector is used by mk of them. */
-static inline __attribute__((always_inline)) void qk_block(int mk, const float *K, int64_t ld, int64_t D,
-                                                           const float *Qt, int64_t Rp, float *St)
-{
-	v8f acc[4][2];
-	for (int a = 0; a < 4; a++)
-		acc[a][0] = acc[a][1] = v8_set1(0.0f);
-	for (int64_t cc = 0; cc < D; cc++) {
-		v8f q0 = v8_load(Qt + cc * Rp), q1 = v8_load(Qt + cc * Rp + 8);
-		V8_KEEP(q0);
-		V8_KEEP(q1);
-		for (int a = 0; a < mk; a++) {
-			const float kv = K[a * ld + cc];
-			acc[a][0] += kv * q0;
-			acc[a][1] += kv * q1;
-		}
-	}
-	for (int a = 0; a < mk; a++) {
-		v8_store(St + a * Rp, acc[a][0]);
-		v8_store(St + a * Rp + 8, acc[a][1]);
-	}
-}
-
-/* Dot products of 4 query rows with 4 key rows: 16 independent accumulators
- * hide the multiply-add latency (4 chains, one per row, would stall on it),
- * and each loaded K or Q vector feeds 4 of them. K is stored as dt and
- * widened in registers as it is loaded (dt is a constant where this is
- * inlined, see dot_scores). */
-static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const void *K, int64_t ld,
-                                                             float *St, int64_t Rp, attn_dtype dt)
-{
-	const float *q0 = Q, *q1 = Q + D, *q2 = Q + 2 * D, *q3 = Q + 3 * D;
-	v8f a00 = v8_set1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-	v8f a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-	int64_t cc = 0;
-	for (; cc + 8 <= D; cc += 8) {
-		v8f x0 = v8_load_as(K, cc, dt), x1 = v8_load_as(K, ld + cc, dt), x2 = v8_load_as(K, 2 * ld + cc, dt),
-		    x3 = v8_load_as(K, 3 * ld + cc, dt);
-		V8_KEEP(x0);
-		V8_KEEP(x1);
-		V8_KEEP(x2);
-		V8_KEEP(x3);
-		v8f y0 = v8_load(q0 + cc), y1 = v8_load(q1 + cc), y2 = v8_load(q2 + cc), y3 = v8_load(q3 + cc);
-		V8_KEEP(y0);
-		V8_KEEP(y1);
-		V8_KEEP(y2);
-		V8_KEEP(y3);
-		a00 += y0 * x0, a01 += y0 * x1, a02 += y0 * x2, a03 += y0 * x3;
-		a10 += y1 * x0, a11 += y1 * x1, a12 += y1 * x2, a13 += y1 * x3;
-		a20 += y2 * x0, a21 += y2 * x1, a22 += y2 * x2, a23 += y2 * x3;
-		a30 += y3 * x0, a31 += y3 * x1, a32 += y3 * x2, a33 += y3 * x3;
-	}
-	/* St[key][0..4) = the 4 rows' dots with that key, one store per key */
-	v4f d[4] = {v8_hsum4(a00, a10, a20, a30), v8_hsum4(a01, a11, a21, a31), v8_hsum4(a02, a12, a22, a32),
-	            v8_hsum4(a03, a13, a23, a33)};
-	for (int a = 0; a < 4; a++) {
-		for (int64_t c2 = cc; c2 < D; c2++)
-			for (int r = 0; r < 4; r++)
-				d[a][r] += Q[r * D + c2] * attn_load(K, (size_t)(a * ld + c2), dt);
-		memcpy(St + a * Rp, &d[a], sizeof d[a]);
-	}
-}
-
-/* The same for the edges: nr query rows, nk key rows (each 1..4). */
-static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr, int64_t D, const void *K, int64_t ld,
-                                                          int nk, float *St, int64_t Rp, attn_dtype dt)
-{
-	for (int r = 0; r < nr; r++)
-		for (int a = 0; a < nk; a++) {
-			v8f acc = v8_set1(0.0f);
-			int64_t cc = 0;
-			for (; cc + 8 <= D; cc += 8)
-				acc += v8_load(Q + r * D + cc) * v8_load_as(K, a * ld + cc, dt);
-			float dot = v8_hsum(acc);
-			for (; cc < D; cc++)
-				dot += Q[r * D + cc] * attn_load(K, (size_t)(a * ld + cc), dt);
-			St[a * Rp + r] = dot;
-		}
-}
-
-/* Ask for K/V rows [j, j + n) ahead of their use. With few query rows there
- * is too little arithmetic per byte to hide a memory stall, and the hardware
- * prefetcher does not follow decode's pattern (four K rows read side by
- * side, V in column strips, a different head after each task). Measured on
- * the development machine (2-core Zen 4, decode of a 256 MiB cache, K and V
- * in separate arrays): no prefetch 14 GB/s, K one tile ahead 21 GB/s, every
- * line of K ~24 KiB and of V ~8 KiB ahead 21-29 GB/s (the machine's own read
- * bandwidth moving between 29 and 51), fewer lines or other distances less.
- * In the cache, where a key's K and V rows are adjacent, both come in one
- * region ~48 KiB ahead. Locality 2: into L2, as L1 is busy with the current
- * tile. */
-#define PREFETCH_K_BYTES (48 << 10)
-#define PREFETCH_V_BYTES (8 << 10)
-
-static void prefetch_bytes(const char *p, size_t n)
-{
-	for (const char *end = p + n; p < end; p += 64)
-		__builtin_prefetch(p, 0, 2);
-}
-
-/* The dot-product scores of a tile (few rows, see scores()), K stored as dt.
- * The prefetch distances are in bytes, so a 16-bit cache is asked for twice
- * as many rows ahead as an f32 one. */
-static inline __attribute__((always_inline)) void dot_scores(const task_geom *t, const void *K, const void *V,
-                                                             int64_t nk, int64_t avail, attn_dtype dt)
-{
-	const int64_t D = t->D, ld = t->ld, Rp = t->Rp;
-	const size_t esz = attn_dtype_size(dt), row = (size_t)ld * esz;
-	/* in the cache a key's K and V rows are adjacent: one region */
-	const int together = (const char *)V == (const char *)K + (size_t)D * esz && ld == 2 * D;
-	const int64_t ka = PREFETCH_K_BYTES / (int64_t)row + 1;
-	const int64_t va = PREFETCH_V_BYTES / (int64_t)row + 1;
-	for (int64_t j = 0; j < nk; j += 4) {
-		const int na = nk - j < 4 ? (int)(nk - j) : 4;
-		const char *Kj = (const char *)K + (size_t)j * row;
-		if (j + ka + 4 <= avail)
-			prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : (size_t)D * esz));
-		if (!together && j + va + 4 <= avail)
-			prefetch_bytes((const char *)V + (size_t)(j + va) * row, 4 * (size_t)D * esz);
-		for (int64_t r = 0; r < t->R; r += 4) {
-			const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
-			if (na == 4 && nr == 4)
-				qk_dots4x4(t->Qs + r * D, D, Kj, ld, t->St + j * Rp + r, Rp, dt);
-			else
-				qk_dots(t->Qs + r * D, nr, D, Kj, ld, na, t->St + j * Rp + r, Rp, dt);
-		}
-	}
-}
-
-static void dot_scores_f32(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
-{
-	dot_scores(t, K, V, nk, avail, ATTN_F32);
-}
-
-static void dot_scores_f16(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
-{
-	dot_scores(t, K, V, nk, avail, ATTN_F16);
-}
-
-static void dot_scores_bf16(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
-{
-	dot_scores(t, K, V, nk, avail, ATTN_BF16);
-}
-
-/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys are
- * readable from K and V, for prefetching. */
-static void scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
-{
-	const int64_t D = t->D, Rp = t->Rp;
-	if (!t->wide) {
-		if (t->dt == ATTN_F16)
-			dot_scores_f16(t, K, V, nk, avail);
-		else if (t->dt == ATTN_BF16)
-			dot_scores_bf16(t, K, V, nk, avail);
-		else
-			dot_scores_f32(t, K, V, nk, avail);
-		return;
-	}
-	const float *Kf = K;
-	int64_t ld = t->ld;
-	if (t->dt != ATTN_F32) {
-		/* qk_block broadcasts single K values, each to every 16-row panel:
-		 * widen the tile once into an f32 tile (in L1) instead */
-		v8_widen_rows(t->Kw, K, nk, D, ld, t->dt);
-		Kf = t->Kw;
-		ld = D;
-	}
-	/* a 16-row panel of Q^T (D x 16 floats) stays in L1 while the tile's
-	 * keys pass by */
-	for (int64_t r = 0; r < Rp; r += 16) {
-		int64_t j = 0;
-		for (; j + 4 <= nk; j += 4)
-			qk_block(4, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
-		switch (nk - j) {
-		case 3:
-			qk_block(3, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
-			break;
-		case 2:
-			qk_block(2, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
-			break;
-		case 1:
-			qk_block(1, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-/* Causal mask on a tile that crosses the diagonal: row r sees keys up to
- * vis0 + r % nq (exclusive). */
-static void mask_tile(const task_geom *t, int64_t j0, int64_t nk)
-{
-	for (int64_t r = 0; r < t->R; r++) {
-		const int64_t first = t->vis0 + r % t->nq - j0;
-		for (int64_t j = first < 0 ? 0 : first; j < nk; j++)
-			t->St[j * t->Rp + r] = -INFINITY;
-	}
-}
-
-/* The online softmax of the algorithm, 8 rows per vector down the columns of
- * S^T: new maxima, P = exp(S - m') in place, alpha = exp(m - m'), l. */
-static void online_softmax(const task_geom *t, int64_t nk)
-{
-	const int64_t Rp = t->Rp;
-	for (int64_t r = 0; r < Rp; r += 8) {
-		const v8f m_old = v8_load(t->m + r);
-		v8f mx = m_old;
-		for (int64_t j = 0; j < nk; j++)
-			mx = v8_max(mx, v8_load(t->St + j * Rp + r));
-		v8f sum = v8_set1(0.0f);
-		for (int64_t j = 0; j < nk; j++) {
-			const v8f p = v8_exp(v8_load(t->St + j * Rp + r) - mx);
-			v8_store(t->St + j * Rp + r, p);
-			sum += p;
-		}
-		const v8f al = v8_exp(m_old - mx);
-		v8_store(t->alpha + r, al);
-		v8_store(t->l + r, v8_load(t->l + r) * al + sum);
-		v8_store(t->m + r, mx);
-	}
-}
-
-/* O[r][c..c+8nv) = alpha_r * O[r][..] + sum_j P[r][j] V[j][c..c+8nv) for 4
- * rows: 4 x nv accumulators stay in registers across the keys; each V vector
- * feeds 4 multiply-adds, each probability nv. V is stored as dt, column c at
- * element c of row 0, and widened in registers as it is loaded. */
-static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
-                                                           const void *V, int64_t c, int64_t ld, float *O, int64_t D,
-                                                           const float *alpha, attn_dtype dt)
-{
-	v8f acc[4][4];
-	for (int r = 0; r < 4; r++)
-		for (int u = 0; u < nv; u++)
-			acc[r][u] = v8_load(O + r * D + 8 * u) * alpha[r];
-	for (int64_t j = 0; j < nk; j++) {
-		const float *p = Pt + j * Rp;
-		v8f vv[4];
-		for (int u = 0; u < nv; u++) {
-			vv[u] = v8_load_as(V, j * ld + c + 8 * u, dt);
-			V8_KEEP(vv[u]);
-		}
-		for (int r = 0; r < 4; r++)
-			for (int u = 0; u < nv; u++)
-				acc[r][u] += p[r] * vv[u];
-	}
-	for (int r = 0; r < 4; r++)
-		for (int u = 0; u < nv; u++)
-			v8_store(O + r * D + 8 * u, acc[r][u]);
-}
-
-/* O = O * alpha + P V over a tile, in 32-, 16- and 8-column strips of the
- * head dimension (and a plain loop for a head_dim that is not a multiple
- * of 8). A strip of V (nk x 32 values) stays in L1 for all the rows. */
-static inline __attribute__((always_inline)) void accumulate_as(const task_geom *t, const void *V, int64_t nk,
-                                                                attn_dtype dt)
-{
-	const int64_t D = t->D, ld = t->ld, Rp = t->Rp;
-	int64_t c = 0;
-	for (; c + 32 <= D; c += 32)
-		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(4, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
-	for (; c + 16 <= D; c += 16)
-		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(2, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
-	for (; c + 8 <= D; c += 8)
-		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(1, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
-	if (c == D)
-		return;
-	for (int64_t r = 0; r < t->R4; r++) {
-		float *o = t->O + r * D;
-		for (int64_t cc = c; cc < D; cc++)
-			o[cc] *= t->alpha[r];
-		for (int64_t j = 0; j < nk; j++) {
-			const float p = t->St[j * Rp + r];
-			for (int64_t cc = c; cc < D; cc++)
-				o[cc] += p * attn_load(V, (size_t)(j * ld + cc), dt);
-		}
-	}
-}
-
-static void accumulate_f32(const task_geom *t, const void *V, int64_t nk)
-{
-	accumulate_as(t, V, nk, ATTN_F32);
-}
-
-static void accumulate_f16(const task_geom *t, const void *V, int64_t nk)
-{
-	accumulate_as(t, V, nk, ATTN_F16);
-}
-
-static void accumulate_bf16(const task_geom *t, const void *V, int64_t nk)
-{
-	accumulate_as(t, V, nk, ATTN_BF16);
-}
-
-static void accumulate(const task_geom *t, const void *V, int64_t nk)
-{
-	if (t->dt == ATTN_F16)
-		accumulate_f16(t, V, nk);
-	else if (t->dt == ATTN_BF16)
-		accumulate_bf16(t, V, nk);
-	else
-		accumulate_f32(t, V, nk);
 }
 
 /* ---- driver: tasks, key splits, threads ----------------------------------- */
 
+/* Tasks are (b, g, query block); a task over more keys than a thread's
+ * share is split into items of chunk keys, each with its own slot for
+ * (O, m, l). */
 typedef struct plan {
-	int64_t nblk, ntask, nsplit;
+	int64_t bq, nblk, ntask, nitem;
 	int64_t Rmax, Rp, R4;
-	size_t scratch_floats; /* per thread */
-	size_t kw_off;         /* where the widened K tile starts in it (f16/bf16, wide) */
-	size_t part_floats;    /* per (task, split): O, m, l */
+	int64_t chunk;                 /* keys per split item; 0: no task is split */
+	size_t scratch_floats;         /* per thread */
+	size_t kw_off, kt_off, vt_off; /* tiles in it (0: none) */
+	size_t part_floats;            /* per item when chunk: O, m, l */
 } plan;
+
+/* Split keys only in pieces of at least this many: the merge of a split
+ * costs about as much as a few hundred keys of one row. */
+#define MIN_SPLIT_KEYS 256
 
 static int64_t round_up(int64_t x, int64_t m)
 {
 	return (x + m - 1) / m * m;
 }
 
-static void make_plan(const cpu_ctx *c, const attn_shape *s, plan *p)
+/* Task t_'s sequence, KV head, queries [i0, i0 + nq) (nq <= 0: none) and
+ * keys [lo, hi). */
+static void task_span(const attn_shape *s, const plan *p, int64_t t_, int64_t *b, int64_t *g, int64_t *i0, int64_t *nq,
+                      int64_t *lo, int64_t *hi)
 {
-	const int64_t D = s->head_dim, ratio = s->n_heads / s->n_kv_heads;
-	const int64_t bq = c->tile_q < s->n_q ? c->tile_q : s->n_q;
-	p->nblk = (s->n_q + bq - 1) / bq;
-	p->ntask = s->batch * s->n_kv_heads * p->nblk;
-	p->Rmax = ratio * bq;
-	p->Rp = round_up(p->Rmax, p->Rmax >= WIDE_ROWS ? 16 : 8);
-	p->R4 = round_up(p->Rmax, 4);
-	/* split the keys when there are too few tasks to feed every thread, but
-	 * keep each split a few hundred keys long so the merge stays cheap */
-	p->nsplit = 1;
-	if (p->ntask < 2 * c->threads && c->threads > 1) {
-		int64_t want = (2 * c->threads + p->ntask - 1) / p->ntask, most = s->n_kv / 256;
-		p->nsplit = want < most ? want : (most > 1 ? most : 1);
-	}
-	p->scratch_floats = (size_t)(D * p->Rp + c->tile_kv * p->Rp + p->R4 * D + 3 * p->Rp);
-	p->kw_off = 0;
-	if (s->dtype != ATTN_F32 && p->Rmax >= WIDE_ROWS) { /* room for the widened K tile */
-		p->kw_off = (p->scratch_floats + 15) & ~(size_t)15;
-		p->scratch_floats = p->kw_off + (size_t)(c->tile_kv * D);
-	}
-	p->part_floats = p->nsplit > 1 ? (size_t)(p->R4 * D + 2 * p->Rp) : 0;
+	const int64_t blk = t_ % p->nblk;
+	*g = (t_ / p->nblk) % s->n_kv_heads;
+	*b = t_ / (p->nblk * s->n_kv_heads);
+	*i0 = blk * p->bq;
+	int64_t n_q, n_kv;
+	cpu_seq_lens(s, *b, &n_q, &n_kv);
+	const int64_t left = n_q - *i0;
+	*nq = left < p->bq ? left : p->bq;
+	*lo = *hi = 0;
+	if (*nq > 0)
+		blocked_key_range(s, *b, *i0, *nq, lo, hi);
 }
 
-/* The geometry of the task at query i0, with its buffers: Q, S and alpha in
+static int64_t task_items(const plan *p, int64_t nq, int64_t lo, int64_t hi)
+{
+	if (nq <= 0)
+		return 0;
+	return p->chunk && hi - lo > p->chunk ? (hi - lo + p->chunk - 1) / p->chunk : 1;
+}
+
+static void make_plan(const cpu_ctx *c, const attn_shape *s, int paged, plan *p)
+{
+	const int64_t D = s->head_dim, Dv = attn_head_dim_v(s), ratio = s->n_heads / s->n_kv_heads;
+	p->bq = c->tile_q < s->n_q ? c->tile_q : s->n_q;
+	if (p->bq < 1)
+		p->bq = 1;
+	p->nblk = (s->n_q + p->bq - 1) / p->bq;
+	p->ntask = s->batch * s->n_kv_heads * p->nblk;
+	p->Rmax = ratio * p->bq;
+	p->Rp = round_up(p->Rmax, p->Rmax >= WIDE_ROWS ? 16 : 8);
+	p->R4 = round_up(p->Rmax, 4);
+
+	/* Balance by keys: split a task when it has more keys than half a
+	 * thread's share of the whole call (and at least MIN_SPLIT_KEYS), so
+	 * that dynamic scheduling can even out the rest. */
+	p->chunk = 0;
+	int64_t total = 0, longest = 0;
+	for (int64_t t_ = 0; t_ < p->ntask; t_++) {
+		int64_t b, g, i0, nq, lo, hi;
+		task_span(s, p, t_, &b, &g, &i0, &nq, &lo, &hi);
+		total += nq > 0 ? hi - lo : 0;
+		longest = nq > 0 && hi - lo > longest ? hi - lo : longest;
+	}
+	if (c->threads > 1) {
+		const int64_t share = (total + 2 * c->threads - 1) / (2 * c->threads);
+		const int64_t chunk = share > MIN_SPLIT_KEYS ? share : MIN_SPLIT_KEYS;
+		p->chunk = longest > chunk ? chunk : 0;
+	}
+	p->nitem = 0;
+	for (int64_t t_ = 0; t_ < p->ntask; t_++) {
+		int64_t b, g, i0, nq, lo, hi;
+		task_span(s, p, t_, &b, &g, &i0, &nq, &lo, &hi);
+		p->nitem += task_items(p, nq, lo, hi);
+	}
+
+	const size_t tile = (size_t)c->tile_kv;
+	p->scratch_floats = (size_t)(D * p->Rp) + tile * (size_t)p->Rp + (size_t)(p->R4 * Dv) + (size_t)(5 * p->Rp);
+	p->kw_off = p->kt_off = p->vt_off = 0;
+	const attn_dtype kt = attn_kv_dtype(s);
+	if (!attn_dtype_known(kt) || kt == ATTN_F32 || p->Rmax < WIDE_ROWS) {
+		/* no widened K tile: f32 rows in place, or f32 tiles */
+	} else {
+		p->kw_off = round_up((int64_t)p->scratch_floats, 16);
+		p->scratch_floats = p->kw_off + tile * (size_t)D;
+	}
+	/* f32 tiles that bk_tile fills: quantized storage, paged rows */
+	if (paged || !attn_dtype_known(kt)) {
+		p->kt_off = round_up((int64_t)p->scratch_floats, 16);
+		p->vt_off = p->kt_off + round_up((int64_t)tile * D, 16);
+		p->scratch_floats = p->vt_off + tile * (size_t)Dv;
+	}
+	p->part_floats = p->chunk ? (size_t)(p->R4 * Dv + 2 * p->Rp) : 0;
+}
+
+/* The workspace: per-thread scratch, then the split items' slots, then the
+ * item table (int64 per task + 1). Returns its floats and sets the parts. */
+static size_t plan_floats(const cpu_ctx *c, const plan *p, size_t *per_thread, size_t *parts_off, size_t *table_off)
+{
+	*per_thread = (p->scratch_floats + 15) & ~(size_t)15;
+	*parts_off = *per_thread * (size_t)c->threads;
+	*table_off = (*parts_off + p->part_floats * (size_t)p->nitem + 15) & ~(size_t)15;
+	return *table_off + 2 * (size_t)(p->ntask + 1);
+}
+
+/* The geometry of task t_, with its buffers: Q, S, alpha and the tiles in
  * the thread's scratch; O, m and l there too, or in part (a split's slot,
  * where the merge finds them). */
-static void geom_init(task_geom *t, const plan *p, const cpu_ctx *c, const attn_shape *s, int64_t i0, float *scratch,
+static void geom_init(task_geom *t, const plan *p, const cpu_ctx *c, const attn_shape *s, int64_t t_, float *scratch,
                       float *part)
 {
-	const int64_t ratio = s->n_heads / s->n_kv_heads, bq = p->Rmax / ratio;
+	int64_t lo, hi;
+	task_span(s, p, t_, &t->b, &t->g, &t->i0, &t->nq, &lo, &hi);
 	t->D = s->head_dim;
-	t->dt = s->dtype;
-	t->nq = s->n_q - i0 < bq ? s->n_q - i0 : bq;
-	t->R = t->nq * ratio;
+	t->Dv = attn_head_dim_v(s);
+	t->qdt = s->dtype;
+	t->R = t->nq * (s->n_heads / s->n_kv_heads);
 	t->R4 = round_up(t->R, 4);
 	t->wide = p->Rmax >= WIDE_ROWS;
 	t->Rp = p->Rp;
-	/* non-causal: as if causal with every query seeing all n_kv keys */
-	t->vis0 = s->causal ? attn_visible_keys(s, i0) : s->n_kv - t->nq + 1;
+	cpu_seq_lens(s, t->b, &t->n_q, &t->n_keys);
+	t->pos0 = t->n_keys - t->n_q + t->i0;
 	t->Qs = scratch;
 	t->St = t->Qs + t->D * p->Rp;
 	t->alpha = t->St + c->tile_kv * p->Rp;
-	t->O = part ? part : t->alpha + p->Rp;
-	t->m = t->O + p->R4 * t->D;
+	t->slope = t->alpha + p->Rp;
+	t->pos = t->slope + p->Rp;
+	t->O = part ? part : t->pos + p->Rp;
+	t->m = t->O + p->R4 * t->Dv;
 	t->l = t->m + p->Rp;
 	t->Kw = p->kw_off ? scratch + p->kw_off : NULL;
+	t->Kt = p->kt_off ? scratch + p->kt_off : NULL;
+	t->Vt = p->vt_off ? scratch + p->vt_off : NULL;
 }
 
-/* Final rows: out = O / l. */
-static void write_rows(const attn_shape *s, const task_geom *t, int64_t b, int64_t g, int64_t i0, float *out)
+/* The sinks join the softmax once: m' = max(m, z), the row's O and l
+ * rescaled to m', and exp(z - m') added to l. */
+static void fold_sinks(const attn_shape *s, task_geom *t)
 {
-	const int64_t D = t->D, ratio = s->n_heads / s->n_kv_heads;
+	const int64_t ratio = s->n_heads / s->n_kv_heads;
 	for (int64_t r = 0; r < t->R; r++) {
-		const int64_t h = g * ratio + r / t->nq, i = i0 + r % t->nq;
-		float *dst = out + ((b * s->n_heads + h) * s->n_q + i) * D;
+		const float z = cpu_sink(s, t->g * ratio + r / t->nq), m2 = fmaxf(t->m[r], z);
+		const float a = expf(t->m[r] - m2);
+		for (int64_t cc = 0; cc < t->Dv; cc++)
+			t->O[r * t->Dv + cc] *= a;
+		t->l[r] = t->l[r] * a + expf(z - m2);
+		t->m[r] = m2;
+	}
+}
+
+/* Final rows: out = O / l (0 for a row that saw no key). */
+static void write_rows(const attn_shape *s, const task_geom *t, float *out)
+{
+	const int64_t Dv = t->Dv, ratio = s->n_heads / s->n_kv_heads;
+	for (int64_t r = 0; r < t->R; r++) {
+		const int64_t h = t->g * ratio + r / t->nq, i = t->i0 + r % t->nq;
+		float *dst = out + ((t->b * s->n_heads + h) * s->n_q + i) * Dv;
 		const float inv = t->l[r] > 0.0f ? 1.0f / t->l[r] : 0.0f;
-		for (int64_t cc = 0; cc < D; cc++)
-			dst[cc] = t->O[r * D + cc] * inv;
+		for (int64_t cc = 0; cc < Dv; cc++)
+			dst[cc] = t->O[r * Dv + cc] * inv;
 	}
 }
 
 typedef struct item_args {
 	const cpu_ctx *c;
+	const blocked_isa *isa;
 	const attn_shape *s;
 	const plan *p;
-	const void *q, *k, *v;
-	int64_t kv_stride, ld;
-	float *out, *ws;
+	const void *q;
+	const cpu_kv *kv;
+	float *out, *ws, *part;
 	size_t per_thread;
-	float *part;
+	const int64_t *first; /* first item of each task, ntask + 1 */
 } item_args;
 
-/* Work item it (task it / nsplit, key split it % nsplit) on thread th. */
+/* The task that item it belongs to: the last task whose first item <= it. */
+static int64_t item_task(const item_args *a, int64_t it)
+{
+	int64_t lo = 0, hi = a->p->ntask; /* first[lo] <= it < first[hi] */
+	while (hi - lo > 1) {
+		const int64_t mid = lo + (hi - lo) / 2;
+		if (a->first[mid] <= it)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Work item it on thread th: split sp of ns of its task. */
 static void run_item(const item_args *a, int64_t it, int th)
 {
 	const plan *p = a->p;
 	const attn_shape *s = a->s;
-	const int64_t G = s->n_kv_heads, nblk = p->nblk, nsplit = p->nsplit;
-	const int64_t sp = it % nsplit, t_ = it / nsplit;
-	const int64_t blk = t_ % nblk, g = (t_ / nblk) % G, b = t_ / (nblk * G);
-	const int64_t i0 = blk * (p->Rmax / (s->n_heads / G));
+	const int64_t t_ = item_task(a, it), sp = it - a->first[t_], ns = a->first[t_ + 1] - a->first[t_];
 	task_geom t;
-	geom_init(&t, p, a->c, s, i0, a->ws + a->per_thread * (size_t)th,
-	          nsplit > 1 ? a->part + p->part_floats * (size_t)it : NULL);
-	const int64_t k0 = s->n_kv * sp / nsplit, k1 = s->n_kv * (sp + 1) / nsplit;
-	t.ld = a->ld;
-	blocked_task(a->c, s, a->q, a->k, a->v, a->kv_stride, b, g, i0, k0, k1, &t);
-	if (nsplit == 1)
-		write_rows(s, &t, b, g, i0, a->out);
+	geom_init(&t, p, a->c, s, t_, a->ws + a->per_thread * (size_t)th,
+	          ns > 1 ? a->part + p->part_floats * (size_t)it : NULL);
+	int64_t b, g, i0, nq, lo, hi;
+	task_span(s, p, t_, &b, &g, &i0, &nq, &lo, &hi);
+	blocked_task(a->c, a->isa, s, a->q, a->kv, lo + (hi - lo) * sp / ns, lo + (hi - lo) * (sp + 1) / ns, &t);
+	if (ns > 1)
+		return;
+	if (s->sinks)
+		fold_sinks(s, &t);
+	write_rows(s, &t, a->out);
 }
 
-/* K and V from a contiguous view (separate tensors or the cache): this
- * kernel keeps its own pointer arithmetic, rows ld elements apart. */
-static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
+/* Task t_'s splits merged: O = sum_s exp(m_s - M) O_s / sum_s exp(m_s - M) l_s,
+ * with the sink in M and the sum. */
+static void merge_task(const item_args *a, int64_t t_, int th)
 {
-	const void *k = kv->k, *v = kv->v;
-	const int64_t kv_stride = kv->stride, ld = (int64_t)(kv->k_pitch / attn_dtype_size(s->dtype));
+	const plan *p = a->p;
+	const attn_shape *s = a->s;
+	const int64_t ns = a->first[t_ + 1] - a->first[t_];
+	float *first = a->part + p->part_floats * (size_t)a->first[t_];
+	task_geom t;
+	geom_init(&t, p, a->c, s, t_, a->ws + a->per_thread * (size_t)th, first);
+	const int64_t Dv = t.Dv, ratio = s->n_heads / s->n_kv_heads, mo = p->R4 * Dv;
+	for (int64_t r = 0; r < t.R; r++) {
+		const float z = cpu_sink(s, t.g * ratio + r / t.nq); /* -inf without sinks */
+		float M = -FLT_MAX;
+		for (int64_t sp = 0; sp < ns; sp++)
+			M = fmaxf(M, first[p->part_floats * (size_t)sp + (size_t)(mo + r)]);
+		M = fmaxf(M, z);
+		float L = expf(z - M);
+		for (int64_t sp = 0; sp < ns; sp++) {
+			const float *o = first + p->part_floats * (size_t)sp;
+			const float w = expf(o[mo + r] - M);
+			L += w * o[mo + t.Rp + r];
+			for (int64_t cc = 0; cc < Dv; cc++)
+				t.O[r * Dv + cc] = sp ? t.O[r * Dv + cc] + w * o[r * Dv + cc] : w * o[r * Dv + cc];
+		}
+		t.l[r] = L;
+	}
+	write_rows(s, &t, a->out);
+}
+
+static int blocked_kernel(cpu_ctx *c, const blocked_isa *isa, const attn_shape *s, const void *q, const cpu_kv *kv,
+                          float *out)
+{
 	plan p;
-	make_plan(c, s, &p);
-	const int64_t G = s->n_kv_heads, nblk = p.nblk, nsplit = p.nsplit, nitem = p.ntask * nsplit;
-	const size_t per_thread = (p.scratch_floats + 15) & ~(size_t)15;
-	const size_t parts = p.part_floats * (size_t)nitem;
-	int rc = cpu_workspace(c, (per_thread * (size_t)c->threads + parts) * sizeof(float));
+	make_plan(c, s, kv->paged != NULL, &p);
+	size_t per_thread, parts_off, table_off;
+	const size_t floats = plan_floats(c, &p, &per_thread, &parts_off, &table_off);
+	int rc = cpu_workspace(c, floats * sizeof(float));
 	if (rc)
 		return rc;
-	float *ws = c->ws, *part = ws + per_thread * (size_t)c->threads;
-	const int64_t bq = p.Rmax / (s->n_heads / G);
+	void *table = c->ws + table_off; /* int64 entries, in the float workspace */
+	int64_t *first = table;
+	first[0] = 0;
+	for (int64_t t_ = 0; t_ < p.ntask; t_++) {
+		int64_t b, g, i0, nq, lo, hi;
+		task_span(s, &p, t_, &b, &g, &i0, &nq, &lo, &hi);
+		first[t_ + 1] = first[t_] + task_items(&p, nq, lo, hi);
+	}
+	const item_args a = {c, isa, s, &p, q, kv, out, c->ws, c->ws + parts_off, per_thread, first};
 
 	/* Later query blocks see more keys under a causal mask: dynamic
 	 * scheduling keeps the threads evenly loaded. Items of one task's splits
 	 * are adjacent; tasks of one KV head are adjacent, so its K and V stay
 	 * cached while all its query blocks pass. A single item (a small decode)
 	 * runs without a parallel region, whose start costs more than the item. */
-	const item_args a = {c, s, &p, q, k, v, kv_stride, ld, out, ws, per_thread, part};
+	const int64_t nitem = p.nitem;
 	if (nitem == 1)
 		run_item(&a, 0, 0);
-	else {
+	else if (nitem > 1) {
 #pragma omp parallel for num_threads(c->threads) schedule(dynamic, 1)
 		for (int64_t it = 0; it < nitem; it++)
 			run_item(&a, it, omp_get_thread_num());
 	}
-	if (nsplit == 1)
+	if (!p.chunk)
 		return ATTN_OK;
+#pragma omp parallel for num_threads(c->threads) schedule(dynamic, 4)
+	for (int64_t t_ = 0; t_ < p.ntask; t_++)
+		if (first[t_ + 1] - first[t_] > 1)
+			merge_task(&a, t_, omp_get_thread_num());
+	return ATTN_OK;
+}
 
-		/* merge the splits: O = sum_s exp(m_s - M) O_s / sum_s exp(m_s - M) l_s */
-#pragma omp parallel for num_threads(c->threads) schedule(static)
-	for (int64_t t_ = 0; t_ < p.ntask; t_++) {
-		const int64_t blk = t_ % nblk, g = (t_ / nblk) % G, b = t_ / (nblk * G);
-		const int64_t i0 = blk * bq, D = s->head_dim;
-		float *first = part + p.part_floats * (size_t)(t_ * nsplit);
-		task_geom t;
-		geom_init(&t, &p, c, s, i0, ws + per_thread * (size_t)omp_get_thread_num(), first);
-		for (int64_t r = 0; r < t.R; r++) {
-			float M = -FLT_MAX;
-			for (int64_t sp = 0; sp < nsplit; sp++)
-				M = fmaxf(M, first[p.part_floats * (size_t)sp + (size_t)(p.R4 * D + r)]);
-			float L = 0.0f;
-			for (int64_t sp = 0; sp < nsplit; sp++) {
-				float *o = first + p.part_floats * (size_t)sp;
-				const float w = expf(o[p.R4 * D + r] - M);
-				L += w * o[p.R4 * D + t.Rp + r];
-				for (int64_t cc = 0; cc < D; cc++)
-					t.O[r * D + cc] = sp ? t.O[r * D + cc] + w * o[r * D + cc] : w * o[r * D + cc];
-			}
-			t.l[r] = L;
+/* What the kernel handles: every ABI 3 feature. */
+#define BLOCKED_CAPS                                                                                                   \
+	(CPU_BASE_CAPS | ATTN_CAP_THREADS | ATTN_CAP_WINDOW | ATTN_CAP_SOFTCAP | ATTN_CAP_ALIBI | ATTN_CAP_SINKS |     \
+	 ATTN_CAP_HEAD_DIM_V | ATTN_CAP_KV_DTYPE | ATTN_CAP_Q8_0 | ATTN_CAP_Q4_0 | ATTN_CAP_FP8 | ATTN_CAP_RAGGED |    \
+	 ATTN_CAP_PAGED)
+
+/* ---- instruction sets ------------------------------------------------------ */
+
+unsigned blocked_cpu_isas(void)
+{
+	unsigned has = 0;
+#ifdef BLOCKED_X86_ISAS
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && V8_CPU_HAS_F16C())
+		has |= BLOCKED_HAS_AVX2;
+	if ((has & BLOCKED_HAS_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+		has |= BLOCKED_HAS_AVX512;
+#endif
+	return has;
+}
+
+int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, char *err, size_t err_len)
+{
+	static const struct {
+		const char *name, *needs;
+		unsigned bit;
+		const blocked_isa *isa;
+	} isas[] = {
+#ifdef BLOCKED_X86_ISAS
+	    {"avx512", "AVX-512 (F, VL, BW, DQ) with AVX2, FMA and F16C", BLOCKED_HAS_AVX512, &blocked_isa_avx512},
+	    {"avx2", "AVX2 with FMA and F16C", BLOCKED_HAS_AVX2, &blocked_isa_avx2},
+#endif
+	    {"generic", NULL, 0, &blocked_isa_generic},
+	};
+	const size_t n = sizeof isas / sizeof isas[0];
+	for (size_t i = 0; i < n; i++) {
+		if (want && *want && strcmp(want, isas[i].name) != 0)
+			continue;
+		if ((has & isas[i].bit) != isas[i].bit) {
+			if (!want || !*want)
+				continue; /* the best the CPU has: try the next */
+			snprintf(err, err_len, "parameter isa=%s: this CPU lacks %s", want, isas[i].needs);
+			return ATTN_E_INVALID;
 		}
-		write_rows(s, &t, b, g, i0, out);
+		*out = isas[i].isa;
+		return ATTN_OK;
+	}
+	snprintf(err, err_len, "parameter isa=%s: not an instruction set of this build (%s)", want,
+#ifdef BLOCKED_X86_ISAS
+	         "avx512, avx2 or generic"
+#else
+	         "generic"
+#endif
+	);
+	return ATTN_E_INVALID;
+}
+
+/* The kernel of each table: cpu_ctx holds one function, so the instance's
+ * choice is which of these it holds. */
+#define ISA_KERNEL(x)                                                                                                  \
+	static int blocked_kernel_##x(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)    \
+	{                                                                                                              \
+		return blocked_kernel(c, &blocked_isa_##x, s, q, kv, out);                                             \
+	}
+ISA_KERNEL(generic)
+#ifdef BLOCKED_X86_ISAS
+ISA_KERNEL(avx2)
+ISA_KERNEL(avx512)
+#endif
+
+static cpu_kernel isa_kernel(const blocked_isa *isa)
+{
+#ifdef BLOCKED_X86_ISAS
+	if (isa == &blocked_isa_avx512)
+		return blocked_kernel_avx512;
+	if (isa == &blocked_isa_avx2)
+		return blocked_kernel_avx2;
+#endif
+	return blocked_kernel_generic;
+}
+
+/* params without their isa=NAME item (blocked's own; cpu_create parses the
+ * tiles) into rest, and NAME into isa ("" when absent). */
+static int split_isa(const char *params, char *rest, size_t rest_len, char *isa, size_t isa_len, char *err,
+                     size_t err_len)
+{
+	size_t used = 0;
+	*rest = *isa = 0;
+	for (const char *p = params ? params : ""; *p;) {
+		const size_t n = strcspn(p, ",");
+		if (n > 4 && strncmp(p, "isa=", 4) == 0) {
+			if (n - 4 >= isa_len) {
+				snprintf(err, err_len, "parameter isa=%.*s: not an instruction set of this build",
+				         (int)(n - 4), p + 4);
+				return ATTN_E_INVALID;
+			}
+			memcpy(isa, p + 4, n - 4);
+			isa[n - 4] = 0;
+		} else if (n) {
+			if (used + n + 2 > rest_len) {
+				snprintf(err, err_len, "parameter list too long");
+				return ATTN_E_INVALID;
+			}
+			if (used)
+				rest[used++] = ',';
+			memcpy(rest + used, p, n);
+			rest[used += n] = 0;
+		}
+		p += n + (p[n] == ',');
 	}
 	return ATTN_OK;
 }
 
 static int blocked_create(const attn_config *cfg, void **ctx, char *err, size_t err_len)
 {
-	return cpu_create(cfg, blocked_kernel, 1, ctx, err, err_len);
+	char rest[512], want[16];
+	int rc = split_isa(cfg ? cfg->params : NULL, rest, sizeof rest, want, sizeof want, err, err_len);
+	const blocked_isa *isa = NULL;
+	if (rc == ATTN_OK)
+		rc = blocked_isa_select(want, blocked_cpu_isas(), &isa, err, err_len);
+	if (rc)
+		return rc;
+	attn_config mine = cfg ? *cfg : (attn_config){0};
+	mine.params = rest;
+	rc = cpu_create(&mine, isa_kernel(isa), 1, ctx, err, err_len);
+	if (rc == ATTN_OK) {
+		cpu_ctx *c = *ctx;
+		c->caps = BLOCKED_CAPS;
+		const size_t len = strlen(c->info);
+		snprintf(c->info + len, sizeof c->info - len, " isa=%s", isa->name);
+	}
+	return rc;
 }
+
+/* head_dim and head_dim_v up to MLA's 576: Q^T of a 16-row panel (576 x 16
+ * floats) still fits L1 with a K tile. */
+#define MAX_HEAD_DIM 576
 
 static int blocked_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
 {
 	(void)ctx;
-	return cpu_supports(s, 256, why, why_len);
+	return cpu_supports_caps(s, BLOCKED_CAPS, MAX_HEAD_DIM, why, why_len);
 }
 
 static uint64_t blocked_workspace(void *ctx, const attn_shape *s)
 {
 	const cpu_ctx *c = ctx;
 	plan p;
-	make_plan(c, s, &p);
-	const size_t per_thread = (p.scratch_floats + 15) & ~(size_t)15;
-	return ((uint64_t)per_thread * (uint64_t)c->threads + p.part_floats * (uint64_t)(p.ntask * p.nsplit)) *
-	       sizeof(float);
+	make_plan(c, s, 0, &p);
+	size_t per_thread, parts_off, table_off;
+	return (uint64_t)plan_floats(c, &p, &per_thread, &parts_off, &table_off) * sizeof(float);
 }
 
 static const attn_backend blocked_backend = {
     .abi_version = ATTN_ABI_VERSION,
     .name = "blocked",
     .description = "flash-style tiles with online softmax, OpenMP, GQA heads share K/V tiles",
-    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_THREADS | ATTN_CAP_F16 | ATTN_CAP_BF16,
+    .caps = BLOCKED_CAPS,
     .create = blocked_create,
     .supports = blocked_supports,
     .workspace_bytes = blocked_workspace,
     CPU_SHARED_ENTRY_POINTS,
+    CPU_PAGED_ENTRY_POINT,
 };
 
 const attn_backend *attn_backend_blocked(void)

@@ -1,10 +1,12 @@
 /* simd.h - eight-float vectors for the CPU kernels (GCC vector extensions).
  *
- * The vector type compiles on any target GCC or Clang supports: with AVX2 or
- * AVX-512 (-march=native on x86-64) each v8f is one ymm register and a*b+c
- * contracts to a fused multiply-add; elsewhere the compiler splits it into
- * what the target has. Loads and stores go through memcpy so that no
- * alignment is assumed.
+ * The vector type compiles on any target GCC or Clang supports: where a file
+ * is compiled for AVX2 or AVX-512 (blocked's kernels, once per instruction
+ * set, see the Makefile; everything with NATIVE=1) each v8f is one ymm
+ * register and a*b+c contracts to a fused multiply-add; elsewhere (the
+ * default x86-64 baseline, other CPUs) the compiler splits it into what the
+ * target has. Loads and stores go through memcpy so that no alignment is
+ * assumed.
  *
  * The 16-bit storage types are widened to f32 as they are loaded
  * (v8_load_f16, v8_load_bf16, v8_load_as): exactly, and eight at a time, so
@@ -22,11 +24,16 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__F16C__) || defined(__AVX__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
 #include "attn_half.h"
+
+/* Without AVX a 32-byte vector is passed in memory, which GCC warns about
+ * for every function that takes or returns one: these are all inline and
+ * never cross a library boundary. */
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
@@ -88,14 +95,53 @@ static inline void v8_store(float *p, v8f v)
 	memcpy(p, &v, sizeof v);
 }
 
+/* Widen the first multiple of 8 of n f16 values with F16C when the file is
+ * compiled without it (the default build's baseline) but the CPU has it, so
+ * that the shared code (the CPU backends' K/V loads) keeps its
+ * one-instruction conversion; returns how many it widened (0: none). */
+#if defined(__x86_64__) || defined(__i386__)
+/* Does the CPU have F16C? Clang's __builtin_cpu_supports does not know the
+ * name; every CPU with AVX2 has it. */
+#ifdef __clang__
+#define V8_CPU_HAS_F16C() __builtin_cpu_supports("avx2")
+#else
+#define V8_CPU_HAS_F16C() __builtin_cpu_supports("f16c")
+#endif
+#endif
+
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__F16C__) && defined(__GNUC__)
+static inline __attribute__((target("avx,f16c"))) int64_t v8_widen_f16c(float *dst, const uint16_t *src, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__m128i h;
+		memcpy(&h, src + i, sizeof h);
+		_mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+	}
+	return i;
+}
+
+static inline int64_t v8_widen_f16_at_run_time(float *dst, const uint16_t *src, int64_t n)
+{
+	return V8_CPU_HAS_F16C() ? v8_widen_f16c(dst, src, n) : 0;
+}
+#else
+static inline int64_t v8_widen_f16_at_run_time(float *dst, const uint16_t *src, int64_t n)
+{
+	(void)dst, (void)src, (void)n;
+	return 0; /* F16C compiled in (v8_load_f16), or not an x86 */
+}
+#endif
+
 /* Widen n elements stored as t into dst (a copy for f32). */
 static inline void v8_widen_n(float *dst, const void *src, int64_t n, attn_dtype t)
 {
 	int64_t i = 0;
-	if (t == ATTN_F16)
+	if (t == ATTN_F16) {
+		i = v8_widen_f16_at_run_time(dst, src, n);
 		for (; i + 8 <= n; i += 8)
 			v8_store(dst + i, v8_load_f16((const uint16_t *)src + i));
-	else if (t == ATTN_BF16)
+	} else if (t == ATTN_BF16)
 		for (; i + 8 <= n; i += 8)
 			v8_store(dst + i, v8_load_bf16((const uint16_t *)src + i));
 	/* f32 (a copy) and the tail, scalar */
@@ -115,15 +161,29 @@ static inline void v8_widen_rows(float *dst, const void *src, int64_t n, int64_t
 /* Pin a value in a register: GCC otherwise folds a load into every use of
  * it (a multiply-add with a memory operand), re-reading the same vector
  * once per use and running out of load slots before multiply-add slots. */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#if defined(__GNUC__) && defined(__AVX__)
 #define V8_KEEP(v) __asm__("" : "+v"(v))
 #else
 #define V8_KEEP(v) ((void)0)
 #endif
 
+/* x in every lane. Kernels write a scalar times a vector as v8_set1(x) * v:
+ * without AVX (v8f is then two SSE halves in memory) GCC builds both `x * v`
+ * and the initializer below by storing x into each lane on the stack and
+ * reloading the vector, a store-forwarding stall per use (5x slower
+ * kernels); one broadcast of a half, stored twice, avoids it. */
 static inline v8f v8_set1(float x)
 {
+#ifdef __AVX__
 	return (v8f){x, x, x, x, x, x, x, x};
+#else
+	typedef float v4f_ __attribute__((vector_size(16)));
+	const v4f_ h = {x, x, x, x};
+	v8f v;
+	memcpy(&v, &h, sizeof h);
+	memcpy((char *)&v + sizeof h, &h, sizeof h);
+	return v;
+#endif
 }
 
 static inline v8f v8_max(v8f a, v8f b)

@@ -1,0 +1,92 @@
+/* blocked.h - the parts of the blocked backend, shared by its files:
+ *   blocked.c       the algorithm (one task's loop over key tiles), the plan
+ *                   of tasks and key splits, threads, the backend table
+ *   blocked_tile.c  the steps on one tile: Q rows, scores, the variants
+ *                   (softcap, ALiBi, masks), online softmax, P V
+ *   blocked_kv.c    the f32 tiles of what the kernels do not read in place
+ *                   (q8_0, q4_0, fp8_e4m3, paged rows) */
+#ifndef ATTN_BLOCKED_H
+#define ATTN_BLOCKED_H
+
+#include "cpu_common.h"
+
+/* The tile [j0, j0 + n) of K (v = 0, rows of width D) or V (v = 1, width
+ * Dv) of head (b, g) as the kernels read it: in place when the rows are
+ * contiguous and stored as f32, f16 or bf16 (*dt that type, *ld elements
+ * between rows), else dequantized or gathered into scratch ([n][width]
+ * floats, *dt f32, *ld width). */
+const void *bk_tile(const cpu_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width, float *scratch,
+                    int64_t *ld, attn_dtype *dt);
+
+/* Does bk_tile read this view in place? */
+int bk_in_place(const cpu_kv *kv);
+
+/* The keys [*lo, *hi) that some query of queries [i0, i0 + nq) of sequence
+ * b can see under the causal and window masks: everything a task over
+ * those queries reads. The queries' positions grow with i, and so do both
+ * ends of what each sees (cpu_key_range), so the union is [lo(first),
+ * hi(last)). */
+void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, int64_t *lo, int64_t *hi);
+
+/* Rows below this use dot-product scores (blocked_tile.c). */
+#define WIDE_ROWS 16
+
+/* The geometry of one task, shared by its steps. */
+typedef struct task_geom {
+	int64_t D, Dv;        /* head_dim, head_dim_v */
+	attn_dtype qdt;       /* storage of q */
+	attn_dtype dt;        /* storage of the current K and V tiles as read */
+	int64_t ldk, ldv;     /* elements between rows of the current K, V tile */
+	int64_t R, R4;        /* query rows, and rounded up to the output kernel's 4 */
+	int64_t Rp;           /* rows as the score and softmax kernels see them (8- or 16-padded) */
+	int64_t nq;           /* queries per head in this block */
+	int64_t b, g, i0;     /* sequence, KV head, first query */
+	int64_t pos0;         /* position of query i0; row r is at pos0 + r % nq */
+	int64_t n_q, n_keys;  /* queries and keys of sequence b */
+	int wide;             /* S^T by the 4x16 kernel (else dot products) */
+	float *Qs;            /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
+	float *St;            /* scores, then probabilities: [tile_kv][Rp] */
+	float *O;             /* [R4][Dv] */
+	float *m, *l, *alpha; /* [Rp] each */
+	float *slope, *pos;   /* ALiBi: each row's slope (0 past R) and position, [Rp] */
+	float *Kw;            /* 16-bit K read in place and wide: the K tile widened, [tile_kv][D] */
+	float *Kt, *Vt;       /* tiles bk_tile fills: [tile_kv][D], [tile_kv][Dv] */
+} task_geom;
+
+/* The steps of one tile (blocked_tile.c). That file is compiled once per
+ * instruction set (the Makefile: the baseline, AVX2+FMA+F16C, AVX-512), each
+ * time filling one of these tables; the algorithm in blocked.c calls through
+ * the table its instance chose. */
+typedef struct blocked_isa {
+	const char *name; /* "generic", "avx2", "avx512" */
+	void (*load_rows)(const attn_shape *s, const void *q, task_geom *t);
+	/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys
+	 * are readable from K and V, for prefetching */
+	void (*scores)(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail);
+	/* softcap and ALiBi on the scores of keys [j0, j0 + nk) */
+	void (*transform)(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk);
+	/* -inf for the keys of [j0, j0 + nk) a row does not see */
+	void (*mask)(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk);
+	void (*online_softmax)(const task_geom *t, int64_t nk);
+	void (*accumulate)(const task_geom *t, const void *V, int64_t nk);
+} blocked_isa;
+
+extern const blocked_isa blocked_isa_generic;
+#if defined(__x86_64__)
+#define BLOCKED_X86_ISAS 1
+extern const blocked_isa blocked_isa_avx2, blocked_isa_avx512;
+#endif
+
+/* What the CPU offers, as blocked_isa_select() takes it. */
+enum { BLOCKED_HAS_AVX2 = 1, BLOCKED_HAS_AVX512 = 2 };
+
+/* BLOCKED_HAS_* of the CPU this runs on (AVX2 with FMA and F16C; AVX-512 F,
+ * VL, BW and DQ with those), as the CPU and the OS report it. */
+unsigned blocked_cpu_isas(void);
+
+/* The table for want ("avx2", "avx512", "generic", or NULL / "": the best
+ * of has). Returns ATTN_OK, or ATTN_E_INVALID with a message naming the ISA
+ * when it is unknown or has lacks it. */
+int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, char *err, size_t err_len);
+
+#endif

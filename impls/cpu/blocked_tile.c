@@ -1,0 +1,404 @@
+/* blocked_tile.c - the steps of blocked.c's loop on one tile of keys, and
+ * the vector kernels that make them fast (the reasons are at the top of
+ * blocked.c). Scores are kept transposed, S^T[key][row], so that every
+ * per-row step (the variants, the softmax) runs down a column with whole
+ * vectors of 8 rows.
+ *
+ * One source for every instruction set: the Makefile compiles this file
+ * once for the build's baseline (BLOCKED_ISA unset: blocked_isa_generic)
+ * and once more per x86-64 ISA with its -m flags and -DBLOCKED_ISA=avx2 or
+ * avx512; each compilation fills the table of that name, and blocked.c
+ * picks one at run time. Everything else here is static, so the copies do
+ * not clash. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "blocked.h"
+#include "simd.h"
+
+/* Q rows of the block, widened to f32 and times scale (folded here once
+ * instead of into every score). Row r is query head g*ratio + r / nq, query
+ * i0 + r % nq. Also each row's ALiBi slope and position. */
+static void bt_load_rows(const attn_shape *s, const void *q, task_geom *t)
+{
+	const int64_t D = t->D, ratio = s->n_heads / s->n_kv_heads;
+	const attn_dtype dt = t->qdt;
+	for (int64_t r = 0; r < t->R; r++) {
+		const int64_t h = t->g * ratio + r / t->nq, i = t->i0 + r % t->nq;
+		const size_t src = (size_t)(((t->b * s->n_heads + h) * s->n_q + i) * D);
+		if (t->wide)
+			for (int64_t cc = 0; cc < D; cc++)
+				t->Qs[cc * t->Rp + r] = s->scale * attn_load(q, src + (size_t)cc, dt);
+		else
+			for (int64_t cc = 0; cc < D; cc++)
+				t->Qs[r * D + cc] = s->scale * attn_load(q, src + (size_t)cc, dt);
+		t->slope[r] = s->alibi ? s->alibi[h] : 0.0f;
+		t->pos[r] = (float)(t->pos0 + r % t->nq);
+	}
+	for (int64_t r = t->R; r < t->Rp; r++) /* padding rows: no ALiBi term */
+		t->slope[r] = t->pos[r] = 0.0f;
+	if (t->wide) /* zero padding rows: their scores are 0, harmless */
+		for (int64_t cc = 0; cc < D; cc++)
+			for (int64_t r = t->R; r < t->Rp; r++)
+				t->Qs[cc * t->Rp + r] = 0.0f;
+}
+
+/* A block of mk (1..4) keys against the 16 rows of one panel of Q^T:
+ * St[a][0..16) = sum_c K[a][c] * Qt[c][0..16). 8 accumulators live in
+ * registers through the whole head_dim loop; each K value is broadcast to
+ * 2 multiply-adds and each Q^T vector is used by mk of them. */
+static inline __attribute__((always_inline)) void qk_block(int mk, const float *K, int64_t ld, int64_t D,
+                                                           const float *Qt, int64_t Rp, float *St)
+{
+	v8f acc[4][2];
+	for (int a = 0; a < 4; a++)
+		acc[a][0] = acc[a][1] = v8_set1(0.0f);
+	for (int64_t cc = 0; cc < D; cc++) {
+		v8f q0 = v8_load(Qt + cc * Rp), q1 = v8_load(Qt + cc * Rp + 8);
+		V8_KEEP(q0);
+		V8_KEEP(q1);
+		for (int a = 0; a < mk; a++) {
+			const v8f kv = v8_set1(K[a * ld + cc]);
+			acc[a][0] += kv * q0;
+			acc[a][1] += kv * q1;
+		}
+	}
+	for (int a = 0; a < mk; a++) {
+		v8_store(St + a * Rp, acc[a][0]);
+		v8_store(St + a * Rp + 8, acc[a][1]);
+	}
+}
+
+/* Dot products of 4 query rows with 4 key rows: 16 independent accumulators
+ * hide the multiply-add latency (4 chains, one per row, would stall on it),
+ * and each loaded K or Q vector feeds 4 of them. K is stored as dt and
+ * widened in registers as it is loaded (dt is a constant where this is
+ * inlined, see dot_scores). */
+static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const void *K, int64_t ld,
+                                                             float *St, int64_t Rp, attn_dtype dt)
+{
+	const float *q0 = Q, *q1 = Q + D, *q2 = Q + 2 * D, *q3 = Q + 3 * D;
+	v8f a00 = v8_set1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+	v8f a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+	int64_t cc = 0;
+	for (; cc + 8 <= D; cc += 8) {
+		v8f x0 = v8_load_as(K, cc, dt), x1 = v8_load_as(K, ld + cc, dt), x2 = v8_load_as(K, 2 * ld + cc, dt),
+		    x3 = v8_load_as(K, 3 * ld + cc, dt);
+		V8_KEEP(x0);
+		V8_KEEP(x1);
+		V8_KEEP(x2);
+		V8_KEEP(x3);
+		v8f y0 = v8_load(q0 + cc), y1 = v8_load(q1 + cc), y2 = v8_load(q2 + cc), y3 = v8_load(q3 + cc);
+		V8_KEEP(y0);
+		V8_KEEP(y1);
+		V8_KEEP(y2);
+		V8_KEEP(y3);
+		a00 += y0 * x0, a01 += y0 * x1, a02 += y0 * x2, a03 += y0 * x3;
+		a10 += y1 * x0, a11 += y1 * x1, a12 += y1 * x2, a13 += y1 * x3;
+		a20 += y2 * x0, a21 += y2 * x1, a22 += y2 * x2, a23 += y2 * x3;
+		a30 += y3 * x0, a31 += y3 * x1, a32 += y3 * x2, a33 += y3 * x3;
+	}
+	/* St[key][0..4) = the 4 rows' dots with that key, one store per key */
+	v4f d[4] = {v8_hsum4(a00, a10, a20, a30), v8_hsum4(a01, a11, a21, a31), v8_hsum4(a02, a12, a22, a32),
+	            v8_hsum4(a03, a13, a23, a33)};
+	for (int a = 0; a < 4; a++) {
+		for (int64_t c2 = cc; c2 < D; c2++)
+			for (int r = 0; r < 4; r++)
+				d[a][r] += Q[r * D + c2] * attn_load(K, (size_t)(a * ld + c2), dt);
+		memcpy(St + a * Rp, &d[a], sizeof d[a]);
+	}
+}
+
+/* The same for the edges: nr query rows, nk key rows (each 1..4). */
+static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr, int64_t D, const void *K, int64_t ld,
+                                                          int nk, float *St, int64_t Rp, attn_dtype dt)
+{
+	for (int r = 0; r < nr; r++)
+		for (int a = 0; a < nk; a++) {
+			v8f acc = v8_set1(0.0f);
+			int64_t cc = 0;
+			for (; cc + 8 <= D; cc += 8)
+				acc += v8_load(Q + r * D + cc) * v8_load_as(K, a * ld + cc, dt);
+			float dot = v8_hsum(acc);
+			for (; cc < D; cc++)
+				dot += Q[r * D + cc] * attn_load(K, (size_t)(a * ld + cc), dt);
+			St[a * Rp + r] = dot;
+		}
+}
+
+/* Ask for K/V rows [j, j + n) ahead of their use. With few query rows there
+ * is too little arithmetic per byte to hide a memory stall, and the hardware
+ * prefetcher does not follow decode's pattern (four K rows read side by
+ * side, V in column strips, a different head after each task). Measured on
+ * the development machine (2-core Zen 4, decode of a 256 MiB cache, K and V
+ * in separate arrays): no prefetch 14 GB/s, K one tile ahead 21 GB/s, every
+ * line of K ~24 KiB and of V ~8 KiB ahead 21-29 GB/s (the machine's own read
+ * bandwidth moving between 29 and 51), fewer lines or other distances less.
+ * In the cache, where a key's K and V rows are adjacent, both come in one
+ * region ~48 KiB ahead. Locality 2: into L2, as L1 is busy with the current
+ * tile. */
+#define PREFETCH_K_BYTES (48 << 10)
+#define PREFETCH_V_BYTES (8 << 10)
+
+static void prefetch_bytes(const char *p, size_t n)
+{
+	for (const char *end = p + n; p < end; p += 64)
+		__builtin_prefetch(p, 0, 2);
+}
+
+/* The dot-product scores of a tile (few rows, see scores()), K stored as dt.
+ * The prefetch distances are in bytes, so a 16-bit cache is asked for twice
+ * as many rows ahead as an f32 one. */
+static inline __attribute__((always_inline)) void dot_scores(const task_geom *t, const void *K, const void *V,
+                                                             int64_t nk, int64_t avail, attn_dtype dt)
+{
+	const int64_t D = t->D, ld = t->ldk, Rp = t->Rp;
+	const size_t esz = attn_dtype_size(dt), row = (size_t)ld * esz, vrow = (size_t)t->ldv * esz;
+	/* in the cache a key's K and V rows are adjacent: one region */
+	const int together = (const char *)V == (const char *)K + (size_t)D * esz && t->ldk == t->ldv;
+	const int64_t ka = PREFETCH_K_BYTES / (int64_t)row + 1;
+	const int64_t va = PREFETCH_V_BYTES / (int64_t)vrow + 1;
+	for (int64_t j = 0; j < nk; j += 4) {
+		const int na = nk - j < 4 ? (int)(nk - j) : 4;
+		const char *Kj = (const char *)K + (size_t)j * row;
+		if (j + ka + 4 <= avail)
+			prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : (size_t)D * esz));
+		if (!together && j + va + 4 <= avail)
+			prefetch_bytes((const char *)V + (size_t)(j + va) * vrow, 4 * (size_t)t->Dv * esz);
+		for (int64_t r = 0; r < t->R; r += 4) {
+			const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
+			if (na == 4 && nr == 4)
+				qk_dots4x4(t->Qs + r * D, D, Kj, ld, t->St + j * Rp + r, Rp, dt);
+			else
+				qk_dots(t->Qs + r * D, nr, D, Kj, ld, na, t->St + j * Rp + r, Rp, dt);
+		}
+	}
+}
+
+static void dot_scores_f32(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+{
+	dot_scores(t, K, V, nk, avail, ATTN_F32);
+}
+
+static void dot_scores_f16(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+{
+	dot_scores(t, K, V, nk, avail, ATTN_F16);
+}
+
+static void dot_scores_bf16(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+{
+	dot_scores(t, K, V, nk, avail, ATTN_BF16);
+}
+
+/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys are
+ * readable from K and V, for prefetching. */
+static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+{
+	const int64_t D = t->D, Rp = t->Rp;
+	if (!t->wide) {
+		if (t->dt == ATTN_F16)
+			dot_scores_f16(t, K, V, nk, avail);
+		else if (t->dt == ATTN_BF16)
+			dot_scores_bf16(t, K, V, nk, avail);
+		else
+			dot_scores_f32(t, K, V, nk, avail);
+		return;
+	}
+	const float *Kf = K;
+	int64_t ld = t->ldk;
+	if (t->dt != ATTN_F32) {
+		/* qk_block broadcasts single K values, each to every 16-row panel:
+		 * widen the tile once into an f32 tile (in L1) instead */
+		v8_widen_rows(t->Kw, K, nk, D, ld, t->dt);
+		Kf = t->Kw;
+		ld = D;
+	}
+	/* a 16-row panel of Q^T (D x 16 floats) stays in L1 while the tile's
+	 * keys pass by */
+	for (int64_t r = 0; r < Rp; r += 16) {
+		int64_t j = 0;
+		for (; j + 4 <= nk; j += 4)
+			qk_block(4, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+		switch (nk - j) {
+		case 3:
+			qk_block(3, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			break;
+		case 2:
+			qk_block(2, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			break;
+		case 1:
+			qk_block(1, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* cpu_score() on every score of the tile, 8 rows per vector: softcap c:
+ * s = c * tanh(s / c), then ALiBi: s -= m_r |p_r - j|. tanh is written with the vector
+ * exp (tanh|x| = (1 - e) / (1 + e), e = exp(-2|x|) <= 1, the range v8_exp
+ * takes): libm's tanhf per score would cost as much as the dot product
+ * that made it. Its absolute error is a few float ulps, times c. */
+static void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
+{
+	const int64_t Rp = t->Rp;
+	const v8i sign = (v8i)v8_set1(-0.0f);
+	if (s->softcap > 0.0f) {
+		const float c = s->softcap, ic = 1.0f / s->softcap;
+		for (int64_t j = 0; j < nk; j++)
+			for (int64_t r = 0; r < Rp; r += 8) {
+				const v8f x = v8_load(t->St + j * Rp + r) * v8_set1(ic);
+				const v8f e = v8_exp((v8f)((v8i)x | sign) * 2.0f); /* exp(-2|x|) */
+				const v8f th = (1.0f - e) / (1.0f + e);
+				v8_store(t->St + j * Rp + r, (v8f)((v8i)th | ((v8i)x & sign)) * v8_set1(c));
+			}
+	}
+	if (s->alibi)
+		for (int64_t r = 0; r < Rp; r += 8) {
+			const v8f m = v8_load(t->slope + r), p = v8_load(t->pos + r);
+			for (int64_t j = 0; j < nk; j++) {
+				const v8f d = (v8f)((v8i)(p - (float)(j0 + j)) & ~sign); /* |p - j| */
+				v8_store(t->St + j * Rp + r, v8_load(t->St + j * Rp + r) - m * d);
+			}
+		}
+}
+
+/* The masks on a tile that crosses the edge of what some row sees: -inf
+ * for the keys outside row r's [lo, hi) (cpu_key_range). */
+static void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
+{
+	for (int64_t r = 0; r < t->R; r++) {
+		int64_t lo, hi;
+		cpu_key_range(s, t->n_q, t->n_keys, t->i0 + r % t->nq, &lo, &hi);
+		for (int64_t j = 0; j < nk; j++)
+			if (j0 + j < lo || j0 + j >= hi)
+				t->St[j * t->Rp + r] = -INFINITY;
+	}
+}
+
+/* The online softmax of the algorithm, 8 rows per vector down the columns of
+ * S^T: new maxima, P = exp(S - m') in place, alpha = exp(m - m'), l. */
+static void bt_online_softmax(const task_geom *t, int64_t nk)
+{
+	const int64_t Rp = t->Rp;
+	for (int64_t r = 0; r < Rp; r += 8) {
+		const v8f m_old = v8_load(t->m + r);
+		v8f mx = m_old;
+		for (int64_t j = 0; j < nk; j++)
+			mx = v8_max(mx, v8_load(t->St + j * Rp + r));
+		v8f sum = v8_set1(0.0f);
+		for (int64_t j = 0; j < nk; j++) {
+			const v8f p = v8_exp(v8_load(t->St + j * Rp + r) - mx);
+			v8_store(t->St + j * Rp + r, p);
+			sum += p;
+		}
+		const v8f al = v8_exp(m_old - mx);
+		v8_store(t->alpha + r, al);
+		v8_store(t->l + r, v8_load(t->l + r) * al + sum);
+		v8_store(t->m + r, mx);
+	}
+}
+
+/* O[r][c..c+8nv) = alpha_r * O[r][..] + sum_j P[r][j] V[j][c..c+8nv) for 4
+ * rows: 4 x nv accumulators stay in registers across the keys; each V vector
+ * feeds 4 multiply-adds, each probability nv. V is stored as dt, column c at
+ * element c of row 0, and widened in registers as it is loaded. */
+static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
+                                                           const void *V, int64_t c, int64_t ld, float *O, int64_t D,
+                                                           const float *alpha, attn_dtype dt)
+{
+	v8f acc[4][4];
+	for (int r = 0; r < 4; r++)
+		for (int u = 0; u < nv; u++)
+			acc[r][u] = v8_load(O + r * D + 8 * u) * v8_set1(alpha[r]);
+	for (int64_t j = 0; j < nk; j++) {
+		const float *p = Pt + j * Rp;
+		v8f vv[4];
+		for (int u = 0; u < nv; u++) {
+			vv[u] = v8_load_as(V, j * ld + c + 8 * u, dt);
+			V8_KEEP(vv[u]);
+		}
+		for (int r = 0; r < 4; r++)
+			for (int u = 0; u < nv; u++)
+				acc[r][u] += v8_set1(p[r]) * vv[u];
+	}
+	for (int r = 0; r < 4; r++)
+		for (int u = 0; u < nv; u++)
+			v8_store(O + r * D + 8 * u, acc[r][u]);
+}
+
+/* O = O * alpha + P V over a tile, in 32-, 16- and 8-column strips of the
+ * head dimension (and a plain loop for a head_dim that is not a multiple
+ * of 8). A strip of V (nk x 32 values) stays in L1 for all the rows. */
+static inline __attribute__((always_inline)) void accumulate_as(const task_geom *t, const void *V, int64_t nk,
+                                                                attn_dtype dt)
+{
+	const int64_t D = t->Dv, ld = t->ldv, Rp = t->Rp;
+	int64_t c = 0;
+	for (; c + 32 <= D; c += 32)
+		for (int64_t r = 0; r < t->R4; r += 4)
+			pv_block(4, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
+	for (; c + 16 <= D; c += 16)
+		for (int64_t r = 0; r < t->R4; r += 4)
+			pv_block(2, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
+	for (; c + 8 <= D; c += 8)
+		for (int64_t r = 0; r < t->R4; r += 4)
+			pv_block(1, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
+	if (c == D)
+		return;
+	for (int64_t r = 0; r < t->R4; r++) {
+		float *o = t->O + r * D;
+		for (int64_t cc = c; cc < D; cc++)
+			o[cc] *= t->alpha[r];
+		for (int64_t j = 0; j < nk; j++) {
+			const float p = t->St[j * Rp + r];
+			for (int64_t cc = c; cc < D; cc++)
+				o[cc] += p * attn_load(V, (size_t)(j * ld + cc), dt);
+		}
+	}
+}
+
+static void accumulate_f32(const task_geom *t, const void *V, int64_t nk)
+{
+	accumulate_as(t, V, nk, ATTN_F32);
+}
+
+static void accumulate_f16(const task_geom *t, const void *V, int64_t nk)
+{
+	accumulate_as(t, V, nk, ATTN_F16);
+}
+
+static void accumulate_bf16(const task_geom *t, const void *V, int64_t nk)
+{
+	accumulate_as(t, V, nk, ATTN_BF16);
+}
+
+static void bt_accumulate(const task_geom *t, const void *V, int64_t nk)
+{
+	if (t->dt == ATTN_F16)
+		accumulate_f16(t, V, nk);
+	else if (t->dt == ATTN_BF16)
+		accumulate_bf16(t, V, nk);
+	else
+		accumulate_f32(t, V, nk);
+}
+
+#ifndef BLOCKED_ISA
+#define BLOCKED_ISA generic
+#endif
+#define ISA_TABLE_(x) blocked_isa_##x
+#define ISA_TABLE(x)  ISA_TABLE_(x)
+#define ISA_NAME_(x)  #x
+#define ISA_NAME(x)   ISA_NAME_(x)
+
+const blocked_isa ISA_TABLE(BLOCKED_ISA) = {
+    .name = ISA_NAME(BLOCKED_ISA),
+    .load_rows = bt_load_rows,
+    .scores = bt_scores,
+    .transform = bt_transform,
+    .mask = bt_mask,
+    .online_softmax = bt_online_softmax,
+    .accumulate = bt_accumulate,
+};
