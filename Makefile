@@ -40,7 +40,7 @@ SAN      ?=
 ARCH     ?= -march=native
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iinclude -Iharness -I. -I$(BUILD) $(JSON_CFLAGS) $(SAN) $(EXTRA_CFLAGS) \
-	       -DATTN_BUILD_FLAGS='"$(OPT) $(ARCH) $(SAN)"' 
+	       -DATTN_BUILD_FLAGS='"$(strip $(OPT) $(ARCH) $(SAN))"'
 CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -Iinclude -Iharness $(BENCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDLIBS_ALL   = $(BENCH_LIBS) $(BLAS_LIBS) $(JSON_LIBS) $(CSV_LIBS) -fopenmp -ldl -lm -lpthread
 

@@ -27,6 +27,7 @@ clang-format
 cppcheck
 clang
 libclang-rt-14-dev
+chromium
 "
 
 missing=""

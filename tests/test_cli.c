@@ -152,6 +152,42 @@ static void test_help(void **state)
 	EXPECT(2, "--head-dim: key 'head_dim': 257 is outside 1..256", "bench", "--head-dim", "257");
 }
 
+/* Every command's help ends with at least one realistic command line of
+ * that command, after a comment line; --version has no trailing blanks; a
+ * misspelled option is answered with the closest one the command has. */
+static void test_help_examples(void **state)
+{
+	(void)state;
+	const char *const cmds[] = {"list", "check", "sweep", "bench", "roofline", "report", "compare", "plan"};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char *o = NULL, want[64];
+		assert_int_equal(tu_run(&o, NULL, "help", cmds[i], (char *)NULL), 0);
+		snprintf(want, sizeof want, "\n  attnbench %s", cmds[i]);
+		const char *ex = o ? strstr(o, "\nexamples:\n  # ") : NULL;
+		if (!ex || !strstr(ex, want))
+			fail_msg("help %s: no 'examples:' with a comment and '%s' in: %.3000s", cmds[i], want + 1,
+			         o ? o : "");
+		free(o);
+	}
+	char *v = NULL;
+	assert_int_equal(tu_run(&v, NULL, "--version", (char *)NULL), 0);
+	assert_non_null(strstr(v, "flags "));
+	for (const char *l = v; *l; l++)
+		if ((*l == ' ' || *l == '\t') && (l[1] == '\n' || !l[1]))
+			fail_msg("--version: a line ends in a blank: '%s'", v);
+	free(v);
+	EXPECT(2, "unknown option '--seqs'; did you mean '--seq'?", "sweep", "--seqs", "4");
+	EXPECT(2, "unknown option '--seqs=4'; did you mean '--seq'?", "bench", "--seqs=4");
+	EXPECT(2, "did you mean '--golden'?", "check", "--goldne", "x");
+	EXPECT(2, "did you mean '--max-slowdown'?", "compare", "--max-slowdwn", "2", "a", "b");
+	/* nothing close: no guess */
+	char *e = NULL;
+	assert_int_equal(tu_run(NULL, &e, "sweep", "--frobnicate", (char *)NULL), 2);
+	assert_non_null(strstr(e, "unknown option '--frobnicate'"));
+	assert_null(strstr(e, "did you mean"));
+	free(e);
+}
+
 /* bench: one Google Benchmark family per backend and point but the length
  * it varies; a dtype is a family of its own, with its own name and fit. */
 static void test_bench_families(void **state)
@@ -445,6 +481,7 @@ int run_cli_tests(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_usage),
 	    cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_help_examples),
 	    cmocka_unit_test(test_bench_families),
 	    cmocka_unit_test(test_bad_inputs),
 	    cmocka_unit_test(test_check_pass_fail_junit),

@@ -18,6 +18,11 @@ const cli_command bench_command = {
              "--benchmark_format=json, --benchmark_out=FILE, --benchmark_repetitions=N, ...);\n"
              "--benchmark_repetitions and --benchmark_min_time rule unless --config,\n"
              "--repetitions or --min-time set them.",
+    .examples = "# BigO fits for blocked's prefill, 0.05 s per point, as JSON into bench.json\n"
+                "attnbench bench --backend blocked --phases prefill --seq 256,512,1024 \\\n"
+                "    --benchmark_min_time=0.05s --benchmark_out=bench.json --benchmark_out_format=json\n"
+                "# the smoke grid's decode families only, 3 repetitions\n"
+                "attnbench bench --config smoke --benchmark_filter='^decode/' --benchmark_repetitions=3",
 };
 
 int cmd_bench(int argc, char **argv)

@@ -40,6 +40,11 @@ const cli_command check_command = {
              "its error figures and PASS/FAIL; exit 1 when any fails.",
     .options = check_options,
     .shared = CLI_BACKENDS | CLI_MAX_MEM | CLI_ISOLATE,
+    .examples = "# the installed goldens on every backend, results also as JUnit\n"
+                "attnbench check --junit check.xml\n"
+                "# 200 random shapes on blocked, then one failing case again\n"
+                "attnbench check --random 200 --backend blocked\n"
+                "attnbench check --random 200 --seed 12345 --replay 17 --backend blocked",
 };
 
 int cmd_check(int argc, char **argv)

@@ -49,6 +49,9 @@ const cli_command compare_command = {
     .min_operands = 2,
     .max_operands = 2,
     .operand_noun = "run",
+    .examples = "# gate a change: exit 1 when a point is over 10% slower (p < 0.05)\n"
+                "attnbench compare runs/main runs/branch --junit compare.xml\n"
+                "attnbench compare runs/main runs/branch --max-slowdown 1.25 --alpha 0.01",
 };
 
 /* The compare command (see compare.h). */
