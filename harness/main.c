@@ -9,8 +9,6 @@
 #include "lib/util.h"
 #include "model/machine.h"
 
-#define ATTNBENCH_VERSION "0.1.0"
-
 /* The commands, in the order `attnbench help` lists them. To add one:
  * write harness/cmd/NAME.c with a cli_command (synopsis, options table with
  * help text, operands) and int cmd_NAME(int argc, char **argv) that parses

@@ -62,6 +62,7 @@ int main(void)
 	    {"isolation", run_isolation_tests},
 	    {"install", run_install_tests},
 	    {"json", run_json_tests},
+	    {"bench", run_bench_tests},
 	    /* last: it loads a library into the registry the other groups use */
 	    {"abi", run_abi_tests},
 	};

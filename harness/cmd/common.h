@@ -33,6 +33,9 @@
 #include "attnbench.h"
 #include "run/measure.h"
 
+/* attnbench's version (--version, bench's context). */
+#define ATTNBENCH_VERSION "0.1.0"
+
 /* One option of a command (or one of its positional arguments in usage
  * text: name "RUN_DIR", no arg, no id). */
 typedef struct cli_option {
@@ -67,7 +70,7 @@ typedef struct cli_command {
 	/* Realistic command lines, one a line, each after a "# what it does"
 	 * line; printed under "examples:". Every command has one. */
 	const char *examples;
-	const char *exit1;         /* what exit code 1 means; NULL: "a check failed" */
+	const char *exit1; /* what exit code 1 means; NULL: "a check failed" */
 	/* Its positional arguments: usage rows (name and help), ended by {0}
 	 * (NULL: it takes none); how many it takes; what a count error calls
 	 * one ("run": "needs exactly two runs"; NULL: the first row's name). */
