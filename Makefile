@@ -217,7 +217,7 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/attnbench list
-	$(BUILD)/attnbench check --golden datasets/golden --junit $(BUILD)/check-junit.xml
+	$(BUILD)/attnbench check --golden datasets/golden --out $(OUT)
 	$(BUILD)/attnbench sweep --config $(SWEEP_CONFIG) --out $(OUT)
 	@echo "results: $(OUT)/results.csv, machine: $(OUT)/machine.json"
 	$(BUILD)/attnbench report $(OUT)
