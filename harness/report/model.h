@@ -39,6 +39,13 @@ typedef struct run_in {
 	char status[16][96]; /* the status text (its first 95 bytes) */
 	int status_n[16];
 	int nother_status; /* non-ok rows beyond the 16 distinct kinds */
+	/* DIR/check.csv, written by `attnbench check --out DIR` (summary.c) */
+	int has_check;
+	int check_n[3]; /* (case, backend) pairs passed, failed, skipped */
+	int ncheck_be;  /* backends in it, each with its counts */
+	char check_be[16][64];
+	int check_be_n[16][3];
+	char *check_failed; /* "case on backend, ..." the first failures (malloc'ed) */
 } run_in;
 
 /* A machine: the runs with the same host name and CPU model. */

@@ -178,12 +178,13 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 	picture_init(
 	    p, "split", "Prefill/decode split of a request",
 	    "One request is a prefill of P prompt tokens and then T decode steps over caches of P .. P+T-1 tokens. "
-	    "Each bar is one backend and dtype (a backend's second and third dtype in darker shades of its "
-	    "colour): the solid part is the prefill time, the light part the sum of the T decode "
+	    "Each bar is one backend (its colour) and dtype (the backend's first dtype solid, its second and third "
+	    "hatched with rising and falling diagonals): the dark part is the prefill time, the light part the sum "
+	    "of the T decode "
 	    "steps. Decode steps are interpolated linearly in cache_len between the measured decode points "
 	    "(extrapolated linearly beyond them); a prompt length marked * was not measured and its prefill time "
 	    "comes from the power-law fit of the cost plot. On a logarithmic time axis compare the tops of the "
-	    "bars; the table below the pictures has the numbers.");
+	    "bars; the appendix (request scenarios) has the numbers.");
 	const request_split *q = &R->split;
 	const int np = q->nlines, nsc = q->nsc, width = np + 1;
 	if (np == 0) {
@@ -245,24 +246,25 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 			        (long long)R->gen[sc % R->ngen], q->est[at]);
 		}
 		fprintf(g.d, "\n\n");
-		/* the backend's colour, darker for its second and third dtype; the
-		 * decode part blended with white (opaque, so every SVG renderer
-		 * shows it the same) */
-		char c[8], lc[8];
-		rgb_mix(gp_color(q->color[k]), 0, q->shade[k] % 3, 3, c);
+		/* the backend's colour; its first dtype solid, its second and
+		 * third hatched (/// and \\\\\\) and a shade darker; the decode part
+		 * blended with white (opaque, so every SVG renderer shows it the
+		 * same) */
+		char c[8], lc[8], fill[32];
+		rgb_mix(gp_color(q->color[k]), 0, q->shade[k] % 3, 4, c);
 		rgb_mix(c, 255, 2, 3, lc);
+		snprintf(fill, sizeof fill, q->shade[k] % 3 ? "pattern %d" : "solid 1.0", 3 + q->shade[k] % 3);
 		fprintf(g.f,
-		        "%s\"split.dat\" index %d using 1:2:4:5:(%.6g):2 with boxxyerror fs solid 1.0 border lc rgb "
-		        "\"#404040\" fc rgb \"%s\" title ",
-		        k ? ", \\\n     " : "plot ", k, base, c);
+		        "%s\"split.dat\" index %d using 1:2:4:5:(%.6g):2 with boxxyerror fs %s border lc rgb "
+		        "\"%s\" fc rgb \"%s\" title ",
+		        k ? ", \\\n     " : "plot ", k, base, fill, c, c);
 		char t[512];
 		snprintf(t, sizeof t, "%s: prefill", q->label[k]);
 		gp_str(g.f, t);
-		fprintf(
-		    g.f,
-		    ", \\\n     \"split.dat\" index %d using 1:3:4:5:2:3 with boxxyerror fs solid 1.0 border lc rgb "
-		    "\"#404040\" fc rgb \"%s\" title ",
-		    k, lc);
+		fprintf(g.f,
+		        ", \\\n     \"split.dat\" index %d using 1:3:4:5:2:3 with boxxyerror fs %s border lc rgb "
+		        "\"%s\" fc rgb \"%s\" title ",
+		        k, fill, c, lc);
 		snprintf(t, sizeof t, "%s: decode (T steps)", q->label[k]);
 		gp_str(g.f, t);
 	}
