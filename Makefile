@@ -4,7 +4,8 @@
 #                   headers, volk and glslc exist)
 #   make run        install missing packages, build, check the goldens, sweep
 #   make test       install missing packages, lint, build with sanitizers, run tests,
-#                   20 s of each fuzzer, the leak run
+#                   render the report in headless Chromium, 20 s of each fuzzer,
+#                   the leak run
 #   make unit       the cmocka suite alone (ATTNBENCH_TEST_GROUPS=a,b for some groups)
 #   make fuzz       each libFuzzer target for FUZZ_TIME seconds (default 60)
 #   make perf       speed ratios against the machine's own peak (a benchmark)
@@ -57,7 +58,7 @@ endif
 OBJ_DIR  := $(BUILD)/obj
 LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/run/gbench_shim.o
 
-.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run
+.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-render
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
@@ -242,6 +243,7 @@ $(SAN_BUILD)/keep_loaded.so: tests/leak/keep_loaded.c
 test: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory test-render
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory leak-run
 
@@ -272,6 +274,12 @@ unit:
 	ATTNBENCH_STAGE=$(CURDIR)/$(SAN_BUILD)/stage \
 	ATTNBENCH_THIRDPARTY_LIB=$(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so \
 		$(SAN_BUILD)/test_attnbench
+
+# The report as a reader opens it: index.html rendered in headless Chromium
+# (installed by scripts/setup.sh when missing), every picture loaded, every
+# file link resolving; with the sanitized binary `unit` built.
+test-render:
+	RENDER_ENV='$(SAN_ENV)' tests/render/render_report.sh $(SAN_BUILD)/attnbench
 
 # The leak run: check on every golden case and a short sweep, all available
 # backends (Vulkan on lavapipe included), under LeakSanitizer; any leak is
