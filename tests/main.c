@@ -54,6 +54,7 @@ int main(void)
 	    {"cli", run_cli_tests},
 	    {"resume", run_resume_tests},
 	    {"report", run_report_tests},
+	    {"summary", run_summary_tests},
 	    {"compare", run_compare_tests},
 	    {"plan", run_plan_tests},
 	    {"dtype", run_dtype_tests},

@@ -475,6 +475,16 @@ static void test_dtype_headlines(void **state)
 		n++;
 	}
 	assert_int_equal(n, 2 * 3 * 3); /* prefill and decode parts of 3 backends x 3 dtypes */
+	/* and a fill style per dtype: solid, then two hatchings, for each backend */
+	const char *const fill[] = {"fs solid 1.0", "fs pattern 4", "fs pattern 5"};
+	for (int b = 0, at = 0; b < 3; b++)
+		for (int d = 0; d < 3; d++, at++) {
+			const char *c = gp;
+			for (int k = 0; k <= 2 * at && c; k++)
+				c = strstr(k ? c + 1 : c, "with boxxyerror ");
+			if (!c || strncmp(c + 16, fill[d], strlen(fill[d])))
+				fail_msg("split.gp: bar %d (dtype %d) is not '%s': %.60s", at, d, fill[d], c ? c : "");
+		}
 	free(gp);
 	tu_rmtree(dir);
 }

@@ -79,6 +79,7 @@ int run_random_tests(void);
 int run_vulkan_tests(void);
 int run_abi_tests(void);
 int run_bench_tests(void);
+int run_summary_tests(void);
 int run_isolation_tests(void);
 int run_install_tests(void);
 int run_json_tests(void);
