@@ -150,11 +150,30 @@ static void test_bad_check_csv(void **state)
 	tu_rmtree(dir);
 }
 
+/* check --out DIR: DIR/check.csv and DIR/junit.xml, what report reads. */
+static void test_check_out(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), out[600];
+	snprintf(out, sizeof out, "%s/run/new", dir); /* created with its parents */
+	EXPECT(0, "passed", "check", "--backend", "naive", "--golden", "datasets/golden", "--out", out);
+	char *csv = text_of(out, "check.csv"), *xml = text_of(out, "junit.xml");
+	if (strncmp(csv, CHECK_HDR, strlen(CHECK_HDR)) || !strstr(csv, "\nnaive,mha,pass,"))
+		fail_msg("check.csv: %.600s", csv);
+	assert_non_null(strstr(xml, "<testsuite"));
+	free(csv);
+	free(xml);
+	EXPECT(2, "--junit FILE and --out DIR: give one of them", "check", "--out", out, "--junit", "x.xml");
+	EXPECT(2, "--out /proc/no/such: cannot create the directory", "check", "--out", "/proc/no/such");
+	tu_rmtree(dir);
+}
+
 int run_summary_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_top_of_report),
 	    cmocka_unit_test(test_bad_check_csv),
+	    cmocka_unit_test(test_check_out),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("summary", tests, NULL, NULL);
