@@ -216,8 +216,8 @@ static const struct pic_group {
     {"Throughput and roofline: how close to the machine's peak",
      {"throughput"},
      {"Higher is better: GFLOP/s of prefill and GB/s of decode against the length. Where the run holds the "
-      "machine's measured peaks the right axis gives the share of them; a flat line near the top is as good as "
-      "the machine allows."}},
+      "machine's measured peaks the lower panels give the share of them; a line near 100% is as good as the "
+      "machine allows."}},
 };
 enum { NGROUPS = sizeof groups / sizeof groups[0] };
 
