@@ -67,6 +67,7 @@ int run_hostile_tests(void);
 int run_files_tests(void);
 int run_backend_tests(void);
 int run_numerics_tests(void);
+int run_cpu_variant_tests(void);
 int run_sweep_tests(void);
 int run_roofline_tests(void);
 int run_cli_tests(void);
@@ -80,8 +81,10 @@ int run_vulkan_tests(void);
 int run_abi_tests(void);
 int run_bench_tests(void);
 int run_summary_tests(void);
+int run_check_variant_tests(void);
 int run_isolation_tests(void);
 int run_install_tests(void);
 int run_json_tests(void);
+int run_golden_variant_tests(void);
 
 #endif
