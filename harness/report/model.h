@@ -99,7 +99,7 @@ typedef struct request_split {
 	int nlines, nsc;
 	char (*label)[384]; /* each line's label (malloc'ed) */
 	int *color;         /* each line's colour (palette index): its backend's */
-	int *shade;         /* 0, or 1, 2, ... for the backend's other dtypes */
+	int *shade;         /* the dtype's style (dtype_style): 0 f32, 1 f16, 2 bf16 */
 	double *pre, *dec;  /* prefill time and the decode total, ns */
 	int *est;           /* the prefill time comes from the fit */
 	double lo, hi;      /* smallest bar part, tallest bar */
