@@ -132,6 +132,13 @@ static void test_dtype_headlines(void **state)
 	assert_non_null(strstr(gp, "keyentry with points pt 9 ps 1.4 lc rgb \"#404040\" title \"decode\""));
 	free(gp);
 	tu_expect_file(dir, "report.md", NULL, "Suspect ceilings: a cache level reads slower than DRAM");
+	/* in the throughput group, with how to read it */
+	char *md = tu_read_out(dir, "report.md");
+	const char *grp = strstr(md, "## Throughput and roofline"), *roof = strstr(md, "### Roofline");
+	if (!grp || !roof || roof < grp || !strstr(roof, "How to read it: Points left of") ||
+	    (strstr(grp, "## Other pictures") && strstr(grp, "## Other pictures") < roof))
+		fail_msg("report.md: the roofline picture is not in the throughput group with how to read it");
+	free(md);
 	tu_rmtree(dir);
 	/* a backend without f32 rows: its f16 is still hatched and dashed, as
 	 * every other backend's f16 */

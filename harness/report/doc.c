@@ -214,10 +214,13 @@ static const struct pic_group {
       "Fewer KV heads shrink the cache in proportion: a group of g query heads per KV head needs 1/g of the MHA "
       "cache. Read across at your model's ratio."}},
     {"Throughput and roofline: how close to the machine's peak",
-     {"throughput"},
+     {"throughput", "roofline"},
      {"Higher is better: GFLOP/s of prefill and GB/s of decode against the length. Where the run holds the "
       "machine's measured peaks the lower panels give the share of them; a line near 100% is as good as the "
-      "machine allows."}},
+      "machine allows.",
+      "Points left of where a sloped ceiling meets the flat one are limited by memory bandwidth, points right "
+      "of it by arithmetic; the gap between a point and the ceiling above it is what its kernel leaves "
+      "unused."}},
 };
 enum { NGROUPS = sizeof groups / sizeof groups[0] };
 
