@@ -58,7 +58,7 @@ endif
 OBJ_DIR  := $(BUILD)/obj
 LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/run/gbench_shim.o
 
-.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-render
+.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-render test-slurm
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
@@ -118,6 +118,13 @@ $(BUILD)/plugins/liar.so: $(LIAR_SRC) $(wildcard include/*.h impls/*.h impls/cpu
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(LIAR_SRC) -o $@ -Wl,-z,defs -lm
 TEST_PLUGINS += $(BUILD)/plugins/liar.so
+
+# slow: the naive backend linked in, spinning for a set fraction of each call
+SLOW_SRC := tests/plugins/slow.c $(filter-out impls/cpu/blas.c impls/cpu/blocked.c,$(IMPL_SRC))
+$(BUILD)/plugins/slow.so: $(SLOW_SRC) $(wildcard include/*.h impls/*.h impls/cpu/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(SLOW_SRC) -o $@ -Wl,-z,defs -lm
+TEST_PLUGINS += $(BUILD)/plugins/slow.so
 
 # --- install: binary, its data, man page, completion, public header,
 # pkg-config file, example backend. The binary finds its data in
@@ -253,6 +260,13 @@ test: deps
 	@$(MAKE) --no-print-directory test-render
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory leak-run
+	@$(MAKE) --no-print-directory test-slurm
+
+# The sharded sweep as a Slurm job array on a one-node cluster that
+# scripts/slurm_selftest.sh starts on 127.0.0.1 and stops (as root; installs
+# slurm-wlm and munge through scripts/setup.sh --slurm when missing).
+test-slurm: all
+	ATTNBENCH=$(BUILD)/attnbench scripts/slurm_selftest.sh
 
 # The cmocka suite alone (the first part of `make test`, without installing
 # packages); ATTNBENCH_TEST_GROUPS=report,compare in the environment runs
@@ -333,5 +347,5 @@ clean:
 $(BUILD)/perf_loop: $(OBJ_DIR)/tests/perf_loop.o $(BUILD)/libattnbench.a
 	$(CXX) $(SAN) -o $@ $^ $(LDLIBS_ALL)
 
-perf: all $(BUILD)/perf_loop
+perf: all $(BUILD)/perf_loop $(BUILD)/plugins/slow.so
 	scripts/perf.sh $(BUILD)

@@ -5,7 +5,22 @@
 #
 #   scripts/setup.sh            install what is missing
 #   scripts/setup.sh --check    only list what is missing (exit 1 if any)
+#   scripts/setup.sh --slurm    also Slurm and MUNGE, for `make test-slurm`
+#                               (a single-node cluster on this machine)
 set -eu
+
+check=0
+slurm=0
+for arg in "$@"; do
+	case "$arg" in
+	--check) check=1 ;;
+	--slurm) slurm=1 ;;
+	*)
+		echo "setup: unknown option '$arg' (--check, --slurm)" >&2
+		exit 2
+		;;
+	esac
+done
 
 PACKAGES="
 build-essential
@@ -29,6 +44,9 @@ clang
 libclang-rt-14-dev
 chromium
 "
+if [ "$slurm" -eq 1 ]; then
+	PACKAGES="$PACKAGES slurm-wlm munge"
+fi
 
 missing=""
 for p in $PACKAGES; do
@@ -40,11 +58,11 @@ for p in $PACKAGES; do
 done
 
 if [ -z "$missing" ]; then
-	echo "setup: all $(echo $PACKAGES | wc -w) packages are installed" >&2
+	echo "setup: all $(echo "$PACKAGES" | wc -w) packages are installed" >&2
 	exit 0
 fi
 echo "setup: missing packages:$missing" >&2
-if [ "${1:-}" = "--check" ]; then
+if [ "$check" -eq 1 ]; then
 	exit 1
 fi
 
@@ -55,6 +73,20 @@ elif command -v sudo >/dev/null 2>&1; then
 else
 	echo "setup: not root and no sudo: install these packages as root:$missing" >&2
 	exit 1
+fi
+
+# Installing munge and slurmd would start their system services (munged
+# with the distribution's key, slurmd/slurmctld where a slurm.conf exists);
+# `make test-slurm` starts daemons of its own and nothing else should run.
+# While apt installs them a policy-rc.d, where none exists, says no to every
+# service start (as Debian's Docker images do); it is removed afterwards.
+policy=/usr/sbin/policy-rc.d
+if [ "$slurm" -eq 1 ] && [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# scripts/setup.sh --slurm: no service starts while it installs\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+	trap 'exit 130' INT TERM
 fi
 
 export DEBIAN_FRONTEND=noninteractive

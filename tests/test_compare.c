@@ -586,17 +586,89 @@ static void test_junit(void **state)
 	tu_rmtree(dir);
 }
 
+/* ---- A/B mode ---------------------------------------------------------------------------- */
+
+/* compare --ab: the rows of NAME@base against those of NAME@cand in one run
+ * (untagged rows ignored): identical builds pass, a 10% slowdown is flagged
+ * (the rows are constructed: no timing), --tags picks other tags. */
+static void test_ab_within_one_run(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), same[600], slow[600];
+	subdir(dir, "same", same, sizeof same);
+	subdir(dir, "slow", slow, sizeof slow);
+	const rspec aa[] = {
+	    {"naive@base", "prefill", 128, "ok", 10, 2e6, 0.01}, {"naive@cand", "prefill", 128, "ok", 10, 2e6, 0.01},
+	    {"naive@base", "decode", 64, "ok", 10, 3e5, 0.01},   {"naive@cand", "decode", 64, "ok", 10, 3e5, 0.01},
+	    {"blocked", "decode", 64, "ok", 10, 9e5, 0.01},
+	};
+	write_run(same, aa, 5);
+	EXPECT(0, "compare: 0 regressions, 0 improvements, 2 same, 0 noisy", "compare", "--ab", same);
+	EXPECT(0, "A/B: NAME@base (baseline) against NAME@cand (current)", "compare", "--ab", same);
+	EXPECT(0, "naive      decode", "compare", "--ab", same); /* matched under the untagged name */
+	const rspec ab[] = {
+	    {"naive@old", "prefill", 128, "ok", 10, 2e6, 0.01},
+	    {"naive@new", "prefill", 128, "ok", 10, 2.2e6, 0.01},
+	    {"naive@old", "decode", 64, "ok", 10, 3e5, 0.01},
+	    {"naive@new", "decode", 64, "ok", 10, 3e5, 0.01},
+	};
+	write_run(slow, ab, 4);
+	EXPECT(1, "compare: 1 regression, 0 improvements, 1 same", "compare", "--ab", slow, "--tags", "old,new",
+	       "--max-slowdown", "1.05");
+	EXPECT(1, "1.100", "compare", "--ab", slow, "--tags", "old,new", "--max-slowdown", "1.05");
+	/* the other way round it is an improvement */
+	EXPECT(0, "0 regressions, 1 improvement", "compare", "--ab", slow, "--tags", "new,old", "--max-slowdown",
+	       "1.05");
+	/* usage and input errors: exit 2 */
+	EXPECT(2, "no rows of a backend tagged @base", "compare", "--ab", slow);
+	EXPECT(2, "--ab takes one run", "compare", "--ab", slow, same);
+	EXPECT(2, "needs exactly two runs, BASELINE and CURRENT (got 1), or --ab and one run", "compare", slow);
+	EXPECT(2, "--tags: 'old' is not two different tags", "compare", "--ab", slow, "--tags", "old");
+	EXPECT(2, "--tags: 'old,old' is not two different tags", "compare", "--ab", slow, "--tags", "old,old");
+	tu_rmtree(dir);
+}
+
+/* --backend-lib TAG=PATH: two copies of one library (and one file under
+ * two tags) load as NAME@TAG side by side; a bad tag is an input error;
+ * the slow test backend refuses a bad fraction. */
+static void test_ab_tagged_libraries(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), a[700], b[700], base[800], cand[800];
+	snprintf(a, sizeof a, "%s/a.so", dir);
+	snprintf(b, sizeof b, "%s/b.so", dir);
+	size_t n = 0;
+	char *lib = tu_read(tu_built("plugins/slow.so"), &n);
+	tu_write(a, lib, n);
+	tu_write(b, lib, n);
+	free(lib);
+	snprintf(base, sizeof base, "base=%s", a);
+	snprintf(cand, sizeof cand, "cand=%s", b);
+	EXPECT(0, "slow@base  ok", "list", "--backend-lib", base, "--backend-lib", cand);
+	EXPECT(0, "slow@cand  ok", "list", "--backend-lib", base, "--backend-lib", cand);
+	snprintf(cand, sizeof cand, "cand=%s", a);
+	EXPECT(0, "slow@cand  ok", "list", "--backend-lib", base, "--backend-lib", cand);
+	EXPECT(2, "the tag before '=' must be", "list", "--backend-lib", "Bad!=x.so");
+	EXPECT(2, "no library path after 'base='", "list", "--backend-lib", "base=");
+	EXPECT(2, "backend name 'slow@base' is already taken", "list", "--backend-lib", base, "--backend-lib",
+	       strcat(strcpy(cand, "base="), b));
+	EXPECT(2, "fraction=-1: expected a number in 0..10", "check", "--backend-lib", base, "--backend", "slow@base",
+	       "--param", "slow@base:fraction=-1");
+	tu_rmtree(dir);
+}
+
 /* The group: the statistics, then the binary end to end. */
 int run_compare_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_log_t_known),        cmocka_unit_test(test_across_runs),
-	    cmocka_unit_test(test_mwu_known),          cmocka_unit_test(test_mwu_exact_brute),
-	    cmocka_unit_test(test_regression_flagged), cmocka_unit_test(test_noise_not_flagged),
-	    cmocka_unit_test(test_identical),          cmocka_unit_test(test_one_side_only),
-	    cmocka_unit_test(test_bad_inputs),         cmocka_unit_test(test_junit),
-	    cmocka_unit_test(test_duplicate_point),    cmocka_unit_test(test_nothing_in_common),
-	    cmocka_unit_test(test_machine_differs),
+	    cmocka_unit_test(test_log_t_known),         cmocka_unit_test(test_across_runs),
+	    cmocka_unit_test(test_mwu_known),           cmocka_unit_test(test_mwu_exact_brute),
+	    cmocka_unit_test(test_regression_flagged),  cmocka_unit_test(test_noise_not_flagged),
+	    cmocka_unit_test(test_identical),           cmocka_unit_test(test_one_side_only),
+	    cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_junit),
+	    cmocka_unit_test(test_duplicate_point),     cmocka_unit_test(test_nothing_in_common),
+	    cmocka_unit_test(test_machine_differs),     cmocka_unit_test(test_ab_within_one_run),
+	    cmocka_unit_test(test_ab_tagged_libraries),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("compare", tests, NULL, NULL);

@@ -45,9 +45,10 @@ static const struct shared_option {
     [S_KEYS] = {{NULL, NULL, NULL, 0}, CLI_GRID},
     [S_VK_TIMING] = {{"vk-timing", "wall|gpu", "time Vulkan calls end to end (default) or on the device", 0}, CLI_GRID},
     [S_BACKEND] = {{"backend", "A,B|all", "backends to run (default: all available)", 0}, CLI_BACKEND},
-    [S_BACKEND_LIB] = {{"backend-lib", "PATH",
+    [S_BACKEND_LIB] = {{"backend-lib", "[TAG=]PATH",
                         "load backends from a shared library (repeatable; also\n"
-                        "every *.so in the directories of ATTNBENCH_BACKEND_PATH)",
+                        "every *.so in the directories of ATTNBENCH_BACKEND_PATH);\n"
+                        "TAG=PATH names them NAME@TAG, for A/B runs of two builds",
                         0},
                        CLI_BACKEND_LIB},
     [S_THREADS] = {{"threads", "N", "CPU threads (default: all online CPUs)", 0}, CLI_THREADS},

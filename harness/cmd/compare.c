@@ -1,5 +1,8 @@
 /* compare.c - `attnbench compare`: its options, their checks and its usage;
  * the comparison itself is report/compare.c, the test lib/stats.c. */
+#include <stdio.h>
+#include <string.h>
+
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "lib/files.h"
@@ -8,7 +11,7 @@
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-enum { OPT_MAX_SLOWDOWN = 1, OPT_ALPHA, OPT_JUNIT, OPT_ALLOW_MISSING };
+enum { OPT_MAX_SLOWDOWN = 1, OPT_ALPHA, OPT_JUNIT, OPT_ALLOW_MISSING, OPT_AB, OPT_TAGS };
 
 static const cli_option compare_options[] = {
     {"max-slowdown", "R",
@@ -22,6 +25,12 @@ static const cli_option compare_options[] = {
     {"junit", "FILE", "JUnit XML, one testcase per matched point, a failure per\nregression", OPT_JUNIT},
     {"allow-missing", NULL, "points of BASELINE not measured ok in CURRENT are listed\nbut do not fail the gate",
      OPT_ALLOW_MISSING},
+    {"ab", NULL,
+     "A/B: one operand, RUN (or RUN,RUN,...), a sweep of two builds\n"
+     "loaded with --backend-lib base=PATH --backend-lib cand=PATH:\n"
+     "compares NAME@cand against NAME@base within it",
+     OPT_AB},
+    {"tags", "BASE,CAND", "the two tags --ab compares (default base,cand)", OPT_TAGS},
     {0},
 };
 
@@ -37,7 +46,8 @@ static const cli_option compare_operands[] = {
 const cli_command compare_command = {
     .name = "compare",
     .synopsis = "BASELINE CURRENT [--max-slowdown R] [--alpha A] [--junit FILE]\n"
-                "                        [--allow-missing]",
+                "                        [--allow-missing]\n"
+                "       attnbench compare --ab RUN [--tags BASE,CAND] [options]",
     .about = "Matches the points of two runs and prints, per point, the ratio of their median\n"
              "times and the p-value of a Mann-Whitney U test on their repetitions.",
     .options = compare_options,
@@ -52,8 +62,8 @@ const cli_command compare_command = {
              "CPU, build or threads between the runs' machine.json is a warning.",
     .exit1 = "a regression, or a point of BASELINE missing from CURRENT",
     .operands = compare_operands,
-    .min_operands = 2,
-    .max_operands = 2,
+    .min_operands = 1,
+    .max_operands = 64, /* two, or one with --ab: checked after the options */
     .operand_noun = "run",
     .examples = "# gate a change: exit 1 when a point is over 10% slower (p < 0.05)\n"
                 "attnbench compare runs/main runs/branch --junit compare.xml\n"
@@ -65,7 +75,8 @@ int cmd_compare(int argc, char **argv)
 {
 	double max_slowdown = 1.10, alpha = 0.05;
 	const char *junit = NULL;
-	int allow_missing = 0;
+	int allow_missing = 0, ab = 0;
+	char tags[80] = "base,cand";
 	cli_parser p;
 	cli_common com;
 	cli_begin(&p, &compare_command, argc, argv, &com);
@@ -80,14 +91,33 @@ int cmd_compare(int argc, char **argv)
 			junit = p.arg;
 		if (id == OPT_ALLOW_MISSING)
 			allow_missing = 1;
+		if (id == OPT_AB)
+			ab = 1;
+		if (id == OPT_TAGS) {
+			snprintf(tags, sizeof tags, "%s", p.arg);
+			char *c = strchr(tags, ',');
+			if (strlen(p.arg) >= sizeof tags || !c || c == tags || !c[1] || strchr(c + 1, ',') ||
+			    !strncmp(tags, c + 1, sizeof tags) || (*c = 0, !strcmp(tags, c + 1)))
+				return cli_error(&p, "--tags: '%s' is not two different tags BASE,CAND", p.arg);
+			*c = ',';
+		}
 	}
 	if (id < 0)
 		return p.rc;
+	if (ab && p.noperands != 1)
+		return cli_error(&p, "--ab takes one run (RUN or RUN,RUN,...), not BASELINE and CURRENT");
+	if (!ab && p.noperands != 2)
+		return cli_error(&p, "needs exactly two runs, BASELINE and CURRENT (got %d), or --ab and one run",
+		                 p.noperands);
+	char *cand = strchr(tags, ',');
+	*cand++ = 0;
 	attn_err e = {{0}};
 	if (junit && file_out_check(junit, &e)) /* before the runs are read */
 		return attn_fail("compare", EXIT_INPUT, "--junit %s", e.msg);
 	const compare_opts o = {.baseline = p.operands[0],
-	                        .current = p.operands[1],
+	                        .current = p.operands[ab ? 0 : 1],
+	                        .ab_base = ab ? tags : NULL,
+	                        .ab_cand = ab ? cand : NULL,
 	                        .max_slowdown = max_slowdown,
 	                        .alpha = alpha,
 	                        .junit = junit,

@@ -32,6 +32,9 @@ enum {
 	P_BACKEND,
 	P_CSV,
 	P_OUT,
+	P_PAGE_SIZE,
+	P_LENS,
+	P_SEED,
 };
 
 static const cli_option plan_options[] = {
@@ -48,14 +51,23 @@ static const cli_option plan_options[] = {
     {"weights", "SIZE", "the weights' bytes (default: the parameters in --weight-dtype)", P_WEIGHTS},
     {"params", "N", "parameters, instead of the preset's", P_PARAMS},
     {"weight-dtype", "T", "the weights' type: f32, f16, bf16, int8 or int4 (default bf16)", P_WEIGHT_DTYPE},
-    {"kv-dtype", "T", "the cache's type: f32, f16, bf16 or int8 (default f16)", P_KV_DTYPE},
+    {"kv-dtype", "T",
+     "the cache's type: f32, f16, bf16, fp8_e4m3, q8_0 or q4_0\n(default f16; q8_0 and q4_0 with their block scales)",
+     P_KV_DTYPE},
+    {"page-size", "P", "a paged cache: each layer's tokens of a sequence take\nwhole pages of P tokens (1..1048576)",
+     P_PAGE_SIZE},
+    {"lens", "DIST",
+     "sequences of mixed lengths admitted until the cache is full:\nL1,L2,... (cycled), uniform:LO-HI or "
+     "chat[:MEDIAN-MAX]\n(log-normal, default chat:1024-32768)",
+     P_LENS},
+    {"seed", "N", "the seed of --lens uniform and chat (default 1)", P_SEED},
     {"reserve", "FRACTION|PERCENT%",
      "part of --mem held back for activations, workspace and\nfragmentation (default 10%)", P_RESERVE},
     {"context", "L", "contexts of the table (default 2048,4096,8192,32768,131072)", P_CONTEXT},
     {"batch", "B", "sequences for \"longest context\" (default 1)", P_BATCH},
     {"results", "RUN_DIR", "project attention time from a sweep (its directory or its\nresults.csv)", P_RESULTS},
     {"backend", "NAME", "only this backend of --results (default: every one)", P_BACKEND},
-    {"csv", "FILE", "every figure as CSV (kind capacity or projection)", P_CSV},
+    {"csv", "FILE", "every figure as CSV (kind capacity, lens or projection)", P_CSV},
     {"out", "DIR", "plan.png (maximum sequences against context, one line per\nKV dtype) with its plan.gp and plan.dat",
      P_OUT},
     {0},
@@ -65,7 +77,8 @@ const cli_command plan_command = {
     .name = "plan",
     .synopsis = "(--model NAME | --layers L --heads H --kv-heads G --head-dim D)\n"
                 "         --mem SIZE [--weights SIZE | --params N [--weight-dtype f16|bf16|f32|int8|int4]]\n"
-                "         [--kv-dtype f16|bf16|f32|int8] [--reserve FRACTION|PERCENT%] [--context L] [--batch B]\n"
+                "         [--kv-dtype f16|bf16|f32|fp8_e4m3|q8_0|q4_0] [--page-size P] [--lens DIST [--seed N]]\n"
+                "         [--reserve FRACTION|PERCENT%] [--context L] [--batch B]\n"
                 "         [--results RUN_DIR [--backend NAME]] [--csv FILE] [--out DIR] [--models FILE]",
     .about = "How many tokens, and sequences of each context, fit in the KV cache of a model\n"
              "in a memory budget; with --results, the model's attention time (alone) at those\n"
@@ -157,10 +170,29 @@ static int plan_option(cli_parser *p, int id, plan_opts *o)
 		o->weight_dtype = arg;
 		return 0;
 	case P_KV_DTYPE:
-		if (!plan_kv_bytes(arg))
-			return cli_error(p, "--kv-dtype: '%s' is not f32, f16, bf16 or int8", arg);
-		o->kv_dtype = arg;
+		if (!(o->kv_dtype = plan_kv_type_name(arg)))
+			return cli_error(p, "--kv-dtype: '%s' is not f32, f16, bf16, fp8_e4m3, q8_0 or q4_0", arg);
 		return 0;
+	case P_PAGE_SIZE:
+		if (!parse_i64(arg, &o->page) || o->page < 1 || o->page > 1048576)
+			return cli_error(p, "--page-size: '%s' is not a number of tokens in 1..1048576", arg);
+		return 0;
+	case P_LENS: {
+		plan_lens l;
+		char why[160];
+		if (!plan_lens_parse(arg, 1, &l, why, (int)sizeof why))
+			return cli_error(p, "--lens: '%s': %s", arg, why);
+		o->lens = arg;
+		return 0;
+	}
+	case P_SEED: {
+		int64_t seed;
+		if (!parse_i64(arg, &seed) || seed < 0)
+			return cli_error(p, "--seed: '%s' is not an integer >= 0", arg);
+		o->seed = (uint64_t)seed;
+		o->seed_given = 1;
+		return 0;
+	}
 	case P_RESERVE:
 		return reserve_arg(p, o);
 	case P_CONTEXT:
@@ -196,6 +228,7 @@ int cmd_plan(int argc, char **argv)
 	o.kv_dtype = "f16";
 	o.reserve = 0.10;
 	o.batch = 1;
+	o.seed = 1;
 	o.weights = -1;
 	o.mem = -1;
 	cli_parser p;
@@ -215,6 +248,8 @@ int cmd_plan(int argc, char **argv)
 		return cli_error(&p, "give --model NAME, or all of --layers, --heads, --kv-heads and --head-dim");
 	if (o.mem < 0)
 		return cli_error(&p, "--mem SIZE is required (e.g. --mem 80GiB)");
+	if (o.seed_given && !o.lens)
+		return cli_error(&p, "--seed needs --lens DIST");
 	if (o.backend && !o.results)
 		return cli_error(&p, "--backend needs --results RUN_DIR");
 	attn_err e = {{0}};

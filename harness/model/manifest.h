@@ -1,5 +1,5 @@
-/* manifest.h - golden dataset manifests (DIR/manifest.csv), as the README's
- * "Golden datasets" section defines them. */
+/* manifest.h - golden dataset manifests (DIR/manifest.csv), as the contract's
+ * "Golden datasets" section defines them (docs/goldens.md). */
 #ifndef ATTN_MANIFEST_H
 #define ATTN_MANIFEST_H
 
@@ -27,7 +27,7 @@ typedef struct golden_case {
 	double atol, rtol;
 } golden_case;
 
-/* Default tolerances for float32 outputs (see the README). */
+/* Default tolerances for float32 outputs (docs/goldens.md). */
 #define ATTN_F32_ATOL 1e-4
 #define ATTN_F32_RTOL 1e-4
 /* Default rounding floor of the f16/bf16 ratio rule: covers the f32

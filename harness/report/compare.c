@@ -20,6 +20,11 @@
  * --allow-missing. Two runs with no point measured ok on both sides are an
  * input error: there is nothing to judge. Where both runs have a
  * machine.json, a difference in host, CPU, build or threads is a warning.
+ * A/B mode (--ab) compares two builds of a backend measured in one sweep
+ * (--backend-lib base=old.so --backend-lib cand=new.so: rows NAME@base and
+ * NAME@cand, measured point by point in turn): each side reads the same
+ * run(s) and keeps its tag's rows, named NAME, so the judging is the same;
+ * drift between runs, which both builds see alike, drops out.
  * Exit codes: 0 no regression, 1 a regression or a missing point, 2 usage
  * or input error (or an unwritable --junit file). */
 #include "report/compare.h"
@@ -44,8 +49,10 @@ typedef struct side {
 	results_file rf;
 	const results_rec **rows;
 	int n;
-	machine_info m; /* DIR/machine.json beside results.csv ... */
-	int has_json;   /* ... when there is one */
+	machine_info m;  /* DIR/machine.json beside results.csv ... */
+	int has_json;    /* ... when there is one */
+	const char *tag; /* A/B: keep the rows of NAME@tag, as NAME; or NULL */
+	char *names;     /* A/B: the kept rows' names */
 } side;
 
 /* qsort order of row pointers: by point (each is there once). */
@@ -69,6 +76,37 @@ static int load_machine(side *s, attn_err *e)
 	}
 	s->has_json = rc == 0;
 	return rc;
+}
+
+/* A/B: keep the rows whose backend is NAME@tag, renamed NAME. */
+static int keep_tagged(side *s, attn_err *e)
+{
+	size_t bytes = 0;
+	for (int r = 0; r < s->rf.nrows; r++)
+		bytes += strlen(s->rf.rows[r].backend) + 1;
+	s->names = malloc(bytes + 1);
+	if (!s->names)
+		return attn_errf(e, "out of memory");
+	char *put = s->names;
+	const size_t tl = strlen(s->tag);
+	for (int r = 0; r < s->rf.nrows; r++) {
+		results_rec *rec = &s->rf.rows[r];
+		const size_t n = strlen(rec->backend);
+		if (n < tl + 2 || rec->backend[n - tl - 1] != '@' || strcmp(rec->backend + n - tl, s->tag))
+			continue;
+		memcpy(put, rec->backend, n - tl - 1);
+		put[n - tl - 1] = 0;
+		rec->backend = put;
+		put += n - tl;
+		s->rows[s->n++] = rec;
+	}
+	if (s->n == 0)
+		return attn_errf(e,
+		                 "%s: --ab: no rows of a backend tagged @%s (a sweep with --backend-lib %s=PATH "
+		                 "makes them)",
+		                 s->csv, s->tag, s->tag);
+	qsort(s->rows, (size_t)s->n, sizeof *s->rows, row_cmp);
+	return 0;
 }
 
 /* Read one side: a directory (DIR/results.csv) or a results.csv path. */
@@ -98,6 +136,8 @@ static int load_side(side *s, attn_err *e)
 	s->rows = malloc(((size_t)s->rf.nrows + 1) * sizeof *s->rows);
 	if (!s->rows)
 		return attn_errf(e, "out of memory");
+	if (s->tag)
+		return keep_tagged(s, e);
 	for (int r = 0; r < s->rf.nrows; r++)
 		s->rows[s->n++] = &s->rf.rows[r];
 	qsort(s->rows, (size_t)s->n, sizeof *s->rows, row_cmp);
@@ -108,6 +148,7 @@ static int load_side(side *s, attn_err *e)
 static void side_free(side *s)
 {
 	free(s->rows);
+	free(s->names);
 	results_file_free(&s->rf);
 	machine_info_free(&s->m);
 }
@@ -121,8 +162,8 @@ typedef struct group {
 	char list[8192]; /* the operand, split in place */
 } group;
 
-/* Load every run of a comma-separated operand. */
-static int load_group(group *g, const char *arg, attn_err *e)
+/* Load every run of a comma-separated operand (A/B: the rows of tag). */
+static int load_group(group *g, const char *arg, const char *tag, attn_err *e)
 {
 	snprintf(g->list, sizeof g->list, "%s", arg);
 	for (char *tok = g->list, *next; tok; tok = next) {
@@ -135,6 +176,7 @@ static int load_group(group *g, const char *arg, attn_err *e)
 			return attn_errf(e, "'%.200s': more than %d runs on one side", arg, COMPARE_MAX_RUNS);
 		side *s = &g->runs[g->n++];
 		s->arg = tok;
+		s->tag = tag;
 		if (load_side(s, e))
 			return EXIT_INPUT;
 	}
@@ -422,7 +464,7 @@ int compare_run(const compare_opts *o)
 		return EXIT_INPUT;
 	}
 	const side *B = &GB->runs[0], *C = &GC->runs[0];
-	if (load_group(GB, o->baseline, &e) || load_group(GC, o->current, &e)) {
+	if (load_group(GB, o->baseline, o->ab_base, &e) || load_group(GC, o->current, o->ab_cand, &e)) {
 		fprintf(stderr, "attnbench compare: %s\n", e.msg);
 		rc = EXIT_INPUT;
 		goto out;
@@ -454,14 +496,20 @@ int compare_run(const compare_opts *o)
 	int across = 0;
 	for (int i = 0; i < n; i++)
 		across += ps[i].across;
+	if (o->ab_base)
+		printf("compare: A/B: NAME@%s (baseline) against NAME@%s (current), measured in turn in the same "
+		       "run%s: drift between runs does not enter\n",
+		       o->ab_base, o->ab_cand, GB->n > 1 ? "s" : "");
 	if (across)
 		printf("compare: judged against the spread between runs: %d point%s measured in 2 or more runs on each "
 		       "side (%d baseline, %d current runs) by a t test on the runs' medians%s\n",
 		       across, across == 1 ? "" : "s", GB->n, GC->n,
 		       across < n ? "; the others on their repetitions" : "");
-	else
+	else if (!o->ab_base)
 		printf("compare: judged against the repetitions within one run per side: drift between runs is not "
 		       "seen (give several runs per side, BASE1,BASE2,... CUR1,CUR2,...)\n");
+	else
+		printf("compare: judged against the repetitions of each build within the run\n");
 	if (count[V_NOTEST])
 		printf("compare: %d point%s fewer than 2 repetitions on a side: no significance test, never failed\n",
 		       count[V_NOTEST], count[V_NOTEST] == 1 ? " has" : "s have");

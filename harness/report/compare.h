@@ -10,6 +10,10 @@ typedef struct compare_opts {
 	double alpha;                   /* ... when the test's p is below this */
 	const char *junit;              /* NULL or the JUnit file to write */
 	int allow_missing;              /* points of the baseline missing from the current run pass */
+	/* A/B mode: both sides are the same run(s); the baseline is the rows of
+	 * backends NAME@ab_base, the current side those of NAME@ab_cand, each
+	 * matched as NAME. NULL: two runs compared as they are. */
+	const char *ab_base, *ab_cand;
 } compare_opts;
 
 /* Match, judge, print the table and the summary, write the JUnit file;

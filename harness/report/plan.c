@@ -1,18 +1,23 @@
 /* plan.c - `attnbench plan` (plan.h): how many tokens and sequences fit,
  * and how fast attention runs at those contexts on a measured machine.
  *
- * Capacity is arithmetic: KV bytes per token = 2 * layers * kv_heads *
- * head_dim * sizeof(kv dtype); the cache gets what is left of the memory
- * after the weights and a reserve (a fraction of the memory, default 10%,
- * for activations, workspace and fragmentation).
+ * Capacity is arithmetic (capacity.c): each layer caches K and V rows of
+ * every KV head for each token (an MLA layer one latent row instead), a
+ * local layer at most its sliding window of tokens, in the --kv-dtype's
+ * bytes with its block scales, rounded up to --page-size; the cache gets
+ * what is left of the memory after the weights and a reserve (a fraction
+ * of the memory, default 10%, for activations, workspace and
+ * fragmentation). --lens admits sequences of mixed lengths until the cache
+ * is full.
  *
  * Projections come from a sweep's results.csv: per backend and storage
  * dtype (f32, f16, bf16 side by side; rows without a dtype are f32), the measured
  * shape nearest the model's (head_dim, then GQA ratio), prefill time against
  * seq_len fitted as a n^2 + b n + c and decode time against cache_len as
  * a n + b by least squares, scaled from the measured query heads to the
- * model's and multiplied by its layers. That is attention alone: no
- * projections, MLP, sampling or communication. */
+ * model's and summed over its layers (a local layer attends to at most its
+ * window). That is attention alone: no projections, MLP, sampling or
+ * communication. */
 #include "report/plan.h"
 
 #include <errno.h>
@@ -31,32 +36,6 @@
 /* An input error of plan: "attnbench plan: MESSAGE", exit 2. */
 #define fail(...) attn_fail("plan", EXIT_INPUT, __VA_ARGS__)
 
-/* ---- arithmetic ------------------------------------------------------------ */
-
-double plan_kv_bytes_per_token(const plan_model *m, double dtype_bytes)
-{
-	return 2.0 * (double)m->layers * (double)m->kv_heads * (double)m->head_dim * dtype_bytes;
-}
-
-double plan_cache_budget(double mem, double weights, double reserve_frac)
-{
-	return mem - weights - reserve_frac * mem;
-}
-
-int64_t plan_max_tokens(double budget, double bytes_per_token)
-{
-	if (!(budget > 0) || !(bytes_per_token > 0))
-		return 0;
-	return (int64_t)floor(budget / bytes_per_token);
-}
-
-int64_t plan_max_sequences(double budget, double bytes_per_token, int64_t ctx)
-{
-	if (ctx < 1)
-		return 0;
-	return plan_max_tokens(budget, bytes_per_token * (double)ctx);
-}
-
 /* ---- the storage types plan counts ----------------------------------------- */
 
 typedef struct dtype_size {
@@ -64,26 +43,14 @@ typedef struct dtype_size {
 	double bytes;
 } dtype_size;
 
-static const dtype_size kv_dtypes[] = {{"f32", 4}, {"f16", 2}, {"bf16", 2}, {"int8", 1}};
 static const dtype_size weight_dtypes[] = {{"f32", 4}, {"f16", 2}, {"bf16", 2}, {"int8", 1}, {"int4", 0.5}};
-#define N_KV_DTYPES ((int)(sizeof kv_dtypes / sizeof kv_dtypes[0]))
-
-static double dtype_bytes(const dtype_size *t, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcasecmp(t[i].name, name))
-			return t[i].bytes;
-	return 0;
-}
 
 double plan_weight_bytes(const char *dtype)
 {
-	return dtype_bytes(weight_dtypes, (int)(sizeof weight_dtypes / sizeof weight_dtypes[0]), dtype);
-}
-
-double plan_kv_bytes(const char *dtype)
-{
-	return dtype_bytes(kv_dtypes, N_KV_DTYPES, dtype);
+	for (size_t i = 0; i < sizeof weight_dtypes / sizeof weight_dtypes[0]; i++)
+		if (!strcasecmp(weight_dtypes[i].name, dtype))
+			return weight_dtypes[i].bytes;
+	return 0;
 }
 
 /* ---- projections from a run -------------------------------------------------- */
@@ -223,22 +190,40 @@ static int load_projections(const char *run, const char *only, const plan_model 
 	return kept;
 }
 
-/* Attention time of the whole model, in seconds, from a per-layer fit at the
- * measured heads: times model heads / measured heads, times layers. */
-static double model_seconds(const plan_model *m, const projection *p, double ns_at_n)
+/* Attention time of the whole model, in seconds, from a per-layer time at
+ * the measured heads: times model heads / measured heads, summed over the
+ * layers (global ones at n, local ones at the window's share). */
+static double model_seconds(const plan_model *m, const projection *p, double ns_global, double ns_local)
 {
-	const double ns = ns_at_n > 0 ? ns_at_n : 0;
-	return ns * ((double)m->heads / (double)p->heads) * (double)m->layers * 1e-9;
+	const int64_t local = plan_local_layers(m);
+	const double ns = (double)(m->layers - local) * fmax(ns_global, 0) + (double)local * fmax(ns_local, 0);
+	return ns * ((double)m->heads / (double)p->heads) * 1e-9;
 }
 
-static double eval_pre(const projection *p, double n)
+/* Prefill of n tokens; with a window W < n each query sees at most W keys:
+ * the n^2 term (n^2 / 2 query-key pairs under causal) becomes
+ * W^2 / 2 + (n - W) W pairs, i.e. a (2 n W - W^2). */
+static double eval_pre(const projection *p, double n, double w)
 {
-	return p->pre[0] + p->pre[1] * n + p->pre[2] * n * n;
+	const double quad = w > 0 && n > w ? 2 * n * w - w * w : n * n;
+	return p->pre[0] + p->pre[1] * n + p->pre[2] * quad;
 }
 
-static double eval_dec(const projection *p, double n)
+/* Decode at a cache of n tokens; a local layer keeps at most W of them. */
+static double eval_dec(const projection *p, double n, double w)
 {
-	return p->dec[0] + p->dec[1] * n;
+	return p->dec[0] + p->dec[1] * (w > 0 && n > w ? w : n);
+}
+
+/* The model's prefill and decode seconds at context n. */
+static double pre_seconds(const plan_model *m, const projection *p, double n)
+{
+	return model_seconds(m, p, eval_pre(p, n, 0), eval_pre(p, n, (double)m->window));
+}
+
+static double dec_seconds(const plan_model *m, const projection *p, double n)
+{
+	return model_seconds(m, p, eval_dec(p, n, 0), eval_dec(p, n, (double)m->window));
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -259,6 +244,15 @@ static const char *fmt_time(double s, char *buf, size_t len)
 	return buf;
 }
 
+/* Does type t get its own line in the picture? Not when the model's rows
+ * cannot be stored in it, nor when it has the bytes of the type before it
+ * (bf16 draws on top of f16). */
+static int drawn_type(const plan_model *m, int t)
+{
+	const double b = plan_layer_token_bytes(m, plan_kv_types[t]);
+	return b > 0 && (t == 0 || b != plan_layer_token_bytes(m, plan_kv_types[t - 1]));
+}
+
 static int write_picture(const plan_opts *o, double budget)
 {
 	if (mkdir_p(o->out) != 0)
@@ -271,13 +265,13 @@ static int write_picture(const plan_opts *o, double budget)
 	if (rc)
 		return attn_fail("plan", rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg);
 	FILE *d = dat.f;
-	for (int t = 0; t < N_KV_DTYPES; t++) {
-		if (t && kv_dtypes[t].bytes == kv_dtypes[t - 1].bytes)
-			continue; /* bf16 draws on top of f16 */
-		fprintf(d, "# %s\n", kv_dtypes[t].name);
-		const double per_tok = plan_kv_bytes_per_token(&o->m, kv_dtypes[t].bytes);
+	for (int t = 0; t < PLAN_N_KV_TYPES; t++) {
+		if (!drawn_type(&o->m, t))
+			continue;
+		fprintf(d, "# %s\n", plan_kv_types[t]);
 		for (int64_t ctx = 512; ctx <= ((int64_t)1 << 20); ctx *= 2) {
-			const int64_t s = plan_max_sequences(budget, per_tok, ctx);
+			const int64_t s =
+			    plan_max_sequences(budget, plan_seq_bytes(&o->m, plan_kv_types[t], ctx, o->page));
 			if (s >= 1)
 				fprintf(d, "%lld %lld\n", (long long)ctx, (long long)s);
 		}
@@ -306,12 +300,14 @@ static int write_picture(const plan_opts *o, double budget)
 	           "set format x '%%.0s%%c'\n");
 	fprintf(f, "plot ");
 	int idx = 0;
-	for (int t = 0; t < N_KV_DTYPES; t++) {
-		if (t && kv_dtypes[t].bytes == kv_dtypes[t - 1].bytes)
+	for (int t = 0; t < PLAN_N_KV_TYPES; t++) {
+		if (!drawn_type(&o->m, t))
 			continue;
-		fprintf(f, "%s'plan.dat' index %d using 1:2 with linespoints lw 2 title '%s%s'",
-		        idx ? ", \\\n     " : "", idx, kv_dtypes[t].name,
-		        !strcmp(kv_dtypes[t].name, "f16") ? " / bf16" : "");
+		const int same = t + 1 < PLAN_N_KV_TYPES && plan_layer_token_bytes(&o->m, plan_kv_types[t + 1]) ==
+		                                                plan_layer_token_bytes(&o->m, plan_kv_types[t]);
+		fprintf(f, "%s'plan.dat' index %d using 1:2 with linespoints lw 2 title '%s%s%s'",
+		        idx ? ", \\\n     " : "", idx, plan_kv_types[t], same ? " / " : "",
+		        same ? plan_kv_types[t + 1] : "");
 		idx++;
 	}
 	fprintf(f, "\nset output\n");
@@ -324,48 +320,135 @@ static int write_picture(const plan_opts *o, double budget)
 	return 0;
 }
 
-static int plan_report(const plan_opts *o, const projection *proj, int nproj)
+/* The model's line: its shape and attention variants. */
+static void print_model(const plan_model *m)
 {
-	const plan_model *m = &o->m;
-	const double kvb = dtype_bytes(kv_dtypes, N_KV_DTYPES, o->kv_dtype);
-	const double per_tok = plan_kv_bytes_per_token(m, kvb);
-	const double budget = plan_cache_budget(o->mem, o->weights, o->reserve);
-	char a[32], b[32], c[32], d[32];
-	printf("model: %s: %lld layers, %lld query heads, %lld KV heads (%s), head_dim %lld\n", m->name,
+	printf("model: %s: %lld layers, %lld query heads, %lld KV heads (%s), head_dim %lld", m->name,
 	       (long long)m->layers, (long long)m->heads, (long long)m->kv_heads,
 	       m->kv_heads == 1          ? "MQA"
 	       : m->kv_heads == m->heads ? "MHA"
 	                                 : "GQA",
 	       (long long)m->head_dim);
-	printf("memory: %s total - %s weights - %s reserve (%.0f%%) = %s for the KV cache\n",
-	       human(o->mem, a, sizeof a), human(o->weights, b, sizeof b), human(o->reserve * o->mem, c, sizeof c),
-	       o->reserve * 100, human(budget, d, sizeof d));
-	printf("KV cache (%s): %.0f bytes per token (2 x %lld layers x %lld KV heads x %lld x %g bytes)\n", o->kv_dtype,
-	       per_tok, (long long)m->layers, (long long)m->kv_heads, (long long)m->head_dim, kvb);
-	const int64_t max_tok = plan_max_tokens(budget, per_tok);
-	printf("maximum tokens in cache: %lld\n", (long long)max_tok);
-	printf("longest context for %lld sequence%s: %lld tokens\n\n", (long long)o->batch, o->batch == 1 ? "" : "s",
-	       (long long)(max_tok / o->batch));
+	if (m->window)
+		printf("; %lld of %lld layers local with a %lld-token sliding window", (long long)plan_local_layers(m),
+		       (long long)m->layers, (long long)m->window);
+	if (m->kv_lora_rank)
+		printf("; MLA: the cache holds a %lld + %lld latent", (long long)m->kv_lora_rank,
+		       (long long)m->qk_rope_head_dim);
+	if (m->sinks)
+		printf("; attention sinks (one logit per head, nothing cached)");
+	printf("\n");
+}
 
+/* The bytes of one token in the cache: "KV cache (T): N bytes per token (how)". */
+static void print_per_token(const plan_opts *o)
+{
+	const plan_model *m = &o->m;
+	const double lt = plan_layer_token_bytes(m, o->kv_dtype);
+	const int64_t local = plan_local_layers(m);
+	printf("KV cache (%s): %.0f bytes per token (", o->kv_dtype, lt * (double)m->layers);
+	if (m->kv_lora_rank)
+		printf("%lld layers x %.0f bytes of a %lld-element latent row)", (long long)m->layers, lt,
+		       (long long)(m->kv_lora_rank + m->qk_rope_head_dim));
+	else
+		printf("2 x %lld layers x %lld KV heads x %.0f bytes of a %lld-element row)", (long long)m->layers,
+		       (long long)m->kv_heads, plan_kv_row_bytes(o->kv_dtype, m->head_dim), (long long)m->head_dim);
+	if (local == m->layers)
+		printf(" up to %lld tokens, then no more (every layer stops at the window)", (long long)m->window);
+	else if (local)
+		printf(" up to %lld tokens, then %.0f per further token (the %lld local layers stop at the window)",
+		       (long long)m->window, lt * (double)(m->layers - local), (long long)local);
+	if (o->page > 1)
+		printf("; each layer's tokens rounded up to pages of %lld", (long long)o->page);
+	printf("\n");
+}
+
+/* The longest context of --batch sequences, and the table of contexts. */
+static void print_capacity(const plan_opts *o, double budget)
+{
+	const plan_model *m = &o->m;
+	char a[32];
+	printf("maximum tokens in cache: %lld%s\n",
+	       (long long)plan_max_tokens(budget, plan_layer_token_bytes(m, o->kv_dtype) * (double)m->layers),
+	       plan_local_layers(m) ? " (every layer counted in full)" : "");
+	const int64_t longest = plan_longest_context(m, o->kv_dtype, o->page, budget, o->batch);
+	if (longest < 0)
+		printf("longest context for %lld sequence%s: any (every layer keeps at most %lld tokens)\n\n",
+		       (long long)o->batch, o->batch == 1 ? "" : "s", (long long)m->window);
+	else
+		printf("longest context for %lld sequence%s: %lld tokens\n\n", (long long)o->batch,
+		       o->batch == 1 ? "" : "s", (long long)longest);
 	printf("%-10s %14s", "context", "KV/sequence");
-	for (int t = 0; t < N_KV_DTYPES; t++) {
+	for (int t = 0; t < PLAN_N_KV_TYPES; t++) {
 		char h[32];
-		snprintf(h, sizeof h, "seqs %s%s", kv_dtypes[t].name,
-		         strcasecmp(kv_dtypes[t].name, o->kv_dtype) ? "" : "*");
-		printf(" %11s", h);
+		snprintf(h, sizeof h, "seqs %s%s", plan_kv_types[t], strcmp(plan_kv_types[t], o->kv_dtype) ? "" : "*");
+		printf(" %14s", h);
 	}
 	printf("\n");
 	for (int i = 0; i < o->ncontexts; i++) {
 		const int64_t ctx = o->contexts[i];
-		printf("%-10lld %14s", (long long)ctx, human(per_tok * (double)ctx, a, sizeof a));
-		for (int t = 0; t < N_KV_DTYPES; t++)
-			printf(" %11lld", (long long)plan_max_sequences(
-			                      budget, plan_kv_bytes_per_token(m, kv_dtypes[t].bytes), ctx));
+		printf("%-10lld %14s", (long long)ctx,
+		       human(plan_seq_bytes(m, o->kv_dtype, ctx, o->page), a, sizeof a));
+		for (int t = 0; t < PLAN_N_KV_TYPES; t++) {
+			const double sb = plan_seq_bytes(m, plan_kv_types[t], ctx, o->page);
+			if (sb > 0)
+				printf(" %14lld", (long long)plan_max_sequences(budget, sb));
+			else
+				printf(" %14s", "-");
+		}
 		printf("\n");
 	}
 	printf("(seqs: maximum concurrent sequences of that context with the cache in that dtype; * = --kv-dtype;\n"
-	       " KV/sequence in %s)\n",
+	       " -: head_dim is not a multiple of the 32-element blocks; KV/sequence in %s)\n",
 	       o->kv_dtype);
+}
+
+/* At most this many --lens sequences are counted. */
+#define LENS_MAX_SEQS 10000000
+
+/* --lens: sequences of mixed lengths admitted until the cache is full. */
+static plan_fill lens_fill(const plan_opts *o, double budget)
+{
+	plan_lens l;
+	char why[160];
+	plan_lens_parse(o->lens, o->seed, &l, why, (int)sizeof why); /* cmd/plan.c checked it */
+	return plan_fill_budget(&o->m, o->kv_dtype, o->page, budget, &l, LENS_MAX_SEQS);
+}
+
+static void print_lens(const plan_opts *o, double budget)
+{
+	const plan_fill f = lens_fill(o, budget);
+	plan_lens l;
+	char why[160], a[32];
+	plan_lens_parse(o->lens, o->seed, &l, why, (int)sizeof why);
+	printf("\nmixed lengths (--lens %s, seed %llu", o->lens, (unsigned long long)o->seed);
+	if (o->page > 1)
+		printf(", pages of %lld", (long long)o->page);
+	printf("): %s%lld sequences fit, %lld tokens (mean %.1f, longest %lld), %s of cache\n",
+	       f.capped ? "at least " : "", (long long)f.seqs, (long long)f.tokens,
+	       f.seqs ? (double)f.tokens / (double)f.seqs : 0.0, (long long)f.longest, human(f.bytes, a, sizeof a));
+	if (o->page > 1)
+		printf("  page padding: %.0f bytes, %.2f%% of the cache they use\n", f.bytes - f.unpaged,
+		       f.bytes > 0 ? 100 * (f.bytes - f.unpaged) / f.bytes : 0.0);
+	printf("  first lengths:");
+	for (int i = 0; i < 8; i++)
+		printf(" %lld", (long long)plan_lens_next(&l));
+	printf("\n");
+}
+
+static int plan_report(const plan_opts *o, const projection *proj, int nproj)
+{
+	const plan_model *m = &o->m;
+	const double budget = plan_cache_budget(o->mem, o->weights, o->reserve);
+	char a[32], b[32], c[32], d[32];
+	print_model(m);
+	printf("memory: %s total - %s weights - %s reserve (%.0f%%) = %s for the KV cache\n",
+	       human(o->mem, a, sizeof a), human(o->weights, b, sizeof b), human(o->reserve * o->mem, c, sizeof c),
+	       o->reserve * 100, human(budget, d, sizeof d));
+	print_per_token(o);
+	print_capacity(o, budget);
+	if (o->lens)
+		print_lens(o, budget);
 
 	for (int i = 0; i < nproj; i++) {
 		const projection *p = &proj[i];
@@ -386,12 +469,12 @@ static int plan_report(const plan_opts *o, const projection *proj, int nproj)
 			const double n = (double)o->contexts[j];
 			char pre[32] = "-", dec[32] = "-", tps[32] = "-", ext[96] = "";
 			if (p->npre) {
-				fmt_time(model_seconds(m, p, eval_pre(p, n)), pre, sizeof pre);
+				fmt_time(pre_seconds(m, p, n), pre, sizeof pre);
 				if (n > 4 * p->pre_max)
 					snprintf(ext, sizeof ext, "prefill %.0fx past measured", n / p->pre_max);
 			}
 			if (p->ndec) {
-				const double s = model_seconds(m, p, eval_dec(p, n));
+				const double s = dec_seconds(m, p, n);
 				fmt_time(s, dec, sizeof dec);
 				if (s > 0)
 					snprintf(tps, sizeof tps, "%.1f", 1.0 / s);
@@ -436,21 +519,41 @@ static int write_csv(const plan_opts *o, const projection *proj, int nproj)
 	const double budget = plan_cache_budget(o->mem, o->weights, o->reserve);
 	char v[13][64];
 	const char *fields[13];
-	for (int t = 0; t < N_KV_DTYPES && !err; t++)
+	for (int t = 0; t < PLAN_N_KV_TYPES && !err; t++)
 		for (int i = 0; i < o->ncontexts && !err; i++) {
-			const double pt = plan_kv_bytes_per_token(&o->m, kv_dtypes[t].bytes);
+			const char *kv = plan_kv_types[t];
+			const double sb = plan_seq_bytes(&o->m, kv, o->contexts[i], o->page);
+			if (!(sb > 0))
+				continue; /* head_dim not a multiple of the blocks */
 			for (int j = 0; j < 13; j++)
 				v[j][0] = 0, fields[j] = v[j];
 			fields[0] = o->m.name;
 			fields[1] = "capacity";
-			fields[3] = kv_dtypes[t].name;
+			fields[3] = kv;
 			snprintf(v[4], 64, "%lld", (long long)o->contexts[i]);
-			snprintf(v[5], 64, "%.0f", pt);
-			snprintf(v[6], 64, "%.0f", pt * (double)o->contexts[i]);
-			snprintf(v[7], 64, "%lld", (long long)plan_max_sequences(budget, pt, o->contexts[i]));
-			snprintf(v[8], 64, "%lld", (long long)plan_max_tokens(budget, pt));
+			snprintf(v[5], 64, "%.10g", sb / (double)o->contexts[i]);
+			snprintf(v[6], 64, "%.0f", sb);
+			snprintf(v[7], 64, "%lld", (long long)plan_max_sequences(budget, sb));
+			snprintf(v[8], 64, "%lld",
+			         (long long)plan_max_tokens(budget,
+			                                    plan_layer_token_bytes(&o->m, kv) * (double)o->m.layers));
 			err = table_write_row(f, fields, 13);
 		}
+	if (o->lens && !err) {
+		const plan_fill fl = lens_fill(o, budget);
+		for (int j = 0; j < 13; j++)
+			v[j][0] = 0, fields[j] = v[j];
+		fields[0] = o->m.name;
+		fields[1] = "lens";
+		fields[3] = o->kv_dtype;
+		if (fl.tokens)
+			snprintf(v[5], 64, "%.10g", fl.bytes / (double)fl.tokens);
+		if (fl.seqs)
+			snprintf(v[6], 64, "%.0f", fl.bytes / (double)fl.seqs);
+		snprintf(v[7], 64, "%lld", (long long)fl.seqs);
+		snprintf(v[8], 64, "%lld", (long long)fl.tokens);
+		err = table_write_row(f, fields, 13);
+	}
 	for (int p = 0; p < nproj && !err; p++)
 		for (int i = 0; i < o->ncontexts && !err; i++) {
 			const projection *q = &proj[p];
@@ -463,9 +566,9 @@ static int write_csv(const plan_opts *o, const projection *proj, int nproj)
 			fields[3] = q->dtype;
 			snprintf(v[4], 64, "%lld", (long long)o->contexts[i]);
 			if (q->npre)
-				snprintf(v[9], 64, "%.6g", model_seconds(&o->m, q, eval_pre(q, n)));
+				snprintf(v[9], 64, "%.6g", pre_seconds(&o->m, q, n));
 			if (q->ndec) {
-				const double s = model_seconds(&o->m, q, eval_dec(q, n));
+				const double s = dec_seconds(&o->m, q, n);
 				snprintf(v[10], 64, "%.6g", s);
 				if (s > 0)
 					snprintf(v[11], 64, "%.6g", 1.0 / s);
@@ -496,6 +599,11 @@ int plan_run(plan_opts *o)
 		}
 	}
 	char a[32], b[32];
+	if (plan_layer_token_bytes(&o->m, o->kv_dtype) < 0)
+		return fail(
+		    "--kv-dtype %s: the model's rows of %lld elements are not a multiple of its 32-element blocks",
+		    o->kv_dtype,
+		    (long long)(o->m.kv_lora_rank ? o->m.kv_lora_rank + o->m.qk_rope_head_dim : o->m.head_dim));
 	if (o->weights >= o->mem)
 		return fail("the weights (%s) are larger than --mem (%s)", human(o->weights, a, sizeof a),
 		            human(o->mem, b, sizeof b));

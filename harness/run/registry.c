@@ -40,12 +40,17 @@ size_t registry_table_size(uint32_t v)
  * keeps its own copy of the part of the table that the backend's ABI
  * version defines, the rest zero: the harness never reads past the end of
  * an older backend's table. */
-static void add_entry(const attn_backend *be, const char *origin)
+static void add_entry(const attn_backend *be, const char *origin, const char *tag)
 {
 	backend_entry *e = &entries[n_entries++];
 	memset(&e->table, 0, sizeof e->table);
 	memcpy(&e->table, be, registry_table_size(be->abi_version));
 	e->be = &e->table;
+	snprintf(e->tag, sizeof e->tag, "%s", tag ? tag : "");
+	if (tag) { /* A/B: the backend's own name, then the library's tag */
+		snprintf(e->name, sizeof e->name, "%s@%s", be->name, tag);
+		e->table.name = e->name;
+	}
 	e->available = 1;
 	e->reason[0] = 0;
 	snprintf(e->origin, sizeof e->origin, "%s", origin ? origin : "built-in");
@@ -53,7 +58,7 @@ static void add_entry(const attn_backend *be, const char *origin)
 		e->available = 0;
 }
 
-static int load_library(const char *path, attn_err *e);
+static int load_library(const char *path, const char *tag, attn_err *e);
 
 /* Every *.so in the colon-separated directories of ATTNBENCH_BACKEND_PATH;
  * a library that cannot be used is reported and skipped. */
@@ -78,7 +83,7 @@ static void load_backend_path(void)
 			char path[4096];
 			snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
 			attn_err e = {{0}};
-			if (load_library(path, &e))
+			if (load_library(path, NULL, &e))
 				fprintf(stderr, "attnbench: ATTNBENCH_BACKEND_PATH: %s (skipped)\n", e.msg);
 		}
 		closedir(d);
@@ -91,7 +96,7 @@ static void registry_init(void)
 		return;
 	n_entries = 0;
 	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0] && n_entries < ATTN_MAX_BACKENDS; i++)
-		add_entry(builtin[i](), NULL);
+		add_entry(builtin[i](), NULL, NULL);
 	load_backend_path();
 }
 
@@ -106,15 +111,24 @@ static int valid_name(const char *name)
 	return 1;
 }
 
-/* dlopen a backend library and add its tables; the whole library is refused
- * if any table is unusable. */
-static int load_library(const char *path, attn_err *e)
+/* The name a table gets: its own, or NAME@TAG with a tag. */
+static const char *tagged(const char *name, const char *tag, char *buf, size_t len)
+{
+	if (!tag)
+		return name;
+	snprintf(buf, len, "%s@%s", name, tag);
+	return buf;
+}
+
+/* dlopen a backend library and add its tables (named NAME@TAG when tag is
+ * not NULL); the whole library is refused if any table is unusable. */
+static int load_library(const char *path, const char *tag, attn_err *e)
 {
 	char real[PATH_MAX];
 	if (!realpath(path, real))
 		return attn_errf(e, "%s: %s", path, strerror(errno));
 	for (int i = 0; i < n_entries; i++)
-		if (!strcmp(entries[i].origin, real))
+		if (!strcmp(entries[i].origin, real) && !strcmp(entries[i].tag, tag ? tag : ""))
 			return 0; /* already loaded */
 	/* a FIFO or a device is refused, never waited on inside dlopen */
 	const int fd = file_open_in(real, NULL, e);
@@ -163,9 +177,11 @@ static int load_library(const char *path, attn_err *e)
 			         b->name);
 			why = buf;
 		} else {
+			char nm[72];
+			const char *name = tagged(b->name, tag, nm, sizeof nm);
 			for (int j = 0; j < n_entries; j++)
-				if (!strcmp(entries[j].be->name, b->name)) {
-					snprintf(buf, sizeof buf, "backend name '%s' is already taken (%s)", b->name,
+				if (!strcmp(entries[j].be->name, name)) {
+					snprintf(buf, sizeof buf, "backend name '%s' is already taken (%.120s)", name,
 					         entries[j].origin);
 					why = buf;
 				}
@@ -181,14 +197,27 @@ static int load_library(const char *path, attn_err *e)
 		return attn_errf(e, "%s: refused: %s", path, why);
 	}
 	for (uint32_t i = 0; i < count; i++)
-		add_entry(tables[i], real);
+		add_entry(tables[i], real, tag);
 	return 0; /* the library stays loaded for the life of the process */
 }
 
-int registry_load_library(const char *path, attn_err *e)
+int registry_load_library(const char *arg, attn_err *e)
 {
 	registry_init();
-	return load_library(path, e);
+	/* TAG=PATH: a tag is a backend name's characters, so a path holding '='
+	 * after a '/' (or anything else before it) stays a path */
+	const char *eq = strchr(arg, '=');
+	char tag[64];
+	if (eq && (size_t)(eq - arg) < sizeof tag && !memchr(arg, '/', (size_t)(eq - arg))) {
+		memcpy(tag, arg, (size_t)(eq - arg));
+		tag[eq - arg] = 0;
+		if (!valid_name(tag))
+			return attn_errf(e, "'%s': the tag before '=' must be [a-z0-9_-], 1 to 32 characters", arg);
+		if (!eq[1])
+			return attn_errf(e, "'%s': no library path after '%s='", arg, tag);
+		return load_library(eq + 1, tag, e);
+	}
+	return load_library(arg, NULL, e);
 }
 
 int registry_count(void)
@@ -224,7 +253,7 @@ int registry_select(const char *list, backend_entry **out, int *n, attn_err *e)
 	}
 	const char *p = list;
 	while (*p) {
-		char name[64];
+		char name[80];
 		size_t len = strcspn(p, ",");
 		if (len == 0 || len >= sizeof name)
 			return attn_errf(e, "--backend: malformed list '%s'", list);
@@ -255,7 +284,7 @@ int registry_select(const char *list, backend_entry **out, int *n, attn_err *e)
 }
 
 static struct {
-	char name[64];
+	char name[80];
 	char params[512];
 } params[ATTN_MAX_BACKENDS];
 static int n_params;

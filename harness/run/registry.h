@@ -15,6 +15,8 @@ typedef struct backend_entry {
 	int available;          /* probe said yes */
 	char reason[256];       /* why not, when unavailable */
 	char origin[4096];      /* "built-in" or the library's path */
+	char tag[33];           /* --backend-lib TAG=PATH: the tag, else "" */
+	char name[72];          /* with a tag: the table's name as NAME@TAG */
 } backend_entry;
 
 /* All registered backends, probed once. */
@@ -35,6 +37,12 @@ size_t registry_table_size(uint32_t v);
  * Libraries in ATTNBENCH_BACKEND_PATH are loaded on first use of the
  * registry; those that fail are reported on stderr and skipped. */
 int registry_load_library(const char *path, attn_err *e);
+
+/* A/B mode: "TAG=PATH" (TAG in [a-z0-9_-], 1 to 32 characters) loads the
+ * library's backends as NAME@TAG, so two builds of one backend (a baseline
+ * and a candidate) load side by side, base=old/libx.so and cand=new/libx.so
+ * giving x@base and x@cand; the same file under two tags loads twice. Any
+ * other argument is a PATH. registry_load_library takes either form. */
 
 /* Resolve a --backend list ("all", NULL or "a,b") into entries. Named
  * backends that are unknown or unavailable are an input error (exit 2);

@@ -25,15 +25,29 @@
  * V rows stored as anything but f32 in separate tensors or the cache (f16,
  * bf16, q8_0, q4_0, fp8, or any caller's pages) are widened or dequantized
  * into f32 workspace buffers once per group (cpu_kv_load_rows), and the
- * GEMMs run on those. */
+ * GEMMs run on those. That pays while many query rows share the widened
+ * rows (prefill); a decode step has a handful of rows per group and would
+ * spend its time widening the whole cache on one thread, then reading the
+ * f32 copy (twice the bytes of f16) back from memory. So groups with few
+ * rows take the chunked path (chunked_kernel): each thread widens KC keys at
+ * a time into a buffer that stays in its L2, multiplies them there, and
+ * folds the chunk into an online softmax (running max, sum and output per
+ * row); the threads' partial results are merged at the end. */
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 
 #include "cpu_common.h"
 #include "simd.h"
 
 #define QB 512 /* rows per block: large enough for sgemm to run near its peak */
+#define KC                                                                                                             \
+	256 /* keys per chunk on the chunked path: 256 f32 K and V rows of                                             \
+	       head_dim 128 take 256 KiB, within a core's L2 */
+#define FEW_ROWS                                                                                                       \
+	32 /* a group with at most this many query rows (decode)                                                       \
+	      takes the chunked path when K and V need widening */
 
 /* One row of S for head h, query position p, whose entry t is key j0 + t:
  * the variants' score transform on the visible entries [lo, hi), softmax
@@ -94,11 +108,188 @@ static int kv_direct(const cpu_kv *kv)
 	return !kv->paged && kv->dt == ATTN_F32;
 }
 
+/* Does the shape take the chunked path (when K and V need widening)? */
+static int chunked_shape(const attn_shape *s)
+{
+	return (s->n_heads / s->n_kv_heads) * s->n_q <= FEW_ROWS;
+}
+
+/* Floats of one thread's part of the chunked path's workspace: a chunk of K
+ * and of V in f32, the chunk's scores, and for every group of the batch each
+ * row's running output, max and sum. */
+static size_t chunk_thread_floats(const attn_shape *s)
+{
+	const size_t M = (size_t)((s->n_heads / s->n_kv_heads) * s->n_q), D = (size_t)s->head_dim,
+	             DV = (size_t)attn_head_dim_v(s), groups = (size_t)(s->batch * s->n_kv_heads);
+	return KC * (D + DV) + M * KC + groups * M * (DV + 2);
+}
+
+/* The chunked path's workspace: every group's queries in f32, then one part
+ * per thread. */
+static size_t chunk_ws_floats(const attn_shape *s, int threads)
+{
+	const size_t M = (size_t)((s->n_heads / s->n_kv_heads) * s->n_q);
+	return (size_t)(s->batch * s->n_kv_heads) * M * (size_t)s->head_dim + (size_t)threads * chunk_thread_floats(s);
+}
+
+/* Fold the scores S (nr rows of n keys c0..c0+n-1) into the running state:
+ * each row's visible keys get the score transform, the row's max m and sum
+ * l are updated (the output O rescaled when the max grows), and S becomes
+ * P = exp(S - m) on the visible keys, 0 elsewhere, ready for O += P V. */
+static void fold_chunk(const attn_shape *s, const int64_t *head, const int64_t *row_i, int64_t nr, int64_t nq,
+                       int64_t nkv, int64_t c0, int64_t n, float *S, float *O, int64_t DV, float *m, float *l)
+{
+	for (int64_t r = 0; r < nr; r++) {
+		float *row = S + r * n;
+		int64_t lo, hi;
+		cpu_key_range(s, nq, nkv, row_i[r], &lo, &hi);
+		lo = lo > c0 ? lo - c0 : 0;
+		hi = hi < c0 + n ? hi - c0 : n;
+		float cm = -INFINITY;
+		for (int64_t j = lo; j < hi; j++) {
+			row[j] = cpu_score(s, head[r], row[j], nkv - nq + row_i[r], c0 + j);
+			cm = fmaxf(cm, row[j]);
+		}
+		if (cm > m[r]) { /* a larger max: what was summed so far shrinks by exp(m_old - m_new) */
+			const float alpha = expf(m[r] - cm);
+			l[r] *= alpha;
+			for (int64_t e = 0; e < DV; e++)
+				O[r * DV + e] *= alpha;
+			m[r] = cm;
+		}
+		float sum = 0.0f;
+		for (int64_t j = 0; j < n; j++) {
+			row[j] = j >= lo && j < hi ? expf(row[j] - m[r]) : 0.0f;
+			sum += row[j];
+		}
+		l[r] += sum;
+	}
+}
+
+/* The keys [*klo, *khi) that some query of a sequence of nq queries and nkv
+ * keys sees (none: *klo >= *khi). */
+static void seq_key_span(const attn_shape *s, int64_t nq, int64_t nkv, int64_t *klo, int64_t *khi)
+{
+	*klo = nkv;
+	*khi = 0;
+	for (int64_t i = 0; i < nq; i++) {
+		int64_t lo, hi;
+		cpu_key_range(s, nq, nkv, i, &lo, &hi);
+		if (hi > lo) {
+			*klo = lo < *klo ? lo : *klo;
+			*khi = hi > *khi ? hi : *khi;
+		}
+	}
+}
+
+/* Decode-shaped calls (at most FEW_ROWS query rows per group) over K and V
+ * rows that need widening. Each group's keys are cut into chunks of KC, and
+ * each thread takes a contiguous run of every group's chunks: it widens K
+ * (and V) of a chunk into its own buffers, which stay in its cache while
+ * S = scale Q Kc^T and O += P Vc run on them (single-threaded sgemm calls),
+ * and folds the chunk into its running (max, sum, output) per row. Then the
+ * threads' partial results are merged, the sink joining the denominator.
+ * Widening is spread over every thread, each widened byte is read from
+ * cache instead of being written to memory and read back, and the threads
+ * meet once per call, not twice per group as threaded sgemm calls would. */
+static void chunked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
+{
+	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, NQ = s->n_q, D = s->head_dim;
+	const int64_t DV = attn_head_dim_v(s), ratio = H / G, M = ratio * NQ;
+	const size_t esz = attn_dtype_size(s->dtype), per = chunk_thread_floats(s);
+	float *Qc = c->ws, *part = Qc + (size_t)(B * G * M * D);
+	/* each group's real query rows in f32, one after another (row r: head
+	 * g * ratio + r / nq, query r % nq) */
+	for (int64_t b = 0; b < B; b++) {
+		int64_t nq, nkv;
+		cpu_seq_lens(s, b, &nq, &nkv);
+		for (int64_t g = 0; g < G; g++)
+			for (int64_t r = 0; r < ratio * nq; r++)
+				v8_widen_n(Qc + ((b * G + g) * M + r) * D,
+				           (const char *)q +
+				               (size_t)(((b * H + g * ratio + r / nq) * NQ + r % nq) * D) * esz,
+				           D, s->dtype);
+	}
+	int T = 1;
+	openblas_set_num_threads(1); /* each small sgemm runs in its calling thread */
+#pragma omp parallel num_threads(c->threads)
+	{
+		const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+		if (t == 0)
+			T = nt;
+		float *Kc = part + (size_t)t * per, *Vc = Kc + KC * D, *S = Vc + KC * DV, *st = S + M * KC;
+		for (int64_t b = 0; b < B; b++) {
+			int64_t nq, nkv, klo, khi, head[FEW_ROWS], row_i[FEW_ROWS];
+			cpu_seq_lens(s, b, &nq, &nkv);
+			seq_key_span(s, nq, nkv, &klo, &khi);
+			const int64_t nr = ratio * nq, nchunks = khi > klo ? (khi - klo + KC - 1) / KC : 0;
+			for (int64_t g = 0; g < G; g++) {
+				float *O = st + (b * G + g) * M * (DV + 2), *m = O + M * DV, *l = m + M;
+				for (int64_t r = 0; r < nr; r++) {
+					head[r] = g * ratio + r / nq;
+					row_i[r] = r % nq;
+					m[r] = -INFINITY;
+					l[r] = 0.0f;
+				}
+				for (int64_t e = 0; e < nr * DV; e++)
+					O[e] = 0.0f;
+				for (int64_t ch = nchunks * t / nt; ch < nchunks * (t + 1) / nt; ch++) {
+					const int64_t c0 = klo + ch * KC, n = c0 + KC < khi ? KC : khi - c0;
+					cpu_kv_load_rows(Kc, kv, 0, b, g, c0, n, D);
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D,
+					            s->scale, Qc + (b * G + g) * M * D, (int)D, Kc, (int)D, 0.0f, S,
+					            (int)n);
+					fold_chunk(s, head, row_i, nr, nq, nkv, c0, n, S, O, DV, m, l);
+					cpu_kv_load_rows(Vc, kv, 1, b, g, c0, n, DV);
+					cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)DV, (int)n,
+					            1.0f, S, (int)n, Vc, (int)DV, 1.0f, O, (int)DV);
+				}
+			}
+		}
+	}
+	/* merge: out = sum_t O_t exp(m_t - mx) / (sum_t l_t exp(m_t - mx) + exp(sink - mx)) */
+	for (int64_t b = 0; b < B; b++) {
+		int64_t nq, nkv;
+		cpu_seq_lens(s, b, &nq, &nkv);
+		for (int64_t g = 0; g < G; g++)
+			for (int64_t r = 0; r < ratio * nq; r++) {
+				const int64_t h = g * ratio + r / nq;
+				float *dst = out + ((b * H + h) * NQ + r % nq) * DV;
+				const size_t st = KC * (size_t)(D + DV) + (size_t)(M * KC + (b * G + g) * M * (DV + 2));
+				const float sink = cpu_sink(s, h);
+				float mx = sink, sum = 0.0f;
+				for (int t = 0; t < T; t++)
+					mx = fmaxf(mx, part[(size_t)t * per + st + (size_t)(M * DV + r)]);
+				float nan = 0.0f; /* NaN scores never raise the max but reach every sum */
+				for (int t = 0; t < T; t++)
+					nan += part[(size_t)t * per + st + (size_t)(M * DV + M + r)] * 0.0f;
+				for (int64_t e = 0; e < DV; e++)
+					dst[e] = nan;
+				if (mx == -INFINITY) /* no visible key and no sink: a zero row (NaN scores: NaN) */
+					continue;
+				if (s->sinks)
+					sum = expf(sink - mx);
+				for (int t = 0; t < T; t++) {
+					const float *O = part + (size_t)t * per + st, *m = O + M * DV, *l = m + M;
+					const float w = m[r] == -INFINITY ? 0.0f : expf(m[r] - mx);
+					sum += l[r] * w;
+					for (int64_t e = 0; e < DV; e++)
+						dst[e] += O[r * DV + e] * w;
+				}
+				const float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+				for (int64_t e = 0; e < DV; e++)
+					dst[e] *= inv;
+			}
+	}
+}
+
 /* Floats of workspace: the scores of one block of rows, the f32 copy of one
  * block's Q when q is f16/bf16, and of one group's K and V when they are not
  * f32 (or paged). */
-static size_t blas_ws_floats(const attn_shape *s, int direct)
+static size_t blas_ws_floats(const attn_shape *s, int direct, int threads)
 {
+	if (!direct && chunked_shape(s))
+		return chunk_ws_floats(s, threads);
 	const size_t rows = (size_t)block_rows(s);
 	size_t n = rows * (size_t)s->n_kv;
 	if (s->dtype != ATTN_F32)
@@ -116,9 +307,13 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu
 	const attn_dtype dt = s->dtype;
 	const size_t esz = attn_dtype_size(dt);
 	const int direct = kv_direct(kv);
-	int rc = cpu_workspace(c, blas_ws_floats(s, direct) * sizeof(float));
+	int rc = cpu_workspace(c, blas_ws_floats(s, direct, c->threads) * sizeof(float));
 	if (rc)
 		return rc;
+	if (!direct && chunked_shape(s)) {
+		chunked_kernel(c, s, q, kv, out);
+		return ATTN_OK;
+	}
 	float *S = c->ws;
 	float *Qw = S + rows * NKV;                                           /* q f16/bf16 only */
 	float *Kw = Qw + (dt != ATTN_F32 ? rows * D : 0), *Vw = Kw + NKV * D; /* !direct only */
@@ -234,8 +429,8 @@ static int blas_supports(void *ctx, const attn_shape *s, char *why, size_t why_l
  * (pages are not in the shape: this counts f32 K and V as read in place). */
 static uint64_t blas_workspace(void *ctx, const attn_shape *s)
 {
-	(void)ctx;
-	return (uint64_t)blas_ws_floats(s, attn_kv_dtype(s) == ATTN_F32) * sizeof(float);
+	const int threads = ctx ? ((cpu_ctx *)ctx)->threads : 1;
+	return (uint64_t)blas_ws_floats(s, attn_kv_dtype(s) == ATTN_F32, threads) * sizeof(float);
 }
 
 static const attn_backend blas_backend = {
