@@ -141,8 +141,8 @@ static void test_ratio_rule(void **state)
 {
 	(void)state;
 	const char *lib = tu_built("plugins/lowprec.so");
-	EXPECT(0, "18 passed, 0 failed, ", "check", "--golden", "datasets/golden", "--backend-lib", lib,
-	       "--backend", "lowprec");
+	EXPECT(0, "18 passed, 0 failed, ", "check", "--golden", "datasets/golden", "--backend-lib", lib, "--backend",
+	       "lowprec");
 	char *out = NULL, *err = NULL;
 	int rc = tu_run(&out, &err, "check", "--golden", "datasets/golden", "--backend-lib", lib, "--backend",
 	                "lowprec", "--param", "lowprec:mode=p_bf16", (char *)NULL);
