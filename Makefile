@@ -4,7 +4,8 @@
 #                   headers, volk and glslc exist)
 #   make run        install missing packages, build, check the goldens, sweep
 #   make test       install missing packages, lint, build with sanitizers, run tests,
-#                   20 s of each fuzzer, the leak run
+#                   render the report in headless Chromium, 20 s of each fuzzer,
+#                   the leak run
 #   make unit       the cmocka suite alone (ATTNBENCH_TEST_GROUPS=a,b for some groups)
 #   make fuzz       each libFuzzer target for FUZZ_TIME seconds (default 60)
 #   make perf       speed ratios against the machine's own peak (a benchmark)
@@ -46,7 +47,7 @@ NATIVE   ?= 0
 ARCH     ?= $(if $(filter 1,$(NATIVE)),-march=native,)
 GIT_COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS_ALL   = -std=gnu11 $(OPT) $(ARCH) $(WARN) -fopenmp -Iinclude -Iharness -I. -I$(BUILD) $(JSON_CFLAGS) $(SAN) $(EXTRA_CFLAGS) \
-	       -DATTN_BUILD_FLAGS='"$(OPT) $(ARCH) $(SAN)"' 
+	       -DATTN_BUILD_FLAGS='"$(strip $(OPT) $(ARCH) $(SAN))"'
 CXXFLAGS_ALL = -std=c++17 $(OPT) $(WARN) -Iinclude -Iharness $(BENCH_CFLAGS) $(SAN) $(EXTRA_CFLAGS)
 LDLIBS_ALL   = $(BENCH_LIBS) $(BLAS_LIBS) $(JSON_LIBS) $(CSV_LIBS) -fopenmp -ldl -lm -lpthread
 
@@ -72,7 +73,7 @@ ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 LIB_OBJS += $(BLOCKED_ISA_OBJS)
 endif
 
-.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-slurm
+.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-render test-slurm
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
@@ -250,7 +251,7 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/attnbench list
-	$(BUILD)/attnbench check --golden datasets/golden --junit $(BUILD)/check-junit.xml
+	$(BUILD)/attnbench check --golden datasets/golden --out $(OUT)
 	$(BUILD)/attnbench sweep --config $(SWEEP_CONFIG) --out $(OUT)
 	@echo "results: $(OUT)/results.csv, machine: $(OUT)/machine.json"
 	$(BUILD)/attnbench report $(OUT)
@@ -275,6 +276,7 @@ $(SAN_BUILD)/keep_loaded.so: tests/leak/keep_loaded.c
 test: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory test-render
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory leak-run
 	@$(MAKE) --no-print-directory test-slurm
@@ -312,6 +314,12 @@ unit:
 	ATTNBENCH_STAGE=$(CURDIR)/$(SAN_BUILD)/stage \
 	ATTNBENCH_THIRDPARTY_LIB=$(SAN_BUILD)/stage/thirdparty/libattnbench_twopass.so \
 		$(SAN_BUILD)/test_attnbench
+
+# The report as a reader opens it: index.html rendered in headless Chromium
+# (installed by scripts/setup.sh when missing), every picture loaded, every
+# file link resolving; with the sanitized binary `unit` built.
+test-render:
+	RENDER_ENV='$(SAN_ENV)' tests/render/render_report.sh $(SAN_BUILD)/attnbench
 
 # The leak run: check on every golden case and a short sweep, all available
 # backends (Vulkan on lavapipe included), under LeakSanitizer; any leak is

@@ -5,10 +5,9 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "cmd/common.h"
 #include "lib/util.h"
 #include "model/machine.h"
-
-#define ATTNBENCH_VERSION "0.1.0"
 
 /* The commands, in the order `attnbench help` lists them. To add one:
  * write harness/cmd/NAME.c with a cli_command (synopsis, options table with
@@ -52,37 +51,13 @@ static const struct command *find(const char *name)
 	return NULL;
 }
 
-/* Edit distance between a and b (insertions, deletions, substitutions,
- * transpositions), up to 31 characters each; more is far. */
-static int distance(const char *a, const char *b)
-{
-	const int n = (int)strlen(a), m = (int)strlen(b);
-	if (n > 31 || m > 31)
-		return 99;
-	int d[32][32];
-	for (int i = 0; i <= n; i++)
-		for (int j = 0; j <= m; j++) {
-			if (!i || !j) {
-				d[i][j] = i + j;
-				continue;
-			}
-			int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			v = d[i - 1][j] + 1 < v ? d[i - 1][j] + 1 : v;
-			v = d[i][j - 1] + 1 < v ? d[i][j - 1] + 1 : v;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
-				v = d[i - 2][j - 2] + 1;
-			d[i][j] = v;
-		}
-	return d[n][m];
-}
-
 static int unknown_command(const char *name)
 {
 	fprintf(stderr, "attnbench: unknown command '%s'", name);
 	const struct command *best = NULL;
 	int bd = 3; /* a close name: at most 2 edits */
 	for (int i = 0; i < NCOMMANDS; i++) {
-		const int d = distance(name, commands[i].name);
+		const int d = cli_distance(name, commands[i].name);
 		if (d < bd) {
 			bd = d;
 			best = &commands[i];

@@ -42,6 +42,7 @@ clang-format
 cppcheck
 clang
 libclang-rt-14-dev
+chromium
 "
 if [ "$slurm" -eq 1 ]; then
 	PACKAGES="$PACKAGES slurm-wlm munge"

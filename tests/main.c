@@ -59,6 +59,7 @@ int main(void)
 	    {"cli", run_cli_tests},
 	    {"resume", run_resume_tests},
 	    {"report", run_report_tests},
+	    {"summary", run_summary_tests},
 	    {"compare", run_compare_tests},
 	    {"plan", run_plan_tests},
 	    {"dtype", run_dtype_tests},
@@ -68,6 +69,8 @@ int main(void)
 	    {"isolation", run_isolation_tests},
 	    {"install", run_install_tests},
 	    {"json", run_json_tests},
+	    {"bench", run_bench_tests},
+	    {"report_dtypes", run_report_dtype_tests},
 	    {"golden_variants", run_golden_variant_tests},
 	    /* last: it loads a library into the registry the other groups use */
 	    {"abi", run_abi_tests},

@@ -152,6 +152,42 @@ static void test_help(void **state)
 	EXPECT(2, "--head-dim: key 'head_dim': 257 is outside 1..256", "bench", "--head-dim", "257");
 }
 
+/* Every command's help ends with at least one realistic command line of
+ * that command, after a comment line; --version has no trailing blanks; a
+ * misspelled option is answered with the closest one the command has. */
+static void test_help_examples(void **state)
+{
+	(void)state;
+	const char *const cmds[] = {"list", "check", "sweep", "bench", "roofline", "report", "compare", "plan"};
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		char *o = NULL, want[64];
+		assert_int_equal(tu_run(&o, NULL, "help", cmds[i], (char *)NULL), 0);
+		snprintf(want, sizeof want, "\n  attnbench %s", cmds[i]);
+		const char *ex = o ? strstr(o, "\nexamples:\n  # ") : NULL;
+		if (!ex || !strstr(ex, want))
+			fail_msg("help %s: no 'examples:' with a comment and '%s' in: %.3000s", cmds[i], want + 1,
+			         o ? o : "");
+		free(o);
+	}
+	char *v = NULL;
+	assert_int_equal(tu_run(&v, NULL, "--version", (char *)NULL), 0);
+	assert_non_null(strstr(v, "flags "));
+	for (const char *l = v; *l; l++)
+		if ((*l == ' ' || *l == '\t') && (l[1] == '\n' || !l[1]))
+			fail_msg("--version: a line ends in a blank: '%s'", v);
+	free(v);
+	EXPECT(2, "unknown option '--seqs'; did you mean '--seq'?", "sweep", "--seqs", "4");
+	EXPECT(2, "unknown option '--seqs=4'; did you mean '--seq'?", "bench", "--seqs=4");
+	EXPECT(2, "did you mean '--golden'?", "check", "--goldne", "x");
+	EXPECT(2, "did you mean '--max-slowdown'?", "compare", "--max-slowdwn", "2", "a", "b");
+	/* nothing close: no guess */
+	char *e = NULL;
+	assert_int_equal(tu_run(NULL, &e, "sweep", "--frobnicate", (char *)NULL), 2);
+	assert_non_null(strstr(e, "unknown option '--frobnicate'"));
+	assert_null(strstr(e, "did you mean"));
+	free(e);
+}
+
 /* bench: one Google Benchmark family per backend and point but the length
  * it varies; a dtype is a family of its own, with its own name and fit. */
 static void test_bench_families(void **state)
@@ -440,11 +476,94 @@ static void test_backend_libraries(void **state)
 	tu_rmtree(dir);
 }
 
+/* What the bash completion offers after `attnbench WORDS` (the last word
+ * being completed), space-separated (malloc'ed). */
+static char *completions(const char *words)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd,
+	         "bash -c 'source scripts/attnbench.bash-completion && COMP_WORDS=(attnbench %s) && "
+	         "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) && _attnbench && echo \" ${COMPREPLY[*]} \"'",
+	         words);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	char *buf = calloc(1, 8192);
+	assert_non_null(buf);
+	const size_t n = fread(buf, 1, 8191, f);
+	buf[n] = '\0';
+	if (pclose(f) != 0)
+		fail_msg("completion of '%s' failed: %s", words, buf);
+	return buf;
+}
+
+/* The man page and the bash completion name every command and every
+ * option that `attnbench help CMD` lists (the help comes from the parsers'
+ * own tables, so neither can fall behind them unnoticed). */
+static void test_man_and_completion(void **state)
+{
+	(void)state;
+	char *man = tu_read("docs/attnbench.1", NULL), *top = NULL;
+	assert_non_null(man);
+	assert_int_equal(tu_run(&top, NULL, "help", (char *)NULL), 0);
+	char *cmds = completions("\"\"");
+	int ncmd = 0;
+	const char *l = strstr(top, "\ncommands:\n");
+	assert_non_null(l);
+	for (l = strchr(l + 1, '\n'); l && !strncmp(l, "\n  ", 3); l = strchr(l + 1, '\n')) {
+		char name[32], need[48], word[48], *help = NULL;
+		if (sscanf(l + 3, "%31s", name) != 1)
+			break;
+		ncmd++;
+		snprintf(need, sizeof need, "\n.B %s", name);
+		snprintf(word, sizeof word, " %s ", name);
+		if (!strstr(man, need))
+			fail_msg("docs/attnbench.1 has no entry '.B %s'", name);
+		if (!strstr(cmds, word))
+			fail_msg("the completion of commands lacks '%s': %s", name, cmds);
+		assert_int_equal(tu_run(&help, NULL, "help", name, (char *)NULL), 0);
+		snprintf(word, sizeof word, "%s --", name);
+		char *offered = completions(word);
+		/* every line of the help that starts with an option names one */
+		for (const char *o = strstr(help, "\n  --"); o; o = strstr(o + 1, "\n  --")) {
+			char opt[64], esc[160];
+			size_t k = 0;
+			for (const char *c = o + 3;
+			     k + 1 < sizeof opt &&
+			     (*c == '-' || *c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'));
+			     c++)
+				opt[k++] = *c;
+			opt[k] = '\0';
+			size_t e = 0;
+			for (const char *c = opt; *c && e + 3 < sizeof esc; c++) {
+				if (*c == '-')
+					esc[e++] = '\\';
+				esc[e++] = *c;
+			}
+			esc[e] = '\0';
+			if (!strstr(man, esc))
+				fail_msg("docs/attnbench.1 does not name %s %s", name, opt);
+			char w1[80], w2[80];
+			snprintf(w1, sizeof w1, " %s ", opt);
+			snprintf(w2, sizeof w2, " %s= ", opt);
+			if (!strstr(offered, w1) && !strstr(offered, w2))
+				fail_msg("the completion of '%s' lacks %s: %s", name, opt, offered);
+		}
+		free(offered);
+		free(help);
+	}
+	assert_true(ncmd >= 8);
+	free(cmds);
+	free(top);
+	free(man);
+}
+
 int run_cli_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_usage),
 	    cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_help_examples),
+	    cmocka_unit_test(test_man_and_completion),
 	    cmocka_unit_test(test_bench_families),
 	    cmocka_unit_test(test_bad_inputs),
 	    cmocka_unit_test(test_check_pass_fail_junit),

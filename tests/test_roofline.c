@@ -376,7 +376,8 @@ static void test_sweep_columns(void **state)
 	assert_non_null(strstr(gp, "% of peak bandwidth"));
 	free(gp);
 	/* the roofline picture: the measured ceilings (sgemm and one line per
-	 * cache level of the curve) and a point block per backend and phase */
+	 * cache level of the curve), point blocks and a key entry per backend
+	 * and per phase */
 	snprintf(p, sizeof p, "%s/roofline.gp", rep);
 	gp = tu_read(p, NULL);
 	assert_non_null(gp);
@@ -384,8 +385,9 @@ static void test_sweep_columns(void **state)
 	assert_non_null(strstr(gp, "peak = "));
 	assert_non_null(strstr(gp, "working set (L1)"));
 	assert_non_null(strstr(gp, "read, DRAM"));
-	assert_non_null(strstr(gp, "naive prefill"));
-	assert_non_null(strstr(gp, "blas decode"));
+	assert_non_null(strstr(gp, "title \"naive\""));
+	assert_non_null(strstr(gp, "title \"decode\""));
+	assert_non_null(strstr(gp, "\"roofline.dat\" index 0 using 1:2 with points"));
 	free(gp);
 	snprintf(p, sizeof p, "%s/report.md", rep);
 	md = tu_read(p, NULL);

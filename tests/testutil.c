@@ -193,3 +193,39 @@ const char *tu_built(const char *name)
 	snprintf(p, 512, "%s/%s", b && *b ? b : "build", name);
 	return p;
 }
+
+/* Replace a cell with a malloc'ed copy of s. */
+void tu_set_cell(char **cells, int c, const char *s)
+{
+	free(cells[c]);
+	cells[c] = strdup(s);
+}
+
+/* Does path exist and start with magic (or contain needle)? */
+void tu_expect_file(const char *dir, const char *name, const char *magic, const char *needle)
+{
+	char p[1024];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	size_t len = 0;
+	char *b = tu_read(p, &len);
+	if (!b)
+		fail_msg("%s was not written", p);
+	if (len == 0)
+		fail_msg("%s is empty", p);
+	if (magic && (len < strlen(magic) || memcmp(b, magic, strlen(magic))))
+		fail_msg("%s does not start with the expected magic", p);
+	if (needle && !strstr(b, needle))
+		fail_msg("%s does not contain '%s'", p, needle);
+	free(b);
+}
+
+/* The text of dir/name (malloc'ed; the test fails when it is missing). */
+char *tu_read_out(const char *dir, const char *name)
+{
+	char p[1024];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	char *b = tu_read(p, NULL);
+	if (!b)
+		fail_msg("%s was not written", p);
+	return b;
+}

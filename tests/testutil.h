@@ -49,6 +49,13 @@ void tu_copy_dir(const char *src, const char *dst);
 void tu_write(const char *path, const void *data, size_t len);
 /* Read a whole file into a NUL-terminated malloc'ed buffer (NULL if none). */
 char *tu_read(const char *path, size_t *len);
+/* Fail the test unless dir/name exists, is not empty, and starts with
+ * magic and contains needle (either may be NULL). */
+void tu_expect_file(const char *dir, const char *name, const char *magic, const char *needle);
+/* The text of dir/name (malloc'ed; the test fails when it is missing). */
+char *tu_read_out(const char *dir, const char *name);
+/* Replace cell c of a table row with a malloc'ed copy of s. */
+void tu_set_cell(char **cells, int c, const char *s);
 
 /* Add n to the total number of tests run (each group calls it). */
 void tu_count_tests(int n);
@@ -80,6 +87,9 @@ int run_dtype_tests(void);
 int run_random_tests(void);
 int run_vulkan_tests(void);
 int run_abi_tests(void);
+int run_bench_tests(void);
+int run_report_dtype_tests(void);
+int run_summary_tests(void);
 int run_check_variant_tests(void);
 int run_isolation_tests(void);
 int run_install_tests(void);

@@ -1,5 +1,6 @@
 /* check.c - `attnbench check`: its options, their checks and its usage;
  * the check itself is run/check.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 
 /* ---- the command line ---------------------------------------------------- */
 
-enum { OPT_GOLDEN = 1, OPT_RANDOM, OPT_SEED, OPT_REPLAY, OPT_JUNIT, OPT_TOL_FACTOR };
+enum { OPT_GOLDEN = 1, OPT_RANDOM, OPT_SEED, OPT_REPLAY, OPT_JUNIT, OPT_TOL_FACTOR, OPT_OUT };
 
 static const cli_option check_options[] = {
     {"golden", "DIR",
@@ -24,7 +25,11 @@ static const cli_option check_options[] = {
      OPT_RANDOM},
     {"seed", "S", "--random's seed (default: from the clock; printed either way)", OPT_SEED},
     {"replay", "K", "with --random and --seed: run only case K (0..N-1), as a failure prints", OPT_REPLAY},
-    {"junit", "FILE", "also write the results as a JUnit XML file", OPT_JUNIT},
+    {"junit", "FILE", "also write the results as a JUnit XML file (default: none)", OPT_JUNIT},
+    {"out", "DIR",
+     "also write DIR/check.csv and DIR/junit.xml (created; each whole or\n"
+     "not at all); `attnbench report DIR` states them (default: none)",
+     OPT_OUT},
     {"tol-factor", "K",
      "f16/bf16 cases pass within K (default 2) x the error of an f32\n"
      "reference on the rounded inputs, plus the rounding floor",
@@ -40,6 +45,11 @@ const cli_command check_command = {
              "its error figures and PASS/FAIL; exit 1 when any fails.",
     .options = check_options,
     .shared = CLI_BACKENDS | CLI_MAX_MEM | CLI_ISOLATE,
+    .examples = "# the installed goldens on every backend, results into reports/latest for the report\n"
+                "attnbench check --out reports/latest\n"
+                "# 200 random shapes on blocked, then one failing case again\n"
+                "attnbench check --random 200 --backend blocked\n"
+                "attnbench check --random 200 --seed 12345 --replay 17 --backend blocked",
 };
 
 int cmd_check(int argc, char **argv)
@@ -49,6 +59,7 @@ int cmd_check(int argc, char **argv)
 	cli_common com;
 	cli_begin(&p, &check_command, argc, argv, &com);
 	int id, have_seed = 0;
+	const char *out_dir = NULL;
 	double d;
 	int64_t v;
 	co.random.replay = -1;
@@ -77,6 +88,9 @@ int cmd_check(int argc, char **argv)
 		case OPT_JUNIT:
 			co.junit = p.arg;
 			break;
+		case OPT_OUT:
+			out_dir = p.arg;
+			break;
 		case OPT_TOL_FACTOR:
 			if (!parse_f64(p.arg, &d) || !(d >= 1) || d > 1e6)
 				return cli_error(&p, "--tol-factor: '%s' is not a number in [1, 1e6]", p.arg);
@@ -103,6 +117,21 @@ int cmd_check(int argc, char **argv)
 	attn_err e = {{0}};
 	if (co.junit && file_out_check(co.junit, &e)) /* before any case runs, not after all of them */
 		return attn_fail("check", EXIT_INPUT, "--junit %s", e.msg);
+	char csv[4200], junit[4200];
+	if (out_dir) {
+		if (co.junit)
+			return cli_error(&p,
+			                 "--junit FILE and --out DIR: give one of them (--out writes DIR/junit.xml)");
+		snprintf(csv, sizeof csv, "%s/check.csv", out_dir);
+		snprintf(junit, sizeof junit, "%s/junit.xml", out_dir);
+		if (!*out_dir || mkdir_p(out_dir) != 0)
+			return attn_fail("check", EXIT_INPUT, "--out %s: cannot create the directory: %s", out_dir,
+			                 strerror(errno));
+		if (file_out_check(csv, &e) || file_out_check(junit, &e))
+			return attn_fail("check", EXIT_INPUT, "--out %s", e.msg);
+		co.csv = csv;
+		co.junit = junit;
+	}
 	if (co.random.n && !have_seed)
 		co.random.seed = random_seed_now();
 	co.backends = com.backends;

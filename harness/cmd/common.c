@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/paths.h"
 #include "run/registry.h"
 
 /* getopt_long's val of each option: the command's own options by their
@@ -36,7 +37,10 @@ static const struct shared_option {
 	cli_option opt;
 	unsigned bit;
 } shared[] = {
-    [S_CONFIG] = {{"config", "FILE", "the grid (default: built in; format in datasets/sweeps/default.conf)", 0},
+    [S_CONFIG] = {{"config", "FILE|NAME",
+                   "the grid: a file, or the name of an installed config (default,\n"
+                   "smoke, ...; default: built in, as datasets/sweeps/default.conf)",
+                   0},
                   CLI_GRID},
     [S_KEYS] = {{NULL, NULL, NULL, 0}, CLI_GRID},
     [S_VK_TIMING] = {{"vk-timing", "wall|gpu", "time Vulkan calls end to end (default) or on the device", 0}, CLI_GRID},
@@ -164,10 +168,18 @@ void cli_usage(const cli_command *cmd, FILE *f)
 	}
 	if (cmd->shared & CLI_GRID)
 		fputs("\nL is a comma-separated list of integers, P and T comma-separated lists of names;\n"
-		      "each replaces that key's list in every grid of the config.\n",
+		      "each replaces that key's list in every grid of the config (default: the config's lists).\n",
 		      f);
 	if (cmd->notes)
 		fprintf(f, "\n%s\n", cmd->notes);
+	if (cmd->examples) {
+		fputs("\nexamples:\n", f);
+		for (const char *l = cmd->examples; *l;) {
+			const size_t len = strcspn(l, "\n");
+			fprintf(f, "  %.*s\n", (int)len, l);
+			l += len + (l[len] == '\n');
+		}
+	}
 	fprintf(f, "\nExit codes: 0 done, 1 %s, 2 usage or input error.\n", cmd->exit1 ? cmd->exit1 : "a check failed");
 }
 
@@ -226,8 +238,49 @@ void cli_begin(cli_parser *p, const cli_command *cmd, int argc, char **argv, cli
 	optind = 0; /* a fresh start, whatever parsed before */
 }
 
+int cli_distance(const char *a, const char *b)
+{
+	const int n = (int)strlen(a), m = (int)strlen(b);
+	if (n > 31 || m > 31)
+		return 99;
+	int d[32][32];
+	for (int i = 0; i <= n; i++)
+		for (int j = 0; j <= m; j++) {
+			if (!i || !j) {
+				d[i][j] = i + j;
+				continue;
+			}
+			int v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			v = d[i - 1][j] + 1 < v ? d[i - 1][j] + 1 : v;
+			v = d[i][j - 1] + 1 < v ? d[i][j - 1] + 1 : v;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
+/* The option of cmd closest to name (at most two edits, and fewer than
+ * name has characters), or NULL. */
+static const char *closest_option(const cli_command *cmd, const char *name)
+{
+	entry all[CLI_MAX_OPTIONS];
+	const int n = entries(cmd, all, CLI_MAX_OPTIONS);
+	const char *best = NULL;
+	int bd = 3;
+	for (int i = 0; i < n; i++) {
+		const int d = cli_distance(name, all[i].opt.name);
+		if (d < bd && d < (int)strlen(name)) {
+			bd = d;
+			best = all[i].opt.name;
+		}
+	}
+	return best;
+}
+
 /* An option this command does not have: one that another measuring command
- * takes does not apply; anything else is unknown. */
+ * takes does not apply; anything else is unknown (with the closest option
+ * the command has, when one is close). */
 static void unknown_option(cli_parser *p)
 {
 	const char *word = p->argv[optind - 1];
@@ -248,9 +301,12 @@ static void unknown_option(cli_parser *p)
 		if (takes(commands[c], name))
 			snprintf(who + strlen(who), sizeof who - strlen(who), "%s%s", nwho++ ? ", " : "",
 			         commands[c]->name);
+	const char *near = closest_option(p->cmd, name);
 	if (nwho)
 		cli_error(p, "option '--%s' does not apply to %s (%s %s it)", name, p->cmd->name, who,
 		          nwho > 1 ? "take" : "takes");
+	else if (near && *name)
+		cli_error(p, "unknown option '%s'; did you mean '--%s'?", word, near);
 	else
 		cli_error(p, "unknown option '%s'", word);
 }
@@ -398,6 +454,23 @@ int cli_next(cli_parser *p)
 			return p->cmd->options[opt - VAL_OWN].id;
 		}
 	}
+}
+
+int cli_config_by_name(const char *cmd, const char **config, char *buf, size_t n)
+{
+	const char *name = *config;
+	if (!name || !*name || strchr(name, '/') || access(name, F_OK) == 0)
+		return 0;
+	char rel[512];
+	for (int ext = 0; ext < 2; ext++) {
+		snprintf(rel, sizeof rel, "sweeps/%.400s%s", name, ext ? ".conf" : "");
+		if (path_is_file(data_path(rel, buf, n))) {
+			*config = buf;
+			return 0;
+		}
+	}
+	return attn_fail(cmd, EXIT_INPUT, "--config %s: no such file, nor %s or %s.conf in %s/sweeps", name, name, name,
+	                 data_dir());
 }
 
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_common *com)

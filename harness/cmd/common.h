@@ -33,6 +33,9 @@
 #include "attnbench.h"
 #include "run/measure.h"
 
+/* attnbench's version (--version, bench's context). */
+#define ATTNBENCH_VERSION "0.1.0"
+
 /* One option of a command (or one of its positional arguments in usage
  * text: name "RUN_DIR", no arg, no id). */
 typedef struct cli_option {
@@ -64,7 +67,10 @@ typedef struct cli_command {
 	const cli_option *options; /* its own options, ended by {0}; NULL: none */
 	unsigned shared;           /* CLI_* bits */
 	const char *notes;         /* printed after the options; NULL: none */
-	const char *exit1;         /* what exit code 1 means; NULL: "a check failed" */
+	/* Realistic command lines, one a line, each after a "# what it does"
+	 * line; printed under "examples:". Every command has one. */
+	const char *examples;
+	const char *exit1; /* what exit code 1 means; NULL: "a check failed" */
 	/* Its positional arguments: usage rows (name and help), ended by {0}
 	 * (NULL: it takes none); how many it takes; what a count error calls
 	 * one ("run": "needs exactly two runs"; NULL: the first row's name). */
@@ -132,5 +138,16 @@ void cli_sweep_opts(const cli_common *com, sweep_opts *so);
 
 /* The usage text of cmd. */
 void cli_usage(const cli_command *cmd, FILE *f);
+
+/* Edit distance between a and b (insertions, deletions, substitutions,
+ * transpositions of neighbours), for "did you mean"; 99 when either is
+ * longer than 31 characters. */
+int cli_distance(const char *a, const char *b);
+
+/* --config NAME, a bare name with nothing at that path: NAME or NAME.conf
+ * among the installed (or source tree) sweep configs, into buf (n bytes),
+ * and *config pointed at it. Returns 0 (*config updated or left as it
+ * is) or EXIT_INPUT, after a message naming cmd. */
+int cli_config_by_name(const char *cmd, const char **config, char *buf, size_t n);
 
 #endif

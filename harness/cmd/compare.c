@@ -65,6 +65,9 @@ const cli_command compare_command = {
     .min_operands = 1,
     .max_operands = 64, /* two, or one with --ab: checked after the options */
     .operand_noun = "run",
+    .examples = "# gate a change: exit 1 when a point is over 10% slower (p < 0.05)\n"
+                "attnbench compare runs/main runs/branch --junit compare.xml\n"
+                "attnbench compare runs/main runs/branch --max-slowdown 1.25 --alpha 0.01",
 };
 
 /* The compare command (see compare.h). */

@@ -15,6 +15,9 @@ const cli_command list_command = {
              "a backend came from with the interface version it was built for, and the\n"
              "devices of a backend that has several.",
     .shared = CLI_BACKEND_LIB,
+    .examples = "# every built-in backend, then those of a library\n"
+                "attnbench list\n"
+                "attnbench list --backend-lib build/libattnbench_twopass.so",
 };
 
 int cmd_list(int argc, char **argv)

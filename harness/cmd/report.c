@@ -39,6 +39,10 @@ const cli_command report_command = {
     .operands = report_operands,
     .min_operands = 1,
     .max_operands = MAX_RUNS,
+    .examples = "# the report of one run; open reports/latest/index.html\n"
+                "attnbench report reports/latest\n"
+                "# two machines (or shards) merged into one report, SVG only\n"
+                "attnbench report runs/laptop runs/server --out reports/both --format svg",
 };
 
 /* Parse a list of positive token counts (--prompts, --gen). */

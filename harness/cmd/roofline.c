@@ -18,6 +18,9 @@ const cli_command roofline_command = {
              "threads, refreshes the sweep's cache of them and prints them.",
     .options = roofline_options,
     .shared = CLI_THREADS,
+    .examples = "# the peaks with every CPU, also into runs/peaks/roofline.csv\n"
+                "attnbench roofline --out runs/peaks\n"
+                "attnbench roofline --threads 1",
 };
 
 int cmd_roofline(int argc, char **argv)

@@ -35,6 +35,11 @@ const cli_command sweep_command = {
              "DIR/machine.json.",
     .options = sweep_options,
     .shared = CLI_BACKENDS | CLI_MAX_MEM | CLI_GRID | CLI_ISOLATE,
+    .examples = "# the default grid, then a quick one on two backends into runs/quick\n"
+                "attnbench sweep --out reports/latest\n"
+                "attnbench sweep --config smoke --backend naive,blocked --out runs/quick\n"
+                "# decode of a GQA model in f16 at three cache lengths\n"
+                "attnbench sweep --phases decode --heads 32 --gqa 4 --head-dim 128 --cache 1024,4096,16384 --dtype f16",
 };
 
 /* argv as one shell command line (the program as it was started, then the
@@ -93,26 +98,6 @@ static int shard_option(cli_parser *p, sweep_opts *so)
 	return 0;
 }
 
-/* --config NAME, a bare name with nothing at that path: NAME or NAME.conf
- * among the installed (or source tree) sweep configs, into buf. Returns 0
- * (so->config updated or left as it is) or EXIT_INPUT (printed). */
-static int config_by_name(sweep_opts *so, char *buf, size_t n)
-{
-	const char *name = so->config;
-	if (!name || !*name || strchr(name, '/') || access(name, F_OK) == 0)
-		return 0;
-	char rel[512];
-	for (int ext = 0; ext < 2; ext++) {
-		snprintf(rel, sizeof rel, "sweeps/%.400s%s", name, ext ? ".conf" : "");
-		if (path_is_file(data_path(rel, buf, n))) {
-			so->config = buf;
-			return 0;
-		}
-	}
-	return attn_fail("sweep", EXIT_INPUT, "--config %s: no such file, nor %s or %s.conf in %s/sweeps", name, name,
-	                 name, data_dir());
-}
-
 int cmd_sweep(int argc, char **argv)
 {
 	sweep_opts so;
@@ -149,7 +134,7 @@ int cmd_sweep(int argc, char **argv)
 		cli_sweep_opts(&com, &so);
 		so.resume_cmd = resume_cmd;
 		so.program = program_invocation_name;
-		rc = config_by_name(&so, config, sizeof config);
+		rc = cli_config_by_name("sweep", &so.config, config, sizeof config);
 		if (!rc)
 			rc = sweep_run(&so);
 	}

@@ -275,8 +275,25 @@ int results_write_row(FILE *f, const result_row *r)
 	else
 		snprintf(status, sizeof status, "%s%s", status_prefix[r->status], r->reason ? r->reason : "");
 	fields[RC_STATUS] = status;
-	char repro[1024];
-	results_repro(repro, sizeof repro, r->backend, p, r->repetitions, r->min_time, r->threads);
+	char repro[6000];
+	size_t rl = (size_t)results_repro(repro, 1024, r->backend, p, r->repetitions, r->min_time, r->threads);
+	if (rl > 1023)
+		rl = 1023;
+	const char *const extra[][2] = {{"--backend-lib", r->backend_lib},
+	                                {"--param", r->params ? "" : NULL},
+	                                {"--vk-timing", r->vk_gpu_timing ? "gpu" : NULL}};
+	for (int i = 0; i < 3; i++) {
+		if (!extra[i][1])
+			continue;
+		char param[600];
+		if (i == 1) /* NAME:settings, as --param takes them */
+			snprintf(param, sizeof param, "%s:%s", r->backend, r->params);
+		rl += (size_t)snprintf(repro + rl, sizeof repro - rl, " %s ", extra[i][0]);
+		if (rl < sizeof repro)
+			rl += (size_t)shell_word(repro + rl, sizeof repro - rl, i == 1 ? param : extra[i][1]);
+		if (rl >= sizeof repro)
+			rl = sizeof repro - 1;
+	}
 	fields[RC_REPRO] = repro;
 	fields[RC_TIMING] = r->timing ? r->timing : "wall";
 	snprintf(buf[RC_THREADS], 64, "%d", r->threads);

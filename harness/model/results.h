@@ -82,11 +82,17 @@ typedef struct result_row {
 	const roofline *roof; /* the machine's peaks for pct_peak_*; NULL: empty */
 	int repetitions;      /* the sweep's, for repro (0: left out) */
 	double min_time;      /* the sweep's, in seconds, for repro (0: left out) */
+	/* for repro, each left out where NULL or 0: the library the backend
+	 * came from (--backend-lib), its --param settings, --vk-timing gpu */
+	const char *backend_lib, *params;
+	int vk_gpu_timing;
 } result_row;
 
 /* The command that measures backend's point p again, alone: attnbench
  * sweep with --backend, --phases, every grid key, --dtype, and
- * --repetitions, --min-time and --threads where given (> 0). Returns the
+ * --repetitions, --min-time and --threads where given (> 0); the row's
+ * repro column adds the row's --backend-lib, --param and --vk-timing
+ * (result_row). Returns the
  * length snprintf would (the text is cut to len). */
 int results_repro(char *buf, size_t len, const char *backend, const sweep_point *p, int repetitions, double min_time,
                   int threads);

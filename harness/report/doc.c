@@ -3,7 +3,8 @@
  * HTML escaped: names from the inputs are text, never markup), and
  * fits.csv. Each is written to a temporary file beside it and renamed when
  * complete (lib/files.h: a NAME that is not a regular file is left alone). */
-#include "report/model.h"
+#include "report/docfmt.h"
+#include "report/summary.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,179 +16,6 @@
 #include "lib/fit.h"
 #include "lib/table.h"
 #include "report/select.h"
-
-/* ---- report.md and index.html ---------------------------------------------------------- */
-
-/* Both documents at once, so they never disagree. Paragraphs and list
- * items are written as Markdown (`code` spans, backslash escapes) and
- * turned into HTML by html_inline; text from the inputs goes into them
- * through esc(). */
-typedef struct doc {
-	FILE *md, *html;
-	char *tmp[8]; /* esc() results, freed after the next paragraph or item */
-	int ntmp;
-} doc;
-
-/* The characters in text from the inputs that Markdown could read as
- * markup that changes what the text is: raw HTML and entities, links, code
- * spans, table cells, headings, and the backslash itself. (Emphasis with
- * '*' or '_' only changes how text looks, and escaping every '_' would
- * make report.md hard to read as text.) */
-static const char md_special[] = "\\`[]<>|&#";
-
-/* Write text HTML-escaped. */
-static void html_esc(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '&')
-			fputs("&amp;", f);
-		else if (*s == '<')
-			fputs("&lt;", f);
-		else if (*s == '>')
-			fputs("&gt;", f);
-		else if (*s == '"')
-			fputs("&quot;", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-/* Write paragraph text as HTML: escaped, `code` spans as <code>, a
- * backslash escape as the character it escapes. */
-static void html_inline(FILE *f, const char *s)
-{
-	int in_code = 0;
-	for (; *s; s++) {
-		if (*s == '\\' && s[1] && strchr(md_special, s[1])) {
-			s++;
-		} else if (*s == '`' && (in_code || strchr(s + 1, '`'))) {
-			fputs(in_code ? "</code>" : "<code>", f);
-			in_code = !in_code;
-			continue;
-		}
-		const char one[2] = {*s, 0};
-		html_esc(f, one);
-	}
-}
-
-/* Write text from the inputs as Markdown text (a table cell, or inside a
- * paragraph): a backslash before each character Markdown could read as
- * markup, control characters (newlines) as spaces. */
-static void md_text(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (strchr(md_special, *s))
-			fputc('\\', f);
-		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-	}
-}
-
-/* Text from the inputs for doc_p and doc_item: md_text's escapes, in a
- * string d owns until the next paragraph or item. */
-static const char *esc(doc *d, const char *s)
-{
-	char *t = NULL;
-	size_t n = 0;
-	FILE *f = d->ntmp < 8 ? open_memstream(&t, &n) : NULL;
-	if (!f)
-		return "?";
-	md_text(f, s);
-	if (fclose(f) != 0 || !t) {
-		free(t);
-		return "?";
-	}
-	return d->tmp[d->ntmp++] = t;
-}
-
-/* Free esc()'s strings. */
-static void esc_free(doc *d)
-{
-	while (d->ntmp > 0)
-		free(d->tmp[--d->ntmp]);
-}
-
-/* A heading. */
-static void doc_h(doc *d, int level, const char *text)
-{
-	fprintf(d->md, "\n%.*s %s\n\n", level, "######", text);
-	fprintf(d->html, "<h%d>", level);
-	html_esc(d->html, text);
-	fprintf(d->html, "</h%d>\n", level);
-}
-
-/* Inline text in both documents: Markdown md_pre TEXT md_post, HTML
- * <tag>TEXT</tag>; then esc()'s strings are freed. */
-static void doc_inline(doc *d, const char *md_pre, const char *md_post, const char *tag, const char *fmt, va_list ap)
-    __attribute__((format(printf, 5, 0)));
-static void doc_inline(doc *d, const char *md_pre, const char *md_post, const char *tag, const char *fmt, va_list ap)
-{
-	char *t = rep_vasprintf(fmt, ap);
-	if (t) {
-		fprintf(d->md, "%s%s%s", md_pre, t, md_post);
-		fprintf(d->html, "<%s>", tag);
-		html_inline(d->html, t);
-		fprintf(d->html, "</%s>\n", tag);
-	}
-	free(t);
-	esc_free(d);
-}
-
-/* A paragraph. */
-static void doc_p(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void doc_p(doc *d, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	doc_inline(d, "", "\n\n", "p", fmt, ap);
-	va_end(ap);
-}
-
-/* An item "- text" of a list (in HTML, the caller writes <ul> and </ul>). */
-static void doc_item(doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void doc_item(doc *d, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	doc_inline(d, "- ", "\n", "li", fmt, ap);
-	va_end(ap);
-}
-
-/* A table of nrows x ncols cells (row-major). */
-static void doc_table(doc *d, int ncols, const char *const *hdr, char **cells, int nrows)
-{
-	fprintf(d->md, "|");
-	fprintf(d->html, "<table>\n<tr>");
-	for (int c = 0; c < ncols; c++) {
-		fputc(' ', d->md);
-		md_text(d->md, hdr[c]);
-		fprintf(d->md, " |");
-		fprintf(d->html, "<th>");
-		html_esc(d->html, hdr[c]);
-		fprintf(d->html, "</th>");
-	}
-	fprintf(d->md, "\n|");
-	for (int c = 0; c < ncols; c++)
-		fprintf(d->md, "---|");
-	fprintf(d->md, "\n");
-	fprintf(d->html, "</tr>\n");
-	for (int r = 0; r < nrows; r++) {
-		fprintf(d->md, "|");
-		fprintf(d->html, "<tr>");
-		for (int c = 0; c < ncols; c++) {
-			const char *s = cells[r * ncols + c] ? cells[r * ncols + c] : "";
-			fputc(' ', d->md);
-			md_text(d->md, s);
-			fprintf(d->md, " |");
-			fprintf(d->html, "<td>");
-			html_esc(d->html, s);
-			fprintf(d->html, "</td>");
-		}
-		fprintf(d->md, "\n");
-		fprintf(d->html, "</tr>\n");
-	}
-	fprintf(d->md, "\n");
-	fprintf(d->html, "</table>\n");
-}
 
 /* The points measured on some machines only, as a list. */
 static void doc_missing(const report *R, doc *d)
@@ -245,23 +73,6 @@ static void doc_noisy(const report *R, doc *d)
 		doc_item(d, "... and %d more", n - MAX_MISSING);
 	fprintf(d->md, "\n");
 	fprintf(d->html, "</ul>\n");
-}
-
-/* Free the cells of a table. */
-static void free_cells(char **cells, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(cells[i]);
-	free(cells);
-}
-
-/* A machine.json count as text ("?" where the run has none). */
-static const char *count_text(int64_t v, char *buf, size_t len)
-{
-	if (v < 0)
-		return "?";
-	snprintf(buf, len, "%lld", (long long)v);
-	return buf;
 }
 
 /* The machines section: one table row per machine. */
@@ -407,14 +218,68 @@ static void doc_split(const report *R, doc *d)
 	free_cells(cells, n * 7);
 }
 
-/* An image with its caption. */
-static void doc_picture(const report *R, doc *d, const picture *p)
+/* The questions the pictures answer, in report order, each picture with
+ * two sentences on how to read it. A picture in no group goes under
+ * "Other pictures". */
+static const struct pic_group {
+	const char *heading;
+	const char *names[3];
+	const char *howto[3];
+} groups[] = {
+    {"Cost: how does prefill time grow with the sequence",
+     {"cost", "heads"},
+     {"Read the slope: on log-log axes a line of slope 2 is quadratic cost, and the legend gives each line's "
+      "fitted exponent. A lower line is a faster backend; lines that cross show where one overtakes another.",
+      "Left, a flat line means the backend gains nothing from sharing K and V across query heads (GQA); a falling "
+      "one means it does. Right, time should grow in proportion to the number of heads; a steeper line scales "
+      "worse."}},
+    {"Prefill and decode: where does a request's time go",
+     {"split", "decode"},
+     {"Each bar is one request: the dark part is the prompt's prefill, the light part the decode steps of the "
+      "generated tokens. Compare bar heights across backends within a scenario, and dark against light to see "
+      "which phase dominates.",
+      "One decode step should grow linearly with the cache (slope 1 on these axes). The line that stays lowest "
+      "at your cache length gives the most tokens per second."}},
+    {"Memory: how much does a point need",
+     {"memory", "memory_gqa"},
+     {"The KV cache grows linearly with the sequence and is the same for every backend; the workspace is what "
+      "a backend allocates on top of it. A workspace line that grows quadratically will run out of memory "
+      "first.",
+      "Fewer KV heads shrink the cache in proportion: a group of g query heads per KV head needs 1/g of the MHA "
+      "cache. Read across at your model's ratio."}},
+    {"Throughput and roofline: how close to the machine's peak",
+     {"throughput", "roofline"},
+     {"Higher is better: GFLOP/s of prefill and GB/s of decode against the length. Where the run holds the "
+      "machine's measured peaks the lower panels give the share of them; a line near 100% is as good as the "
+      "machine allows.",
+      "Points left of where a sloped ceiling meets the flat one are limited by memory bandwidth, points right "
+      "of it by arithmetic; the gap between a point and the ceiling above it is what its kernel leaves "
+      "unused."}},
+};
+enum { NGROUPS = sizeof groups / sizeof groups[0] };
+
+/* The group and place of picture name; -1 when it is in none. */
+static int group_of(const char *name, int *place)
+{
+	for (int g = 0; g < NGROUPS; g++)
+		for (int i = 0; i < 3 && groups[g].names[i]; i++)
+			if (!strcmp(groups[g].names[i], name)) {
+				*place = i;
+				return g;
+			}
+	return -1;
+}
+
+/* An image with how to read it, its caption and its files. */
+static void doc_picture(const report *R, doc *d, const picture *p, const char *howto)
 {
 	doc_h(d, 3, p->title);
 	if (!p->drawn) {
 		doc_p(d, "%s", p->note ? p->note : "not drawn");
 		return;
 	}
+	if (howto)
+		doc_p(d, "How to read it: %s", howto);
 	const char *ext = R->png ? "png" : "svg";
 	fprintf(d->md, "![%s](%s.%s)\n\n", p->title, p->name, ext);
 	fprintf(d->html, "<figure><a href=\"%s.%s\"><img src=\"%s.%s\" alt=\"", p->name, R->svg ? "svg" : "png",
@@ -424,6 +289,8 @@ static void doc_picture(const report *R, doc *d, const picture *p)
 	doc_p(d, "%s", p->caption ? p->caption : "");
 	if (p->note)
 		doc_p(d, "%s", p->note);
+	doc_p(d, "Files: [%s.gp](%s.gp) (the gnuplot script), [%s.dat](%s.dat) (its data).", p->name, p->name, p->name,
+	      p->name);
 }
 
 /* Start DIR/name: a temporary file beside it (file_out_open). Returns 0,
@@ -443,6 +310,108 @@ static int commit_partial(file_out *o)
 	attn_err e = {{0}};
 	const int rc = file_out_commit(o, &e);
 	return rc ? rep_fail(rc == EXIT_INPUT ? EXIT_INPUT : 1, "%s", e.msg) : 0;
+}
+
+/* The sections of the report, headings in the order the contents list
+ * them; the groups of pictures come between DATA and the details. */
+static const char *const H_VERDICT = "Verdict", *const H_HEADLINES = "Headline figures", *const H_DATA = "Data files",
+                         *const H_OTHER = "Other pictures", *const H_MACHINES = "Machines", *const H_INPUTS = "Inputs",
+                         *const H_NOISY = "Noisy rows", *const H_MISSING = "Missing points",
+                         *const H_SCENARIOS = "Appendix: request scenarios";
+
+/* Does any picture belong to group g (-1: to none)? */
+static int group_used(const report *R, int g)
+{
+	for (int i = 0; i < R->npics; i++) {
+		int place;
+		if (group_of(R->pics[i].name, &place) == g)
+			return 1;
+	}
+	return 0;
+}
+
+/* Everything under the title: what was measured, the verdict, the
+ * headline table, the contents, the data files, the pictures by question,
+ * then the details and the long tables. */
+static void doc_body(const report *R, doc *d)
+{
+	doc_p(d,
+	      "Written by `attnbench report` from %d run%s on %d machine%s; every figure below comes from the "
+	      "machine named in its subtitle.",
+	      R->nruns, R->nruns == 1 ? "" : "s", R->nmach, R->nmach == 1 ? "" : "s");
+	doc_measured(R, d);
+	doc_h(d, 2, H_VERDICT);
+	doc_verdict(R, d);
+	doc_h(d, 2, H_HEADLINES);
+	doc_p(d, "Per machine, backend and dtype, each figure from that dtype's own rows: prefill time at the "
+	         "largest seq_len every backend measured, decode tokens per second (batch / step time) at the largest "
+	         "cache_len every backend measured, the highest GFLOP/s of any point, the fitted prefill exponent "
+	         "(cost plot), and the largest workspace of any point.");
+	doc_headlines(R, d);
+	const char *toc[NGROUPS + 8];
+	int nt = 0;
+	toc[nt++] = H_VERDICT;
+	toc[nt++] = H_HEADLINES;
+	toc[nt++] = H_DATA;
+	for (int g = 0; g < NGROUPS; g++)
+		if (group_used(R, g))
+			toc[nt++] = groups[g].heading;
+	if (group_used(R, -1))
+		toc[nt++] = H_OTHER;
+	toc[nt++] = H_MACHINES;
+	toc[nt++] = H_INPUTS;
+	toc[nt++] = H_NOISY;
+	if (R->nmach > 1)
+		toc[nt++] = H_MISSING;
+	if (R->split.nlines)
+		toc[nt++] = H_SCENARIOS;
+	doc_h(d, 2, "Contents");
+	doc_toc(d, toc, nt);
+	doc_h(d, 2, H_DATA);
+	doc_data_files(R, d);
+	for (int g = 0; g < NGROUPS; g++) {
+		if (!group_used(R, g))
+			continue;
+		doc_h(d, 2, groups[g].heading);
+		for (int i = 0; i < R->npics; i++) {
+			int place = 0;
+			if (group_of(R->pics[i].name, &place) == g)
+				doc_picture(R, d, &R->pics[i], groups[g].howto[place]);
+		}
+	}
+	if (group_used(R, -1)) {
+		doc_h(d, 2, H_OTHER);
+		for (int i = 0; i < R->npics; i++) {
+			int place;
+			if (group_of(R->pics[i].name, &place) < 0)
+				doc_picture(R, d, &R->pics[i], NULL);
+		}
+	}
+	doc_h(d, 2, H_MACHINES);
+	doc_machines(R, d);
+	doc_h(d, 2, H_INPUTS);
+	doc_inputs(R, d);
+	doc_h(d, 2, H_NOISY);
+	doc_noisy(R, d);
+	if (R->nmach > 1) {
+		doc_h(d, 2, H_MISSING);
+		if (R->nmissing) {
+			doc_p(
+			    d,
+			    "%d point%s measured on some machines but not on others; the pictures show them where they "
+			    "exist.",
+			    R->nmissing, R->nmissing == 1 ? " is" : "s are");
+			doc_missing(R, d);
+		} else {
+			doc_p(d, "Every point was measured on every machine.");
+		}
+	}
+	if (R->split.nlines) {
+		doc_h(d, 2, H_SCENARIOS);
+		doc_p(d, "The numbers of the prefill/decode split picture: one row per line (machine, backend, dtype) "
+		         "and request scenario.");
+		doc_split(R, d);
+	}
 }
 
 /* report.md then index.html (last: its presence means a complete report). */
@@ -470,45 +439,11 @@ int report_write_docs(const report *R)
 	        "th { background: #f3f3f3; }\n"
 	        "figure { margin: 1em 0; }\n"
 	        "img { max-width: 100%%; height: auto; border: 1px solid #ddd; }\n"
+	        "ul.toc { columns: 2; }\n"
 	        "</style>\n</head>\n<body>\n");
 	fprintf(d.md, "# attnbench report\n\n");
 	fprintf(d.html, "<h1>attnbench report</h1>\n");
-	doc_p(&d,
-	      "Written by `attnbench report` from %d run%s on %d machine%s. Each picture has its gnuplot script "
-	      "(NAME.gp) and data (NAME.dat) beside it: edit and re-draw with `gnuplot NAME.gp` in this directory. "
-	      "fits.csv has the fitted exponents and BigO coefficients.",
-	      R->nruns, R->nruns == 1 ? "" : "s", R->nmach, R->nmach == 1 ? "" : "s");
-	doc_h(&d, 2, "Machines");
-	doc_machines(R, &d);
-	doc_h(&d, 2, "Headline figures");
-	doc_p(&d, "Per machine, backend and dtype, each figure from that dtype's own rows: prefill time at the "
-	          "largest seq_len every backend measured, decode tokens per second (batch / step time) at the largest "
-	          "cache_len every backend measured, the highest GFLOP/s of any point, the fitted prefill exponent "
-	          "(cost plot), and the largest workspace of any point.");
-	doc_headlines(R, &d);
-	doc_h(&d, 2, "Inputs");
-	doc_inputs(R, &d);
-	doc_h(&d, 2, "Noisy rows");
-	doc_noisy(R, &d);
-	if (R->nmach > 1) {
-		doc_h(&d, 2, "Missing points");
-		if (R->nmissing) {
-			doc_p(
-			    &d,
-			    "%d point%s measured on some machines but not on others; the pictures show them where they "
-			    "exist.",
-			    R->nmissing, R->nmissing == 1 ? " is" : "s are");
-			doc_missing(R, &d);
-		} else {
-			doc_p(&d, "Every point was measured on every machine.");
-		}
-	}
-	doc_h(&d, 2, "Pictures");
-	for (int i = 0; i < R->npics; i++) {
-		doc_picture(R, &d, &R->pics[i]);
-		if (!strcmp(R->pics[i].name, "split") && R->pics[i].drawn)
-			doc_split(R, &d);
-	}
+	doc_body(R, &d);
 	fprintf(d.html, "</body>\n</html>\n");
 	rc = commit_partial(&md);
 	if (rc) {

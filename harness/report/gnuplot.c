@@ -450,3 +450,10 @@ const char *gp_color(int i)
 {
 	return palette[i % 8];
 }
+
+const char *gp_dtype_fill(int style)
+{
+	static const char *const fill[] = {"solid 1.0", "pattern 4", "pattern 1",
+	                                   "pattern 5", "pattern 2", "pattern 6"};
+	return fill[style % 6];
+}

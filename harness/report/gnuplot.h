@@ -44,6 +44,9 @@ int gp_block(gp *g, const series *s, double yscale, const char *xname, const cha
 void gp_line(FILE *f, const gp *g, int idx, const series *s, const char *title, int first);
 /* The palette colour i ("#rrggbb"), cycling. */
 const char *gp_color(int i);
+/* The fill of bars of dtype style (dtype_style): f32 solid, f16 hatched
+ * (falling diagonals), bf16 cross-hatched, then other hatchings. */
+const char *gp_dtype_fill(int style);
 
 /* `set title` with a main line, the fixed values and the machines. */
 void gp_title(FILE *f, const char *main, const char *fixed, const char *sub);

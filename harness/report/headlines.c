@@ -157,12 +157,9 @@ static int request_split_compute(report *R, const selection *S, const selection 
 		const series *ps = &S->s[pair[k][0]], *ds = &D->s[pair[k][1]];
 		snprintf(q->label[k], sizeof q->label[k], "%s", ps->label);
 		q->color[k] = ps->color;
-		/* the backend's colour; its other dtypes get darker shades of it */
-		for (int j = 0; j < k; j++) {
-			const series *o = &S->s[pair[j][0]];
-			q->shade[k] +=
-			    o->mach == ps->mach && !strcmp(o->backend, ps->backend) && !strcmp(o->device, ps->device);
-		}
+		/* the backend's colour; the dtype's fill (f32 solid, f16 and bf16
+		 * hatched and darker), the same for every backend */
+		q->shade[k] = dtype_style(ps->row0->dtype);
 		for (int a = 0; a < R->nprompts; a++)
 			for (int b = 0; b < R->ngen; b++) {
 				const int sc = a * R->ngen + b, at = k * nsc + sc;

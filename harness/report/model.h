@@ -39,6 +39,13 @@ typedef struct run_in {
 	char status[16][96]; /* the status text (its first 95 bytes) */
 	int status_n[16];
 	int nother_status; /* non-ok rows beyond the 16 distinct kinds */
+	/* DIR/check.csv, written by `attnbench check --out DIR` (summary.c) */
+	int has_check;
+	int check_n[3]; /* (case, backend) pairs passed, failed, skipped */
+	int ncheck_be;  /* backends in it, each with its counts */
+	char check_be[16][64];
+	int check_be_n[16][3];
+	char *check_failed; /* "case on backend, ..." the first failures (malloc'ed) */
 } run_in;
 
 /* A machine: the runs with the same host name and CPU model. */
@@ -92,7 +99,7 @@ typedef struct request_split {
 	int nlines, nsc;
 	char (*label)[384]; /* each line's label (malloc'ed) */
 	int *color;         /* each line's colour (palette index): its backend's */
-	int *shade;         /* 0, or 1, 2, ... for the backend's other dtypes */
+	int *shade;         /* the dtype's style (dtype_style): 0 f32, 1 f16, 2 bf16 */
 	double *pre, *dec;  /* prefill time and the decode total, ns */
 	int *est;           /* the prefill time comes from the fit */
 	double lo, hi;      /* smallest bar part, tallest bar */

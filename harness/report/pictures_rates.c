@@ -169,10 +169,19 @@ int plot_throughput(const report *R, const base_lines *L, picture *p)
 	if (np == 0) {
 		p->note = rep_asprintf("not drawn: no prefill or decode lines with two or more points");
 	} else {
+		int over = 0; /* rows above 100% of a peak */
+		for (int i = 0; i < R->nrows; i++)
+			over += !R->rows[i].dropped && (R->rows[i].pct_flops > 100 || R->rows[i].pct_bw > 100);
 		if (C.n || Dd.n)
-			p->note =
-			    rep_asprintf("Bottom: the same as a percentage of the machine's peak (results.csv columns "
-			                 "pct_peak_flops and pct_peak_bw).");
+			p->note = rep_asprintf(
+			    "Bottom: the same as a percentage of the machine's peak (results.csv columns "
+			    "pct_peak_flops and "
+			    "pct_peak_bw).%s",
+			    over
+			        ? " Points above 100% ran faster than the peak measured for the sweep: the machine was "
+			          "busier while `attnbench roofline` measured it than during those rows, so take the "
+			          "percentages as rough and measure the peaks again on a quiet machine."
+			        : "");
 		gp g;
 		const int cols = np == 1 ? 1 : 2, rows = np > 2 ? 2 : 1;
 		rc = gp_open(R, &g, "throughput", cols == 1 ? 1000 : 1600, rows == 1 ? 780 : 1400);

@@ -14,7 +14,9 @@
 #include "report/gnuplot.h"
 #include "report/pictures.h"
 
-#define MAX_CEIL 5
+#define MAX_CEIL   5
+#define MAX_BLOCKS 256
+#define N_DTYPES   3 /* the storage dtypes of a row: f32, f16, bf16 */
 
 /* One ceiling: a bandwidth (GB/s) and its name. */
 typedef struct ceiling {
@@ -69,7 +71,8 @@ int plot_roofline(const report *R, const base_lines *L, picture *p)
 	(void)L;
 	picture_init(p, "roofline", "Roofline: rate against arithmetic intensity",
 	             "Each point is one measured row: GFLOP/s against FLOP per byte moved (both axes logarithmic), "
-	             "colour by backend, shape by phase. The lines are the machine's own measured ceilings: flat, the "
+	             "colour by backend, shape by phase, filled for f32, open for f16 and small for bf16. The lines "
+	             "are the machine's own measured ceilings: flat, the "
 	             "attention-shaped sgemm rate; sloped, the read bandwidth at an L1-, L2-, LLC- and DRAM-sized "
 	             "working set. Decode sits far left (few FLOPs per byte: bandwidth-bound), prefill to the "
 	             "right; a point's distance below the nearest ceiling is what its kernel leaves unused.");
@@ -99,31 +102,35 @@ int plot_roofline(const report *R, const base_lines *L, picture *p)
 	int rc = gp_open(R, &g, "roofline", 1100, 800);
 	if (rc)
 		return rc;
-	/* data: one block per (backend, phase) with points */
-	int blocks = 0, bk[128], ph[128];
-	for (int b = 0; b < R->nbackends && blocks < 128; b++)
-		for (int f = 0; f < 3 && blocks < 128; f++) {
-			int any = 0;
-			for (int i = 0; i < R->nrows; i++) {
-				const rrow *r = &R->rows[i];
-				if (r->dropped || !(r->gflops > 0) || !(r->gbytes_s > 0) || r->phase != phases[f] ||
-				    strcmp(r->backend, R->backends[b]) != 0)
-					continue;
-				if (!any) {
-					char *t = rep_asprintf("%s %s: FLOP/byte, GFLOP/s", R->backends[b],
-					                       phase_name(phases[f]));
-					gp_comment(g.d, t ? t : "points");
-					free(t);
+	/* data: one block per (backend, phase, dtype) with points */
+	int blocks = 0, bk[MAX_BLOCKS], ph[MAX_BLOCKS], dt[MAX_BLOCKS];
+	for (int b = 0; b < R->nbackends && blocks < MAX_BLOCKS; b++)
+		for (int f = 0; f < 3 && blocks < MAX_BLOCKS; f++)
+			for (int d = 0; d < N_DTYPES && blocks < MAX_BLOCKS; d++) {
+				int any = 0;
+				for (int i = 0; i < R->nrows; i++) {
+					const rrow *r = &R->rows[i];
+					if (r->dropped || !(r->gflops > 0) || !(r->gbytes_s > 0) ||
+					    r->phase != phases[f] || dtype_style(r->dtype) != d ||
+					    strcmp(r->backend, R->backends[b]) != 0)
+						continue;
+					if (!any) {
+						char *t =
+						    rep_asprintf("%s %s %s: FLOP/byte, GFLOP/s", R->backends[b],
+						                 phase_name(phases[f]), dtype_name((attn_dtype)d));
+						gp_comment(g.d, t ? t : "points");
+						free(t);
+					}
+					fprintf(g.d, "%.6g %.6g\n", r->gflops / r->gbytes_s, r->gflops);
+					any = 1;
 				}
-				fprintf(g.d, "%.6g %.6g\n", r->gflops / r->gbytes_s, r->gflops);
-				any = 1;
+				if (any) {
+					fprintf(g.d, "\n\n");
+					bk[blocks] = b;
+					ph[blocks] = f;
+					dt[blocks++] = d;
+				}
 			}
-			if (any) {
-				fprintf(g.d, "\n\n");
-				bk[blocks] = b;
-				ph[blocks++] = f;
-			}
-		}
 	/* the axes reach the ridge points of every ceiling */
 	for (int k = 0; k < nc; k++)
 		if (c[k].gbs > 0)
@@ -149,19 +156,51 @@ int plot_roofline(const report *R, const base_lines *L, picture *p)
 	fprintf(g.f, ", peak with lines lw 2 lc rgb \"#000000\" title ");
 	gp_str(g.f, pt ? pt : "sgemm");
 	free(pt);
-	static const int shape[3] = {7, 9, 5}; /* circle, triangle, square */
-	for (int i = 0; i < blocks; i++) {
-		char *lt = rep_asprintf("%s %s", R->backends[bk[i]], phase_name(phases[ph[i]]));
-		fprintf(g.f, ", \"roofline.dat\" index %d using 1:2 with points pt %d ps 1.3 lc rgb \"%s\" title ", i,
-		        shape[ph[i]], gp_color(bk[i]));
-		gp_str(g.f, lt ? lt : "rows");
-		free(lt);
-	}
+	/* shape by phase: circle, triangle, square; filled for f32, open for
+	 * f16, small and filled for bf16 */
+	static const int shape[3][2] = {{7, 6}, {9, 8}, {5, 4}};
+	for (int i = 0; i < blocks; i++)
+		fprintf(g.f, ", \"roofline.dat\" index %d using 1:2 with points pt %d ps %.2g lc rgb \"%s\" notitle", i,
+		        shape[ph[i]][dt[i] == 1], dt[i] == 2 ? 0.7 : 1.4, gp_color(bk[i]));
+	/* the key: each backend's colour, each phase's shape, each dtype's fill */
+	int seen[64] = {0}, seen_ph[3] = {0}, seen_dt[N_DTYPES] = {0};
+	for (int i = 0; i < blocks; i++)
+		seen[bk[i] % 64] = seen_ph[ph[i]] = seen_dt[dt[i]] = 1;
+	for (int b = 0; b < R->nbackends && b < 64; b++)
+		if (seen[b]) {
+			fprintf(g.f, ", \\\n     keyentry with points pt 7 ps 1.4 lc rgb \"%s\" title ", gp_color(b));
+			gp_str(g.f, R->backends[b]);
+		}
+	for (int f = 0; f < 3; f++)
+		if (seen_ph[f]) {
+			fprintf(g.f, ", \\\n     keyentry with points pt %d ps 1.4 lc rgb \"#404040\" title ",
+			        shape[f][0]);
+			gp_str(g.f, phase_name(phases[f]));
+		}
+	for (int d = 0; d < N_DTYPES; d++)
+		if (seen_dt[d]) {
+			fprintf(g.f, ", \\\n     keyentry with points pt %d ps %.2g lc rgb \"#404040\" title ",
+			        d == 1 ? 6 : 7, d == 2 ? 0.7 : 1.4);
+			gp_str(g.f, dtype_name((attn_dtype)d));
+		}
 	fprintf(g.f, "\n");
 	rc = gp_close_run(R, &g);
 	p->drawn = rc == 0;
-	if (p->drawn && R->nmach > 1)
-		p->note = rep_asprintf("The ceilings are those of %s; the points are every machine's rows.",
-		                       R->machines[m].host);
+	/* a cache that reads slower than DRAM is a measurement gone wrong
+	 * (another load on the machine while it ran): say so */
+	int suspect = -1;
+	for (int k = 0; k + 1 < nc; k++)
+		if (c[k].gbs > 0 && c[k].gbs < c[nc - 1].gbs && (suspect < 0 || c[k].gbs < c[suspect].gbs))
+			suspect = k;
+	if (p->drawn && (R->nmach > 1 || suspect >= 0))
+		p->note = rep_asprintf(
+		    "%s%s%s%s%s", R->nmach > 1 ? "The ceilings are those of " : "",
+		    R->nmach > 1 ? R->machines[m].host : "",
+		    R->nmach > 1 ? "; the points are every machine's rows." : "",
+		    R->nmach > 1 && suspect >= 0 ? " " : "",
+		    suspect < 0
+		        ? ""
+		        : "Suspect ceilings: a cache level reads slower than DRAM on this machine's measured curve "
+		          "(another load while `attnbench roofline` ran?); measure again on a quiet machine.");
 	return rc;
 }

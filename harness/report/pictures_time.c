@@ -170,6 +170,33 @@ static void rgb_mix(const char *c, int target, int num, int den, char out[8])
 	snprintf(out, 8, "#%06x", mixed & 0xffffff);
 }
 
+/* The split picture's compact key: the backends' colours and the dtypes'
+ * fills (the title says which part of a bar is prefill). */
+static void split_key(const report *R, FILE *f)
+{
+	const request_split *q = &R->split;
+	for (int b = 0; b < R->nbackends; b++)
+		for (int k = 0; k < q->nlines; k++)
+			if (q->color[k] == b) {
+				fprintf(f,
+				        ", \\\n     keyentry with boxes fs solid 1.0 border lc rgb \"%s\" fc rgb "
+				        "\"%s\" title ",
+				        gp_color(b), gp_color(b));
+				gp_str(f, R->backends[b]);
+				break;
+			}
+	for (int st = 0; st < 6; st++)
+		for (int k = 0; k < q->nlines; k++)
+			if (q->shade[k] == st) {
+				fprintf(f,
+				        ", \\\n     keyentry with boxes fs %s border lc rgb \"#404040\" fc rgb "
+				        "\"#404040\" title ",
+				        gp_dtype_fill(st));
+				gp_str(f, dtype_name((attn_dtype)st));
+				break;
+			}
+}
+
 /* split.png: per request scenario (prompt P, T generated tokens), stacked
  * bars of prefill time and the decode total for each line. */
 int plot_split(const report *R, const base_lines *L, picture *p)
@@ -178,12 +205,12 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 	picture_init(
 	    p, "split", "Prefill/decode split of a request",
 	    "One request is a prefill of P prompt tokens and then T decode steps over caches of P .. P+T-1 tokens. "
-	    "Each bar is one backend and dtype (a backend's second and third dtype in darker shades of its "
-	    "colour): the solid part is the prefill time, the light part the sum of the T decode "
-	    "steps. Decode steps are interpolated linearly in cache_len between the measured decode points "
+	    "Each bar is one backend (its colour) and dtype (f32 solid, f16 hatched, bf16 cross-hatched, as in the "
+	    "key): the dark part is the prefill time, the light part the sum of the T decode steps. Decode steps are "
+	    "interpolated linearly in cache_len between the measured decode points "
 	    "(extrapolated linearly beyond them); a prompt length marked * was not measured and its prefill time "
 	    "comes from the power-law fit of the cost plot. On a logarithmic time axis compare the tops of the "
-	    "bars; the table below the pictures has the numbers.");
+	    "bars; the appendix (request scenarios) has the numbers.");
 	const request_split *q = &R->split;
 	const int np = q->nlines, nsc = q->nsc, width = np + 1;
 	if (np == 0) {
@@ -214,7 +241,7 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 	if (some_est)
 		snprintf(fixed + strlen(fixed), sizeof fixed - strlen(fixed),
 		         "\n* prefill at this P not measured: from the power-law fit");
-	gp_title(g.f, "Time of one request: prefill of P tokens, then T decode steps", fixed, sub);
+	gp_title(g.f, "Time of one request: prefill of P tokens (dark), then T decode steps (light)", fixed, sub);
 	fprintf(g.f, "set xrange [0:%d]\n", nsc * width);
 	fprintf(g.f, "set xtics scale 0 (");
 	for (int sc = 0; sc < nsc; sc++)
@@ -234,6 +261,14 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 	for (int sc = 1; sc < nsc; sc++)
 		fprintf(g.f, "set arrow from %d, graph 0 to %d, graph 1 nohead lc rgb \"#c0c0c0\" dt 3\n", sc * width,
 		        sc * width);
+	fprintf(g.f, "base = %.6g\n", base);
+	/* one key entry per backend, dtype and bar part where that names every
+	 * bar; a key entry per bar part where two bars share a colour and fill
+	 * (two machines, or devices, of one backend) */
+	int compact = 1;
+	for (int k = 0; k < np; k++)
+		for (int j = 0; j < k; j++)
+			compact &= q->color[j] != q->color[k] || q->shade[j] != q->shade[k];
 	for (int k = 0; k < np; k++) {
 		gp_comment(g.d, q->label[k]);
 		fprintf(g.d, "# x prefill total xlow xhigh P T prefill_from_fit\n");
@@ -245,27 +280,31 @@ int plot_split(const report *R, const base_lines *L, picture *p)
 			        (long long)R->gen[sc % R->ngen], q->est[at]);
 		}
 		fprintf(g.d, "\n\n");
-		/* the backend's colour, darker for its second and third dtype; the
-		 * decode part blended with white (opaque, so every SVG renderer
-		 * shows it the same) */
-		char c[8], lc[8];
-		rgb_mix(gp_color(q->color[k]), 0, q->shade[k] % 3, 3, c);
+		/* the backend's colour; the dtype's fill, and a shade darker for
+		 * f16 and bf16; the decode part blended with white (opaque, so
+		 * every SVG renderer shows it the same) */
+		char c[8], lc[8], fill[32];
+		rgb_mix(gp_color(q->color[k]), 0, q->shade[k] % 3, 4, c);
 		rgb_mix(c, 255, 2, 3, lc);
-		fprintf(g.f,
-		        "%s\"split.dat\" index %d using 1:2:4:5:(%.6g):2 with boxxyerror fs solid 1.0 border lc rgb "
-		        "\"#404040\" fc rgb \"%s\" title ",
-		        k ? ", \\\n     " : "plot ", k, base, c);
-		char t[512];
-		snprintf(t, sizeof t, "%s: prefill", q->label[k]);
-		gp_str(g.f, t);
-		fprintf(
-		    g.f,
-		    ", \\\n     \"split.dat\" index %d using 1:3:4:5:2:3 with boxxyerror fs solid 1.0 border lc rgb "
-		    "\"#404040\" fc rgb \"%s\" title ",
-		    k, lc);
-		snprintf(t, sizeof t, "%s: decode (T steps)", q->label[k]);
-		gp_str(g.f, t);
+		snprintf(fill, sizeof fill, "%s", gp_dtype_fill(q->shade[k]));
+		for (int part = 0; part < 2; part++) {
+			fprintf(g.f,
+			        "%s\"split.dat\" index %d using %s with boxxyerror fs %s border lc rgb \"%s\" fc rgb "
+			        "\"%s\" ",
+			        k || part ? ", \\\n     " : "plot ", k, part ? "1:3:4:5:2:3" : "1:2:4:5:(base):2", fill,
+			        c, part ? lc : c);
+			if (compact) {
+				fprintf(g.f, "notitle");
+				continue;
+			}
+			char t[512];
+			snprintf(t, sizeof t, "%s: %s", q->label[k], part ? "decode (T steps)" : "prefill");
+			fprintf(g.f, "title ");
+			gp_str(g.f, t);
+		}
 	}
+	if (compact)
+		split_key(R, g.f);
 	fprintf(g.f, "\n");
 	if (gp_close_run(R, &g))
 		return 1;

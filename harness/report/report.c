@@ -9,6 +9,7 @@
  *
  * The flow: report_load_run per run (validate, exit 2 naming file, line and
  * column) -> report_merge (machines; duplicates dropped, newest run wins)
+ * with its check.csv where it has one (summary.c)
  * -> base_lines_select (prefill and decode lines, fitted) -> report_figures
  * (headlines, request split, missing points) -> one function per picture
  * -> fits.csv -> report.md and index.html. */
@@ -23,6 +24,7 @@
 #include "report/headlines.h"
 #include "report/pictures.h"
 #include "report/select.h"
+#include "report/summary.h"
 
 /* The pictures in report order. To add one, write its function (see
  * pictures.h) and list it here; report.md shows it in this order. */
@@ -34,6 +36,7 @@ _Static_assert(NPICTURES <= MAX_PICS, "MAX_PICS is too small for the pictures");
 /* Free everything the report holds. */
 static void report_free(report *R)
 {
+	report_checks_free(R);
 	report_unload(R);
 	report_figures_free(R);
 	for (int i = 0; i < R->npics; i++) {
@@ -95,7 +98,7 @@ int report_main(const report_opts *o)
 	for (int i = 0; rc == EXIT_PASS && i < o->nruns && i < MAX_RUNS; i++) {
 		R->runs[R->nruns].arg = o->runs[i];
 		R->nruns++;
-		if (report_load_run(R, R->nruns - 1, &e))
+		if (report_load_run(R, R->nruns - 1, &e) || report_load_check(R, R->nruns - 1, &e))
 			rc = rep_fail(EXIT_INPUT, "%s", e.msg);
 	}
 	if (rc == EXIT_PASS && R->nrows == 0)

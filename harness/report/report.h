@@ -12,6 +12,9 @@
  *                headline table, the request split, the missing points
  *   pictures_*.c one function per picture; each fills only its own entry
  *   gnuplot.c    writing scripts and data safely, running gnuplot (gnuplot.h)
+ *   summary.c    the top of report.md and index.html: what was measured
+ *                where, the verdict (check.csv), contents, data files
+ *   docfmt.c     writing both documents at once, escaped (docfmt.h)
  *   doc.c        report.md, index.html and fits.csv
  *   report.c     the order of it all (report_main)
  *   text.c       malloc'ed printf, growing strings, times and byte counts,

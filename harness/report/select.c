@@ -585,10 +585,13 @@ int select_lines(const report *R, const sel_spec *sp, selection *S)
 		s->color = b;
 		s->pt = b;
 		/* machines: open markers on every other one, and the dash type
-		 * unless the line variables (n_heads, ...) need it */
+		 * unless the line variables (n_heads, ...) need it; lines split
+		 * by dtype alone get the dtype's own dash in every picture */
 		const int rank = (sp->series & S_MACHINE) ? same_line_rank[i] : 0;
 		const int m = (sp->series & S_MACHINE) ? s->mach : 0;
-		s->dash = (sp->series & ~S_MACHINE) ? rank : m;
+		s->dash = (sp->series & ~S_MACHINE) == VM(V_DTYPE) ? dtype_style(s->row0->dtype)
+		          : (sp->series & ~S_MACHINE)              ? rank
+		                                                   : m;
 		s->open = m % 2;
 	}
 	free(same_line_rank);

@@ -38,6 +38,14 @@ enum {
 /* lines per backend and storage dtype: f32, f16 and bf16 side by side */
 #define S_BACKEND_DTYPE (S_MACHINE | VM(V_DTYPE))
 
+/* A storage dtype's style index, the same in every picture: 0 f32 (solid
+ * lines, solid bars, filled markers), 1 f16, 2 bf16, ... (attn_dtype's
+ * own order, so a style index is also the dtype). */
+static inline int dtype_style(attn_dtype d)
+{
+	return (int)d;
+}
+
 /* What one picture panel plots. */
 typedef struct sel_spec {
 	unsigned phases;           /* rows of these phases (enum phase bits) */

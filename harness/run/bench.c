@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "run/gbench_shim.h"
 #include "run/measure.h"
 #include "run/registry.h"
+#include "model/machine.h"
 #include "model/results.h"
 
 /* A family is every point that differs from another only in the length it
@@ -58,7 +61,7 @@ static void family_body(gb_state *st, void *arg)
 
 /* Register the family of r->pts[pi] on backend bi: one argument per member
  * the backend supports within the memory budget. */
-static void family_register(const sweep_opts *o, const run_setup *r, int bi, int pi, family *f)
+static void family_register(const sweep_opts *o, const bench_opts *bo, const run_setup *r, int bi, int pi, family *f)
 {
 	const attn_backend *b = r->sel[bi]->be;
 	const sweep_point *base = &r->pts[pi];
@@ -93,19 +96,94 @@ static void family_register(const sweep_opts *o, const run_setup *r, int bi, int
 	 * or --repetitions / --min-time says otherwise */
 	if (o->config || o->repetitions)
 		gb_repetitions(gb, r->cfg.repetitions);
-	if (o->config || o->min_time > 0)
+	if (o->min_time > 0 || (o->config && !bo->min_time_s && !bo->min_iterations))
 		gb_min_time(gb, r->cfg.min_time);
+	else if (bo->min_iterations)
+		gb_iterations(gb, bo->min_iterations);
+	else if (bo->min_time_s > 0)
+		gb_min_time(gb, bo->min_time_s);
 	if (point_manual_time(base, f->c.gpu_timing))
 		gb_use_manual_time(gb);
 	else
 		gb_use_real_time(gb);
 }
 
-int bench_run(const sweep_opts *o)
+/* attnbench's context: version, build, the machine as machine.json has it,
+ * and each backend with its device, where it came from and its setup. */
+static void set_context(const sweep_opts *o, const bench_opts *bo, const run_setup *r)
+{
+	json_t *c = json_object(), *be = json_array();
+	char devices[1024] = "";
+	size_t dl = 0;
+	char *text = NULL;
+	size_t tl = 0;
+	FILE *t = open_memstream(&text, &tl);
+	for (int i = 0; i < r->nsel && be; i++) {
+		const backend_entry *e = r->sel[i];
+		const char *info = r->inst[i] && e->be->instance_info ? e->be->instance_info(r->inst[i]) : NULL;
+		const attn_config bc = registry_config(&o->cfg, e->be->name);
+		json_t *b = json_pack("{s:s, s:s, s:s, s:i, s:s?, s:s?}", "name", e->be->name, "device", r->device[i],
+		                      "origin", e->origin, "abi_version", (int)e->be->abi_version, "setup",
+		                      info && *info ? info : NULL, "params", bc.params);
+		json_array_append_new(be, b);
+		if (dl < sizeof devices)
+			dl += (size_t)snprintf(devices + dl, sizeof devices - dl, "%s%s: %s", i ? "; " : "",
+			                       e->be->name, r->device[i]);
+		if (t)
+			fprintf(t, "attnbench backend %s: %s%s%s%s%s\n", e->be->name, r->device[i],
+			        info && *info ? "; " : "", info && *info ? info : "",
+			        strcmp(e->origin, "built-in") ? "; from " : "",
+			        strcmp(e->origin, "built-in") ? e->origin : "");
+	}
+	json_t *m = machine_json_now(o->cfg.threads, devices, NULL);
+	if (c) {
+		json_object_set_new(c, "version", json_string(bo->version));
+		json_object_set_new(c, "commit", json_string(build_commit()));
+		json_object_set_new(c, "build_flags", json_string(build_flags()));
+#ifdef __OPTIMIZE__
+		json_object_set_new(c, "build_type", json_string("release"));
+#else
+		json_object_set_new(c, "build_type", json_string("debug"));
+#endif
+		json_object_set_new(c, "threads", json_integer(o->cfg.threads));
+		json_object_set(c, "machine", m ? m : json_null());
+		json_object_set(c, "backends", be ? be : json_null());
+	}
+	char *js = c ? json_dumps(c, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
+	if (t) {
+		char cpu[256];
+		cpu_model(cpu, sizeof cpu);
+		fprintf(t, "attnbench %s (commit %s), built %s; CPU %s, %d threads\n", bo->version, build_commit(),
+		        build_flags(), cpu, o->cfg.threads);
+	}
+	/* the JSON object goes into an indented context: indent its lines */
+	char *ind = NULL;
+	size_t il = 0;
+	FILE *f = js ? open_memstream(&ind, &il) : NULL;
+	for (const char *p = js; f && *p; p++)
+		if (*p == '\n')
+			fputs("\n    ", f);
+		else
+			fputc(*p, f);
+	if (f)
+		fclose(f);
+	if (t)
+		fclose(t);
+	gb_set_context(ind, text);
+	free(ind);
+	free(text);
+	free(js);
+	json_decref(m);
+	json_decref(be);
+	json_decref(c);
+}
+
+int bench_run(const sweep_opts *o, const bench_opts *bo)
 {
 	run_setup r;
 	if (setup_init(o, &r, "bench", 0))
 		return EXIT_INPUT;
+	set_context(o, bo, &r);
 	/* one family per backend and first point of each family */
 	family *fam = calloc((size_t)r.npts * (size_t)(r.nsel ? r.nsel : 1), sizeof *fam);
 	int nfam = 0;
@@ -119,9 +197,9 @@ int bench_run(const sweep_opts *o)
 			for (int j = 0; j < pi && !seen; j++)
 				seen = same_family(&r.pts[j], &r.pts[pi]);
 			if (!seen)
-				family_register(o, &r, bi, pi, &fam[nfam++]);
+				family_register(o, bo, &r, bi, pi, &fam[nfam++]);
 		}
-	gb_run_all(NULL, NULL);
+	gb_run_reported(&bo->out);
 	gb_clear();
 	int failed = 0;
 	for (int i = 0; i < nfam; i++) {

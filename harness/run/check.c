@@ -29,7 +29,9 @@
 
 #include "attn_half.h"
 #include "attn_quant.h"
+#include "lib/files.h"
 #include "lib/junit.h"
+#include "lib/table.h"
 #include "run/check_paths.h"
 #include "run/registry.h"
 #include "run/worker.h"
@@ -393,6 +395,45 @@ static int write_junit(const char *path, const junit_row *rows, int n, int failu
 	return junit_commit(&j);
 }
 
+/* check.csv (check --out): backend, case, status (pass, fail or skip), the
+ * error figures and the message; written whole or not at all. */
+static int write_csv(const char *path, const junit_row *rows, int n)
+{
+	file_out o;
+	attn_err e = {{0}};
+	if (file_out_open(&o, path, &e))
+		return -1;
+	static const char *const hdr[] = {"backend", "case",    "status",       "max_abs_err", "max_rel_err",
+	                                  "nmse",    "ref_err", "err_over_ref", "message"};
+	int bad = table_write_row(o.f, hdr, 9);
+	for (int i = 0; i < n && !bad; i++) {
+		const junit_row *r = &rows[i];
+		char num[3][32], ref[32], ratio[32];
+		ratio_text(&r->res, ref, ratio, sizeof ref);
+		const int ran = r->res.status != CHECK_SKIP;
+		snprintf(num[0], 32, "%.3g", r->res.st.max_abs);
+		snprintf(num[1], 32, "%.3g", r->res.st.max_rel);
+		snprintf(num[2], 32, "%.3g", r->res.st.nmse);
+		const char *f[] = {r->backend,
+		                   r->case_name,
+		                   r->res.status == CHECK_FAIL   ? "fail"
+		                   : r->res.status == CHECK_SKIP ? "skip"
+		                                                 : "pass",
+		                   ran ? num[0] : "",
+		                   ran ? num[1] : "",
+		                   ran ? num[2] : "",
+		                   ran ? ref : "",
+		                   ran ? ratio : "",
+		                   r->res.msg};
+		bad = table_write_row(o.f, f, 9);
+	}
+	if (bad) {
+		file_out_abort(&o);
+		return -1;
+	}
+	return file_out_commit(&o, &e) ? -1 : 0;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 /* The cases: the manifest's, every file validated before anything runs (a
@@ -569,6 +610,10 @@ int check_run(const check_opts *opts)
 	}
 	if (o->junit && write_junit(o->junit, rows, nrows, failed, skipped) != 0) {
 		fprintf(stderr, "attnbench check: %s: cannot write the JUnit file\n", o->junit);
+		rc = EXIT_INPUT;
+	}
+	if (o->csv && write_csv(o->csv, rows, nrows) != 0) {
+		fprintf(stderr, "attnbench check: %s: cannot write the results\n", o->csv);
 		rc = EXIT_INPUT;
 	}
 out:

@@ -20,6 +20,7 @@ typedef struct check_opts {
 	random_spec random;
 	const char *backends; /* NULL or "all" or "a,b" */
 	const char *junit;    /* NULL or a path */
+	const char *csv;      /* NULL or a path: one row per (case, backend) */
 	attn_config cfg;
 	uint64_t max_mem; /* bytes; a case needing more is skipped */
 	int max_report;   /* mismatching elements printed per failure */

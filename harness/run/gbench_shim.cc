@@ -3,6 +3,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include <memory>
+
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -56,9 +59,128 @@ class CallbackReporter : public benchmark::BenchmarkReporter
 	void *user_;
 };
 
+// attnbench's context (gb_set_context): a JSON object's text, and lines of
+// text for the console and CSV reporters.
+std::string g_context_json, g_context_text;
+
+// Google Benchmark's own context text without the line that says how the
+// library itself was built. Debian builds libbenchmark without -DNDEBUG
+// (CMake build type "None"), so the library always warns "Library was built
+// as DEBUG", although it is optimised and the timed code is attnbench's own.
+std::string drop_library_build_line(const std::string &s)
+{
+	std::istringstream in(s);
+	std::string line, out;
+	while (std::getline(in, line))
+		if (line.find("Library was built as DEBUG") == std::string::npos)
+			out += line + "\n";
+	return out;
+}
+
+// What attnbench's own build is: release when compiled with optimisation.
+const char *attnbench_build_type()
+{
+#ifdef __OPTIMIZE__
+	return "release";
+#else
+	return "debug";
+#endif
+}
+
+// A text reporter (console, CSV) whose context is Google Benchmark's, less
+// the library's build line, plus attnbench's lines.
+template <class Base> class TextReporter : public Base
+{
+      public:
+	using Base::Base;
+	bool ReportContext(const benchmark::BenchmarkReporter::Context &c) override
+	{
+		std::ostream &err = this->GetErrorStream();
+		std::ostringstream buf;
+		this->SetErrorStream(&buf);
+		const bool ok = Base::ReportContext(c);
+		this->SetErrorStream(&err);
+		err << drop_library_build_line(buf.str()) << g_context_text;
+#ifndef __OPTIMIZE__
+		err << "***WARNING*** attnbench was built without optimisation. Timings may be affected.\n";
+#endif
+		return ok;
+	}
+};
+
+// The JSON reporter with attnbench's context as "attnbench" in "context",
+// and library_build_type saying how attnbench was built.
+class JsonReporter : public benchmark::JSONReporter
+{
+      public:
+	bool ReportContext(const Context &c) override
+	{
+		std::ostream &out = GetOutputStream();
+		std::ostringstream buf;
+		SetOutputStream(&buf);
+		const bool ok = benchmark::JSONReporter::ReportContext(c);
+		SetOutputStream(&out);
+		std::string s = buf.str();
+		const std::string key = "\"library_build_type\": \"";
+		const size_t at = s.find(key);
+		if (at != std::string::npos) {
+			const size_t end = s.find('"', at + key.size());
+			if (end != std::string::npos)
+				s.replace(at + key.size(), end - at - key.size(), attnbench_build_type());
+		}
+		// the context object ends at the first line that is "  },"
+		const size_t close = s.find("\n  },");
+		if (close != std::string::npos && !g_context_json.empty())
+			s.insert(close, ",\n    \"attnbench\": " + g_context_json);
+		out << s;
+		return ok;
+	}
+};
+
+std::unique_ptr<benchmark::BenchmarkReporter> make_reporter(int format, int console_options)
+{
+	switch (format) {
+	case GB_FORMAT_JSON:
+		return std::unique_ptr<benchmark::BenchmarkReporter>(new JsonReporter());
+	case GB_FORMAT_CSV:
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		return std::unique_ptr<benchmark::BenchmarkReporter>(new TextReporter<benchmark::CSVReporter>());
+#pragma GCC diagnostic pop
+	default:
+		return std::unique_ptr<benchmark::BenchmarkReporter>(new TextReporter<benchmark::ConsoleReporter>(
+		    static_cast<benchmark::ConsoleReporter::OutputOptions>(console_options)));
+	}
+}
+
 } // namespace
 
 extern "C" {
+
+void gb_set_context(const char *json_object, const char *text)
+{
+	g_context_json = json_object ? json_object : "";
+	g_context_text = text ? text : "";
+}
+
+size_t gb_run_reported(const gb_output *o)
+{
+	int opts = benchmark::ConsoleReporter::OO_None;
+	if (o->color)
+		opts |= benchmark::ConsoleReporter::OO_Color;
+	if (o->tabular)
+		opts |= benchmark::ConsoleReporter::OO_Tabular;
+	auto display = make_reporter(o->format, opts);
+	if (!o->to_file)
+		return benchmark::RunSpecifiedBenchmarks(display.get());
+	auto file = make_reporter(o->file_format, benchmark::ConsoleReporter::OO_None);
+	return benchmark::RunSpecifiedBenchmarks(display.get(), file.get());
+}
+
+void gb_iterations(gb_bench *b, int64_t n)
+{
+	B(b)->Iterations(static_cast<benchmark::IterationCount>(n));
+}
 
 int gb_initialize(int *argc, char **argv)
 {

@@ -69,6 +69,30 @@ size_t gb_run_all(gb_report_fn fn, void *user);
 
 void gb_clear(void);
 
+/* attnbench's context for the reports gb_run_reported makes: a JSON
+ * object's text (put into the JSON context as "attnbench") and lines of
+ * text (printed after the console and CSV context). Copied. */
+void gb_set_context(const char *json_object, const char *text);
+
+enum gb_format { GB_FORMAT_CONSOLE = 0, GB_FORMAT_JSON = 1, GB_FORMAT_CSV = 2 };
+
+/* The reports of gb_run_reported: the display's format (stdout), with
+ * colour and tabular counters for the console; with to_file, a second
+ * report in file_format into --benchmark_out (Google Benchmark opens it). */
+typedef struct gb_output {
+	enum gb_format format, file_format;
+	int color, tabular, to_file;
+} gb_output;
+
+/* Run every registered benchmark matching --benchmark_filter, reported as
+ * o says, each report's context being Google Benchmark's with attnbench's
+ * (gb_set_context) added and library_build_type saying how attnbench was
+ * built. Returns the number of benchmarks run. */
+size_t gb_run_reported(const gb_output *o);
+
+/* Run each member exactly n iterations (--benchmark_min_time=Nx). */
+void gb_iterations(gb_bench *b, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif

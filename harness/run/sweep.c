@@ -392,6 +392,11 @@ static void row_init(result_row *row, const sweep_opts *o, const run_setup *r, i
 	row->threads = o->cfg.threads;
 	row->repetitions = r->cfg.repetitions;
 	row->min_time = r->cfg.min_time;
+	/* what else the repro column needs to measure this row again */
+	const attn_config bc = registry_config(&o->cfg, r->sel[bi]->be->name);
+	row->backend_lib = strcmp(r->sel[bi]->origin, "built-in") ? r->sel[bi]->origin : NULL;
+	row->params = bc.params && *bc.params ? bc.params : NULL;
+	row->vk_gpu_timing = o->vk_gpu_timing;
 	row->roof = roof;
 }
 
