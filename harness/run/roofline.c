@@ -201,36 +201,62 @@ static void part(size_t n, int t, int nt, size_t *lo, size_t *hi)
 	*hi = t == nt - 1 ? n : n / (size_t)nt * (size_t)(t + 1);
 }
 
+/* passes sums of x[lo, hi) with 32 independent accumulators (one add
+ * chain per lane would bound the loop by add latency, not by the loads).
+ * Compiled for AVX-512, AVX2 and the baseline and chosen when first called:
+ * cache bandwidth is only reached with the widest loads the core has, and
+ * the default build targets the baseline. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static float
+sum_part(const float *x, size_t lo, size_t hi, int passes)
+{
+	float acc[32] = {0};
+	for (int p = 0; p < passes; p++) {
+		size_t i = lo;
+		for (; i + 32 <= hi; i += 32) {
+#pragma omp simd
+			for (int j = 0; j < 32; j++)
+				acc[j] += x[i + j];
+		}
+		for (; i < hi; i++)
+			acc[0] += x[i];
+	}
+	float s = 0;
+	for (int j = 0; j < 32; j++)
+		s += acc[j];
+	return s;
+}
+
 /* passes passes over x: each thread sums its own contiguous part, again
  * and again within one parallel region (for a working set of a few KiB, a
- * parallel region per pass would cost more than the pass). */
-static double read_pass(const float *x, size_t n, int threads, int passes)
+ * parallel region per pass would cost more than the pass). Returns the
+ * seconds between two barriers inside the region: the reads alone, without
+ * the wake-up of the team, which on a shared machine can take a scheduler
+ * slice (milliseconds) and would otherwise flatten the whole curve to
+ * bytes / wake-up time. *sum keeps the reads from being optimised away. */
+static double read_pass(const float *x, size_t n, int threads, int passes, double *sum)
 {
-	double total = 0;
+	double total = 0, t0 = 0, t1 = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : total)
 	{
 		size_t lo, hi;
 		part(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-		float acc[32] = {0};
-		for (int p = 0; p < passes; p++) {
-			size_t i = lo;
-			for (; i + 32 <= hi; i += 32) {
-#pragma omp simd
-				for (int j = 0; j < 32; j++)
-					acc[j] += x[i + j];
-			}
-			for (; i < hi; i++)
-				acc[0] += x[i];
-		}
-		float s = 0;
-#pragma omp simd reduction(+ : s)
-		for (int j = 0; j < 32; j++)
-			s += acc[j];
+#pragma omp barrier
+#pragma omp master
+		t0 = omp_get_wtime();
+		const float s = sum_part(x, lo, hi, passes);
+#pragma omp barrier
+#pragma omp master
+		t1 = omp_get_wtime();
 		total += s;
 	}
-	return total;
+	*sum += total;
+	return t1 - t0;
 }
 
+/* One iteration: the passes, timed by read_pass (manual time). */
 static void read_body(gb_state *st, void *arg)
 {
 	roof_ctx *c = arg;
@@ -240,7 +266,7 @@ static void read_body(gb_state *st, void *arg)
 			gb_skip_with_error(st, "interrupted");
 			break;
 		}
-		s += read_pass(c->x, c->nx, c->threads, c->passes);
+		gb_set_iteration_time(st, read_pass(c->x, c->nx, c->threads, c->passes, &s));
 	}
 	roof_sink = s;
 }
@@ -262,13 +288,16 @@ static int cmp_double(const void *a, const void *b)
 
 /* Median time per call in ns of fn over Google Benchmark's repetitions
  * (0 if none was reported). */
-static double time_median(const char *name, gb_func fn, roof_ctx *c, double min_time)
+static double time_median(const char *name, gb_func fn, roof_ctx *c, double min_time, int manual)
 {
 	c->nrep = c->failed = 0;
 	gb_bench *b = gb_register(name, fn, c);
 	gb_repetitions(b, ROOF_REPS);
 	gb_min_time(b, min_time);
-	gb_use_real_time(b);
+	if (manual)
+		gb_use_manual_time(b);
+	else
+		gb_use_real_time(b);
 	gb_run_all(roof_collect, c);
 	gb_clear();
 	if (c->failed || c->nrep == 0)
@@ -307,7 +336,7 @@ static double measure_sgemm(roof_ctx *c, int m, int n, int k, int trans_b, const
 	c->c = cc;
 	openblas_set_num_threads(c->threads);
 	sgemm_call(c); /* warm-up: BLAS threads started, C's pages mapped */
-	const double ns = time_median(name, sgemm_body, c, ROOF_MIN_GEMM_S);
+	const double ns = time_median(name, sgemm_body, c, ROOF_MIN_GEMM_S, 0);
 	if (ns > 0)
 		gflops = round4(2.0 * m * n * (double)k / ns);
 	else
@@ -329,8 +358,10 @@ static double measure_read(roof_ctx *c, const float *x, uint64_t bytes, const ch
 	c->nx = n;
 	/* at least 8 MiB read per iteration */
 	c->passes = bytes >= ROOF_PASS_BYTES ? 1 : (int)(ROOF_PASS_BYTES / bytes);
-	roof_sink = read_pass(x, n, c->threads, c->passes); /* warm-up: the prefix in the caches it fits */
-	const double ns = time_median(name, read_body, c, ROOF_MIN_CURVE_S);
+	double warm = 0;
+	(void)read_pass(x, n, c->threads, c->passes, &warm); /* warm-up: the prefix in the caches it fits */
+	roof_sink = warm;
+	const double ns = time_median(name, read_body, c, ROOF_MIN_CURVE_S, 1);
 	if (ns > 0)
 		return round4((double)n * sizeof(float) * c->passes / ns);
 	snprintf(err, err_len, "%s: no repetition was reported", name);
