@@ -97,7 +97,7 @@ $(BUILD)/libattnbench_twopass.so: impls/examples/twopass.c include/attnbench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@ -lm
 
-$(BUILD)/plugins/%.so: tests/plugins/%.c include/attnbench.h include/attn_half.h
+$(BUILD)/plugins/%.so: tests/plugins/%.c include/attnbench.h include/attn_half.h include/attn_quant.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@
 
@@ -109,7 +109,14 @@ $(BUILD)/plugins/abi1/old_abi.so: tests/plugins/old_abi.c tests/plugins/abi1/att
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS_ABI1) $< -o $@
 
-TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so $(BUILD)/plugins/tailbug.so
+TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so $(BUILD)/plugins/tailbug.so $(BUILD)/plugins/variants.so
+
+# liar: the naive backend linked in, with one variant ignored on request
+LIAR_SRC := tests/plugins/liar.c $(filter-out impls/cpu/blas.c impls/cpu/blocked.c,$(IMPL_SRC))
+$(BUILD)/plugins/liar.so: $(LIAR_SRC) $(wildcard include/*.h impls/*.h impls/cpu/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(LIAR_SRC) -o $@ -Wl,-z,defs -lm
+TEST_PLUGINS += $(BUILD)/plugins/liar.so
 
 # --- install: binary, its data, man page, completion, public header,
 # pkg-config file, example backend. The binary finds its data in

@@ -49,6 +49,7 @@ int main(void)
 	    {"files", run_files_tests},
 	    {"backends", run_backend_tests},
 	    {"numerics", run_numerics_tests},
+	    {"cpu_variants", run_cpu_variant_tests},
 	    {"sweep", run_sweep_tests},
 	    {"roofline", run_roofline_tests},
 	    {"cli", run_cli_tests},
@@ -58,10 +59,12 @@ int main(void)
 	    {"plan", run_plan_tests},
 	    {"dtype", run_dtype_tests},
 	    {"random", run_random_tests},
+	    {"check_variants", run_check_variant_tests},
 	    {"vulkan", run_vulkan_tests},
 	    {"isolation", run_isolation_tests},
 	    {"install", run_install_tests},
 	    {"json", run_json_tests},
+	    {"golden_variants", run_golden_variant_tests},
 	    /* last: it loads a library into the registry the other groups use */
 	    {"abi", run_abi_tests},
 	};

@@ -256,6 +256,68 @@ static void test_noise_not_flagged(void **state)
 	tu_rmtree(dir);
 }
 
+/* The t test on run medians: two runs a side built so that t is a
+ * tabulated quantile (df 2, t 4.303: p 0.05; df 4, t 2.776: p 0.05). */
+static void test_log_t_known(void **state)
+{
+	(void)state;
+	const double d = 0.01, m = 4.303 * sqrt(2.0) * d;
+	const double a[2] = {exp(-d), exp(d)}, b[2] = {exp(m - d), exp(m + d)};
+	double ratio;
+	const double p = log_t_test_p(a, 2, b, 2, &ratio);
+	if (fabs(p - 0.05) > 5e-4 || fabs(ratio - exp(m)) > 1e-12)
+		fail_msg("df 2: p %.6f (want 0.05), ratio %.6f", p, ratio);
+	/* three a side: ss = 2 d^2 per side, df 4, se = d sqrt(2/3) */
+	const double m4 = 2.776 * d * sqrt(2.0 / 3.0);
+	const double a3[3] = {exp(-d), 1, exp(d)}, b3[3] = {exp(m4 - d), exp(m4), exp(m4 + d)};
+	const double p4 = log_t_test_p(a3, 3, b3, 3, &ratio);
+	if (fabs(p4 - 0.05) > 5e-4)
+		fail_msg("df 4: p %.6f (want 0.05)", p4);
+	/* the same values: p 1; a side of one value: no test */
+	assert_true(log_t_test_p(a, 2, a, 2, &ratio) > 0.999);
+	assert_true(isnan(log_t_test_p(a, 1, b, 2, &ratio)));
+}
+
+/* Several runs a side: a point is judged on the spread between the runs'
+ * medians. Runs that drift as a whole by up to 11% (each run tight within,
+ * so one pair of them alone looks significant) pass; a 30% slowdown of
+ * every current run still fails. */
+static void test_across_runs(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), d[6][600], names[6][16];
+	const double base[3] = {1.00e6, 1.11e6, 0.97e6}, same[3] = {1.105e6, 0.99e6, 1.04e6},
+	             slow[3] = {1.31e6, 1.43e6, 1.28e6};
+	for (int i = 0; i < 6; i++) {
+		snprintf(names[i], sizeof names[i], "run%d", i);
+		subdir(dir, names[i], d[i], sizeof d[i]);
+		const rspec r = {"blocked", "prefill", 256, "ok", 5, i < 3 ? base[i] : same[i - 3], 0.005};
+		write_run(d[i], &r, 1);
+	}
+	/* one pair alone: 1.105x at tight repetitions is flagged */
+	EXPECT(1, "REGRESSION", "compare", d[0], d[3]);
+	EXPECT(1, "judged against the repetitions within one run per side", "compare", d[0], d[3]);
+	char bl[2000], cl[2000];
+	snprintf(bl, sizeof bl, "%s,%s,%s", d[0], d[1], d[2]);
+	snprintf(cl, sizeof cl, "%s,%s,%s", d[3], d[4], d[5]);
+	EXPECT(0, "compare: 0 regressions", "compare", bl, cl);
+	EXPECT(0,
+	       "judged against the spread between runs: 1 point measured in 2 or more runs on each side (3 "
+	       "baseline, 3 current runs)",
+	       "compare", bl, cl);
+	for (int i = 3; i < 6; i++) {
+		const rspec r = {"blocked", "prefill", 256, "ok", 5, slow[i - 3], 0.005};
+		write_run(d[i], &r, 1);
+	}
+	EXPECT(1, "REGRESSION", "compare", bl, cl);
+	/* an empty name in the list, and a run that is not there */
+	snprintf(cl, sizeof cl, "%s,,%s", d[3], d[4]);
+	EXPECT(2, "empty run name", "compare", bl, cl);
+	snprintf(cl, sizeof cl, "%s,%s/nope", d[3], dir);
+	EXPECT(2, "nope", "compare", bl, cl);
+	tu_rmtree(dir);
+}
+
 /* Identical runs pass with every point the same. */
 static void test_identical(void **state)
 {
@@ -528,6 +590,7 @@ static void test_junit(void **state)
 int run_compare_tests(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_log_t_known),        cmocka_unit_test(test_across_runs),
 	    cmocka_unit_test(test_mwu_known),          cmocka_unit_test(test_mwu_exact_brute),
 	    cmocka_unit_test(test_regression_flagged), cmocka_unit_test(test_noise_not_flagged),
 	    cmocka_unit_test(test_identical),          cmocka_unit_test(test_one_side_only),

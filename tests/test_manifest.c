@@ -95,6 +95,76 @@ static void test_bad_rows(void **state)
 	expect_bad("a,1,8,2,16,4,4,0,,q,k,\"v,o,,", "row 2");
 }
 
+/* The ABI 3 columns: read into the shape, each bad value refused naming
+ * its field. */
+static const char *vheader = "name,batch,n_heads,n_kv_heads,head_dim,n_q,n_kv,causal,q,k,v,out,dtype,window,softcap,"
+                             "alibi,sinks,head_dim_v,kv_dtype,q_lens,kv_lens\n";
+
+static void expect_bad_v(const char *row, const char *needle)
+{
+	char text[2048];
+	snprintf(text, sizeof text, "%s%s\n", vheader, row);
+	golden_case *c = NULL;
+	int n;
+	attn_err e = {{0}};
+	int rc = read_text(text, &c, &n, &e);
+	if (rc != EXIT_INPUT || !strstr(e.msg, "manifest.csv: row 2") || !strstr(e.msg, needle))
+		fail_msg("row '%s': rc %d, message '%s' (wanted '%s')", row, rc, e.msg, needle);
+	free(c);
+}
+
+static void test_variant_fields(void **state)
+{
+	(void)state;
+	char text[2048];
+	snprintf(text, sizeof text, "%s%s\n%s\n%s\n", vheader,
+	         "a,1,4,2,64,3,9,1,q,k,v,o,f16,5,30,al.npy,sk.npy,32,q8_0,ql.npy,kl.npy",
+	         "b,1,4,2,64,3,9,1,q,k,v,o,f16,,,,,64,f16,,", "c,1,4,2,8,3,9,0,q,k,v,o,,,,,,,bf16,,kl.npy");
+	golden_case *c;
+	int n;
+	attn_err e = {{0}};
+	assert_int_equal(read_text(text, &c, &n, &e), 0);
+	assert_int_equal(n, 3);
+	const attn_shape *s = &c[0].shape;
+	assert_int_equal(s->window, 5);
+	assert_true(s->softcap == 30.0f);
+	assert_int_equal(s->head_dim_v, 32);
+	assert_int_equal(attn_kv_dtype(s), ATTN_Q8_0);
+	assert_int_equal(s->dtype, ATTN_F16);
+	assert_non_null(strstr(c[0].alibi, "/al.npy"));
+	assert_non_null(strstr(c[0].sinks, "/sk.npy"));
+	assert_non_null(strstr(c[0].q_lens, "/ql.npy"));
+	assert_non_null(strstr(c[0].kv_lens, "/kl.npy"));
+	assert_null(s->alibi); /* the loader sets the pointers */
+	/* head_dim_v equal to head_dim and kv_dtype equal to dtype: not used */
+	s = &c[1].shape;
+	assert_true(s->window == 0 && s->softcap == 0 && s->head_dim_v == 0 && s->kv_storage == 0);
+	assert_true(!c[1].alibi[0] && !c[1].q_lens[0]);
+	assert_int_equal(attn_kv_dtype(&c[2].shape), ATTN_BF16);
+	assert_true(!c[2].q_lens[0] && c[2].kv_lens[0]);
+	free(c);
+
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,0,,,,,,,", "field 'window'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,2.5,,,,,,,", "field 'window'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,-1,,,,,,,", "field 'window'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,0,,,,,,", "field 'softcap'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,-3,,,,,,", "field 'softcap'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,inf,,,,,,", "field 'softcap'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,nan,,,,,,", "field 'softcap'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,1e39,,,,,,", "field 'softcap'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,,,,0,,,", "field 'head_dim_v'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,,,,x,,,", "field 'head_dim_v'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,,,,,q5_1,,", "field 'kv_dtype'");
+	expect_bad_v("a,1,4,2,48,3,9,1,q,k,v,o,,,,,,,q8_0,,", "field 'kv_dtype': q8_0 needs head_dim and head_dim_v");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,,,,40,q4_0,,", "head_dim_v 40");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,,../al.npy,,,,,", "field 'alibi': '../al.npy' leaves");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,,,/sk.npy,,,,", "field 'sinks': '/sk.npy' is absolute");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,,,,,,../ql.npy,", "field 'q_lens'");
+	expect_bad_v("a,1,4,2,64,3,9,1,q,k,v,o,,,,,,,,,/kl.npy", "field 'kv_lens'");
+	expect_bad_v("a,1048576,1048576,1,1,1024,1024,0,q,k,v,o,,,,,,65536,,,",
+	             "field 'head_dim_v': byte count overflows");
+}
+
 static void test_bad_headers(void **state)
 {
 	(void)state;
@@ -137,6 +207,7 @@ int run_manifest_tests(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_bad_rows),
+	    cmocka_unit_test(test_variant_fields),
 	    cmocka_unit_test(test_bad_headers),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));

@@ -107,6 +107,40 @@ static void test_half_input(void **state)
 	npy_free(&a);
 }
 
+/* Integer arrays (the ragged lengths): <i4 and <i8, read back exactly,
+ * negative values and values past 2^32 included, through the writer too. */
+static void test_integers(void **state)
+{
+	(void)state;
+	unsigned char img[512];
+	const int32_t i4[3] = {7, -1, 2147483647};
+	const int64_t i8[2] = {-5, INT64_C(1) << 40};
+	npy_array a;
+	attn_err e = {{0}};
+	size_t n = make_npy(img, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", i4, sizeof i4, 1);
+	assert_int_equal(write_read("i4.npy", img, n, &a, &e), 0);
+	assert_true(a.is_int && a.itemsize == 4 && a.count == 3);
+	assert_true(npy_get_int(&a, 0) == 7 && npy_get_int(&a, 1) == -1 && npy_get_int(&a, 2) == 2147483647);
+	assert_true(npy_get(&a, 1) == -1.0);
+	npy_free(&a);
+	n = make_npy(img, 3, "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", i8, sizeof i8, 1);
+	assert_int_equal(write_read("i8.npy", img, n, &a, &e), 0);
+	assert_true(a.is_int && a.itemsize == 8);
+	assert_true(npy_get_int(&a, 0) == -5 && npy_get_int(&a, 1) == (INT64_C(1) << 40));
+	npy_free(&a);
+	const int64_t shape[1] = {2};
+	assert_int_equal(npy_write_typed(path_of("w8.npy"), i8, 'i', 8, 1, shape), 0);
+	assert_int_equal(npy_read(path_of("w8.npy"), &a, &e), 0);
+	assert_true(a.is_int && npy_get_int(&a, 1) == (INT64_C(1) << 40));
+	npy_free(&a);
+	/* a float file is not an integer one */
+	const float f[2] = {1, 2};
+	assert_int_equal(npy_write(path_of("f4.npy"), f, 4, 1, shape), 0);
+	assert_int_equal(npy_read(path_of("f4.npy"), &a, &e), 0);
+	assert_false(a.is_int);
+	npy_free(&a);
+}
+
 /* Each malformed file must fail with EXIT_INPUT and a message naming the
  * file and the expected field or problem. */
 static void expect_bad(const char *name, const unsigned char *img, size_t len, const char *needle)
@@ -142,8 +176,12 @@ static void test_malformed(void **state)
 
 	n = make_npy(img, 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }", f, 24, 1);
 	expect_bad("bigendian.npy", img, n, "descr");
-	n = make_npy(img, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }", f, 24, 1);
-	expect_bad("int.npy", img, n, "descr");
+	n = make_npy(img, 1, "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 3), }", f, 12, 1);
+	expect_bad("int16.npy", img, n, "descr");
+	n = make_npy(img, 1, "{'descr': '<u4', 'fortran_order': False, 'shape': (2, 3), }", f, 24, 1);
+	expect_bad("uint.npy", img, n, "descr");
+	n = make_npy(img, 1, "{'descr': '>i8', 'fortran_order': False, 'shape': (3,), }", f, 24, 1);
+	expect_bad("bigint.npy", img, n, "descr");
 	n = make_npy(img, 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", f, 24, 1);
 	expect_bad("fortran.npy", img, n, "fortran_order");
 	n = make_npy(img, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", f, 24, 1);
@@ -194,9 +232,8 @@ static int teardown(void **state)
 int run_npy_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_versions_and_dtypes),
-	    cmocka_unit_test(test_writer_round_trip),
-	    cmocka_unit_test(test_half_input),
+	    cmocka_unit_test(test_versions_and_dtypes), cmocka_unit_test(test_writer_round_trip),
+	    cmocka_unit_test(test_half_input),          cmocka_unit_test(test_integers),
 	    cmocka_unit_test(test_malformed),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));

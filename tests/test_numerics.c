@@ -331,7 +331,7 @@ static void test_check_nonfinite_inputs(void **state)
 
 	/* the tuned CPU kernels carry NaN through too: their vector exp keeps
 	 * it (an Inf in a V row a query cannot see is another matter: they
-	 * multiply it by 0, see the README) */
+	 * multiply it by 0, see docs/reliability.md) */
 	const char *tuned[2] = {"blocked", "blas"};
 	for (int b = 0; b < 2; b++) {
 		rc = tu_run(&out, &err, "check", "--golden", dir, "--backend", tuned[b], (char *)NULL);

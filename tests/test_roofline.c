@@ -67,8 +67,19 @@ static void test_roofline_command(void **state)
 	assert_int_equal(table_read(p, &t, &err), 0);
 	const char *cols[] = {"threads", "sgemm_attn_gflops", "sgemm_square_gflops", "dram_gbs",
 	                      "llc_gbs", "llc_bytes",         "dram_array_bytes",    "llc_array_bytes"};
-	assert_int_equal(t.ncols, 8);
+	assert_int_equal(t.ncols, 9);
 	assert_int_equal(t.nrows, 1);
+	/* the bandwidth curve: doubling working sets from within L1 to the
+	 * DRAM array, every figure positive */
+	assert_string_equal(t.header[8], "bw_curve");
+	roofline curve;
+	memset(&curve, 0, sizeof curve);
+	if (roofline_curve_parse(t.rows[0][8], &curve) != 0 || curve.n_curve < 8)
+		fail_msg("bw_curve '%s'", t.rows[0][8]);
+	assert_true(curve.curve_bytes[0] <= 32u << 10);
+	assert_true((double)curve.curve_bytes[curve.n_curve - 1] == cell_f(&t, 0, "dram_array_bytes"));
+	for (int i = 1; i < curve.n_curve; i++)
+		assert_true(curve.curve_bytes[i] <= 2 * curve.curve_bytes[i - 1] + 64u * (unsigned)nproc());
 	for (int c = 0; c < 8; c++) {
 		assert_string_equal(t.header[c], cols[c]);
 		if (!(atof(t.rows[0][c]) > 0))
@@ -114,10 +125,30 @@ static void test_cache_files(void **state)
 	r.llc_bytes = 32u << 20;
 	r.dram_array_bytes = 256u << 20;
 	r.llc_array_bytes = 8u << 20;
+	r.n_curve = 3;
+	r.curve_bytes[0] = 16384, r.curve_bytes[1] = 32768, r.curve_bytes[2] = 1u << 30;
+	r.curve_gbs[0] = 300.5, r.curve_gbs[1] = 250.25, r.curve_gbs[2] = 20.125;
 	assert_int_equal(roofline_save(p, &r), 0);
 	assert_int_equal(roofline_load(p, r.key, &back, why, sizeof why), 0);
 	assert_true(back.sgemm_attn_gflops == 123.4567 && back.llc_gbs == 90.25 && back.threads == 3);
 	assert_int_equal(back.llc_array_bytes, 8u << 20);
+	assert_int_equal(back.n_curve, 3);
+	assert_true(back.curve_bytes[2] == 1u << 30 && back.curve_gbs[1] == 250.25 && back.curve_gbs[2] == 20.125);
+	/* a cache written before the curve existed is measured again */
+	const char *v1 = "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,"
+	                 "dram_array_bytes,llc_array_bytes\nk1,2,1,1,1,1,1,1,1\n";
+	tu_write(p, v1, strlen(v1));
+	assert_int_equal(roofline_load(p, "k1", &back, why, sizeof why), -1);
+	assert_non_null(strstr(why, "bw_curve"));
+	/* curves that are not increasing sizes with positive figures */
+	const char *bad_curves[] = {"",      "1:2 1:3", "2:1 1:1", "0:5", "5:0",    "5:-1",
+	                            "5:nan", "5",       "5:1x",    "x:1", "5:1,6:2"};
+	for (size_t i = 0; i < sizeof bad_curves / sizeof bad_curves[0]; i++) {
+		roofline c;
+		memset(&c, 0, sizeof c);
+		if (roofline_curve_parse(bad_curves[i], &c) == 0 && c.n_curve > 0)
+			fail_msg("curve '%s' was accepted", bad_curves[i]);
+	}
 	/* another machine, build or thread count */
 	assert_int_equal(roofline_load(p, "k2", &back, why, sizeof why), -1);
 	assert_non_null(strstr(why, "another"));
@@ -197,7 +228,7 @@ static void test_cache_files(void **state)
 }
 
 /* pct_peak_* of one row: FLOPs over the attention sgemm, bytes over the
- * cache or DRAM bandwidth by whether K and V fit in the LLC. */
+ * bandwidth at the row's working set (Q, K, V and O). */
 static void test_pct_columns(void **state)
 {
 	(void)state;
@@ -209,6 +240,20 @@ static void test_pct_columns(void **state)
 	rf.llc_bytes = 1 << 20;
 	assert_true(roofline_bw_for(&rf, 1 << 20) == 100);
 	assert_true(roofline_bw_for(&rf, (1 << 20) + 1) == 10);
+	/* with a curve, the ceiling at a working set is the best figure at the
+	 * largest measured size <= it or any larger size: a dip (2 MiB) does
+	 * not lower it, a size between two points is held to the smaller one */
+	roofline cv = rf;
+	cv.n_curve = 4;
+	const uint64_t sz[4] = {1u << 20, 2u << 20, 4u << 20, 8u << 20};
+	const double gbs[4] = {100, 50, 60, 10};
+	for (int i = 0; i < 4; i++)
+		cv.curve_bytes[i] = sz[i], cv.curve_gbs[i] = gbs[i];
+	assert_true(roofline_bw_for(&cv, 100) == 100);
+	assert_true(roofline_bw_for(&cv, 3u << 19) == 100);
+	assert_true(roofline_bw_for(&cv, 2u << 20) == 60);
+	assert_true(roofline_bw_for(&cv, 5u << 20) == 60);
+	assert_true(roofline_bw_for(&cv, 1u << 30) == 10);
 	char *dir = tu_tmpdir(), p[512];
 	snprintf(p, sizeof p, "%s/results.csv", dir);
 	sweep_point pt[3];
@@ -273,6 +318,11 @@ static void check_run(const char *out, int want_ok)
 	assert_true(peak > 0 && dram > 0 && llc > 0 && llc_bytes > 0);
 	assert_true(json_num(json, "roofline_sgemm_square_gflops") > 0);
 	free(json);
+	/* the curve comes back from machine.json */
+	machine_info m;
+	attn_err me = {{0}};
+	assert_int_equal(machine_read(p, &m, &me), 0);
+	assert_true(m.has_roofline && m.peaks.n_curve >= 8);
 	snprintf(p, sizeof p, "%s/results.csv", out);
 	table t;
 	attn_err e = {{0}};
@@ -290,7 +340,7 @@ static void check_run(const char *out, int want_ok)
 		if (!t.rows[r][cf][0] || !t.rows[r][cb][0])
 			fail_msg("line %d: pct_peak_flops '%s', pct_peak_bw '%s'", r + 2, t.rows[r][cf], t.rows[r][cb]);
 		const double want_f = 100 * cell_f(&t, r, "gflops") / peak;
-		const double bw = cell_f(&t, r, "kv_cache_bytes") <= llc_bytes ? llc : dram;
+		const double bw = roofline_bw_for(&m.peaks, (uint64_t)cell_f(&t, r, "bytes"));
 		const double want_b = 100 * cell_f(&t, r, "gbytes_s") / bw;
 		const double got_f = atof(t.rows[r][cf]), got_b = atof(t.rows[r][cb]);
 		/* the bound of the roundings: pct to 2 decimals (0.005), gflops and
@@ -303,6 +353,7 @@ static void check_run(const char *out, int want_ok)
 	}
 	assert_int_equal(ok, want_ok);
 	table_free(&t);
+	machine_info_free(&m);
 }
 
 static void test_sweep_columns(void **state)
@@ -323,6 +374,18 @@ static void test_sweep_columns(void **state)
 	assert_non_null(gp);
 	assert_non_null(strstr(gp, "% of peak FLOP/s"));
 	assert_non_null(strstr(gp, "% of peak bandwidth"));
+	free(gp);
+	/* the roofline picture: the measured ceilings (sgemm and one line per
+	 * cache level of the curve) and a point block per backend and phase */
+	snprintf(p, sizeof p, "%s/roofline.gp", rep);
+	gp = tu_read(p, NULL);
+	assert_non_null(gp);
+	assert_non_null(strstr(gp, "set logscale xy"));
+	assert_non_null(strstr(gp, "peak = "));
+	assert_non_null(strstr(gp, "working set (L1)"));
+	assert_non_null(strstr(gp, "read, DRAM"));
+	assert_non_null(strstr(gp, "naive prefill"));
+	assert_non_null(strstr(gp, "blas decode"));
 	free(gp);
 	snprintf(p, sizeof p, "%s/report.md", rep);
 	md = tu_read(p, NULL);

@@ -67,6 +67,7 @@ int run_hostile_tests(void);
 int run_files_tests(void);
 int run_backend_tests(void);
 int run_numerics_tests(void);
+int run_cpu_variant_tests(void);
 int run_sweep_tests(void);
 int run_roofline_tests(void);
 int run_cli_tests(void);
@@ -78,8 +79,10 @@ int run_dtype_tests(void);
 int run_random_tests(void);
 int run_vulkan_tests(void);
 int run_abi_tests(void);
+int run_check_variant_tests(void);
 int run_isolation_tests(void);
 int run_install_tests(void);
 int run_json_tests(void);
+int run_golden_variant_tests(void);
 
 #endif

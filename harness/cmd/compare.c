@@ -26,7 +26,10 @@ static const cli_option compare_options[] = {
 };
 
 static const cli_option compare_operands[] = {
-    {"BASELINE", NULL, "the run compared against: a sweep's output directory\n(DIR/results.csv) or a results.csv", 0},
+    {"BASELINE", NULL,
+     "the run compared against: a sweep's output directory\n(DIR/results.csv) or a results.csv; several runs\n"
+     "as a comma-separated list",
+     0},
     {"CURRENT", NULL, "the run judged against it, in the same form", 0},
     {0},
 };
@@ -40,7 +43,10 @@ const cli_command compare_command = {
     .options = compare_options,
     .notes = "Points match on (backend, phase, batch, n_heads, n_kv_heads, head_dim, seq_len,\n"
              "cache_len, causal, dtype); only rows with status ok on both sides are compared.\n"
-             "A point regresses when ratio > R and p < A. A point measured ok in BASELINE and\n"
+             "A point regresses when ratio > R and p < A. Where both sides are several runs\n"
+             "and a point was measured in two or more of each, it is judged on the runs'\n"
+             "medians (a t test on their logarithms: the spread between runs), else on the\n"
+             "repetitions of the first run of each side. A point measured ok in BASELINE and\n"
              "not in CURRENT fails the gate unless --allow-missing; runs with no point\n"
              "measured ok on both sides are an input error (exit 2). A difference in host,\n"
              "CPU, build or threads between the runs' machine.json is a warning.",

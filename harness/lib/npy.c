@@ -157,9 +157,15 @@ int npy_parse_header(const char *path, const unsigned char *buf, size_t len, npy
 				a->itemsize = 8;
 			else if (strcmp(d, "<f2") == 0)
 				a->itemsize = 2;
+			else if (strcmp(d, "<i4") == 0)
+				a->itemsize = 4, a->is_int = 1;
+			else if (strcmp(d, "<i8") == 0)
+				a->itemsize = 8, a->is_int = 1;
 			else
 				return attn_errf(
-				    e, "%s: header field 'descr': dtype '%s' is not supported (<f4, <f8, <f2 are)",
+				    e,
+				    "%s: header field 'descr': dtype '%s' is not supported (<f4, <f8, <f2, "
+				    "<i4, <i8 are)",
 				    path, d);
 			have_descr = 1;
 		} else if (strcmp(key, "fortran_order") == 0) {
@@ -304,10 +310,25 @@ void npy_free(npy_array *a)
 	a->data = NULL;
 }
 
+int64_t npy_get_int(const npy_array *a, int64_t i)
+{
+	const unsigned char *p = (const unsigned char *)a->data + (size_t)i * (size_t)a->itemsize;
+	if (a->itemsize == 8) {
+		int64_t x;
+		memcpy(&x, p, 8);
+		return x;
+	}
+	int32_t x;
+	memcpy(&x, p, 4);
+	return x;
+}
+
 /* IEEE half to float, for <f2 files. */
 double npy_get(const npy_array *a, int64_t i)
 {
 	const unsigned char *p = (const unsigned char *)a->data + (size_t)i * (size_t)a->itemsize;
+	if (a->is_int)
+		return (double)npy_get_int(a, i);
 	if (a->itemsize == 8) {
 		double d;
 		memcpy(&d, p, 8);
@@ -345,6 +366,11 @@ double *npy_to_f64(const npy_array *a)
 
 int npy_write(const char *path, const void *data, int itemsize, int ndim, const int64_t *shape)
 {
+	return npy_write_typed(path, data, 'f', itemsize, ndim, shape);
+}
+
+int npy_write_typed(const char *path, const void *data, char kind, int itemsize, int ndim, const int64_t *shape)
+{
 	char shp[256] = "";
 	size_t n = 0;
 	int64_t count = 1;
@@ -363,8 +389,8 @@ int npy_write(const char *path, const void *data, int itemsize, int ndim, const 
 	if (ndim > 1 && n > 0) /* NumPy writes (2, 3) but (5,) */
 		shp[--n] = 0;
 	char hdr[512];
-	int len =
-	    snprintf(hdr, sizeof hdr, "{'descr': '<f%d', 'fortran_order': False, 'shape': (%s), }", itemsize, shp);
+	int len = snprintf(hdr, sizeof hdr, "{'descr': '<%c%d', 'fortran_order': False, 'shape': (%s), }", kind,
+	                   itemsize, shp);
 	int total = 10 + len + 1;
 	int pad = (64 - total % 64) % 64;
 	FILE *f = fopen(path, "wb");

@@ -9,7 +9,7 @@
 
 #include "attnbench.h"
 
-/* Exit codes of every command (see the README). */
+/* Exit codes of every command (docs/commands.md). */
 enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_INPUT = 2 };
 
 /* An error message buffer carried through the readers. */

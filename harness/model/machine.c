@@ -18,10 +18,56 @@
 #include <jansson.h>
 
 #define MACHINE_MAX_BYTES (1 << 20)
+/* The bandwidth curve: an array of [bytes, GB/s] pairs, sizes increasing. */
+#define ROOF_CURVE_KEY "roofline_bw_curve"
 
-double roofline_bw_for(const roofline *r, uint64_t kv_bytes)
+double roofline_bw_for(const roofline *r, uint64_t bytes)
 {
-	return kv_bytes <= r->llc_bytes ? r->llc_gbs : r->dram_gbs;
+	if (r->n_curve <= 0)
+		return bytes <= r->llc_bytes ? r->llc_gbs : r->dram_gbs;
+	int i = 0;
+	while (i + 1 < r->n_curve && r->curve_bytes[i + 1] <= bytes)
+		i++;
+	double best = 0;
+	for (int j = i; j < r->n_curve; j++)
+		best = r->curve_gbs[j] > best ? r->curve_gbs[j] : best;
+	return best;
+}
+
+void roofline_curve_format(const roofline *r, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (int i = 0; i < r->n_curve && n < len; i++) {
+		const int w = snprintf(buf + n, len - n, "%s%llu:%.4f", i ? " " : "",
+		                       (unsigned long long)r->curve_bytes[i], r->curve_gbs[i]);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+}
+
+int roofline_curve_parse(const char *s, roofline *r)
+{
+	int n = 0;
+	while (*s) {
+		if (n == ROOF_CURVE_MAX)
+			return -1;
+		char *end;
+		errno = 0;
+		const unsigned long long b = strtoull(s, &end, 10);
+		if (end == s || *end != ':' || errno || b == 0 || (n && b <= r->curve_bytes[n - 1]))
+			return -1;
+		s = end + 1;
+		const double g = strtod(s, &end);
+		if (end == s || !(g > 0) || !isfinite(g) || (*end && *end != ' '))
+			return -1;
+		r->curve_bytes[n] = b;
+		r->curve_gbs[n++] = g;
+		s = *end ? end + 1 : end;
+	}
+	r->n_curve = n;
+	return 0;
 }
 
 /* ---- this machine and build ------------------------------------------------ */
@@ -229,6 +275,15 @@ json_t *machine_json(machine_info *m)
 			v = json_integer((json_int_t)*mk_peak_bytes(m, k));
 		bad = json_object_set_new(o, k->name, v) != 0;
 	}
+	if (!bad && m->has_roofline && m->peaks.n_curve > 0) {
+		json_t *a = json_array();
+		bad = !a;
+		for (int i = 0; !bad && i < m->peaks.n_curve; i++) {
+			json_t *pt = json_pack("[I,f]", (json_int_t)m->peaks.curve_bytes[i], m->peaks.curve_gbs[i]);
+			bad = !pt || json_array_append_new(a, pt) != 0;
+		}
+		bad = bad || json_object_set_new(o, ROOF_CURVE_KEY, a) != 0;
+	}
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -330,6 +385,35 @@ static int j_object(const char *path, json_t *root, machine_info *m, uint32_t *s
 	return 0;
 }
 
+/* The bandwidth curve, when present: [[bytes, GB/s], ...], bytes whole
+ * numbers increasing, figures positive. 0 or EXIT_INPUT. */
+static int j_curve(const char *path, json_t *a, roofline *r, attn_err *e)
+{
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a) || json_array_size(a) > ROOF_CURVE_MAX)
+		return attn_errf(e, "%s: \"%s\": expected an array of at most %d [bytes, GB/s] pairs", path,
+		                 ROOF_CURVE_KEY, ROOF_CURVE_MAX);
+	size_t i;
+	json_t *pt;
+	json_array_foreach(a, i, pt)
+	{
+		json_t *b = json_array_get(pt, 0), *g = json_array_get(pt, 1);
+		const double gv = json_is_number(g) ? json_number_value(g) : -1;
+		if (!json_is_array(pt) || json_array_size(pt) != 2 || !json_is_integer(b) ||
+		    json_integer_value(b) <= 0 || (i && (uint64_t)json_integer_value(b) <= r->curve_bytes[i - 1]) ||
+		    !(gv > 0) || !isfinite(gv))
+			return attn_errf(e,
+			                 "%s: \"%s\": point %zu is not [bytes, GB/s] with sizes increasing and "
+			                 "figures > 0",
+			                 path, ROOF_CURVE_KEY, i);
+		r->curve_bytes[i] = (uint64_t)json_integer_value(b);
+		r->curve_gbs[i] = gv;
+	}
+	r->n_curve = (int)json_array_size(a);
+	return 0;
+}
+
 /* The whole file into a NUL-terminated *buf: a regular file (a FIFO is not
  * waited on), at most MACHINE_MAX_BYTES, no NUL byte. */
 static int read_whole(const char *path, char **buf, size_t *len, attn_err *e)
@@ -389,6 +473,8 @@ int machine_read(const char *path, machine_info *m, attn_err *e)
 		return attn_errf(e, "%s: line %d: %s", path, je.line, je.text);
 	uint32_t seen = 0;
 	rc = j_object(path, root, m, &seen, e);
+	if (!rc)
+		rc = j_curve(path, json_object_get(root, ROOF_CURVE_KEY), &m->peaks, e);
 	json_decref(root);
 	if (rc) {
 		machine_info_free(m);

@@ -17,6 +17,8 @@
 #include <jansson.h>
 #include "lib/util.h"
 
+#define ROOF_CURVE_MAX 40
+
 /* The machine's own peaks, measured by run/roofline.c. */
 typedef struct roofline {
 	double sgemm_attn_gflops;   /* C[4096x4096] = A[4096x128] B[4096x128]^T */
@@ -27,11 +29,27 @@ typedef struct roofline {
 	uint64_t dram_array_bytes, llc_array_bytes;
 	int threads;
 	char key[1024]; /* machine, build and thread count the figures belong to */
+	/* The read bandwidth curve: GB/s over working sets that double from
+	 * L1-sized to well past the LLC (n_curve 0: not measured, as in older
+	 * runs). */
+	int n_curve;
+	uint64_t curve_bytes[ROOF_CURVE_MAX];
+	double curve_gbs[ROOF_CURVE_MAX];
 } roofline;
 
-/* The bandwidth a call that reads kv_bytes of K and V can expect: the
- * last-level cache figure when they fit in it, else the DRAM figure. */
-double roofline_bw_for(const roofline *r, uint64_t kv_bytes);
+/* The bandwidth a call whose working set (Q, K, V and O) is bytes can
+ * expect. With a curve: the best the curve reached at any working set at
+ * least as large as the largest measured one that is <= bytes (so a dip of
+ * noise at one size does not lower the ceiling, and a point between two
+ * sizes is held to the smaller size's figure). Without one: the last-level
+ * cache figure when bytes fit in it, else the DRAM figure. */
+double roofline_bw_for(const roofline *r, uint64_t bytes);
+
+/* The curve as text, "BYTES:GBS BYTES:GBS ..." (the roofline cache file's
+ * bw_curve column), and back: 0, or -1 when s is not such a list of at most
+ * ROOF_CURVE_MAX increasing sizes with positive figures. */
+void roofline_curve_format(const roofline *r, char *buf, size_t len);
+int roofline_curve_parse(const char *s, roofline *r);
 
 /* This machine's CPU model ("unknown" when /proc/cpuinfo has none). */
 void cpu_model(char *buf, size_t len);
@@ -50,7 +68,8 @@ int machine_write(const char *dir, int threads, const char *devices, const roofl
 typedef struct machine_info {
 	char *cpu_model, *blas, *compiler, *build_flags, *git_commit, *date_utc, *hostname, *os, *devices;
 	int64_t cpus_online, threads_used, ram_bytes, blas_threads;
-	int has_roofline; /* all five roofline_* keys present: peaks holds them */
+	int has_roofline; /* all five roofline_* keys present: peaks holds them
+	                   * (and the curve, where roofline_bw_curve is present) */
 	roofline peaks;   /* sgemm_attn_gflops, sgemm_square_gflops, dram_gbs, llc_gbs, llc_bytes, threads */
 } machine_info;
 

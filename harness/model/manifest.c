@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "attn_half.h"
+#include "attn_quant.h"
 #include "lib/table.h"
 
 /* Shapes beyond these are refused as implausible before anything is
@@ -19,6 +20,25 @@
 
 static const char *const required[] = {"name", "batch",  "n_heads", "n_kv_heads", "head_dim", "n_q",
                                        "n_kv", "causal", "q",       "k",          "v",        "out"};
+
+/* The optional columns, in this order in opt_cols. */
+enum {
+	C_SCALE,
+	C_ATOL,
+	C_RTOL,
+	C_DTYPE,
+	C_WINDOW,
+	C_SOFTCAP,
+	C_ALIBI,
+	C_SINKS,
+	C_HEAD_DIM_V,
+	C_KV_DTYPE,
+	C_Q_LENS,
+	C_KV_LENS,
+	C_NOPT
+};
+static const char *const optional[C_NOPT] = {"scale", "atol",  "rtol",       "dtype",    "window", "softcap",
+                                             "alibi", "sinks", "head_dim_v", "kv_dtype", "q_lens", "kv_lens"};
 
 /* A file name from the manifest: relative, inside DIR, no "..". */
 static int check_rel_path(const char *mpath, int row, const char *field, const char *val, attn_err *e)
@@ -108,10 +128,71 @@ static int build_path(const char *mpath, int row, const char *field, const char 
 	return check_inside(mpath, row, field, realdir, out, e);
 }
 
+static int build_opt_path(const char *mpath, int row, const char *field, const char *dir, const char *realdir,
+                          const char *val, char *out, attn_err *e)
+{
+	out[0] = 0;
+	const char *p = val;
+	while (*p == ' ')
+		p++;
+	return *p ? build_path(mpath, row, field, dir, realdir, val, out, e) : 0;
+}
+
+/* An optional field: "" when its column is absent. */
+static const char *opt_field(char *const *f, const int *opt, int which)
+{
+	return opt[which] >= 0 ? f[opt[which]] : "";
+}
+
+/* The ABI 3 columns of a case: variants, head_dim_v, kv_dtype, ragged
+ * lengths; the shape's required fields are read and checked already. */
+static int read_variants(const char *mpath, const char *dir, const char *realdir, char *const *f, const int *opt,
+                         int row, golden_case *gc, attn_err *e)
+{
+	attn_shape *s = &gc->shape;
+	const char *w = opt_field(f, opt, C_WINDOW), *dv = opt_field(f, opt, C_HEAD_DIM_V),
+	           *kd = opt_field(f, opt, C_KV_DTYPE);
+	if (*w && get_int(mpath, row, "window", w, 1, MAX_TOKENS, &s->window, e))
+		return EXIT_INPUT;
+	double cap = 0;
+	if (get_opt_float(mpath, row, "softcap", opt_field(f, opt, C_SOFTCAP), &cap, 1, e))
+		return EXIT_INPUT;
+	if (!(cap < 3.4e38))
+		return attn_errf(e, "%s: row %d: field 'softcap': %g is not a finite float", mpath, row, cap);
+	s->softcap = (float)cap;
+	int64_t hv = s->head_dim;
+	if (*dv && get_int(mpath, row, "head_dim_v", dv, 1, MAX_HEAD_DIM, &hv, e))
+		return EXIT_INPUT;
+	s->head_dim_v = hv != s->head_dim ? hv : 0;
+	attn_dtype kt = s->dtype;
+	if (*kd && !attn_kv_dtype_parse(kd, &kt))
+		return attn_errf(e,
+		                 "%s: row %d: field 'kv_dtype': '%.20s' is not f32, f16, bf16, q8_0, q4_0 or fp8_e4m3",
+		                 mpath, row, kd);
+	s->kv_storage = kt != s->dtype ? ATTN_KV(kt) : 0;
+	if (attn_dtype_blocked(kt) && (s->head_dim % ATTN_QBLOCK || hv % ATTN_QBLOCK))
+		return attn_errf(e,
+		                 "%s: row %d: field 'kv_dtype': %s needs head_dim and head_dim_v multiples of %d "
+		                 "(head_dim %lld, head_dim_v %lld)",
+		                 mpath, row, kd, ATTN_QBLOCK, (long long)s->head_dim, (long long)hv);
+	int64_t elems;
+	const int64_t of[] = {s->batch, s->n_heads, s->n_q, hv, 8};
+	const int64_t vf[] = {s->batch, s->n_kv_heads, s->n_kv, hv, 8};
+	if (!mul_n_ok(&elems, 5, of) || !mul_n_ok(&elems, 5, vf))
+		return attn_errf(e, "%s: row %d: field 'head_dim_v': byte count overflows", mpath, row);
+	if (build_opt_path(mpath, row, "alibi", dir, realdir, opt_field(f, opt, C_ALIBI), gc->alibi, e) ||
+	    build_opt_path(mpath, row, "sinks", dir, realdir, opt_field(f, opt, C_SINKS), gc->sinks, e) ||
+	    build_opt_path(mpath, row, "q_lens", dir, realdir, opt_field(f, opt, C_Q_LENS), gc->q_lens, e) ||
+	    build_opt_path(mpath, row, "kv_lens", dir, realdir, opt_field(f, opt, C_KV_LENS), gc->kv_lens, e))
+		return EXIT_INPUT;
+	return 0;
+}
+
 static int read_case(const char *mpath, const char *dir, const char *realdir, const table *t, int r, const int *col,
-                     int c_scale, int c_atol, int c_rtol, int c_dtype, golden_case *gc, attn_err *e)
+                     const int *opt, golden_case *gc, attn_err *e)
 {
 	char *const *f = t->rows[r];
+	const int c_scale = opt[C_SCALE], c_atol = opt[C_ATOL], c_rtol = opt[C_RTOL], c_dtype = opt[C_DTYPE];
 	const int row = r + 2;
 	attn_shape *s = &gc->shape;
 	memset(gc, 0, sizeof *gc);
@@ -172,7 +253,7 @@ static int read_case(const char *mpath, const char *dir, const char *realdir, co
 	    build_path(mpath, row, "v", dir, realdir, f[col[10]], gc->v, e) ||
 	    build_path(mpath, row, "out", dir, realdir, f[col[11]], gc->out, e))
 		return EXIT_INPUT;
-	return 0;
+	return read_variants(mpath, dir, realdir, f, opt, row, gc, e);
 }
 
 static int cmp_case_name(const void *a, const void *b)
@@ -234,11 +315,12 @@ int manifest_read(const char *dir, golden_case **cases, int *n, attn_err *e)
 		table_free(&t);
 		return attn_errf(e, "%s: out of memory", mpath);
 	}
-	const int c_scale = table_col(&t, "scale"), c_atol = table_col(&t, "atol"), c_rtol = table_col(&t, "rtol");
-	const int c_dtype = table_col(&t, "dtype");
+	int opt[C_NOPT];
+	for (int i = 0; i < C_NOPT; i++)
+		opt[i] = table_col(&t, optional[i]);
 	char *realdir = realpath(dir, NULL);
 	for (int r = 0; r < t.nrows; r++)
-		if (read_case(mpath, dir, realdir, &t, r, col, c_scale, c_atol, c_rtol, c_dtype, &gc[r], e))
+		if (read_case(mpath, dir, realdir, &t, r, col, opt, &gc[r], e))
 			goto fail;
 	if (check_unique(mpath, gc, t.nrows, e))
 		goto fail;

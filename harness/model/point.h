@@ -18,7 +18,7 @@ typedef struct sweep_point {
 	int64_t seq_len, cache_len;
 } sweep_point;
 
-/* FLOPs, bytes moved and KV-cache bytes of a point (see the README). */
+/* FLOPs, bytes moved and KV-cache bytes of a point (docs/formats.md). */
 double point_flops(const sweep_point *p);
 double point_bytes(const sweep_point *p);
 uint64_t point_kv_bytes(const sweep_point *p);

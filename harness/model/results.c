@@ -187,17 +187,15 @@ int results_write_row(FILE *f, const result_row *r)
 		if (r->gpu_time_ns > 0)
 			snprintf(buf[RC_GPU_TIME_NS], 64, "%.1f", r->gpu_time_ns);
 		snprintf(buf[RC_ITERATIONS], 64, "%lld", (long long)r->iterations);
-		/* the machine's own peaks: the K and V a call reads decide between
-		 * the cache and the DRAM bandwidth (attend reads n_kv keys too) */
+		/* the machine's own peaks: the bandwidth the measured curve
+		 * reached at this call's working set (Q, K, V and O) */
 		const roofline *rf = r->roof;
-		const uint64_t kv = 2ull * (uint64_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim) *
-		                    (uint64_t)(s->dtype == ATTN_F32 ? 4 : 2);
 		if (rf && rf->sgemm_attn_gflops > 0)
 			snprintf(buf[RC_PCT_PEAK_FLOPS], 64, "%.2f",
 			         100.0 * (flops / r->time_ns) / rf->sgemm_attn_gflops);
-		if (rf && roofline_bw_for(rf, kv) > 0)
+		if (rf && roofline_bw_for(rf, (uint64_t)bytes) > 0)
 			snprintf(buf[RC_PCT_PEAK_BW], 64, "%.2f",
-			         100.0 * (bytes / r->time_ns) / roofline_bw_for(rf, kv));
+			         100.0 * (bytes / r->time_ns) / roofline_bw_for(rf, (uint64_t)bytes));
 	}
 	snprintf(buf[RC_KV_CACHE_BYTES], 64, "%llu", (unsigned long long)point_kv_bytes(p));
 	snprintf(buf[RC_WORKSPACE_BYTES], 64, "%llu", (unsigned long long)r->workspace_bytes);

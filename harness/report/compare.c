@@ -3,6 +3,14 @@
  * repetitions (as Google Benchmark's tools/compare.py does with scipy), and
  * fail on significant slowdowns.
  *
+ * Each side may be several runs (BASELINE and CURRENT as comma-separated
+ * lists). A machine drifts between runs more than within one (measured: one
+ * pair of four unchanged runs showed a 1.105x "regression" at p = 0.008
+ * from 5 repetitions each), so where a point was measured in two or more
+ * runs on each side it is judged on the runs' medians instead: the ratio of
+ * their geometric means and a t test on their logarithms, whose spread is
+ * the spread between runs. The summary line says which a run was judged by.
+ *
  * A point regresses when current/baseline > --max-slowdown and p < --alpha;
  * it improved when the ratio < 1/--max-slowdown and p < --alpha. A ratio
  * beyond the threshold without significance is "noisy"; a point with fewer
@@ -104,6 +112,54 @@ static void side_free(side *s)
 	machine_info_free(&s->m);
 }
 
+/* One side of the comparison: one or more runs (the first gives the
+ * points that are matched; the others add their medians). */
+#define COMPARE_MAX_RUNS 32
+typedef struct group {
+	side runs[COMPARE_MAX_RUNS];
+	int n;
+	char list[8192]; /* the operand, split in place */
+} group;
+
+/* Load every run of a comma-separated operand. */
+static int load_group(group *g, const char *arg, attn_err *e)
+{
+	snprintf(g->list, sizeof g->list, "%s", arg);
+	for (char *tok = g->list, *next; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = 0;
+		if (!*tok)
+			return attn_errf(e, "'%s': an empty run name in the list", arg);
+		if (g->n == COMPARE_MAX_RUNS)
+			return attn_errf(e, "'%.200s': more than %d runs on one side", arg, COMPARE_MAX_RUNS);
+		side *s = &g->runs[g->n++];
+		s->arg = tok;
+		if (load_side(s, e))
+			return EXIT_INPUT;
+	}
+	return 0;
+}
+
+static void group_free(group *g)
+{
+	for (int i = 0; i < g->n; i++)
+		side_free(&g->runs[i]);
+}
+
+/* The medians of point r in every run of g where it was measured ok. */
+static int group_medians(const group *g, const results_rec *r, double *out)
+{
+	int n = 0;
+	for (int k = 0; k < g->n; k++) {
+		const results_rec *const *hit =
+		    bsearch(&r, g->runs[k].rows, (size_t)g->runs[k].n, sizeof *g->runs[k].rows, row_cmp);
+		if (hit && (*hit)->status == RESULT_OK && (*hit)->time_ns > 0)
+			out[n++] = (*hit)->time_ns;
+	}
+	return n;
+}
+
 /* A machine.json value for a warning: at most 60 bytes, control
  * characters as '?', "(none)" where absent. */
 static const char *shown(const char *v, char *buf, size_t len)
@@ -155,6 +211,8 @@ typedef struct cpair {
 	const results_rec *b, *c; /* either may be NULL */
 	double ratio, p;          /* NAN where not defined */
 	int verdict;
+	int across;      /* judged on the medians of several runs per side */
+	double bms, cms; /* the medians compared, ns */
 } cpair;
 
 /* Sort: matched pairs by ratio, largest slowdown first; then the rows of
@@ -173,16 +231,39 @@ static int cpair_cmp(const void *x, const void *y)
 	return results_point_cmp(ra, rb);
 }
 
-/* Decide the verdict of a matched pair of ok rows. */
-static void judge(cpair *p, double max_slowdown, double alpha)
+static int cmp_double(const void *x, const void *y)
 {
+	const double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+/* The median of n values (sorted in place). */
+static double median_of(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Decide the verdict of a matched pair of ok rows: across runs where both
+ * sides measured the point in two or more runs, else on the repetitions. */
+static void judge(cpair *p, const group *B, const group *C, double max_slowdown, double alpha)
+{
+	double mb[COMPARE_MAX_RUNS], mc[COMPARE_MAX_RUNS];
+	const int nb = group_medians(B, p->b, mb), nc = group_medians(C, p->b, mc);
+	p->bms = p->b->time_ns;
+	p->cms = p->c->time_ns;
 	p->ratio = p->c->time_ns / p->b->time_ns;
 	p->p = NAN;
-	if (p->b->nrep_times < 2 || p->c->nrep_times < 2) {
+	if (nb >= 2 && nc >= 2) {
+		p->across = 1;
+		p->p = log_t_test_p(mb, nb, mc, nc, &p->ratio);
+		p->bms = median_of(mb, nb);
+		p->cms = median_of(mc, nc);
+	} else if (p->b->nrep_times < 2 || p->c->nrep_times < 2) {
 		p->verdict = V_NOTEST;
 		return;
-	}
-	p->p = mann_whitney_p(p->b->rep_times_ns, p->b->nrep_times, p->c->rep_times_ns, p->c->nrep_times);
+	} else
+		p->p = mann_whitney_p(p->b->rep_times_ns, p->b->nrep_times, p->c->rep_times_ns, p->c->nrep_times);
 	const int slower = p->ratio > max_slowdown, faster = p->ratio < 1 / max_slowdown;
 	if (!slower && !faster)
 		p->verdict = V_SAME;
@@ -216,10 +297,16 @@ static void print_table(const cpair *ps, int n)
 		const results_rec *r = p->b ? p->b : p->c;
 		char shape[256], bms[32] = "-", cms[32] = "-", ratio[32] = "-", pv[32] = "-";
 		shape_str(r, shape, sizeof shape);
-		if (p->b && is_ok(p->b))
-			snprintf(bms, sizeof bms, "%.4g", p->b->time_ns / 1e6);
-		if (p->c && is_ok(p->c))
-			snprintf(cms, sizeof cms, "%.4g", p->c->time_ns / 1e6);
+		const int paired = p->b && p->c && !isnan(p->ratio); /* medians judged, maybe of several runs */
+		if (paired) {
+			snprintf(bms, sizeof bms, "%.4g", p->bms / 1e6);
+			snprintf(cms, sizeof cms, "%.4g", p->cms / 1e6);
+		} else {
+			if (p->b && is_ok(p->b))
+				snprintf(bms, sizeof bms, "%.4g", p->b->time_ns / 1e6);
+			if (p->c && is_ok(p->c))
+				snprintf(cms, sizeof cms, "%.4g", p->c->time_ns / 1e6);
+		}
 		if (!isnan(p->ratio))
 			snprintf(ratio, sizeof ratio, "%.3f", p->ratio);
 		if (!isnan(p->p))
@@ -261,8 +348,10 @@ static int write_junit(const char *path, const cpair *ps, int n, double max_slow
 		char shape[256], name[300], detail[512];
 		shape_str(p->b, shape, sizeof shape);
 		snprintf(name, sizeof name, "%s %s", phase_name(p->b->phase), shape);
-		snprintf(detail, sizeof detail, "baseline %.6g ms, current %.6g ms, ratio %.4f, p %.4g",
-		         p->b->time_ns / 1e6, p->c->time_ns / 1e6, p->ratio, p->p);
+		snprintf(detail, sizeof detail, "baseline %.6g ms, current %.6g ms, ratio %.4f, p %.4g (%s)",
+		         p->bms / 1e6, p->cms / 1e6, p->ratio, p->p,
+		         p->across ? "t test on the medians of several runs per side"
+		                   : "Mann-Whitney on the repetitions of one run per side");
 		junit_case_begin(&j, p->b->backend, name);
 		if (p->verdict == V_REGRESSION) {
 			fprintf(f, "<failure message=\"%.3fx slower (max %.3f), p = %.3g &lt; %.3g\">", p->ratio,
@@ -283,13 +372,14 @@ static int write_junit(const char *path, const cpair *ps, int n, double max_slow
 
 /* Match the sorted rows of both sides into pairs (ps holds nb + nc).
  * Keys both sides have but neither measured are counted in *neither. */
-static int match_rows(const side *B, const side *C, cpair *ps, double max_slowdown, double alpha, int *neither)
+static int match_rows(const group *GB, const group *GC, cpair *ps, double max_slowdown, double alpha, int *neither)
 {
+	const side *B = &GB->runs[0], *C = &GC->runs[0];
 	int n = 0, i = 0, j = 0;
 	*neither = 0;
 	while (i < B->n || j < C->n) {
 		const int c = i == B->n ? 1 : j == C->n ? -1 : results_point_cmp(B->rows[i], C->rows[j]);
-		cpair p = {NULL, NULL, NAN, NAN, 0};
+		cpair p = {NULL, NULL, NAN, NAN, 0, 0, NAN, NAN};
 		if (c < 0) {
 			p.b = B->rows[i++];
 			p.verdict = V_ONLY_BASE;
@@ -300,7 +390,7 @@ static int match_rows(const side *B, const side *C, cpair *ps, double max_slowdo
 			p.b = B->rows[i++];
 			p.c = C->rows[j++];
 			if (is_ok(p.b) && is_ok(p.c)) {
-				judge(&p, max_slowdown, alpha);
+				judge(&p, GB, GC, max_slowdown, alpha);
 			} else if (is_ok(p.b) || is_ok(p.c)) {
 				p.verdict = is_ok(p.b) ? V_ONLY_BASE : V_ONLY_CUR;
 			} else {
@@ -321,28 +411,32 @@ static void print_count(int n, const char *one, const char *many, const char *se
 
 int compare_run(const compare_opts *o)
 {
-	side B, C;
-	memset(&B, 0, sizeof B);
-	memset(&C, 0, sizeof C);
-	B.arg = o->baseline;
-	C.arg = o->current;
+	group *GB = calloc(1, sizeof *GB), *GC = calloc(1, sizeof *GC);
 	attn_err e = {{0}};
 	int rc = EXIT_PASS;
 	cpair *ps = NULL;
-	if (load_side(&B, &e) || load_side(&C, &e)) {
+	if (!GB || !GC) {
+		free(GB);
+		free(GC);
+		fprintf(stderr, "attnbench compare: out of memory\n");
+		return EXIT_INPUT;
+	}
+	const side *B = &GB->runs[0], *C = &GC->runs[0];
+	if (load_group(GB, o->baseline, &e) || load_group(GC, o->current, &e)) {
 		fprintf(stderr, "attnbench compare: %s\n", e.msg);
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	warn_machines(&B, &C);
-	ps = malloc(((size_t)B.n + (size_t)C.n + 1) * sizeof *ps);
+	for (int k = 0; k < GC->n; k++)
+		warn_machines(B, &GC->runs[k]);
+	ps = malloc(((size_t)B->n + (size_t)C->n + 1) * sizeof *ps);
 	if (!ps) {
 		fprintf(stderr, "attnbench compare: out of memory\n");
 		rc = EXIT_INPUT;
 		goto out;
 	}
 	int neither;
-	const int n = match_rows(&B, &C, ps, o->max_slowdown, o->alpha, &neither);
+	const int n = match_rows(GB, GC, ps, o->max_slowdown, o->alpha, &neither);
 	qsort(ps, (size_t)n, sizeof *ps, cpair_cmp);
 	print_table(ps, n);
 	int count[NVERDICT] = {0};
@@ -357,6 +451,17 @@ int compare_run(const compare_opts *o)
 	if (neither)
 		printf("; %d not ok on either side", neither);
 	printf(")\n");
+	int across = 0;
+	for (int i = 0; i < n; i++)
+		across += ps[i].across;
+	if (across)
+		printf("compare: judged against the spread between runs: %d point%s measured in 2 or more runs on each "
+		       "side (%d baseline, %d current runs) by a t test on the runs' medians%s\n",
+		       across, across == 1 ? "" : "s", GB->n, GC->n,
+		       across < n ? "; the others on their repetitions" : "");
+	else
+		printf("compare: judged against the repetitions within one run per side: drift between runs is not "
+		       "seen (give several runs per side, BASE1,BASE2,... CUR1,CUR2,...)\n");
 	if (count[V_NOTEST])
 		printf("compare: %d point%s fewer than 2 repetitions on a side: no significance test, never failed\n",
 		       count[V_NOTEST], count[V_NOTEST] == 1 ? " has" : "s have");
@@ -365,7 +470,7 @@ int compare_run(const compare_opts *o)
 		fprintf(stderr,
 		        "attnbench compare: %s and %s have no point measured ok on both sides: nothing to compare (a "
 		        "run of another grid, or of backends the other lacks?)\n",
-		        B.csv, C.csv);
+		        B->csv, C->csv);
 		rc = EXIT_INPUT;
 		goto out;
 	}
@@ -383,7 +488,9 @@ int compare_run(const compare_opts *o)
 	rc = count[V_REGRESSION] || (missing && !o->allow_missing) ? EXIT_CHECK_FAILED : EXIT_PASS;
 out:
 	free(ps);
-	side_free(&B);
-	side_free(&C);
+	group_free(GB);
+	group_free(GC);
+	free(GB);
+	free(GC);
 	return rc;
 }

@@ -24,4 +24,7 @@ int plot_memory(const report *R, const base_lines *L, picture *p);     /* KV cac
 int plot_memory_gqa(const report *R, const base_lines *L, picture *p); /* KV cache against GQA ratio */
 int plot_throughput(const report *R, const base_lines *L, picture *p); /* GFLOP/s, GB/s, % of peak */
 
+/* pictures_roofline.c: every row against the machine's measured ceilings */
+int plot_roofline(const report *R, const base_lines *L, picture *p);
+
 #endif

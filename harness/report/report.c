@@ -26,8 +26,8 @@
 
 /* The pictures in report order. To add one, write its function (see
  * pictures.h) and list it here; report.md shows it in this order. */
-static const picture_fn pictures[] = {plot_cost,       plot_split,      plot_decode, plot_memory,
-                                      plot_memory_gqa, plot_throughput, plot_heads};
+static const picture_fn pictures[] = {plot_cost,       plot_split,      plot_decode,   plot_memory,
+                                      plot_memory_gqa, plot_throughput, plot_roofline, plot_heads};
 enum { NPICTURES = sizeof pictures / sizeof pictures[0] };
 _Static_assert(NPICTURES <= MAX_PICS, "MAX_PICS is too small for the pictures");
 

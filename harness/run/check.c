@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "attn_half.h"
+#include "attn_quant.h"
 #include "lib/junit.h"
+#include "run/check_paths.h"
 #include "run/registry.h"
 #include "run/worker.h"
 #include "model/results.h"
@@ -62,53 +64,6 @@ static void ratio_text(const result *r, char *ref, char *ratio, size_t len)
 		snprintf(ratio, len, "%s", r->st.max_abs > 0 ? "inf" : "0");
 }
 
-/* Tokens [t0, t0 + n) of a [B][G][n_kv][D] tensor stored as s->dtype, as a
- * guarded [B][G][n][D] input named name. NULL when out of memory. */
-static const void *slice_tokens(guard_buf *g, const char *name, const void *x, const attn_shape *s, int64_t t0,
-                                int64_t n)
-{
-	const size_t row = (size_t)s->head_dim * attn_dtype_size(s->dtype), rows = (size_t)(s->batch * s->n_kv_heads);
-	char *tmp = xalloc((n ? (size_t)n : 1) * rows * row);
-	if (!tmp)
-		return NULL;
-	for (size_t r = 0; r < rows; r++)
-		memcpy(tmp + r * (size_t)n * row, (const char *)x + (r * (size_t)s->n_kv + (size_t)t0) * row,
-		       (size_t)n * row);
-	const void *in = guard_input(g, name, tmp, (size_t)n * rows * row);
-	free(tmp);
-	return in;
-}
-
-/* The KV-cache path of one case; returns an ATTN_* code. */
-static int run_cache_path(const attn_backend *be, void *ctx, const attn_shape *s, const case_data *d, float *got)
-{
-	const int64_t past = s->n_kv - s->n_q;
-	attn_shape cs = *s;
-	worker_enter("cache_alloc");
-	int rc = be->cache_alloc(ctx, &cs);
-	if (rc)
-		return rc;
-	guard_buf g[4];
-	memset(g, 0, sizeof g);
-	const void *kp = slice_tokens(&g[0], "k_new", d->ks, s, 0, past);
-	const void *vp = slice_tokens(&g[1], "v_new", d->vs, s, 0, past);
-	const void *kn = slice_tokens(&g[2], "k_new", d->ks, s, past, s->n_q);
-	const void *vn = slice_tokens(&g[3], "v_new", d->vs, s, past, s->n_q);
-	if (!kp || !vp || !kn || !vn)
-		rc = ATTN_E_NOMEM;
-	worker_enter("cache_append");
-	if (!rc && past > 0)
-		rc = be->cache_append(ctx, kp, vp, past);
-	if (!rc) {
-		cs.causal = 1;
-		worker_enter(s->n_q == 1 ? "decode" : "prefill");
-		rc = s->n_q == 1 ? be->decode(ctx, &cs, d->qs, kn, vn, got) : be->prefill(ctx, &cs, d->qs, kn, vn, got);
-	}
-	for (int i = 0; i < 4; i++)
-		guard_free(&g[i]);
-	return rc;
-}
-
 /* A value for the mismatch listing: %.9g, but every NaN as "nan" (the
  * default NaN of x86 arithmetic has its sign bit set, which printf shows as
  * "-nan"). */
@@ -132,8 +87,8 @@ static const char *class_mismatch(double got, double ref)
 }
 
 /* Print the first mismatching elements of a failed output to stdout. */
-static void print_mismatches(const golden_case *gc, double atol, const char *path, const float *got, const double *ref,
-                             int64_t n, int max)
+static void print_mismatches(const golden_case *gc, const attn_shape *s, double atol, const char *path,
+                             const float *got, const double *ref, int64_t n, int max)
 {
 	int shown = 0;
 	for (int64_t i = 0; i < n && shown < max; i++) {
@@ -141,7 +96,7 @@ static void print_mismatches(const golden_case *gc, double atol, const char *pat
 		if (!compare_element(got[i], ref[i], atol, gc->rtol, &d, &tol))
 			continue;
 		char where[96];
-		golden_out_position(&gc->shape, i, where, sizeof where);
+		golden_out_position(s, i, where, sizeof where);
 		char g[32], r[32];
 		fmt_val(got[i], g, sizeof g);
 		fmt_val(ref[i], r, sizeof r);
@@ -169,11 +124,17 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 {
 	float *got = out->out;
 	const attn_backend *b = be->be;
-	const attn_shape *s = &gc->shape;
-	const int64_t n = s->batch * s->n_heads * s->n_q * s->head_dim;
+	const attn_shape *s = &d->shape;
+	const int64_t n = golden_out_elems(s);
+	const int lowp = golden_low_precision(s);
 	char why[256] = "";
 	memset(res, 0, sizeof *res);
-	res->ref_err = s->dtype == ATTN_F32 ? -1 : d->ref_err;
+	res->ref_err = lowp ? d->ref_err : -1;
+	if (check_unclaimed(b, s, why, sizeof why)) {
+		res->status = CHECK_SKIP;
+		snprintf(res->msg, sizeof res->msg, "not supported: %s", why);
+		return;
+	}
 	worker_enter("supports");
 	if (!b->supports(ctx, s, why, sizeof why)) {
 		res->status = CHECK_SKIP;
@@ -191,13 +152,17 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 	res->status = CHECK_PASS;
 	/* f16/bf16: the ratio rule's allowance on top of the rounding floor */
 	const double k = o->tol_factor > 0 ? o->tol_factor : CHECK_TOL_FACTOR;
-	const double atol = gc->atol + (s->dtype == ATTN_F32 ? 0 : k * d->ref_err);
-	const int want_cache = (b->caps & ATTN_CAP_KV_CACHE) && (s->causal || s->n_q == 1);
-	for (int path = 0; path < 1 + want_cache; path++) {
-		const char *pname = path == 0 ? "attend" : (s->n_q == 1 ? "decode" : "prefill");
+	const double atol = gc->atol + (lowp ? k * d->ref_err : 0);
+	const int want[3] = {1, check_wants_cache(b, s), check_wants_paged(b, s)};
+	for (int path = 0; path < 3; path++) {
+		if (!want[path])
+			continue;
+		const char *pname = path == 0 ? "attend" : path == 2 ? "paged" : (s->n_q == 1 ? "decode" : "prefill");
 		guard_reset(out);
 		worker_enter("attend");
-		int rc = path == 0 ? b->attend(ctx, s, d->qs, d->ks, d->vs, got) : run_cache_path(b, ctx, s, d, got);
+		int rc = path == 0   ? b->attend(ctx, s, d->qs, d->ks, d->vs, got)
+		         : path == 1 ? check_cache_path(b, ctx, d, got)
+		                     : check_paged_path(b, ctx, d, got);
 		if (res->paths[0])
 			strcat(res->paths, "+");
 		strcat(res->paths, pname);
@@ -212,6 +177,7 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 			return;
 		}
 		char bad[256];
+		check_clear_padding(s, got);
 		if (guard_check(out, bad, sizeof bad)) {
 			res->status = CHECK_FAIL;
 			snprintf(res->msg, sizeof res->msg, "%s: %s", pname, bad);
@@ -219,7 +185,7 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 		}
 		err_stats st;
 		if (!compare_outputs(got, d->out, n, atol, gc->rtol, &st)) {
-			if (res->status == CHECK_PASS && s->dtype == ATTN_F32)
+			if (res->status == CHECK_PASS && !lowp)
 				snprintf(res->msg, sizeof res->msg,
 				         "%s: %lld of %lld elements outside atol %g + rtol %g", pname,
 				         (long long)st.n_bad, (long long)n, gc->atol, gc->rtol);
@@ -228,7 +194,7 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
 				         "%s: %lld of %lld elements outside %g x ref_err %.3g + atol %g + rtol %g",
 				         pname, (long long)st.n_bad, (long long)n, k, d->ref_err, gc->atol, gc->rtol);
 			res->status = CHECK_FAIL;
-			print_mismatches(gc, atol, pname, got, d->out, n, o->max_report);
+			print_mismatches(gc, s, atol, pname, got, d->out, n, o->max_report);
 		}
 		if (path == 0)
 			res->st = st;
@@ -250,9 +216,11 @@ static void run_one(const check_opts *o, const golden_case *gc, const case_data 
  * result back. A worker that crashed or timed out costs that pair only:
  * the next case gets a fresh worker and instance. */
 typedef struct pair_req {
-	int c;                   /* the case */
-	size_t qb, kb, blob_len; /* bytes of q, of k (and of v) in the blob; its length */
-	double ref_err;
+	int c;       /* the case */
+	case_data d; /* its sizes, ref_err and shape; no pointer of it is used */
+	/* offsets in the blob of q, k, v, the reference, alibi, sinks, q_lens,
+	 * kv_lens (8-byte aligned; those the case lacks are empty), its end */
+	size_t at[9];
 	result res;
 } pair_req;
 
@@ -265,10 +233,24 @@ typedef struct pair_server {
 	void *ctx;     /* in the worker: its instance, NULL until made */
 } pair_server;
 
-/* Offsets in the blob: q, k, v, then the reference (8-byte aligned). */
-static size_t blob_ref_at(const pair_req *r)
+/* The parts of a case in the blob, in order, with their bytes. */
+static void blob_parts(const case_data *d, const void *p[8], size_t len[8])
 {
-	return (r->qb + 2 * r->kb + 7) / 8 * 8;
+	const attn_shape *s = &d->shape;
+	const size_t hb = (size_t)s->n_heads * sizeof(float), bb = (size_t)s->batch * sizeof(int64_t);
+	const void *ptr[8] = {d->qs, d->ks, d->vs, d->out, s->alibi, s->sinks, s->q_lens, s->kv_lens};
+	const size_t n[8] = {d->qb,
+	                     d->kb,
+	                     d->vb,
+	                     (size_t)golden_out_elems(s) * sizeof(double),
+	                     s->alibi ? hb : 0,
+	                     s->sinks ? hb : 0,
+	                     s->q_lens ? bb : 0,
+	                     s->kv_lens ? bb : 0};
+	for (int i = 0; i < 8; i++) {
+		p[i] = ptr[i];
+		len[i] = n[i];
+	}
 }
 
 static void serve_pair(void *arg)
@@ -288,30 +270,36 @@ static void serve_pair(void *arg)
 			return;
 		}
 	}
-	const attn_shape *s = &gc->shape;
-	const char *blob = mmap(NULL, r->blob_len, PROT_READ, MAP_SHARED, p->blob, 0);
-	guard_buf g[4];
+	const size_t blob_len = r->at[8];
+	const char *blob = mmap(NULL, blob_len ? blob_len : 1, PROT_READ, MAP_SHARED, p->blob, 0);
+	guard_buf g[CASE_GUARDS + 1];
 	memset(g, 0, sizeof g);
-	case_data d;
+	case_data view = r->d, d;
 	memset(&d, 0, sizeof d);
-	if (blob != MAP_FAILED) {
-		d.qs = guard_input(&g[0], "q", blob, r->qb);
-		d.ks = guard_input(&g[1], "k", blob + r->qb, r->kb);
-		d.vs = guard_input(&g[2], "v", blob + r->qb + r->kb, r->kb);
-		d.out = (double *)(uintptr_t)(blob + blob_ref_at(r));
-		d.ref_err = r->ref_err;
+	int ok = blob != MAP_FAILED;
+	if (ok) {
+		attn_shape *s = &view.shape;
+		view.qs = blob + r->at[0];
+		view.ks = blob + r->at[1];
+		view.vs = blob + r->at[2];
+		view.out = (double *)(uintptr_t)(blob + r->at[3]);
+		s->alibi = r->at[5] > r->at[4] ? (const float *)(uintptr_t)(blob + r->at[4]) : NULL;
+		s->sinks = r->at[6] > r->at[5] ? (const float *)(uintptr_t)(blob + r->at[5]) : NULL;
+		s->q_lens = r->at[7] > r->at[6] ? (const int64_t *)(uintptr_t)(blob + r->at[6]) : NULL;
+		s->kv_lens = r->at[8] > r->at[7] ? (const int64_t *)(uintptr_t)(blob + r->at[7]) : NULL;
+		ok = check_guard_case(&view, &d, g) == 0 &&
+		     guard_output(&g[CASE_GUARDS], "out", (size_t)golden_out_elems(&view.shape));
 	}
-	if (blob != MAP_FAILED && d.qs && d.ks && d.vs &&
-	    guard_output(&g[3], "out", (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim)))
-		run_one(p->o, gc, &d, p->be, p->ctx, &g[3], &r->res);
+	if (ok)
+		run_one(p->o, gc, &d, p->be, p->ctx, &g[CASE_GUARDS], &r->res);
 	else {
 		r->res.status = CHECK_FAIL;
 		snprintf(r->res.msg, sizeof r->res.msg, "out of memory in the worker");
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < CASE_GUARDS + 1; i++)
 		guard_free(&g[i]);
 	if (blob != MAP_FAILED)
-		munmap((void *)(uintptr_t)blob, r->blob_len);
+		munmap((void *)(uintptr_t)blob, blob_len ? blob_len : 1);
 }
 
 static void serve_fini(void *arg)
@@ -324,28 +312,22 @@ static void serve_fini(void *arg)
 }
 
 /* Put case c in the blob and the request. 0, or -1 (errno). */
-static int blob_put(int fd, pair_req *r, int c, const golden_case *gc, const case_data *d)
+static int blob_put(int fd, pair_req *r, int c, const case_data *d)
 {
-	const attn_shape *s = &gc->shape;
-	const size_t esz = attn_dtype_size(s->dtype), nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
+	const void *part[8];
+	size_t len[8];
+	blob_parts(d, part, len);
 	r->c = c;
-	r->qb = nq * esz;
-	r->kb = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim) * esz;
-	r->ref_err = d->ref_err;
-	r->blob_len = blob_ref_at(r) + nq * sizeof(double);
-	const struct {
-		const void *p;
-		size_t len, at;
-	} part[4] = {{d->qs, r->qb, 0},
-	             {d->ks, r->kb, r->qb},
-	             {d->vs, r->kb, r->qb + r->kb},
-	             {d->out, nq * sizeof(double), blob_ref_at(r)}};
-	if (ftruncate(fd, (off_t)r->blob_len) != 0)
+	r->d = *d;
+	r->at[0] = 0;
+	for (int i = 0; i < 8; i++)
+		r->at[i + 1] = (r->at[i] + len[i] + 7) / 8 * 8;
+	if (ftruncate(fd, (off_t)r->at[8]) != 0)
 		return -1;
-	for (int i = 0; i < 4; i++)
-		for (size_t done = 0; done < part[i].len;) {
+	for (int i = 0; i < 8; i++)
+		for (size_t done = 0; done < len[i];) {
 			const ssize_t n =
-			    pwrite(fd, (const char *)part[i].p + done, part[i].len - done, (off_t)(part[i].at + done));
+			    pwrite(fd, (const char *)part[i] + done, len[i] - done, (off_t)(r->at[i] + done));
 			if (n <= 0)
 				return -1;
 			done += (size_t)n;
@@ -363,19 +345,6 @@ static void run_served(pair_server *p, worker_server *w, result *res)
 		res->status = CHECK_FAIL;
 		snprintf(res->msg, sizeof res->msg, "%s", why);
 	}
-}
-
-/* The case's inputs as guarded, read-only copies (g[0..2]) in gd. */
-static int guard_case(const golden_case *gc, const case_data *d, case_data *gd, guard_buf g[3])
-{
-	const attn_shape *s = &gc->shape;
-	const size_t esz = attn_dtype_size(s->dtype), nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim),
-	             nk = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim);
-	*gd = *d;
-	gd->qs = guard_input(&g[0], "q", d->qs, nq * esz);
-	gd->ks = guard_input(&g[1], "k", d->ks, nk * esz);
-	gd->vs = guard_input(&g[2], "v", d->vs, nk * esz);
-	return gd->qs && gd->ks && gd->vs ? 0 : -1;
 }
 
 /* ---- JUnit -------------------------------------------------------------- */
@@ -523,16 +492,15 @@ int check_run(const check_opts *opts)
 		}
 		golden_scan(gc, &d, &warns[c]);
 		const attn_shape *s = &gc->shape;
-		guard_buf gin[3], gout;
+		guard_buf gin[CASE_GUARDS], gout;
 		case_data gd;
 		memset(gin, 0, sizeof gin);
 		memset(&gout, 0, sizeof gout);
 		/* isolated, the workers guard their own copies of the case */
-		if (o->no_isolate
-		        ? !guard_output(&gout, "out", (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim)) ||
-		              guard_case(gc, &d, &gd, gin)
-		        : blob_put(blob, req, c, gc, &d) != 0) {
-			for (int i = 0; i < 3; i++)
+		if (o->no_isolate ? !guard_output(&gout, "out", (size_t)golden_out_elems(&d.shape)) ||
+		                        check_guard_case(&d, &gd, gin)
+		                  : blob_put(blob, req, c, &d) != 0) {
+			for (int i = 0; i < CASE_GUARDS; i++)
 				guard_free(&gin[i]);
 			guard_free(&gout);
 			golden_free(&d);
@@ -550,7 +518,12 @@ int check_run(const check_opts *opts)
 			else
 				run_served(&srv[b], &wrk[b], &r->res);
 			const result *res = &r->res;
-			const char *dt = dtype_name(s->dtype);
+			char dt[24];
+			if (s->kv_storage)
+				snprintf(dt, sizeof dt, "%s/%s", dtype_name(s->dtype),
+				         attn_kv_dtype_name(attn_kv_dtype(s)));
+			else
+				snprintf(dt, sizeof dt, "%s", dtype_name(s->dtype));
 			if (res->status == CHECK_SKIP) {
 				skipped++;
 				printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  SKIP (%s)\n", gc->name,
@@ -567,11 +540,11 @@ int check_run(const check_opts *opts)
 				else
 					failed++;
 				if (res->status == CHECK_FAIL && rs.n)
-					random_print_replay(stdout, &rs, gc, r->backend);
+					random_print_replay(stdout, &rs, gc, &d, r->backend);
 			}
 			fflush(stdout);
 		}
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < CASE_GUARDS; i++)
 			guard_free(&gin[i]);
 		guard_free(&gout);
 		golden_free(&d);

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "attn_half.h"
+#include "attn_quant.h"
 #include "lib/npy.h"
+#include "run/reference.h"
 
 int compare_element(double got, double ref, double atol, double rtol, double *d, double *tol)
 {
@@ -75,62 +77,166 @@ static const char *const kv_labels[4] = {"b", "g", "j", "d"}; /* k and v */
 
 /* ---- loading ------------------------------------------------------------ */
 
-/* Check that an array file has the shape the manifest promises. */
-static int check_shape(const char *path, const char *field, const npy_array *a, const int64_t *want, attn_err *e)
+int golden_low_precision(const attn_shape *s)
 {
-	int ok = a->ndim == 4;
-	for (int i = 0; ok && i < 4; i++)
+	return s->dtype != ATTN_F32 || attn_kv_dtype(s) != ATTN_F32;
+}
+
+int64_t golden_q_elems(const attn_shape *s)
+{
+	return s->batch * s->n_heads * s->n_q * s->head_dim;
+}
+
+int64_t golden_out_elems(const attn_shape *s)
+{
+	return s->batch * s->n_heads * s->n_q * attn_head_dim_v(s);
+}
+
+/* A shape as text: "(2, 3)", "(5,)". */
+static void shape_text(const int64_t *dims, int ndim, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "(");
+	for (int i = 0; i < ndim && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%lld", i ? ", " : "", (long long)dims[i]);
+	if (n < len)
+		snprintf(buf + n, len - n, "%s)", ndim == 1 ? "," : "");
+}
+
+/* Check that an array file has the shape the manifest promises (ndim
+ * dimensions in want). */
+static int check_shape(const char *path, const char *field, const npy_array *a, const int64_t *want, int ndim,
+                       attn_err *e)
+{
+	int ok = a->ndim == ndim;
+	for (int i = 0; ok && i < ndim; i++)
 		ok = a->shape[i] == want[i];
 	if (ok)
 		return 0;
-	char got[160] = "(";
-	for (int i = 0; i < a->ndim; i++) {
-		char t[32];
-		snprintf(t, sizeof t, "%s%lld", i ? ", " : "", (long long)a->shape[i]);
-		strncat(got, t, sizeof got - strlen(got) - 2);
-	}
-	strcat(got, ")");
-	return attn_errf(e, "%s: header field 'shape': %s is %s, the manifest says (%lld, %lld, %lld, %lld)", path,
-	                 field, got, (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3]);
+	char got[200], exp[200];
+	shape_text(a->shape, a->ndim, got, sizeof got);
+	shape_text(want, ndim, exp, sizeof exp);
+	return attn_errf(e, "%s: header field 'shape': %s is %s, the manifest says %s", path, field, got, exp);
 }
 
-static void case_shapes(const attn_shape *s, int64_t qs[4], int64_t ks[4])
+static void case_shapes(const attn_shape *s, int64_t qs[4], int64_t ks[4], int64_t vs[4], int64_t os[4])
 {
-	qs[0] = s->batch;
-	qs[1] = s->n_heads;
-	qs[2] = s->n_q;
-	qs[3] = s->head_dim;
-	ks[0] = s->batch;
-	ks[1] = s->n_kv_heads;
-	ks[2] = s->n_kv;
-	ks[3] = s->head_dim;
+	const int64_t q[4] = {s->batch, s->n_heads, s->n_q, s->head_dim},
+	              k[4] = {s->batch, s->n_kv_heads, s->n_kv, s->head_dim};
+	for (int i = 0; i < 4; i++) {
+		qs[i] = os[i] = q[i];
+		ks[i] = vs[i] = k[i];
+	}
+	vs[3] = os[3] = attn_head_dim_v(s);
+}
+
+/* " (case 'x': manifest.csv row N, field 'f')" after the message in e. */
+static int where_case(const golden_case *gc, const char *field, attn_err *e)
+{
+	char where[200];
+	snprintf(where, sizeof where, " (case '%s': manifest.csv row %d, field '%s')", gc->name, gc->row, field);
+	strncat(e->msg, where, sizeof e->msg - strlen(e->msg) - 1);
+	return EXIT_INPUT;
+}
+
+/* One optional array of a case (field f: 0 alibi, 1 sinks, 2 q_lens,
+ * 3 kv_lens), read and checked value by value: alibi and sinks (n_heads,)
+ * finite floats into *fl, the lengths (batch,) integers within 0..n_q or
+ * 0..n_kv into *in (each malloc'ed). */
+static int load_extra(const golden_case *gc, int f, const char *path, float **fl, int64_t **in, attn_err *e)
+{
+	static const char *const fields[4] = {"alibi", "sinks", "q_lens", "kv_lens"};
+	const attn_shape *s = &gc->shape;
+	const int ints = f >= 2;
+	const int64_t want = ints ? s->batch : s->n_heads, hi = f == 2 ? s->n_q : s->n_kv;
+	npy_array a;
+	int rc = npy_read(path, &a, e);
+	if (rc)
+		return where_case(gc, fields[f], e);
+	if (a.is_int != ints || (!ints && a.itemsize == 2))
+		rc = attn_errf(e, "%s: header field 'descr': %s needs %s", path, fields[f],
+		               ints ? "integers (<i4 or <i8)" : "floats (<f4 or <f8)");
+	if (!rc)
+		rc = check_shape(path, fields[f], &a, &want, 1, e);
+	for (int64_t i = 0; !rc && i < a.count; i++) {
+		if (!ints && !isfinite(npy_get(&a, i)))
+			rc = attn_errf(e, "%s: data: %s[%lld] is not a finite number", path, fields[f], (long long)i);
+		const int64_t x = ints ? npy_get_int(&a, i) : 0;
+		if (ints && (x < 0 || x > hi))
+			rc = attn_errf(e, "%s: data: %s[%lld] = %lld is outside 0..%lld (%s)", path, fields[f],
+			               (long long)i, (long long)x, (long long)hi, f == 2 ? "n_q" : "n_kv");
+	}
+	if (!rc && !ints && !(*fl = npy_to_f32(&a)))
+		rc = attn_errf(e, "%s: out of memory", path);
+	if (!rc && ints) {
+		if (!(*in = malloc((size_t)want * sizeof(int64_t))))
+			rc = attn_errf(e, "%s: out of memory", path);
+		for (int64_t i = 0; !rc && i < want; i++)
+			(*in)[i] = npy_get_int(&a, i);
+	}
+	npy_free(&a);
+	return rc ? where_case(gc, fields[f], e) : 0;
+}
+
+/* The optional arrays of a case (load_extra), into d (the one of q_lens and
+ * kv_lens that the manifest leaves out filled with the full lengths), and
+ * q_lens[b] <= kv_lens[b] under causal. */
+static int load_extras(const golden_case *gc, case_data *d, attn_err *e)
+{
+	const attn_shape *s = &gc->shape;
+	const char *paths[4] = {gc->alibi, gc->sinks, gc->q_lens, gc->kv_lens};
+	float **fl[2] = {&d->alibi, &d->sinks};
+	int64_t **in[2] = {&d->q_lens, &d->kv_lens};
+	for (int f = 0; f < 4; f++)
+		if (paths[f][0] && load_extra(gc, f, paths[f], f < 2 ? fl[f] : NULL, f < 2 ? NULL : in[f - 2], e))
+			return EXIT_INPUT;
+	if (!d->q_lens && !d->kv_lens)
+		return 0;
+	for (int l = 0; l < 2; l++) {
+		if (*in[l])
+			continue;
+		if (!(*in[l] = malloc((size_t)s->batch * sizeof(int64_t))))
+			return attn_errf(e, "%s: out of memory", gc->q);
+		for (int64_t b = 0; b < s->batch; b++)
+			(*in[l])[b] = l ? s->n_kv : s->n_q;
+	}
+	for (int64_t b = 0; s->causal && b < s->batch; b++)
+		if (d->q_lens[b] > d->kv_lens[b]) {
+			attn_errf(e,
+			          "%s: data: q_lens[%lld] = %lld is more than kv_lens[%lld] = %lld (causal needs "
+			          "q_lens <= kv_lens)",
+			          paths[2][0] ? paths[2] : paths[3], (long long)b, (long long)d->q_lens[b],
+			          (long long)b, (long long)d->kv_lens[b]);
+			return where_case(gc, paths[2][0] ? "q_lens" : "kv_lens", e);
+		}
+	return 0;
 }
 
 /* Validate every file of a case (headers and sizes) without reading data. */
 int golden_probe(const golden_case *gc, attn_err *e)
 {
-	int64_t qs[4], ks[4];
-	case_shapes(&gc->shape, qs, ks);
+	int64_t qs[4], ks[4], vs[4], os[4];
+	case_shapes(&gc->shape, qs, ks, vs, os);
 	const char *paths[4] = {gc->q, gc->k, gc->v, gc->out};
 	const char *fields[4] = {"q", "k", "v", "out"};
-	const int64_t *shapes[4] = {qs, ks, ks, qs};
+	const int64_t *shapes[4] = {qs, ks, vs, os};
 	for (int i = 0; i < 4; i++) {
 		npy_array a;
 		int rc = npy_probe(paths[i], &a, e);
+		if (!rc && a.is_int)
+			rc = attn_errf(e, "%s: header field 'descr': %s needs floats (<f4, <f8)", paths[i], fields[i]);
 		/* inputs may be <f2 (exact in f16); the reference is <f4 or <f8 */
 		if (!rc && a.itemsize == 2 && i == 3)
 			rc = attn_errf(e,
 			               "%s: header field 'descr': dtype '<f2' is not a reference dtype (<f4, <f8 are)",
 			               paths[i]);
-		if (rc || check_shape(paths[i], fields[i], &a, shapes[i], e)) {
-			char where[200];
-			snprintf(where, sizeof where, " (case '%s': manifest.csv row %d, field '%s')", gc->name,
-			         gc->row, fields[i]);
-			strncat(e->msg, where, sizeof e->msg - strlen(e->msg) - 1);
-			return EXIT_INPUT;
-		}
+		if (rc || check_shape(paths[i], fields[i], &a, shapes[i], 4, e))
+			return where_case(gc, fields[i], e);
 	}
-	return 0;
+	case_data d;
+	memset(&d, 0, sizeof d);
+	const int rc = load_extras(gc, &d, e);
+	golden_free(&d);
+	return rc;
 }
 
 void golden_free(case_data *d)
@@ -141,88 +247,123 @@ void golden_free(case_data *d)
 	free(d->out);
 	for (int i = 0; i < 3; i++)
 		free(d->half[i]);
+	free(d->alibi);
+	free(d->sinks);
+	free(d->q_lens);
+	free(d->kv_lens);
 	memset(d, 0, sizeof *d);
 }
 
-/* Attention in f32 with plain loops: the low-precision reference of the
- * ratio rule. Softmax over the visible keys with the maximum subtracted,
- * weights and sums in f32, normalised at the end. */
-static int reference_f32(const attn_shape *s, const float *q, const float *k, const float *v, float *out)
+/* One row of n elements of storage type t that reads as NaN: every float
+ * NaN, every block's scale NaN. */
+void golden_nan_row(void *dst, int64_t n, attn_dtype t)
 {
-	const int64_t H = s->n_heads, G = s->n_kv_heads, D = s->head_dim, NQ = s->n_q, NKV = s->n_kv;
-	float *p = xalloc((size_t)NKV * sizeof(float));
-	if (!p)
-		return -1;
-	for (int64_t b = 0; b < s->batch; b++)
-		for (int64_t h = 0; h < H; h++) {
-			const int64_t g = h / (H / G);
-			const float *K = k + (b * G + g) * NKV * D, *V = v + (b * G + g) * NKV * D;
-			for (int64_t i = 0; i < NQ; i++) {
-				const float *x = q + ((b * H + h) * NQ + i) * D;
-				float *o = out + ((b * H + h) * NQ + i) * D;
-				const int64_t vis = s->causal ? NKV - NQ + i + 1 : NKV;
-				float mx = -INFINITY, sum = 0;
-				for (int64_t j = 0; j < vis; j++) {
-					float dot = 0;
-					for (int64_t t = 0; t < D; t++)
-						dot += x[t] * K[j * D + t];
-					p[j] = s->scale * dot;
-					mx = fmaxf(mx, p[j]);
-				}
-				for (int64_t t = 0; t < D; t++)
-					o[t] = 0;
-				for (int64_t j = 0; j < vis; j++) {
-					const float w = expf(p[j] - mx);
-					sum += w;
-					for (int64_t t = 0; t < D; t++)
-						o[t] += w * V[j * D + t];
-				}
-				for (int64_t t = 0; t < D; t++)
-					o[t] /= sum;
-			}
-		}
-	free(p);
-	return 0;
+	if (attn_dtype_blocked(t)) {
+		const size_t bs = attn_row_bytes(t, ATTN_QBLOCK);
+		const uint16_t d = 0x7E00; /* f16 NaN; the scale comes first in both block layouts */
+		for (int64_t i = 0; i < n / ATTN_QBLOCK; i++)
+			memcpy((char *)dst + (size_t)i * bs, &d, sizeof d);
+	} else if (t == ATTN_FP8_E4M3) {
+		memset(dst, 0x7F, (size_t)n);
+	} else {
+		const float nan = NAN;
+		for (int64_t i = 0; i < n; i++)
+			attn_store_n((char *)dst + (size_t)i * attn_dtype_size(t), &nan, 1, t);
+	}
 }
 
-int golden_round_inputs(const attn_shape *s, case_data *d)
+/* Store the rows of a [outer][rows][n] f32 array x as t into dst and widen
+ * them back into x; with lens, rows r >= lens[o / per] are NaN in dst. */
+static void store_rows(void *dst, float *x, int64_t outer, int64_t rows, int64_t n, attn_dtype t, const int64_t *lens,
+                       int64_t per)
 {
-	const size_t nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim),
-	             nk = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim);
-	float *x[3] = {d->q, d->k, d->v};
-	const size_t n[3] = {nq, nk, nk};
-	for (int i = 0; i < 3; i++) {
-		d->half[i] = xalloc((n[i] ? n[i] : 1) * attn_dtype_size(s->dtype));
-		if (!d->half[i])
+	const size_t rb = attn_row_bytes(t, n);
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t r = 0; r < rows; r++) {
+			char *row = (char *)dst + (size_t)(o * rows + r) * rb;
+			float *xr = x + (o * rows + r) * n;
+			if (lens && r >= lens[o / per]) {
+				golden_nan_row(row, n, t);
+				continue;
+			}
+			attn_quantize_row(row, xr, n, t);
+			attn_dequantize_row(xr, row, n, t);
+		}
+}
+
+int golden_round_inputs(case_data *d)
+{
+	const attn_shape *s = &d->shape;
+	const attn_dtype kt = attn_kv_dtype(s);
+	const int64_t D = s->head_dim, DV = attn_head_dim_v(s), B = s->batch;
+	d->qb = attn_row_bytes(s->dtype, D) * (size_t)(B * s->n_heads * s->n_q);
+	d->kb = attn_row_bytes(kt, D) * (size_t)(B * s->n_kv_heads * s->n_kv);
+	d->vb = attn_row_bytes(kt, DV) * (size_t)(B * s->n_kv_heads * s->n_kv);
+	const size_t len[3] = {d->qb, d->kb, d->vb};
+	for (int i = 0; i < 3; i++)
+		if (!(d->half[i] = xalloc(len[i] ? len[i] : 1)))
 			return -1;
-		attn_store_n(d->half[i], x[i], n[i], s->dtype);
-		attn_load_n(x[i], d->half[i], n[i], s->dtype);
-	}
+	store_rows(d->half[0], d->q, B * s->n_heads, s->n_q, D, s->dtype, s->q_lens, s->n_heads);
+	store_rows(d->half[1], d->k, B * s->n_kv_heads, s->n_kv, D, kt, s->kv_lens, s->n_kv_heads);
+	store_rows(d->half[2], d->v, B * s->n_kv_heads, s->n_kv, DV, kt, s->kv_lens, s->n_kv_heads);
 	d->qs = d->half[0];
 	d->ks = d->half[1];
 	d->vs = d->half[2];
 	return 0;
 }
 
-int golden_ref_err(const attn_shape *s, case_data *d)
+int golden_ref_err(case_data *d)
 {
-	const size_t nq = (size_t)(s->batch * s->n_heads * s->n_q * s->head_dim);
-	float *r = xalloc((nq ? nq : 1) * sizeof(float));
-	if (!r || reference_f32(s, d->q, d->k, d->v, r)) {
+	const attn_shape *s = &d->shape;
+	const size_t n = (size_t)golden_out_elems(s);
+	float *r = xalloc((n ? n : 1) * sizeof(float));
+	if (!r || attn_reference(s, d->q, d->k, d->v, NULL, r)) {
 		free(r);
 		return -1;
 	}
 	d->ref_err = 0;
-	for (size_t i = 0; i < nq; i++)
+	for (size_t i = 0; i < n; i++)
 		if (isfinite(r[i]) && isfinite(d->out[i]))
 			d->ref_err = fmax(d->ref_err, fabs((double)r[i] - d->out[i]));
 	free(r);
 	return 0;
 }
 
+/* Zero the reference's rows past q_lens[b]: they are not compared. */
+static void zero_padding_rows(const attn_shape *s, double *out)
+{
+	const int64_t DV = attn_head_dim_v(s);
+	for (int64_t b = 0; s->q_lens && b < s->batch; b++)
+		for (int64_t h = 0; h < s->n_heads; h++)
+			for (int64_t i = s->q_lens[b]; i < s->n_q; i++)
+				memset(out + ((b * s->n_heads + h) * s->n_q + i) * DV, 0, (size_t)DV * sizeof(double));
+}
+
+int golden_finish(case_data *d)
+{
+	const attn_shape *s = &d->shape;
+	d->qs = d->q;
+	d->ks = d->k;
+	d->vs = d->v;
+	d->qb = (size_t)golden_q_elems(s) * sizeof(float);
+	d->kb = (size_t)(s->batch * s->n_kv_heads * s->n_kv * s->head_dim) * sizeof(float);
+	d->vb = (size_t)(s->batch * s->n_kv_heads * s->n_kv * attn_head_dim_v(s)) * sizeof(float);
+	zero_padding_rows(s, d->out);
+	const int lowp = golden_low_precision(s);
+	if ((lowp || s->q_lens) && golden_round_inputs(d))
+		return -1;
+	return 0;
+}
+
 int golden_load(const golden_case *gc, case_data *d, attn_err *e)
 {
 	memset(d, 0, sizeof *d);
+	d->shape = gc->shape;
+	if (load_extras(gc, d, e)) {
+		golden_free(d);
+		return EXIT_INPUT;
+	}
+	golden_attach(d);
 	npy_array a[4];
 	const char *paths[4] = {gc->q, gc->k, gc->v, gc->out};
 	int rc = 0, loaded = 0;
@@ -231,6 +372,7 @@ int golden_load(const golden_case *gc, case_data *d, attn_err *e)
 	if (rc) {
 		for (int i = 0; i < loaded - 1; i++)
 			npy_free(&a[i]);
+		golden_free(d);
 		return rc;
 	}
 	d->q = npy_to_f32(&a[0]);
@@ -239,15 +381,20 @@ int golden_load(const golden_case *gc, case_data *d, attn_err *e)
 	d->out = npy_to_f64(&a[3]);
 	for (int i = 0; i < 4; i++)
 		npy_free(&a[i]);
-	d->qs = d->q;
-	d->ks = d->k;
-	d->vs = d->v;
-	if (!d->q || !d->k || !d->v || !d->out ||
-	    (gc->shape.dtype != ATTN_F32 && (golden_round_inputs(&gc->shape, d) || golden_ref_err(&gc->shape, d)))) {
+	if (!d->q || !d->k || !d->v || !d->out || golden_finish(d) ||
+	    (golden_low_precision(&d->shape) && golden_ref_err(d))) {
 		golden_free(d);
 		return attn_errf(e, "%s: out of memory loading the case", gc->q);
 	}
 	return 0;
+}
+
+void golden_attach(case_data *d)
+{
+	d->shape.alibi = d->alibi;
+	d->shape.sinks = d->sinks;
+	d->shape.q_lens = d->q_lens;
+	d->shape.kv_lens = d->kv_lens;
 }
 
 /* ---- NaN and Inf in a case's files ------------------------------------ */
@@ -299,17 +446,17 @@ static void warn_nonfinite(const char *path, const char *what, const float *xf, 
 /* Scan q, k, v (as the backends receive them, float32) and out. */
 void golden_scan(const golden_case *gc, const case_data *d, char **warn)
 {
-	int64_t qs[4], ks[4];
-	case_shapes(&gc->shape, qs, ks);
+	int64_t qs[4], ks[4], vs[4], os[4];
+	case_shapes(&gc->shape, qs, ks, vs, os);
 	warn_nonfinite(gc->q, "input", d->q, NULL, qs, q_labels, warn);
 	warn_nonfinite(gc->k, "input", d->k, NULL, ks, kv_labels, warn);
-	warn_nonfinite(gc->v, "input", d->v, NULL, ks, kv_labels, warn);
-	warn_nonfinite(gc->out, "reference", NULL, d->out, qs, q_labels, warn);
+	warn_nonfinite(gc->v, "input", d->v, NULL, vs, kv_labels, warn);
+	warn_nonfinite(gc->out, "reference", NULL, d->out, os, q_labels, warn);
 }
 
 /* Position i of an output (q's layout) as "[b=..,h=..,i=..,d=..]". */
 void golden_out_position(const attn_shape *s, int64_t i, char *buf, size_t len)
 {
-	const int64_t dims[4] = {s->batch, s->n_heads, s->n_q, s->head_dim};
+	const int64_t dims[4] = {s->batch, s->n_heads, s->n_q, attn_head_dim_v(s)};
 	describe_pos(dims, q_labels, i, buf, len);
 }

@@ -38,29 +38,56 @@ int compare_element(double got, double ref, double atol, double rtol, double *d,
 
 /* A case's arrays, loaded. */
 typedef struct case_data {
-	float *q, *k, *v; /* as the backends see them, widened to f32 */
-	double *out;
-	/* q, k, v stored in the case's dtype (the same buffers for f32) */
+	float *q, *k, *v; /* as the backends see them (rounded, dequantized), widened to f32 */
+	double *out;      /* the float64 reference; rows past q_lens[b] are 0 */
+	/* q stored in the case's dtype, k and v in its kv storage type, each
+	 * padding row (past a ragged sequence's length) NaN; the same buffers
+	 * as q, k, v when nothing is rounded */
 	const void *qs, *ks, *vs;
-	void *half[3];  /* the 16-bit copies, owned */
-	double ref_err; /* f16/bf16: max error of the f32 reference */
+	size_t qb, kb, vb; /* their bytes */
+	void *half[3];     /* the stored copies, owned */
+	double ref_err;    /* low precision: max error of the f32 reference */
+	/* the shape as the backends get it: the case's, with alibi, sinks,
+	 * q_lens and kv_lens pointing at the arrays below */
+	attn_shape shape;
+	float *alibi, *sinks;
+	int64_t *q_lens, *kv_lens;
 } case_data;
 
-/* Validate every file of a case (headers and sizes) without reading data.
- * Returns 0 or EXIT_INPUT naming the file and field. */
+/* Does the case take the ratio rule (q or k, v stored below f32)? */
+int golden_low_precision(const attn_shape *s);
+/* Elements of q and of out. */
+int64_t golden_q_elems(const attn_shape *s);
+int64_t golden_out_elems(const attn_shape *s);
+
+/* Validate every file of a case (headers and sizes, and the values of the
+ * ragged lengths) without reading q, k, v and out. Returns 0 or EXIT_INPUT
+ * naming the file and field. */
 int golden_probe(const golden_case *gc, attn_err *e);
-/* Read the case's arrays, round the inputs to its dtype and, for f16/bf16,
- * compute ref_err. Returns 0 or EXIT_INPUT; golden_free releases d. */
+/* Read the case's arrays, round the inputs to its storage types and, for
+ * low precision, compute ref_err. Returns 0 or EXIT_INPUT; golden_free
+ * releases d. */
 int golden_load(const golden_case *gc, case_data *d, attn_err *e);
 void golden_free(case_data *d);
-/* The two steps golden_load takes for an f16/bf16 case, for cases that
- * come from elsewhere (run/random.c): round d->q, d->k, d->v (f32) to
- * s->dtype into d->half (qs, ks, vs point there) and widen them back in
+/* The two steps golden_load takes after reading, for cases that come from
+ * elsewhere (run/random.c), with d->shape set: store d->q in s->dtype and
+ * d->k, d->v in the kv storage type (attn_quantize_row) into d->half (qs,
+ * ks, vs point there, padding rows NaN when ragged) and widen them back in
  * place; then, with d->out set to the float64 reference of those values,
- * d->ref_err = the max error of a plain f32 attention of them. Each
- * returns 0 or -1 (out of memory). */
-int golden_round_inputs(const attn_shape *s, case_data *d);
-int golden_ref_err(const attn_shape *s, case_data *d);
+ * d->ref_err = the max error of an f32 attention of them. Each returns 0 or
+ * -1 (out of memory). */
+int golden_round_inputs(case_data *d);
+int golden_ref_err(case_data *d);
+/* What golden_load does once q, k, v (f32) and out are read into d, with
+ * d->shape set: qs/ks/vs and their sizes, the reference's padding rows
+ * zeroed, and golden_round_inputs when something is stored below f32 or
+ * ragged. 0 or -1 (out of memory). */
+int golden_finish(case_data *d);
+/* One row of n elements stored as t that reads as NaN: every float NaN
+ * (f16 0x7E00, fp8 0x7F), every q8_0/q4_0 block's scale the f16 NaN. */
+void golden_nan_row(void *dst, int64_t n, attn_dtype t);
+/* Point d->shape's alibi, sinks, q_lens and kv_lens at d's arrays. */
+void golden_attach(case_data *d);
 /* Append a warning line to *warn (malloc'ed) for each file of the case
  * that holds NaN or Inf: count and first position. */
 void golden_scan(const golden_case *gc, const case_data *d, char **warn);

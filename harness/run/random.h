@@ -41,10 +41,12 @@ int random_load(const random_spec *r, const golden_case *gc, case_data *d, attn_
 /* Print how to replay a generated case that backend failed: the command
  * line (a loaded backend also needs its --backend-lib) and the case's
  * manifest row (name, batch, n_heads, n_kv_heads, head_dim, n_q, n_kv,
- * causal, scale, dtype). */
-void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, const char *backend);
+ * causal, scale, dtype, window, softcap, head_dim_v, kv_dtype) and, from d
+ * (or NULL), its alibi slopes, sink logits and ragged lengths. */
+void random_print_replay(FILE *f, const random_spec *r, const golden_case *gc, const case_data *d, const char *backend);
 
-/* The float64 attention of shape s (inputs as f32, layouts of attnbench.h). */
+/* The float64 attention of shape s (inputs as f32, layouts of attnbench.h),
+ * every variant included: attn_reference (run/reference.h). */
 int random_reference(const attn_shape *s, const float *q, const float *k, const float *v, double *out);
 
 #endif

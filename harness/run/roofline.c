@@ -1,14 +1,17 @@
 /* roofline.c - see roofline.h.
  *
- * Four figures, each timed by Google Benchmark (real time, the median of the
+ * The figures, each timed by Google Benchmark (real time, the median of the
  * repetitions):
  *   sgemm attention-shaped  C[4096x4096] = A[4096x128] * B[4096x128]^T, the
  *                           QK^T of one head at seq 4096, head_dim 128
  *   sgemm square            2048 x 2048 x 2048
- *   read bandwidth, DRAM    a parallel sum over max(4 x LLC, 256 MiB), at most
- *                           a quarter of RAM
- *   read bandwidth, LLC     the same over an array larger than the private L2
- *                           caches together but well inside the LLC
+ *   read bandwidth curve    a parallel sum over working sets doubling from
+ *                           16 KiB to max(4 x LLC, 256 MiB) (at most a quarter
+ *                           of RAM), each a prefix of one array, passes
+ *                           repeated inside one parallel region; the DRAM
+ *                           figure is its last point, the LLC figure its point
+ *                           at an array larger than the private L2 caches
+ *                           together but well inside the LLC
  * FLOPs are 2*M*N*K; bandwidth is bytes read / time (GB = 1e9 bytes). */
 #include "run/roofline.h"
 
@@ -32,13 +35,15 @@
 
 #define ROOF_REPS        5
 #define ROOF_MIN_GEMM_S  0.1
-#define ROOF_MIN_READ_S  0.1
+#define ROOF_MIN_CURVE_S 0.02
+#define ROOF_CURVE_FIRST (16ull << 10) /* within any L1 data cache of two cores */
+#define ROOF_PASS_BYTES  (8ull << 20)
 #define ROOF_ATTN_N      4096
 #define ROOF_ATTN_K      128
 #define ROOF_SQUARE_N    2048
 #define ROOF_DRAM_MIN    (256ull << 20)
-#define ROOF_FILE_MAX    65536 /* a cache file is a few hundred bytes */
-#define ROOF_KEY_VERSION "roofline-v1"
+#define ROOF_FILE_MAX    65536         /* a cache file is a few hundred bytes */
+#define ROOF_KEY_VERSION "roofline-v2" /* v2: the bandwidth curve */
 
 /* ---- cache sizes ------------------------------------------------------------ */
 
@@ -162,6 +167,7 @@ typedef struct roof_ctx {
 	/* read */
 	const float *x;
 	size_t nx;
+	int passes;
 	/* collected */
 	double rep_ns[ROOF_REPS * 2];
 	int nrep, failed;
@@ -195,8 +201,10 @@ static void part(size_t n, int t, int nt, size_t *lo, size_t *hi)
 	*hi = t == nt - 1 ? n : n / (size_t)nt * (size_t)(t + 1);
 }
 
-/* One pass over x: each thread sums its own contiguous part. */
-static double read_pass(const float *x, size_t n, int threads)
+/* passes passes over x: each thread sums its own contiguous part, again
+ * and again within one parallel region (for a working set of a few KiB, a
+ * parallel region per pass would cost more than the pass). */
+static double read_pass(const float *x, size_t n, int threads, int passes)
 {
 	double total = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : total)
@@ -204,18 +212,20 @@ static double read_pass(const float *x, size_t n, int threads)
 		size_t lo, hi;
 		part(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
 		float acc[32] = {0};
-		size_t i = lo;
-		for (; i + 32 <= hi; i += 32) {
+		for (int p = 0; p < passes; p++) {
+			size_t i = lo;
+			for (; i + 32 <= hi; i += 32) {
 #pragma omp simd
-			for (int j = 0; j < 32; j++)
-				acc[j] += x[i + j];
+				for (int j = 0; j < 32; j++)
+					acc[j] += x[i + j];
+			}
+			for (; i < hi; i++)
+				acc[0] += x[i];
 		}
 		float s = 0;
 #pragma omp simd reduction(+ : s)
 		for (int j = 0; j < 32; j++)
 			s += acc[j];
-		for (; i < hi; i++)
-			s += x[i];
 		total += s;
 	}
 	return total;
@@ -230,7 +240,7 @@ static void read_body(gb_state *st, void *arg)
 			gb_skip_with_error(st, "interrupted");
 			break;
 		}
-		s += read_pass(c->x, c->nx, c->threads);
+		s += read_pass(c->x, c->nx, c->threads, c->passes);
 	}
 	roof_sink = s;
 }
@@ -309,31 +319,62 @@ out:
 	return gflops;
 }
 
-static double measure_read(roof_ctx *c, uint64_t bytes, const char *name, char *err, size_t err_len)
+/* Read bandwidth over working sets of bytes: a prefix of x (n floats, first
+ * touched by the threads that read it, in the same parts as the full
+ * array, which keeps each prefix's halves on their readers' side). */
+static double measure_read(roof_ctx *c, const float *x, uint64_t bytes, const char *name, char *err, size_t err_len)
 {
 	const size_t n = (size_t)(bytes / sizeof(float));
+	c->x = x;
+	c->nx = n;
+	/* at least 8 MiB read per iteration */
+	c->passes = bytes >= ROOF_PASS_BYTES ? 1 : (int)(ROOF_PASS_BYTES / bytes);
+	roof_sink = read_pass(x, n, c->threads, c->passes); /* warm-up: the prefix in the caches it fits */
+	const double ns = time_median(name, read_body, c, ROOF_MIN_CURVE_S);
+	if (ns > 0)
+		return round4((double)n * sizeof(float) * c->passes / ns);
+	snprintf(err, err_len, "%s: no repetition was reported", name);
+	return 0;
+}
+
+/* The curve: working sets doubling from ROOF_CURVE_FIRST (and a whole number
+ * of cache lines per thread) up to the DRAM array, which is the last point. */
+static int measure_curve(roof_ctx *c, roofline *r, char *err, size_t err_len)
+{
+	const size_t n = (size_t)(r->dram_array_bytes / sizeof(float));
 	/* not xalloc: its memset would map every page from one thread */
 	float *x = aligned_alloc(64, (n * sizeof(float) + 63) & ~(size_t)63);
 	if (!x) {
-		snprintf(err, err_len, "out of memory for the %s array", name);
-		return 0;
+		snprintf(err, err_len, "out of memory for the bandwidth array");
+		return -1;
 	}
-	/* first touch by the threads that read it, in the same parts */
 #pragma omp parallel num_threads(c->threads)
 	{
 		size_t lo, hi;
 		part(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
 		fill_uniform(x + lo, hi - lo, 21 + (uint64_t)omp_get_thread_num(), 0.5f);
 	}
-	c->x = x;
-	c->nx = n;
-	roof_sink = read_pass(x, n, c->threads); /* warm-up */
-	const double ns = time_median(name, read_body, c, ROOF_MIN_READ_S);
+	const uint64_t unit = 64ull * (uint64_t)c->threads;
+	int rc = 0;
+	r->n_curve = 0;
+	for (uint64_t b = ROOF_CURVE_FIRST; r->n_curve < ROOF_CURVE_MAX; b *= 2) {
+		uint64_t size = b < r->dram_array_bytes ? (b + unit - 1) / unit * unit : r->dram_array_bytes;
+		if (r->n_curve && size <= r->curve_bytes[r->n_curve - 1])
+			continue;
+		char name[64];
+		snprintf(name, sizeof name, "roofline/read_%llu", (unsigned long long)size);
+		const double gbs = measure_read(c, x, size, name, err, err_len);
+		if (gbs <= 0) {
+			rc = -1;
+			break;
+		}
+		r->curve_bytes[r->n_curve] = size;
+		r->curve_gbs[r->n_curve++] = gbs;
+		if (size >= r->dram_array_bytes)
+			break;
+	}
 	free(x);
-	if (ns > 0)
-		return round4((double)n * sizeof(float) / ns);
-	snprintf(err, err_len, "%s: no repetition was reported", name);
-	return 0;
+	return rc;
 }
 
 int roofline_measure(int threads, roofline *r, char *err, size_t err_len)
@@ -382,13 +423,21 @@ int roofline_measure(int threads, roofline *r, char *err, size_t err_len)
 	if (r->sgemm_square_gflops <= 0)
 		return -1;
 	fprintf(stderr, "roofline: sgemm 2048x2048x2048 (square): %.2f GFLOP/s\n", r->sgemm_square_gflops);
-	r->dram_gbs = measure_read(&c, r->dram_array_bytes, "roofline/read_dram", err, err_len);
-	if (r->dram_gbs <= 0)
+	const double t1 = now_s();
+	if (measure_curve(&c, r, err, err_len))
 		return -1;
+	/* the two figures of older runs, read off the curve: the last point,
+	 * and the largest working set that is at most the cache array */
+	r->dram_gbs = r->curve_gbs[r->n_curve - 1];
+	r->llc_gbs = r->curve_gbs[0];
+	for (int i = 0; i < r->n_curve && r->curve_bytes[i] <= r->llc_array_bytes; i++)
+		r->llc_gbs = r->curve_gbs[i];
+	char lo[32], hi[32];
+	fprintf(stderr,
+	        "roofline: read bandwidth over %d working sets from %s to %s: %.2f to %.2f GB/s (curve in %.1f s)\n",
+	        r->n_curve, fmt_bytes(r->curve_bytes[0], lo, sizeof lo),
+	        fmt_bytes(r->curve_bytes[r->n_curve - 1], hi, sizeof hi), r->curve_gbs[0], r->dram_gbs, now_s() - t1);
 	fprintf(stderr, "roofline: read bandwidth, DRAM: %.2f GB/s\n", r->dram_gbs);
-	r->llc_gbs = measure_read(&c, r->llc_array_bytes, "roofline/read_llc", err, err_len);
-	if (r->llc_gbs <= 0)
-		return -1;
 	fprintf(stderr, "roofline: read bandwidth, last-level cache: %.2f GB/s (measured in %.1f s)\n", r->llc_gbs,
 	        now_s() - t0);
 	return 0;
@@ -457,12 +506,17 @@ static void roof_fields(const roofline *r, char buf[ROOF_NCOLS][32])
 
 int roofline_write_csv(FILE *f, const roofline *r)
 {
-	char buf[ROOF_NCOLS][32];
-	const char *row[ROOF_NCOLS];
+	char buf[ROOF_NCOLS][32], curve[ROOF_CURVE_MAX * 48];
+	const char *hdr[ROOF_NCOLS + 1], *row[ROOF_NCOLS + 1];
 	roof_fields(r, buf);
-	for (int i = 0; i < ROOF_NCOLS; i++)
+	roofline_curve_format(r, curve, sizeof curve);
+	for (int i = 0; i < ROOF_NCOLS; i++) {
+		hdr[i] = roof_cols[i];
 		row[i] = buf[i];
-	return table_write_row(f, roof_cols, ROOF_NCOLS) || table_write_row(f, row, ROOF_NCOLS) ? -1 : 0;
+	}
+	hdr[ROOF_NCOLS] = "bw_curve";
+	row[ROOF_NCOLS] = curve;
+	return table_write_row(f, hdr, ROOF_NCOLS + 1) || table_write_row(f, row, ROOF_NCOLS + 1) ? -1 : 0;
 }
 
 int roofline_save(const char *path, const roofline *r)
@@ -472,15 +526,19 @@ int roofline_save(const char *path, const roofline *r)
 	if (file_out_open(&out, path, &e))
 		return -1;
 	char buf[ROOF_NCOLS][32];
-	const char *hdr[ROOF_NCOLS + 1], *row[ROOF_NCOLS + 1];
+	const char *hdr[ROOF_NCOLS + 2], *row[ROOF_NCOLS + 2];
 	roof_fields(r, buf);
+	char curve[ROOF_CURVE_MAX * 48];
+	roofline_curve_format(r, curve, sizeof curve);
 	hdr[0] = "key";
 	row[0] = r->key;
 	for (int i = 0; i < ROOF_NCOLS; i++) {
 		hdr[i + 1] = roof_cols[i];
 		row[i + 1] = buf[i];
 	}
-	if (table_write_row(out.f, hdr, ROOF_NCOLS + 1) || table_write_row(out.f, row, ROOF_NCOLS + 1)) {
+	hdr[ROOF_NCOLS + 1] = "bw_curve";
+	row[ROOF_NCOLS + 1] = curve;
+	if (table_write_row(out.f, hdr, ROOF_NCOLS + 2) || table_write_row(out.f, row, ROOF_NCOLS + 2)) {
 		file_out_abort(&out);
 		return -1;
 	}
@@ -535,6 +593,11 @@ int roofline_load(const char *path, const char *key, roofline *r, char *why, siz
 			*fig[i - 1] = round4(d);
 		else
 			*sz[i - 5] = (uint64_t)n;
+	}
+	const int cc = table_col(&t, "bw_curve");
+	if (cc < 0 || roofline_curve_parse(t.rows[0][cc], &v) != 0 || v.n_curve == 0) {
+		snprintf(why, why_len, "column bw_curve: not a list of BYTES:GBS points");
+		goto out;
 	}
 	*r = v;
 	rc = 0;
@@ -606,6 +669,12 @@ int roofline_run(int threads, const char *out_dir)
 	       fmt_bytes(r.dram_array_bytes, b[1], sizeof b[1]));
 	printf("%-44s %12.2f  GB/s, %s array\n", "read bandwidth, last-level cache", r.llc_gbs,
 	       fmt_bytes(r.llc_array_bytes, b[2], sizeof b[2]));
+	for (int i = 0; i < r.n_curve; i++) {
+		char what[64];
+		snprintf(what, sizeof what, "read bandwidth, working set %s",
+		         fmt_bytes(r.curve_bytes[i], b[0], sizeof b[0]));
+		printf("%-44s %12.2f  GB/s\n", what, r.curve_gbs[i]);
+	}
 	if (!out_dir)
 		return EXIT_PASS;
 	file_out out;

@@ -1,6 +1,7 @@
 /* roofline.h - the machine's own peaks, measured: OpenBLAS sgemm GFLOP/s on
- * an attention-shaped and a square product, and read bandwidth from DRAM and
- * from the last-level cache, all with the thread count of the sweep. The
+ * an attention-shaped and a square product, and read bandwidth over working
+ * sets from L1-sized to past the last-level cache (the DRAM and LLC figures
+ * are two points of that curve), all with the thread count of the sweep. The
  * sweep reuses a cached result of the same machine and build; results.csv's
  * pct_peak_flops and pct_peak_bw are measured rates over these figures. */
 #ifndef ATTN_ROOFLINE_H
@@ -39,7 +40,8 @@ int roofline_save(const char *path, const roofline *r);
 int roofline_get(int threads, int fresh, roofline *r, char *err, size_t err_len);
 
 /* Write roofline.csv's header and row (threads, the four figures, the three
- * sizes). Returns 0 or -1. */
+ * sizes, the bandwidth curve as roofline_curve_format writes it). Returns 0
+ * or -1. */
 int roofline_write_csv(FILE *f, const roofline *r);
 
 /* `attnbench roofline [--threads N] [--out DIR]`: measure, refresh the

@@ -564,9 +564,12 @@ static void run_item(const item_args *a, int64_t it, int th)
 		write_rows(s, &t, b, g, i0, a->out);
 }
 
-static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const void *k, const void *v,
-                          int64_t kv_stride, int64_t ld, float *out)
+/* K and V from a contiguous view (separate tensors or the cache): this
+ * kernel keeps its own pointer arithmetic, rows ld elements apart. */
+static int blocked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
 {
+	const void *k = kv->k, *v = kv->v;
+	const int64_t kv_stride = kv->stride, ld = (int64_t)(kv->k_pitch / attn_dtype_size(s->dtype));
 	plan p;
 	make_plan(c, s, &p);
 	const int64_t G = s->n_kv_heads, nblk = p.nblk, nsplit = p.nsplit, nitem = p.ntask * nsplit;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "attn_quant.h"
+#include "simd.h"
+
 static int set_err(cpu_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int set_err(cpu_ctx *c, int code, const char *fmt, ...)
 {
@@ -81,12 +84,14 @@ int cpu_create(const attn_config *cfg, cpu_kernel kernel, int knows_tiles, void 
 	return ATTN_OK;
 }
 
+static void cache_free(cpu_ctx *c);
+
 void cpu_destroy(void *ctx)
 {
 	cpu_ctx *c = ctx;
 	if (!c)
 		return;
-	free(c->kv);
+	cache_free(c);
 	free(c->ws);
 	free(c);
 }
@@ -107,15 +112,52 @@ const char *cpu_instance_info(void *ctx)
 	return ((cpu_ctx *)ctx)->info;
 }
 
-int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len)
+/* The capability a storage type of k and v needs beside q's dtype t. */
+static uint32_t kv_cap(attn_dtype kt, attn_dtype t)
 {
+	switch (kt) {
+	case ATTN_Q8_0:
+		return ATTN_CAP_Q8_0;
+	case ATTN_Q4_0:
+		return ATTN_CAP_Q4_0;
+	case ATTN_FP8_E4M3:
+		return ATTN_CAP_FP8;
+	default:
+		return kt == t ? 0 : ATTN_CAP_KV_DTYPE;
+	}
+}
+
+int cpu_supports_caps(const attn_shape *s, uint32_t caps, int64_t max_head_dim, char *why, size_t why_len)
+{
+	const attn_dtype kt = attn_kv_dtype(s);
+	const int64_t dv = attn_head_dim_v(s);
 	if (!attn_dtype_known(s->dtype)) {
 		snprintf(why, why_len, "unknown storage dtype %d", (int)s->dtype);
+		return 0;
+	}
+	if (s->kv_storage < 0 || !attn_kv_dtype_known(kt)) {
+		snprintf(why, why_len, "unknown KV storage %d", (int)s->kv_storage);
+		return 0;
+	}
+	if (kv_cap(kt, s->dtype) & ~caps) {
+		snprintf(why, why_len, "k and v stored as %s with q as %s", attn_kv_dtype_name(kt),
+		         attn_kv_dtype_name(s->dtype));
 		return 0;
 	}
 	if (s->head_dim < 1 || (max_head_dim > 0 && s->head_dim > max_head_dim)) {
 		snprintf(why, why_len, "head_dim %lld outside 1..%lld", (long long)s->head_dim,
 		         (long long)max_head_dim);
+		return 0;
+	}
+	if (s->head_dim_v < 0 || (dv != s->head_dim && !(caps & ATTN_CAP_HEAD_DIM_V)) ||
+	    (max_head_dim > 0 && dv > max_head_dim)) {
+		snprintf(why, why_len, "head_dim_v %lld with head_dim %lld", (long long)s->head_dim_v,
+		         (long long)s->head_dim);
+		return 0;
+	}
+	if (attn_dtype_blocked(kt) && (s->head_dim % ATTN_QBLOCK || dv % ATTN_QBLOCK)) {
+		snprintf(why, why_len, "%s storage needs head_dim and head_dim_v multiples of %d",
+		         attn_kv_dtype_name(kt), ATTN_QBLOCK);
 		return 0;
 	}
 	if (s->n_kv_heads < 1 || s->n_heads % s->n_kv_heads != 0) {
@@ -126,7 +168,52 @@ int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t wh
 		snprintf(why, why_len, "causal needs n_q <= n_kv");
 		return 0;
 	}
+	const struct {
+		int used;
+		uint32_t cap;
+		const char *name;
+	} variants[] = {
+	    {s->window != 0, ATTN_CAP_WINDOW, "a sliding window"},
+	    {s->softcap != 0.0f, ATTN_CAP_SOFTCAP, "a logit softcap"},
+	    {s->alibi != NULL, ATTN_CAP_ALIBI, "ALiBi"},
+	    {s->sinks != NULL, ATTN_CAP_SINKS, "attention sinks"},
+	    {s->q_lens || s->kv_lens, ATTN_CAP_RAGGED, "ragged lengths"},
+	};
+	for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
+		if (variants[i].used && !(caps & variants[i].cap)) {
+			snprintf(why, why_len, "%s is not implemented", variants[i].name);
+			return 0;
+		}
+	if (s->window < 0 || !(s->softcap >= 0.0f) || isinf(s->softcap)) {
+		snprintf(why, why_len, "window %lld and softcap %g must be >= 0 and finite", (long long)s->window,
+		         (double)s->softcap);
+		return 0;
+	}
 	return 1;
+}
+
+int cpu_supports(const attn_shape *s, int64_t max_head_dim, char *why, size_t why_len)
+{
+	return cpu_supports_caps(s, CPU_BASE_CAPS, max_head_dim, why, why_len);
+}
+
+/* The shape checks every entry point makes before its kernel runs: what
+ * the backend supports, and each ragged length in range. */
+static int check_shape(cpu_ctx *c, const attn_shape *s)
+{
+	char why[160];
+	if (!cpu_supports_caps(s, c->caps ? c->caps : CPU_BASE_CAPS, 0, why, sizeof why))
+		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
+	for (int64_t b = 0; b < s->batch; b++) {
+		int64_t nq, nkv;
+		cpu_seq_lens(s, b, &nq, &nkv);
+		if (nq < 0 || nq > s->n_q || nkv < 0 || nkv > s->n_kv || (s->causal && nq > nkv))
+			return set_err(c, ATTN_E_INVALID,
+			               "sequence %lld: q_lens %lld, kv_lens %lld outside n_q %lld, n_kv %lld%s",
+			               (long long)b, (long long)nq, (long long)nkv, (long long)s->n_q,
+			               (long long)s->n_kv, s->causal ? " (causal: q_lens <= kv_lens)" : "");
+	}
+	return ATTN_OK;
 }
 
 int cpu_workspace(cpu_ctx *c, size_t bytes)
@@ -141,13 +228,72 @@ int cpu_workspace(cpu_ctx *c, size_t bytes)
 	return ATTN_OK;
 }
 
+cpu_kv cpu_kv_tensors(const attn_shape *s, const void *k, const void *v)
+{
+	const attn_dtype dt = attn_kv_dtype(s);
+	cpu_kv kv = {.k = k, .v = v, .stride = s->n_kv, .n_kv_heads = s->n_kv_heads, .dt = dt};
+	kv.k_row = kv.k_pitch = attn_row_bytes(dt, s->head_dim);
+	kv.v_row = kv.v_pitch = attn_row_bytes(dt, attn_head_dim_v(s));
+	return kv;
+}
+
+void cpu_kv_load_rows(float *dst, const cpu_kv *kv, int is_v, int64_t b, int64_t g, int64_t j0, int64_t n,
+                      int64_t width)
+{
+	if (!kv->paged && attn_dtype_known(kv->dt)) { /* rows pitch apart: the vector path */
+		const size_t pitch = is_v ? kv->v_pitch : kv->k_pitch, esz = attn_dtype_size(kv->dt);
+		const void *src = is_v ? cpu_kv_v(kv, b, g, j0) : cpu_kv_k(kv, b, g, j0);
+		if (pitch % esz == 0) {
+			v8_widen_rows(dst, src, n, width, (int64_t)(pitch / esz), kv->dt);
+			return;
+		}
+	}
+	for (int64_t j = 0; j < n; j++)
+		attn_dequantize_row(dst + j * width, is_v ? cpu_kv_v(kv, b, g, j0 + j) : cpu_kv_k(kv, b, g, j0 + j),
+		                    width, kv->dt);
+}
+
 int cpu_attend(void *ctx, const attn_shape *s, const void *q, const void *k, const void *v, float *out)
 {
 	cpu_ctx *c = ctx;
-	char why[128];
-	if (!cpu_supports(s, 0, why, sizeof why))
-		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
-	return c->kernel(c, s, q, k, v, s->n_kv, s->head_dim, out);
+	const int rc = check_shape(c, s);
+	if (rc)
+		return rc;
+	const cpu_kv kv = cpu_kv_tensors(s, k, v);
+	return c->kernel(c, s, q, &kv, out);
+}
+
+int cpu_attend_paged(void *ctx, const attn_shape *s, const void *q, const attn_paged_kv *p, float *out)
+{
+	cpu_ctx *c = ctx;
+	int rc = check_shape(c, s);
+	if (rc)
+		return rc;
+	if (!p || !p->k_pages || !p->v_pages || !p->block_table || p->n_pages < 1 || p->page_size < 1 ||
+	    p->max_pages < 1)
+		return set_err(c, ATTN_E_INVALID,
+		               "attend_paged: pools, block_table, n_pages, page_size and "
+		               "max_pages must be set");
+	for (int64_t b = 0; b < s->batch; b++) {
+		int64_t nq, nkv;
+		cpu_seq_lens(s, b, &nq, &nkv);
+		const int64_t pages = (nkv + p->page_size - 1) / p->page_size;
+		if (pages > p->max_pages)
+			return set_err(c, ATTN_E_INVALID,
+			               "attend_paged: sequence %lld has %lld tokens, more than max_pages %lld x "
+			               "page_size %lld",
+			               (long long)b, (long long)nkv, (long long)p->max_pages, (long long)p->page_size);
+		for (int64_t i = 0; i < pages; i++) {
+			const int32_t page = p->block_table[b * p->max_pages + i];
+			if (page < 0 || page >= p->n_pages)
+				return set_err(c, ATTN_E_INVALID,
+				               "attend_paged: block_table[%lld][%lld] = %d outside 0..%lld",
+				               (long long)b, (long long)i, (int)page, (long long)p->n_pages - 1);
+		}
+	}
+	cpu_kv kv = cpu_kv_tensors(s, p->k_pages, p->v_pages);
+	kv.paged = p;
+	return c->kernel(c, s, q, &kv, out);
 }
 
 /* A KV cache buffer. Large ones are 2 MiB-aligned and marked for huge pages:
@@ -165,21 +311,68 @@ static void *cache_buffer(size_t bytes)
 	return p;
 }
 
+/* The cache's view: a token's K and V rows side by side. */
+static cpu_kv cache_view(const cpu_ctx *c)
+{
+	cpu_kv kv = cpu_kv_tensors(&c->cache_shape, c->kv, c->kv);
+	kv.v = (const char *)c->kv + kv.k_row;
+	kv.k_pitch = kv.v_pitch = kv.k_row + kv.v_row;
+	kv.stride = c->cap;
+	return kv;
+}
+
+static void cache_free(cpu_ctx *c)
+{
+	free(c->kv);
+	free(c->lens);
+	c->kv = NULL;
+	c->lens = NULL;
+	c->cap = c->len = 0;
+}
+
 int cpu_cache_alloc(void *ctx, const attn_shape *s)
 {
 	cpu_ctx *c = ctx;
-	size_t n = (size_t)s->batch * (size_t)s->n_kv_heads * (size_t)s->n_kv * (size_t)s->head_dim;
-	free(c->kv);
-	c->kv = NULL;
-	c->cap = c->len = 0;
-	if (!attn_dtype_known(s->dtype))
-		return set_err(c, ATTN_E_UNSUPPORTED, "unknown storage dtype %d", (int)s->dtype);
-	c->kv = cache_buffer(2 * n * attn_dtype_size(s->dtype));
-	if (!c->kv)
+	cache_free(c);
+	char why[160];
+	if (!cpu_supports_caps(s, c->caps ? c->caps : CPU_BASE_CAPS, 0, why, sizeof why))
+		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
+	if (s->batch < 1 || s->n_kv < 0)
+		return set_err(c, ATTN_E_INVALID, "cache_alloc: batch %lld, n_kv %lld", (long long)s->batch,
+		               (long long)s->n_kv);
+	const attn_dtype kt = attn_kv_dtype(s);
+	const size_t tok = attn_row_bytes(kt, s->head_dim) + attn_row_bytes(kt, attn_head_dim_v(s));
+	c->kv = cache_buffer((size_t)s->batch * (size_t)s->n_kv_heads * (size_t)s->n_kv * tok);
+	c->lens = calloc((size_t)s->batch, sizeof *c->lens);
+	if (!c->kv || !c->lens) {
+		cache_free(c);
 		return set_err(c, ATTN_E_NOMEM, "out of memory for a KV cache of %lld tokens", (long long)s->n_kv);
+	}
 	c->cache_shape = *s;
+	/* the pointers of s are the caller's: the cache keeps none of them */
+	c->cache_shape.alibi = c->cache_shape.sinks = NULL;
+	c->cache_shape.q_lens = c->cache_shape.kv_lens = NULL;
 	c->cap = s->n_kv;
 	return ATTN_OK;
+}
+
+/* Copy rows [0, n) of each KV head of sequence b's block of k_new and v_new
+ * (rows_per_seq rows each) to the cache at the sequence's length. */
+static void cache_store(cpu_ctx *c, const void *k_new, const void *v_new, int64_t b, int64_t n, int64_t rows_per_seq)
+{
+	const cpu_kv kv = cache_view(c);
+	const int64_t G = c->cache_shape.n_kv_heads;
+	for (int64_t g = 0; g < G; g++)
+		for (int64_t t = 0; t < n; t++) {
+			const size_t src = (size_t)((b * G + g) * rows_per_seq + t);
+			memcpy((void *)cpu_kv_k(&kv, b, g, c->lens[b] + t), (const char *)k_new + src * kv.k_row,
+			       kv.k_row);
+			memcpy((void *)cpu_kv_v(&kv, b, g, c->lens[b] + t), (const char *)v_new + src * kv.v_row,
+			       kv.v_row);
+		}
+	c->lens[b] += n;
+	if (c->lens[b] > c->len)
+		c->len = c->lens[b];
 }
 
 int cpu_cache_append(void *ctx, const void *k_new, const void *v_new, int64_t n)
@@ -190,17 +383,8 @@ int cpu_cache_append(void *ctx, const void *k_new, const void *v_new, int64_t n)
 	if (n < 0 || c->len + n > c->cap)
 		return set_err(c, ATTN_E_INVALID, "cache overflow: %lld + %lld tokens > capacity %lld",
 		               (long long)c->len, (long long)n, (long long)c->cap);
-	const attn_shape *s = &c->cache_shape;
-	/* rows of row_bytes: the stored elements are copied as they are */
-	const size_t row_bytes = (size_t)s->head_dim * attn_dtype_size(s->dtype);
-	const size_t rows = (size_t)(s->batch * s->n_kv_heads);
-	for (size_t r = 0; r < rows; r++)
-		for (size_t t = 0; t < (size_t)n; t++) {
-			char *dst = (char *)c->kv + (r * (size_t)c->cap + (size_t)c->len + t) * 2 * row_bytes;
-			memcpy(dst, (const char *)k_new + (r * (size_t)n + t) * row_bytes, row_bytes);
-			memcpy(dst + row_bytes, (const char *)v_new + (r * (size_t)n + t) * row_bytes, row_bytes);
-		}
-	c->len += n;
+	for (int64_t b = 0; b < c->cache_shape.batch; b++)
+		cache_store(c, k_new, v_new, b, n, n);
 	return ATTN_OK;
 }
 
@@ -215,12 +399,17 @@ int cpu_cache_truncate(void *ctx, int64_t len)
 	if (len < 0 || len > c->len)
 		return set_err(c, ATTN_E_INVALID, "cache_truncate to %lld, but the cache holds %lld", (long long)len,
 		               (long long)c->len);
+	for (int64_t b = 0; b < c->cache_shape.batch; b++)
+		if (c->lens[b] > len)
+			c->lens[b] = len;
 	c->len = len;
 	return ATTN_OK;
 }
 
 /* Prefill and decode are the same operation on the CPU: append, then attend
- * causally over the whole cache. */
+ * causally over the whole cache. Sequence b appends its q_lens[b] new rows
+ * (all n_q when not ragged) and must hold kv_lens[b] - q_lens[b] (n_kv -
+ * n_q) tokens before. */
 int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new, const void *v_new, float *out)
 {
 	cpu_ctx *c = ctx;
@@ -228,23 +417,39 @@ int cpu_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new
 	if (!c->kv)
 		return set_err(c, ATTN_E_INVALID, "prefill before cache_alloc");
 	if (s->batch != cs->batch || s->n_kv_heads != cs->n_kv_heads || s->head_dim != cs->head_dim ||
-	    s->dtype != cs->dtype)
+	    attn_head_dim_v(s) != attn_head_dim_v(cs) || s->dtype != cs->dtype || attn_kv_dtype(s) != attn_kv_dtype(cs))
 		return set_err(c, ATTN_E_INVALID, "shape does not match the allocated cache");
-	char why[128];
-	if (!cpu_supports(s, 0, why, sizeof why))
-		return set_err(c, ATTN_E_UNSUPPORTED, "%s", why);
-	if (s->n_kv != c->len + s->n_q)
-		return set_err(c, ATTN_E_INVALID, "n_kv %lld != cache length %lld + n_q %lld", (long long)s->n_kv,
-		               (long long)c->len, (long long)s->n_q);
-	int rc = cpu_cache_append(c, k_new, v_new, s->n_q);
-	if (rc)
-		return rc;
 	attn_shape cs2 = *s;
 	cs2.causal = 1;
-	const char *v = (const char *)c->kv + (size_t)s->head_dim * attn_dtype_size(s->dtype);
-	rc = c->kernel(c, &cs2, q, c->kv, v, c->cap, 2 * s->head_dim, out);
+	int rc = check_shape(c, &cs2);
 	if (rc)
-		c->len -= s->n_q;
+		return rc;
+	if (s->n_kv > c->cap)
+		return set_err(c, ATTN_E_INVALID, "n_kv %lld > cache capacity %lld", (long long)s->n_kv,
+		               (long long)c->cap);
+	for (int64_t b = 0; b < s->batch; b++) {
+		int64_t nq, nkv;
+		cpu_seq_lens(s, b, &nq, &nkv);
+		if (nkv != c->lens[b] + nq)
+			return set_err(c, ATTN_E_INVALID, "sequence %lld: n_kv %lld != cache length %lld + n_q %lld",
+			               (long long)b, (long long)nkv, (long long)c->lens[b], (long long)nq);
+	}
+	const int64_t len0 = c->len;
+	for (int64_t b = 0; b < s->batch; b++) {
+		int64_t nq, nkv;
+		cpu_seq_lens(s, b, &nq, &nkv);
+		cache_store(c, k_new, v_new, b, nq, s->n_q);
+	}
+	const cpu_kv kv = cache_view(c);
+	rc = c->kernel(c, &cs2, q, &kv, out);
+	if (rc) { /* undo the append */
+		for (int64_t b = 0; b < s->batch; b++) {
+			int64_t nq, nkv;
+			cpu_seq_lens(s, b, &nq, &nkv);
+			c->lens[b] -= nq;
+		}
+		c->len = len0;
+	}
 	return rc;
 }
 
@@ -254,5 +459,7 @@ uint64_t cpu_cache_bytes(void *ctx)
 	const attn_shape *s = &c->cache_shape;
 	if (!c->kv)
 		return 0;
-	return 2ull * (uint64_t)(s->batch * s->n_kv_heads * c->cap * s->head_dim) * attn_dtype_size(s->dtype);
+	const attn_dtype kt = attn_kv_dtype(s);
+	const uint64_t tok = attn_row_bytes(kt, s->head_dim) + attn_row_bytes(kt, attn_head_dim_v(s));
+	return (uint64_t)(s->batch * s->n_kv_heads * c->cap) * tok;
 }

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include <math.h>
+
+#include "attn_quant.h"
 #include "fuzz_common.h"
 #include "model/manifest.h"
 #include "lib/npy.h"
@@ -60,8 +63,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(s->n_q >= 1 && s->n_kv >= 1 && s->n_heads % s->n_kv_heads == 0);
 		FUZZ_CHECK(!s->causal || s->n_q <= s->n_kv);
 		FUZZ_CHECK(s->scale > 0 && c->atol >= 0 && c->rtol >= 0);
-		const char *paths[4] = {c->q, c->k, c->v, c->out};
-		for (int j = 0; j < 4; j++) {
+		/* the ABI 3 columns */
+		FUZZ_CHECK(s->window >= 0 && s->softcap >= 0 && isfinite(s->softcap) && s->head_dim_v >= 0);
+		FUZZ_CHECK(attn_kv_dtype_known(attn_kv_dtype(s)));
+		FUZZ_CHECK(!attn_dtype_blocked(attn_kv_dtype(s)) ||
+		           (s->head_dim % ATTN_QBLOCK == 0 && attn_head_dim_v(s) % ATTN_QBLOCK == 0));
+		FUZZ_CHECK(!s->alibi && !s->sinks && !s->q_lens && !s->kv_lens);
+		const char *paths[8] = {c->q, c->k, c->v, c->out, c->alibi, c->sinks, c->q_lens, c->kv_lens};
+		for (int j = 0; j < 8; j++) {
+			if (j >= 4 && !paths[j][0])
+				continue;
 			FUZZ_CHECK(strncmp(paths[j], fuzz_scratch(), dlen) == 0 && paths[j][dlen] == '/');
 			FUZZ_CHECK(!strstr(paths[j] + dlen, "/../"));
 			/* what the loader does next: probe the file */
