@@ -533,6 +533,47 @@ static void test_paged(void **state)
 		}
 }
 
+/* Every variant at once through the shader flavours the defaults do not
+ * pick on a CPU device: shared-memory K/V tiles (with the window's first
+ * tile not at 0), lanes sharing a row (subgroup shuffles), subgroup-merged
+ * decode, and no subgroups at all; f32 and q8_0 K/V, head_dim_v != head_dim,
+ * ragged. */
+static void test_flavours(void **state)
+{
+	(void)state;
+	vt_need_device();
+	static const char *const params[] = {
+	    "stage=1,tile_kv=8,step=2,rows=2",
+	    "stage=1,dsplit=4,step=2",
+	    "dec_merge=1,dec_dsplit=2,dec_wg=32,split=3",
+	    "subgroups=0,stage=1",
+	};
+	int64_t ql[2] = {7, 3}, kl[2] = {40, 21};
+	for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+		attn_config cfg = {.params = params[i]};
+		void *ctx = NULL;
+		char why[256];
+		if (vk->create(&cfg, &ctx, why, sizeof why) != ATTN_OK) {
+			fprintf(stderr, "vulkan: flavour %s not available here: %s\n", params[i], why);
+			continue;
+		}
+		for (int t = 0; t < 2; t++)
+			for (int decode = 0; decode < 2; decode++) {
+				attn_shape s = vt_shape(2, 4, 2, 64, decode ? 1 : 7, 40, 1, 0);
+				s.kv_storage = t ? ATTN_KV(ATTN_Q8_0) : 0;
+				s.head_dim_v = 32;
+				s.window = 9;
+				s.softcap = 4.0f;
+				s.alibi = alibi_slopes;
+				s.sinks = sink_logits;
+				s.q_lens = decode ? NULL : ql;
+				s.kv_lens = kl;
+				check_attend(ctx, &s, 2.0f);
+			}
+		vk->destroy(ctx);
+	}
+}
+
 static void test_caps(void **state)
 {
 	(void)state;
@@ -553,6 +594,7 @@ int run_vulkan_variant_tests(void)
 	    cmocka_unit_test(test_sinks),         cmocka_unit_test(test_head_dim_v),
 	    cmocka_unit_test(test_ragged_attend), cmocka_unit_test(test_ragged_cache),
 	    cmocka_unit_test(test_kv_storage),    cmocka_unit_test(test_paged),
+	    cmocka_unit_test(test_flavours),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("vulkan_variants", tests, vt_group_setup, vt_group_teardown);
