@@ -163,11 +163,20 @@ static float *sentinel_out(const attn_shape *s)
 	return o;
 }
 
-/* s through attend on ctx against the reference. */
-static void check_attend(void *ctx, const attn_shape *s, float amp)
+/* s through attend on ctx against the reference, with NaN in the first
+ * poison keys and values of every KV head (f32 storage): keys that no
+ * query may see, which the backend must not even read. */
+static void check_attend_poisoned(void *ctx, const attn_shape *s, float amp, int64_t poison)
 {
 	const int64_t DV = attn_head_dim_v(s);
 	vin in = make_inputs(s, s->batch * s->n_kv_heads * s->n_kv, s->n_kv, amp);
+	for (int64_t r = 0; r < s->batch * s->n_kv_heads * s->n_kv && poison; r++)
+		if (r % s->n_kv < poison) {
+			for (int64_t d = 0; d < s->head_dim; d++)
+				((float *)in.k)[r * s->head_dim + d] = in.kf[r * s->head_dim + d] = NAN;
+			for (int64_t d = 0; d < DV; d++)
+				((float *)in.v)[r * DV + d] = in.vf[r * DV + d] = NAN;
+		}
 	float *got = sentinel_out(s);
 	double *ref = calloc((size_t)(s->batch * s->n_heads * s->n_q * DV), sizeof *ref);
 	assert_non_null(ref);
@@ -180,6 +189,11 @@ static void check_attend(void *ctx, const attn_shape *s, float amp)
 	free_inputs(&in);
 	free(got);
 	free(ref);
+}
+
+static void check_attend(void *ctx, const attn_shape *s, float amp)
+{
+	check_attend_poisoned(ctx, s, amp, 0);
 }
 
 static float alibi_slopes[64], sink_logits[64];
@@ -210,6 +224,17 @@ static void test_window(void **state)
 		s.window = c[i].w;
 		check_attend(inst, &s, 1.0f);
 	}
+	/* Keys before every query's window are skipped, never read: NaN there
+	 * (0 * NaN would reach out) through flash, split-K and shared tiles. */
+	attn_shape s = vt_shape(1, 4, 2, 64, 8, 300, 1, 0);
+	s.window = 20;
+	check_attend_poisoned(inst, &s, 1.0f, 270);
+	s.n_q = 1;
+	check_attend_poisoned(inst, &s, 1.0f, 279);
+	void *staged = vt_create("stage=1,tile_kv=8");
+	s.n_q = 8;
+	check_attend_poisoned(staged, &s, 1.0f, 270);
+	vk->destroy(staged);
 }
 
 /* Softcap with logits far past its cap (a naive tanh overflows), and with
