@@ -125,6 +125,9 @@ int vt_group_setup(void **state)
 {
 	(void)state;
 	setenv("ATTNBENCH_VK_VALIDATION", "1", 1);
+	/* a CPU device compiles each pipeline on its first dispatch, inside the
+	 * fence wait: give a loaded machine room (the caller's setting wins) */
+	setenv("ATTNBENCH_VK_TIMEOUT_MS", "300000", 0);
 	vk = attn_backend_vulkan();
 	if (!vk->probe(unavailable, sizeof unavailable))
 		return 0;

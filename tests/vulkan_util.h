@@ -47,8 +47,10 @@ void vt_step_expect(void *ctx, const attn_shape *s, const void *q, const void *k
 /* Skip without a Vulkan device; fail if one exists but create failed. */
 void vt_need_device(void);
 
-/* The groups of test_vulkan_half.c and test_vulkan_faults.c. */
+/* The groups of test_vulkan_half.c, test_vulkan_faults.c and
+ * test_vulkan_variants.c. */
 int run_vulkan_half_tests(void);
 int run_vulkan_fault_tests(void);
+int run_vulkan_variant_tests(void); /* test_vulkan_variants.c */
 
 #endif

@@ -7,8 +7,13 @@
  * K/V tile it stages in shared memory. Each row keeps its scaled query, a
  * running maximum, a running sum and an unnormalised output (online
  * softmax); DSPLIT lanes may share a row, each holding a slice of head_dim
- * and adding partial dot products with subgroup shuffles. Tiles past the
- * last key any row of the workgroup may see (causal) are never loaded.
+ * and adding partial dot products with subgroup shuffles. The workgroup
+ * only walks the keys some row of it may see: from the window start of its
+ * first row to the last key of its last row (causal), so a sliding window
+ * costs O(n W). Each row masks the keys outside its own range, a sink is
+ * folded into the softmax at the end, and a row with no visible key and no
+ * sink writes zeros. With ragged lengths the rows and keys of a sequence
+ * stop at its own counts: padding is never read, nor its out rows written.
  *
  * With STAGE false the rows read K and V straight through the texel views
  * instead of a shared tile: on CPU devices (lavapipe) a shared-memory load
@@ -34,33 +39,35 @@ layout(constant_id = 5) const uint DSPLIT = 1; /* lanes per row, power of two */
 layout(constant_id = 6) const bool STAGE = true; /* K/V tiles in shared memory (else TEXEL) */
 
 const uint WG = gl_WorkGroupSize.x;
-const uint DPL = (D4 + DSPLIT - 1) / DSPLIT; /* vec4 of a row per lane */
-const uint KS = DPL * DSPLIT;                /* shared tile row stride, vec4 */
-const uint SLOTS = WG / DSPLIT;              /* rows in flight per lane set */
-const uint ROWS = SLOTS * R;                 /* rows per workgroup */
+const uint DPL = (D4 + DSPLIT - 1) / DSPLIT;   /* vec4 of a key row per lane */
+const uint KS = DPL * DSPLIT;                  /* shared key tile row stride, vec4 */
+const uint DPLV = (DV4 + DSPLIT - 1) / DSPLIT; /* vec4 of a value row per lane */
+const uint KSV = DPLV * DSPLIT;                /* shared value tile row stride */
+const uint SLOTS = WG / DSPLIT;                /* rows in flight per lane set */
+const uint ROWS = SLOTS * R;                   /* rows per workgroup */
 
 shared vec4 ksh[STAGE ? BC * KS : 1];
-shared vec4 vsh[STAGE ? BC * KS : 1];
+shared vec4 vsh[STAGE ? BC * KSV : 1];
 
-/* vec4 kk of the lane's slice of key j, row c of the current tile; zero
- * past the end of the row. */
-vec4 tile_k(uint kv_base, uint j, uint c, uint kk, uint sub)
+/* vec4 kk of the lane's slice of key row t, row c of the current tile;
+ * zero past the end of the row. */
+vec4 tile_k(uint t, uint c, uint kk, uint sub)
 {
 	if (STAGE)
 		return ksh[c * KS + sub + kk * DSPLIT];
 	if (KS != D4 && sub + kk * DSPLIT >= D4)
 		return vec4(0.0);
-	return load_k(kv_base + j * D4, sub + kk * DSPLIT);
+	return load_k(t, sub + kk * DSPLIT);
 }
 
-/* The same for value j. */
-vec4 tile_v(uint kv_base, uint j, uint c, uint kk, uint sub)
+/* The same for value row t. */
+vec4 tile_v(uint t, uint c, uint kk, uint sub)
 {
 	if (STAGE)
-		return vsh[c * KS + sub + kk * DSPLIT];
-	if (KS != D4 && sub + kk * DSPLIT >= D4)
+		return vsh[c * KSV + sub + kk * DSPLIT];
+	if (KSV != DV4 && sub + kk * DSPLIT >= DV4)
 		return vec4(0.0);
-	return load_v(kv_base + j * D4, sub + kk * DSPLIT);
+	return load_v(t, sub + kk * DSPLIT);
 }
 
 void main()
@@ -77,37 +84,57 @@ void main()
 	const uint G = pc.group;
 	/* Under a causal mask the last query tiles see the most keys: run them first. */
 	const uint row0 = (gl_NumWorkGroups.x - 1 - gl_WorkGroupID.x) * ROWS;
-	const uint n_rows = pc.n_q * G;
+	const uint nq_b = seq_nq(b);
+	const int nkv_b = int(seq_nkv(b));
+	const uint n_rows = nq_b * G;
+	if (row0 >= n_rows)
+		return; /* the whole workgroup: its rows are past the sequence */
+	const int p_off = nkv_b - int(nq_b); /* query i sits at p_off + i */
 
 	vec4 qr[R][DPL];
-	vec4 acc[R][DPL];
+	vec4 acc[R][DPLV];
 	float m[R];
 	float l[R];
-	uint lim[R];  /* last key the row may see */
-	uint base[R]; /* vec4 offset of the row in q and out */
+	int lo[R];  /* first key the row may see */
+	int hi[R];  /* last key the row may see */
+	int pos[R]; /* the row's query position */
+	float slope[R];
+	uint head[R];
+	uint obase[R]; /* vec4 offset of the row in out */
 	[[unroll]] for (uint r = 0; r < R; r++) {
 		const uint row = min(row0 + r * SLOTS + slot, n_rows - 1);
 		const uint i = row / G;
 		const uint h = kvh * G + row % G;
-		base[r] = ((b * pc.n_heads + h) * pc.n_q + i) * D4;
-		lim[r] = pc.causal != 0 ? pc.n_kv - pc.n_q + i : pc.n_kv - 1;
+		const uint qrow = (b * pc.n_heads + h) * pc.n_q + i;
+		const int p = p_off + int(i);
+		head[r] = h;
+		pos[r] = p;
+		obase[r] = qrow * DV4;
+		hi[r] = pc.causal != 0 ? p : nkv_b - 1;
+		lo[r] = pc.window != 0 ? max(0, p - int(pc.window) + 1) : 0;
+		slope[r] = head_slope(h);
 		m[r] = M_INIT;
 		l[r] = 0.0;
 		[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
 			const uint d4 = sub + kk * DSPLIT;
 			qr[r][kk] = vec4(0.0);
 			if (KS == D4 || d4 < D4)
-				qr[r][kk] = load_q(base[r] + d4) * pc.scale;
-			acc[r][kk] = vec4(0.0);
+				qr[r][kk] = load_q(qrow * D4 + d4) * pc.scale;
 		}
+		[[unroll]] for (uint kk = 0; kk < DPLV; kk++)
+			acc[r][kk] = vec4(0.0);
 	}
 
-	/* Keys the workgroup needs: up to what its last row may see. */
+	/* Keys the workgroup needs: from the first row's window start up to
+	 * what its last row may see. */
 	const uint last_row = min(row0 + ROWS, n_rows) - 1;
-	const uint kv_end = pc.causal != 0 ? pc.n_kv - pc.n_q + last_row / G + 1 : pc.n_kv;
-	const uint kv_base = (b * pc.n_kv_heads + kvh) * pc.kv_stride * D4;
+	const int p_first = p_off + int(row0 / G), p_last = p_off + int(last_row / G);
+	const int kv_beg = pc.window != 0 ? max(0, p_first - int(pc.window) + 1) : 0;
+	const int kv_lim = min(nkv_b, pc.causal != 0 ? p_last + 1 : nkv_b);
+	const uint kv_start = uint(kv_beg);
+	const uint kv_end = uint(max(kv_lim, kv_beg));
 
-	for (uint j0 = 0; j0 < kv_end; j0 += BC) {
+	for (uint j0 = kv_start; j0 < kv_end; j0 += BC) {
 		/* Stage keys j0 .. j0+BC-1 (zeros past kv_end) in shared memory. */
 		if (STAGE)
 			barrier();
@@ -115,12 +142,16 @@ void main()
 			const uint c = e / KS;
 			const uint d4 = e % KS;
 			vec4 kx = vec4(0.0);
-			vec4 vx = vec4(0.0);
-			if (j0 + c < kv_end && (KS == D4 || d4 < D4)) {
-				kx = load_k(kv_base + (j0 + c) * D4, d4);
-				vx = load_v(kv_base + (j0 + c) * D4, d4);
-			}
+			if (j0 + c < kv_end && (KS == D4 || d4 < D4))
+				kx = load_k(kv_row(b, kvh, j0 + c), d4);
 			ksh[e] = kx;
+		}
+		for (uint e = gl_LocalInvocationIndex; STAGE && e < BC * KSV; e += WG) {
+			const uint c = e / KSV;
+			const uint d4 = e % KSV;
+			vec4 vx = vec4(0.0);
+			if (j0 + c < kv_end && (KSV == DV4 || d4 < DV4))
+				vx = load_v(kv_row(b, kvh, j0 + c), d4);
 			vsh[e] = vx;
 		}
 		if (STAGE)
@@ -130,13 +161,14 @@ void main()
 		for (uint c0 = 0; c0 < n_c; c0 += CB) {
 			/* Scores of CB keys for every row of the lane. */
 			float s[R][CB];
+			uint t_c[CB]; /* their rows in K and V */
 			[[unroll]] for (uint cc = 0; cc < CB; cc++) {
 				/* past kv_end the key is masked; read a valid row */
-				const uint j_c = min(j0 + c0 + cc, kv_end - 1);
+				t_c[cc] = STAGE ? 0 : kv_row(b, kvh, min(j0 + c0 + cc, kv_end - 1));
 				[[unroll]] for (uint r = 0; r < R; r++)
 					s[r][cc] = 0.0;
 				[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
-					const vec4 kx = tile_k(kv_base, j_c, c0 + cc, kk, sub);
+					const vec4 kx = tile_k(t_c[cc], c0 + cc, kk, sub);
 					[[unroll]] for (uint r = 0; r < R; r++)
 						s[r][cc] += dot(qr[r][kk], kx);
 				}
@@ -147,11 +179,12 @@ void main()
 					[[unroll]] for (uint cc = 0; cc < CB; cc++)
 						s[r][cc] += subgroupShuffleXor(s[r][cc], off);
 #endif
-			/* Online softmax: new maximum, rescale, probabilities. */
+			/* Variants, masks, online softmax: new maximum, rescale, probabilities. */
 			[[unroll]] for (uint r = 0; r < R; r++) {
 				float mx = m[r];
 				[[unroll]] for (uint cc = 0; cc < CB; cc++) {
-					s[r][cc] = j0 + c0 + cc <= lim[r] ? s[r][cc] : NEG_INF;
+					const int j = int(j0 + c0 + cc);
+					s[r][cc] = j >= lo[r] && j <= hi[r] ? adjust_score(s[r][cc], slope[r], pos[r], j) : NEG_INF;
 					mx = max(mx, s[r][cc]);
 				}
 				const float alpha = exp2(m[r] - mx);
@@ -162,13 +195,12 @@ void main()
 				}
 				m[r] = mx;
 				l[r] = l[r] * alpha + ps;
-				[[unroll]] for (uint kk = 0; kk < DPL; kk++)
+				[[unroll]] for (uint kk = 0; kk < DPLV; kk++)
 					acc[r][kk] *= alpha;
 			}
 			[[unroll]] for (uint cc = 0; cc < CB; cc++) {
-				const uint j_c = min(j0 + c0 + cc, kv_end - 1);
-				[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
-					const vec4 vx = tile_v(kv_base, j_c, c0 + cc, kk, sub);
+				[[unroll]] for (uint kk = 0; kk < DPLV; kk++) {
+					const vec4 vx = tile_v(t_c[cc], c0 + cc, kk, sub);
 					[[unroll]] for (uint r = 0; r < R; r++)
 						acc[r][kk] += s[r][cc] * vx;
 				}
@@ -179,11 +211,12 @@ void main()
 	[[unroll]] for (uint r = 0; r < R; r++) {
 		if (row0 + r * SLOTS + slot >= n_rows)
 			continue;
-		const float inv = 1.0 / l[r];
-		[[unroll]] for (uint kk = 0; kk < DPL; kk++) {
+		const float f = fold_sink(head[r], m[r], l[r]);
+		const float inv = l[r] > 0.0 ? f / l[r] : 0.0;
+		[[unroll]] for (uint kk = 0; kk < DPLV; kk++) {
 			const uint d4 = sub + kk * DSPLIT;
-			if (KS == D4 || d4 < D4)
-				o4[base[r] + d4] = acc[r][kk] * inv;
+			if (KSV == DV4 || d4 < DV4)
+				o4[obase[r] + d4] = acc[r][kk] * inv;
 		}
 	}
 }

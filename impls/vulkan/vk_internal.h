@@ -18,7 +18,8 @@
  *                   shader modules, pipelines cached per specialisation
  *   vk_memory.c     memory types, buffers and their texel views, staging,
  *                   retry after freeing scratch, the memory check of supports()
- *   vk_attention.c  the calls: attend, the KV cache, prefill and decode
+ *   vk_attention.c  the calls: attend, the KV cache, prefill and decode,
+ *                   attend_paged
  *   vulkan.c        parameters, create and destroy, supports(),
  *                   workspace_bytes(), the attn_backend table
  *
@@ -41,14 +42,20 @@
 #include <stdint.h>
 
 #define MAX_PIPES  64
-#define N_BINDINGS 7 /* q, k, v, out, partials; k and v again as texel buffers */
-#define N_STORAGE  5 /* bindings 0 .. 4 are storage buffers */
-#define N_SPEC     8 /* specialisation constants, constant_id 0 .. 7 */
+#define N_BINDINGS 8 /* q, k, v, out, partials; k and v again as texel buffers; aux */
+#define N_STORAGE  5 /* bindings 0 .. 4 are storage buffers, and so is the last */
+#define N_SPEC     9 /* specialisation constants, constant_id 0 .. 8 */
 
-#define N_DTYPES 3 /* ATTN_F32, ATTN_F16, ATTN_BF16 */
+#define VK_LOG2E 1.4426950408889634
 
-/* Shaders: the four that read q, k and v once per storage type (kind +
- * SH_KINDS * dtype), then the split-K reduction, which reads only f32. */
+#define N_DTYPES 6 /* storage types of K and V: ATTN_F32 .. ATTN_FP8_E4M3 */
+
+/* pc.flags, as in common.glsl */
+enum { VK_F_ALIBI = 1, VK_F_SINKS = 2, VK_F_RAGGED = 4, VK_F_PAGED = 8 };
+
+/* Shaders: the four that read k and v once per storage type of K and V
+ * (kind + SH_KINDS * dtype; q is always f32 on the device), then the
+ * split-K reduction, which reads only f32. */
 enum { SH_FLASH, SH_FLASH_SG, SH_SPLIT, SH_SPLIT_SG, SH_KINDS, SH_REDUCE = SH_KINDS * N_DTYPES, SH_COUNT };
 
 /* vk_ctx.fault: why the instance stopped using the device. */
@@ -59,6 +66,9 @@ struct vk_push {
 	uint32_t n_q, n_kv, n_heads, n_kv_heads, group, kv_stride, causal;
 	float scale;
 	uint32_t n_split, split_len, n_part, pm_off, pl_off;
+	uint32_t window;
+	float softcap;
+	uint32_t flags, alibi_off, sink_off, qlen_off, kvlen_off, bt_off, page_size, max_pages;
 };
 
 /* A buffer with its own memory allocation. */
@@ -156,10 +166,11 @@ typedef struct vk_ctx {
 	uint32_t d_wg, d_keys, d_dsplit, d_merge;
 
 	/* buffers */
-	vk_buf staging, q, k, v, out, part;
+	vk_buf staging, q, k, v, out, part, aux;
 	vk_buf cache_k, cache_v;
 	attn_shape cache_shape;
 	int64_t cache_cap, cache_len;
+	int64_t *seq_len; /* cache length of each sequence (batch of them) */
 	uint64_t cur_bytes, peak_bytes;
 } vk_ctx;
 
@@ -208,7 +219,8 @@ int vk_setup_device(vk_ctx *c);
 
 /* vk_plan.c: shader configuration and launch geometry */
 int vk_setup_config(vk_ctx *c);
-int vk_plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_plan *plan, char *why, size_t why_len);
+int vk_plan_shape(const vk_ctx *c, const attn_shape *s, uint64_t kv_rows, vk_plan *plan, char *why, size_t why_len);
+int vk_check_lens(const attn_shape *s, char *why, size_t why_len);
 
 /* vk_commands.c: command buffer, recording, submission */
 int vk_setup_commands(vk_ctx *c);
@@ -224,6 +236,8 @@ int vk_setup_descriptors(vk_ctx *c);
 int vk_setup_shaders(vk_ctx *c);
 int vk_get_pipeline(vk_ctx *c, int shader, const uint32_t spec[N_SPEC], VkPipeline *out);
 int vk_bind_buffers(vk_ctx *c, vk_buf *k, vk_buf *v, attn_dtype t);
+void vk_fill_aux(vk_ctx *c, const attn_shape *s, const attn_paged_kv *kv, struct vk_push *pc);
+uint64_t vk_aux_bytes(const attn_shape *s, const attn_paged_kv *kv);
 
 /* vk_memory.c: memory, buffers, sizes, staging */
 void vk_setup_memory_limits(vk_ctx *c, VkDeviceSize max_alloc, VkDeviceSize max_buffer);
@@ -233,14 +247,16 @@ int vk_buf_view(vk_ctx *c, vk_buf *b, attn_dtype t);
 void vk_buf_free(vk_ctx *c, vk_buf *b);
 void vk_release_scratch(vk_ctx *c);
 int vk_ensure_bufs(vk_ctx *c, const vk_want *want, size_t n);
-uint64_t vk_padded_dim(const attn_shape *s);
-uint64_t vk_tensor_bytes(const attn_shape *s, int64_t heads, int64_t n);
+uint64_t vk_row_bytes(attn_dtype t, int64_t d);
+uint64_t vk_q_bytes(const attn_shape *s);
+uint64_t vk_kv_bytes(const attn_shape *s, uint64_t rows, int is_v);
 uint64_t vk_out_bytes(const attn_shape *s);
 uint64_t vk_tensor_rows(const attn_shape *s, int64_t heads, int64_t n);
-int vk_shape_fits(const vk_ctx *c, const attn_shape *s, int64_t kv_cap, int attend, uint64_t part_bytes, char *why,
-                  size_t why_len);
-void vk_pack_rows(const attn_shape *s, void *dst, const void *src, uint64_t rows);
-void vk_unpack_rows(const attn_shape *s, float *dst, const void *src, uint64_t rows);
+int vk_shape_fits(const vk_ctx *c, const attn_shape *s, uint64_t kv_rows, uint64_t new_rows, uint64_t part_bytes,
+                  char *why, size_t why_len);
+void vk_pack_q(const attn_shape *s, void *dst, const void *src, uint64_t rows);
+void vk_pack_kv(const attn_shape *s, void *dst, const void *src, uint64_t rows, int is_v);
+void vk_unpack_out(const attn_shape *s, float *dst, const void *src, uint64_t rows);
 
 /* vk_attention.c: the entry points of the attention calls */
 int vk_attend(void *ctx, const attn_shape *s, const void *q, const void *k, const void *v, float *out);
@@ -251,5 +267,6 @@ int vk_cache_truncate(void *ctx, int64_t len);
 int vk_prefill(void *ctx, const attn_shape *s, const void *q, const void *k_new, const void *v_new, float *out);
 int vk_decode(void *ctx, const attn_shape *s, const void *q, const void *k_new, const void *v_new, float *out);
 uint64_t vk_cache_bytes(void *ctx);
+int vk_attend_paged(void *ctx, const attn_shape *s, const void *q, const attn_paged_kv *kv, float *out);
 
 #endif

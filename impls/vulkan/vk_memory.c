@@ -8,6 +8,8 @@
  */
 #include "vk_internal.h"
 
+#include "attn_quant.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +56,8 @@ void vk_setup_memory_limits(vk_ctx *c, VkDeviceSize max_alloc, VkDeviceSize max_
  * are formats every device supports for uniform texel buffers. */
 VkFormat vk_texel_format(attn_dtype t)
 {
+	/* the block formats and fp8 are never read through texel views; theirs
+	 * only fill the descriptor */
 	return t == ATTN_F16    ? VK_FORMAT_R16G16B16A16_SFLOAT
 	       : t == ATTN_BF16 ? VK_FORMAT_R16G16B16A16_UINT
 	                        : VK_FORMAT_R32G32B32A32_SFLOAT;
@@ -154,7 +158,8 @@ int vk_buf_view(vk_ctx *c, vk_buf *b, attn_dtype t)
 	if (b->view)
 		c->vk.vkDestroyBufferView(c->device, b->view, NULL);
 	b->view = VK_NULL_HANDLE;
-	VkDeviceSize most = (VkDeviceSize)c->props.limits.maxTexelBufferElements * 4 * attn_dtype_size(t);
+	VkDeviceSize most =
+	    (VkDeviceSize)c->props.limits.maxTexelBufferElements * 4 * (fmt == VK_FORMAT_R32G32B32A32_SFLOAT ? 4 : 2);
 	VkBufferViewCreateInfo ci = {
 	    .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
 	    .buffer = b->buf,
@@ -176,11 +181,11 @@ static int buf_ensure(vk_ctx *c, vk_buf *b, VkDeviceSize size, int host)
 	return vk_buf_create(c, b, size, host);
 }
 
-/* Free the scratch buffers (staging, q, k, v, out, partials; never the
+/* Free the scratch buffers (staging, q, k, v, out, partials, aux; never the
  * cache): calls make them again at the size they need. */
 void vk_release_scratch(vk_ctx *c)
 {
-	vk_buf *scratch[] = {&c->part, &c->out, &c->v, &c->k, &c->q, &c->staging};
+	vk_buf *scratch[] = {&c->aux, &c->part, &c->out, &c->v, &c->k, &c->q, &c->staging};
 	for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++)
 		vk_buf_free(c, scratch[i]);
 }
@@ -204,23 +209,37 @@ int vk_ensure_bufs(vk_ctx *c, const vk_want *want, size_t n)
 /* ------------------------------------------------------------------ */
 /* Sizes on the device and the memory check of supports() */
 
-/* Elements of one row on the device: head_dim padded to a multiple of 4. */
-uint64_t vk_padded_dim(const attn_shape *s)
+/* d rounded up to a multiple of 4. */
+static uint64_t pad4(int64_t d)
 {
-	return ((uint64_t)s->head_dim + 3) & ~(uint64_t)3;
+	return ((uint64_t)d + 3) & ~(uint64_t)3;
 }
 
-/* Device bytes of one stored tensor of the shape (q, k or v, in s->dtype):
- * n rows per head over heads heads. */
-uint64_t vk_tensor_bytes(const attn_shape *s, int64_t heads, int64_t n)
+/* Device bytes of a K or V row of d elements stored as t: padded to a
+ * multiple of 4 elements, the block formats to a multiple of 4 bytes. */
+uint64_t vk_row_bytes(attn_dtype t, int64_t d)
 {
-	return (uint64_t)s->batch * (uint64_t)heads * (uint64_t)n * vk_padded_dim(s) * attn_dtype_size(s->dtype);
+	if (attn_dtype_blocked(t))
+		return ((uint64_t)attn_row_bytes(t, d) + 3) & ~(uint64_t)3;
+	return (uint64_t)attn_row_bytes(t, (int64_t)pad4(d));
 }
 
-/* Device bytes of out, which is f32 whatever the dtype. */
+/* Device bytes of q, which is f32 whatever the dtype (the host widens it). */
+uint64_t vk_q_bytes(const attn_shape *s)
+{
+	return vk_tensor_rows(s, s->n_heads, s->n_q) * pad4(s->head_dim) * sizeof(float);
+}
+
+/* Device bytes of rows rows of K (is_v 0) or V. */
+uint64_t vk_kv_bytes(const attn_shape *s, uint64_t rows, int is_v)
+{
+	return rows * vk_row_bytes(attn_kv_dtype(s), is_v ? attn_head_dim_v(s) : s->head_dim);
+}
+
+/* Device bytes of out, which is f32 with rows of head_dim_v. */
 uint64_t vk_out_bytes(const attn_shape *s)
 {
-	return (uint64_t)s->batch * (uint64_t)s->n_heads * (uint64_t)s->n_q * vk_padded_dim(s) * sizeof(float);
+	return vk_tensor_rows(s, s->n_heads, s->n_q) * pad4(attn_head_dim_v(s)) * sizeof(float);
 }
 
 /* Rows of a tensor: n per head over heads heads. */
@@ -230,22 +249,22 @@ uint64_t vk_tensor_rows(const attn_shape *s, int64_t heads, int64_t n)
 }
 
 /* Does one call on s fit the device's memory? The buffers it holds at once:
- * staging, q, out (f32), the split-K partials (part_bytes), and K and V of kv_cap
- * tokens, which are the cache on the cache path (staging then holds only the
- * n_q new tokens) and scratch copies for a stateless attend (staging holds
- * all of K and V). Each must fit the largest allocation and buffer, and
+ * staging, q, out (f32), the split-K partials (part_bytes), and K and V of
+ * kv_rows rows, which are the cache on the cache path and scratch copies
+ * for a stateless or paged attend; staging holds new_rows rows of each (all
+ * of K and V for attend, the n_q new tokens on the cache path). Each must fit the largest allocation and buffer, and
  * together they must fit the heaps (and mem_mib); else 0 and a reason that
  * starts with "needs ". Sizes are rounded as vk_buf_create rounds them;
  * alignment padding is not counted. */
-int vk_shape_fits(const vk_ctx *c, const attn_shape *s, int64_t kv_cap, int attend, uint64_t part_bytes, char *why,
-                  size_t why_len)
+int vk_shape_fits(const vk_ctx *c, const attn_shape *s, uint64_t kv_rows, uint64_t new_rows, uint64_t part_bytes,
+                  char *why, size_t why_len)
 {
-	const uint64_t qb = vk_tensor_bytes(s, s->n_heads, s->n_q), kb = vk_tensor_bytes(s, s->n_kv_heads, kv_cap);
-	const uint64_t ob = vk_out_bytes(s), kn = attend ? kb : vk_tensor_bytes(s, s->n_kv_heads, s->n_q);
+	const uint64_t qb = vk_q_bytes(s), kb = vk_kv_bytes(s, kv_rows, 0), vb = vk_kv_bytes(s, kv_rows, 1);
+	const uint64_t ob = vk_out_bytes(s), kn = vk_kv_bytes(s, new_rows, 0) + vk_kv_bytes(s, new_rows, 1);
 	const struct {
 		uint64_t bytes;
 		int host;
-	} b[] = {{qb + ob + 2 * kn, 1}, {qb, 0}, {ob, 0}, {kb, 0}, {kb, 0}, {part_bytes, 0}};
+	} b[] = {{qb + ob + kn, 1}, {qb, 0}, {ob, 0}, {kb, 0}, {vb, 0}, {part_bytes, 0}};
 	uint64_t most = c->max_alloc;
 	const char *limit = "maxMemoryAllocationSize";
 	if (c->max_buffer && (!most || c->max_buffer < most)) {
@@ -290,27 +309,46 @@ int vk_shape_fits(const vk_ctx *c, const attn_shape *s, int64_t kv_cap, int atte
 /* ------------------------------------------------------------------ */
 /* Staging: rows padded to 4 elements */
 
-/* Copy rows of head_dim elements of s->dtype into staging rows padded
- * with zeros. */
-void vk_pack_rows(const attn_shape *s, void *dst, const void *src, uint64_t rows)
+/* Widen rows of head_dim elements of s->dtype into f32 staging rows
+ * padded with zeros. */
+void vk_pack_q(const attn_shape *s, void *dst, const void *src, uint64_t rows)
 {
-	const uint64_t d = (uint64_t)s->head_dim, dp = vk_padded_dim(s), es = attn_dtype_size(s->dtype);
-	if (d == dp) {
-		memcpy(dst, src, rows * d * es);
+	const uint64_t d = (uint64_t)s->head_dim, dp = pad4(s->head_dim), es = attn_dtype_size(s->dtype);
+	float *o = dst;
+	const char *in = src;
+	if (d == dp && s->dtype == ATTN_F32) {
+		memcpy(dst, src, rows * d * sizeof(float));
+		return;
+	}
+	for (uint64_t r = 0; r < rows; r++) {
+		attn_load_n(o + r * dp, in + r * d * es, d, s->dtype);
+		memset(o + r * dp + d, 0, (dp - d) * sizeof(float));
+	}
+}
+
+/* Copy rows of K (is_v 0) or V as stored (attn_row_bytes) into staging
+ * rows of vk_row_bytes, padded with zeros. */
+void vk_pack_kv(const attn_shape *s, void *dst, const void *src, uint64_t rows, int is_v)
+{
+	const attn_dtype t = attn_kv_dtype(s);
+	const int64_t d = is_v ? attn_head_dim_v(s) : s->head_dim;
+	const uint64_t in_row = attn_row_bytes(t, d), out_row = vk_row_bytes(t, d);
+	if (in_row == out_row) {
+		memcpy(dst, src, rows * in_row);
 		return;
 	}
 	char *o = dst;
 	const char *in = src;
 	for (uint64_t r = 0; r < rows; r++) {
-		memcpy(o + r * dp * es, in + r * d * es, d * es);
-		memset(o + (r * dp + d) * es, 0, (dp - d) * es);
+		memcpy(o + r * out_row, in + r * in_row, in_row);
+		memset(o + r * out_row + in_row, 0, out_row - in_row);
 	}
 }
 
-/* Copy padded rows of out (f32) from staging back into rows of head_dim floats. */
-void vk_unpack_rows(const attn_shape *s, float *dst, const void *src, uint64_t rows)
+/* Copy padded rows of out (f32) from staging back into rows of head_dim_v floats. */
+void vk_unpack_out(const attn_shape *s, float *dst, const void *src, uint64_t rows)
 {
-	const uint64_t d = (uint64_t)s->head_dim, dp = vk_padded_dim(s);
+	const uint64_t d = (uint64_t)attn_head_dim_v(s), dp = pad4(attn_head_dim_v(s));
 	const float *in = src;
 	if (d == dp) {
 		memcpy(dst, src, rows * d * sizeof(float));

@@ -51,22 +51,67 @@ static const uint32_t spv_split_bf16[] =
 static const uint32_t spv_split_sg_bf16[] =
 #include "decode_split_sg_bf16.spv.inc"
     ;
+static const uint32_t spv_flash_q8_0[] =
+#include "flash_attn_q8_0.spv.inc"
+    ;
+static const uint32_t spv_flash_sg_q8_0[] =
+#include "flash_attn_sg_q8_0.spv.inc"
+    ;
+static const uint32_t spv_split_q8_0[] =
+#include "decode_split_q8_0.spv.inc"
+    ;
+static const uint32_t spv_split_sg_q8_0[] =
+#include "decode_split_sg_q8_0.spv.inc"
+    ;
+static const uint32_t spv_flash_q4_0[] =
+#include "flash_attn_q4_0.spv.inc"
+    ;
+static const uint32_t spv_flash_sg_q4_0[] =
+#include "flash_attn_sg_q4_0.spv.inc"
+    ;
+static const uint32_t spv_split_q4_0[] =
+#include "decode_split_q4_0.spv.inc"
+    ;
+static const uint32_t spv_split_sg_q4_0[] =
+#include "decode_split_sg_q4_0.spv.inc"
+    ;
+static const uint32_t spv_flash_fp8[] =
+#include "flash_attn_fp8.spv.inc"
+    ;
+static const uint32_t spv_flash_sg_fp8[] =
+#include "flash_attn_sg_fp8.spv.inc"
+    ;
+static const uint32_t spv_split_fp8[] =
+#include "decode_split_fp8.spv.inc"
+    ;
+static const uint32_t spv_split_sg_fp8[] =
+#include "decode_split_sg_fp8.spv.inc"
+    ;
 #elif defined(__CPPCHECK__)
 static const uint32_t spv_flash[1], spv_flash_sg[1], spv_split[1], spv_split_sg[1], spv_reduce[1];
 static const uint32_t spv_flash_f16[1], spv_flash_sg_f16[1], spv_split_f16[1], spv_split_sg_f16[1];
 static const uint32_t spv_flash_bf16[1], spv_flash_sg_bf16[1], spv_split_bf16[1], spv_split_sg_bf16[1];
+static const uint32_t spv_flash_q8_0[1], spv_flash_sg_q8_0[1], spv_split_q8_0[1], spv_split_sg_q8_0[1];
+static const uint32_t spv_flash_q4_0[1], spv_flash_sg_q4_0[1], spv_split_q4_0[1], spv_split_sg_q4_0[1];
+static const uint32_t spv_flash_fp8[1], spv_flash_sg_fp8[1], spv_split_fp8[1], spv_split_sg_fp8[1];
 #else
 #error "the SPIR-V headers are missing: build with the Makefile (impls/vulkan/vulkan.mk)"
 #endif
 
-/* Bindings 0 .. N_STORAGE-1 are storage buffers, the rest texel buffers. */
-static VkDescriptorType binding_type(uint32_t binding)
+/* Bindings 0 .. N_STORAGE-1 and the last (aux) are storage buffers, the
+ * others texel buffers. */
+static int is_texel(uint32_t binding)
 {
-	return binding < N_STORAGE ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER : VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+	return binding >= N_STORAGE && binding < N_BINDINGS - 1;
 }
 
-/* Step 6: descriptor set layout (five storage buffers, then K and V as
- * texel buffers), pipeline layout with the push constants, and the one
+static VkDescriptorType binding_type(uint32_t binding)
+{
+	return is_texel(binding) ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+}
+
+/* Step 6: descriptor set layout (five storage buffers, K and V as texel
+ * buffers, the aux storage buffer), pipeline layout with the push constants, and the one
  * descriptor set. */
 int vk_setup_descriptors(vk_ctx *c)
 {
@@ -98,8 +143,8 @@ int vk_setup_descriptors(vk_ctx *c)
 	};
 	VK_CHECK(c, c->vk.vkCreatePipelineLayout(c->device, &plci, NULL, &c->pipe_layout));
 	VkDescriptorPoolSize ps[2] = {
-	    {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = N_STORAGE},
-	    {.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = N_BINDINGS - N_STORAGE},
+	    {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = N_STORAGE + 1},
+	    {.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = N_BINDINGS - N_STORAGE - 1},
 	};
 	VkDescriptorPoolCreateInfo dpci = {
 	    .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
@@ -123,7 +168,8 @@ int vk_setup_descriptors(vk_ctx *c)
  * bf16 ones only where 16-bit storage is enabled). */
 int vk_setup_shaders(vk_ctx *c)
 {
-#define SRC(kind, dtype, code, sg) [(kind) + SH_KINDS * (dtype)] = { code, sizeof code, sg, (dtype) != ATTN_F32 }
+#define SRC(kind, dtype, code, sg)                                                                                     \
+	[(kind) + SH_KINDS * (dtype)] = { code, sizeof code, sg, (dtype) == ATTN_F16 || (dtype) == ATTN_BF16 }
 	static const struct {
 		const uint32_t *code;
 		size_t size;
@@ -141,6 +187,18 @@ int vk_setup_shaders(vk_ctx *c)
 	    SRC(SH_FLASH_SG, ATTN_BF16, spv_flash_sg_bf16, 1),
 	    SRC(SH_SPLIT, ATTN_BF16, spv_split_bf16, 0),
 	    SRC(SH_SPLIT_SG, ATTN_BF16, spv_split_sg_bf16, 1),
+	    SRC(SH_FLASH, ATTN_Q8_0, spv_flash_q8_0, 0),
+	    SRC(SH_FLASH_SG, ATTN_Q8_0, spv_flash_sg_q8_0, 1),
+	    SRC(SH_SPLIT, ATTN_Q8_0, spv_split_q8_0, 0),
+	    SRC(SH_SPLIT_SG, ATTN_Q8_0, spv_split_sg_q8_0, 1),
+	    SRC(SH_FLASH, ATTN_Q4_0, spv_flash_q4_0, 0),
+	    SRC(SH_FLASH_SG, ATTN_Q4_0, spv_flash_sg_q4_0, 1),
+	    SRC(SH_SPLIT, ATTN_Q4_0, spv_split_q4_0, 0),
+	    SRC(SH_SPLIT_SG, ATTN_Q4_0, spv_split_sg_q4_0, 1),
+	    SRC(SH_FLASH, ATTN_FP8_E4M3, spv_flash_fp8, 0),
+	    SRC(SH_FLASH_SG, ATTN_FP8_E4M3, spv_flash_sg_fp8, 1),
+	    SRC(SH_SPLIT, ATTN_FP8_E4M3, spv_split_fp8, 0),
+	    SRC(SH_SPLIT_SG, ATTN_FP8_E4M3, spv_split_sg_fp8, 1),
 	    [SH_REDUCE] = {spv_reduce, sizeof spv_reduce, 0, 0},
 	};
 #undef SRC
@@ -198,19 +256,23 @@ int vk_get_pipeline(vk_ctx *c, int shader, const uint32_t spec[N_SPEC], VkPipeli
 }
 
 /* Point the descriptor set at the buffers of this call (k and v twice:
- * as storage buffers and through their texel views of dtype t). */
+ * as storage buffers and through their texel views of dtype t; the block
+ * formats and fp8 get f32 views, which their shaders never read). */
 int vk_bind_buffers(vk_ctx *c, vk_buf *k, vk_buf *v, attn_dtype t)
 {
+	if (t != ATTN_F16 && t != ATTN_BF16)
+		t = ATTN_F32;
 	int rc = vk_buf_view(c, k, t);
 	if (!rc)
 		rc = vk_buf_view(c, v, t);
 	if (rc)
 		return rc;
-	VkDescriptorBufferInfo bi[N_STORAGE] = {
-	    {c->q.buf, 0, VK_WHOLE_SIZE},   {k->buf, 0, VK_WHOLE_SIZE},      {v->buf, 0, VK_WHOLE_SIZE},
-	    {c->out.buf, 0, VK_WHOLE_SIZE}, {c->part.buf, 0, VK_WHOLE_SIZE},
+	VkDescriptorBufferInfo bi[N_BINDINGS] = {
+	    {c->q.buf, 0, VK_WHOLE_SIZE},    {k->buf, 0, VK_WHOLE_SIZE},
+	    {v->buf, 0, VK_WHOLE_SIZE},      {c->out.buf, 0, VK_WHOLE_SIZE},
+	    {c->part.buf, 0, VK_WHOLE_SIZE}, [N_BINDINGS - 1] = {c->aux.buf, 0, VK_WHOLE_SIZE},
 	};
-	VkBufferView views[N_BINDINGS - N_STORAGE] = {k->view, v->view};
+	VkBufferView views[N_BINDINGS] = {[N_STORAGE] = k->view, [N_STORAGE + 1] = v->view};
 	VkWriteDescriptorSet w[N_BINDINGS];
 	for (uint32_t i = 0; i < N_BINDINGS; i++)
 		w[i] = (VkWriteDescriptorSet){
@@ -219,9 +281,47 @@ int vk_bind_buffers(vk_ctx *c, vk_buf *k, vk_buf *v, attn_dtype t)
 		    .dstBinding = i,
 		    .descriptorCount = 1,
 		    .descriptorType = binding_type(i),
-		    .pBufferInfo = i < N_STORAGE ? &bi[i] : NULL,
-		    .pTexelBufferView = i < N_STORAGE ? NULL : &views[i - N_STORAGE],
+		    .pBufferInfo = is_texel(i) ? NULL : &bi[i],
+		    .pTexelBufferView = is_texel(i) ? &views[i] : NULL,
 		};
 	c->vk.vkUpdateDescriptorSets(c->device, N_BINDINGS, w, 0, NULL);
 	return ATTN_OK;
+}
+
+/* Words of the aux buffer of a call: ALiBi slopes and sink logits (n_heads
+ * each), query and key counts (batch each), the block table. */
+uint64_t vk_aux_bytes(const attn_shape *s, const attn_paged_kv *kv)
+{
+	return 4 * (uint64_t)(2 * s->n_heads + 2 * s->batch + (kv ? s->batch * kv->max_pages : 0));
+}
+
+/* Fill the mapped aux buffer for s (and the block table of kv when paged)
+ * and the push constants that point into it. Slopes and sinks are stored
+ * times log2(e), the unit of the shaders' scores. */
+void vk_fill_aux(vk_ctx *c, const attn_shape *s, const attn_paged_kv *kv, struct vk_push *pc)
+{
+	uint32_t *w = c->aux.map;
+	const uint32_t nh = (uint32_t)s->n_heads, nb = (uint32_t)s->batch;
+	pc->alibi_off = 0;
+	pc->sink_off = nh;
+	pc->qlen_off = 2 * nh;
+	pc->kvlen_off = 2 * nh + nb;
+	pc->bt_off = 2 * nh + 2 * nb;
+	pc->flags = (s->alibi ? VK_F_ALIBI : 0) | (s->sinks ? VK_F_SINKS : 0) |
+	            (s->q_lens || s->kv_lens ? VK_F_RAGGED : 0) | (kv ? VK_F_PAGED : 0);
+	for (uint32_t h = 0; h < nh; h++) {
+		const float a = s->alibi ? (float)(s->alibi[h] * VK_LOG2E) : 0.0f;
+		const float z = s->sinks ? (float)(s->sinks[h] * VK_LOG2E) : 0.0f;
+		memcpy(&w[pc->alibi_off + h], &a, 4);
+		memcpy(&w[pc->sink_off + h], &z, 4);
+	}
+	for (uint32_t b = 0; b < nb; b++) {
+		w[pc->qlen_off + b] = (uint32_t)(s->q_lens ? s->q_lens[b] : s->n_q);
+		w[pc->kvlen_off + b] = (uint32_t)(s->kv_lens ? s->kv_lens[b] : s->n_kv);
+	}
+	if (kv) {
+		pc->page_size = (uint32_t)kv->page_size;
+		pc->max_pages = (uint32_t)kv->max_pages;
+		memcpy(&w[pc->bt_off], kv->block_table, (size_t)(s->batch * kv->max_pages) * sizeof(int32_t));
+	}
 }

@@ -7,6 +7,8 @@
  */
 #include "vk_internal.h"
 
+#include "attn_quant.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -33,7 +35,8 @@ int vk_setup_config(vk_ctx *c)
 	for (int t = 0; t < N_DTYPES; t++) {
 		VkFormatProperties fp;
 		vkGetPhysicalDeviceFormatProperties(c->phys, vk_texel_format((attn_dtype)t), &fp);
-		c->texel_ok[t] = c->par.texel && (fp.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT);
+		c->texel_ok[t] =
+		    c->par.texel && t <= ATTN_BF16 && (fp.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT);
 	}
 	c->use_texel = c->texel_ok[ATTN_F32];
 
@@ -73,11 +76,11 @@ int vk_setup_config(vk_ctx *c)
 }
 
 /* Flash tile: keys per shared tile fitting the device's shared memory. */
-static uint32_t flash_tile(const vk_ctx *c, uint32_t d)
+static uint32_t flash_tile(const vk_ctx *c, uint32_t d, uint32_t dv)
 {
-	uint32_t d4 = (d + 3) / 4;
-	uint32_t ks = (d4 + c->f_dsplit - 1) / c->f_dsplit * c->f_dsplit;
-	uint32_t fit = c->props.limits.maxComputeSharedMemorySize / (2 * 16 * ks);
+	uint32_t ks = ((d + 3) / 4 + c->f_dsplit - 1) / c->f_dsplit * c->f_dsplit;
+	uint32_t ksv = ((dv + 3) / 4 + c->f_dsplit - 1) / c->f_dsplit * c->f_dsplit;
+	uint32_t fit = c->props.limits.maxComputeSharedMemorySize / (16 * (ks + ksv));
 	uint32_t bc = c->f_tile < fit ? c->f_tile : fit;
 	if (bc >= c->f_step)
 		bc -= bc % c->f_step;
@@ -132,26 +135,64 @@ static uint32_t choose_split(const vk_ctx *c, uint32_t n_kv, uint32_t other_grou
 	return n ? n : 1;
 }
 
-/* Check the shape against what the backend and device support; fill the
- * plan when plan is not NULL. Returns 1 if supported, else 0 and why. */
-int vk_plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_plan *plan, char *why, size_t why_len)
+/* The ragged lengths and variant fields of s are within their ranges;
+ * else 0 and why (a caller's error: ATTN_E_INVALID in a call). */
+int vk_check_lens(const attn_shape *s, char *why, size_t why_len)
 {
-	const VkPhysicalDeviceLimits *lim = &c->props.limits;
-	if (!attn_dtype_known(s->dtype)) {
-		snprintf(why, why_len, "unknown storage dtype %d", (int)s->dtype);
+	if (s->window < 0 || !(s->softcap >= 0) || s->head_dim_v < 0) {
+		snprintf(why, why_len, "window, softcap and head_dim_v must not be negative");
 		return 0;
 	}
-	if (s->dtype != ATTN_F32 && !c->storage16) {
+	for (int64_t b = 0; (s->q_lens || s->kv_lens) && b < s->batch; b++) {
+		const int64_t nq = s->q_lens ? s->q_lens[b] : s->n_q, nkv = s->kv_lens ? s->kv_lens[b] : s->n_kv;
+		if (nq < 0 || nq > s->n_q || nkv < 0 || nkv > s->n_kv || (s->causal && nq > nkv)) {
+			snprintf(why, why_len,
+			         "sequence %lld: q_lens %lld and kv_lens %lld must be within n_q %lld and n_kv %lld%s",
+			         (long long)b, (long long)nq, (long long)nkv, (long long)s->n_q, (long long)s->n_kv,
+			         s->causal ? ", q_lens <= kv_lens (causal)" : "");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* What the shaders cannot run, other than sizes: storage types, head sizes. */
+static int check_kinds(const vk_ctx *c, const attn_shape *s, char *why, size_t why_len)
+{
+	const attn_dtype kt = attn_kv_dtype(s);
+	const int64_t dv = attn_head_dim_v(s);
+	if (!attn_dtype_known(s->dtype) || !attn_kv_dtype_known(kt)) {
+		snprintf(why, why_len, "unknown storage dtype %d / kv_storage %d", (int)s->dtype, (int)s->kv_storage);
+		return 0;
+	}
+	if ((kt == ATTN_F16 || kt == ATTN_BF16) && !c->storage16) {
 		/* not "needs ...": that is how a shape too large for the device reads */
 		snprintf(why, why_len,
 		         "%s storage needs storageBuffer16BitAccess (VK_KHR_16bit_storage), which %s lacks%s",
-		         s->dtype == ATTN_F16 ? "f16" : "bf16", c->name, c->has_storage16 ? " (storage16=0)" : "");
+		         kt == ATTN_F16 ? "f16" : "bf16", c->name, c->has_storage16 ? " (storage16=0)" : "");
 		return 0;
 	}
-	if (s->head_dim < 1 || s->head_dim > 256) {
-		snprintf(why, why_len, "head_dim %lld outside 1..256", (long long)s->head_dim);
+	if (s->head_dim < 1 || s->head_dim > 576 || dv < 1 || dv > 576) {
+		snprintf(why, why_len, "head_dim %lld and head_dim_v %lld must be within 1..576",
+		         (long long)s->head_dim, (long long)dv);
 		return 0;
 	}
+	if (attn_dtype_blocked(kt) && (s->head_dim % ATTN_QBLOCK || dv % ATTN_QBLOCK)) {
+		snprintf(why, why_len, "%s storage requires head_dim and head_dim_v multiples of 32",
+		         attn_kv_dtype_name(kt));
+		return 0;
+	}
+	return vk_check_lens(s, why, why_len);
+}
+
+/* Check the shape against what the backend and device support; fill the
+ * plan when plan is not NULL. kv_rows: rows of K (and V) the call binds.
+ * Returns 1 if supported, else 0 and why. */
+int vk_plan_shape(const vk_ctx *c, const attn_shape *s, uint64_t kv_rows, vk_plan *plan, char *why, size_t why_len)
+{
+	const VkPhysicalDeviceLimits *lim = &c->props.limits;
+	if (!check_kinds(c, s, why, why_len))
+		return 0;
 	if (s->batch < 1 || s->n_heads < 1 || s->n_kv_heads < 1 || s->n_q < 1 || s->n_kv < 1) {
 		snprintf(why, why_len, "batch, heads, n_q and n_kv must be at least 1");
 		return 0;
@@ -164,13 +205,16 @@ int vk_plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_pl
 		snprintf(why, why_len, "causal needs n_q <= n_kv");
 		return 0;
 	}
-	/* Shaders index with 32-bit integers; bound buffers must fit the device
-	 * range: q, k and v of elements of es bytes, out of f32. */
-	const double dp = (double)((s->head_dim + 3) / 4 * 4), es = (double)attn_dtype_size(s->dtype);
-	const double elems_q = (double)s->batch * (double)s->n_heads * (double)s->n_q * dp;
-	const double elems_kv = (double)s->batch * (double)s->n_kv_heads * (double)kv_stride * dp;
+	/* Shaders index with 32-bit integers (bytes for the block formats);
+	 * bound buffers must fit the device range: q and out f32, k and v as
+	 * stored. */
+	const attn_dtype kt = attn_kv_dtype(s);
+	const int64_t dv = attn_head_dim_v(s), dmax = dv > s->head_dim ? dv : s->head_dim;
+	const double elems_q = (double)s->batch * (double)s->n_heads * (double)s->n_q * (double)((dmax + 3) / 4 * 4);
+	const double bytes_kv = (double)(vk_row_bytes(kt, dmax)) * (double)kv_rows;
+	const double elems_kv = attn_dtype_blocked(kt) ? bytes_kv : (double)kv_rows * (double)((dmax + 3) / 4 * 4);
 	const double range = (double)lim->maxStorageBufferRange;
-	const double bytes_q = elems_q * 4, bytes_kv = elems_kv * es; /* out is larger than q */
+	const double bytes_q = elems_q * 4;
 	char need[32], most[32];
 	vk_fmt_size(most, sizeof most, lim->maxStorageBufferRange);
 	if (bytes_q > range || bytes_kv > range) {
@@ -184,8 +228,8 @@ int vk_plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_pl
 		return 0;
 	}
 	const uint32_t d = (uint32_t)s->head_dim, g = (uint32_t)(s->n_heads / s->n_kv_heads);
-	const uint32_t texel = c->texel_ok[s->dtype] && elems_kv / 4 <= lim->maxTexelBufferElements;
-	const uint32_t rows = flash_rows(c, d), stage = c->f_stage || !texel;
+	const uint32_t texel = c->texel_ok[kt] && elems_kv / 4 <= lim->maxTexelBufferElements;
+	const uint32_t rows = flash_rows(c, (uint32_t)dmax), stage = c->f_stage || !texel;
 	const double rows_wg = (double)(c->f_wg / c->f_dsplit) * rows;
 	vk_plan p = {.decode = s->n_q == 1};
 	if (!p.decode) {
@@ -195,15 +239,16 @@ int vk_plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_pl
 			snprintf(why, why_len, "more workgroups than the device can launch");
 			return 0;
 		}
-		const uint32_t tile = flash_tile(c, d), step = c->f_step < tile ? c->f_step : tile;
-		uint32_t spec[N_SPEC] = {c->f_wg, d, rows, tile, step, c->f_dsplit, stage, texel};
+		const uint32_t tile = flash_tile(c, d, (uint32_t)dv);
+		const uint32_t step = c->f_step < tile ? c->f_step : tile;
+		uint32_t spec[N_SPEC] = {c->f_wg, d, rows, tile, step, c->f_dsplit, stage, texel, (uint32_t)dv};
 		memcpy(p.spec, spec, sizeof spec);
 		p.groups[0] = (uint32_t)gx;
 		p.groups[1] = (uint32_t)s->n_kv_heads;
 		p.groups[2] = (uint32_t)s->batch;
 	} else {
-		uint32_t cap =
-		    c->par.dec_heads ? (uint32_t)c->par.dec_heads : (c->cpu ? 2 : 1) * lane_budget(c, d, c->d_dsplit);
+		uint32_t cap = c->par.dec_heads ? (uint32_t)c->par.dec_heads
+		                                : (c->cpu ? 2 : 1) * lane_budget(c, (uint32_t)dmax, c->d_dsplit);
 		uint32_t hg = divisor_at_most(g, cap);
 		uint32_t n_grp = c->d_merge ? c->d_wg / c->min_subgroup_size : c->d_wg;
 		if (n_grp == 0)
@@ -214,12 +259,14 @@ int vk_plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_pl
 			snprintf(why, why_len, "more workgroups than the device can launch");
 			return 0;
 		}
-		p.n_split = choose_split(c, (uint32_t)s->n_kv, (uint32_t)gy * (uint32_t)s->batch);
-		p.split_len = (uint32_t)((s->n_kv + p.n_split - 1) / p.n_split);
-		p.n_split = (uint32_t)((s->n_kv + p.split_len - 1) / p.split_len);
+		/* the keys a query may see: at most the window */
+		const int64_t n_vis = s->window > 0 && s->window < s->n_kv ? s->window : s->n_kv;
+		p.n_split = choose_split(c, (uint32_t)n_vis, (uint32_t)gy * (uint32_t)s->batch);
+		p.split_len = (uint32_t)((n_vis + p.n_split - 1) / p.n_split);
+		p.n_split = (uint32_t)((n_vis + p.split_len - 1) / p.split_len);
 		p.n_part = p.n_split * n_grp;
 		double parts = (double)s->batch * (double)s->n_heads * p.n_part;
-		double floats = parts * (double)((d + 3) / 4 * 4) + 2 * parts;
+		double floats = parts * (double)((dv + 3) / 4 * 4) + 2 * parts;
 		if (floats * 4 > range || floats >= 4294967296.0) {
 			vk_fmt_size(need, sizeof need, (uint64_t)(floats * 4));
 			snprintf(why, why_len,
@@ -229,7 +276,7 @@ int vk_plan_shape(const vk_ctx *c, const attn_shape *s, int64_t kv_stride, vk_pl
 			return 0;
 		}
 		p.part_bytes = (VkDeviceSize)(floats * 4);
-		uint32_t spec[N_SPEC] = {c->d_wg, d, hg, c->d_keys, c->d_dsplit, 0, 0, texel};
+		uint32_t spec[N_SPEC] = {c->d_wg, d, hg, c->d_keys, c->d_dsplit, 0, 0, texel, (uint32_t)dv};
 		memcpy(p.spec, spec, sizeof spec);
 		p.groups[0] = p.n_split;
 		p.groups[1] = (uint32_t)gy;

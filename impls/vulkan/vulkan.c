@@ -202,6 +202,7 @@ static void vk_destroy(void *ctx)
 	if (c->device) {
 		vk_buf_free(c, &c->cache_v);
 		vk_buf_free(c, &c->cache_k);
+		vk_buf_free(c, &c->aux);
 		vk_buf_free(c, &c->part);
 		vk_buf_free(c, &c->out);
 		vk_buf_free(c, &c->v);
@@ -231,6 +232,7 @@ static void vk_destroy(void *ctx)
 		c->destroy_messenger(c->instance, c->messenger, NULL);
 	if (c->instance)
 		c->destroy_instance(c->instance, NULL);
+	free(c->seq_len);
 	free(c);
 }
 
@@ -299,8 +301,10 @@ static const char *vk_last_error(void *ctx)
 static int vk_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)
 {
 	vk_plan p;
-	return vk_plan_shape(ctx, s, s->n_kv, &p, why, why_len) &&
-	       vk_shape_fits(ctx, s, s->n_kv, 0, p.decode ? p.part_bytes : 16, why, why_len);
+	const uint64_t rows = vk_tensor_rows(s, s->n_kv_heads, s->n_kv);
+	return vk_plan_shape(ctx, s, rows, &p, why, why_len) &&
+	       vk_shape_fits(ctx, s, rows, vk_tensor_rows(s, s->n_kv_heads, s->n_q), p.decode ? p.part_bytes : 16, why,
+	                     why_len);
 }
 
 /* Staging (upload of q and the new keys and values, download of out) plus
@@ -311,14 +315,15 @@ static uint64_t vk_workspace_bytes(void *ctx, const attn_shape *s)
 	vk_ctx *c = ctx;
 	vk_plan p;
 	char why[128];
-	if (!vk_plan_shape(c, s, s->n_kv, &p, why, sizeof why))
+	if (!vk_plan_shape(c, s, vk_tensor_rows(s, s->n_kv_heads, s->n_kv), &p, why, sizeof why))
 		return 0;
-	int cached = c->cache_k.buf && c->cache_shape.batch == s->batch && c->cache_shape.n_kv_heads == s->n_kv_heads &&
-	             c->cache_shape.head_dim == s->head_dim && c->cache_shape.dtype == s->dtype;
-	int64_t n_new = cached ? s->n_q : s->n_kv;
-	uint64_t staging =
-	    vk_tensor_bytes(s, s->n_heads, s->n_q) + vk_out_bytes(s) + 2 * vk_tensor_bytes(s, s->n_kv_heads, n_new);
-	return staging + (p.decode ? p.part_bytes : 0);
+	const attn_shape *cs = &c->cache_shape;
+	int cached = c->cache_k.buf && cs->batch == s->batch && cs->n_kv_heads == s->n_kv_heads &&
+	             cs->head_dim == s->head_dim && attn_head_dim_v(cs) == attn_head_dim_v(s) &&
+	             attn_kv_dtype(cs) == attn_kv_dtype(s);
+	const uint64_t n_new = vk_tensor_rows(s, s->n_kv_heads, cached ? s->n_q : s->n_kv);
+	uint64_t staging = vk_q_bytes(s) + vk_out_bytes(s) + vk_kv_bytes(s, n_new, 0) + vk_kv_bytes(s, n_new, 1);
+	return staging + (p.decode ? p.part_bytes : 0) + vk_aux_bytes(s, NULL);
 }
 
 static int64_t vk_last_device_ns(void *ctx)
@@ -337,9 +342,13 @@ const attn_backend *attn_backend_vulkan(void)
 	static const attn_backend be = {
 	    .abi_version = ATTN_ABI_VERSION,
 	    .name = "vulkan",
-	    .description = "Vulkan compute: flash attention, split-K decode, device KV cache (f32, f16, bf16 storage)",
+	    .description =
+	        "Vulkan compute: flash attention, split-K decode, device KV cache, paged KV (f32, f16, bf16; "
+	        "q8_0, q4_0, fp8 k/v)",
 	    .caps = ATTN_CAP_CAUSAL | ATTN_CAP_GQA | ATTN_CAP_KV_CACHE | ATTN_CAP_DEVICE_TIMER | ATTN_CAP_F16 |
-	            ATTN_CAP_BF16,
+	            ATTN_CAP_BF16 | ATTN_CAP_WINDOW | ATTN_CAP_SOFTCAP | ATTN_CAP_ALIBI | ATTN_CAP_SINKS |
+	            ATTN_CAP_HEAD_DIM_V | ATTN_CAP_KV_DTYPE | ATTN_CAP_Q8_0 | ATTN_CAP_Q4_0 | ATTN_CAP_FP8 |
+	            ATTN_CAP_RAGGED | ATTN_CAP_PAGED,
 	    .probe = vk_probe,
 	    .list_devices = vk_list_devices,
 	    .create = vk_create,
@@ -359,6 +368,7 @@ const attn_backend *attn_backend_vulkan(void)
 	    .last_device_ns = vk_last_device_ns,
 	    .peak_device_bytes = vk_peak_device_bytes,
 	    .instance_info = vk_instance_info,
+	    .attend_paged = vk_attend_paged,
 	};
 	return &be;
 }

@@ -3,10 +3,13 @@
  *
  * Attention on any Vulkan 1.1 device: a flash-attention shader for
  * attend and prefill, a split-K pair of shaders for single-query calls
- * (decode), and a KV cache held in device memory. q, k, v and the cache are
- * stored in the shape's dtype: f32 everywhere, f16 and bf16 where the
- * device has storageBuffer16BitAccess (VK_KHR_16bit_storage); the shaders
- * widen 16-bit values on load and compute in f32, out is f32. The Vulkan loader is
+ * (decode), and a KV cache held in device memory. k, v and the cache are
+ * stored as attn_kv_dtype(s): f32 everywhere, f16 and bf16 where the
+ * device has storageBuffer16BitAccess (VK_KHR_16bit_storage), q8_0, q4_0
+ * and fp8_e4m3 as attn_quant.h lays them out; the shaders widen or
+ * dequantize on load and compute in f32; q is widened to f32 by the host,
+ * out is f32. Every ABI 3 variant, ragged lengths and attend_paged are
+ * supported. The Vulkan loader is
  * opened at run time (volk), so a binary built with this backend starts,
  * and every other backend works, on machines without libvulkan.so.1.
  *
