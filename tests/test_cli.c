@@ -31,6 +31,12 @@ static void test_usage(void **state)
 	EXPECT(2, "--vk-timing", "sweep", "--vk-timing", "cpu");
 	EXPECT(0, "usage", "--help");
 	EXPECT(0, "naive", "list");
+	/* every built-in CPU backend claims the ABI 3 variants, storage types and pages */
+	EXPECT(0,
+	       "caps: "
+	       "causal,gqa,kv_cache,f16,bf16,window,softcap,alibi,sinks,head_dim_v,kv_dtype,q8_0,q4_0,fp8_e4m3,ragged,"
+	       "paged",
+	       "list");
 }
 
 /* Occurrences of needle in hay. */

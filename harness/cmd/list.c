@@ -37,9 +37,10 @@ int cmd_list(int argc, char **argv)
 		if (e->available && e->be->create(&cfg, &inst, err, sizeof err) == ATTN_OK)
 			device = e->be->device_name(inst);
 		if (e->available)
-			printf("%-10s ok                 %-32s %s\n", e->be->name, device, caps);
+			printf("%-10s ok   %s\n", e->be->name, device);
 		else
-			printf("%-10s unavailable (%s)   -   %s\n", e->be->name, e->reason, caps);
+			printf("%-10s unavailable (%s)\n", e->be->name, e->reason);
+		printf("    caps: %s\n", caps);
 		/* absent (NULL) in a table built for ABI 1 */
 		const char *info = inst && e->be->instance_info ? e->be->instance_info(inst) : NULL;
 		if (info && *info)

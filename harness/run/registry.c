@@ -329,7 +329,18 @@ const char *caps_str(uint32_t caps, char *buf, size_t len)
 	             {ATTN_CAP_THREADS, "threads"},
 	             {ATTN_CAP_DEVICE_TIMER, "device_timer"},
 	             {ATTN_CAP_F16, "f16"},
-	             {ATTN_CAP_BF16, "bf16"}};
+	             {ATTN_CAP_BF16, "bf16"},
+	             {ATTN_CAP_WINDOW, "window"},
+	             {ATTN_CAP_SOFTCAP, "softcap"},
+	             {ATTN_CAP_ALIBI, "alibi"},
+	             {ATTN_CAP_SINKS, "sinks"},
+	             {ATTN_CAP_HEAD_DIM_V, "head_dim_v"},
+	             {ATTN_CAP_KV_DTYPE, "kv_dtype"},
+	             {ATTN_CAP_Q8_0, "q8_0"},
+	             {ATTN_CAP_Q4_0, "q4_0"},
+	             {ATTN_CAP_FP8, "fp8_e4m3"},
+	             {ATTN_CAP_RAGGED, "ragged"},
+	             {ATTN_CAP_PAGED, "paged"}};
 	buf[0] = 0;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (!(caps & names[i].bit))
