@@ -331,7 +331,7 @@ static void test_windowed_cost_line(void **state)
 	tu_write(p, m, strlen(m));
 	free(m);
 	EXPECT(0, "report:", "report", dir, "--format", "png");
-	char *gp = read_out(dir, "cost.gp");
+	char *gp = tu_read_out(dir, "cost.gp");
 	const char *full = strstr(gp, "\"naive: t ~ n^"), *win = strstr(gp, "\"naive, window 512: t ~ n^");
 	if (!full || !win)
 		fail_msg("cost.gp has no full and windowed lines:\n%.2000s", gp);
