@@ -87,7 +87,7 @@ const sweep_key sweep_keys[] = {
     GRID_INTS("heads", "heads", heads, 1, 4096, "query heads"),
     GRID_INTS("gqa", "gqa", gqa, 1, 4096, "query heads per KV head: 1 = MHA, heads = MQA"),
     GRID_INTS("cache", "cache", cache, 1, INT64_C(1) << 26, "keys attended by decode"),
-    GRID_INTS("head_dim", "head-dim", head_dim, 1, 256, "head size"),
+    GRID_INTS("head_dim", "head-dim", head_dim, 1, 576, "head size"),
     GRID_INTS("batch", "batch", batch, 1, 65536, "sequences"),
     GRID_NAMES("phases", "phases", "P", phases, phase_names, "what is timed"),
     GRID_INTS("causal", "causal", causal, 0, 1, "attend: 1 causal, 0 not"),

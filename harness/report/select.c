@@ -584,15 +584,20 @@ int select_lines(const report *R, const sel_spec *sp, selection *S)
 		const int b = (sp->series & S_MACHINE) ? report_backend_rank(R, s->backend) : i;
 		s->color = b;
 		s->pt = b;
-		/* machines: open markers on every other one, and the dash type
-		 * unless the line variables (n_heads, ...) need it; lines split
-		 * by dtype alone get the dtype's own dash in every picture */
 		const int rank = (sp->series & S_MACHINE) ? same_line_rank[i] : 0;
 		const int m = (sp->series & S_MACHINE) ? s->mach : 0;
-		s->dash = (sp->series & ~S_MACHINE) == VM(V_DTYPE) ? dtype_style(s->row0->dtype)
-		          : (sp->series & ~S_MACHINE)              ? rank
-		                                                   : m;
-		s->open = m % 2;
+		/* machines: open markers on every other one, and the dash type
+		 * unless the line variables (n_heads, ...) need it; lines split
+		 * by dtype (and perhaps by window or cache state) get the dtype's
+		 * own dash in every picture, and a windowed or non-default cache
+		 * state line open markers beside its plain one */
+		const unsigned alt_bits = VM(V_WINDOW) | VM(V_CSTATE);
+		const int alt = ((sp->series & VM(V_WINDOW)) && var_meaningful(s->row0, V_WINDOW)) ^
+		                ((sp->series & VM(V_CSTATE)) && var_meaningful(s->row0, V_CSTATE));
+		s->dash = (sp->series & ~S_MACHINE & ~alt_bits) == VM(V_DTYPE) ? dtype_style(s->row0->dtype)
+		          : (sp->series & ~S_MACHINE)                          ? rank
+		                                                               : m;
+		s->open = (m + alt) % 2;
 	}
 	free(same_line_rank);
 	return 0;
