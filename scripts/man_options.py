@@ -11,6 +11,18 @@ import sys
 
 COMMANDS = ["list", "check", "sweep", "bench", "roofline", "report", "compare", "plan"]
 
+# options a command's help lists outside its "options:" block
+EXTRA = {
+    "bench": [
+        ".TP",
+        "\\fB\\-\\-benchmark_*\\fR",
+        "Google Benchmark's own flags in its current syntax: \\fB\\-\\-benchmark_filter=\\fR\\fIREGEX\\fR, "
+        "\\fB\\-\\-benchmark_min_time=0.5s\\fR (or \\fB=100x\\fR), \\fB\\-\\-benchmark_repetitions=\\fR\\fIN\\fR, "
+        "\\fB\\-\\-benchmark_format=console|json|csv\\fR, \\fB\\-\\-benchmark_out=\\fR\\fIFILE\\fR, "
+        "\\fB\\-\\-benchmark_out_format=json|console|csv\\fR.",
+    ]
+}
+
 
 def roff(text):
     return text.replace("\\", "\\\\").replace("-", "\\-")
@@ -56,6 +68,7 @@ def main():
                 continue
             head = "\\fB" + roff(name) + "\\fR" + (" \\fI" + roff(arg) + "\\fR" if arg else "")
             body += [".TP", head, roff(desc)]
+        body += EXTRA.get(cmd, [])
     open(page, "w", encoding="utf-8").write(text[:start] + "\n".join(body) + "\n" + text[end:])
 
 
