@@ -521,7 +521,7 @@ int check_run(const check_opts *opts)
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  %s\n", "case", "backend", "dtype", "paths",
+	printf("%-24s %-10s %-12s %-20s %12s %12s %12s %10s %8s %8s  %s\n", "case", "backend", "dtype", "paths",
 	       "max_abs_err", "max_rel_err", "nmse", "ref_err", "err/ref", "err/tol", "result");
 	for (int c = 0; c < ncases; c++) {
 		const golden_case *gc = &cases[c];
@@ -567,15 +567,15 @@ int check_run(const check_opts *opts)
 				snprintf(dt, sizeof dt, "%s", dtype_name(s->dtype));
 			if (res->status == CHECK_SKIP) {
 				skipped++;
-				printf("%-24s %-10s %-5s %-15s %12s %12s %12s %10s %8s %8s  SKIP (%s)\n", gc->name,
+				printf("%-24s %-10s %-12s %-20s %12s %12s %12s %10s %8s %8s  SKIP (%s)\n", gc->name,
 				       r->backend, dt, "-", "-", "-", "-", "-", "-", "-", res->msg);
 			} else {
 				char ref[32], ratio[32];
 				ratio_text(res, ref, ratio, sizeof ref);
-				printf("%-24s %-10s %-5s %-15s %12.3g %12.3g %12.3g %10s %8s %8.3g  %s%s%s\n", gc->name,
-				       r->backend, dt, res->paths, res->st.max_abs, res->st.max_rel, res->st.nmse, ref,
-				       ratio, res->st.worst, status_names[res->status], res->msg[0] ? ": " : "",
-				       res->msg);
+				printf("%-24s %-10s %-12s %-20s %12.3g %12.3g %12.3g %10s %8s %8.3g  %s%s%s\n",
+				       gc->name, r->backend, dt, res->paths, res->st.max_abs, res->st.max_rel,
+				       res->st.nmse, ref, ratio, res->st.worst, status_names[res->status],
+				       res->msg[0] ? ": " : "", res->msg);
 				if (res->status == CHECK_PASS)
 					passed++;
 				else
