@@ -82,7 +82,7 @@ static void test_bad_configs(void **state)
 	expect_bad("seq = 1, x\n", "'seq'");
 	expect_bad("seq = -5\n", "'seq'");
 	expect_bad("head_dim = 0\n", "'head_dim'");
-	expect_bad("head_dim = 300\n", "'head_dim'");
+	expect_bad("head_dim = 577\n", "'head_dim'");
 	expect_bad("cache = 1099511627776\n", "'cache'");
 	expect_bad("colour = blue\n", "unknown key 'colour'");
 	expect_bad("just words\n", "key = value");
