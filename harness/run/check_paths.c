@@ -7,6 +7,7 @@
 
 #include "attn_quant.h"
 #include "run/reference.h"
+#include "run/registry.h"
 
 /* ---- what a backend claims ------------------------------------------------ */
 
@@ -24,28 +25,23 @@ const char *check_unclaimed(const attn_backend *b, const attn_shape *s, char *bu
 		snprintf(buf, len, "ABI 3 fields (the backend is ABI %u)", b->abi_version);
 		return buf;
 	}
-	const attn_dtype kt = attn_kv_dtype(s);
-	const struct {
-		int used;
+	const uint32_t missing =
+	    shape_caps(s, s->alibi != NULL, s->sinks != NULL, s->q_lens || s->kv_lens, 0) & ~b->caps;
+	static const struct {
 		uint32_t cap;
 		const char *what;
-	} need[] = {
-	    {s->window > 0, ATTN_CAP_WINDOW, "window"},
-	    {s->softcap > 0, ATTN_CAP_SOFTCAP, "softcap"},
-	    {s->alibi != NULL, ATTN_CAP_ALIBI, "alibi"},
-	    {s->sinks != NULL, ATTN_CAP_SINKS, "sinks"},
-	    {attn_head_dim_v(s) != s->head_dim, ATTN_CAP_HEAD_DIM_V, "head_dim_v"},
-	    {kt != s->dtype && kt <= ATTN_BF16, ATTN_CAP_KV_DTYPE, "kv_dtype"},
-	    {kt == ATTN_Q8_0, ATTN_CAP_Q8_0, "kv_dtype q8_0"},
-	    {kt == ATTN_Q4_0, ATTN_CAP_Q4_0, "kv_dtype q4_0"},
-	    {kt == ATTN_FP8_E4M3, ATTN_CAP_FP8, "kv_dtype fp8_e4m3"},
-	    {s->q_lens || s->kv_lens, ATTN_CAP_RAGGED, "ragged lengths"},
+	} names[] = {
+	    {ATTN_CAP_WINDOW, "window"},         {ATTN_CAP_SOFTCAP, "softcap"},
+	    {ATTN_CAP_ALIBI, "alibi"},           {ATTN_CAP_SINKS, "sinks"},
+	    {ATTN_CAP_HEAD_DIM_V, "head_dim_v"}, {ATTN_CAP_KV_DTYPE, "kv_dtype"},
+	    {ATTN_CAP_Q8_0, "kv_dtype q8_0"},    {ATTN_CAP_Q4_0, "kv_dtype q4_0"},
+	    {ATTN_CAP_FP8, "kv_dtype fp8_e4m3"}, {ATTN_CAP_RAGGED, "ragged lengths"},
 	};
 	buf[0] = 0;
-	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
-		if (need[i].used && !(b->caps & need[i].cap)) {
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (missing & names[i].cap) {
 			const size_t n = strlen(buf);
-			snprintf(buf + n, len - n, "%s%s", n ? ", " : "", need[i].what);
+			snprintf(buf + n, len - n, "%s%s", n ? ", " : "", names[i].what);
 		}
 	return buf[0] ? buf : NULL;
 }

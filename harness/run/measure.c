@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/interrupt.h"
+#include "run/registry.h"
 #include "run/worker.h"
 #include "model/results.h"
 
@@ -59,25 +60,25 @@ int point_unsupported(const attn_backend *b, const sweep_point *p, char *why, si
 {
 	const attn_shape *s = &p->shape;
 	const attn_dtype kt = attn_kv_dtype(s);
-	const struct {
-		int on;
+	const uint32_t missing = shape_caps(s, p->alibi, p->sinks, p->lens != 0, p->page_size > 0) & ~b->caps;
+	static const struct {
 		uint32_t cap;
 		const char *what;
 	} need[] = {
-	    {s->window > 0, ATTN_CAP_WINDOW, "no sliding window (ATTN_CAP_WINDOW)"},
-	    {s->softcap > 0, ATTN_CAP_SOFTCAP, "no soft cap (ATTN_CAP_SOFTCAP)"},
-	    {p->alibi, ATTN_CAP_ALIBI, "no ALiBi (ATTN_CAP_ALIBI)"},
-	    {p->sinks, ATTN_CAP_SINKS, "no attention sinks (ATTN_CAP_SINKS)"},
-	    {attn_head_dim_v(s) != s->head_dim, ATTN_CAP_HEAD_DIM_V, "no head_dim_v (ATTN_CAP_HEAD_DIM_V)"},
-	    {kt == ATTN_Q8_0, ATTN_CAP_Q8_0, "no q8_0 KV storage (ATTN_CAP_Q8_0)"},
-	    {kt == ATTN_Q4_0, ATTN_CAP_Q4_0, "no q4_0 KV storage (ATTN_CAP_Q4_0)"},
-	    {kt == ATTN_FP8_E4M3, ATTN_CAP_FP8, "no fp8_e4m3 KV storage (ATTN_CAP_FP8)"},
-	    {kt != s->dtype && kt <= ATTN_BF16, ATTN_CAP_KV_DTYPE, "no KV storage type of its own (ATTN_CAP_KV_DTYPE)"},
-	    {p->lens != 0, ATTN_CAP_RAGGED, "no ragged batches (ATTN_CAP_RAGGED)"},
-	    {p->page_size > 0, ATTN_CAP_PAGED, "no paged KV cache (ATTN_CAP_PAGED)"},
+	    {ATTN_CAP_WINDOW, "no sliding window (ATTN_CAP_WINDOW)"},
+	    {ATTN_CAP_SOFTCAP, "no soft cap (ATTN_CAP_SOFTCAP)"},
+	    {ATTN_CAP_ALIBI, "no ALiBi (ATTN_CAP_ALIBI)"},
+	    {ATTN_CAP_SINKS, "no attention sinks (ATTN_CAP_SINKS)"},
+	    {ATTN_CAP_HEAD_DIM_V, "no head_dim_v (ATTN_CAP_HEAD_DIM_V)"},
+	    {ATTN_CAP_Q8_0, "no q8_0 KV storage (ATTN_CAP_Q8_0)"},
+	    {ATTN_CAP_Q4_0, "no q4_0 KV storage (ATTN_CAP_Q4_0)"},
+	    {ATTN_CAP_FP8, "no fp8_e4m3 KV storage (ATTN_CAP_FP8)"},
+	    {ATTN_CAP_KV_DTYPE, "no KV storage type of its own (ATTN_CAP_KV_DTYPE)"},
+	    {ATTN_CAP_RAGGED, "no ragged batches (ATTN_CAP_RAGGED)"},
+	    {ATTN_CAP_PAGED, "no paged KV cache (ATTN_CAP_PAGED)"},
 	};
 	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
-		if (need[i].on && !(b->caps & need[i].cap)) {
+		if (missing & need[i].cap) {
 			snprintf(why, len, "%s", need[i].what);
 			return 1;
 		}

@@ -318,6 +318,24 @@ attn_config registry_config(const attn_config *base, const char *name)
 	return c;
 }
 
+uint32_t shape_caps(const attn_shape *s, int alibi, int sinks, int ragged, int paged)
+{
+	const attn_dtype kt = attn_kv_dtype(s);
+	uint32_t c = 0;
+	c |= s->window > 0 ? ATTN_CAP_WINDOW : 0;
+	c |= s->softcap > 0 ? ATTN_CAP_SOFTCAP : 0;
+	c |= alibi ? ATTN_CAP_ALIBI : 0;
+	c |= sinks ? ATTN_CAP_SINKS : 0;
+	c |= attn_head_dim_v(s) != s->head_dim ? ATTN_CAP_HEAD_DIM_V : 0;
+	c |= kt != s->dtype && kt <= ATTN_BF16 ? ATTN_CAP_KV_DTYPE : 0;
+	c |= kt == ATTN_Q8_0 ? ATTN_CAP_Q8_0 : 0;
+	c |= kt == ATTN_Q4_0 ? ATTN_CAP_Q4_0 : 0;
+	c |= kt == ATTN_FP8_E4M3 ? ATTN_CAP_FP8 : 0;
+	c |= ragged ? ATTN_CAP_RAGGED : 0;
+	c |= paged ? ATTN_CAP_PAGED : 0;
+	return c;
+}
+
 const char *caps_str(uint32_t caps, char *buf, size_t len)
 {
 	static const struct {

@@ -57,4 +57,9 @@ attn_config registry_config(const attn_config *base, const char *name);
 /* Capability flags as text ("causal,gqa,kv_cache"). */
 const char *caps_str(uint32_t caps, char *buf, size_t len);
 
+/* The ABI 3 capabilities a call on s needs: its variants and storage, plus
+ * ragged lengths and pages when the call passes them (the sweep decides
+ * those before it builds the vectors; check reads them off the shape). */
+uint32_t shape_caps(const attn_shape *s, int alibi, int sinks, int ragged, int paged);
+
 #endif
