@@ -91,7 +91,7 @@ const cli_command plan_command = {
     .examples = "# how much context fits beside Llama 3.1 8B on a 24 GiB card\n"
                 "attnbench plan --model llama-3.1-8b --mem 24GiB\n"
                 "# the same with an 8-bit cache, attention time from a measured run\n"
-                "attnbench plan --model llama-3.1-8b --mem 24GiB --kv-dtype int8 --results reports/latest",
+                "attnbench plan --model llama-3.1-8b --mem 24GiB --kv-dtype q8_0 --results reports/latest",
 };
 
 /* A dimension of the model (--layers, ...). Returns 0 or EXIT_INPUT
