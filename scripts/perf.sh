@@ -81,8 +81,8 @@ has_flag() { "$B" sweep --help 2>&1 | grep -q -- "--$1 "; }
 
 R="--repetitions 3 --min-time 0.1 --batch 1"
 BIG="--heads 32 --gqa 4"
-COLD=""
-if has_flag cache-state; then COLD="--cache-state cold"; fi
+COLD="" HOT=""
+if has_flag cache-state; then COLD="--cache-state cold" HOT="--cache-state hot"; fi
 
 step "roofline ($T threads)"
 "$B" roofline --threads "$T" --out "$out/roofline" >"$out/roofline.txt"
@@ -98,7 +98,7 @@ sweep t4 --backend blas $BIG --repetitions 5 --min-time 0.1 --batch 1 --head-dim
 sweep t5a --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads 2
 sweep t5b --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads 1
 sweep t8 --backend blocked --heads 1 --gqa 1 --repetitions 5 --min-time 0.2 --batch 1 --head-dim 64 \
-	--phases decode --cache 16 --threads "$T"
+	--phases decode --cache 16 $HOT --threads "$T" # hot, as the tight loop runs
 step "t8 tight loop"
 "$BUILD/perf_loop" blocked 1 1 64 16 "$T" >"$out/t8loop.txt"
 if has_flag kv-dtype; then
