@@ -127,7 +127,7 @@ cp "$SLOW" "$out/base.so"
 cp "$SLOW" "$out/cand.so"
 AB="--backend-lib base=$out/base.so --backend-lib cand=$out/cand.so --backend slow@base,slow@cand
 --heads 4 --gqa 1 --head-dim 64,128 --phases decode --cache 256,512,1024,2048,4096 --batch 1,2
---repetitions 10 --min-time 0.005 --threads 1"
+--repetitions 10 --min-time 0.005 --threads 1 $HOT"
 GATE="--max-slowdown 1.01 --alpha 0.01"
 for f in 0 0.02 0.05 0.10; do
 	i=1
