@@ -131,3 +131,14 @@ void file_out_abort(file_out *o)
 		remove(o->tmp);
 	o->tmp[0] = 0;
 }
+
+int file_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	const int ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return ok ? 0 : -1;
+}

@@ -47,4 +47,8 @@ int file_out_commit(file_out *o, attn_err *e);
  * a no-op on a file_out that is not open. */
 void file_out_abort(file_out *o);
 
+/* The first line of a small system file (/proc, /sys) into buf, without its
+ * newline; -1 when it cannot be opened or is empty. */
+int file_read_line(const char *path, char *buf, size_t len);
+
 #endif

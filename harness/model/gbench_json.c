@@ -31,13 +31,7 @@ static int cache_attr(int i, const char *name, char *buf, size_t len)
 {
 	char p[128];
 	snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/%s", i, name);
-	FILE *f = fopen(p, "r");
-	if (!f)
-		return -1;
-	const int ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-	return ok ? 0 : -1;
+	return file_read_line(p, buf, len);
 }
 
 /* cpu0's caches as Google Benchmark lists them: type, level, size (bytes),

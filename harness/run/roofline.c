@@ -61,17 +61,6 @@ static uint64_t read_size_file(const char *path)
 	return ok && parse_bytes(line, &b) ? b : 0;
 }
 
-static int read_line_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	const int ok = fgets(buf, (int)len, f) != NULL;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = 0;
-	return ok ? 0 : -1;
-}
-
 /* The data or unified cache of cpu0 at the highest level: its sysfs index,
  * level and size. Returns 0 or -1. */
 static int sysfs_llc(int *index, int *level, uint64_t *size, uint64_t *l2)
@@ -82,13 +71,13 @@ static int sysfs_llc(int *index, int *level, uint64_t *size, uint64_t *l2)
 	for (int i = 0; i < 16; i++) {
 		char p[128], type[64], lv[16];
 		snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
-		if (read_line_file(p, type, sizeof type))
+		if (file_read_line(p, type, sizeof type))
 			continue;
 		if (strcmp(type, "Data") && strcmp(type, "Unified"))
 			continue;
 		snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
 		int64_t l;
-		if (read_line_file(p, lv, sizeof lv) || !parse_i64(lv, &l))
+		if (file_read_line(p, lv, sizeof lv) || !parse_i64(lv, &l))
 			continue;
 		snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
 		const uint64_t b = read_size_file(p);
@@ -123,7 +112,7 @@ static int sysfs_instances(int idx)
 		char p[128], list[64];
 		snprintf(p, sizeof p, "/sys/devices/system/cpu/cpu%lld/cache/index%d/shared_cpu_list", (long long)cpu,
 		         idx);
-		if (read_line_file(p, list, sizeof list))
+		if (file_read_line(p, list, sizeof list))
 			continue;
 		int dup = 0;
 		for (int i = 0; i < n && !dup; i++)
