@@ -238,8 +238,8 @@ static void test_pct_columns(void **state)
 	rf.dram_gbs = 10;
 	rf.llc_gbs = 100;
 	rf.llc_bytes = 1 << 20;
-	assert_true(roofline_bw_for(&rf, 1 << 20) == 100);
-	assert_true(roofline_bw_for(&rf, (1 << 20) + 1) == 10);
+	assert_true(roofline_bw_for(&rf, 1 << 20, 0) == 100);
+	assert_true(roofline_bw_for(&rf, (1 << 20) + 1, 0) == 10);
 	/* with a curve, the ceiling at a working set is the best figure at the
 	 * largest measured size <= it or any larger size: a dip (2 MiB) does
 	 * not lower it, a size between two points is held to the smaller one */
@@ -249,11 +249,14 @@ static void test_pct_columns(void **state)
 	const double gbs[4] = {100, 50, 60, 10};
 	for (int i = 0; i < 4; i++)
 		cv.curve_bytes[i] = sz[i], cv.curve_gbs[i] = gbs[i];
-	assert_true(roofline_bw_for(&cv, 100) == 100);
-	assert_true(roofline_bw_for(&cv, 3u << 19) == 100);
-	assert_true(roofline_bw_for(&cv, 2u << 20) == 60);
-	assert_true(roofline_bw_for(&cv, 5u << 20) == 60);
-	assert_true(roofline_bw_for(&cv, 1u << 30) == 10);
+	assert_true(roofline_bw_for(&cv, 100, 0) == 100);
+	assert_true(roofline_bw_for(&cv, 3u << 19, 0) == 100);
+	assert_true(roofline_bw_for(&cv, 2u << 20, 0) == 60);
+	assert_true(roofline_bw_for(&cv, 5u << 20, 0) == 60);
+	assert_true(roofline_bw_for(&cv, 1u << 30, 0) == 10);
+	/* a cold call reads from memory whatever its size */
+	assert_true(roofline_bw_for(&cv, 100, 1) == 10);
+	assert_true(roofline_bw_for(&rf, 1 << 10, 1) == 10);
 	char *dir = tu_tmpdir(), p[512];
 	snprintf(p, sizeof p, "%s/results.csv", dir);
 	sweep_point pt[3];
@@ -340,7 +343,8 @@ static void check_run(const char *out, int want_ok)
 		if (!t.rows[r][cf][0] || !t.rows[r][cb][0])
 			fail_msg("line %d: pct_peak_flops '%s', pct_peak_bw '%s'", r + 2, t.rows[r][cf], t.rows[r][cb]);
 		const double want_f = 100 * cell_f(&t, r, "gflops") / peak;
-		const double bw = roofline_bw_for(&m.peaks, (uint64_t)cell_f(&t, r, "bytes"));
+		const double bw = roofline_bw_for(&m.peaks, (uint64_t)cell_f(&t, r, "bytes"),
+		                                  strcmp(t.rows[r][table_col(&t, "cache_state")], "cold") == 0);
 		const double want_b = 100 * cell_f(&t, r, "gbytes_s") / bw;
 		const double got_f = atof(t.rows[r][cf]), got_b = atof(t.rows[r][cb]);
 		/* the bound of the roundings: pct to 2 decimals (0.005), gflops and

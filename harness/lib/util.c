@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -254,7 +255,21 @@ void *xalloc(size_t n)
 	size_t rounded = (n + 63) & ~(size_t)63;
 	if (rounded < n)
 		return NULL;
-	void *p = aligned_alloc(64, rounded);
+	/* Buffers of 2 MiB and more go in huge pages where the kernel has them
+	 * (2 MiB-aligned, MADV_HUGEPAGE): the page pools and inputs the harness
+	 * hands to a backend are then read at the same TLB cost as the caches
+	 * the built-in backends allocate that way. With 4 KiB pages, a paged
+	 * decode of 16-token pages spread over a pool paid a TLB miss every 8
+	 * KiB and ran at 0.6 of the contiguous speed. */
+	const size_t huge = (size_t)2 << 20;
+	void *p;
+	if (rounded >= huge) {
+		rounded = (rounded + huge - 1) & ~(huge - 1);
+		p = aligned_alloc(huge, rounded);
+		if (p)
+			madvise(p, rounded, MADV_HUGEPAGE);
+	} else
+		p = aligned_alloc(64, rounded);
 	if (p)
 		memset(p, 0, rounded);
 	return p;

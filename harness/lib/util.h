@@ -70,7 +70,8 @@ const char *fmt_bytes(uint64_t b, char *buf, size_t len);
 /* mkdir -p: create dir and its missing parents. Returns 0 or -1 (errno). */
 int mkdir_p(const char *dir);
 
-/* Allocate n bytes aligned to 64, zeroed; NULL on failure or n == 0. */
+/* Allocate n bytes aligned to 64 (from 2 MiB on: 2 MiB, in huge pages where
+ * the kernel has them), zeroed; NULL on failure or n == 0. */
 void *xalloc(size_t n);
 
 #endif

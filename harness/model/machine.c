@@ -21,8 +21,10 @@
 /* The bandwidth curve: an array of [bytes, GB/s] pairs, sizes increasing. */
 #define ROOF_CURVE_KEY "roofline_bw_curve"
 
-double roofline_bw_for(const roofline *r, uint64_t bytes)
+double roofline_bw_for(const roofline *r, uint64_t bytes, int cold)
 {
+	if (cold)
+		bytes = UINT64_MAX;
 	if (r->n_curve <= 0)
 		return bytes <= r->llc_bytes ? r->llc_gbs : r->dram_gbs;
 	int i = 0;

@@ -42,8 +42,11 @@ typedef struct roofline {
  * least as large as the largest measured one that is <= bytes (so a dip of
  * noise at one size does not lower the ceiling, and a point between two
  * sizes is held to the smaller size's figure). Without one: the last-level
- * cache figure when bytes fit in it, else the DRAM figure. */
-double roofline_bw_for(const roofline *r, uint64_t bytes);
+ * cache figure when bytes fit in it, else the DRAM figure. A cold call
+ * (cold != 0) had its data evicted from every cache level before it ran,
+ * so it reads from memory whatever its size: its ceiling is the DRAM
+ * figure (the curve's largest working set). */
+double roofline_bw_for(const roofline *r, uint64_t bytes, int cold);
 
 /* The curve as text, "BYTES:GBS BYTES:GBS ..." (the roofline cache file's
  * bw_curve column), and back: 0, or -1 when s is not such a list of at most

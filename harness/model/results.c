@@ -246,14 +246,15 @@ int results_write_row(FILE *f, const result_row *r)
 			snprintf(buf[RC_GPU_TIME_NS], 64, "%.1f", r->gpu_time_ns);
 		snprintf(buf[RC_ITERATIONS], 64, "%lld", (long long)r->iterations);
 		/* the machine's own peaks: the bandwidth the measured curve
-		 * reached at this call's working set (Q, K, V and O) */
+		 * reached at this call's working set (Q, K, V and O), or from
+		 * DRAM for a cold call */
 		const roofline *rf = r->roof;
+		const double bw = rf ? roofline_bw_for(rf, (uint64_t)bytes, point_cache_state(p) == CACHE_COLD) : 0;
 		if (rf && rf->sgemm_attn_gflops > 0)
 			snprintf(buf[RC_PCT_PEAK_FLOPS], 64, "%.2f",
 			         100.0 * (flops / r->time_ns) / rf->sgemm_attn_gflops);
-		if (rf && roofline_bw_for(rf, (uint64_t)bytes) > 0)
-			snprintf(buf[RC_PCT_PEAK_BW], 64, "%.2f",
-			         100.0 * (bytes / r->time_ns) / roofline_bw_for(rf, (uint64_t)bytes));
+		if (bw > 0)
+			snprintf(buf[RC_PCT_PEAK_BW], 64, "%.2f", 100.0 * (bytes / r->time_ns) / bw);
 	}
 	snprintf(buf[RC_WINDOW], 64, "%lld", (long long)s->window);
 	snprintf(buf[RC_SOFTCAP], 64, "%.9g", (double)s->softcap);

@@ -118,8 +118,8 @@ static void doc_machines(const report *R, doc *d)
 			      "%s: measured peaks with %s threads: OpenBLAS sgemm %.1f GFLOP/s attention-shaped "
 			      "(4096 x 4096 x 128) and %.1f GFLOP/s square (2048³); read bandwidth %.1f GB/s from DRAM "
 			      "and %.1f GB/s from the %s last-level cache. pct_peak_flops is GFLOP/s over the first; "
-			      "pct_peak_bw is GB/s over the cache or the DRAM figure, by whether K and V fit in the "
-			      "cache.",
+			      "pct_peak_bw is GB/s over the read bandwidth measured at the row's working set (Q, K, "
+			      "V and O), or over the DRAM figure for a cold row, whose data was evicted first.",
 			      esc(d, R->machines[m].host), count_text(mi->threads_used, threads, sizeof threads),
 			      pk->sgemm_attn_gflops, pk->sgemm_square_gflops, pk->dram_gbs, pk->llc_gbs,
 			      rep_bytes((double)pk->llc_bytes, lb, sizeof lb));

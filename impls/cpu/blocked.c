@@ -31,8 +31,11 @@
  * - head_dim_v: O and the V tiles are Dv wide, Q and K D wide.
  * - Ragged batches: sequence b has its own query and key counts; tasks past
  *   its queries are empty and no row past its keys is read.
- * - Storage: f32, f16 and bf16 rows are read in place; q8_0, q4_0, fp8 and
- *   paged rows are turned into an f32 tile first (blocked_kv.c).
+ * - Storage: f32, f16 and bf16 rows are read in place; q8_0, q4_0 and fp8
+ *   rows are dequantized into an f32 tile first (the ISA's tile step).
+ * - Paged caches: within a page a KV head's rows are contiguous, so a tile
+ *   is cut at each page's end and read in place like any other
+ *   (prefetch_page below keeps memory busy across the jumps).
  *
  * When some tasks are much longer than the work of one thread's share
  * (decode: one query per head, a handful of KV heads; a ragged batch with
@@ -96,6 +99,26 @@ void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, i
 		*lo = *hi;
 }
 
+/* Paged rows come a page at a time from wherever the block table says, a
+ * jump the hardware prefetcher cannot follow, and the kernels' own
+ * prefetching stops at the end of the tile (one page). So each tile is
+ * given the same rows of the page PAGE_AHEAD_BYTES of rows later, and the
+ * score kernel asks for them a few keys at a time as it goes (t->pfk,
+ * t->pfv; a burst of a whole page at once stalls on the line-fill
+ * buffers). The distance is the contiguous kernels' (blocked_tile.c). */
+#define PAGE_AHEAD_BYTES (48 << 10)
+
+static void page_ahead(const cpu_kv *kv, task_geom *t, int64_t j0, int64_t nk, int64_t k1)
+{
+	const int64_t ps = kv->paged->page_size, bytes = ps * (int64_t)(kv->k_row + kv->v_row);
+	const int64_t j = j0 + ps * (PAGE_AHEAD_BYTES / bytes + 1);
+	t->pfk = t->pfv = NULL;
+	if (j + nk > k1)
+		return;
+	t->pfk = cpu_kv_k(kv, t->b, t->g, j);
+	t->pfv = cpu_kv_v(kv, t->b, t->g, j);
+}
+
 /* One task: keys [k0, k1) of the geometry's sequence b, KV head g, block
  * of queries. Leaves the unnormalised O and m, l in the geometry. */
 static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_shape *s, const void *q, const cpu_kv *kv,
@@ -117,11 +140,18 @@ static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_sh
 	cpu_key_range(s, t->n_q, t->n_keys, t->i0, &unused, &in_hi);
 	const int transform = s->softcap > 0.0f || s->alibi;
 	const int in_place = bk_in_place(kv);
-	for (int64_t j0 = k0; j0 < k1; j0 += c->tile_kv) {
-		const int64_t nk = k1 - j0 < c->tile_kv ? k1 - j0 : c->tile_kv;
-		const void *K = bk_tile(kv, 0, t->b, t->g, j0, nk, t->D, t->Kt, &t->ldk, &t->dt);
-		const void *V = bk_tile(kv, 1, t->b, t->g, j0, nk, t->Dv, t->Vt, &t->ldv, &t->dt);
-		isa->scores(t, K, V, nk, in_place ? k1 - j0 : nk);
+	const int64_t page = kv->paged && in_place ? kv->paged->page_size : 0;
+	for (int64_t j0 = k0, nk; j0 < k1; j0 += nk) {
+		nk = k1 - j0 < c->tile_kv ? k1 - j0 : c->tile_kv;
+		if (page && nk > page - j0 % page) /* a tile never crosses a page */
+			nk = page - j0 % page;
+		if (page)
+			page_ahead(kv, t, j0, nk, k1);
+		const void *K = isa->tile(kv, 0, t->b, t->g, j0, nk, t->D, t->Kt, &t->ldk, &t->dt);
+		const void *V = isa->tile(kv, 1, t->b, t->g, j0, nk, t->Dv, t->Vt, &t->ldv, &t->dt);
+		/* contiguous rows read in place are there to the end of the task,
+		 * for the kernels' own prefetching */
+		isa->scores(t, K, V, nk, in_place && !page ? k1 - j0 : nk);
 		if (transform)
 			isa->transform(s, t, j0, nk);
 		if (j0 < in_lo || j0 + nk > in_hi)
@@ -179,7 +209,7 @@ static int64_t task_items(const plan *p, int64_t nq, int64_t lo, int64_t hi)
 	return p->chunk && hi - lo > p->chunk ? (hi - lo + p->chunk - 1) / p->chunk : 1;
 }
 
-static void make_plan(const cpu_ctx *c, const attn_shape *s, int paged, plan *p)
+static void make_plan(const cpu_ctx *c, const attn_shape *s, plan *p)
 {
 	const int64_t D = s->head_dim, Dv = attn_head_dim_v(s), ratio = s->n_heads / s->n_kv_heads;
 	p->bq = c->tile_q < s->n_q ? c->tile_q : s->n_q;
@@ -224,8 +254,8 @@ static void make_plan(const cpu_ctx *c, const attn_shape *s, int paged, plan *p)
 		p->kw_off = round_up((int64_t)p->scratch_floats, 16);
 		p->scratch_floats = p->kw_off + tile * (size_t)D;
 	}
-	/* f32 tiles that bk_tile fills: quantized storage, paged rows */
-	if (paged || !attn_dtype_known(kt)) {
+	/* f32 tiles that the tile step fills: quantized storage */
+	if (!attn_dtype_known(kt)) {
 		p->kt_off = round_up((int64_t)p->scratch_floats, 16);
 		p->vt_off = p->kt_off + round_up((int64_t)tile * D, 16);
 		p->scratch_floats = p->vt_off + tile * (size_t)Dv;
@@ -269,6 +299,7 @@ static void geom_init(task_geom *t, const plan *p, const cpu_ctx *c, const attn_
 	t->m = t->O + p->R4 * t->Dv;
 	t->l = t->m + p->Rp;
 	t->Kw = p->kw_off ? scratch + p->kw_off : NULL;
+	t->pfk = t->pfv = NULL;
 	t->Kt = p->kt_off ? scratch + p->kt_off : NULL;
 	t->Vt = p->vt_off ? scratch + p->vt_off : NULL;
 }
@@ -380,7 +411,7 @@ static int blocked_kernel(cpu_ctx *c, const blocked_isa *isa, const attn_shape *
                           float *out)
 {
 	plan p;
-	make_plan(c, s, kv->paged != NULL, &p);
+	make_plan(c, s, &p);
 	size_t per_thread, parts_off, table_off;
 	const size_t floats = plan_floats(c, &p, &per_thread, &parts_off, &table_off);
 	int rc = cpu_workspace(c, floats * sizeof(float));
@@ -567,7 +598,7 @@ static uint64_t blocked_workspace(void *ctx, const attn_shape *s)
 {
 	const cpu_ctx *c = ctx;
 	plan p;
-	make_plan(c, s, 0, &p);
+	make_plan(c, s, &p);
 	size_t per_thread, parts_off, table_off;
 	return (uint64_t)plan_floats(c, &p, &per_thread, &parts_off, &table_off) * sizeof(float);
 }

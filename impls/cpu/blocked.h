@@ -3,23 +3,25 @@
  *                   of tasks and key splits, threads, the backend table
  *   blocked_tile.c  the steps on one tile: Q rows, scores, the variants
  *                   (softcap, ALiBi, masks), online softmax, P V
- *   blocked_kv.c    the f32 tiles of what the kernels do not read in place
- *                   (q8_0, q4_0, fp8_e4m3, paged rows) */
+ *                   and the K/V tiles as the kernels read them */
 #ifndef ATTN_BLOCKED_H
 #define ATTN_BLOCKED_H
 
 #include "cpu_common.h"
 
-/* The tile [j0, j0 + n) of K (v = 0, rows of width D) or V (v = 1, width
- * Dv) of head (b, g) as the kernels read it: in place when the rows are
- * contiguous and stored as f32, f16 or bf16 (*dt that type, *ld elements
- * between rows), else dequantized or gathered into scratch ([n][width]
- * floats, *dt f32, *ld width). */
-const void *bk_tile(const cpu_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width, float *scratch,
-                    int64_t *ld, attn_dtype *dt);
-
-/* Does bk_tile read this view in place? */
-int bk_in_place(const cpu_kv *kv);
+/* Are K and V read in place (else f32 tiles the tile step fills)? Rows stored
+ * as f32, f16 or bf16: contiguous ones when the pitch is a whole number of
+ * elements (always in the cache and in tensors), paged ones a page at a
+ * time (a tile never crosses a page, blocked.c). Quantized rows become f32
+ * tiles, dequantized by the instruction set's own code (the tile step). */
+static inline int bk_in_place(const cpu_kv *kv)
+{
+	if (!attn_dtype_known(kv->dt))
+		return 0;
+	const size_t esz = attn_dtype_size(kv->dt);
+	return kv->paged ? kv->k_row % esz == 0 && kv->v_row % esz == 0
+	                 : kv->k_pitch % esz == 0 && kv->v_pitch % esz == 0;
+}
 
 /* The keys [*lo, *hi) that some query of queries [i0, i0 + nq) of sequence
  * b can see under the causal and window masks: everything a task over
@@ -33,24 +35,25 @@ void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, i
 
 /* The geometry of one task, shared by its steps. */
 typedef struct task_geom {
-	int64_t D, Dv;        /* head_dim, head_dim_v */
-	attn_dtype qdt;       /* storage of q */
-	attn_dtype dt;        /* storage of the current K and V tiles as read */
-	int64_t ldk, ldv;     /* elements between rows of the current K, V tile */
-	int64_t R, R4;        /* query rows, and rounded up to the output kernel's 4 */
-	int64_t Rp;           /* rows as the score and softmax kernels see them (8- or 16-padded) */
-	int64_t nq;           /* queries per head in this block */
-	int64_t b, g, i0;     /* sequence, KV head, first query */
-	int64_t pos0;         /* position of query i0; row r is at pos0 + r % nq */
-	int64_t n_q, n_keys;  /* queries and keys of sequence b */
-	int wide;             /* S^T by the 4x16 kernel (else dot products) */
-	float *Qs;            /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
-	float *St;            /* scores, then probabilities: [tile_kv][Rp] */
-	float *O;             /* [R4][Dv] */
-	float *m, *l, *alpha; /* [Rp] each */
-	float *slope, *pos;   /* ALiBi: each row's slope (0 past R) and position, [Rp] */
-	float *Kw;            /* 16-bit K read in place and wide: the K tile widened, [tile_kv][D] */
-	float *Kt, *Vt;       /* tiles bk_tile fills: [tile_kv][D], [tile_kv][Dv] */
+	int64_t D, Dv;         /* head_dim, head_dim_v */
+	attn_dtype qdt;        /* storage of q */
+	attn_dtype dt;         /* storage of the current K and V tiles as read */
+	int64_t ldk, ldv;      /* elements between rows of the current K, V tile */
+	int64_t R, R4;         /* query rows, and rounded up to the output kernel's 4 */
+	int64_t Rp;            /* rows as the score and softmax kernels see them (8- or 16-padded) */
+	int64_t nq;            /* queries per head in this block */
+	int64_t b, g, i0;      /* sequence, KV head, first query */
+	int64_t pos0;          /* position of query i0; row r is at pos0 + r % nq */
+	int64_t n_q, n_keys;   /* queries and keys of sequence b */
+	int wide;              /* S^T by the 4x16 kernel (else dot products) */
+	float *Qs;             /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
+	float *St;             /* scores, then probabilities: [tile_kv][Rp] */
+	float *O;              /* [R4][Dv] */
+	float *m, *l, *alpha;  /* [Rp] each */
+	float *slope, *pos;    /* ALiBi: each row's slope (0 past R) and position, [Rp] */
+	float *Kw;             /* 16-bit K read in place and wide: the K tile widened, [tile_kv][D] */
+	const char *pfk, *pfv; /* paged: the rows to prefetch as this tile's pass (NULL: none) */
+	float *Kt, *Vt;        /* tiles the tile step fills (quantized rows): [tile_kv][D], [tile_kv][Dv] */
 } task_geom;
 
 /* The steps of one tile (blocked_tile.c). That file is compiled once per
@@ -59,6 +62,12 @@ typedef struct task_geom {
  * the table its instance chose. */
 typedef struct blocked_isa {
 	const char *name; /* "generic", "avx2", "avx512" */
+	/* The tile [j0, j0 + n) of K (v = 0, rows of width D) or V (v = 1,
+	 * width Dv) of head (b, g) as the kernels read it: in place
+	 * (bk_in_place: *dt the storage type, *ld elements between rows), or
+	 * dequantized into scratch ([n][width] floats, *dt f32, *ld width) */
+	const void *(*tile)(const cpu_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width,
+	                    float *scratch, int64_t *ld, attn_dtype *dt);
 	void (*load_rows)(const attn_shape *s, const void *q, task_geom *t);
 	/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys
 	 * are readable from K and V, for prefetching */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "blocked.h"
+#include "dequant.h"
 #include "simd.h"
 
 /* Q rows of the block, widened to f32 and times scale (folded here once
@@ -42,6 +43,25 @@ static void bt_load_rows(const attn_shape *s, const void *q, task_geom *t)
 		for (int64_t cc = 0; cc < D; cc++)
 			for (int64_t r = t->R; r < t->Rp; r++)
 				t->Qs[cc * t->Rp + r] = 0.0f;
+}
+
+/* The K or V tile as the kernels read it (blocked_isa.tile). Quantized
+ * rows are dequantized here, by this instruction set's code, into an f32
+ * tile of the task that stays in L1/L2 while the tile's scores and P V use
+ * it: each stored row once per task, shared by all the GQA group's rows. */
+static const void *bt_tile(const cpu_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width,
+                           float *scratch, int64_t *ld, attn_dtype *dt)
+{
+	if (bk_in_place(kv)) {
+		*dt = kv->dt;
+		*ld = (int64_t)((kv->paged ? (v ? kv->v_row : kv->k_row) : (v ? kv->v_pitch : kv->k_pitch)) /
+		                attn_dtype_size(kv->dt));
+		return v ? cpu_kv_v(kv, b, g, j0) : cpu_kv_k(kv, b, g, j0);
+	}
+	dq_rows(scratch, kv, v, b, g, j0, n, width);
+	*dt = ATTN_F32;
+	*ld = width;
+	return scratch;
 }
 
 /* A block of mk (1..4) keys against the 16 rows of one panel of Q^T:
@@ -162,7 +182,10 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 	for (int64_t j = 0; j < nk; j += 4) {
 		const int na = nk - j < 4 ? (int)(nk - j) : 4;
 		const char *Kj = (const char *)K + (size_t)j * row;
-		if (j + ka + 4 <= avail)
+		if (t->pfk) { /* paged: the same rows of a later page */
+			prefetch_bytes(t->pfk + (size_t)j * row, (size_t)na * row);
+			prefetch_bytes(t->pfv + (size_t)j * vrow, (size_t)na * vrow);
+		} else if (j + ka + 4 <= avail)
 			prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : (size_t)D * esz));
 		if (!together && j + va + 4 <= avail)
 			prefetch_bytes((const char *)V + (size_t)(j + va) * vrow, 4 * (size_t)t->Dv * esz);
@@ -395,6 +418,7 @@ static void bt_accumulate(const task_geom *t, const void *V, int64_t nk)
 
 const blocked_isa ISA_TABLE(BLOCKED_ISA) = {
     .name = ISA_NAME(BLOCKED_ISA),
+    .tile = bt_tile,
     .load_rows = bt_load_rows,
     .scores = bt_scores,
     .transform = bt_transform,
