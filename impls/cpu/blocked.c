@@ -139,7 +139,7 @@ static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_sh
 	cpu_key_range(s, t->n_q, t->n_keys, t->i0 + t->nq - 1, &in_lo, &unused);
 	cpu_key_range(s, t->n_q, t->n_keys, t->i0, &unused, &in_hi);
 	const int transform = s->softcap > 0.0f || s->alibi;
-	const int in_place = bk_in_place(kv);
+	const int in_place = bk_in_place(kv, t->wide);
 	const int64_t page = kv->paged && in_place ? kv->paged->page_size : 0;
 	for (int64_t j0 = k0, nk; j0 < k1; j0 += nk) {
 		nk = k1 - j0 < c->tile_kv ? k1 - j0 : c->tile_kv;
@@ -147,8 +147,8 @@ static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_sh
 			nk = page - j0 % page;
 		if (page)
 			page_ahead(kv, t, j0, nk, k1);
-		const void *K = isa->tile(kv, 0, t->b, t->g, j0, nk, t->D, t->Kt, &t->ldk, &t->dt);
-		const void *V = isa->tile(kv, 1, t->b, t->g, j0, nk, t->Dv, t->Vt, &t->ldv, &t->dt);
+		const void *K = isa->tile(kv, t, 0, j0, nk, t->Kt, &t->pk, &t->dt);
+		const void *V = isa->tile(kv, t, 1, j0, nk, t->Vt, &t->pv, &t->dt);
 		/* contiguous rows read in place are there to the end of the task,
 		 * for the kernels' own prefetching */
 		isa->scores(t, K, V, nk, in_place && !page ? k1 - j0 : nk);

@@ -9,13 +9,17 @@
 
 #include "cpu_common.h"
 
-/* Are K and V read in place (else f32 tiles the tile step fills)? Rows stored
- * as f32, f16 or bf16: contiguous ones when the pitch is a whole number of
- * elements (always in the cache and in tensors), paged ones a page at a
- * time (a tile never crosses a page, blocked.c). Quantized rows become f32
- * tiles, dequantized by the instruction set's own code (the tile step). */
-static inline int bk_in_place(const cpu_kv *kv)
+/* Are K and V read in place (else f32 tiles the tile step fills)? Rows
+ * stored as f32, f16 or bf16, and q8_0 rows for the dot-product kernels
+ * (not wide: they dequantize 16 values per load in registers; the wide
+ * score kernel broadcasts single values and takes an f32 tile). Contiguous
+ * rows when the pitch is a whole number of elements (always in the cache
+ * and in tensors); paged rows a page at a time (a tile never crosses a
+ * page, blocked.c). q4_0 and fp8 rows become f32 tiles. */
+static inline int bk_in_place(const cpu_kv *kv, int wide)
 {
+	if (kv->dt == ATTN_Q8_0)
+		return !wide;
 	if (!attn_dtype_known(kv->dt))
 		return 0;
 	const size_t esz = attn_dtype_size(kv->dt);
@@ -38,7 +42,7 @@ typedef struct task_geom {
 	int64_t D, Dv;         /* head_dim, head_dim_v */
 	attn_dtype qdt;        /* storage of q */
 	attn_dtype dt;         /* storage of the current K and V tiles as read */
-	int64_t ldk, ldv;      /* elements between rows of the current K, V tile */
+	size_t pk, pv;         /* bytes between rows of the current K, V tile */
 	int64_t R, R4;         /* query rows, and rounded up to the output kernel's 4 */
 	int64_t Rp;            /* rows as the score and softmax kernels see them (8- or 16-padded) */
 	int64_t nq;            /* queries per head in this block */
@@ -63,11 +67,11 @@ typedef struct task_geom {
 typedef struct blocked_isa {
 	const char *name; /* "generic", "avx2", "avx512" */
 	/* The tile [j0, j0 + n) of K (v = 0, rows of width D) or V (v = 1,
-	 * width Dv) of head (b, g) as the kernels read it: in place
-	 * (bk_in_place: *dt the storage type, *ld elements between rows), or
-	 * dequantized into scratch ([n][width] floats, *dt f32, *ld width) */
-	const void *(*tile)(const cpu_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width,
-	                    float *scratch, int64_t *ld, attn_dtype *dt);
+	 * width Dv) of the task's head as the kernels read it: in place
+	 * (bk_in_place: *dt the storage type, *pitch bytes between rows), or
+	 * dequantized into scratch ([n][width] floats, *dt f32) */
+	const void *(*tile)(const cpu_kv *kv, const task_geom *t, int v, int64_t j0, int64_t n, float *scratch,
+	                    size_t *pitch, attn_dtype *dt);
 	void (*load_rows)(const attn_shape *s, const void *q, task_geom *t);
 	/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys
 	 * are readable from K and V, for prefetching */

@@ -45,22 +45,23 @@ static void bt_load_rows(const attn_shape *s, const void *q, task_geom *t)
 				t->Qs[cc * t->Rp + r] = 0.0f;
 }
 
-/* The K or V tile as the kernels read it (blocked_isa.tile). Quantized
- * rows are dequantized here, by this instruction set's code, into an f32
- * tile of the task that stays in L1/L2 while the tile's scores and P V use
- * it: each stored row once per task, shared by all the GQA group's rows. */
-static const void *bt_tile(const cpu_kv *kv, int v, int64_t b, int64_t g, int64_t j0, int64_t n, int64_t width,
-                           float *scratch, int64_t *ld, attn_dtype *dt)
+/* The K or V tile as the kernels read it (blocked_isa.tile). Rows that are
+ * not read in place (bk_in_place) are dequantized here, by this instruction
+ * set's code, into an f32 tile of the task that stays in L1/L2 while the
+ * tile's scores and P V use it: each stored row once per task, shared by
+ * all the GQA group's rows. */
+static const void *bt_tile(const cpu_kv *kv, const task_geom *t, int v, int64_t j0, int64_t n, float *scratch,
+                           size_t *pitch, attn_dtype *dt)
 {
-	if (bk_in_place(kv)) {
+	if (bk_in_place(kv, t->wide)) {
 		*dt = kv->dt;
-		*ld = (int64_t)((kv->paged ? (v ? kv->v_row : kv->k_row) : (v ? kv->v_pitch : kv->k_pitch)) /
-		                attn_dtype_size(kv->dt));
-		return v ? cpu_kv_v(kv, b, g, j0) : cpu_kv_k(kv, b, g, j0);
+		*pitch = kv->paged ? (v ? kv->v_row : kv->k_row) : (v ? kv->v_pitch : kv->k_pitch);
+		return v ? cpu_kv_v(kv, t->b, t->g, j0) : cpu_kv_k(kv, t->b, t->g, j0);
 	}
-	dq_rows(scratch, kv, v, b, g, j0, n, width);
+	const int64_t width = v ? t->Dv : t->D;
+	dq_rows(scratch, kv, v, t->b, t->g, j0, n, width);
 	*dt = ATTN_F32;
-	*ld = width;
+	*pitch = (size_t)width * sizeof(float);
 	return scratch;
 }
 
@@ -92,57 +93,88 @@ static inline __attribute__((always_inline)) void qk_block(int mk, const float *
 
 /* Dot products of 4 query rows with 4 key rows: 16 independent accumulators
  * hide the multiply-add latency (4 chains, one per row, would stall on it),
- * and each loaded K or Q vector feeds 4 of them. K is stored as dt and
- * widened in registers as it is loaded (dt is a constant where this is
- * inlined, see dot_scores). */
-static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const void *K, int64_t ld,
+ * and each loaded K or Q vector feeds 4 of them. K rows are pk bytes apart,
+ * stored as dt and widened (or dequantized: q8_0) in registers as they are
+ * loaded (dt is a constant where this is inlined, see dot_scores); VW values
+ * at a time, 16 under AVX-512. */
+static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const char *K, size_t pk,
                                                              float *St, int64_t Rp, attn_dtype dt)
 {
 	const float *q0 = Q, *q1 = Q + D, *q2 = Q + 2 * D, *q3 = Q + 3 * D;
-	v8f a00 = v8_set1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-	v8f a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+	const char *k0 = K, *k1 = K + pk, *k2 = K + 2 * pk, *k3 = K + 3 * pk;
+	/* named accumulators: GCC keeps an array of vectors on the stack */
+	vwf a00 = vw_set1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+	vwf a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+	/* the 16 multiply-adds of one vector step at column col, x0..x3 the
+	 * keys' values */
+#define QK_STEP(col)                                                                                                   \
+	do {                                                                                                           \
+		V8_KEEP(x0);                                                                                           \
+		V8_KEEP(x1);                                                                                           \
+		V8_KEEP(x2);                                                                                           \
+		V8_KEEP(x3);                                                                                           \
+		vwf y0 = vw_load(q0 + (col)), y1 = vw_load(q1 + (col)), y2 = vw_load(q2 + (col)),                      \
+		    y3 = vw_load(q3 + (col));                                                                          \
+		V8_KEEP(y0);                                                                                           \
+		V8_KEEP(y1);                                                                                           \
+		V8_KEEP(y2);                                                                                           \
+		V8_KEEP(y3);                                                                                           \
+		a00 += y0 * x0, a01 += y0 * x1, a02 += y0 * x2, a03 += y0 * x3;                                        \
+		a10 += y1 * x0, a11 += y1 * x1, a12 += y1 * x2, a13 += y1 * x3;                                        \
+		a20 += y2 * x0, a21 += y2 * x1, a22 += y2 * x2, a23 += y2 * x3;                                        \
+		a30 += y3 * x0, a31 += y3 * x1, a32 += y3 * x2, a33 += y3 * x3;                                        \
+	} while (0)
 	int64_t cc = 0;
-	for (; cc + 8 <= D; cc += 8) {
-		v8f x0 = v8_load_as(K, cc, dt), x1 = v8_load_as(K, ld + cc, dt), x2 = v8_load_as(K, 2 * ld + cc, dt),
-		    x3 = v8_load_as(K, 3 * ld + cc, dt);
-		V8_KEEP(x0);
-		V8_KEEP(x1);
-		V8_KEEP(x2);
-		V8_KEEP(x3);
-		v8f y0 = v8_load(q0 + cc), y1 = v8_load(q1 + cc), y2 = v8_load(q2 + cc), y3 = v8_load(q3 + cc);
-		V8_KEEP(y0);
-		V8_KEEP(y1);
-		V8_KEEP(y2);
-		V8_KEEP(y3);
-		a00 += y0 * x0, a01 += y0 * x1, a02 += y0 * x2, a03 += y0 * x3;
-		a10 += y1 * x0, a11 += y1 * x1, a12 += y1 * x2, a13 += y1 * x3;
-		a20 += y2 * x0, a21 += y2 * x1, a22 += y2 * x2, a23 += y2 * x3;
-		a30 += y3 * x0, a31 += y3 * x1, a32 += y3 * x2, a33 += y3 * x3;
-	}
+	if (dt == ATTN_Q8_0) {
+		/* a block of 32 at a time: each key's scale converted once per
+		 * block, not once per vector */
+		for (; cc + ATTN_QBLOCK <= D; cc += ATTN_QBLOCK) {
+			const attn_block_q8_0 *b0 = (const attn_block_q8_0 *)k0 + cc / ATTN_QBLOCK,
+			                      *b1 = (const attn_block_q8_0 *)k1 + cc / ATTN_QBLOCK,
+			                      *b2 = (const attn_block_q8_0 *)k2 + cc / ATTN_QBLOCK,
+			                      *b3 = (const attn_block_q8_0 *)k3 + cc / ATTN_QBLOCK;
+			const vwf d0 = vw_set1(v8_half_scale(b0->d)), d1 = vw_set1(v8_half_scale(b1->d)),
+			          d2 = vw_set1(v8_half_scale(b2->d)), d3 = vw_set1(v8_half_scale(b3->d));
+			for (int u = 0; u < ATTN_QBLOCK; u += VW) {
+				vwf x0 = vw_load_i8(b0->qs + u) * d0, x1 = vw_load_i8(b1->qs + u) * d1,
+				    x2 = vw_load_i8(b2->qs + u) * d2, x3 = vw_load_i8(b3->qs + u) * d3;
+				QK_STEP(cc + u);
+			}
+		}
+	} else
+		for (; cc + VW <= D; cc += VW) {
+			vwf x0 = vw_load_row(k0, cc, dt), x1 = vw_load_row(k1, cc, dt), x2 = vw_load_row(k2, cc, dt),
+			    x3 = vw_load_row(k3, cc, dt);
+			QK_STEP(cc);
+		}
+#undef QK_STEP
 	/* St[key][0..4) = the 4 rows' dots with that key, one store per key */
-	v4f d[4] = {v8_hsum4(a00, a10, a20, a30), v8_hsum4(a01, a11, a21, a31), v8_hsum4(a02, a12, a22, a32),
-	            v8_hsum4(a03, a13, a23, a33)};
+	v4f d[4] = {v8_hsum4(vw_fold(a00), vw_fold(a10), vw_fold(a20), vw_fold(a30)),
+	            v8_hsum4(vw_fold(a01), vw_fold(a11), vw_fold(a21), vw_fold(a31)),
+	            v8_hsum4(vw_fold(a02), vw_fold(a12), vw_fold(a22), vw_fold(a32)),
+	            v8_hsum4(vw_fold(a03), vw_fold(a13), vw_fold(a23), vw_fold(a33))};
 	for (int a = 0; a < 4; a++) {
 		for (int64_t c2 = cc; c2 < D; c2++)
 			for (int r = 0; r < 4; r++)
-				d[a][r] += Q[r * D + c2] * attn_load(K, (size_t)(a * ld + c2), dt);
+				d[a][r] += Q[r * D + c2] * vw_load1_row(K + (size_t)a * pk, c2, dt);
 		memcpy(St + a * Rp, &d[a], sizeof d[a]);
 	}
 }
 
 /* The same for the edges: nr query rows, nk key rows (each 1..4). */
-static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr, int64_t D, const void *K, int64_t ld,
+static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr, int64_t D, const char *K, size_t pk,
                                                           int nk, float *St, int64_t Rp, attn_dtype dt)
 {
 	for (int r = 0; r < nr; r++)
 		for (int a = 0; a < nk; a++) {
-			v8f acc = v8_set1(0.0f);
+			const char *k = K + (size_t)a * pk;
+			vwf acc = vw_set1(0.0f);
 			int64_t cc = 0;
-			for (; cc + 8 <= D; cc += 8)
-				acc += v8_load(Q + r * D + cc) * v8_load_as(K, a * ld + cc, dt);
-			float dot = v8_hsum(acc);
+			for (; cc + VW <= D; cc += VW)
+				acc += vw_load(Q + r * D + cc) * vw_load_row(k, cc, dt);
+			float dot = v8_hsum(vw_fold(acc));
 			for (; cc < D; cc++)
-				dot += Q[r * D + cc] * attn_load(K, (size_t)(a * ld + cc), dt);
+				dot += Q[r * D + cc] * vw_load1_row(k, cc, dt);
 			St[a * Rp + r] = dot;
 		}
 }
@@ -168,15 +200,15 @@ static void prefetch_bytes(const char *p, size_t n)
 }
 
 /* The dot-product scores of a tile (few rows, see scores()), K stored as dt.
- * The prefetch distances are in bytes, so a 16-bit cache is asked for twice
- * as many rows ahead as an f32 one. */
+ * The prefetch distances are in bytes, so a 16-bit or q8_0 cache is asked
+ * for more rows ahead than an f32 one. */
 static inline __attribute__((always_inline)) void dot_scores(const task_geom *t, const void *K, const void *V,
                                                              int64_t nk, int64_t avail, attn_dtype dt)
 {
-	const int64_t D = t->D, ld = t->ldk, Rp = t->Rp;
-	const size_t esz = attn_dtype_size(dt), row = (size_t)ld * esz, vrow = (size_t)t->ldv * esz;
+	const int64_t D = t->D, Rp = t->Rp;
+	const size_t row = t->pk, vrow = t->pv, krow = attn_row_bytes(dt, D), vbytes = attn_row_bytes(dt, t->Dv);
 	/* in the cache a key's K and V rows are adjacent: one region */
-	const int together = (const char *)V == (const char *)K + (size_t)D * esz && t->ldk == t->ldv;
+	const int together = (const char *)V == (const char *)K + krow && row == vrow;
 	const int64_t ka = PREFETCH_K_BYTES / (int64_t)row + 1;
 	const int64_t va = PREFETCH_V_BYTES / (int64_t)vrow + 1;
 	for (int64_t j = 0; j < nk; j += 4) {
@@ -186,15 +218,15 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 			prefetch_bytes(t->pfk + (size_t)j * row, (size_t)na * row);
 			prefetch_bytes(t->pfv + (size_t)j * vrow, (size_t)na * vrow);
 		} else if (j + ka + 4 <= avail)
-			prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : (size_t)D * esz));
-		if (!together && j + va + 4 <= avail)
-			prefetch_bytes((const char *)V + (size_t)(j + va) * vrow, 4 * (size_t)t->Dv * esz);
+			prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : krow));
+		if (!t->pfk && !together && j + va + 4 <= avail)
+			prefetch_bytes((const char *)V + (size_t)(j + va) * vrow, 4 * vbytes);
 		for (int64_t r = 0; r < t->R; r += 4) {
 			const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
 			if (na == 4 && nr == 4)
-				qk_dots4x4(t->Qs + r * D, D, Kj, ld, t->St + j * Rp + r, Rp, dt);
+				qk_dots4x4(t->Qs + r * D, D, Kj, row, t->St + j * Rp + r, Rp, dt);
 			else
-				qk_dots(t->Qs + r * D, nr, D, Kj, ld, na, t->St + j * Rp + r, Rp, dt);
+				qk_dots(t->Qs + r * D, nr, D, Kj, row, na, t->St + j * Rp + r, Rp, dt);
 		}
 	}
 }
@@ -214,6 +246,11 @@ static void dot_scores_bf16(const task_geom *t, const void *K, const void *V, in
 	dot_scores(t, K, V, nk, avail, ATTN_BF16);
 }
 
+static void dot_scores_q8_0(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+{
+	dot_scores(t, K, V, nk, avail, ATTN_Q8_0);
+}
+
 /* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys are
  * readable from K and V, for prefetching. */
 static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
@@ -224,12 +261,14 @@ static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t 
 			dot_scores_f16(t, K, V, nk, avail);
 		else if (t->dt == ATTN_BF16)
 			dot_scores_bf16(t, K, V, nk, avail);
+		else if (t->dt == ATTN_Q8_0)
+			dot_scores_q8_0(t, K, V, nk, avail);
 		else
 			dot_scores_f32(t, K, V, nk, avail);
 		return;
 	}
 	const float *Kf = K;
-	int64_t ld = t->ldk;
+	int64_t ld = (int64_t)(t->pk / attn_dtype_size(t->dt)); /* wide: f32, f16 or bf16 rows */
 	if (t->dt != ATTN_F32) {
 		/* qk_block broadcasts single K values, each to every 16-row panel:
 		 * widen the tile once into an f32 tile (in L1) instead */
@@ -324,51 +363,62 @@ static void bt_online_softmax(const task_geom *t, int64_t nk)
 	}
 }
 
-/* O[r][c..c+8nv) = alpha_r * O[r][..] + sum_j P[r][j] V[j][c..c+8nv) for 4
- * rows: 4 x nv accumulators stay in registers across the keys; each V vector
- * feeds 4 multiply-adds, each probability nv. V is stored as dt, column c at
- * element c of row 0, and widened in registers as it is loaded. */
+/* O[r][c..c+VW nv) = alpha_r * O[r][..] + sum_j P[r][j] V[j][c..c+VW nv) for
+ * 4 rows: 4 x nv accumulators stay in registers across the keys; each V
+ * vector feeds 4 multiply-adds, each probability nv. V rows are pv bytes
+ * apart, stored as dt, widened (or dequantized) in registers as they are
+ * loaded. */
 static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
-                                                           const void *V, int64_t c, int64_t ld, float *O, int64_t D,
+                                                           const char *V, int64_t c, size_t pv, float *O, int64_t D,
                                                            const float *alpha, attn_dtype dt)
 {
-	v8f acc[4][4];
+	vwf acc[4][4];
 	for (int r = 0; r < 4; r++)
 		for (int u = 0; u < nv; u++)
-			acc[r][u] = v8_load(O + r * D + 8 * u) * v8_set1(alpha[r]);
+			acc[r][u] = vw_load(O + r * D + VW * u) * vw_set1(alpha[r]);
 	for (int64_t j = 0; j < nk; j++) {
 		const float *p = Pt + j * Rp;
-		v8f vv[4];
+		vwf vv[4];
+		const char *vr = V + (size_t)j * pv;
+		vwf d = vw_set1(0.0f);
 		for (int u = 0; u < nv; u++) {
-			vv[u] = v8_load_as(V, j * ld + c + 8 * u, dt);
+			if (dt == ATTN_Q8_0) { /* strips start on a block: one scale per block */
+				const attn_block_q8_0 *blk = (const attn_block_q8_0 *)vr + (c + VW * u) / ATTN_QBLOCK;
+				if (VW * u % ATTN_QBLOCK == 0)
+					d = vw_set1(v8_half_scale(blk->d));
+				vv[u] = vw_load_i8(blk->qs + (c + VW * u) % ATTN_QBLOCK) * d;
+			} else
+				vv[u] = vw_load_row(vr, c + VW * u, dt);
 			V8_KEEP(vv[u]);
 		}
 		for (int r = 0; r < 4; r++)
 			for (int u = 0; u < nv; u++)
-				acc[r][u] += v8_set1(p[r]) * vv[u];
+				acc[r][u] += vw_set1(p[r]) * vv[u];
 	}
 	for (int r = 0; r < 4; r++)
 		for (int u = 0; u < nv; u++)
-			v8_store(O + r * D + 8 * u, acc[r][u]);
+			vw_store(O + r * D + VW * u, acc[r][u]);
 }
 
-/* O = O * alpha + P V over a tile, in 32-, 16- and 8-column strips of the
- * head dimension (and a plain loop for a head_dim that is not a multiple
- * of 8). A strip of V (nk x 32 values) stays in L1 for all the rows. */
+/* O = O * alpha + P V over a tile, in strips of 4, 2 and 1 vectors of the
+ * head dimension (and a plain loop for the columns past the last whole
+ * vector). A strip of V (nk x 4 VW values) stays in L1 for all the rows. */
 static inline __attribute__((always_inline)) void accumulate_as(const task_geom *t, const void *V, int64_t nk,
                                                                 attn_dtype dt)
 {
-	const int64_t D = t->Dv, ld = t->ldv, Rp = t->Rp;
+	const int64_t D = t->Dv, Rp = t->Rp;
+	const size_t pv = t->pv;
+	const char *Vb = V;
 	int64_t c = 0;
-	for (; c + 32 <= D; c += 32)
+	for (; c + 4 * VW <= D; c += 4 * VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(4, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
-	for (; c + 16 <= D; c += 16)
+			pv_block(4, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt);
+	for (; c + 2 * VW <= D; c += 2 * VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(2, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
-	for (; c + 8 <= D; c += 8)
+			pv_block(2, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt);
+	for (; c + VW <= D; c += VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(1, t->St + r, Rp, nk, V, c, ld, t->O + r * D + c, D, t->alpha + r, dt);
+			pv_block(1, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt);
 	if (c == D)
 		return;
 	for (int64_t r = 0; r < t->R4; r++) {
@@ -378,7 +428,7 @@ static inline __attribute__((always_inline)) void accumulate_as(const task_geom 
 		for (int64_t j = 0; j < nk; j++) {
 			const float p = t->St[j * Rp + r];
 			for (int64_t cc = c; cc < D; cc++)
-				o[cc] += p * attn_load(V, (size_t)(j * ld + cc), dt);
+				o[cc] += p * vw_load1_row(Vb + (size_t)j * pv, cc, dt);
 		}
 	}
 }
@@ -398,9 +448,16 @@ static void accumulate_bf16(const task_geom *t, const void *V, int64_t nk)
 	accumulate_as(t, V, nk, ATTN_BF16);
 }
 
+static void accumulate_q8_0(const task_geom *t, const void *V, int64_t nk)
+{
+	accumulate_as(t, V, nk, ATTN_Q8_0);
+}
+
 static void bt_accumulate(const task_geom *t, const void *V, int64_t nk)
 {
-	if (t->dt == ATTN_F16)
+	if (t->dt == ATTN_Q8_0)
+		accumulate_q8_0(t, V, nk);
+	else if (t->dt == ATTN_F16)
 		accumulate_f16(t, V, nk);
 	else if (t->dt == ATTN_BF16)
 		accumulate_bf16(t, V, nk);

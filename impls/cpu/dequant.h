@@ -17,34 +17,7 @@
 #include "cpu_kv.h"
 #include "simd.h"
 
-typedef int8_t v8c __attribute__((vector_size(8)));
 typedef uint8_t v8b __attribute__((vector_size(8)));
-
-/* A block's f16 scale: one instruction with F16C. */
-static inline float dq_scale(uint16_t d)
-{
-#ifdef __F16C__
-	return _cvtsh_ss(d);
-#else
-	return attn_f16_to_f32(d);
-#endif
-}
-
-/* Eight int8 (or eight int32) values as floats. GCC turns a generic vector
- * conversion of int8 lanes into one vcvtsi2ss per lane, so AVX2 gets the
- * two instructions it has for it: vpmovsxbd, then vcvtdq2ps. */
-static inline v8f dq_i8(const int8_t *p)
-{
-#ifdef __AVX2__
-	__m128i c;
-	memcpy(&c, p, 8);
-	return (v8f)_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(c));
-#else
-	v8c c;
-	memcpy(&c, p, sizeof c);
-	return __builtin_convertvector(__builtin_convertvector(c, v8i), v8f);
-#endif
-}
 
 /* q8_0, a block of 32: four loads of 8 int8, widened to floats, times the
  * block's scale. */
@@ -52,9 +25,9 @@ static inline __attribute__((always_inline)) void dq_q8_0(float *dst, const void
 {
 	for (int64_t i = 0; i < n / ATTN_QBLOCK; i++) {
 		const attn_block_q8_0 *blk = (const attn_block_q8_0 *)src + i;
-		const v8f d = v8_set1(dq_scale(blk->d));
+		const v8f d = v8_set1(v8_half_scale(blk->d));
 		for (int u = 0; u < 4; u++)
-			v8_store(dst + i * ATTN_QBLOCK + 8 * u, dq_i8(blk->qs + 8 * u) * d);
+			v8_store(dst + i * ATTN_QBLOCK + 8 * u, v8_load_i8(blk->qs + 8 * u) * d);
 	}
 }
 
@@ -64,7 +37,7 @@ static inline __attribute__((always_inline)) void dq_q4_0(float *dst, const void
 {
 	for (int64_t i = 0; i < n / ATTN_QBLOCK; i++) {
 		const attn_block_q4_0 *blk = (const attn_block_q4_0 *)src + i;
-		const v8f d = v8_set1(dq_scale(blk->d));
+		const v8f d = v8_set1(v8_half_scale(blk->d));
 		for (int u = 0; u < 2; u++) {
 			v8b c;
 			memcpy(&c, blk->qs + 8 * u, sizeof c);

@@ -29,6 +29,7 @@
 #endif
 
 #include "attn_half.h"
+#include "attn_quant.h"
 
 /* Without AVX a 32-byte vector is passed in memory, which GCC warns about
  * for every function that takes or returns one: these are all inline and
@@ -75,6 +76,33 @@ static inline v8f v8_load_bf16(const uint16_t *p)
 	v8h h;
 	memcpy(&h, p, sizeof h);
 	return (v8f)(__builtin_convertvector(h, v8u) << 16);
+#endif
+}
+
+/* Eight int8 values as floats. GCC turns a generic vector conversion of
+ * int8 lanes into one vcvtsi2ss per lane, so AVX2 gets the two
+ * instructions it has for it: vpmovsxbd, then vcvtdq2ps. */
+typedef int8_t v8c __attribute__((vector_size(8)));
+static inline v8f v8_load_i8(const int8_t *p)
+{
+#ifdef __AVX2__
+	__m128i c;
+	memcpy(&c, p, 8);
+	return (v8f)_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(c));
+#else
+	v8c c;
+	memcpy(&c, p, sizeof c);
+	return __builtin_convertvector(__builtin_convertvector(c, v8i), v8f);
+#endif
+}
+
+/* A q8_0 / q4_0 block's f16 scale: one instruction with F16C. */
+static inline float v8_half_scale(uint16_t d)
+{
+#ifdef __F16C__
+	return _cvtsh_ss(d);
+#else
+	return attn_f16_to_f32(d);
 #endif
 }
 
@@ -242,6 +270,103 @@ static inline v8f v8_exp(v8f x)
 	p = p * (r * r) + r + 1.0f;
 	const v8i e = (__builtin_convertvector(n, v8i) + 127) << 23;
 	return (v8f)((v8i)(p * (v8f)e) & keep);
+}
+
+/* ---- the widest vector of the compilation ----------------------------------
+ * vwf is VW floats: 16 (one zmm) where the file is compiled for AVX-512,
+ * else a v8f. The decode-shaped kernels (few query rows, each K and V value
+ * feeding a few multiply-adds) are bound by how many values an instruction
+ * converts and multiplies, so under AVX-512 they take 16 at a time: half the
+ * instructions of the 8-wide code for the same bytes. */
+#ifdef __AVX512F__
+#define VW 16
+typedef float vwf __attribute__((vector_size(64)));
+
+static inline vwf vw_load(const float *p)
+{
+	vwf v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void vw_store(float *p, vwf v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+static inline vwf vw_set1(float x)
+{
+	return (vwf)_mm512_set1_ps(x);
+}
+
+static inline vwf vw_load_f16(const uint16_t *p)
+{
+	__m256i h;
+	memcpy(&h, p, sizeof h);
+	return (vwf)_mm512_cvtph_ps(h);
+}
+
+static inline vwf vw_load_bf16(const uint16_t *p)
+{
+	__m256i h;
+	memcpy(&h, p, sizeof h);
+	return (vwf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+}
+
+static inline vwf vw_load_i8(const int8_t *p)
+{
+	__m128i c;
+	memcpy(&c, p, sizeof c);
+	return (vwf)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(c));
+}
+
+/* The two halves added: 8 lanes for the 8-wide reductions (v8_hsum4). */
+static inline v8f vw_fold(vwf v)
+{
+	return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+	       __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+#else
+#define VW           8
+typedef v8f vwf;
+#define vw_load      v8_load
+#define vw_store     v8_store
+#define vw_set1      v8_set1
+#define vw_load_f16  v8_load_f16
+#define vw_load_bf16 v8_load_bf16
+#define vw_load_i8   v8_load_i8
+
+static inline v8f vw_fold(vwf v)
+{
+	return v;
+}
+#endif
+
+/* VW elements from element c of one row stored as t, widened to f32; the
+ * row starts at byte row. q8_0 rows are blocks of 32 (attn_quant.h): c is a
+ * multiple of VW, so the VW values sit in one block, times its scale.
+ * Meant to be inlined with t a constant. */
+static inline __attribute__((always_inline)) vwf vw_load_row(const char *row, int64_t c, attn_dtype t)
+{
+	if (t == ATTN_Q8_0) {
+		const attn_block_q8_0 *blk = (const attn_block_q8_0 *)row + c / ATTN_QBLOCK;
+		return vw_load_i8(blk->qs + c % ATTN_QBLOCK) * vw_set1(v8_half_scale(blk->d));
+	}
+	if (t == ATTN_F16)
+		return vw_load_f16((const uint16_t *)row + c);
+	if (t == ATTN_BF16)
+		return vw_load_bf16((const uint16_t *)row + c);
+	return vw_load((const float *)row + c);
+}
+
+/* Element c of such a row, for the tails. */
+static inline __attribute__((always_inline)) float vw_load1_row(const char *row, int64_t c, attn_dtype t)
+{
+	if (t == ATTN_Q8_0) {
+		const attn_block_q8_0 *blk = (const attn_block_q8_0 *)row + c / ATTN_QBLOCK;
+		return (float)blk->qs[c % ATTN_QBLOCK] * v8_half_scale(blk->d);
+	}
+	return attn_load(row, (size_t)c, t);
 }
 
 #endif
