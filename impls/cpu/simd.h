@@ -356,7 +356,9 @@ static inline __attribute__((always_inline)) vwf vw_load_row(const char *row, in
 		return vw_load_f16((const uint16_t *)row + c);
 	if (t == ATTN_BF16)
 		return vw_load_bf16((const uint16_t *)row + c);
-	return vw_load((const float *)row + c);
+	vwf v;
+	memcpy(&v, row + (size_t)c * sizeof(float), sizeof v);
+	return v;
 }
 
 /* Element c of such a row, for the tails. */
