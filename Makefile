@@ -139,7 +139,7 @@ $(BUILD)/plugins/liar.so: $(LIAR_SRC) $(wildcard include/*.h impls/*.h impls/cpu
 TEST_PLUGINS += $(BUILD)/plugins/liar.so
 
 # slow: the naive backend linked in, spinning for a set fraction of each call
-SLOW_SRC := tests/plugins/slow.c $(filter-out impls/cpu/blas.c impls/cpu/blocked.c,$(IMPL_SRC))
+SLOW_SRC := tests/plugins/slow.c $(filter-out impls/cpu/blas.c impls/cpu/blocked%,$(IMPL_SRC))
 $(BUILD)/plugins/slow.so: $(SLOW_SRC) $(wildcard include/*.h impls/*.h impls/cpu/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(SLOW_SRC) -o $@ -Wl,-z,defs -lm

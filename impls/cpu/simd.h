@@ -50,7 +50,7 @@ static inline v8f v8_load(const float *p)
 
 /* Eight f16 values widened to f32 (exact). F16C converts them in one
  * instruction; elsewhere the scalar conversion of attn_half.h, lane by lane. */
-static inline v8f v8_load_f16(const uint16_t *p)
+static inline __attribute__((always_inline)) v8f v8_load_f16(const uint16_t *p)
 {
 #ifdef __F16C__
 	__m128i h;
@@ -64,7 +64,7 @@ static inline v8f v8_load_f16(const uint16_t *p)
 
 /* Eight bf16 values widened to f32 (exact): a bf16 is the top half of an
  * f32, so zero-extend each to 32 bits and shift it into the top half. */
-static inline v8f v8_load_bf16(const uint16_t *p)
+static inline __attribute__((always_inline)) v8f v8_load_bf16(const uint16_t *p)
 {
 #ifdef __AVX2__
 	/* one vpmovzxwd and one vpslld; GCC 12 splits the generic form below
@@ -83,7 +83,7 @@ static inline v8f v8_load_bf16(const uint16_t *p)
  * int8 lanes into one vcvtsi2ss per lane, so AVX2 gets the two
  * instructions it has for it: vpmovsxbd, then vcvtdq2ps. */
 typedef int8_t v8c __attribute__((vector_size(8)));
-static inline v8f v8_load_i8(const int8_t *p)
+static inline __attribute__((always_inline)) v8f v8_load_i8(const int8_t *p)
 {
 #ifdef __AVX2__
 	__m128i c;
