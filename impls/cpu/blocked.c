@@ -218,7 +218,7 @@ static void make_plan(const cpu_ctx *c, const attn_shape *s, plan *p)
 	p->nblk = (s->n_q + p->bq - 1) / p->bq;
 	p->ntask = s->batch * s->n_kv_heads * p->nblk;
 	p->Rmax = ratio * p->bq;
-	p->Rp = round_up(p->Rmax, p->Rmax >= WIDE_ROWS ? 16 : 8);
+	p->Rp = round_up(p->Rmax, p->Rmax >= WIDE_ROWS ? WIDE_PANEL : 8);
 	p->R4 = round_up(p->Rmax, 4);
 
 	/* Balance by keys: split a task when it has more keys than half a

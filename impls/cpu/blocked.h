@@ -36,6 +36,10 @@ void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, i
 
 /* Rows below this use dot-product scores (blocked_tile.c). */
 #define WIDE_ROWS 16
+/* Wide tasks pad their rows to a multiple of this: the score kernel's
+ * panel, two vectors of rows (32 under AVX-512, 16 elsewhere, so 32 fits
+ * every instruction set's panels). */
+#define WIDE_PANEL 32
 
 /* The geometry of one task, shared by its steps. */
 typedef struct task_geom {

@@ -65,29 +65,31 @@ static const void *bt_tile(const cpu_kv *kv, const task_geom *t, int v, int64_t 
 	return scratch;
 }
 
-/* A block of mk (1..4) keys against the 16 rows of one panel of Q^T:
- * St[a][0..16) = sum_c K[a][c] * Qt[c][0..16). 8 accumulators live in
- * registers through the whole head_dim loop; each K value is broadcast to
- * 2 multiply-adds and each Q^T vector is used by mk of them. */
+/* A block of mk (1..4) keys against one panel of Q^T, two vectors of rows
+ * (16 rows with 8-float vectors, 32 under AVX-512):
+ * St[a][0..2 VW) = sum_c K[a][c] * Qt[c][0..2 VW). 8 accumulators live in
+ * registers through the whole head_dim loop (as many as the multiply-add
+ * latency needs to keep both units busy); each K value is broadcast to 2
+ * multiply-adds and each Q^T vector is used by mk of them. */
 static inline __attribute__((always_inline)) void qk_block(int mk, const float *K, int64_t ld, int64_t D,
                                                            const float *Qt, int64_t Rp, float *St)
 {
-	v8f acc[4][2];
+	vwf acc[4][2];
 	for (int a = 0; a < 4; a++)
-		acc[a][0] = acc[a][1] = v8_set1(0.0f);
+		acc[a][0] = acc[a][1] = vw_set1(0.0f);
 	for (int64_t cc = 0; cc < D; cc++) {
-		v8f q0 = v8_load(Qt + cc * Rp), q1 = v8_load(Qt + cc * Rp + 8);
+		vwf q0 = vw_load(Qt + cc * Rp), q1 = vw_load(Qt + cc * Rp + VW);
 		V8_KEEP(q0);
 		V8_KEEP(q1);
 		for (int a = 0; a < mk; a++) {
-			const v8f kv = v8_set1(K[a * ld + cc]);
+			const vwf kv = vw_set1(K[a * ld + cc]);
 			acc[a][0] += kv * q0;
 			acc[a][1] += kv * q1;
 		}
 	}
 	for (int a = 0; a < mk; a++) {
-		v8_store(St + a * Rp, acc[a][0]);
-		v8_store(St + a * Rp + 8, acc[a][1]);
+		vw_store(St + a * Rp, acc[a][0]);
+		vw_store(St + a * Rp + VW, acc[a][1]);
 	}
 }
 
@@ -270,15 +272,15 @@ static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t 
 	const float *Kf = K;
 	int64_t ld = (int64_t)(t->pk / attn_dtype_size(t->dt)); /* wide: f32, f16 or bf16 rows */
 	if (t->dt != ATTN_F32) {
-		/* qk_block broadcasts single K values, each to every 16-row panel:
+		/* qk_block broadcasts single K values, each to every panel:
 		 * widen the tile once into an f32 tile (in L1) instead */
 		v8_widen_rows(t->Kw, K, nk, D, ld, t->dt);
 		Kf = t->Kw;
 		ld = D;
 	}
-	/* a 16-row panel of Q^T (D x 16 floats) stays in L1 while the tile's
-	 * keys pass by */
-	for (int64_t r = 0; r < Rp; r += 16) {
+	/* a panel of Q^T (D x 2 VW floats) stays in L1/L2 while the tile's
+	 * keys pass by (Rp is a multiple of WIDE_PANEL, blocked.c) */
+	for (int64_t r = 0; r < Rp; r += 2 * VW) {
 		int64_t j = 0;
 		for (; j + 4 <= nk; j += 4)
 			qk_block(4, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
