@@ -46,32 +46,40 @@
  *
  * The tuning, and why it pays (blocked_tile.c)
  * --------------------------------------------
- * - Scores are computed transposed, S^T[key][row]: the 16 rows of a panel
- *   are one pair of vectors, so the softmax runs down the columns with
- *   whole vectors (max, exp, sum of 8 rows at a time) and Q is transposed
- *   once per task instead of K once per tile.
- * - Register blocking: the score kernel keeps a 4-key x 16-row block and the
- *   output kernel a 4-row x 32-column block (16 or 8 columns at the end of
- *   a head_dim) in registers across the whole reduction, so each loaded K,
+ * - Vector width: each kernel takes VW floats per vector (simd.h), 16 in
+ *   the AVX-512 compilation and 8 elsewhere; AVX-512 pays for itself only
+ *   when the vectors are 16 wide, since the multiply-adds per instruction
+ *   double while the instructions per loop stay the same.
+ * - Scores are computed transposed, S^T[key][row]: the rows of a panel are
+ *   one pair of vectors, so the softmax runs down the columns with whole
+ *   vectors (max, exp, sum of 8 rows at a time) and Q is transposed once
+ *   per task instead of K once per tile.
+ * - Register blocking: the score kernel keeps a 4-key x 2-vector block of
+ *   rows and the output kernel a 4-row x 4-vector block of columns (2 or 1
+ *   vectors at the end of a head_dim) in registers across the whole
+ *   reduction, so each loaded K,
  *   Q, P or V value feeds several multiply-adds and the loop runs at the FMA
  *   units' rate instead of the load ports'. V8_KEEP (simd.h) stops GCC from
  *   re-loading a vector for each of its uses, which halved the rate.
  * - exp() is a vector polynomial (simd.h): libm's scalar expf would cost more
  *   than the 2 * head_dim multiply-adds each probability feeds.
  * - With few rows (decode) the scores are plain dot products of each query
- *   with each key row: a 16-row panel would be mostly padding there, and the
- *   K and V rows stream from memory once, which is all decode can hope for.
+ *   with each key row: a panel would be mostly padding there, and the K and
+ *   V rows stream from memory once, which is all decode can hope for. q8_0
+ *   rows are read in place there too, dequantized in registers (16 int8 to
+ *   floats in two instructions, one scale per block of 32), so a quantized
+ *   decode reads its stored bytes only.
  * - Tiles are sized so that one task's Q, S, O and the current K/V tile stay
  *   in the L2 cache; consecutive tasks share a KV head, so its K and V stay
  *   in the last-level cache while every query block passes over them.
  * - f16 and bf16 storage: Q is widened to f32 once, into the task's Q
- *   buffer. K and V are widened as they stream through, eight values per
- *   vector load (simd.h: F16C for f16, a zero-extension and a shift for
- *   bf16), so there is never an f32 copy of the cache and decode reads half
- *   the bytes. The exception is the 16-row panel score kernel, which
+ *   buffer. K and V are widened as they stream through, a vector per load
+ *   (simd.h: F16C for f16, a zero-extension and a shift for bf16), so there
+ *   is never an f32 copy of the cache and decode reads half the bytes. The
+ *   exception is the panel score kernel, which
  *   broadcasts single K values: it widens each K tile once into an f32 tile
  *   that stays in L1. The kernels are written once with the dtype as an
- *   argument and instantiated per dtype (the _f32/_f16/_bf16 wrappers), so
+ *   argument and instantiated per dtype (the _f32/_f16/_bf16/_q8_0 wrappers), so
  *   the f32 code is what it was.
  * - Instruction sets: blocked_tile.c is compiled for the build's baseline,
  *   AVX2+FMA+F16C and AVX-512 (the Makefile), one table of steps each;
@@ -218,7 +226,7 @@ static void make_plan(const cpu_ctx *c, const attn_shape *s, plan *p)
 	p->nblk = (s->n_q + p->bq - 1) / p->bq;
 	p->ntask = s->batch * s->n_kv_heads * p->nblk;
 	p->Rmax = ratio * p->bq;
-	p->Rp = round_up(p->Rmax, p->Rmax >= WIDE_ROWS ? WIDE_PANEL : 8);
+	p->Rp = round_up(p->Rmax, p->Rmax >= WIDE_ROWS ? WIDE_PANEL : 16);
 	p->R4 = round_up(p->Rmax, 4);
 
 	/* Balance by keys: split a task when it has more keys than half a
@@ -584,8 +592,8 @@ static int blocked_create(const attn_config *cfg, void **ctx, char *err, size_t 
 	return rc;
 }
 
-/* head_dim and head_dim_v up to MLA's 576: Q^T of a 16-row panel (576 x 16
- * floats) still fits L1 with a K tile. */
+/* head_dim and head_dim_v up to MLA's 576: Q^T of a panel (576 x 32 floats
+ * under AVX-512) stays in L2 with a K tile. */
 #define MAX_HEAD_DIM 576
 
 static int blocked_supports(void *ctx, const attn_shape *s, char *why, size_t why_len)

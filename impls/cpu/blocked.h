@@ -48,7 +48,8 @@ typedef struct task_geom {
 	attn_dtype dt;         /* storage of the current K and V tiles as read */
 	size_t pk, pv;         /* bytes between rows of the current K, V tile */
 	int64_t R, R4;         /* query rows, and rounded up to the output kernel's 4 */
-	int64_t Rp;            /* rows as the score and softmax kernels see them (8- or 16-padded) */
+	int64_t Rp;            /* rows as the score and softmax kernels see them: padded to 16, or to
+	                        * WIDE_PANEL when wide (whole vectors of any width) */
 	int64_t nq;            /* queries per head in this block */
 	int64_t b, g, i0;      /* sequence, KV head, first query */
 	int64_t pos0;          /* position of query i0; row r is at pos0 + r % nq */

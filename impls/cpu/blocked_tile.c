@@ -300,31 +300,31 @@ static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t 
 	}
 }
 
-/* cpu_score() on every score of the tile, 8 rows per vector: softcap c:
+/* cpu_score() on every score of the tile, VW rows per vector: softcap c:
  * s = c * tanh(s / c), then ALiBi: s -= m_r |p_r - j|. tanh is written with the vector
- * exp (tanh|x| = (1 - e) / (1 + e), e = exp(-2|x|) <= 1, the range v8_exp
+ * exp (tanh|x| = (1 - e) / (1 + e), e = exp(-2|x|) <= 1, the range vw_exp
  * takes): libm's tanhf per score would cost as much as the dot product
  * that made it. Its absolute error is a few float ulps, times c. */
 static void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
 {
 	const int64_t Rp = t->Rp;
-	const v8i sign = (v8i)v8_set1(-0.0f);
+	const vwi sign = (vwi)vw_set1(-0.0f);
 	if (s->softcap > 0.0f) {
 		const float c = s->softcap, ic = 1.0f / s->softcap;
 		for (int64_t j = 0; j < nk; j++)
-			for (int64_t r = 0; r < Rp; r += 8) {
-				const v8f x = v8_load(t->St + j * Rp + r) * v8_set1(ic);
-				const v8f e = v8_exp((v8f)((v8i)x | sign) * 2.0f); /* exp(-2|x|) */
-				const v8f th = (1.0f - e) / (1.0f + e);
-				v8_store(t->St + j * Rp + r, (v8f)((v8i)th | ((v8i)x & sign)) * v8_set1(c));
+			for (int64_t r = 0; r < Rp; r += VW) {
+				const vwf x = vw_load(t->St + j * Rp + r) * vw_set1(ic);
+				const vwf e = vw_exp((vwf)((vwi)x | sign) * 2.0f); /* exp(-2|x|) */
+				const vwf th = (1.0f - e) / (1.0f + e);
+				vw_store(t->St + j * Rp + r, (vwf)((vwi)th | ((vwi)x & sign)) * vw_set1(c));
 			}
 	}
 	if (s->alibi)
-		for (int64_t r = 0; r < Rp; r += 8) {
-			const v8f m = v8_load(t->slope + r), p = v8_load(t->pos + r);
+		for (int64_t r = 0; r < Rp; r += VW) {
+			const vwf m = vw_load(t->slope + r), p = vw_load(t->pos + r);
 			for (int64_t j = 0; j < nk; j++) {
-				const v8f d = (v8f)((v8i)(p - (float)(j0 + j)) & ~sign); /* |p - j| */
-				v8_store(t->St + j * Rp + r, v8_load(t->St + j * Rp + r) - m * d);
+				const vwf d = (vwf)((vwi)(p - (float)(j0 + j)) & ~sign); /* |p - j| */
+				vw_store(t->St + j * Rp + r, vw_load(t->St + j * Rp + r) - m * d);
 			}
 		}
 }
@@ -342,26 +342,26 @@ static void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t
 	}
 }
 
-/* The online softmax of the algorithm, 8 rows per vector down the columns of
+/* The online softmax of the algorithm, VW rows per vector down the columns of
  * S^T: new maxima, P = exp(S - m') in place, alpha = exp(m - m'), l. */
 static void bt_online_softmax(const task_geom *t, int64_t nk)
 {
 	const int64_t Rp = t->Rp;
-	for (int64_t r = 0; r < Rp; r += 8) {
-		const v8f m_old = v8_load(t->m + r);
-		v8f mx = m_old;
+	for (int64_t r = 0; r < Rp; r += VW) {
+		const vwf m_old = vw_load(t->m + r);
+		vwf mx = m_old;
 		for (int64_t j = 0; j < nk; j++)
-			mx = v8_max(mx, v8_load(t->St + j * Rp + r));
-		v8f sum = v8_set1(0.0f);
+			mx = vw_max(mx, vw_load(t->St + j * Rp + r));
+		vwf sum = vw_set1(0.0f);
 		for (int64_t j = 0; j < nk; j++) {
-			const v8f p = v8_exp(v8_load(t->St + j * Rp + r) - mx);
-			v8_store(t->St + j * Rp + r, p);
+			const vwf p = vw_exp(vw_load(t->St + j * Rp + r) - mx);
+			vw_store(t->St + j * Rp + r, p);
 			sum += p;
 		}
-		const v8f al = v8_exp(m_old - mx);
-		v8_store(t->alpha + r, al);
-		v8_store(t->l + r, v8_load(t->l + r) * al + sum);
-		v8_store(t->m + r, mx);
+		const vwf al = vw_exp(m_old - mx);
+		vw_store(t->alpha + r, al);
+		vw_store(t->l + r, vw_load(t->l + r) * al + sum);
+		vw_store(t->m + r, mx);
 	}
 }
 

@@ -251,25 +251,30 @@ static inline v4f v8_hsum4(v8f a, v8f b, v8f c, v8f d)
 
 /* exp(x) for x <= 0: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-6
  * polynomial (Cephes' expf coefficients), 2^n put straight into the exponent
- * bits. ln2 is split in two so that n*ln2 is exact enough for r. */
+ * bits. ln2 is split in two so that n*ln2 is exact enough for r. Written
+ * once for any float vector type F with its int vector type I (v8_exp, and
+ * vw_exp below). */
+#define SIMD_EXP_BODY(F, I, set1, vmax)                                                                                \
+	const F lo = set1(-87.0f);                                                                                     \
+	const I keep = ~(x < lo);          /* below lo: 0; NaN is kept and comes out NaN */                            \
+	x = vmax(lo, x);                   /* vmax(a, b) is b when either is NaN: NaN stays */                         \
+	const F round = set1(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */                            \
+	F n = (x * 1.44269504088896341f + round) - round;                                                              \
+	F r = x - n * 0.693359375f;                                                                                    \
+	r = r - n * -2.12194440e-4f;                                                                                   \
+	F p = set1(1.9875691500e-4f);                                                                                  \
+	p = p * r + 1.3981999507e-3f;                                                                                  \
+	p = p * r + 8.3334519073e-3f;                                                                                  \
+	p = p * r + 4.1665795894e-2f;                                                                                  \
+	p = p * r + 1.6666665459e-1f;                                                                                  \
+	p = p * r + 5.0000001201e-1f;                                                                                  \
+	p = p * (r * r) + r + 1.0f;                                                                                    \
+	const I e = (__builtin_convertvector(n, I) + 127) << 23;                                                       \
+	return (F)((I)(p * (F)e) & keep)
+
 static inline v8f v8_exp(v8f x)
 {
-	const v8f lo = v8_set1(-87.0f);
-	const v8i keep = ~(x < lo);             /* below lo: 0; NaN is kept and comes out NaN */
-	x = v8_max(lo, x);                      /* v8_max(a, b) is b when either is NaN: NaN stays */
-	const v8f round = v8_set1(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
-	v8f n = (x * 1.44269504088896341f + round) - round;
-	v8f r = x - n * 0.693359375f;
-	r = r - n * -2.12194440e-4f;
-	v8f p = v8_set1(1.9875691500e-4f);
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * (r * r) + r + 1.0f;
-	const v8i e = (__builtin_convertvector(n, v8i) + 127) << 23;
-	return (v8f)((v8i)(p * (v8f)e) & keep);
+	SIMD_EXP_BODY(v8f, v8i, v8_set1, v8_max);
 }
 
 /* ---- the widest vector of the compilation ----------------------------------
@@ -281,6 +286,7 @@ static inline v8f v8_exp(v8f x)
 #ifdef __AVX512F__
 #define VW 16
 typedef float vwf __attribute__((vector_size(64)));
+typedef int32_t vwi __attribute__((vector_size(64)));
 
 static inline vwf vw_load(const float *p)
 {
@@ -320,6 +326,17 @@ static inline vwf vw_load_i8(const int8_t *p)
 	return (vwf)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(c));
 }
 
+/* maxps's rule, as v8_max: b unless a > b (NaN and equal zeros included) */
+static inline vwf vw_max(vwf a, vwf b)
+{
+	return (vwf)_mm512_max_ps((__m512)a, (__m512)b);
+}
+
+static inline vwf vw_exp(vwf x)
+{
+	SIMD_EXP_BODY(vwf, vwi, vw_set1, vw_max);
+}
+
 /* The two halves added: 8 lanes for the 8-wide reductions (v8_hsum4). */
 static inline v8f vw_fold(vwf v)
 {
@@ -329,6 +346,9 @@ static inline v8f vw_fold(vwf v)
 #else
 #define VW           8
 typedef v8f vwf;
+typedef v8i vwi;
+#define vw_max       v8_max
+#define vw_exp       v8_exp
 #define vw_load      v8_load
 #define vw_store     v8_store
 #define vw_set1      v8_set1
