@@ -503,7 +503,7 @@ static void timed_batch(gb_state *st, point_ctx *c)
 
 /* A point whose body sets each call's time (manual time): a cold one,
  * evicted before each call and timed alone, or one on device time. The
- * device times, where the backend has a timer, are summed in dev. */
+ * device times, where the backend has a timer, add up in dev_sum, dev_n. */
 static void timed_each(gb_state *st, point_ctx *c, int has_timer, double *dev_sum, int64_t *dev_n)
 {
 	const attn_backend *b = c->be->be;
