@@ -70,6 +70,7 @@ int main(void)
 	    {"install", run_install_tests},
 	    {"json", run_json_tests},
 	    {"bench", run_bench_tests},
+	    {"timing", run_timing_tests},
 	    {"report_dtypes", run_report_dtype_tests},
 	    {"golden_variants", run_golden_variant_tests},
 	    /* last: it loads a library into the registry the other groups use */

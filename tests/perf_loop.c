@@ -2,21 +2,26 @@
  *
  *   perf_loop BACKEND N_HEADS N_KV_HEADS HEAD_DIM CACHE_LEN THREADS [DTYPE]
  *
- * Sets the cache up as `attnbench sweep` does for a decode point (cache_len
- * - 1 tokens already cached) and times exactly what the sweep times per
- * iteration: decode one token, truncate back. Prints the median over 7
- * rounds of ns per call. `make perf` compares it with the sweep's figure for
- * the same point: the difference is the harness's overhead.
+ * Sets the cache up as `attnbench sweep` does for a decode point: the same
+ * values (the harness's generator, its seeds, cache_len - 1 past tokens
+ * appended 256 at a time), buffers aligned as the sweep's, one instance with
+ * the same threads and parameters. Times exactly what the sweep times per
+ * iteration (run/measure.c's point_calls): decode one token, truncate back.
+ * Prints the median over 7 rounds of ns per call. `make perf` compares it
+ * with the sweep's figure for the same point: the difference is the
+ * harness's overhead.
  *
  * DTYPE is the storage type of Q, K, V and the cache: f32 (default), f16 or
  * bf16. PERF_LOOP_PARAMS in the environment is handed to the backend as its
  * settings, as --param does (e.g. PERF_LOOP_PARAMS=tile_kv=128). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "attn_half.h"
+#include "lib/util.h"
 #include "run/registry.h"
 
 static double now_ns(void)
@@ -32,21 +37,32 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* n values in [-0.5, 0.5), stored as t. */
-static void *filled(size_t n, unsigned seed, attn_dtype t)
+/* n values in [-1, 1) stored as t, 64-byte aligned: as the sweep fills and
+ * allocates its inputs (run/measure.c, fill_rows). */
+static void *filled(size_t n, uint64_t seed, attn_dtype t)
 {
-	float *x = malloc(n * sizeof *x);
-	for (size_t i = 0; x && i < n; i++) {
-		seed = seed * 1664525u + 1013904223u;
-		x[i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
+	void *x = xalloc(n * attn_dtype_size(t));
+	if (x)
+		fill_uniform_as(x, n, seed, 1.0f, t);
+	return x;
+}
+
+/* The past tokens, as the sweep's cache_load appends them: chunks of 256,
+ * K and V drawn with seeds 100 + t and 200 + t. */
+static int cache_load(const attn_backend *b, void *inst, const attn_shape *s)
+{
+	const int64_t chunk = 256, past = s->n_kv - 1;
+	const size_t tok = (size_t)(s->batch * s->n_kv_heads * s->head_dim);
+	int rc = 0;
+	for (int64_t t = 0; !rc && t < past; t += chunk) {
+		const int64_t n = past - t < chunk ? past - t : chunk;
+		void *k = filled((size_t)n * tok, 100 + (uint64_t)t, s->dtype);
+		void *v = filled((size_t)n * tok, 200 + (uint64_t)t, s->dtype);
+		rc = !k || !v || b->cache_append(inst, k, v, n);
+		free(k);
+		free(v);
 	}
-	if (!x || t == ATTN_F32)
-		return x;
-	uint16_t *h = malloc(n * sizeof *h);
-	if (h)
-		attn_store_n(h, x, n, t);
-	free(x);
-	return h;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -85,7 +101,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "perf_loop: impossible shape\n");
 		return 2;
 	}
-	s.scale = 1.0f / __builtin_sqrtf((float)s.head_dim);
+	s.scale = (float)(1.0 / sqrt((double)s.head_dim)); /* as the sweep's grid sets it */
 	attn_config cfg = {.threads = atoi(argv[6]), .params = getenv("PERF_LOOP_PARAMS")};
 	void *inst = NULL;
 	char err[256] = "";
@@ -93,12 +109,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "perf_loop: %s: %s\n", b->name, inst ? b->last_error(inst) : err);
 		return 2;
 	}
+	/* the sweep's seeds: q 1, the new K and V rows 2 and 3; out zeroed */
 	const size_t tok = (size_t)(s.n_kv_heads * s.head_dim);
-	void *kc = filled(tok * (size_t)(s.n_kv - 1), 2, dt), *vc = filled(tok * (size_t)(s.n_kv - 1), 3, dt);
 	void *q = filled((size_t)(s.n_heads * s.head_dim), 1, dt);
-	float *out = filled((size_t)(s.n_heads * s.head_dim), 4, ATTN_F32);
-	void *kn = filled(tok, 5, dt), *vn = filled(tok, 6, dt);
-	if (!kc || !vc || !q || !out || !kn || !vn || b->cache_append(inst, kc, vc, s.n_kv - 1)) {
+	float *out = xalloc((size_t)(s.n_heads * s.head_dim) * sizeof *out);
+	void *kn = filled(tok, 2, dt), *vn = filled(tok, 3, dt);
+	if (!q || !out || !kn || !vn || cache_load(b, inst, &s)) {
 		fprintf(stderr, "perf_loop: setup failed\n");
 		return 2;
 	}
@@ -125,8 +141,6 @@ int main(int argc, char **argv)
 	qsort(round_ns, 7, sizeof round_ns[0], cmp);
 	printf("%.1f\n", round_ns[3]);
 	b->destroy(inst);
-	free(kc);
-	free(vc);
 	free(q);
 	free(out);
 	free(kn);

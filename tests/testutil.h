@@ -95,5 +95,6 @@ int run_isolation_tests(void);
 int run_install_tests(void);
 int run_json_tests(void);
 int run_golden_variant_tests(void);
+int run_timing_tests(void);
 
 #endif

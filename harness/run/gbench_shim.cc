@@ -252,6 +252,16 @@ int gb_keep_running(gb_state *st)
 	return S(st)->KeepRunning() ? 1 : 0;
 }
 
+int64_t gb_max_iterations(gb_state *st)
+{
+	return static_cast<int64_t>(S(st)->max_iterations);
+}
+
+int gb_keep_running_batch(gb_state *st, int64_t n)
+{
+	return S(st)->KeepRunningBatch(static_cast<benchmark::IterationCount>(n)) ? 1 : 0;
+}
+
 int64_t gb_range(gb_state *st, int i)
 {
 	return S(st)->range(static_cast<std::size_t>(i));

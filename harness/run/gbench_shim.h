@@ -53,6 +53,11 @@ void gb_report_aggregates_only(gb_bench *b, int yes);
 void gb_unit_ms(gb_bench *b);
 
 int gb_keep_running(gb_state *st);
+/* The timed loop in one batch: the run's iteration count (State's
+ * max_iterations), then KeepRunningBatch(n): true once (the timer starts;
+ * the body makes its n calls), false the next time (the timer stops). */
+int64_t gb_max_iterations(gb_state *st);
+int gb_keep_running_batch(gb_state *st, int64_t n);
 int64_t gb_range(gb_state *st, int i);
 void gb_set_iteration_time(gb_state *st, double seconds);
 /* is_rate: value is per iteration, reported per second. */

@@ -366,30 +366,43 @@ static int point_setup(point_ctx *c)
 	return 0;
 }
 
-/* One timed call. Returns 0 or -1 (c->err set). */
-static int point_iterate(point_ctx *c)
+/* n calls of the point, back to back. The call is chosen once, before the
+ * loop, so that the loop is what a hand-written benchmark of the call is
+ * (tests/perf_loop.c): the call (a decode with the truncate back to the
+ * cache it started from, a prefill after the truncate to empty) and nothing
+ * else. Returns 0 or -1 (c->err set). */
+static int point_calls(point_ctx *c, int64_t n)
 {
 	const attn_backend *b = c->be->be;
+	void *const inst = c->inst;
 	const sweep_point *p = &c->pt;
+	const attn_shape *s = &p->shape;
+	const void *q = c->q, *kn = c->kn, *vn = c->vn;
+	float *out = c->out;
 	if (p->page_size > 0) {
-		const attn_paged_kv kv = {c->kn, c->vn, c->n_pages, p->page_size, c->block_table, c->max_pages};
-		if (b->attend_paged(c->inst, &p->shape, c->q, &kv, c->out))
-			return point_fail(c, "attend_paged");
+		const attn_paged_kv kv = {kn, vn, c->n_pages, p->page_size, c->block_table, c->max_pages};
+		for (int64_t i = 0; i < n; i++)
+			if (b->attend_paged(inst, s, q, &kv, out))
+				return point_fail(c, "attend_paged");
 		return 0;
 	}
 	switch (p->phase) {
 	case PHASE_PREFILL:
-		if (b->cache_truncate(c->inst, 0) || b->prefill(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
-			return point_fail(c, "prefill");
+		for (int64_t i = 0; i < n; i++)
+			if (b->cache_truncate(inst, 0) || b->prefill(inst, s, q, kn, vn, out))
+				return point_fail(c, "prefill");
 		return 0;
-	case PHASE_DECODE:
-		if (b->decode(c->inst, &p->shape, c->q, c->kn, c->vn, c->out) ||
-		    b->cache_truncate(c->inst, p->shape.n_kv - 1))
-			return point_fail(c, "decode");
+	case PHASE_DECODE: {
+		const int64_t past = s->n_kv - 1;
+		for (int64_t i = 0; i < n; i++)
+			if (b->decode(inst, s, q, kn, vn, out) || b->cache_truncate(inst, past))
+				return point_fail(c, "decode");
 		return 0;
+	}
 	default:
-		if (b->attend(c->inst, &p->shape, c->q, c->kn, c->vn, c->out))
-			return point_fail(c, "attend");
+		for (int64_t i = 0; i < n; i++)
+			if (b->attend(inst, s, q, kn, vn, out))
+				return point_fail(c, "attend");
 		return 0;
 	}
 }
@@ -441,7 +454,7 @@ int point_verify(point_ctx *c)
 		c->out = out;
 		mark_padding(c, out);
 		worker_enter(call_name(p));
-		rc = point_iterate(c);
+		rc = point_calls(c, 1);
 		char bad[256];
 		if (!rc && guard_check(&g[3], bad, sizeof bad)) {
 			c->failed = 1;
@@ -468,6 +481,57 @@ static void note_gpu(point_ctx *c, double ns)
 	c->gpu_ns[c->ngpu++] = ns;
 }
 
+/* A hot point on wall time: Google Benchmark's timer runs around n calls
+ * made back to back (point_calls), with nothing else per call; the stop
+ * signal is looked at between blocks of calls (at most 64 a run). */
+static void timed_batch(gb_state *st, point_ctx *c)
+{
+	const int64_t n = gb_max_iterations(st), block = n / 64 + 1;
+	while (gb_keep_running_batch(st, n)) /* true once: the timer runs until the next call */
+		for (int64_t done = 0, k; done < n; done += k) {
+			k = n - done < block ? n - done : block;
+			if (attn_stop_signal) {
+				gb_skip_with_error(st, "interrupted");
+				break;
+			}
+			if (point_calls(c, k) != 0) {
+				gb_skip_with_error(st, c->err);
+				break;
+			}
+		}
+}
+
+/* A point whose body sets each call's time (manual time): a cold one,
+ * evicted before each call and timed alone, or one on device time. The
+ * device times, where the backend has a timer, add up in dev_sum, dev_n. */
+static void timed_each(gb_state *st, point_ctx *c, int has_timer, double *dev_sum, int64_t *dev_n)
+{
+	const attn_backend *b = c->be->be;
+	const int cold = c->evict != NULL;
+	while (gb_keep_running(st)) {
+		if (attn_stop_signal) {
+			gb_skip_with_error(st, "interrupted");
+			break;
+		}
+		if (cold)
+			evict(c);
+		const double t0 = mono_s();
+		if (point_calls(c, 1) != 0) {
+			gb_skip_with_error(st, c->err);
+			break;
+		}
+		if (!c->gpu_timing) /* cold: the call alone */
+			gb_set_iteration_time(st, mono_s() - t0);
+		const int64_t ns = has_timer ? b->last_device_ns(c->inst) : -1;
+		if (ns >= 0) {
+			*dev_sum += (double)ns;
+			(*dev_n)++;
+		}
+		if (c->gpu_timing)
+			gb_set_iteration_time(st, ns >= 0 ? (double)ns * 1e-9 : 0.0);
+	}
+}
+
 void point_body(gb_state *st, void *arg)
 {
 	point_ctx *c = arg;
@@ -480,30 +544,15 @@ void point_body(gb_state *st, void *arg)
 		return;
 	}
 	worker_enter(call_name(&c->pt)); /* attend, prefill, decode or attend_paged: the call timed */
-	const int cold = c->evict != NULL;
-	while (gb_keep_running(st)) {
-		if (attn_stop_signal) {
-			gb_skip_with_error(st, "interrupted");
-			break;
-		}
-		if (cold)
-			evict(c);
-		const double t0 = mono_s();
-		if (point_iterate(c) != 0) {
-			gb_skip_with_error(st, c->err);
-			break;
-		}
-		if (cold && !c->gpu_timing) /* manual time: the call alone */
-			gb_set_iteration_time(st, mono_s() - t0);
-		if (has_timer) {
-			const int64_t ns = b->last_device_ns(c->inst);
-			if (ns >= 0) {
-				dev_sum += (double)ns;
-				dev_n++;
-			}
-			if (c->gpu_timing)
-				gb_set_iteration_time(st, ns >= 0 ? (double)ns * 1e-9 : 0.0);
-		}
+	if (c->evict || c->gpu_timing) {
+		timed_each(st, c, has_timer, &dev_sum, &dev_n);
+	} else {
+		timed_batch(st, c);
+		/* the device time of the run's last call, read after the timer
+		 * stopped: nothing but the calls runs inside it */
+		const int64_t ns = has_timer && !c->failed ? b->last_device_ns(c->inst) : -1;
+		if (ns >= 0)
+			dev_sum = (double)ns, dev_n = 1;
 	}
 	if (dev_n)
 		note_gpu(c, dev_sum / (double)dev_n);

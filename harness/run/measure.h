@@ -121,7 +121,12 @@ int point_verify(point_ctx *c);
 
 /* The Google Benchmark body of a point (arg: its point_ctx): sets the point
  * up on first use, times calls, and sets complexity N and the FLOPS and
- * bytes_per_second counters. A failure skips the benchmark with c->err. */
+ * bytes_per_second counters. A failure skips the benchmark with c->err.
+ * A hot point on wall time runs the run's calls back to back under one
+ * timer, nothing else between them (the loop tests/perf_loop.c times); its
+ * device time, where the backend has a timer, is the last call's, read
+ * after the timer stopped. A cold point, or one on device time, is timed a
+ * call at a time (manual time). */
 void point_body(gb_state *st, void *arg);
 
 /* Whether the benchmark of point p reports the times the body sets (Google
