@@ -22,9 +22,18 @@
  * machine.json, a difference in host, CPU, build or threads is a warning.
  * A/B mode (--ab) compares two builds of a backend measured in one sweep
  * (--backend-lib base=old.so --backend-lib cand=new.so: rows NAME@base and
- * NAME@cand, measured point by point in turn): each side reads the same
- * run(s) and keeps its tag's rows, named NAME, so the judging is the same;
- * drift between runs, which both builds see alike, drops out.
+ * NAME@cand): each side reads the same run(s) and keeps its tag's rows,
+ * named NAME. The sweep measured the builds' repetitions side by side
+ * (repetition i of each back to back), so each point is judged on its
+ * pairs: what the machine did during a pair it did to both, and divides
+ * out of the pair's ratio. The test is the Wilcoxon signed-rank test on
+ * the log ratios (ranks: a pair in which one build lost the core for part
+ * of its time counts as one large rank, not as a spread that hides every
+ * other pair's difference) where there are enough pairs to reach --alpha
+ * (2 / 2^n <= alpha), else a paired t test on them; the ratio is the
+ * median of the pairs' ratios. Several A/B runs pool their pairs. A point
+ * whose builds have different repetition counts has no pairs and is judged
+ * as above.
  * Exit codes: 0 no regression, 1 a regression or a missing point, 2 usage
  * or input error (or an unwritable --junit file). */
 #include "report/compare.h"
