@@ -2,9 +2,10 @@
  * each in DIR/results.csv.
  *
  * Google Benchmark does all the timing. Each (backend, point, phase) is
- * registered as one benchmark, run, and cleared, so that only one point's
- * buffers exist at a time and each row can be written (and flushed) as soon
- * as it is measured (what one call is: measure.h). Before the first point a
+ * measured in a worker (run/sweep_point.c: the builds of an A/B group
+ * together, their repetitions in turn), so that only one point's buffers
+ * exist at a time and each row can be written (and flushed) as soon as it
+ * is measured (what one call is: measure.h). Before the first point a
  * sweep measures the machine's peaks, or takes them from the cache
  * (roofline.c); results.csv's pct_peak_* divide by them. */
 #include "run/sweep.h"
