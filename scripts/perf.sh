@@ -127,8 +127,10 @@ fi
 
 # target 7: A/B sweeps of the slow test backend from two copies of one
 # library, on a 20-point decode grid (one thread, 10 repetitions a point):
-# fraction 0 against 0 (A/A), then against 2%, 5% and 10%. compare --ab
-# flags a row when the candidate is > 1% slower at p < 0.01.
+# fraction 0 against 0 (A/A), then against 2%, 5% and 10%. The sweep runs
+# the two builds' repetitions side by side; compare --ab flags a row when
+# the median ratio of its repetition pairs is > 1.01 and the signed-rank
+# test on the pairs gives p < 0.01.
 cp "$SLOW" "$out/base.so"
 cp "$SLOW" "$out/cand.so"
 AB="--backend-lib base=$out/base.so --backend-lib cand=$out/cand.so --backend slow@base,slow@cand
@@ -237,6 +239,9 @@ aa = sum(flagged(f"{d}/ab-0-{i}.cmp") for i in range(1, tries + 1))
 target("7a", f"A/A: rows flagged by compare --ab in {tries} A/B sweeps of 20 points", aa, "<= 1", aa <= 1, "{:d}")
 aa_tries = sum(flagged(f"{d}/ab-0-{i}.cmp") > 0 for i in range(1, tries + 1))
 print(f"         (A/A: the gate failed in {aa_tries} of {tries} sweeps)")
+tests = sorted({m for i in range(1, tries + 1)
+                for m in re.findall(r"judged by an? ([^(:]+?) on", open(f"{d}/ab-0-{i}.cmp").read())})
+print(f"         (compare --ab judged by: {'; '.join(tests) or 'the repetitions of each build, unpaired'})")
 across = sum(flagged(f"{d}/across-{i}.cmp") for i in range(1, tries))
 print(f"         (for contrast: plain compare of one A/A run against the next flagged {across} rows "
       f"in {tries - 1} pairs)")

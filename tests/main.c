@@ -61,6 +61,7 @@ int main(void)
 	    {"report", run_report_tests},
 	    {"summary", run_summary_tests},
 	    {"compare", run_compare_tests},
+	    {"ab", run_ab_tests},
 	    {"plan", run_plan_tests},
 	    {"dtype", run_dtype_tests},
 	    {"random", run_random_tests},

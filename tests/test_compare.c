@@ -135,10 +135,12 @@ static const char *const header[] = {
     "peak_device_bytes", "flops",       "bytes",       "rep_times_ns"};
 enum { NH = sizeof header / sizeof header[0] };
 
-/* Write dir/results.csv with rows; skip_col (or NULL) is left out, and
- * override (or NULL) replaces column override_col of row override_row. */
-static void write_run_ex(const char *dir, const rspec *rows, int n, const char *skip_col, int override_row,
-                         const char *override_col, const char *override)
+/* Write dir/results.csv with rows; skip_col (or NULL) is left out,
+ * override (or NULL) replaces column override_col of row override_row, and
+ * times[r] (times or times[r] NULL: the evenly spaced ones) are row r's
+ * repetitions. */
+static void write_run_times(const char *dir, const rspec *rows, int n, const char *skip_col, int override_row,
+                            const char *override_col, const char *override, const char *const *times)
 {
 	char p[600];
 	snprintf(p, sizeof p, "%s/results.csv", dir);
@@ -166,6 +168,8 @@ static void write_run_ex(const char *dir, const rspec *rows, int n, const char *
 			used += (size_t)snprintf(rt + used, sizeof rt - used, "%s%.1f", i ? " " : "",
 			                         s->median_ns * (1 + s->spread * x));
 		}
+		if (times && times[r])
+			snprintf(rt, sizeof rt, "%s", times[r]);
 		const char *vals[NH] = {s->backend, "cpu",  s->phase, "1",  "4",  "2",    "16",  seq,    seq, "1",
 		                        "f32",      t,      tmin,     tmax, reps, "1.0",  "1.0", "4096", "0", s->status,
 		                        "",         "wall", "1",      "2",  "",   "1000", "100", rt};
@@ -179,6 +183,12 @@ static void write_run_ex(const char *dir, const rspec *rows, int n, const char *
 		assert_int_equal(table_write_row(f, fields, k), 0);
 	}
 	assert_int_equal(fclose(f), 0);
+}
+
+static void write_run_ex(const char *dir, const rspec *rows, int n, const char *skip_col, int override_row,
+                         const char *override_col, const char *override)
+{
+	write_run_times(dir, rows, n, skip_col, override_row, override_col, override, NULL);
 }
 
 /* Write dir/results.csv with rows as they are. */
@@ -657,6 +667,85 @@ static void test_ab_tagged_libraries(void **state)
 	tu_rmtree(dir);
 }
 
+/* The paired t test on log ratios: df 2 has a closed form, p = 1 -
+ * t / sqrt(2 + t^2); log ratios 0.1, 0.2, 0.3 give t = 0.2 / (0.1 /
+ * sqrt(3)). */
+static void test_paired_known(void **state)
+{
+	(void)state;
+	const double a[3] = {100, 250, 40}, b[3] = {100 * exp(0.1), 250 * exp(0.2), 40 * exp(0.3)};
+	double ratio;
+	const double t = 0.2 / (0.1 / sqrt(3.0)), want = 1 - t / sqrt(2 + t * t);
+	const double p = paired_log_t_test_p(a, b, 3, &ratio);
+	if (fabs(p - want) > 1e-6)
+		fail_msg("p %.9g, want %.9g", p, want);
+	assert_true(fabs(ratio - exp(0.2)) < 1e-12);
+	assert_true(paired_log_t_test_p(a, a, 3, &ratio) == 1); /* every ratio 1 */
+	assert_true(ratio == 1);
+	assert_true(isnan(paired_log_t_test_p(a, b, 1, &ratio)));
+	const double z[2] = {0, 1};
+	assert_true(isnan(paired_log_t_test_p(z, b, 2, &ratio)));
+}
+
+/* compare --ab judges a point on its repetition pairs (repetition i of
+ * each build, measured side by side): a 5% slowdown under a drift of 36%
+ * across the repetitions, which both builds saw, is flagged, though the
+ * two sides' repetitions overlap (the unpaired test sees noise); an equal
+ * pair whose ratios scatter +-3% around 1 is the same. Where the builds'
+ * repetition counts differ there are no pairs: Mann-Whitney, said so. */
+static void test_ab_paired(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), run[600], odd[600];
+	subdir(dir, "run", run, sizeof run);
+	subdir(dir, "odd", odd, sizeof odd);
+	char bt[3][512] = {"", "", ""}, ct[3][512] = {"", "", ""};
+	for (int i = 0, nb[3] = {0}, nc[3] = {0}; i < 10; i++) {
+		const double drift = 1e6 * (1 + 0.04 * i);
+		const double jitter = i % 2 ? 0.97 : 1.03;
+		for (int k = 0; k < 3; k++)
+			nb[k] += snprintf(bt[k] + nb[k], sizeof bt[k] - (size_t)nb[k], "%s%.1f", i ? " " : "", drift);
+		nc[0] += snprintf(ct[0] + nc[0], sizeof ct[0] - (size_t)nc[0], "%s%.1f", i ? " " : "", drift * 1.05);
+		nc[1] += snprintf(ct[1] + nc[1], sizeof ct[1] - (size_t)nc[1], "%s%.1f", i ? " " : "", drift * jitter);
+		if (i < 9) /* one repetition fewer: no pairs */
+			nc[2] += snprintf(ct[2] + nc[2], sizeof ct[2] - (size_t)nc[2], "%s%.1f", i ? " " : "", drift);
+	}
+	const rspec rows[] = {
+	    {"naive@base", "prefill", 128, "ok", 10, 1.18e6, 0.2},
+	    {"naive@cand", "prefill", 128, "ok", 10, 1.239e6, 0.2},
+	    {"naive@base", "decode", 64, "ok", 10, 1.18e6, 0.2},
+	    {"naive@cand", "decode", 64, "ok", 10, 1.18e6, 0.2},
+	};
+	const char *const times[] = {bt[0], ct[0], bt[1], ct[1]};
+	write_run_times(run, rows, 4, NULL, -1, NULL, NULL, times);
+	char *o = NULL, *e = NULL;
+	int rc = tu_run(&o, &e, "compare", "--ab", run, "--max-slowdown", "1.01", "--alpha", "0.01", (char *)NULL);
+	if (rc != 1)
+		fail_msg("exit %d (want 1); stdout: %s stderr: %s", rc, o, e);
+	assert_non_null(strstr(o, "compare: 1 regression, 0 improvements, 1 same, 0 noisy"));
+	assert_non_null(strstr(o, "1.050"));
+	assert_non_null(strstr(o, "2 points judged by a Wilcoxon signed-rank test on the log ratios"));
+	free(o);
+	free(e);
+	/* at alpha 0.001 ten pairs cannot reach significance by ranks (2 / 2^10
+	 * = 0.002): the paired t test, said so; the 5% still stands out */
+	EXPECT(1,
+	       "2 points judged by a paired t test on the log ratios of the repetition pairs: too few pairs for the "
+	       "signed-rank test to reach alpha 0.001 (it needs 11)",
+	       "compare", "--ab", run, "--max-slowdown", "1.01", "--alpha", "0.001");
+	EXPECT(1, "compare: 1 regression, 0 improvements, 1 same", "compare", "--ab", run, "--max-slowdown", "1.01",
+	       "--alpha", "0.001");
+	const rspec uneven[] = {
+	    {"naive@base", "decode", 64, "ok", 10, 1.18e6, 0.2},
+	    {"naive@cand", "decode", 64, "ok", 9, 1.16e6, 0.2},
+	};
+	const char *const odd_times[] = {bt[2], ct[2]};
+	write_run_times(odd, uneven, 2, NULL, -1, NULL, NULL, odd_times);
+	EXPECT(0, "1 point has no repetition pairs", "compare", "--ab", odd, "--max-slowdown", "1.01");
+	EXPECT(0, "0 regressions", "compare", "--ab", odd, "--max-slowdown", "1.01");
+	tu_rmtree(dir);
+}
+
 /* The group: the statistics, then the binary end to end. */
 int run_compare_tests(void)
 {
@@ -668,7 +757,8 @@ int run_compare_tests(void)
 	    cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_junit),
 	    cmocka_unit_test(test_duplicate_point),     cmocka_unit_test(test_nothing_in_common),
 	    cmocka_unit_test(test_machine_differs),     cmocka_unit_test(test_ab_within_one_run),
-	    cmocka_unit_test(test_ab_tagged_libraries),
+	    cmocka_unit_test(test_ab_tagged_libraries), cmocka_unit_test(test_paired_known),
+	    cmocka_unit_test(test_ab_paired),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("compare", tests, NULL, NULL);

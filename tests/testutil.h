@@ -82,6 +82,7 @@ int run_cli_tests(void);
 int run_resume_tests(void);
 int run_report_tests(void);
 int run_compare_tests(void);
+int run_ab_tests(void);
 int run_plan_tests(void);
 int run_dtype_tests(void);
 int run_random_tests(void);

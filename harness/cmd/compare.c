@@ -28,7 +28,11 @@ static const cli_option compare_options[] = {
     {"ab", NULL,
      "A/B: one operand, RUN (or RUN,RUN,...), a sweep of two builds\n"
      "loaded with --backend-lib base=PATH --backend-lib cand=PATH:\n"
-     "compares NAME@cand against NAME@base within it",
+     "compares NAME@cand against NAME@base within it, point by point\n"
+     "on the repetition pairs the sweep measured side by side\n"
+     "(Wilcoxon signed-rank test on their log ratios, or a paired t\n"
+     "test where there are too few pairs to reach A; ratio: the\n"
+     "pairs' median)",
      OPT_AB},
     {"tags", "BASE,CAND", "the two tags --ab compares (default base,cand)", OPT_TAGS},
     {0},

@@ -141,3 +141,106 @@ double log_t_test_p(const double *a, int na, const double *b, int nb, double *ra
 		return mb == ma ? 1 : 0;
 	return student_two_sided((mb - ma) / se, df);
 }
+
+double paired_log_t_test_p(const double *a, const double *b, int n, double *ratio)
+{
+	*ratio = NAN;
+	if (n < 2)
+		return NAN;
+	double m = 0;
+	for (int i = 0; i < n; i++) {
+		if (!(a[i] > 0) || !(b[i] > 0))
+			return NAN;
+		m += log(b[i] / a[i]) / n;
+	}
+	double ss = 0;
+	for (int i = 0; i < n; i++) {
+		const double d = log(b[i] / a[i]) - m;
+		ss += d * d;
+	}
+	*ratio = exp(m);
+	const double se = sqrt(ss / (n - 1) / n);
+	if (se == 0)
+		return m == 0 ? 1 : 0;
+	return student_two_sided(m / se, n - 1);
+}
+
+/* ---- the Wilcoxon signed-rank test ------------------------------------------------------ */
+
+/* Largest number of pairs for the exact distribution of W. */
+#define WSR_EXACT_MAX 50
+
+/* |d| and its sign, for ranking. */
+typedef struct wsr_val {
+	double a;
+	int neg;
+} wsr_val;
+
+static int wsr_val_cmp(const void *x, const void *y)
+{
+	const double a = ((const wsr_val *)x)->a, b = ((const wsr_val *)y)->a;
+	return (a > b) - (a < b);
+}
+
+/* P(W <= w) for n pairs without ties or zeros: the number of subsets of
+ * the ranks 1..n whose sum is at most w, over 2^n. */
+static double wsr_exact_cdf(int n, double w)
+{
+	double c[WSR_EXACT_MAX * (WSR_EXACT_MAX + 1) / 2 + 1] = {0};
+	int top = 0;
+	c[0] = 1;
+	for (int k = 1; k <= n; k++) {
+		top += k;
+		for (int s = top; s >= k; s--)
+			c[s] += c[s - k];
+	}
+	double below = 0;
+	for (int s = 0; s <= top && s <= w; s++)
+		below += c[s];
+	return below / ldexp(1.0, n);
+}
+
+double wilcoxon_signed_rank_p(const double *d, int n)
+{
+	wsr_val *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+	if (!v)
+		return NAN;
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		if (isnan(d[i])) {
+			free(v);
+			return NAN;
+		}
+		if (d[i] != 0) /* zeros dropped (Wilcoxon's own rule, scipy's default) */
+			v[m++] = (wsr_val){fabs(d[i]), d[i] < 0};
+	}
+	if (m == 0) {
+		free(v);
+		return n > 0 ? 1 : NAN;
+	}
+	qsort(v, (size_t)m, sizeof *v, wsr_val_cmp);
+	double wneg = 0, ties = 0; /* rank sum of the negative differences; sum(t^3 - t) */
+	for (int i = 0; i < m;) {
+		int j = i;
+		while (j + 1 < m && v[j + 1].a == v[i].a)
+			j++;
+		const double t = j - i + 1, rank = (i + j) / 2.0 + 1;
+		for (int k = i; k <= j; k++)
+			wneg += v[k].neg ? rank : 0;
+		ties += t * t * t - t;
+		i = j + 1;
+	}
+	free(v);
+	const double total = m * (m + 1) / 2.0, w = fmin(wneg, total - wneg);
+	double p;
+	if (ties == 0 && m == n && m <= WSR_EXACT_MAX) {
+		p = 2 * wsr_exact_cdf(m, w);
+	} else {
+		const double var = m * (m + 1.0) * (2 * m + 1) / 24.0 - ties / 48.0;
+		if (!(var > 0))
+			return 1;
+		const double z = (total / 2 - w - 0.5) / sqrt(var);
+		p = z > 0 ? erfc(z / sqrt(2.0)) : 1;
+	}
+	return p > 1 ? 1 : p < 0 ? 0 : p;
+}

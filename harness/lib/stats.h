@@ -1,5 +1,6 @@
 /* stats.h - the statistics of the regression gate: the Mann-Whitney U
- * test on repetitions, and a t test on run medians (compare). Pure functions, unit-tested in tests/test_compare.c. */
+ * test on repetitions, a t test on run medians, and a paired t test on
+ * the repetition pairs of an A/B run (compare). Pure functions, unit-tested in tests/test_compare.c. */
 #ifndef ATTN_STATS_H
 #define ATTN_STATS_H
 
@@ -17,5 +18,25 @@ double mann_whitney_p(const double *a, int na, const double *b, int nb);
  * *ratio receives exp(mean log b - mean log a). NAN when a side has fewer
  * than two values (or a value <= 0); 1 when every value is the same. */
 double log_t_test_p(const double *a, int na, const double *b, int nb, double *ratio);
+
+/* Two-sided p-value of a paired t test on the log ratios log(b[i] / a[i])
+ * of n pairs (each value > 0; df n - 1), the test of an A/B run whose
+ * builds were measured side by side, pair i at the same moment: what the
+ * machine did to both drops out of each ratio, and the spread the test
+ * sees is that of the ratios. *ratio receives their geometric mean,
+ * exp(mean log(b / a)). NAN with fewer than two pairs (or a value <= 0);
+ * 1 when every ratio is 1, 0 when every ratio is the same other value. */
+double paired_log_t_test_p(const double *a, const double *b, int n, double *ratio);
+
+/* Two-sided p-value of the Wilcoxon signed-rank test of the n differences
+ * d (the log ratios of an A/B run's repetition pairs) against a median of
+ * 0: zeros dropped (scipy.stats.wilcoxon's default); the exact
+ * distribution of W = min(W+, W-) when there are at most 50 pairs and no
+ * zero and no tie among |d|, else the normal approximation with tie and
+ * continuity corrections. Ranks make it robust to a pair that one build
+ * measured while it lost the core (a ratio of 2 counts as one large
+ * rank); its smallest p is 2 / 2^n. NAN when n < 1 or a value is NAN; 1
+ * when every difference is 0. */
+double wilcoxon_signed_rank_p(const double *d, int n);
 
 #endif

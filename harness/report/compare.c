@@ -22,9 +22,18 @@
  * machine.json, a difference in host, CPU, build or threads is a warning.
  * A/B mode (--ab) compares two builds of a backend measured in one sweep
  * (--backend-lib base=old.so --backend-lib cand=new.so: rows NAME@base and
- * NAME@cand, measured point by point in turn): each side reads the same
- * run(s) and keeps its tag's rows, named NAME, so the judging is the same;
- * drift between runs, which both builds see alike, drops out.
+ * NAME@cand): each side reads the same run(s) and keeps its tag's rows,
+ * named NAME. The sweep measured the builds' repetitions side by side
+ * (repetition i of each back to back), so each point is judged on its
+ * pairs: what the machine did during a pair it did to both, and divides
+ * out of the pair's ratio. The test is the Wilcoxon signed-rank test on
+ * the log ratios (ranks: a pair in which one build lost the core for part
+ * of its time counts as one large rank, not as a spread that hides every
+ * other pair's difference) where there are enough pairs to reach --alpha
+ * (2 / 2^n <= alpha), else a paired t test on them; the ratio is the
+ * median of the pairs' ratios. Several A/B runs pool their pairs. A point
+ * whose builds have different repetition counts has no pairs and is judged
+ * as above.
  * Exit codes: 0 no regression, 1 a regression or a missing point, 2 usage
  * or input error (or an unwritable --junit file). */
 #include "report/compare.h"
@@ -254,6 +263,8 @@ typedef struct cpair {
 	double ratio, p;          /* NAN where not defined */
 	int verdict;
 	int across;      /* judged on the medians of several runs per side */
+	int pairs;       /* A/B: judged on this many repetition pairs (0: not) ... */
+	int signed_rank; /* ... by the signed-rank test (else the t test) */
 	double bms, cms; /* the medians compared, ns */
 } cpair;
 
@@ -286,17 +297,88 @@ static double median_of(double *v, int n)
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Decide the verdict of a matched pair of ok rows: across runs where both
- * sides measured the point in two or more runs, else on the repetitions. */
-static void judge(cpair *p, const group *B, const group *C, double max_slowdown, double alpha)
+/* Whether a row was measured. */
+static int is_ok(const results_rec *r)
 {
-	double mb[COMPARE_MAX_RUNS], mc[COMPARE_MAX_RUNS];
+	return r->status == RESULT_OK;
+}
+
+/* A/B: the repetition pairs of point r in every run (B and C are the
+ * same runs, read for the two tags): repetition i of the baseline build
+ * with repetition i of the candidate, measured side by side, where both
+ * rows are ok with as many repetitions. Returns the number of pairs (the
+ * arrays are malloc'ed, NULL when none), or -1 when out of memory. */
+static int ab_pairs(const group *B, const group *C, const results_rec *r, double **pb, double **pc)
+{
+	const results_rec *rb[COMPARE_MAX_RUNS], *rc[COMPARE_MAX_RUNS];
+	int runs = 0, n = 0;
+	*pb = *pc = NULL;
+	for (int k = 0; k < B->n && k < C->n; k++) {
+		const results_rec *const *hb =
+		    bsearch(&r, B->runs[k].rows, (size_t)B->runs[k].n, sizeof *B->runs[k].rows, row_cmp);
+		const results_rec *const *hc =
+		    bsearch(&r, C->runs[k].rows, (size_t)C->runs[k].n, sizeof *C->runs[k].rows, row_cmp);
+		if (hb && hc && is_ok(*hb) && is_ok(*hc) && (*hb)->nrep_times == (*hc)->nrep_times) {
+			rb[runs] = *hb;
+			rc[runs++] = *hc;
+			n += (*hb)->nrep_times;
+		}
+	}
+	if (n == 0)
+		return 0;
+	*pb = malloc((size_t)n * sizeof **pb);
+	*pc = malloc((size_t)n * sizeof **pc);
+	if (!*pb || !*pc)
+		return -1;
+	for (int k = 0, at = 0; k < runs; at += rb[k++]->nrep_times) {
+		memcpy(*pb + at, rb[k]->rep_times_ns, (size_t)rb[k]->nrep_times * sizeof **pb);
+		memcpy(*pc + at, rc[k]->rep_times_ns, (size_t)rc[k]->nrep_times * sizeof **pc);
+	}
+	return n;
+}
+
+/* A/B: judge p on its n repetition pairs (b[i], c[i]): the ratio is the
+ * median of the pairs' ratios; the test the Wilcoxon signed-rank test on
+ * their logarithms where n pairs can reach alpha (2 / 2^n <= alpha: 8 or
+ * more at 0.01), else the paired t test on them. */
+static void judge_pairs(cpair *p, const double *b, const double *c, int n, double alpha)
+{
+	double *d = malloc((size_t)n * sizeof *d);
+	if (!d)
+		return;
+	p->pairs = n;
+	for (int i = 0; i < n; i++)
+		d[i] = b[i] > 0 && c[i] > 0 ? log(c[i] / b[i]) : NAN;
+	p->signed_rank = ldexp(2.0, -n) <= alpha;
+	if (p->signed_rank) {
+		p->p = wilcoxon_signed_rank_p(d, n);
+	} else {
+		double gm;
+		p->p = paired_log_t_test_p(b, c, n, &gm);
+	}
+	p->ratio = exp(median_of(d, n)); /* NAN where a time is not > 0 */
+	free(d);
+}
+
+/* Decide the verdict of a matched pair of ok rows: A/B on the repetition
+ * pairs (judge_pairs); else across runs where both sides measured the
+ * point in two or more runs; else on the repetitions. */
+static void judge(cpair *p, const group *B, const group *C, int ab, double max_slowdown, double alpha)
+{
+	double mb[COMPARE_MAX_RUNS], mc[COMPARE_MAX_RUNS], *pb = NULL, *pc = NULL;
 	const int nb = group_medians(B, p->b, mb), nc = group_medians(C, p->b, mc);
+	const int npairs = ab ? ab_pairs(B, C, p->b, &pb, &pc) : 0;
 	p->bms = p->b->time_ns;
 	p->cms = p->c->time_ns;
 	p->ratio = p->c->time_ns / p->b->time_ns;
 	p->p = NAN;
-	if (nb >= 2 && nc >= 2) {
+	if (npairs >= 2)
+		judge_pairs(p, pb, pc, npairs, alpha);
+	free(pb);
+	free(pc);
+	if (p->pairs) {
+		/* judged */
+	} else if (nb >= 2 && nc >= 2) {
 		p->across = 1;
 		p->p = log_t_test_p(mb, nb, mc, nc, &p->ratio);
 		p->bms = median_of(mb, nb);
@@ -321,12 +403,6 @@ static void shape_str(const results_rec *r, char *buf, size_t len)
 	snprintf(buf, len, "b%lld h%lld/%lld d%lld seq%lld cache%lld %s %s", (long long)r->batch, (long long)r->n_heads,
 	         (long long)r->n_kv_heads, (long long)r->head_dim, (long long)r->seq_len, (long long)r->cache_len,
 	         r->causal ? "causal" : "full", dtype_name(r->dtype));
-}
-
-/* Whether a row was measured. */
-static int is_ok(const results_rec *r)
-{
-	return r->status == RESULT_OK;
 }
 
 /* Print the table of pairs on stdout. */
@@ -392,8 +468,10 @@ static int write_junit(const char *path, const cpair *ps, int n, double max_slow
 		snprintf(name, sizeof name, "%s %s", phase_name(p->b->phase), shape);
 		snprintf(detail, sizeof detail, "baseline %.6g ms, current %.6g ms, ratio %.4f, p %.4g (%s)",
 		         p->bms / 1e6, p->cms / 1e6, p->ratio, p->p,
-		         p->across ? "t test on the medians of several runs per side"
-		                   : "Mann-Whitney on the repetitions of one run per side");
+		         p->signed_rank ? "A/B: Wilcoxon signed-rank test on the log ratios of the repetition pairs"
+		         : p->pairs     ? "A/B: paired t test on the log ratios of the repetition pairs"
+		         : p->across    ? "t test on the medians of several runs per side"
+		                        : "Mann-Whitney on the repetitions of one run per side");
 		junit_case_begin(&j, p->b->backend, name);
 		if (p->verdict == V_REGRESSION) {
 			fprintf(f, "<failure message=\"%.3fx slower (max %.3f), p = %.3g &lt; %.3g\">", p->ratio,
@@ -414,14 +492,15 @@ static int write_junit(const char *path, const cpair *ps, int n, double max_slow
 
 /* Match the sorted rows of both sides into pairs (ps holds nb + nc).
  * Keys both sides have but neither measured are counted in *neither. */
-static int match_rows(const group *GB, const group *GC, cpair *ps, double max_slowdown, double alpha, int *neither)
+static int match_rows(const group *GB, const group *GC, int ab, cpair *ps, double max_slowdown, double alpha,
+                      int *neither)
 {
 	const side *B = &GB->runs[0], *C = &GC->runs[0];
 	int n = 0, i = 0, j = 0;
 	*neither = 0;
 	while (i < B->n || j < C->n) {
 		const int c = i == B->n ? 1 : j == C->n ? -1 : results_point_cmp(B->rows[i], C->rows[j]);
-		cpair p = {NULL, NULL, NAN, NAN, 0, 0, NAN, NAN};
+		cpair p = {NULL, NULL, NAN, NAN, 0, 0, 0, 0, NAN, NAN};
 		if (c < 0) {
 			p.b = B->rows[i++];
 			p.verdict = V_ONLY_BASE;
@@ -432,7 +511,7 @@ static int match_rows(const group *GB, const group *GC, cpair *ps, double max_sl
 			p.b = B->rows[i++];
 			p.c = C->rows[j++];
 			if (is_ok(p.b) && is_ok(p.c)) {
-				judge(&p, GB, GC, max_slowdown, alpha);
+				judge(&p, GB, GC, ab, max_slowdown, alpha);
 			} else if (is_ok(p.b) || is_ok(p.c)) {
 				p.verdict = is_ok(p.b) ? V_ONLY_BASE : V_ONLY_CUR;
 			} else {
@@ -478,7 +557,7 @@ int compare_run(const compare_opts *o)
 		goto out;
 	}
 	int neither;
-	const int n = match_rows(GB, GC, ps, o->max_slowdown, o->alpha, &neither);
+	const int n = match_rows(GB, GC, o->ab_base != NULL, ps, o->max_slowdown, o->alpha, &neither);
 	qsort(ps, (size_t)n, sizeof *ps, cpair_cmp);
 	print_table(ps, n);
 	int count[NVERDICT] = {0};
@@ -493,13 +572,27 @@ int compare_run(const compare_opts *o)
 	if (neither)
 		printf("; %d not ok on either side", neither);
 	printf(")\n");
-	int across = 0;
-	for (int i = 0; i < n; i++)
+	int across = 0, paired = 0, ranked = 0;
+	for (int i = 0; i < n; i++) {
 		across += ps[i].across;
+		paired += ps[i].pairs > 0;
+		ranked += ps[i].signed_rank;
+	}
+	const int judged = n - count[V_ONLY_BASE] - count[V_ONLY_CUR] - count[V_NOTEST];
 	if (o->ab_base)
 		printf("compare: A/B: NAME@%s (baseline) against NAME@%s (current), measured in turn in the same "
 		       "run%s: drift between runs does not enter\n",
 		       o->ab_base, o->ab_cand, GB->n > 1 ? "s" : "");
+	if (ranked)
+		printf(
+		    "compare: A/B: %d point%s judged by a Wilcoxon signed-rank test on the log ratios of the builds' "
+		    "repetition pairs (repetition i of each build, measured side by side); ratio: the pairs' median\n",
+		    ranked, ranked == 1 ? "" : "s");
+	if (paired > ranked)
+		printf("compare: A/B: %d point%s judged by a paired t test on the log ratios of the repetition pairs: "
+		       "too few pairs for the signed-rank test to reach alpha %.3g (it needs %d); ratio: the pairs' "
+		       "median\n",
+		       paired - ranked, paired - ranked == 1 ? "" : "s", o->alpha, (int)ceil(1 - log2(o->alpha)));
 	if (across)
 		printf("compare: judged against the spread between runs: %d point%s measured in 2 or more runs on each "
 		       "side (%d baseline, %d current runs) by a t test on the runs' medians%s\n",
@@ -508,8 +601,11 @@ int compare_run(const compare_opts *o)
 	else if (!o->ab_base)
 		printf("compare: judged against the repetitions within one run per side: drift between runs is not "
 		       "seen (give several runs per side, BASE1,BASE2,... CUR1,CUR2,...)\n");
-	else
-		printf("compare: judged against the repetitions of each build within the run\n");
+	else if (judged > paired)
+		printf(
+		    "compare: A/B: %d point%s no repetition pairs (the builds' repetition counts differ): judged by a "
+		    "Mann-Whitney U test on the repetitions of each build\n",
+		    judged - paired, judged - paired == 1 ? " has" : "s have");
 	if (count[V_NOTEST])
 		printf("compare: %d point%s fewer than 2 repetitions on a side: no significance test, never failed\n",
 		       count[V_NOTEST], count[V_NOTEST] == 1 ? " has" : "s have");

@@ -2,9 +2,10 @@
  * each in DIR/results.csv.
  *
  * Google Benchmark does all the timing. Each (backend, point, phase) is
- * registered as one benchmark, run, and cleared, so that only one point's
- * buffers exist at a time and each row can be written (and flushed) as soon
- * as it is measured (what one call is: measure.h). Before the first point a
+ * measured in a worker (run/sweep_point.c: the builds of an A/B group
+ * together, their repetitions in turn), so that only one point's buffers
+ * exist at a time and each row can be written (and flushed) as soon as it
+ * is measured (what one call is: measure.h). Before the first point a
  * sweep measures the machine's peaks, or takes them from the cache
  * (roofline.c); results.csv's pct_peak_* divide by them. */
 #include "run/sweep.h"
@@ -24,55 +25,11 @@
 #include "run/registry.h"
 #include "run/roofline.h"
 #include "run/sweep_out.h"
+#include "run/sweep_point.h"
 #include "run/worker.h"
 #include "model/gbench_json.h"
 #include "model/results.h"
 #include "lib/table.h"
-
-/* Timed calls per repetition of a cold point (each after an eviction). */
-#define SWEEP_COLD_ITERATIONS 10
-
-static void collect_run(const gb_run *r, void *user)
-{
-	point_ctx *c = user;
-	if (r->error) {
-		if (!c->failed) {
-			c->failed = 1;
-			snprintf(c->err, sizeof c->err, "%s", r->error_message);
-		}
-		return;
-	}
-	if (r->aggregate || c->nrep >= SWEEP_MAX_REPS)
-		return;
-	c->rep_ns[c->nrep++] = r->real_time_ns;
-	c->iterations = r->iterations;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	const double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* A measured row's times: its n repetitions (rep_ns, kept), their median,
- * least and greatest. */
-static void row_times(result_row *row, const double *rep_ns, int n)
-{
-	double sorted[SWEEP_MAX_REPS];
-	memcpy(sorted, rep_ns, (size_t)n * sizeof(double));
-	row->measured = 1;
-	row->reps = n;
-	row->rep_ns = rep_ns;
-	row->time_ns = median(sorted, n);
-	row->time_ns_min = sorted[0];
-	row->time_ns_max = sorted[n - 1];
-}
 
 static void fmt_duration(double s, char *buf, size_t len)
 {
@@ -82,163 +39,6 @@ static void fmt_duration(double s, char *buf, size_t len)
 		snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
 	else
 		snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-}
-
-/* Measure one (backend, point): fill row, its status and, for a point
- * skipped or failed, the reason (written into reason). */
-static void measure_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row,
-                          point_ctx *c, char *reason, size_t reason_len)
-{
-	const attn_backend *b = r->sel[bi]->be;
-	void *inst = r->inst[bi];
-	char why[256] = "";
-	memset(c, 0, sizeof *c);
-	c->be = r->sel[bi];
-	c->inst = inst;
-	c->pt = *pt;
-	c->gpu_timing = o->vk_gpu_timing && (b->caps & ATTN_CAP_DEVICE_TIMER);
-	row->status = RESULT_SKIPPED;
-	row->reason = reason;
-	row->timing = c->gpu_timing ? "gpu" : "wall";
-	const int needs_cache = pt->phase != PHASE_ATTEND && pt->page_size <= 0; /* paged: attend_paged only */
-	if (needs_cache && !(b->caps & ATTN_CAP_KV_CACHE)) {
-		snprintf(reason, reason_len, "not supported: no KV cache");
-		return;
-	}
-	if (point_unsupported(b, pt, why, sizeof why)) {
-		snprintf(reason, reason_len, "not supported: %s", why);
-		return;
-	}
-	if (point_prepare(c)) { /* the shape's vectors, for supports() to see */
-		row->status = RESULT_ERROR;
-		snprintf(reason, reason_len, "%s", c->err);
-		return;
-	}
-	if (!b->supports(inst, &c->pt.shape, why, sizeof why)) {
-		point_teardown(c);
-		/* a backend that knows the shape will not fit says "needs ..." */
-		if (!strncmp(why, "needs ", 6))
-			snprintf(reason, reason_len, "%s", why);
-		else
-			snprintf(reason, reason_len, "not supported: %s", why);
-		return;
-	}
-	row->workspace_bytes = b->workspace_bytes(inst, &c->pt.shape);
-	const uint64_t need = point_need(pt, row->workspace_bytes);
-	if (need > r->cfg.max_mem) {
-		point_teardown(c);
-		snprintf(reason, reason_len, "needs %.2f GiB", (double)need / (1024.0 * 1024 * 1024));
-		return;
-	}
-	/* in a worker, one guarded call before the timed ones (point_verify):
-	 * a fault there kills only the worker; --no-isolate runs unguarded */
-	if (o->no_isolate || point_verify(c) == 0) {
-		char name[256], shp[128];
-		point_label(pt, 1, shp, sizeof shp);
-		snprintf(name, sizeof name, "%s/%s/%s", phase_name(pt->phase), b->name, shp);
-		gb_bench *gb = gb_register(name, point_body, c);
-		gb_repetitions(gb, r->cfg.repetitions);
-		/* a cold call pays an eviction (twice the LLC read) outside the
-		 * timed region: min_time counts only the calls, so a microsecond
-		 * decode would run for hours; a fixed count bounds it */
-		if (point_cache_state(pt) == CACHE_COLD)
-			gb_iterations(gb, SWEEP_COLD_ITERATIONS);
-		else
-			gb_min_time(gb, r->cfg.min_time);
-		if (point_manual_time(pt, c->gpu_timing))
-			gb_use_manual_time(gb);
-		else
-			gb_use_real_time(gb);
-		gb_run_all(collect_run, c);
-		gb_clear();
-	}
-	point_teardown(c);
-	if (c->failed || c->nrep == 0) {
-		row->status = RESULT_ERROR;
-		snprintf(reason, reason_len, "%s", c->failed ? c->err : "no repetition was reported");
-		for (char *p = reason; *p; p++)
-			*p = (*p == '\n' || *p == '\r') ? ' ' : *p;
-		free(c->gpu_ns);
-		return;
-	}
-	row_times(row, c->rep_ns, c->nrep);
-	row->iterations = c->iterations;
-	row->gpu_time_ns = c->ngpu ? median(c->gpu_ns, c->ngpu) : 0;
-	free(c->gpu_ns);
-	c->gpu_ns = NULL;
-	if (b->peak_device_bytes)
-		row->peak_device_bytes = b->peak_device_bytes(inst);
-	row->status = RESULT_OK;
-	reason[0] = 0;
-}
-
-/* ---- one (backend, point) in a worker --------------------------------------- */
-
-/* What a worker hands back: the row (its pointers are the parent's, valid
- * in both), its reason and repetition times. */
-typedef struct point_job {
-	const sweep_opts *o;
-	run_setup *r;
-	int bi;
-	const sweep_point *pt;
-	result_row row;
-	char reason[600];
-	double rep_ns[SWEEP_MAX_REPS];
-} point_job;
-
-static void point_work(void *arg)
-{
-	point_job *j = arg; /* shared memory */
-	backend_entry *be = j->r->sel[j->bi];
-	const attn_config bc = registry_config(&j->o->cfg, be->be->name);
-	char err[512] = "";
-	point_ctx c;
-	worker_enter("create");
-	if (be->be->create(&bc, &j->r->inst[j->bi], err, sizeof err)) {
-		j->row.status = RESULT_ERROR;
-		snprintf(j->reason, sizeof j->reason, "create failed: %s", err);
-		return;
-	}
-	measure_point(j->o, j->r, j->bi, j->pt, &j->row, &c, j->reason, sizeof j->reason);
-	memcpy(j->rep_ns, c.rep_ns, sizeof j->rep_ns);
-	worker_enter("destroy");
-	be->be->destroy(j->r->inst[j->bi]);
-	j->r->inst[j->bi] = NULL;
-}
-
-/* Measure one (backend, point) into row: in a worker (a crash or a hang
- * past the limit is an error row), or in process with --no-isolate. */
-static void run_point(const sweep_opts *o, run_setup *r, int bi, const sweep_point *pt, result_row *row, double *rep_ns,
-                      char *reason, size_t reason_len)
-{
-	if (o->no_isolate) {
-		point_ctx c;
-		measure_point(o, r, bi, pt, row, &c, reason, reason_len);
-		memcpy(rep_ns, c.rep_ns, sizeof c.rep_ns);
-		row->rep_ns = rep_ns;
-		return;
-	}
-	point_job *j = worker_shared(sizeof *j);
-	char why[512];
-	if (!j) {
-		row->status = RESULT_ERROR;
-		snprintf(reason, reason_len, "cannot start a worker: out of memory");
-		return;
-	}
-	*j = (point_job){.o = o, .r = r, .bi = bi, .pt = pt, .row = *row};
-	const worker_outcome w =
-	    worker_run(point_work, j, o->timeout_s > 0 ? o->timeout_s : SWEEP_TIMEOUT_S, why, sizeof why);
-	*row = j->row;
-	memcpy(rep_ns, j->rep_ns, sizeof j->rep_ns);
-	row->rep_ns = rep_ns;
-	row->reason = reason;
-	row->device = r->device[bi];
-	snprintf(reason, reason_len, "%s", w == WORKER_DONE ? j->reason : why);
-	if (w != WORKER_DONE) {
-		row->status = RESULT_ERROR;
-		row->measured = 0;
-	}
-	worker_shared_free(j, sizeof *j);
 }
 
 /* The machine's peaks (roofline_get) in a worker too: OpenMP's thread pool
@@ -479,7 +279,7 @@ static int run_interleaved(const sweep_opts *o, run_setup *r, const unsigned cha
 			result_row row;
 			double rep_ns[SWEEP_MAX_REPS];
 			row_init(&row, o, r, bi, &r->pts[pi], roof);
-			run_point(o, r, bi, &r->pts[pi], &row, rep_ns, s->reason, sizeof s->reason);
+			sweep_run_point(o, r, bi, &r->pts[pi], &row, rep_ns, s->reason, sizeof s->reason);
 			if (attn_stop_signal)
 				break;
 			if (!s->nrep)
@@ -503,7 +303,7 @@ static int run_interleaved(const sweep_opts *o, run_setup *r, const unsigned cha
 		row->reason = s->reason;
 		row->repetitions = reps;
 		if (row->status == RESULT_OK) {
-			row_times(row, &times[(size_t)i * (size_t)reps], s->nrep);
+			sweep_row_times(row, &times[(size_t)i * (size_t)reps], s->nrep);
 			row->gpu_time_ns = s->ngpu ? s->gpu_sum / s->ngpu : 0;
 		}
 		row_count(row, n);
@@ -515,6 +315,66 @@ static int run_interleaved(const sweep_opts *o, run_setup *r, const unsigned cha
 	free(times);
 	free(order);
 	return rc;
+}
+
+/* The backends of point pi to measure with backend bi (not yet measured):
+ * bi itself, and the other builds of it (sweep_same_backend) after it, an
+ * A/B group, into g. Returns how many. */
+static int group_of(const run_setup *r, const unsigned char *done_pt, int pi, int bi, int *g)
+{
+	int n = 0;
+	g[n++] = bi;
+	for (int bj = bi + 1; bj < r->nsel; bj++)
+		if (!done_pt[(size_t)pi * (size_t)r->nsel + (size_t)bj] && sweep_same_backend(r->sel[bi], r->sel[bj]))
+			g[n++] = bj;
+	return n;
+}
+
+/* Every pair not yet done, point by point: a backend alone, all its
+ * repetitions at once, and the builds of an A/B group together, their
+ * repetitions in turn (sweep_run_group); each row goes to k (committed)
+ * as it is measured. Returns 0, or -1 on a write error. */
+static int run_grid(const sweep_opts *o, run_setup *r, unsigned char *done_pt, int todo, const roofline *roof, sink *k,
+                    int *n)
+{
+	result_row rows[ATTN_MAX_BACKENDS];
+	char reasons[ATTN_MAX_BACKENDS][SWEEP_REASON_LEN];
+	double(*rep_ns)[SWEEP_MAX_REPS] = malloc(ATTN_MAX_BACKENDS * sizeof *rep_ns);
+	int werr = !rep_ns, done = 0, said = 0;
+	const double t0 = now_s();
+	for (int pi = 0; pi < r->npts && !werr && !attn_stop_signal; pi++) {
+		for (int bi = 0; bi < r->nsel && !werr && !attn_stop_signal; bi++) {
+			unsigned char *d = &done_pt[(size_t)pi * (size_t)r->nsel];
+			if (d[bi])
+				continue;
+			const sweep_point *pt = &r->pts[pi];
+			int g[ATTN_MAX_BACKENDS];
+			const int ng = group_of(r, done_pt, pi, bi, g);
+			if (ng > 1 && !said++)
+				fprintf(
+				    stderr,
+				    "sweep: A/B: the builds of %s measured side by side, their repetitions in turn\n",
+				    r->sel[bi]->be->name);
+			progress(done, todo, t0, r->sel[bi]->be->name, pt);
+			for (int j = 0; j < ng; j++)
+				row_init(&rows[j], o, r, g[j], pt, roof);
+			if (ng > 1)
+				sweep_run_group(o, r, g, ng, pi, pt, rows, rep_ns, reasons);
+			else
+				sweep_run_point(o, r, bi, pt, &rows[0], rep_ns[0], reasons[0], sizeof reasons[0]);
+			if (attn_stop_signal)
+				break; /* abandoned: this point runs again on --resume */
+			for (int j = 0; j < ng && !werr; j++) {
+				row_count(&rows[j], n);
+				werr = sink_add(k, row_text(&rows[j], NULL, 0)) != 0;
+				d[g[j]] = 1;
+			}
+			werr = werr || sink_commit(k) != 0;
+			done += ng;
+		}
+	}
+	free(rep_ns);
+	return werr ? -1 : 0;
 }
 
 /* --resume: the grid's (point, backend) pairs as records, sorted by point,
@@ -698,28 +558,12 @@ int sweep_run(const sweep_opts *o)
 	if (!attn_stop_signal && todo > 0 && machine_write(dir, o->cfg.threads, devices, have_roof ? &roof : NULL) != 0)
 		fprintf(stderr, "attnbench sweep: %s/machine.json: cannot write\n", dir);
 
-	int werr = 0, done = 0, n[3] = {0}; /* rows ok, skipped, failed */
+	int werr = 0, n[3] = {0}; /* rows ok, skipped, failed */
 	const double t0 = now_s();
 	if (o->interleave)
 		werr = run_interleaved(o, &r, done_pt, todo, have_roof ? &roof : NULL, &k, n) != 0;
-	for (int pi = 0; pi < r.npts && !o->interleave && !werr && !attn_stop_signal; pi++) {
-		for (int bi = 0; bi < r.nsel && !werr && !attn_stop_signal; bi++) {
-			if (done_pt[(size_t)pi * (size_t)r.nsel + (size_t)bi])
-				continue;
-			const sweep_point *pt = &r.pts[pi];
-			progress(done, todo, t0, r.sel[bi]->be->name, pt);
-			result_row row;
-			double rep_ns[SWEEP_MAX_REPS];
-			char reason[600];
-			row_init(&row, o, &r, bi, pt, have_roof ? &roof : NULL);
-			run_point(o, &r, bi, pt, &row, rep_ns, reason, sizeof reason);
-			if (attn_stop_signal)
-				break; /* abandoned: this point runs again on --resume */
-			row_count(&row, n);
-			werr = sink_add(&k, row_text(&row, NULL, 0)) != 0 || sink_commit(&k) != 0;
-			done++;
-		}
-	}
+	else
+		werr = run_grid(o, &r, done_pt, todo, have_roof ? &roof : NULL, &k, n) != 0;
 	const int n_ok = n[RESULT_OK], n_skip = n[RESULT_SKIPPED], n_err = n[RESULT_ERROR];
 	const int sig = attn_stop_signal;
 	setup_free(&r);
@@ -738,7 +582,8 @@ int sweep_run(const sweep_opts *o)
 		        sig == SIGINT    ? "SIGINT"
 		        : sig == SIGTERM ? "SIGTERM"
 		                         : "a signal",
-		        done, todo, k.path, k.n, o->resume_cmd ? o->resume_cmd : "the same command with --resume");
+		        k.n - kept, todo, k.path, k.n,
+		        o->resume_cmd ? o->resume_cmd : "the same command with --resume");
 		rc = attn_stop_exit_code();
 	} else {
 		remove(k.marker);

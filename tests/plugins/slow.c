@@ -5,6 +5,11 @@
  *   --param slow:fraction=0.05     every attend, prefill, decode and paged
  *                                  call takes 5% longer than naive's
  *
+ *   --param slow:trace=PATH,mark=X  each of those calls appends the letter
+ *                                  X (default x) to PATH, and create its
+ *                                  capital: the order in which a sweep ran
+ *                                  the builds, for the tests to read
+ *
  * (default 0: naive under another name). Loaded twice in A/B mode, once with
  * a fraction and once without, it is a candidate with a known slowdown:
  * `make perf` finds the smallest fraction that `compare --ab` flags. The
@@ -13,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attnbench.h"
 #include "impls/builtin.h"
@@ -22,6 +30,8 @@ typedef struct slow {
 	const attn_backend *nb; /* naive's table */
 	void *inner;            /* naive's instance */
 	double fraction;
+	int trace; /* trace=PATH: its descriptor, else -1 */
+	char mark; /* mark=X: the letter each call appends to it */
 	char info[160];
 } slow;
 
@@ -39,6 +49,8 @@ static int spun(const slow *w, double t0, int rc)
 	const double until = now_s() + w->fraction * (now_s() - t0);
 	while (w->fraction > 0 && now_s() < until)
 		;
+	if (w->trace >= 0 && write(w->trace, &w->mark, 1) != 1)
+		return ATTN_E_INVALID;
 	return rc;
 }
 
@@ -50,6 +62,8 @@ static int slow_create(const attn_config *cfg, void **ctx, char *err, size_t err
 		return ATTN_E_NOMEM;
 	}
 	w->nb = attn_backend_naive();
+	w->trace = -1;
+	w->mark = 'x';
 	char rest[512] = "";
 	const char *p = cfg && cfg->params ? cfg->params : "";
 	while (*p) { /* fraction=X is ours; the rest goes on to naive */
@@ -60,9 +74,24 @@ static int slow_create(const attn_config *cfg, void **ctx, char *err, size_t err
 			w->fraction = strtod(num, &end);
 			if (*end || !(w->fraction >= 0.0 && w->fraction <= 10.0)) {
 				snprintf(err, err_len, "parameter fraction=%s: expected a number in 0..10", num);
+				if (w->trace >= 0)
+					close(w->trace);
 				free(w);
 				return ATTN_E_INVALID;
 			}
+		} else if (n > 6 && !strncmp(p, "trace=", 6)) {
+			char path[400];
+			snprintf(path, sizeof path, "%.*s", (int)(n - 6), p + 6);
+			if (w->trace >= 0)
+				close(w->trace);
+			w->trace = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+			if (w->trace < 0) {
+				snprintf(err, err_len, "parameter trace=%s: cannot open it", path);
+				free(w);
+				return ATTN_E_INVALID;
+			}
+		} else if (n == 6 && !strncmp(p, "mark=", 5) && islower((unsigned char)p[5])) {
+			w->mark = p[5];
 		} else if (n) {
 			snprintf(rest + strlen(rest), sizeof rest - strlen(rest), "%s%.*s", rest[0] ? "," : "", (int)n,
 			         p);
@@ -72,7 +101,17 @@ static int slow_create(const attn_config *cfg, void **ctx, char *err, size_t err
 	attn_config inner = cfg ? *cfg : (attn_config){0};
 	inner.params = rest;
 	const int rc = w->nb->create(&inner, &w->inner, err, err_len);
+	const char cap = (char)toupper((unsigned char)w->mark);
+	if (!rc && w->trace >= 0 && write(w->trace, &cap, 1) != 1) {
+		w->nb->destroy(w->inner);
+		snprintf(err, err_len, "trace: cannot write");
+		close(w->trace);
+		free(w);
+		return ATTN_E_INVALID;
+	}
 	if (rc) {
+		if (w->trace >= 0)
+			close(w->trace);
 		free(w);
 		return rc;
 	}
@@ -88,6 +127,8 @@ static void slow_destroy(void *ctx)
 	if (!w)
 		return;
 	w->nb->destroy(w->inner);
+	if (w->trace >= 0)
+		close(w->trace);
 	free(w);
 }
 
