@@ -647,11 +647,7 @@ static void test_ab_tagged_libraries(void **state)
 	char *dir = tu_tmpdir(), a[700], b[700], base[800], cand[800];
 	snprintf(a, sizeof a, "%s/a.so", dir);
 	snprintf(b, sizeof b, "%s/b.so", dir);
-	size_t n = 0;
-	char *lib = tu_read(tu_built("plugins/slow.so"), &n);
-	tu_write(a, lib, n);
-	tu_write(b, lib, n);
-	free(lib);
+	tu_copy_built("plugins/slow.so", (const char *const[]){a, b}, 2);
 	snprintf(base, sizeof base, "base=%s", a);
 	snprintf(cand, sizeof cand, "cand=%s", b);
 	EXPECT(0, "slow@base  ok", "list", "--backend-lib", base, "--backend-lib", cand);

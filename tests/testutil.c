@@ -229,3 +229,12 @@ char *tu_read_out(const char *dir, const char *name)
 		fail_msg("%s was not written", p);
 	return b;
 }
+
+void tu_copy_built(const char *name, const char *const *to, int n)
+{
+	size_t len = 0;
+	char *data = tu_read(tu_built(name), &len);
+	for (int i = 0; i < n; i++)
+		tu_write(to[i], data, len);
+	free(data);
+}

@@ -49,6 +49,8 @@ void tu_copy_dir(const char *src, const char *dst);
 void tu_write(const char *path, const void *data, size_t len);
 /* Read a whole file into a NUL-terminated malloc'ed buffer (NULL if none). */
 char *tu_read(const char *path, size_t *len);
+/* Copy the built file NAME (tu_built) to each of the n paths. */
+void tu_copy_built(const char *name, const char *const *to, int n);
 /* Fail the test unless dir/name exists, is not empty, and starts with
  * magic and contains needle (either may be NULL). */
 void tu_expect_file(const char *dir, const char *name, const char *magic, const char *needle);
