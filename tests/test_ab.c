@@ -172,10 +172,7 @@ static void test_ab_interleaved(void **state)
 	assert_string_equal(order, "||b");
 	/* a build that crashes: each build of the point runs again alone, so
 	 * that only its row is an error */
-	lib = tu_read(tu_built("plugins/fault.so"), &n);
-	tu_write(a, lib, n);
-	tu_write(b, lib, n);
-	free(lib);
+	tu_copy_built("plugins/fault.so", (const char *const[]){a, b}, 2);
 	rc = tu_run(NULL, &err, "sweep", "--backend-lib", base, "--backend-lib", cand, "--backend",
 	            "fault@base,fault@cand", "--phases", "decode", "--cache", "16", "--cache-state", "hot", "--heads",
 	            "1", "--gqa", "1", "--head-dim", "16", "--batch", "1", "--repetitions", "2", "--min-time", "0.001",
