@@ -186,6 +186,12 @@ static void test_help_examples(void **state)
 	EXPECT(2, "unknown option '--seqs=4'; did you mean '--seq'?", "bench", "--seqs=4");
 	EXPECT(2, "did you mean '--golden'?", "check", "--goldne", "x");
 	EXPECT(2, "did you mean '--max-slowdown'?", "compare", "--max-slowdwn", "2", "a", "b");
+	/* the guess alone, not buried under the whole usage */
+	char *g = NULL;
+	assert_int_equal(tu_run(NULL, &g, "sweep", "--seqs", "4", (char *)NULL), 2);
+	assert_null(strstr(g, "usage:"));
+	assert_non_null(strstr(g, "'attnbench sweep --help' lists every option"));
+	free(g);
 	/* nothing close: no guess */
 	char *e = NULL;
 	assert_int_equal(tu_run(NULL, &e, "sweep", "--frobnicate", (char *)NULL), 2);

@@ -301,12 +301,15 @@ static void unknown_option(cli_parser *p)
 		if (takes(commands[c], name))
 			snprintf(who + strlen(who), sizeof who - strlen(who), "%s%s", nwho++ ? ", " : "",
 			         commands[c]->name);
+	/* with a guess or the commands that take it, the message alone: the
+	 * whole usage would bury it */
 	const char *near = closest_option(p->cmd, name);
 	if (nwho)
-		cli_error(p, "option '--%s' does not apply to %s (%s %s it)", name, p->cmd->name, who,
-		          nwho > 1 ? "take" : "takes");
+		input_error(p, "option '--%s' does not apply to %s (%s %s it); 'attnbench %s --help' lists its options",
+		            name, p->cmd->name, who, nwho > 1 ? "take" : "takes", p->cmd->name);
 	else if (near && *name)
-		cli_error(p, "unknown option '%s'; did you mean '--%s'?", word, near);
+		input_error(p, "unknown option '%s'; did you mean '--%s'? ('attnbench %s --help' lists every option)",
+		            word, near, p->cmd->name);
 	else
 		cli_error(p, "unknown option '%s'", word);
 }
