@@ -14,8 +14,13 @@
  * mostly never computed (only within the diagonal blocks); under a sliding
  * window W a block starts at its first row's first visible key, so a block
  * of r rows multiplies r + W keys at most and the cost is O(n W), not
- * O(n^2). The score workspace is QB x n_kv instead of the whole group's
- * score matrix.
+ * O(n^2). The score workspace is QB x n_kv (per thread) instead of the
+ * whole group's score matrix.
+ *
+ * Threads: with at least two blocks per thread, the blocks of every group
+ * go to an OpenMP team (dynamic schedule, the blocks with the most keys
+ * first) and each block's sgemm calls run on its thread; otherwise one
+ * thread walks the blocks and each sgemm call uses every thread.
  *
  * Ragged batches: sequence b's blocks hold only its q_lens[b] queries (one
  * head's rows at a time when they do not fill n_q) over its kv_lens[b] keys,
