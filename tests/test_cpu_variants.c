@@ -609,6 +609,23 @@ static void test_kv_storage(void **state)
 	}
 }
 
+/* Many blocks of query rows (n_q past blas's 256-row blocks) over several
+ * groups, so that the blocks are shared by a team of threads: ragged (one
+ * sequence's heads end inside a block), K and V read in place (f32) and
+ * widened by the team (f16, and pages). */
+static void test_many_blocks(void **state)
+{
+	(void)state;
+	const int64_t ql[2] = {600, 333}, kl[2] = {900, 500};
+	for (int t = 0; t < 2; t++) {
+		attn_shape s = base_shape(2, 4, 2, 32, 600, 900, 1);
+		s.q_lens = ql;
+		s.kv_lens = kl;
+		s.kv_storage = ATTN_KV(t ? ATTN_F16 : ATTN_F32);
+		check_all_paths(&s, 1.0f, 1e-4, 64);
+	}
+}
+
 /* What supports() and the cache report for the new storage types. */
 static void test_supports_and_bytes(void **state)
 {
@@ -645,10 +662,15 @@ static void test_supports_and_bytes(void **state)
 int run_cpu_variant_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_window),     cmocka_unit_test(test_softcap_alibi),
-	    cmocka_unit_test(test_sinks),      cmocka_unit_test(test_head_dim_v),
-	    cmocka_unit_test(test_ragged),     cmocka_unit_test(test_paged),
-	    cmocka_unit_test(test_kv_storage), cmocka_unit_test(test_supports_and_bytes),
+	    cmocka_unit_test(test_window),
+	    cmocka_unit_test(test_softcap_alibi),
+	    cmocka_unit_test(test_sinks),
+	    cmocka_unit_test(test_head_dim_v),
+	    cmocka_unit_test(test_ragged),
+	    cmocka_unit_test(test_paged),
+	    cmocka_unit_test(test_kv_storage),
+	    cmocka_unit_test(test_many_blocks),
+	    cmocka_unit_test(test_supports_and_bytes),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,8 +14,13 @@
  * mostly never computed (only within the diagonal blocks); under a sliding
  * window W a block starts at its first row's first visible key, so a block
  * of r rows multiplies r + W keys at most and the cost is O(n W), not
- * O(n^2). The score workspace is QB x n_kv instead of the whole group's
- * score matrix.
+ * O(n^2). The score workspace is QB x n_kv (per thread) instead of the
+ * whole group's score matrix.
+ *
+ * Threads: with at least two blocks per thread, the blocks of every group
+ * go to an OpenMP team (dynamic schedule, the blocks with the most keys
+ * first) and each block's sgemm calls run on its thread; otherwise one
+ * thread walks the blocks and each sgemm call uses every thread.
  *
  * Ragged batches: sequence b's blocks hold only its q_lens[b] queries (one
  * head's rows at a time when they do not fill n_q) over its kv_lens[b] keys,
@@ -41,7 +46,11 @@
 #include "cpu_common.h"
 #include "simd.h"
 
-#define QB 512 /* rows per block: large enough for sgemm to run near its peak */
+#define QB                                                                                                             \
+	256 /* rows per block: large enough for sgemm to run near its peak, small enough                               \
+	       that a block's scores (256 x 2048 floats: 2 MiB) stay in a core's L2 between the                        \
+	       two GEMMs, and that the diagonal blocks' masked triangles stay small                                    \
+	       (measured: 74 GFLOP/s, 66 with 512 rows) */
 #define KC                                                                                                             \
 	256 /* keys per chunk on the chunked path: 256 f32 K and V rows of                                             \
 	       head_dim 128 take 256 KiB, within a core's L2 */
@@ -50,10 +59,13 @@
 	      takes the chunked path when K and V need widening */
 
 /* One row of S for head h, query position p, whose entry t is key j0 + t:
- * the variants' score transform on the visible entries [lo, hi), softmax
- * over them (with the sink in the denominator), the rest -> 0. */
-static void softmax_row(const attn_shape *s, int64_t h, int64_t p, int64_t j0, float *row, int64_t lo, int64_t hi,
-                        int64_t n)
+ * the variants' score transform on the visible entries [lo, hi), then
+ * exp(x - max) on them and 0 on the rest; returns 1 / the sum (with the
+ * sink in the denominator; 0 for a row without a visible key), by which
+ * the row's output is scaled after P V: DV multiplies per row instead of a
+ * pass over the row's n entries. */
+static inline __attribute__((always_inline)) float softmax_row(const attn_shape *s, int64_t h, int64_t p, int64_t j0,
+                                                               float *row, int64_t lo, int64_t hi, int64_t n)
 {
 	if (s->softcap > 0.0f || s->alibi)
 		for (int64_t j = lo; j < hi; j++)
@@ -81,14 +93,63 @@ static void softmax_row(const attn_shape *s, int64_t h, int64_t p, int64_t j0, f
 	}
 	if (s->sinks)
 		sum += expf(sink - mx);
-	const float inv = hi > lo ? 1.0f / sum : 0.0f; /* no visible key: a zero row */
 	for (j = 0; j < lo; j++)
 		row[j] = 0.0f;
-	for (j = lo; j < hi; j++)
-		row[j] *= inv;
-	for (; j < n; j++)
+	for (j = hi; j < n; j++)
 		row[j] = 0.0f;
+	return hi > lo ? 1.0f / sum : 0.0f; /* no visible key: a zero row */
 }
+
+/* The softmax of rows r0..r1-1 of group g (scores S, n keys from klo on, of
+ * a sequence of nq queries and nkv keys); inv[r - r0]: row r's factor. */
+static inline __attribute__((always_inline)) void softmax_body(const attn_shape *s, int64_t nq, int64_t nkv, int64_t g,
+                                                               int64_t r0, int64_t r1, int64_t klo, int64_t n, float *S,
+                                                               float *inv)
+{
+	const int64_t NQ = s->n_q, ratio = s->n_heads / s->n_kv_heads;
+	for (int64_t r = r0; r < r1; r++) {
+		int64_t lo, hi;
+		cpu_key_range(s, nq, nkv, r % NQ, &lo, &hi);
+		if (hi <= lo)
+			lo = hi = klo;
+		inv[r - r0] =
+		    softmax_row(s, g * ratio + r / NQ, nkv - nq + r % NQ, klo, S + (r - r0) * n, lo - klo, hi - klo, n);
+	}
+}
+
+typedef void (*softmax_fn)(const attn_shape *s, int64_t nq, int64_t nkv, int64_t g, int64_t r0, int64_t r1, int64_t klo,
+                           int64_t n, float *S, float *inv);
+
+/* The softmax compiled for the build's baseline, and (x86 without AVX2 in
+ * the build) once more for AVX2 + FMA, taken where the CPU has them: the
+ * baseline's v8f is a pair of SSE registers, which spills and shuffles
+ * lanes through memory (measured: the softmax took more time than the two
+ * GEMMs). flatten inlines simd.h's helpers into each copy, so that each
+ * is compiled for the copy's instruction set. */
+static void softmax_base(const attn_shape *s, int64_t nq, int64_t nkv, int64_t g, int64_t r0, int64_t r1, int64_t klo,
+                         int64_t n, float *S, float *inv)
+{
+	softmax_body(s, nq, nkv, g, r0, r1, klo, n, S, inv);
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__AVX2__)
+static __attribute__((target("avx2,fma"), flatten)) void softmax_avx2(const attn_shape *s, int64_t nq, int64_t nkv,
+                                                                      int64_t g, int64_t r0, int64_t r1, int64_t klo,
+                                                                      int64_t n, float *S, float *inv)
+{
+	softmax_body(s, nq, nkv, g, r0, r1, klo, n, S, inv);
+}
+
+static softmax_fn pick_softmax(void)
+{
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? softmax_avx2 : softmax_base;
+}
+#else
+static softmax_fn pick_softmax(void)
+{
+	return softmax_base;
+}
+#endif
 
 /* Rows per block: up to QB queries of one head, or as many whole heads of
  * the group as fit in QB rows (at least one) when a head has few queries. */
@@ -283,29 +344,120 @@ static void chunked_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const
 	}
 }
 
-/* Floats of workspace: the scores of one block of rows, the f32 copy of one
- * block's Q when q is f16/bf16, and of one group's K and V when they are not
- * f32 (or paged). */
+/* The blocks of query rows of sequence b's group: nblk blocks; block i
+ * holds rows [*r0, *r1) of the group's M rows. Either the whole group in
+ * blocks of `rows` (whole heads: every head's queries are real and fit in
+ * QB), or per head blocks of up to `rows` of its nq real queries (padding
+ * rows are never read nor written). Blocks are numbered so that under a
+ * causal mask the ones with the most keys come first (the last block of
+ * each head, then the one before...), which balances a dynamic schedule. */
+typedef struct {
+	int64_t nblk, per_head, heads, rows, nq, NQ, M;
+	int whole;
+} blas_blocks;
+
+static blas_blocks group_blocks(const attn_shape *s, int64_t nq, int64_t rows)
+{
+	const int64_t NQ = s->n_q, ratio = s->n_heads / s->n_kv_heads;
+	blas_blocks k = {.heads = ratio, .rows = rows, .nq = nq, .NQ = NQ, .M = ratio * NQ};
+	k.whole = nq == NQ && NQ <= QB;
+	if (k.whole)
+		k.nblk = (k.M + rows - 1) / rows;
+	else {
+		k.per_head = (nq + rows - 1) / rows;
+		k.nblk = k.per_head * ratio;
+	}
+	return k;
+}
+
+static void block_at(const blas_blocks *k, int64_t i, int64_t *r0, int64_t *r1)
+{
+	if (k->whole) {
+		*r0 = i * k->rows;
+		*r1 = *r0 + k->rows < k->M ? *r0 + k->rows : k->M;
+		return;
+	}
+	const int64_t h = i % k->heads, j = k->per_head - 1 - i / k->heads;
+	*r0 = h * k->NQ + j * k->rows;
+	*r1 = h * k->NQ + ((j + 1) * k->rows < k->nq ? (j + 1) * k->rows : k->nq);
+}
+
+/* One block's S = scale Qb K^T, softmax, Ob = P V on the calling thread's
+ * buffers S (rows x n_kv), inv (rows) and Qw (a widened Q block). */
+static void run_block(const attn_shape *s, const void *q, const float *Kg, int64_t ldk, const float *Vg, int64_t ldv,
+                      int64_t b, int64_t g, int64_t nq, int64_t nkv, int64_t r0, int64_t r1, float *S, float *inv,
+                      float *Qw, float *out, softmax_fn softmax)
+{
+	const int64_t H = s->n_heads, NQ = s->n_q, D = s->head_dim, DV = attn_head_dim_v(s), ratio = H / s->n_kv_heads;
+	const size_t qoff = (size_t)((b * H + g * ratio) * NQ * D);
+	float *Og = out + ((b * H + g * ratio) * NQ) * DV;
+	const int64_t nr = r1 - r0;
+	int64_t klo = nkv, khi = 0; /* the keys the block's rows see */
+	for (int64_t r = r0; r < r1; r++) {
+		int64_t lo, hi;
+		cpu_key_range(s, nq, nkv, r % NQ, &lo, &hi);
+		if (hi > lo) {
+			klo = lo < klo ? lo : klo;
+			khi = hi > khi ? hi : khi;
+		}
+	}
+	if (khi <= klo) { /* no row sees a key: zero rows */
+		for (int64_t e = 0; e < nr * DV; e++)
+			Og[r0 * DV + e] = 0.0f;
+		return;
+	}
+	const int64_t n = khi - klo;
+	const float *Qb = (const float *)q + qoff + r0 * D;
+	if (s->dtype != ATTN_F32) {
+		v8_widen_rows(Qw, (const char *)q + (qoff + (size_t)(r0 * D)) * attn_dtype_size(s->dtype), nr, D, D,
+		              s->dtype);
+		Qb = Qw;
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale, Qb, (int)D,
+	            Kg + klo * ldk, (int)ldk, 0.0f, S, (int)n);
+	softmax(s, nq, nkv, g, r0, r1, klo, n, S, inv);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)DV, (int)n, 1.0f, S, (int)n,
+	            Vg + klo * ldv, (int)ldv, 0.0f, Og + r0 * DV, (int)DV);
+	for (int64_t r = 0; r < nr; r++)
+		for (int64_t e = 0; e < DV; e++)
+			Og[(r0 + r) * DV + e] *= inv[r];
+}
+
+/* How many threads share the blocks: all of them when there are enough
+ * blocks to go round (each block's sgemm calls then run on one thread),
+ * else one thread, whose sgemm calls use all of them. */
+static int team_size(const attn_shape *s, int threads)
+{
+	const int64_t blocks = s->batch * s->n_kv_heads * group_blocks(s, s->n_q, block_rows(s)).nblk;
+	return blocks >= 2 * (int64_t)threads ? threads : 1;
+}
+
+/* Floats of workspace: per thread of the team, the scores of one block of
+ * rows, their softmax factors and the f32 copy of one block's Q when q is f16/bf16; once, the f32
+ * copies of one group's K and V when they are not f32 (or paged). */
 static size_t blas_ws_floats(const attn_shape *s, int direct, int threads)
 {
 	if (!direct && chunked_shape(s))
 		return chunk_ws_floats(s, threads);
 	const size_t rows = (size_t)block_rows(s);
-	size_t n = rows * (size_t)s->n_kv;
+	size_t n = rows * (size_t)(s->n_kv + 1);
 	if (s->dtype != ATTN_F32)
 		n += rows * (size_t)s->head_dim;
+	n *= (size_t)team_size(s, threads);
 	if (!direct)
 		n += (size_t)s->n_kv * (size_t)(s->head_dim + attn_head_dim_v(s));
 	return n;
 }
 
+/* Every block of rows runs S = Qb K^T, softmax, P V. With enough blocks an
+ * OpenMP team takes them, sgemm on one thread per call: threaded sgemm
+ * calls with the softmax on one thread between them left the other cores
+ * spinning in OpenBLAS's threads for the softmax's time, a serial part that
+ * held prefill to a fourth of sgemm's rate on 2 cores. */
 static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu_kv *kv, float *out)
 {
-	const int64_t B = s->batch, H = s->n_heads, G = s->n_kv_heads, D = s->head_dim, DV = attn_head_dim_v(s);
-	const int64_t NQ = s->n_q, NKV = s->n_kv, ratio = H / G, M = ratio * NQ;
+	const int64_t B = s->batch, G = s->n_kv_heads, D = s->head_dim, DV = attn_head_dim_v(s), NKV = s->n_kv;
 	const int64_t rows = block_rows(s);
-	const attn_dtype dt = s->dtype;
-	const size_t esz = attn_dtype_size(dt);
 	const int direct = kv_direct(kv);
 	int rc = cpu_workspace(c, blas_ws_floats(s, direct, c->threads) * sizeof(float));
 	if (rc)
@@ -314,83 +466,48 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu
 		chunked_kernel(c, s, q, kv, out);
 		return ATTN_OK;
 	}
-	float *S = c->ws;
-	float *Qw = S + rows * NKV;                                           /* q f16/bf16 only */
-	float *Kw = Qw + (dt != ATTN_F32 ? rows * D : 0), *Vw = Kw + NKV * D; /* !direct only */
-	openblas_set_num_threads(c->threads);
-
-	for (int64_t b = 0; b < B; b++) {
-		int64_t nq, nkv;
-		cpu_seq_lens(s, b, &nq, &nkv);
-		for (int64_t g = 0; g < G; g++) {
-			const size_t qoff = (size_t)((b * H + g * ratio) * NQ * D);
-			const float *Kg, *Vg;
-			int64_t ldk, ldv; /* floats between K (V) rows as sgemm reads them */
-			if (direct) {
-				Kg = (const float *)cpu_kv_k(kv, b, g, 0);
-				Vg = (const float *)cpu_kv_v(kv, b, g, 0);
-				ldk = (int64_t)(kv->k_pitch / sizeof(float));
-				ldv = (int64_t)(kv->v_pitch / sizeof(float));
-			} else {
-				/* the rows any block of the group reads: the sequence's keys */
-				cpu_kv_load_rows(Kw, kv, 0, b, g, 0, nkv, D);
-				cpu_kv_load_rows(Vw, kv, 1, b, g, 0, nkv, DV);
-				Kg = Kw;
-				Vg = Vw;
-				ldk = D;
-				ldv = DV;
-			}
-			float *Og = out + ((b * H + g * ratio) * NQ) * DV;
-			for (int64_t r0 = 0; r0 < M;) {
-				/* a block never straddles a head boundary unless it holds
-				 * whole heads, and holds only the sequence's queries */
-				int64_t r1;
-				if (nq == NQ && NQ <= QB)
-					r1 = r0 + rows < M ? r0 + rows : M;
-				else if (r0 % NQ >= nq) {
-					r0 = (r0 / NQ + 1) * NQ; /* padding: the next head */
-					continue;
-				} else
-					r1 = r0 + (nq - r0 % NQ < QB ? nq - r0 % NQ : QB);
-				const int64_t nr = r1 - r0;
-				int64_t klo = nkv, khi = 0; /* the keys the block's rows see */
-				for (int64_t r = r0; r < r1; r++) {
-					int64_t lo, hi;
-					cpu_key_range(s, nq, nkv, r % NQ, &lo, &hi);
-					if (hi > lo) {
-						klo = lo < klo ? lo : klo;
-						khi = hi > khi ? hi : khi;
+	const int team = team_size(s, c->threads);
+	const softmax_fn softmax = pick_softmax();
+	const size_t per = (size_t)(rows * (NKV + 1)) + (s->dtype != ATTN_F32 ? (size_t)(rows * D) : 0);
+	float *Kw = c->ws + (size_t)team * per, *Vw = Kw + NKV * D; /* !direct only */
+	openblas_set_num_threads(team > 1 ? 1 : c->threads);
+#pragma omp parallel num_threads(team)
+	{
+		float *S = c->ws + (size_t)omp_get_thread_num() * per, *Qw = S + rows * (NKV + 1);
+		for (int64_t b = 0; b < B; b++) {
+			int64_t nq, nkv;
+			cpu_seq_lens(s, b, &nq, &nkv);
+			const blas_blocks k = group_blocks(s, nq, rows);
+			for (int64_t g = 0; g < G; g++) {
+				const float *Kg = Kw, *Vg = Vw;
+				int64_t ldk = D, ldv = DV; /* floats between K (V) rows as sgemm reads them */
+				if (direct) {
+					Kg = (const float *)cpu_kv_k(kv, b, g, 0);
+					Vg = (const float *)cpu_kv_v(kv, b, g, 0);
+					ldk = (int64_t)(kv->k_pitch / sizeof(float));
+					ldv = (int64_t)(kv->v_pitch / sizeof(float));
+				} else {
+					/* the rows any block of the group reads: the
+					 * sequence's keys, widened by the whole team */
+#pragma omp for schedule(static)
+					for (int64_t j0 = 0; j0 < nkv; j0 += KC) {
+						const int64_t n = j0 + KC < nkv ? KC : nkv - j0;
+						cpu_kv_load_rows(Kw + j0 * D, kv, 0, b, g, j0, n, D);
+						cpu_kv_load_rows(Vw + j0 * DV, kv, 1, b, g, j0, n, DV);
 					}
 				}
-				if (khi <= klo) { /* no row sees a key: zero rows */
-					for (int64_t e = 0; e < nr * DV; e++)
-						Og[r0 * DV + e] = 0.0f;
-					r0 = r1;
-					continue;
+				/* widened K and V are shared: the next group's
+				 * widening waits for every block of this one */
+#pragma omp for schedule(dynamic, 1) nowait
+				for (int64_t i = 0; i < k.nblk; i++) {
+					int64_t r0, r1;
+					block_at(&k, i, &r0, &r1);
+					run_block(s, q, Kg, ldk, Vg, ldv, b, g, nq, nkv, r0, r1, S, S + rows * NKV, Qw,
+					          out, softmax);
 				}
-				const int64_t n = khi - klo;
-				const float *Qb = (const float *)q + qoff + r0 * D;
-				if (dt != ATTN_F32) {
-					v8_widen_rows(Qw, (const char *)q + (qoff + (size_t)(r0 * D)) * esz, nr, D, D,
-					              dt);
-					Qb = Qw;
+				if (!direct) {
+#pragma omp barrier
 				}
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nr, (int)n, (int)D, s->scale,
-				            Qb, (int)D, Kg + klo * ldk, (int)ldk, 0.0f, S, (int)n);
-				/* one thread: OpenBLAS's own threads spin for a while after
-				 * each sgemm, and an OpenMP team here would fight them for
-				 * the cores (measured: 37 instead of 125 GFLOP/s on 2 cores) */
-				for (int64_t r = r0; r < r1; r++) {
-					int64_t lo, hi;
-					cpu_key_range(s, nq, nkv, r % NQ, &lo, &hi);
-					if (hi <= lo)
-						lo = hi = klo;
-					softmax_row(s, g * ratio + r / NQ, nkv - nq + r % NQ, klo, S + (r - r0) * n,
-					            lo - klo, hi - klo, n);
-				}
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nr, (int)DV, (int)n, 1.0f,
-				            S, (int)n, Vg + klo * ldv, (int)ldv, 0.0f, Og + r0 * DV, (int)DV);
-				r0 = r1;
 			}
 		}
 	}
