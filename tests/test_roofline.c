@@ -254,8 +254,13 @@ static void test_pct_columns(void **state)
 	assert_true(roofline_bw_for(&cv, 2u << 20, 0) == 60);
 	assert_true(roofline_bw_for(&cv, 5u << 20, 0) == 60);
 	assert_true(roofline_bw_for(&cv, 1u << 30, 0) == 10);
-	/* a cold call reads from memory whatever its size */
+	/* a cold call reads from memory whatever its size: the best point at
+	 * twice the LLC (1 MiB) or more, else the DRAM figure */
+	assert_true(roofline_bw_for(&cv, 100, 1) == 60);
+	assert_true(roofline_bw_for(&cv, 1u << 30, 1) == 60);
+	cv.llc_bytes = 8u << 20; /* no point that large: the last one */
 	assert_true(roofline_bw_for(&cv, 100, 1) == 10);
+	cv.llc_bytes = 1u << 20;
 	assert_true(roofline_bw_for(&rf, 1 << 10, 1) == 10);
 	char *dir = tu_tmpdir(), p[512];
 	snprintf(p, sizeof p, "%s/results.csv", dir);

@@ -23,8 +23,15 @@
 
 double roofline_bw_for(const roofline *r, uint64_t bytes, int cold)
 {
-	if (cold)
+	if (cold) { /* the best figure well past the LLC, else the last */
+		double best = 0;
+		for (int i = 0; i < r->n_curve; i++)
+			if (r->curve_bytes[i] >= 2 * r->llc_bytes && r->curve_gbs[i] > best)
+				best = r->curve_gbs[i];
+		if (best > 0)
+			return best;
 		bytes = UINT64_MAX;
+	}
 	if (r->n_curve <= 0)
 		return bytes <= r->llc_bytes ? r->llc_gbs : r->dram_gbs;
 	int i = 0;

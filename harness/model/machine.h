@@ -44,8 +44,10 @@ typedef struct roofline {
  * sizes is held to the smaller size's figure). Without one: the last-level
  * cache figure when bytes fit in it, else the DRAM figure. A cold call
  * (cold != 0) had its data evicted from every cache level before it ran,
- * so it reads from memory whatever its size: its ceiling is the DRAM
- * figure (the curve's largest working set). */
+ * so it reads from memory whatever its size: its ceiling is the best
+ * figure the curve reached at working sets of twice the LLC or more (all
+ * from memory; the best of them, since a neighbour only slows a point
+ * down), or its last point when it has none that large. */
 double roofline_bw_for(const roofline *r, uint64_t bytes, int cold);
 
 /* The curve as text, "BYTES:GBS BYTES:GBS ..." (the roofline cache file's

@@ -1,7 +1,9 @@
 /* roofline.c - see roofline.h.
  *
- * The figures, each timed by Google Benchmark (real time, the median of the
- * repetitions):
+ * The figures, each timed by Google Benchmark (real time, the fastest of the
+ * repetitions: these are ceilings, and on a shared machine a neighbour only
+ * ever slows a repetition down; a median taken in a busy second put decode
+ * rows at 125% of a DRAM figure measured then):
  *   sgemm attention-shaped  C[4096x4096] = A[4096x128] * B[4096x128]^T, the
  *                           QK^T of one head at seq 4096, head_dim 128
  *   sgemm square            2048 x 2048 x 2048
@@ -33,7 +35,7 @@
 #include "lib/table.h"
 #include "lib/util.h"
 
-#define ROOF_REPS        5
+#define ROOF_REPS        7
 #define ROOF_MIN_GEMM_S  0.1
 #define ROOF_MIN_CURVE_S 0.02
 #define ROOF_CURVE_FIRST (16ull << 10) /* within any L1 data cache of two cores */
@@ -43,7 +45,7 @@
 #define ROOF_SQUARE_N    2048
 #define ROOF_DRAM_MIN    (256ull << 20)
 #define ROOF_FILE_MAX    65536         /* a cache file is a few hundred bytes */
-#define ROOF_KEY_VERSION "roofline-v2" /* v2: the bandwidth curve */
+#define ROOF_KEY_VERSION "roofline-v3" /* v2: the bandwidth curve; v3: fastest repetitions */
 
 /* ---- cache sizes ------------------------------------------------------------ */
 
@@ -269,15 +271,9 @@ static void roof_collect(const gb_run *r, void *user)
 		c->rep_ns[c->nrep++] = r->real_time_ns;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	const double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Median time per call in ns of fn over Google Benchmark's repetitions
+/* The fastest time per call in ns of fn over Google Benchmark's repetitions
  * (0 if none was reported). */
-static double time_median(const char *name, gb_func fn, roof_ctx *c, double min_time, int manual)
+static double time_best(const char *name, gb_func fn, roof_ctx *c, double min_time, int manual)
 {
 	c->nrep = c->failed = 0;
 	gb_bench *b = gb_register(name, fn, c);
@@ -291,9 +287,10 @@ static double time_median(const char *name, gb_func fn, roof_ctx *c, double min_
 	gb_clear();
 	if (c->failed || c->nrep == 0)
 		return 0;
-	qsort(c->rep_ns, (size_t)c->nrep, sizeof c->rep_ns[0], cmp_double);
-	const int n = c->nrep;
-	return n % 2 ? c->rep_ns[n / 2] : 0.5 * (c->rep_ns[n / 2 - 1] + c->rep_ns[n / 2]);
+	double best = c->rep_ns[0];
+	for (int i = 1; i < c->nrep; i++)
+		best = c->rep_ns[i] < best ? c->rep_ns[i] : best;
+	return best;
 }
 
 /* Four decimals, as the cache file and machine.json store them, so that
@@ -325,7 +322,7 @@ static double measure_sgemm(roof_ctx *c, int m, int n, int k, int trans_b, const
 	c->c = cc;
 	openblas_set_num_threads(c->threads);
 	sgemm_call(c); /* warm-up: BLAS threads started, C's pages mapped */
-	const double ns = time_median(name, sgemm_body, c, ROOF_MIN_GEMM_S, 0);
+	const double ns = time_best(name, sgemm_body, c, ROOF_MIN_GEMM_S, 0);
 	if (ns > 0)
 		gflops = round4(2.0 * m * n * (double)k / ns);
 	else
@@ -350,7 +347,7 @@ static double measure_read(roof_ctx *c, const float *x, uint64_t bytes, const ch
 	double warm = 0;
 	(void)read_pass(x, n, c->threads, c->passes, &warm); /* warm-up: the prefix in the caches it fits */
 	roof_sink = warm;
-	const double ns = time_median(name, read_body, c, ROOF_MIN_CURVE_S, 1);
+	const double ns = time_best(name, read_body, c, ROOF_MIN_CURVE_S, 1);
 	if (ns > 0)
 		return round4((double)n * sizeof(float) * c->passes / ns);
 	snprintf(err, err_len, "%s: no repetition was reported", name);
