@@ -13,6 +13,8 @@
 #                                  PERF_SEQ=4096 measures them as written)
 #   PERF_AB_TRIES=N                A/A pairs and A/B tries per slowdown (10)
 #   PERF_T8_ROUNDS=N               sweeps and tight loops, in turn, of target 8a (5)
+#   PERF_ROUNDS=N                  passes over the kernel targets 1-5, 9 and 10; each
+#                                  verdict is the median ratio over them (3)
 #   PERF_KEEP=1                    keep the runs (their directory is printed)
 #
 # Every line reads
@@ -87,17 +89,33 @@ if has_flag cache-state; then COLD="--cache-state cold" HOT="--cache-state hot";
 
 step "roofline ($T threads)"
 "$B" roofline --threads "$T" --out "$out/roofline" >"$out/roofline.txt"
-sweep t1 --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads "$T"
-sweep t2 --backend blocked $BIG $R --head-dim 128,64 --phases attend --causal 0 --seq "$SEQ" --threads "$T"
-sweep t2c --backend blas $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads "$T"
-if [ -n "$COLD" ]; then
-	sweep t3 --backend blocked $BIG $R --head-dim 128 --phases decode --cache 32768 --dtype f32,f16 $COLD \
+# the kernel targets in RK rounds, each a whole pass over their sweeps: the
+# machine's speed drifts over seconds (neighbours on a shared host), and one
+# pass puts each ratio at the mercy of one moment; the verdict takes the
+# median ratio over the rounds and prints every round's
+RK=${PERF_ROUNDS:-3}
+for k in $(seq 1 "$RK"); do
+	sweep "t1-$k" --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads "$T"
+	sweep "t2-$k" --backend blocked $BIG $R --head-dim 128,64 --phases attend --causal 0 --seq "$SEQ" \
 		--threads "$T"
-fi
-sweep t4 --backend blas $BIG --repetitions 5 --min-time 0.1 --batch 1 --head-dim 128 --phases decode \
-	--cache 32768 --dtype f32,f16 --threads "$T"
-sweep t5a --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads 2
-sweep t5b --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads 1
+	sweep "t2c-$k" --backend blas $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads "$T"
+	if [ -n "$COLD" ]; then
+		sweep "t3-$k" --backend blocked $BIG $R --head-dim 128 --phases decode --cache 32768 --dtype f32,f16 \
+			$COLD --threads "$T"
+	fi
+	sweep "t4-$k" --backend blas $BIG --repetitions 5 --min-time 0.1 --batch 1 --head-dim 128 --phases decode \
+		--cache 32768 --dtype f32,f16 --threads "$T"
+	sweep "t5a-$k" --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads 2
+	sweep "t5b-$k" --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads 1
+	if has_flag kv-dtype; then
+		sweep "t9-$k" --backend blocked $BIG $R --head-dim 128 --phases decode --cache 32768 --kv-dtype q8_0 \
+			$COLD --threads "$T"
+	fi
+	if has_flag page-size; then
+		sweep "t10-$k" --backend blocked $BIG $R --head-dim 128 --phases decode --cache 32768 --page-size 0,16 \
+			--threads "$T"
+	fi
+done
 # target 8a: the sweep and the tight loop in turn, R8 times each (the
 # machine's speed drifts between runs: one of each compared two moments)
 R8=${PERF_T8_ROUNDS:-5}
@@ -107,15 +125,6 @@ for i in $(seq 1 "$R8"); do
 	step "t8 tight loop ($i of $R8)"
 	"$BUILD/perf_loop" blocked 1 1 64 16 "$T" >"$out/t8loop-$i.txt"
 done
-if has_flag kv-dtype; then
-	sweep t9 --backend blocked $BIG $R --head-dim 128 --phases decode --cache 32768 --kv-dtype q8_0 $COLD \
-		--threads "$T"
-fi
-if has_flag page-size; then
-	sweep t10 --backend blocked $BIG $R --head-dim 128 --phases decode --cache 32768 --page-size 0,16 \
-		--threads "$T"
-fi
-
 vk=0
 if "$B" list | grep -q '^vulkan *ok'; then
 	vk=1
@@ -165,10 +174,10 @@ while [ "$i" -lt "$TRIES" ]; do
 	i=$((i + 1))
 done
 
-/usr/bin/python3 - "$out" "$T" "$vk" "$SEQ" "$TRIES" "$isa" "${OPENBLAS_CORETYPE:-}" "$COLD" "$R8" <<'PY'
+/usr/bin/python3 - "$out" "$T" "$vk" "$SEQ" "$TRIES" "$isa" "${OPENBLAS_CORETYPE:-}" "$COLD" "$R8" "$RK" <<'PY'
 import csv, json, os, re, statistics, sys
-d, threads, vk, seq, tries, isa, coretype, cold, r8 = sys.argv[1:10]
-vk, tries, r8 = vk == "1", int(tries), int(r8)
+d, threads, vk, seq, tries, isa, coretype, cold, r8, rk = sys.argv[1:11]
+vk, tries, r8, rk = vk == "1", int(tries), int(r8), int(rk)
 def rows(name):
     p = f"{d}/{name}/results.csv"
     return list(csv.DictReader(open(p))) if os.path.exists(p) else []
@@ -184,7 +193,7 @@ for line in open("/proc/cpuinfo"):
     if line.startswith("model name"):
         model = line.split(":", 1)[1].strip()
         break
-machine = json.load(open(f"{d}/t1/machine.json"))
+machine = json.load(open(f"{d}/t1-1/machine.json"))
 roof = next(csv.DictReader(open(f"{d}/roofline/roofline.csv")))
 sg, dram = float(roof["sgemm_attn_gflops"]), float(roof["dram_gbs"])
 print(f"machine: {model}, {os.cpu_count()} CPUs online, {threads} threads; ISA {isa}")
@@ -201,29 +210,45 @@ def target(n, what, ratio, goal, ok, fmt="{:.3f}"):
     print(f"target {n}: {what} = {fmt.format(ratio)} (goal {goal}): {'PASS' if ok else 'MISS'}")
 def not_measured(n, what, goal, why):
     print(f"target {n}: {what} (goal {goal}): not measured ({why})")
-g = float(one("t1", head_dim=128)["gflops"])
-target(1, f"blocked prefill causal d128 seq{seq} / sgemm ({g:.1f} GFLOP/s)", g / sg, ">= 0.85", g / sg >= 0.85)
-g = float(one("t2", head_dim=128)["gflops"])
-target("2a", f"blocked non-causal d128 seq{seq} / sgemm ({g:.1f} GFLOP/s)", g / sg, ">= 0.85", g / sg >= 0.85)
-g = float(one("t2", head_dim=64)["gflops"])
-target("2b", f"blocked non-causal d64 seq{seq} / sgemm ({g:.1f} GFLOP/s)", g / sg, ">= 0.7", g / sg >= 0.7)
-g = float(one("t2c", head_dim=128)["gflops"])
-target("2c", f"blas prefill causal d128 seq{seq} / sgemm ({g:.1f} GFLOP/s)", g / sg, ">= 0.7", g / sg >= 0.7)
+def rounds(fn):
+    """fn(suffix) for each round's sweeps ("-1", "-2", ...): the median and
+    every round's value"""
+    vals = [fn(f"-{k}") for k in range(1, rk + 1)]
+    return statistics.median(vals), vals
+def each(vals, fmt="{:.3f}"):
+    return f"         (rounds: {', '.join(fmt.format(v) for v in vals)})" if len(vals) > 1 else None
+def target_r(n, what, vals, goal, ok_of, fmt="{:.3f}"):
+    m = statistics.median(vals)
+    target(n, what, m, goal, ok_of(m), fmt)
+    line = each(vals, fmt)
+    if line:
+        print(line)
+def gf(name, **match):
+    return lambda sfx: float(one(name + sfx, **match)["gflops"])
+for n, name, match, what, goal in (
+        (1, "t1", {"head_dim": 128}, f"blocked prefill causal d128 seq{seq} / sgemm", 0.85),
+        ("2a", "t2", {"head_dim": 128}, f"blocked non-causal d128 seq{seq} / sgemm", 0.85),
+        ("2b", "t2", {"head_dim": 64}, f"blocked non-causal d64 seq{seq} / sgemm", 0.7),
+        ("2c", "t2c", {"head_dim": 128}, f"blas prefill causal d128 seq{seq} / sgemm", 0.7)):
+    g, gs = rounds(gf(name, **match))
+    target_r(n, f"{what} ({g:.1f} GFLOP/s)", [x / sg for x in gs], f">= {goal}", lambda m, goal=goal: m >= goal)
 for dt in ("f32", "f16"):
+    n = f"3{'a' if dt == 'f32' else 'b'}"
     what = f"blocked decode {dt} cache32768 cold / bandwidth at its working set"
     if not cold:
-        not_measured(f"3{'a' if dt == 'f32' else 'b'}", what, ">= 0.85", "needs --cache-state")
+        not_measured(n, what, ">= 0.85", "needs --cache-state")
         continue
-    p = one("t3", dtype=dt)["pct_peak_bw"]
-    if not p:
-        not_measured("3", what, ">= 0.85", "no pct_peak_bw: the roofline curve is missing")
+    if not one("t3-1", dtype=dt)["pct_peak_bw"]:
+        not_measured(n, what, ">= 0.85", "no pct_peak_bw: the roofline curve is missing")
         continue
-    target(f"3{'a' if dt == 'f32' else 'b'}", what, float(p) / 100, ">= 0.85", float(p) / 100 >= 0.85)
-a, b = float(one("t4", dtype="f32")["time_ns"]), float(one("t4", dtype="f16")["time_ns"])
-target(4, f"blas decode cache32768: f32 / f16 time per step ({a / 1e6:.1f} / {b / 1e6:.1f} ms)", a / b,
-       ">= 1.0", a / b >= 1.0)
-a, s1 = float(one("t5a")["gflops"]), float(one("t5b")["gflops"])
-target(5, f"blocked prefill seq{seq}: 2 threads / 1 ({a:.1f} / {s1:.1f} GFLOP/s)", a / s1, ">= 1.85", a / s1 >= 1.85)
+    _, ps = rounds(lambda sfx: float(one("t3" + sfx, dtype=dt)["pct_peak_bw"]) / 100)
+    target_r(n, what, ps, ">= 0.85", lambda m: m >= 0.85)
+def t4(sfx):
+    return float(one("t4" + sfx, dtype="f32")["time_ns"]) / float(one("t4" + sfx, dtype="f16")["time_ns"])
+_, rs = rounds(t4)
+target_r(4, "blas decode cache32768: f32 / f16 time per step", rs, ">= 1.0", lambda m: m >= 1.0)
+_, rs = rounds(lambda sfx: float(one("t5a" + sfx)["gflops"]) / float(one("t5b" + sfx)["gflops"]))
+target_r(5, f"blocked prefill seq{seq}: 2 threads / 1", rs, ">= 1.85", lambda m: m >= 1.85)
 worst, where = 0.0, "-"
 for name in sorted(os.listdir(d)):
     for r in rows(name):
@@ -276,20 +301,22 @@ if vk:
 else:
     not_measured("8b-d", "vulkan prefill, decode and split-K", ">= 3, >= 3, > 1", "no Vulkan device")
 what = "blocked q8_0 decode cache32768 / bandwidth at its working set (stored bytes)"
-if rows("t9") and one("t9").get("pct_peak_bw"):
-    p = one("t9")["pct_peak_bw"]
-    target(9, what, float(p) / 100, ">= 0.8", float(p) / 100 >= 0.8)
-elif rows("t9"):
+if rows("t9-1") and one("t9-1").get("pct_peak_bw"):
+    _, ps = rounds(lambda sfx: float(one("t9" + sfx)["pct_peak_bw"]) / 100)
+    target_r(9, what, ps, ">= 0.8", lambda m: m >= 0.8)
+elif rows("t9-1"):
     not_measured(9, what, ">= 0.8", "no pct_peak_bw: the roofline curve is missing")
 else:
     not_measured(9, what, ">= 0.8", "needs --kv-dtype in sweep")
 what = "blocked decode cache32768: contiguous / paged (page size 16) time"
-if rows("t10") and "page_size" in rows("t10")[0]:
-    c, pg = float(one("t10", page_size=0)["time_ns"]), float(one("t10", page_size=16)["time_ns"])
-    target(10, what, c / pg, ">= 0.9", c / pg >= 0.9)
-elif rows("t10"):
+if rows("t10-1") and "page_size" in rows("t10-1")[0]:
+    def t10(sfx):
+        return float(one("t10" + sfx, page_size=0)["time_ns"]) / float(one("t10" + sfx, page_size=16)["time_ns"])
+    _, rs = rounds(t10)
+    target_r(10, what, rs, ">= 0.9", lambda m: m >= 0.9)
+elif rows("t10-1"):
     not_measured(10, what, ">= 0.9", "no page_size column in results.csv")
 else:
     not_measured(10, what, ">= 0.9", "needs --page-size in sweep")
-print(f"\n{met} of {total} measured targets met (medians; every ratio within this run)")
+print(f"\n{met} of {total} measured targets met (medians; every ratio within one sweep, then the median over {rk} rounds)")
 PY
