@@ -244,3 +244,15 @@ double wilcoxon_signed_rank_p(const double *d, int n)
 	}
 	return p > 1 ? 1 : p < 0 ? 0 : p;
 }
+
+static int cmp_double(const void *x, const void *y)
+{
+	const double a = *(const double *)x, b = *(const double *)y;
+	return (a > b) - (a < b);
+}
+
+double stats_median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}

@@ -39,4 +39,7 @@ double paired_log_t_test_p(const double *a, const double *b, int n, double *rati
  * when every difference is 0. */
 double wilcoxon_signed_rank_p(const double *d, int n);
 
+/* The median of the n values of v (n >= 1), which it sorts in place. */
+double stats_median(double *v, int n);
+
 #endif

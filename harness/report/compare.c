@@ -284,19 +284,6 @@ static int cpair_cmp(const void *x, const void *y)
 	return results_point_cmp(ra, rb);
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-	const double a = *(const double *)x, b = *(const double *)y;
-	return (a > b) - (a < b);
-}
-
-/* The median of n values (sorted in place). */
-static double median_of(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* Whether a row was measured. */
 static int is_ok(const results_rec *r)
 {
@@ -356,7 +343,7 @@ static void judge_pairs(cpair *p, const double *b, const double *c, int n, doubl
 		double gm;
 		p->p = paired_log_t_test_p(b, c, n, &gm);
 	}
-	p->ratio = exp(median_of(d, n)); /* NAN where a time is not > 0 */
+	p->ratio = exp(stats_median(d, n)); /* NAN where a time is not > 0 */
 	free(d);
 }
 
@@ -381,8 +368,8 @@ static void judge(cpair *p, const group *B, const group *C, int ab, double max_s
 	} else if (nb >= 2 && nc >= 2) {
 		p->across = 1;
 		p->p = log_t_test_p(mb, nb, mc, nc, &p->ratio);
-		p->bms = median_of(mb, nb);
-		p->cms = median_of(mc, nc);
+		p->bms = stats_median(mb, nb);
+		p->cms = stats_median(mc, nc);
 	} else if (p->b->nrep_times < 2 || p->c->nrep_times < 2) {
 		p->verdict = V_NOTEST;
 		return;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/stats.h"
 #include "run/gbench_shim.h"
 #include "run/worker.h"
 
@@ -31,18 +32,6 @@ static void collect_run(const gb_run *r, void *user)
 	c->iterations = r->iterations;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	const double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 void sweep_row_times(result_row *row, const double *rep_ns, int n)
 {
 	double sorted[SWEEP_MAX_REPS];
@@ -50,7 +39,7 @@ void sweep_row_times(result_row *row, const double *rep_ns, int n)
 	row->measured = 1;
 	row->reps = n;
 	row->rep_ns = rep_ns;
-	row->time_ns = median(sorted, n);
+	row->time_ns = stats_median(sorted, n);
 	row->time_ns_min = sorted[0];
 	row->time_ns_max = sorted[n - 1];
 }
@@ -157,7 +146,7 @@ static void point_close(run_setup *r, int bi, result_row *row, point_ctx *c, cha
 	}
 	sweep_row_times(row, c->rep_ns, c->nrep);
 	row->iterations = c->iterations;
-	row->gpu_time_ns = c->ngpu ? median(c->gpu_ns, c->ngpu) : 0;
+	row->gpu_time_ns = c->ngpu ? stats_median(c->gpu_ns, c->ngpu) : 0;
 	free(c->gpu_ns);
 	c->gpu_ns = NULL;
 	if (b->peak_device_bytes)
