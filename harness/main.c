@@ -8,6 +8,7 @@
 #include "cmd/common.h"
 #include "lib/util.h"
 #include "model/machine.h"
+#include "run/blas_core.h"
 
 /* The commands, in the order `attnbench help` lists them. To add one:
  * write harness/cmd/NAME.c with a cli_command (synopsis, options table with
@@ -96,5 +97,9 @@ int main(int argc, char **argv)
 		return c ? c->run(2, args) : unknown_command(argv[2]);
 	}
 	const struct command *c = find(name);
+	/* the commands that run sgemm: OpenBLAS's own kernels for this CPU */
+	if (c &&
+	    (!strcmp(name, "check") || !strcmp(name, "sweep") || !strcmp(name, "bench") || !strcmp(name, "roofline")))
+		blas_core_pick(argv);
 	return c ? c->run(argc - 1, argv + 1) : unknown_command(name);
 }

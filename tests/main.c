@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/blas_core.h"
 #include "testutil.h"
 
 /* Defined by tests/test_vulkan.c where the Vulkan backend is part of the build. */
@@ -23,8 +24,12 @@ static int in_list(const char *list, const char *name)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	(void)argc;
+	/* the OpenBLAS kernels attnbench itself picks (run/blas_core.h), so that
+	 * in-process sgemm and the roofline key match the commands it runs */
+	blas_core_pick(argv);
 	int failed = 0;
 	/* one roofline cache for the whole run, so that the machine's peaks are
 	 * measured once or twice (test_roofline.c), not by every sweep, and a

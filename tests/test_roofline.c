@@ -410,6 +410,41 @@ static void test_sweep_columns(void **state)
 	tu_rmtree(dir);
 }
 
+/* On a CPU with AVX2, OpenBLAS runs kernels for it, not the SSE3 ones it
+ * falls back to when a VM hides the CPU model: attnbench sets
+ * OPENBLAS_CORETYPE itself when it is unset (run/blas_core.h). */
+static void test_blas_core(void **state)
+{
+	(void)state;
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+		skip();
+	char *dir = tu_tmpdir(), out[700], p[800];
+	snprintf(out, sizeof out, "%s/run", dir);
+	const char *set = getenv("OPENBLAS_CORETYPE");
+	char *keep = set ? strdup(set) : NULL;
+	unsetenv("OPENBLAS_CORETYPE"); /* as a user's shell has it */
+	char *e = NULL;
+	const int rc = tu_run(NULL, &e, "sweep", "--backend", "naive", "--phases", "attend", "--seq", "16", "--heads",
+	                      "2", "--gqa", "1", "--head-dim", "8", "--batch", "1", "--repetitions", "1", "--min-time",
+	                      "0.001", "--out", out, (char *)NULL);
+	if (keep)
+		setenv("OPENBLAS_CORETYPE", keep, 1);
+	free(keep);
+	if (rc != 0)
+		fail_msg("sweep: exit %d: %.1000s", rc, e ? e : "");
+	free(e);
+	snprintf(p, sizeof p, "%s/machine.json", out);
+	machine_info m;
+	attn_err me = {{0}};
+	assert_int_equal(machine_read(p, &m, &me), 0);
+	for (const char *g = "Prescott\0Core2\0Penryn\0Dunnington\0Nehalem\0Atom\0"; *g; g += strlen(g) + 1)
+		if (strstr(m.blas, g))
+			fail_msg("machine.json blas: '%s' (generic kernels on an AVX2 CPU)", m.blas);
+	machine_info_free(&m);
+	tu_rmtree(dir);
+}
+
 /* A damaged cache file is reported, ignored, measured again and replaced. */
 static void test_damaged_cache(void **state)
 {
@@ -441,7 +476,7 @@ int run_roofline_tests(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roofline_command), cmocka_unit_test(test_cache_files),
 	    cmocka_unit_test(test_pct_columns),      cmocka_unit_test(test_sweep_columns),
-	    cmocka_unit_test(test_damaged_cache),
+	    cmocka_unit_test(test_damaged_cache),    cmocka_unit_test(test_blas_core),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("roofline", tests, NULL, NULL);
