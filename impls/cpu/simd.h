@@ -9,7 +9,8 @@
  * assumed.
  *
  * The 16-bit storage types are widened to f32 as they are loaded
- * (v8_load_f16, v8_load_bf16, v8_load_as): exactly, and eight at a time, so
+ * (v8_load_f16, v8_load_bf16; vw_load_row for a row of any storage the
+ * kernels read in place, q8_0 included): exactly, a vector at a time, so
  * that a kernel can stream a 16-bit KV cache without an f32 copy of it.
  *
  * vexp8 is an exp() for the softmax: the libm call is scalar and costs more
@@ -104,18 +105,6 @@ static inline float v8_half_scale(uint16_t d)
 #else
 	return attn_f16_to_f32(d);
 #endif
-}
-
-/* Eight elements of an array stored as t, from element i, widened to f32.
- * Meant to be inlined with t a constant, so that it is one load (f32) or a
- * load and a conversion (f16, bf16). */
-static inline __attribute__((always_inline)) v8f v8_load_as(const void *p, int64_t i, attn_dtype t)
-{
-	if (t == ATTN_F16)
-		return v8_load_f16((const uint16_t *)p + i);
-	if (t == ATTN_BF16)
-		return v8_load_bf16((const uint16_t *)p + i);
-	return v8_load((const float *)p + i);
 }
 
 static inline void v8_store(float *p, v8f v)
