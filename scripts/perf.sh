@@ -138,16 +138,18 @@ fi
 # library, on a 20-point decode grid (one thread, 10 repetitions a point):
 # fraction 0 against 0 (A/A), then against 2%, 5% and 10%. The sweep runs
 # the two builds' repetitions side by side; compare --ab flags a row when
-# the median ratio of its repetition pairs is > 1.03 and the signed-rank
-# test on the pairs gives p < 0.01. 3%, not 1%: two instances of one build
-# measured side by side differ by up to 2.5% at some points (where their
-# memory sits; docs/performance.md), which a 1% gate flags as regressions.
+# the signed-rank test finds the candidate slower than the 2% margin
+# (one-sided, on the pairs' log ratios less log 1.02) at p < 0.01. Two
+# instances of one build measured side by side differ by up to 2.5% in
+# every pair of some points of a run (where their memory sits;
+# docs/performance.md): a test against no difference at all calls that a
+# regression.
 cp "$SLOW" "$out/base.so"
 cp "$SLOW" "$out/cand.so"
 AB="--backend-lib base=$out/base.so --backend-lib cand=$out/cand.so --backend slow@base,slow@cand
 --heads 4 --gqa 1 --head-dim 64,128 --phases decode --cache 256,512,1024,2048,4096 --batch 1,2
 --repetitions 10 --min-time 0.005 --threads 1 $HOT"
-GATE="--max-slowdown 1.03 --alpha 0.01"
+GATE="--max-slowdown 1.02 --alpha 0.01"
 for f in 0 0.02 0.05 0.10; do
 	i=1
 	while [ "$i" -le "$TRIES" ]; do

@@ -36,6 +36,27 @@ static double brute_wsr_p(const double *d, int n)
 	return fmin(1, (double)hit / (double)(1u << n));
 }
 
+/* The one-sided p by the same enumeration: the fraction of sign patterns
+ * whose negative rank sum is at most the observed one. */
+static double brute_wsr_p_greater(const double *d, int n)
+{
+	double wneg = 0;
+	for (int i = 0; i < n; i++) {
+		int rank = 1;
+		for (int j = 0; j < n; j++)
+			rank += fabs(d[j]) < fabs(d[i]);
+		wneg += d[i] < 0 ? rank : 0;
+	}
+	long hit = 0;
+	for (unsigned m = 0; m < (1u << n); m++) {
+		double s = 0;
+		for (int r = 1; r <= n; r++)
+			s += (m >> (r - 1) & 1) ? r : 0;
+		hit += s <= wneg;
+	}
+	return (double)hit / (double)(1u << n);
+}
+
 /* The Wilcoxon signed-rank test: a value worked by hand (scipy gives the
  * same), brute force over sign patterns, the edges. */
 static void test_wilcoxon_known(void **state)
@@ -64,6 +85,43 @@ static void test_wilcoxon_known(void **state)
 	assert_true(isnan(wilcoxon_signed_rank_p(zero, 0)));
 	const double pt = wilcoxon_signed_rank_p(tied, 6); /* ties: the normal approximation */
 	assert_true(pt > 0.3 && pt <= 1);
+}
+
+/* The one-sided test the A/B gate uses (d: log ratios less log margin):
+ * hand values, brute force, the direction, the edges. */
+static void test_wilcoxon_greater(void **state)
+{
+	(void)state;
+	/* W- = 6: 14 of 1024 sign patterns have a negative rank sum <= 6 */
+	const double d[10] = {1, 2, 3, 4, 5, -6, 7, 8, 9, 10};
+	assert_true(fabs(wilcoxon_signed_rank_p_greater(d, 10) - 14.0 / 1024) < 1e-15);
+	const double up[10] = {.1, .2, .3, .4, .5, .6, .7, .8, .9, 1};
+	assert_true(fabs(wilcoxon_signed_rank_p_greater(up, 10) - 1.0 / 1024) < 1e-15); /* its smallest p */
+	double down[10];
+	for (int i = 0; i < 10; i++)
+		down[i] = -up[i];
+	assert_true(wilcoxon_signed_rank_p_greater(down, 10) == 1); /* the other direction: no evidence */
+	uint64_t s = 11;
+	for (int n = 1; n <= 12; n++)
+		for (int rep = 0; rep < 5; rep++) {
+			double x[12] = {0};
+			for (int i = 0; i < n; i++) {
+				s = s * 6364136223846793005ull + 1442695040888963407ull;
+				x[i] = (i + 1) * ((s >> 33) % 3 ? 1.0 : -1.0) * 0.01;
+			}
+			const double want = brute_wsr_p_greater(x, n), got = wilcoxon_signed_rank_p_greater(x, n);
+			if (fabs(want - got) > 1e-12)
+				fail_msg("n %d: exact one-sided p %.15g, brute force %.15g", n, got, want);
+		}
+	const double zero[3] = {0, 0, 0};
+	assert_true(wilcoxon_signed_rank_p_greater(zero, 3) == 1);
+	assert_true(isnan(wilcoxon_signed_rank_p_greater(zero, 0)));
+	/* the t test on the same differences: one-sided, and 1 - p the other way */
+	const double t5[5] = {.01, .02, .03, .04, .05}, tm[5] = {-.01, -.02, -.03, -.04, -.05};
+	const double pg = t_test_p_greater(t5, 5);
+	assert_true(pg > 0 && pg < 0.01);
+	assert_true(fabs(t_test_p_greater(tm, 5) - (1 - pg)) < 1e-12);
+	assert_true(isnan(t_test_p_greater(t5, 1)));
 }
 
 /* The trace the slow test backend writes (a letter per timed call, its
@@ -197,6 +255,7 @@ int run_ab_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wilcoxon_known),
+	    cmocka_unit_test(test_wilcoxon_greater),
 	    cmocka_unit_test(test_ab_interleaved),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));

@@ -32,7 +32,8 @@ static const cli_option compare_options[] = {
      "on the repetition pairs the sweep measured side by side\n"
      "(Wilcoxon signed-rank test on their log ratios, or a paired t\n"
      "test where there are too few pairs to reach A; ratio: the\n"
-     "pairs' median)",
+     "pairs' median); one-sided against the margin: a regression is\n"
+     "significantly more than R times slower, not merely slower",
      OPT_AB},
     {"tags", "BASE,CAND", "the two tags --ab compares (default base,cand)", OPT_TAGS},
     {0},

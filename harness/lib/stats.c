@@ -200,26 +200,25 @@ static double wsr_exact_cdf(int n, double w)
 	return below / ldexp(1.0, n);
 }
 
-double wilcoxon_signed_rank_p(const double *d, int n)
+/* The signed-rank statistics of d: m nonzero differences, the rank sum of
+ * the negative ones and sum(t^3 - t) over tied groups of |d|. 0, or -1
+ * when a value is NAN or memory runs out. */
+static int wsr_stats(const double *d, int n, int *m_out, double *wneg_out, double *ties_out)
 {
 	wsr_val *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
 	if (!v)
-		return NAN;
+		return -1;
 	int m = 0;
 	for (int i = 0; i < n; i++) {
 		if (isnan(d[i])) {
 			free(v);
-			return NAN;
+			return -1;
 		}
 		if (d[i] != 0) /* zeros dropped (Wilcoxon's own rule, scipy's default) */
 			v[m++] = (wsr_val){fabs(d[i]), d[i] < 0};
 	}
-	if (m == 0) {
-		free(v);
-		return n > 0 ? 1 : NAN;
-	}
 	qsort(v, (size_t)m, sizeof *v, wsr_val_cmp);
-	double wneg = 0, ties = 0; /* rank sum of the negative differences; sum(t^3 - t) */
+	double wneg = 0, ties = 0;
 	for (int i = 0; i < m;) {
 		int j = i;
 		while (j + 1 < m && v[j + 1].a == v[i].a)
@@ -231,18 +230,70 @@ double wilcoxon_signed_rank_p(const double *d, int n)
 		i = j + 1;
 	}
 	free(v);
-	const double total = m * (m + 1) / 2.0, w = fmin(wneg, total - wneg);
-	double p;
-	if (ties == 0 && m == n && m <= WSR_EXACT_MAX) {
-		p = 2 * wsr_exact_cdf(m, w);
-	} else {
-		const double var = m * (m + 1.0) * (2 * m + 1) / 24.0 - ties / 48.0;
-		if (!(var > 0))
-			return 1;
-		const double z = (total / 2 - w - 0.5) / sqrt(var);
-		p = z > 0 ? erfc(z / sqrt(2.0)) : 1;
-	}
+	*m_out = m;
+	*wneg_out = wneg;
+	*ties_out = ties;
+	return 0;
+}
+
+/* P(W <= w) for the statistics of wsr_stats (n differences in all): exact
+ * without ties or zeros, else the normal approximation with tie and
+ * continuity corrections. */
+static double wsr_lower_tail(int n, int m, double w, double ties)
+{
+	if (ties == 0 && m == n && m <= WSR_EXACT_MAX)
+		return wsr_exact_cdf(m, w);
+	const double var = m * (m + 1.0) * (2 * m + 1) / 24.0 - ties / 48.0;
+	if (!(var > 0))
+		return 1;
+	const double z = (m * (m + 1) / 4.0 - w - 0.5) / sqrt(var);
+	return 0.5 * erfc(z / sqrt(2.0));
+}
+
+double wilcoxon_signed_rank_p(const double *d, int n)
+{
+	int m;
+	double wneg, ties;
+	if (n < 1 || wsr_stats(d, n, &m, &wneg, &ties))
+		return NAN;
+	if (m == 0)
+		return 1;
+	const double total = m * (m + 1) / 2.0;
+	const double p = 2 * wsr_lower_tail(n, m, fmin(wneg, total - wneg), ties);
 	return p > 1 ? 1 : p < 0 ? 0 : p;
+}
+
+double wilcoxon_signed_rank_p_greater(const double *d, int n)
+{
+	int m;
+	double wneg, ties;
+	if (n < 1 || wsr_stats(d, n, &m, &wneg, &ties))
+		return NAN;
+	if (m == 0)
+		return 1;
+	/* few negative ranks: P(W- <= observed) under the null */
+	const double p = wsr_lower_tail(n, m, wneg, ties);
+	return p > 1 ? 1 : p < 0 ? 0 : p;
+}
+
+double t_test_p_greater(const double *d, int n)
+{
+	if (n < 2)
+		return NAN;
+	double m = 0;
+	for (int i = 0; i < n; i++) {
+		if (isnan(d[i]))
+			return NAN;
+		m += d[i] / n;
+	}
+	double ss = 0;
+	for (int i = 0; i < n; i++)
+		ss += (d[i] - m) * (d[i] - m);
+	const double se = sqrt(ss / (n - 1) / n);
+	if (se == 0)
+		return m > 0 ? 0 : 1;
+	const double half = student_two_sided(m / se, n - 1) / 2;
+	return m > 0 ? half : 1 - half;
 }
 
 static int cmp_double(const void *x, const void *y)

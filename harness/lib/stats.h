@@ -39,6 +39,19 @@ double paired_log_t_test_p(const double *a, const double *b, int n, double *rati
  * when every difference is 0. */
 double wilcoxon_signed_rank_p(const double *d, int n);
 
+/* One-sided p-value of the same test for the alternative that d tends to
+ * be greater than 0: P(W- <= its observed value) under the null, exact or
+ * approximated as above. The A/B gate's test against a margin: d the log
+ * ratios less log(margin). NAN when n < 1 or a value is NAN; 1 when every
+ * difference is 0. */
+double wilcoxon_signed_rank_p_greater(const double *d, int n);
+
+/* One-sided p-value of a one-sample t test (df n - 1) that the mean of d
+ * is greater than 0; the A/B gate's test where there are too few pairs for
+ * the signed-rank test to reach alpha. NAN with fewer than two values (or a
+ * NAN); 0 or 1 when every value is the same (positive or not). */
+double t_test_p_greater(const double *d, int n);
+
 /* The median of the n values of v (n >= 1), which it sorts in place. */
 double stats_median(double *v, int n);
 
