@@ -65,22 +65,22 @@ static void test_roofline_command(void **state)
 	table t;
 	attn_err err = {{0}};
 	assert_int_equal(table_read(p, &t, &err), 0);
-	const char *cols[] = {"threads", "sgemm_attn_gflops", "sgemm_square_gflops", "dram_gbs",
-	                      "llc_gbs", "llc_bytes",         "dram_array_bytes",    "llc_array_bytes"};
-	assert_int_equal(t.ncols, 9);
+	const char *cols[] = {"threads",   "sgemm_attn_gflops", "sgemm_square_gflops", "dram_gbs",  "llc_gbs",
+	                      "llc_bytes", "dram_array_bytes",  "llc_array_bytes",     "fma_gflops"};
+	assert_int_equal(t.ncols, 10);
 	assert_int_equal(t.nrows, 1);
 	/* the bandwidth curve: doubling working sets from within L1 to the
 	 * DRAM array, every figure positive */
-	assert_string_equal(t.header[8], "bw_curve");
+	assert_string_equal(t.header[9], "bw_curve");
 	roofline curve;
 	memset(&curve, 0, sizeof curve);
-	if (roofline_curve_parse(t.rows[0][8], &curve) != 0 || curve.n_curve < 8)
-		fail_msg("bw_curve '%s'", t.rows[0][8]);
+	if (roofline_curve_parse(t.rows[0][9], &curve) != 0 || curve.n_curve < 8)
+		fail_msg("bw_curve '%s'", t.rows[0][9]);
 	assert_true(curve.curve_bytes[0] <= 32u << 10);
 	assert_true((double)curve.curve_bytes[curve.n_curve - 1] == cell_f(&t, 0, "dram_array_bytes"));
 	for (int i = 1; i < curve.n_curve; i++)
 		assert_true(curve.curve_bytes[i] <= 2 * curve.curve_bytes[i - 1] + 64u * (unsigned)nproc());
-	for (int c = 0; c < 8; c++) {
+	for (int c = 0; c < 9; c++) {
 		assert_string_equal(t.header[c], cols[c]);
 		if (!(atof(t.rows[0][c]) > 0))
 			fail_msg("roofline.csv: %s = '%s' is not positive", cols[c], t.rows[0][c]);
@@ -102,6 +102,7 @@ static void test_roofline_command(void **state)
 	if (roofline_load(cache, key, &r, why, sizeof why))
 		fail_msg("%s: %s", cache, why);
 	assert_true(fabs(r.sgemm_attn_gflops - cell_f(&t, 0, "sgemm_attn_gflops")) < 1e-3);
+	assert_true(fabs(r.fma_gflops - cell_f(&t, 0, "fma_gflops")) < 1e-3);
 	assert_true(fabs(r.dram_gbs - cell_f(&t, 0, "dram_gbs")) < 1e-3);
 	assert_int_equal(r.llc_bytes, (uint64_t)llc);
 	table_free(&t);
@@ -119,6 +120,7 @@ static void test_cache_files(void **state)
 	snprintf(r.key, sizeof r.key, "k1|host=x,with \"quotes\"");
 	r.threads = 3;
 	r.sgemm_attn_gflops = 123.4567;
+	r.fma_gflops = 456.5;
 	r.sgemm_square_gflops = 150;
 	r.dram_gbs = 20.5;
 	r.llc_gbs = 90.25;
@@ -131,13 +133,26 @@ static void test_cache_files(void **state)
 	assert_int_equal(roofline_save(p, &r), 0);
 	assert_int_equal(roofline_load(p, r.key, &back, why, sizeof why), 0);
 	assert_true(back.sgemm_attn_gflops == 123.4567 && back.llc_gbs == 90.25 && back.threads == 3);
+	assert_true(back.fma_gflops == 456.5);
 	assert_int_equal(back.llc_array_bytes, 8u << 20);
 	assert_int_equal(back.n_curve, 3);
 	assert_true(back.curve_bytes[2] == 1u << 30 && back.curve_gbs[1] == 250.25 && back.curve_gbs[2] == 20.125);
+	/* a cache written before the multiply-add peak existed is measured again */
+	const char *v3 = "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,"
+	                 "dram_array_bytes,llc_array_bytes,bw_curve\nk1,2,1,1,1,1,1,1,1,16384:5\n";
+	tu_write(p, v3, strlen(v3));
+	assert_int_equal(roofline_load(p, "k1", &back, why, sizeof why), -1);
+	assert_non_null(strstr(why, "fma_gflops"));
 	/* a cache written before the curve existed is measured again */
 	const char *v1 = "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,"
 	                 "dram_array_bytes,llc_array_bytes\nk1,2,1,1,1,1,1,1,1\n";
 	tu_write(p, v1, strlen(v1));
+	assert_int_equal(roofline_load(p, "k1", &back, why, sizeof why), -1);
+	assert_non_null(strstr(why, "fma_gflops")); /* the first of the columns it lacks */
+	/* the peak without the curve: the curve is what it lacks */
+	const char *v2 = "key,threads,sgemm_attn_gflops,sgemm_square_gflops,dram_gbs,llc_gbs,llc_bytes,"
+	                 "dram_array_bytes,llc_array_bytes,fma_gflops\nk1,2,1,1,1,1,1,1,1,1\n";
+	tu_write(p, v2, strlen(v2));
 	assert_int_equal(roofline_load(p, "k1", &back, why, sizeof why), -1);
 	assert_non_null(strstr(why, "bw_curve"));
 	/* curves that are not increasing sizes with positive figures */
@@ -227,14 +242,20 @@ static void test_cache_files(void **state)
 	}
 }
 
-/* pct_peak_* of one row: FLOPs over the attention sgemm, bytes over the
- * bandwidth at the row's working set (Q, K, V and O). */
+/* pct_peak_* of one row: FLOPs over the compute ceiling (the fastest
+ * measured rate: the multiply-add peak, else the faster sgemm), bytes over
+ * the bandwidth at the row's working set (Q, K, V and O). */
 static void test_pct_columns(void **state)
 {
 	(void)state;
 	roofline rf;
 	memset(&rf, 0, sizeof rf);
-	rf.sgemm_attn_gflops = 200;
+	rf.sgemm_attn_gflops = 150;
+	rf.sgemm_square_gflops = 200;
+	assert_true(roofline_flops_ceiling(&rf) == 200); /* older runs: the faster sgemm */
+	rf.fma_gflops = 400;
+	assert_true(roofline_flops_ceiling(&rf) == 400);
+	rf.fma_gflops = 0;
 	rf.dram_gbs = 10;
 	rf.llc_gbs = 100;
 	rf.llc_bytes = 1 << 20;
@@ -321,9 +342,9 @@ static void check_run(const char *out, int want_ok)
 	snprintf(p, sizeof p, "%s/machine.json", out);
 	char *json = tu_read(p, NULL);
 	assert_non_null(json);
-	const double peak = json_num(json, "roofline_sgemm_attn_gflops"), dram = json_num(json, "roofline_dram_gbs"),
+	const double fma = json_num(json, "roofline_fma_gflops"), dram = json_num(json, "roofline_dram_gbs"),
 	             llc = json_num(json, "roofline_llc_gbs"), llc_bytes = json_num(json, "roofline_llc_bytes");
-	assert_true(peak > 0 && dram > 0 && llc > 0 && llc_bytes > 0);
+	assert_true(fma > 0 && dram > 0 && llc > 0 && llc_bytes > 0);
 	assert_true(json_num(json, "roofline_sgemm_square_gflops") > 0);
 	free(json);
 	/* the curve comes back from machine.json */
@@ -331,6 +352,10 @@ static void check_run(const char *out, int want_ok)
 	attn_err me = {{0}};
 	assert_int_equal(machine_read(p, &m, &me), 0);
 	assert_true(m.has_roofline && m.peaks.n_curve >= 8);
+	/* the compute ceiling: the fastest measured rate (the multiply-add
+	 * peak, unless a sgemm ran faster in its moment) */
+	const double peak = roofline_flops_ceiling(&m.peaks);
+	assert_true(peak >= fma && fabs(m.peaks.fma_gflops - fma) < 1e-3);
 	snprintf(p, sizeof p, "%s/results.csv", out);
 	table t;
 	attn_err e = {{0}};

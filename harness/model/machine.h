@@ -21,6 +21,7 @@
 
 /* The machine's own peaks, measured by run/roofline.c. */
 typedef struct roofline {
+	double fma_gflops;          /* multiply-adds on registers, every thread (0: not measured, older runs) */
 	double sgemm_attn_gflops;   /* C[4096x4096] = A[4096x128] B[4096x128]^T */
 	double sgemm_square_gflops; /* 2048 x 2048 x 2048 */
 	double dram_gbs;            /* read bandwidth over dram_array_bytes */
@@ -49,6 +50,11 @@ typedef struct roofline {
  * from memory; the best of them, since a neighbour only slows a point
  * down), or its last point when it has none that large. */
 double roofline_bw_for(const roofline *r, uint64_t bytes, int cold);
+
+/* The compute ceiling: the fastest rate measured, the multiply-add peak
+ * where there is one (older runs have the two sgemms only). pct_peak_flops
+ * and the roofline picture's flat line. */
+double roofline_flops_ceiling(const roofline *r);
 
 /* The curve as text, "BYTES:GBS BYTES:GBS ..." (the roofline cache file's
  * bw_curve column), and back: 0, or -1 when s is not such a list of at most

@@ -250,9 +250,9 @@ int results_write_row(FILE *f, const result_row *r)
 		 * DRAM for a cold call */
 		const roofline *rf = r->roof;
 		const double bw = rf ? roofline_bw_for(rf, (uint64_t)bytes, point_cache_state(p) == CACHE_COLD) : 0;
-		if (rf && rf->sgemm_attn_gflops > 0)
+		if (rf && roofline_flops_ceiling(rf) > 0)
 			snprintf(buf[RC_PCT_PEAK_FLOPS], 64, "%.2f",
-			         100.0 * (flops / r->time_ns) / rf->sgemm_attn_gflops);
+			         100.0 * (flops / r->time_ns) / roofline_flops_ceiling(rf));
 		if (bw > 0)
 			snprintf(buf[RC_PCT_PEAK_BW], 64, "%.2f", 100.0 * (bytes / r->time_ns) / bw);
 	}

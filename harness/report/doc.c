@@ -114,15 +114,20 @@ static void doc_machines(const report *R, doc *d)
 		if (mi->has_roofline) {
 			const roofline *pk = &mi->peaks;
 			char lb[64], threads[24];
+			char fma[96] = "";
+			if (pk->fma_gflops > 0)
+				snprintf(fma, sizeof fma, "multiply-add peak %.1f GFLOP/s (registers only); ",
+				         pk->fma_gflops);
 			doc_p(d,
-			      "%s: measured peaks with %s threads: OpenBLAS sgemm %.1f GFLOP/s attention-shaped "
+			      "%s: measured peaks with %s threads: %sOpenBLAS sgemm %.1f GFLOP/s attention-shaped "
 			      "(4096 x 4096 x 128) and %.1f GFLOP/s square (2048³); read bandwidth %.1f GB/s from DRAM "
-			      "and %.1f GB/s from the %s last-level cache. pct_peak_flops is GFLOP/s over the first; "
+			      "and %.1f GB/s from the %s last-level cache. pct_peak_flops is GFLOP/s over the fastest "
+			      "of these rates (%.1f GFLOP/s); "
 			      "pct_peak_bw is GB/s over the read bandwidth measured at the row's working set (Q, K, "
 			      "V and O), or over the DRAM figure for a cold row, whose data was evicted first.",
-			      esc(d, R->machines[m].host), count_text(mi->threads_used, threads, sizeof threads),
+			      esc(d, R->machines[m].host), count_text(mi->threads_used, threads, sizeof threads), fma,
 			      pk->sgemm_attn_gflops, pk->sgemm_square_gflops, pk->dram_gbs, pk->llc_gbs,
-			      rep_bytes((double)pk->llc_bytes, lb, sizeof lb));
+			      rep_bytes((double)pk->llc_bytes, lb, sizeof lb), roofline_flops_ceiling(pk));
 		}
 	}
 }

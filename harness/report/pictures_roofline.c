@@ -1,7 +1,8 @@
 /* pictures_roofline.c - the roofline picture: every measured row as a point
  * of GFLOP/s against arithmetic intensity (FLOP per byte moved), log-log,
- * under the machine's own ceilings: the attention-shaped sgemm rate and the
- * read bandwidth of each cache level from the measured curve (machine.json's
+ * under the machine's own ceilings: the multiply-add peak (the attention-
+ * shaped sgemm rate, drawn too, is a reference, not a ceiling; runs that
+ * predate the peak have only it) and the read bandwidth of each cache level from the measured curve (machine.json's
  * roofline_bw_curve; the LLC and DRAM figures of runs that predate it).
  *
  * A row's intensity is gflops / gbytes_s (FLOPs and bytes of the same call),
@@ -58,7 +59,7 @@ static int peaks_machine(const report *R)
 {
 	for (int m = 0; m < R->nmach; m++) {
 		const run_in *ri = &R->runs[R->machines[m].run];
-		if (ri->has_json && ri->m.has_roofline && ri->m.peaks.sgemm_attn_gflops > 0)
+		if (ri->has_json && ri->m.has_roofline && roofline_flops_ceiling(&ri->m.peaks) > 0)
 			return m;
 	}
 	return -1;
@@ -72,8 +73,9 @@ int plot_roofline(const report *R, const base_lines *L, picture *p)
 	picture_init(p, "roofline", "Roofline: rate against arithmetic intensity",
 	             "Each point is one measured row: GFLOP/s against FLOP per byte moved (both axes logarithmic), "
 	             "colour by backend, shape by phase, filled for f32, open for f16 and small for bf16. The lines "
-	             "are the machine's own measured ceilings: flat, the "
-	             "attention-shaped sgemm rate; sloped, the read bandwidth at an L1-, L2-, LLC- and DRAM-sized "
+	             "are the machine's own measured ceilings: flat and solid, the multiply-add peak (dashed, the "
+	             "attention-shaped sgemm rate, for reference); sloped, the read bandwidth at an L1-, L2-, LLC- and "
+	             "DRAM-sized "
 	             "working set. Decode sits far left (few FLOPs per byte: bandwidth-bound), prefill to the "
 	             "right; a point's distance below the nearest ceiling is what its kernel leaves unused.");
 	const int m = peaks_machine(R);
@@ -132,17 +134,18 @@ int plot_roofline(const report *R, const base_lines *L, picture *p)
 				}
 			}
 	/* the axes reach the ridge points of every ceiling */
+	const double peak = roofline_flops_ceiling(pk);
 	for (int k = 0; k < nc; k++)
 		if (c[k].gbs > 0)
-			xhi = fmax(xhi, 2 * pk->sgemm_attn_gflops / c[k].gbs);
-	yhi = fmax(yhi, pk->sgemm_attn_gflops);
+			xhi = fmax(xhi, 2 * peak / c[k].gbs);
+	yhi = fmax(yhi, peak);
 	fprintf(g.f, "set logscale xy\nset xrange [%g:%g]\nset yrange [%g:%g]\n", xlo / 2, xhi * 2, ylo / 2, yhi * 2);
 	char *t = rep_asprintf("Roofline of %s (%s)", R->machines[m].host, R->machines[m].cpu);
 	fprintf(g.f, "set title ");
 	gp_str(g.f, t ? t : "Roofline");
 	free(t);
 	fprintf(g.f, "\nset xlabel \"arithmetic intensity (FLOP per byte moved)\"\nset ylabel \"GFLOP/s\"\n");
-	fprintf(g.f, "peak = %.6g\n", pk->sgemm_attn_gflops);
+	fprintf(g.f, "peak = %.6g\nsgemm = %.6g\n", peak, pk->sgemm_attn_gflops);
 	for (int k = 0; k < nc; k++)
 		fprintf(g.f, "bw%d = %.6g\nroof%d(x) = x * bw%d < peak ? x * bw%d : peak\n", k, c[k].gbs, k, k, k);
 	fprintf(g.f, "plot ");
@@ -152,10 +155,17 @@ int plot_roofline(const report *R, const base_lines *L, picture *p)
 		gp_str(g.f, lt ? lt : c[k].name);
 		free(lt);
 	}
-	char *pt = rep_asprintf("attention-shaped sgemm, %.1f GFLOP/s", pk->sgemm_attn_gflops);
+	char *pt = pk->fma_gflops > 0 ? rep_asprintf("multiply-add peak, %.1f GFLOP/s", peak)
+	                              : rep_asprintf("attention-shaped sgemm, %.1f GFLOP/s", peak);
 	fprintf(g.f, ", peak with lines lw 2 lc rgb \"#000000\" title ");
-	gp_str(g.f, pt ? pt : "sgemm");
+	gp_str(g.f, pt ? pt : "peak");
 	free(pt);
+	if (pk->fma_gflops > 0 && pk->sgemm_attn_gflops > 0) {
+		char *st = rep_asprintf("attention-shaped sgemm (reference), %.1f GFLOP/s", pk->sgemm_attn_gflops);
+		fprintf(g.f, ", sgemm with lines dt 3 lw 1.5 lc rgb \"#000000\" title ");
+		gp_str(g.f, st ? st : "sgemm");
+		free(st);
+	}
 	/* shape by phase: circle, triangle, square; filled for f32, open for
 	 * f16, small and filled for bf16 */
 	static const int shape[3][2] = {{7, 6}, {9, 8}, {5, 4}};

@@ -4,6 +4,12 @@
  * repetitions: these are ceilings, and on a shared machine a neighbour only
  * ever slows a repetition down; a median taken in a busy second put decode
  * rows at 125% of a DRAM figure measured then):
+ *   multiply-add peak       every thread running independent vector
+ *                           multiply-adds on registers (fma_peak.c): the
+ *                           compute ceiling, which no kernel can pass (the
+ *                           sgemms are references a kernel can beat: the
+ *                           blocked backend reached 108% of the attention-
+ *                           shaped one in a fast second)
  *   sgemm attention-shaped  C[4096x4096] = A[4096x128] * B[4096x128]^T, the
  *                           QK^T of one head at seq 4096, head_dim 128
  *   sgemm square            2048 x 2048 x 2048
@@ -28,6 +34,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "run/fma_peak.h"
 #include "run/gbench_shim.h"
 #include "lib/interrupt.h"
 #include "model/machine.h"
@@ -44,8 +51,10 @@
 #define ROOF_ATTN_K      128
 #define ROOF_SQUARE_N    2048
 #define ROOF_DRAM_MIN    (256ull << 20)
-#define ROOF_FILE_MAX    65536         /* a cache file is a few hundred bytes */
-#define ROOF_KEY_VERSION "roofline-v3" /* v2: the bandwidth curve; v3: fastest repetitions */
+#define ROOF_FILE_MAX    65536 /* a cache file is a few hundred bytes */
+#define ROOF_FMA_STEPS   20000
+/* v2: the bandwidth curve; v3: fastest repetitions; v4: the multiply-add peak */
+#define ROOF_KEY_VERSION "roofline-v4"
 
 /* ---- cache sizes ------------------------------------------------------------ */
 
@@ -159,6 +168,8 @@ typedef struct roof_ctx {
 	const float *x;
 	size_t nx;
 	int passes;
+	/* multiply-add peak: FLOPs of one iteration */
+	double fma_flops;
 	/* collected */
 	double rep_ns[ROOF_REPS * 2];
 	int nrep, failed;
@@ -183,6 +194,23 @@ static void sgemm_body(gb_state *st, void *arg)
 		sgemm_call(c);
 	}
 	roof_sink = c->c[0];
+}
+
+/* One iteration: ROOF_FMA_STEPS steps of the multiply-add chains on every
+ * thread at once. */
+static void fma_body(gb_state *st, void *arg)
+{
+	roof_ctx *c = arg;
+	while (gb_keep_running(st)) {
+		if (attn_stop_signal) {
+			gb_skip_with_error(st, "interrupted");
+			break;
+		}
+		double flops = 0;
+#pragma omp parallel num_threads(c->threads) reduction(+ : flops)
+		flops += fma_burst(ROOF_FMA_STEPS);
+		c->fma_flops = flops;
+	}
 }
 
 /* The part of n elements that thread t of nt owns. */
@@ -430,6 +458,14 @@ int roofline_measure(int threads, roofline *r, char *err, size_t err_len)
 	memset(&c, 0, sizeof c);
 	c.threads = threads;
 	const double t0 = now_s();
+	const double fma_ns = time_best("roofline/fma_peak", fma_body, &c, ROOF_MIN_GEMM_S, 0);
+	if (!(fma_ns > 0)) {
+		snprintf(err, err_len, "roofline/fma_peak: no repetition was reported");
+		return -1;
+	}
+	r->fma_gflops = round4(c.fma_flops / fma_ns);
+	fprintf(stderr, "roofline: multiply-add peak (%s vectors, registers only): %.2f GFLOP/s\n", fma_isa(),
+	        r->fma_gflops);
 	r->sgemm_attn_gflops =
 	    measure_sgemm(&c, ROOF_ATTN_N, ROOF_ATTN_N, ROOF_ATTN_K, 1, "roofline/sgemm_4096x4096x128", err, err_len);
 	if (r->sgemm_attn_gflops <= 0)
@@ -504,11 +540,11 @@ int roofline_cache_path(int threads, char *dir, size_t dir_len, char *path, size
 	return 0;
 }
 
-static const char *const roof_cols[] = {"threads", "sgemm_attn_gflops", "sgemm_square_gflops", "dram_gbs",
-                                        "llc_gbs", "llc_bytes",         "dram_array_bytes",    "llc_array_bytes"};
-enum { ROOF_NCOLS = 8 };
+static const char *const roof_cols[] = {"threads",   "sgemm_attn_gflops", "sgemm_square_gflops", "dram_gbs",  "llc_gbs",
+                                        "llc_bytes", "dram_array_bytes",  "llc_array_bytes",     "fma_gflops"};
+enum { ROOF_NCOLS = 9 };
 
-/* The eight values of roof_cols as strings. */
+/* The nine values of roof_cols as strings. */
 static void roof_fields(const roofline *r, char buf[ROOF_NCOLS][32])
 {
 	snprintf(buf[0], 32, "%d", r->threads);
@@ -519,6 +555,7 @@ static void roof_fields(const roofline *r, char buf[ROOF_NCOLS][32])
 	snprintf(buf[5], 32, "%llu", (unsigned long long)r->llc_bytes);
 	snprintf(buf[6], 32, "%llu", (unsigned long long)r->dram_array_bytes);
 	snprintf(buf[7], 32, "%llu", (unsigned long long)r->llc_array_bytes);
+	snprintf(buf[8], 32, "%.4f", r->fma_gflops);
 }
 
 int roofline_write_csv(FILE *f, const roofline *r)
@@ -599,7 +636,8 @@ int roofline_load(const char *path, const char *key, roofline *r, char *why, siz
 		const char *cell = c >= 0 ? t.rows[0][c] : "";
 		int64_t n = 0;
 		double d = 0;
-		const int ok = i >= 1 && i <= 4 ? parse_f64(cell, &d) && d > 0 : parse_i64(cell, &n) && n > 0;
+		const int real = (i >= 1 && i <= 4) || i == 8;
+		const int ok = real ? parse_f64(cell, &d) && d > 0 : parse_i64(cell, &n) && n > 0;
 		if (!ok) {
 			snprintf(why, why_len, "column %s: '%.40s' is not a positive number", roof_cols[i], cell);
 			goto out;
@@ -608,6 +646,8 @@ int roofline_load(const char *path, const char *key, roofline *r, char *why, siz
 			v.threads = (int)n;
 		else if (i <= 4)
 			*fig[i - 1] = round4(d);
+		else if (i == 8)
+			v.fma_gflops = round4(d);
 		else
 			*sz[i - 5] = (uint64_t)n;
 	}
@@ -680,6 +720,7 @@ int roofline_run(int threads, const char *out_dir)
 	char b[3][32];
 	printf("roofline: %d threads, last-level cache %s\n", r.threads, fmt_bytes(r.llc_bytes, b[0], sizeof b[0]));
 	printf("%-44s %12s  %s\n", "figure", "value", "unit");
+	printf("%-44s %12.2f  %s\n", "multiply-add peak (registers only)", r.fma_gflops, "GFLOP/s");
 	printf("%-44s %12.2f  %s\n", "sgemm 4096x4096x128, A B^T (attention QK^T)", r.sgemm_attn_gflops, "GFLOP/s");
 	printf("%-44s %12.2f  %s\n", "sgemm 2048x2048x2048 (square)", r.sgemm_square_gflops, "GFLOP/s");
 	printf("%-44s %12.2f  GB/s, %s array\n", "read bandwidth, DRAM", r.dram_gbs,
