@@ -140,7 +140,7 @@ static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_sh
 	memset(t->O, 0, (size_t)(t->R4 * t->Dv) * sizeof(float));
 	/* padding lanes of S (rows R..Rp) are never written by the dot-product
 	 * scores; start them at 0 so that they stay finite */
-	memset(t->St, 0, (size_t)(c->tile_kv * t->Rp) * sizeof(float));
+	memset(t->St, 0, (size_t)(c->tile_kv * t->Rp + VW_MAX) * sizeof(float));
 
 	/* every row sees [in_lo, in_hi): tiles inside it need no mask */
 	int64_t in_lo, in_hi, unused;
@@ -226,7 +226,7 @@ static void make_plan(const cpu_ctx *c, const attn_shape *s, plan *p)
 	p->nblk = (s->n_q + p->bq - 1) / p->bq;
 	p->ntask = s->batch * s->n_kv_heads * p->nblk;
 	p->Rmax = ratio * p->bq;
-	p->Rp = round_up(p->Rmax, p->Rmax >= WIDE_ROWS ? WIDE_PANEL : 16);
+	p->Rp = p->Rmax >= WIDE_ROWS ? round_up(p->Rmax, WIDE_PANEL) : p->Rmax <= 4 ? 4 : p->Rmax <= 8 ? 8 : 16;
 	p->R4 = round_up(p->Rmax, 4);
 
 	/* Balance by keys: split a task when it has more keys than half a
@@ -253,7 +253,10 @@ static void make_plan(const cpu_ctx *c, const attn_shape *s, plan *p)
 	}
 
 	const size_t tile = (size_t)c->tile_kv;
-	p->scratch_floats = (size_t)(D * p->Rp) + tile * (size_t)p->Rp + (size_t)(p->R4 * Dv) + (size_t)(5 * p->Rp);
+	/* S has VW_MAX floats more: a narrow softmax reads whole vectors past
+	 * the tile's last key (blocked_tile.c) */
+	p->scratch_floats =
+	    (size_t)(D * p->Rp) + tile * (size_t)p->Rp + VW_MAX + (size_t)(p->R4 * Dv) + (size_t)(5 * p->Rp);
 	p->kw_off = p->kt_off = p->vt_off = 0;
 	const attn_dtype kt = attn_kv_dtype(s);
 	if (!attn_dtype_known(kt) || kt == ATTN_F32 || p->Rmax < WIDE_ROWS) {
@@ -300,7 +303,7 @@ static void geom_init(task_geom *t, const plan *p, const cpu_ctx *c, const attn_
 	t->pos0 = t->n_keys - t->n_q + t->i0;
 	t->Qs = scratch;
 	t->St = t->Qs + t->D * p->Rp;
-	t->alpha = t->St + c->tile_kv * p->Rp;
+	t->alpha = t->St + c->tile_kv * p->Rp + VW_MAX;
 	t->slope = t->alpha + p->Rp;
 	t->pos = t->slope + p->Rp;
 	t->O = part ? part : t->pos + p->Rp;

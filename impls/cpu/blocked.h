@@ -34,8 +34,13 @@ static inline int bk_in_place(const cpu_kv *kv, int wide)
  * hi(last)). */
 void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, int64_t *lo, int64_t *hi);
 
-/* Rows below this use dot-product scores (blocked_tile.c). */
+/* Rows below this use dot-product scores (blocked_tile.c), and their S
+ * rows are padded to 4, 8 or 16 only (Rp): a 16-float vector of S then holds
+ * the rows of 4, 2 or 1 keys, and the softmax of a decode's 4 rows takes a
+ * quarter of the vectors. */
 #define WIDE_ROWS 16
+/* The widest vector of any compilation, in floats (AVX-512). */
+#define VW_MAX 16
 /* Wide tasks pad their rows to a multiple of this: the score kernel's
  * panel, two vectors of rows (32 under AVX-512, 16 elsewhere, so 32 fits
  * every instruction set's panels). */
@@ -48,15 +53,15 @@ typedef struct task_geom {
 	attn_dtype dt;         /* storage of the current K and V tiles as read */
 	size_t pk, pv;         /* bytes between rows of the current K, V tile */
 	int64_t R, R4;         /* query rows, and rounded up to the output kernel's 4 */
-	int64_t Rp;            /* rows as the score and softmax kernels see them: padded to 16, or to
-	                        * WIDE_PANEL when wide (whole vectors of any width) */
+	int64_t Rp;            /* rows as the score and softmax kernels see them: padded to 4, 8 or 16
+	                        * (narrow), or to WIDE_PANEL when wide (whole vectors of any width) */
 	int64_t nq;            /* queries per head in this block */
 	int64_t b, g, i0;      /* sequence, KV head, first query */
 	int64_t pos0;          /* position of query i0; row r is at pos0 + r % nq */
 	int64_t n_q, n_keys;   /* queries and keys of sequence b */
 	int wide;              /* S^T by the 4x16 kernel (else dot products) */
 	float *Qs;             /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
-	float *St;             /* scores, then probabilities: [tile_kv][Rp] */
+	float *St;             /* scores, then probabilities: [tile_kv][Rp], and VW_MAX floats of room */
 	float *O;              /* [R4][Dv] */
 	float *m, *l, *alpha;  /* [Rp] each */
 	float *slope, *pos;    /* ALiBi: each row's slope (0 past R) and position, [Rp] */

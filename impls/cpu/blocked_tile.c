@@ -308,6 +308,18 @@ static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t 
 static void bt_transform(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk)
 {
 	const int64_t Rp = t->Rp;
+	if (Rp < VW) { /* narrow S (a few rows): a plain loop, as cpu_score() */
+		for (int64_t j = 0; j < nk; j++)
+			for (int64_t r = 0; r < Rp; r++) {
+				float x = t->St[j * Rp + r];
+				if (s->softcap > 0.0f)
+					x = s->softcap * tanhf(x / s->softcap);
+				if (s->alibi)
+					x -= t->slope[r] * fabsf(t->pos[r] - (float)(j0 + j));
+				t->St[j * Rp + r] = x;
+			}
+		return;
+	}
 	const vwi sign = (vwi)vw_set1(-0.0f);
 	if (s->softcap > 0.0f) {
 		const float c = s->softcap, ic = 1.0f / s->softcap;
@@ -342,11 +354,75 @@ static void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t
 	}
 }
 
+/* v with each lane combined (max, or +) with every lane of the same row:
+ * S is narrow, Rp (a power of two below VW) rows a key, so lane i holds row
+ * i % Rp. A butterfly: lane i meets lane i ^ d for d = VW/2, ..., Rp. */
+static inline vwf vw_rows_max(vwf v, int64_t Rp)
+{
+	for (int d = VW / 2; d >= Rp; d /= 2) {
+		vwi idx;
+		for (int i = 0; i < VW; i++)
+			idx[i] = i ^ d;
+		v = vw_max(v, __builtin_shuffle(v, idx));
+	}
+	return v;
+}
+
+static inline vwf vw_rows_sum(vwf v, int64_t Rp)
+{
+	for (int d = VW / 2; d >= Rp; d /= 2) {
+		vwi idx;
+		for (int i = 0; i < VW; i++)
+			idx[i] = i ^ d;
+		v += __builtin_shuffle(v, idx);
+	}
+	return v;
+}
+
+/* The online softmax on narrow S (Rp < VW: decode's few rows). With one key
+ * per vector, as below, a decode of 4 query rows would spend 12 of every 16
+ * lanes of its exp on padding, about as many instructions as the dot
+ * products of its scores; here S is read as one flat array, each vector the
+ * Rp rows of VW / Rp keys, and the per-row maxima and sums are gathered
+ * across the vector's keys at the end (vw_rows_max, vw_rows_sum). Lanes past
+ * the tile's last key are set to -inf first: exp gives them 0. */
+static void online_softmax_narrow(const task_geom *t, int64_t nk)
+{
+	const int64_t Rp = t->Rp, n = nk * Rp, nv = (n + VW - 1) / VW;
+	float *S = t->St, pat[VW];
+	for (int64_t i = n; i < nv * VW; i++) /* the room after S (blocked.c) */
+		S[i] = -INFINITY;
+	for (int i = 0; i < VW; i++)
+		pat[i] = t->m[i % Rp];
+	const vwf m_old = vw_load(pat);
+	vwf mx = m_old;
+	for (int64_t v = 0; v < nv; v++)
+		mx = vw_max(mx, vw_load(S + v * VW));
+	mx = vw_rows_max(mx, Rp);
+	vwf sum = vw_set1(0.0f);
+	for (int64_t v = 0; v < nv; v++) {
+		const vwf p = vw_exp(vw_load(S + v * VW) - mx);
+		vw_store(S + v * VW, p);
+		sum += p;
+	}
+	sum = vw_rows_sum(sum, Rp);
+	const vwf al = vw_exp(m_old - mx);
+	for (int64_t r = 0; r < Rp; r++) {
+		t->alpha[r] = al[r];
+		t->l[r] = t->l[r] * al[r] + sum[r];
+		t->m[r] = mx[r];
+	}
+}
+
 /* The online softmax of the algorithm, VW rows per vector down the columns of
  * S^T: new maxima, P = exp(S - m') in place, alpha = exp(m - m'), l. */
 static void bt_online_softmax(const task_geom *t, int64_t nk)
 {
 	const int64_t Rp = t->Rp;
+	if (Rp < VW) {
+		online_softmax_narrow(t, nk);
+		return;
+	}
 	for (int64_t r = 0; r < Rp; r += VW) {
 		const vwf m_old = vw_load(t->m + r);
 		vwf mx = m_old;
