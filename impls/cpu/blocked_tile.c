@@ -150,16 +150,29 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 			QK_STEP(cc);
 		}
 #undef QK_STEP
-	/* St[key][0..4) = the 4 rows' dots with that key, one store per key */
-	v4f d[4] = {v8_hsum4(vw_fold(a00), vw_fold(a10), vw_fold(a20), vw_fold(a30)),
-	            v8_hsum4(vw_fold(a01), vw_fold(a11), vw_fold(a21), vw_fold(a31)),
-	            v8_hsum4(vw_fold(a02), vw_fold(a12), vw_fold(a22), vw_fold(a32)),
-	            v8_hsum4(vw_fold(a03), vw_fold(a13), vw_fold(a23), vw_fold(a33))};
+	/* d[4 key + row]: the 16 dots; St[key][0..4) = the 4 rows' dots with
+	 * that key (narrow S of 4 rows: all 16 in one store) */
+	float d[16];
+#if VW == 16
+	const vwf acc[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
+	const vwf sums = vw_hsum16(acc);
+	if (cc == D && Rp == 4) {
+		vw_store(St, sums);
+		return;
+	}
+	vw_store(d, sums);
+#else
+	const v4f k4[4] = {v8_hsum4(vw_fold(a00), vw_fold(a10), vw_fold(a20), vw_fold(a30)),
+	                   v8_hsum4(vw_fold(a01), vw_fold(a11), vw_fold(a21), vw_fold(a31)),
+	                   v8_hsum4(vw_fold(a02), vw_fold(a12), vw_fold(a22), vw_fold(a32)),
+	                   v8_hsum4(vw_fold(a03), vw_fold(a13), vw_fold(a23), vw_fold(a33))};
+	memcpy(d, k4, sizeof d);
+#endif
 	for (int a = 0; a < 4; a++) {
 		for (int64_t c2 = cc; c2 < D; c2++)
 			for (int r = 0; r < 4; r++)
-				d[a][r] += Q[r * D + c2] * vw_load1_row(K + (size_t)a * pk, c2, dt);
-		memcpy(St + a * Rp, &d[a], sizeof d[a]);
+				d[4 * a + r] += Q[r * D + c2] * vw_load1_row(K + (size_t)a * pk, c2, dt);
+		memcpy(St + a * Rp, d + 4 * a, 4 * sizeof(float));
 	}
 }
 
