@@ -334,7 +334,7 @@ if vk:
     target("8b", f"vulkan ({p['device']}) prefill seq2048 d128 GQA4, GFLOP/s", float(p["gflops"]), ">= 3",
            float(p["gflops"]) >= 3, "{:.2f}")
     target("8c", "vulkan decode cache16384 d128, GB/s of K/V", dec, ">= 3", dec >= 3, "{:.2f}")
-    vkr = sum(1 for x in os.listdir(d) if x.startswith("vks1-"))
+    vkr = sum(1 for x in os.listdir(d) if x.startswith("vks1-") and os.path.isdir(f"{d}/{x}"))
     a = statistics.median(float(one(f"vks1-{i}")["time_ns"]) for i in range(1, vkr + 1))
     b = statistics.median(float(one(f"vks-{i}")["time_ns"]) for i in range(1, vkr + 1))
     target("8d", f"vulkan decode h4/1 cache16384 hot: split=1 time / split-K time, medians of {vkr} runs each in "

@@ -65,31 +65,58 @@ static const void *bt_tile(const cpu_kv *kv, const task_geom *t, int v, int64_t 
 	return scratch;
 }
 
-/* A block of mk (1..4) keys against one panel of Q^T, two vectors of rows
- * (16 rows with 8-float vectors, 32 under AVX-512):
- * St[a][0..2 VW) = sum_c K[a][c] * Qt[c][0..2 VW). 8 accumulators live in
- * registers through the whole head_dim loop (as many as the multiply-add
- * latency needs to keep both units busy); each K value is broadcast to 2
- * multiply-adds and each Q^T vector is used by mk of them. */
-static inline __attribute__((always_inline)) void qk_block(int mk, const float *K, int64_t ld, int64_t D,
+/* A block of mk (1..4) keys against nv (2 or 4) vectors of rows of Q^T
+ * (32 or 64 rows under AVX-512): St[a][0..nv VW) = sum_c K[a][c] *
+ * Qt[c][0..nv VW). The mk x nv accumulators live in registers through the
+ * whole head_dim loop; each K value is broadcast to nv multiply-adds and each
+ * Q^T vector is used by mk of them. With 4 x 4 (16 accumulators) a step
+ * loads 4 Q^T vectors and broadcasts 4 K values for 16 multiply-adds, half
+ * the loads per multiply-add of 4 x 2, and twice the chains the
+ * multiply-add latency needs to keep both units busy. */
+static inline __attribute__((always_inline)) void qk_block(int mk, int nv, const float *K, int64_t ld, int64_t D,
                                                            const float *Qt, int64_t Rp, float *St)
 {
-	vwf acc[4][2];
+	vwf acc[4][4];
 	for (int a = 0; a < 4; a++)
-		acc[a][0] = acc[a][1] = vw_set1(0.0f);
+		for (int u = 0; u < 4; u++)
+			acc[a][u] = vw_set1(0.0f);
 	for (int64_t cc = 0; cc < D; cc++) {
-		vwf q0 = vw_load(Qt + cc * Rp), q1 = vw_load(Qt + cc * Rp + VW);
-		V8_KEEP(q0);
-		V8_KEEP(q1);
+		vwf q[4];
+		for (int u = 0; u < nv; u++) {
+			q[u] = vw_load(Qt + cc * Rp + u * VW);
+			V8_KEEP(q[u]);
+		}
 		for (int a = 0; a < mk; a++) {
 			const vwf kv = vw_set1(K[a * ld + cc]);
-			acc[a][0] += kv * q0;
-			acc[a][1] += kv * q1;
+			for (int u = 0; u < nv; u++)
+				acc[a][u] += kv * q[u];
 		}
 	}
-	for (int a = 0; a < mk; a++) {
-		vw_store(St + a * Rp, acc[a][0]);
-		vw_store(St + a * Rp + VW, acc[a][1]);
+	for (int a = 0; a < mk; a++)
+		for (int u = 0; u < nv; u++)
+			vw_store(St + a * Rp + u * VW, acc[a][u]);
+}
+
+/* The keys of a tile against nv vectors of rows starting at row r. */
+static inline __attribute__((always_inline)) void qk_panel(int nv, const task_geom *t, const float *Kf, int64_t ld,
+                                                           int64_t nk, int64_t r)
+{
+	const int64_t D = t->D, Rp = t->Rp;
+	int64_t j = 0;
+	for (; j + 4 <= nk; j += 4)
+		qk_block(4, nv, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+	switch (nk - j) {
+	case 3:
+		qk_block(3, nv, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+		break;
+	case 2:
+		qk_block(2, nv, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+		break;
+	case 1:
+		qk_block(1, nv, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -291,26 +318,16 @@ static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t 
 		Kf = t->Kw;
 		ld = D;
 	}
-	/* a panel of Q^T (D x 2 VW floats) stays in L1/L2 while the tile's
-	 * keys pass by (Rp is a multiple of WIDE_PANEL, blocked.c) */
-	for (int64_t r = 0; r < Rp; r += 2 * VW) {
-		int64_t j = 0;
-		for (; j + 4 <= nk; j += 4)
-			qk_block(4, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
-		switch (nk - j) {
-		case 3:
-			qk_block(3, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
-			break;
-		case 2:
-			qk_block(2, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
-			break;
-		case 1:
-			qk_block(1, Kf + j * ld, ld, D, t->Qs + r, Rp, t->St + j * Rp + r);
-			break;
-		default:
-			break;
-		}
-	}
+	/* a panel of Q^T (D x 4 or 2 VW floats) stays in L1/L2 while the
+	 * tile's keys pass by (Rp is a multiple of WIDE_PANEL, blocked.c): 4
+	 * vectors of rows where 32 registers hold the 16 accumulators
+	 * (AVX-512), then 2 */
+	int64_t r = 0;
+	if (VW == 16)
+		for (; r + 4 * VW <= Rp; r += 4 * VW)
+			qk_panel(4, t, Kf, ld, nk, r);
+	for (; r < Rp; r += 2 * VW)
+		qk_panel(2, t, Kf, ld, nk, r);
 }
 
 /* cpu_score() on every score of the tile, VW rows per vector: softcap c:
