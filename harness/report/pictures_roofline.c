@@ -73,7 +73,7 @@ int plot_roofline(const report *R, const base_lines *L, picture *p)
 	picture_init(p, "roofline", "Roofline: rate against arithmetic intensity",
 	             "Each point is one measured row: GFLOP/s against FLOP per byte moved (both axes logarithmic), "
 	             "colour by backend, shape by phase, filled for f32, open for f16 and small for bf16. The lines "
-	             "are the machine's own measured ceilings: flat and solid, the multiply-add peak (dashed, the "
+	             "are the machine's own measured ceilings: flat and solid, the multiply-add peak (long dashes, the "
 	             "attention-shaped sgemm rate, for reference); sloped, the read bandwidth at an L1-, L2-, LLC- and "
 	             "DRAM-sized "
 	             "working set. Decode sits far left (few FLOPs per byte: bandwidth-bound), prefill to the "
@@ -162,7 +162,7 @@ int plot_roofline(const report *R, const base_lines *L, picture *p)
 	free(pt);
 	if (pk->fma_gflops > 0 && pk->sgemm_attn_gflops > 0) {
 		char *st = rep_asprintf("attention-shaped sgemm (reference), %.1f GFLOP/s", pk->sgemm_attn_gflops);
-		fprintf(g.f, ", sgemm with lines dt 3 lw 1.5 lc rgb \"#000000\" title ");
+		fprintf(g.f, ", sgemm with lines dt (12, 6) lw 1.5 lc rgb \"#000000\" title ");
 		gp_str(g.f, st ? st : "sgemm");
 		free(st);
 	}
