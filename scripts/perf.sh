@@ -12,7 +12,7 @@
 #                                  takes minutes per point on 2 shared cores;
 #                                  PERF_SEQ=4096 measures them as written)
 #   PERF_AB_TRIES=N                A/A pairs and A/B tries per slowdown (10)
-#   PERF_T8_ROUNDS=N               sweeps and tight loops, in turn, of target 8a (5)
+#   PERF_T8_ROUNDS=N               sweeps and tight loops, in turn, of target 8a (7)
 #   PERF_ROUNDS=N                  passes over the kernel targets 1-5, 9 and 10; each
 #                                  verdict is the median ratio over them (3)
 #   PERF_KEEP=1                    keep the runs (their directory is printed)
@@ -123,7 +123,7 @@ for k in $(seq 1 "$RK"); do
 done
 # target 8a: the sweep and the tight loop in turn, R8 times each (the
 # machine's speed drifts between runs: one of each compared two moments)
-R8=${PERF_T8_ROUNDS:-5}
+R8=${PERF_T8_ROUNDS:-7}
 for i in $(seq 1 "$R8"); do
 	sweep "t8-$i" --backend blocked --heads 1 --gqa 1 --repetitions 5 --min-time 0.2 --batch 1 --head-dim 64 \
 		--phases decode --cache 16 $HOT --threads "$T" # hot, as the tight loop runs
