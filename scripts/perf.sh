@@ -8,9 +8,9 @@
 #                                   plugins/slow.so)
 #   PERF_THREADS=N                 threads (default: all online CPUs)
 #   PERF_SEQ=L                     prefill length of targets 1, 2 and 5
-#                                  (default 2048: the targets name 4096, which
-#                                  takes minutes per point on 2 shared cores;
-#                                  PERF_SEQ=4096 measures them as written)
+#                                  (default 4096, the targets' shape: 3 to 15 s
+#                                  a sweep on 2 cores now; a smaller L is
+#                                  quicker, and the output says so)
 #   PERF_AB_TRIES=N                A/A pairs and A/B tries per slowdown (10)
 #   PERF_T8_ROUNDS=N               sweeps and tight loops, in turn, of target 8a (7)
 #   PERF_ROUNDS=N                  passes over the kernel targets 1-5, 9 and 10; each
@@ -42,7 +42,7 @@ set -eu
 BUILD=${1:-build}
 B=$BUILD/attnbench
 T=${PERF_THREADS:-$(nproc)}
-SEQ=${PERF_SEQ:-2048}
+SEQ=${PERF_SEQ:-4096}
 TRIES=${PERF_AB_TRIES:-10}
 SLOW=$BUILD/plugins/slow.so
 out=$(mktemp -d)
@@ -228,7 +228,7 @@ def listed(vals, fmt):
 print(f"roofline, each round: multiply-add peak {listed(fmas, '{:.1f}')} GFLOP/s; attention-shaped sgemm "
       f"{listed(sgs, '{:.1f}')} GFLOP/s; DRAM read {listed(drams, '{:.1f}')} GB/s")
 if seq != "4096":
-    print(f"shrunk: prefill targets 1, 2 and 5 at seq {seq} instead of 4096 (PERF_SEQ=4096 for the written shape)")
+    print(f"shrunk: prefill targets 1, 2 and 5 at seq {seq} instead of 4096 (PERF_SEQ unset for the written shape)")
 print()
 met = total = 0
 def target(n, what, ratio, goal, ok, fmt="{:.3f}"):
