@@ -250,7 +250,9 @@ static double wsr_lower_tail(int n, int m, double w, double ties)
 	return 0.5 * erfc(z / sqrt(2.0));
 }
 
-double wilcoxon_signed_rank_p(const double *d, int n)
+/* The two-sided p (greater = 0), or the one-sided p for d tending to be
+ * greater than 0: P(W- <= its observed value) under the null. */
+static double wsr_p(const double *d, int n, int greater)
 {
 	int m;
 	double wneg, ties;
@@ -259,21 +261,19 @@ double wilcoxon_signed_rank_p(const double *d, int n)
 	if (m == 0)
 		return 1;
 	const double total = m * (m + 1) / 2.0;
-	const double p = 2 * wsr_lower_tail(n, m, fmin(wneg, total - wneg), ties);
+	const double p =
+	    greater ? wsr_lower_tail(n, m, wneg, ties) : 2 * wsr_lower_tail(n, m, fmin(wneg, total - wneg), ties);
 	return p > 1 ? 1 : p < 0 ? 0 : p;
+}
+
+double wilcoxon_signed_rank_p(const double *d, int n)
+{
+	return wsr_p(d, n, 0);
 }
 
 double wilcoxon_signed_rank_p_greater(const double *d, int n)
 {
-	int m;
-	double wneg, ties;
-	if (n < 1 || wsr_stats(d, n, &m, &wneg, &ties))
-		return NAN;
-	if (m == 0)
-		return 1;
-	/* few negative ranks: P(W- <= observed) under the null */
-	const double p = wsr_lower_tail(n, m, wneg, ties);
-	return p > 1 ? 1 : p < 0 ? 0 : p;
+	return wsr_p(d, n, 1);
 }
 
 double t_test_p_greater(const double *d, int n)

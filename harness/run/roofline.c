@@ -183,14 +183,22 @@ static void sgemm_call(const roof_ctx *c)
 	            c->k, c->b, c->trans_b ? c->k : c->n, 0.0f, c->c, c->n);
 }
 
+/* Google Benchmark's loop condition, ended with an error on an interrupt. */
+static int roof_running(gb_state *st)
+{
+	if (!gb_keep_running(st))
+		return 0;
+	if (attn_stop_signal) {
+		gb_skip_with_error(st, "interrupted");
+		return 0;
+	}
+	return 1;
+}
+
 static void sgemm_body(gb_state *st, void *arg)
 {
 	roof_ctx *c = arg;
-	while (gb_keep_running(st)) {
-		if (attn_stop_signal) {
-			gb_skip_with_error(st, "interrupted");
-			break;
-		}
+	while (roof_running(st)) {
 		sgemm_call(c);
 	}
 	roof_sink = c->c[0];
@@ -201,11 +209,7 @@ static void sgemm_body(gb_state *st, void *arg)
 static void fma_body(gb_state *st, void *arg)
 {
 	roof_ctx *c = arg;
-	while (gb_keep_running(st)) {
-		if (attn_stop_signal) {
-			gb_skip_with_error(st, "interrupted");
-			break;
-		}
+	while (roof_running(st)) {
 		double flops = 0;
 #pragma omp parallel num_threads(c->threads) reduction(+ : flops)
 		flops += fma_burst(ROOF_FMA_STEPS);
@@ -280,11 +284,7 @@ static void read_body(gb_state *st, void *arg)
 {
 	roof_ctx *c = arg;
 	double s = 0;
-	while (gb_keep_running(st)) {
-		if (attn_stop_signal) {
-			gb_skip_with_error(st, "interrupted");
-			break;
-		}
+	while (roof_running(st)) {
 		gb_set_iteration_time(st, read_pass(c->x, c->nx, c->threads, c->passes, &s));
 	}
 	roof_sink = s;

@@ -189,11 +189,14 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 	}
 	vw_store(d, sums);
 #else
-	const v4f k4[4] = {v8_hsum4(vw_fold(a00), vw_fold(a10), vw_fold(a20), vw_fold(a30)),
-	                   v8_hsum4(vw_fold(a01), vw_fold(a11), vw_fold(a21), vw_fold(a31)),
-	                   v8_hsum4(vw_fold(a02), vw_fold(a12), vw_fold(a22), vw_fold(a32)),
-	                   v8_hsum4(vw_fold(a03), vw_fold(a13), vw_fold(a23), vw_fold(a33))};
-	memcpy(d, k4, sizeof d);
+	const v4f h0 = v8_hsum4(vw_fold(a00), vw_fold(a10), vw_fold(a20), vw_fold(a30)),
+	          h1 = v8_hsum4(vw_fold(a01), vw_fold(a11), vw_fold(a21), vw_fold(a31)),
+	          h2 = v8_hsum4(vw_fold(a02), vw_fold(a12), vw_fold(a22), vw_fold(a32)),
+	          h3 = v8_hsum4(vw_fold(a03), vw_fold(a13), vw_fold(a23), vw_fold(a33));
+	memcpy(d, &h0, sizeof h0);
+	memcpy(d + 4, &h1, sizeof h1);
+	memcpy(d + 8, &h2, sizeof h2);
+	memcpy(d + 12, &h3, sizeof h3);
 #endif
 	for (int a = 0; a < 4; a++) {
 		for (int64_t c2 = cc; c2 < D; c2++)
@@ -390,7 +393,7 @@ static void bt_mask(const attn_shape *s, const task_geom *t, int64_t j0, int64_t
 static inline vwf vw_rows_max(vwf v, int64_t Rp)
 {
 	for (int d = VW / 2; d >= Rp; d /= 2) {
-		vwi idx;
+		vwi idx = {0};
 		for (int i = 0; i < VW; i++)
 			idx[i] = i ^ d;
 		v = vw_max(v, __builtin_shuffle(v, idx));
@@ -401,7 +404,7 @@ static inline vwf vw_rows_max(vwf v, int64_t Rp)
 static inline vwf vw_rows_sum(vwf v, int64_t Rp)
 {
 	for (int d = VW / 2; d >= Rp; d /= 2) {
-		vwi idx;
+		vwi idx = {0};
 		for (int i = 0; i < VW; i++)
 			idx[i] = i ^ d;
 		v += __builtin_shuffle(v, idx);
