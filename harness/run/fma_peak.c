@@ -4,7 +4,8 @@
  * would wait out the multiply-add latency (4 cycles) at every step; with
  * two units per core, 8 chains in flight keep both busy, and 12 leave room
  * for the loop's own instructions. m < 1 and c > 0 hold every value near
- * c / (1 - m) = 1: no overflow, no denormal slowing a unit down.
+ * c / (1 - m) = 1: no overflow, no denormal slowing a unit down. Each
+ * chain starts elsewhere, so that no compiler can merge them.
  *
  * One body per vector width, each compiled for its instruction set by a
  * target attribute and picked at run time from what the CPU reports, as the
@@ -18,9 +19,9 @@
 volatile float fma_sink;
 
 /* An empty asm that takes a vector and gives it back: the compiler must
- * hold every lane of every chain in a register each step, so it can neither
- * merge the chains (they compute the same values) nor keep only the lane
- * the sink reads. It emits no instruction. */
+ * hold every lane of every chain in a register each step, as the kernel it
+ * stands for does, and cannot fold steps together. It emits no
+ * instruction. */
 #if defined(__x86_64__)
 #define FMA_KEEP(x) __asm__("" : "+v"(x))
 #else
@@ -31,7 +32,8 @@ volatile float fma_sink;
 	do {                                                                                                           \
 		typedef float vec __attribute__((vector_size(4 * (lanes))));                                           \
 		const vec m = (vec){0} + 0.999999f, c = (vec){0} + 1e-6f;                                              \
-		vec a0 = m, a1 = m, a2 = m, a3 = m, a4 = m, a5 = m, a6 = m, a7 = m, a8 = m, a9 = m, a10 = m, a11 = m;  \
+		vec a0 = m, a1 = m - 1e-3f, a2 = m - 2e-3f, a3 = m - 3e-3f, a4 = m - 4e-3f, a5 = m - 5e-3f;            \
+		vec a6 = m - 6e-3f, a7 = m - 7e-3f, a8 = m - 8e-3f, a9 = m - 9e-3f, a10 = m - 1e-2f, a11 = m - 11e-3f; \
 		for (long i = 0; i < n; i++) {                                                                         \
 			a0 = a0 * m + c, a1 = a1 * m + c, a2 = a2 * m + c, a3 = a3 * m + c;                            \
 			a4 = a4 * m + c, a5 = a5 * m + c, a6 = a6 * m + c, a7 = a7 * m + c;                            \
