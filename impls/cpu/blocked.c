@@ -168,7 +168,9 @@ static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_sh
 		const void *V = isa->tile(kv, t, 1, j0, nk, t->Vt, &t->pv, &t->dt);
 		/* contiguous rows read in place are there to the end of the task,
 		 * for the kernels' own prefetching */
-		isa->scores(t, K, V, nk, in_place && !page ? k1 - j0 : nk);
+		t->avail = in_place && !page ? k1 - j0 : nk;
+		t->Kcur = K;
+		isa->scores(t, K, V, nk, t->avail);
 		if (transform)
 			isa->transform(s, t, j0, nk);
 		if (j0 < in_lo || j0 + nk > in_hi)

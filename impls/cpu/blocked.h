@@ -67,6 +67,8 @@ typedef struct task_geom {
 	float *slope, *pos;    /* ALiBi: each row's slope (0 past R) and position, [Rp] */
 	float *Kw;             /* 16-bit K read in place and wide: the K tile widened, [tile_kv][D] */
 	const char *pfk, *pfv; /* paged: the rows to prefetch as this tile's pass (NULL: none) */
+	int64_t avail;         /* keys readable from the current tile's first, for prefetching */
+	const void *Kcur;      /* the current K tile as the kernels read it */
 	float *Kt, *Vt;        /* tiles the tile step fills (quantized rows): [tile_kv][D], [tile_kv][Dv] */
 } task_geom;
 

@@ -234,7 +234,11 @@ static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr
  * bandwidth moving between 29 and 51), fewer lines or other distances less.
  * In the cache, where a key's K and V rows are adjacent, both come in one
  * region ~48 KiB ahead. Locality 2: into L2, as L1 is busy with the current
- * tile. */
+ * tile. Where K and V rows are whole cache lines, the scores ask for the K
+ * half and P V for the V half as each reads its rows, so that the requests
+ * are spread over the whole tile instead of coming in bursts during the
+ * scores (on the AVX-512 VM, cold 2-thread decode of a 32k cache, 8 pairs:
+ * f32 and f16 as fast or up to 16% faster in every pair, typically 8%). */
 #define PREFETCH_K_BYTES (48 << 10)
 #define PREFETCH_V_BYTES (8 << 10)
 
@@ -262,8 +266,13 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 		if (t->pfk) { /* paged: the same rows of a later page */
 			prefetch_bytes(t->pfk + (size_t)j * row, (size_t)na * row);
 			prefetch_bytes(t->pfv + (size_t)j * vrow, (size_t)na * vrow);
-		} else if (j + ka + 4 <= avail)
-			prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : krow));
+		} else if (j + ka + 4 <= avail) {
+			if (together && krow % 64 == 0) /* K here, V as P V reads it (accumulate_as) */
+				for (int a = 0; a < 4; a++)
+					prefetch_bytes(Kj + (size_t)(ka + a) * row, krow);
+			else
+				prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : krow));
+		}
 		if (!t->pfk && !together && j + va + 4 <= avail)
 			prefetch_bytes((const char *)V + (size_t)(j + va) * vrow, 4 * vbytes);
 		for (int64_t r = 0; r < t->R; r += 4) {
@@ -481,7 +490,8 @@ static void bt_online_softmax(const task_geom *t, int64_t nk)
  * loaded. */
 static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
                                                            const char *V, int64_t c, size_t pv, float *O, int64_t D,
-                                                           const float *alpha, attn_dtype dt)
+                                                           const float *alpha, attn_dtype dt, const char *pf,
+                                                           int64_t npf, size_t pfb)
 {
 	vwf acc[4][4];
 	for (int r = 0; r < 4; r++)
@@ -489,6 +499,8 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
 			acc[r][u] = vw_load(O + r * D + VW * u) * vw_set1(alpha[r]);
 	for (int64_t j = 0; j < nk; j++) {
 		const float *p = Pt + j * Rp;
+		if (pf && j < npf)
+			prefetch_bytes(pf + (size_t)j * pv, pfb);
 		vwf vv[4];
 		const char *vr = V + (size_t)j * pv;
 		vwf d = vw_set1(0.0f);
@@ -521,15 +533,27 @@ static inline __attribute__((always_inline)) void accumulate_as(const task_geom 
 	const size_t pv = t->pv;
 	const char *Vb = V;
 	int64_t c = 0;
+	/* decode in the cache (K and V rows side by side, whole cache lines,
+	 * read in place): the V rows PREFETCH_K_BYTES ahead are asked for here,
+	 * one per key of the first strip (dot_scores asks for the K rows) */
+	const size_t krow = attn_row_bytes(dt, t->D), vbytes = attn_row_bytes(dt, D);
+	const int together =
+	    !t->wide && !t->pfk && (const char *)V == (const char *)t->Kcur + krow && pv == t->pk && krow % 64 == 0;
+	const int64_t ka = PREFETCH_K_BYTES / (int64_t)pv + 1;
+	const char *pf = together ? Vb + (size_t)ka * pv : NULL;
+	const int64_t npf = t->avail - ka;
 	for (; c + 4 * VW <= D; c += 4 * VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(4, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt);
+			pv_block(4, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			         c == 0 && r == 0 ? pf : NULL, npf, vbytes);
 	for (; c + 2 * VW <= D; c += 2 * VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(2, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt);
+			pv_block(2, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			         c == 0 && r == 0 ? pf : NULL, npf, vbytes);
 	for (; c + VW <= D; c += VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(1, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt);
+			pv_block(1, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			         c == 0 && r == 0 ? pf : NULL, npf, vbytes);
 	if (c == D)
 		return;
 	for (int64_t r = 0; r < t->R4; r++) {
