@@ -263,10 +263,9 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 	for (int64_t j = 0; j < nk; j += 4) {
 		const int na = nk - j < 4 ? (int)(nk - j) : 4;
 		const char *Kj = (const char *)K + (size_t)j * row;
-		if (t->pfk) { /* paged: the same rows of a later page */
+		if (t->pfk) /* paged: the same K rows of a later page (V: accumulate_as) */
 			prefetch_bytes(t->pfk + (size_t)j * row, (size_t)na * row);
-			prefetch_bytes(t->pfv + (size_t)j * vrow, (size_t)na * vrow);
-		} else if (j + ka + 4 <= avail) {
+		else if (j + ka + 4 <= avail) {
 			if (together && krow % 64 == 0) /* K here, V as P V reads it (accumulate_as) */
 				for (int a = 0; a < 4; a++)
 					prefetch_bytes(Kj + (size_t)(ka + a) * row, krow);
@@ -535,13 +534,14 @@ static inline __attribute__((always_inline)) void accumulate_as(const task_geom 
 	int64_t c = 0;
 	/* decode in the cache (K and V rows side by side, whole cache lines,
 	 * read in place): the V rows PREFETCH_K_BYTES ahead are asked for here,
-	 * one per key of the first strip (dot_scores asks for the K rows) */
+	 * one per key of the first strip (dot_scores asks for the K rows); a
+	 * paged decode's V rows of a later page likewise (t->pfv) */
 	const size_t krow = attn_row_bytes(dt, t->D), vbytes = attn_row_bytes(dt, D);
 	const int together =
 	    !t->wide && !t->pfk && (const char *)V == (const char *)t->Kcur + krow && pv == t->pk && krow % 64 == 0;
 	const int64_t ka = PREFETCH_K_BYTES / (int64_t)pv + 1;
-	const char *pf = together ? Vb + (size_t)ka * pv : NULL;
-	const int64_t npf = t->avail - ka;
+	const char *pf = together ? Vb + (size_t)ka * pv : t->wide ? NULL : t->pfv;
+	const int64_t npf = together ? t->avail - ka : nk;
 	for (; c + 4 * VW <= D; c += 4 * VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
 			pv_block(4, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
