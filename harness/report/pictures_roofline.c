@@ -2,8 +2,9 @@
  * of GFLOP/s against arithmetic intensity (FLOP per byte moved), log-log,
  * under the machine's own ceilings: the multiply-add peak (the attention-
  * shaped sgemm rate, drawn too, is a reference, not a ceiling; runs that
- * predate the peak have only it) and the read bandwidth of each cache level from the measured curve (machine.json's
- * roofline_bw_curve; the LLC and DRAM figures of runs that predate it).
+ * predate the peak have only it) and the read bandwidth of each cache level
+ * from the measured curve (machine.json's roofline_bw_curve; the LLC and
+ * DRAM figures of runs that predate it).
  *
  * A row's intensity is gflops / gbytes_s (FLOPs and bytes of the same call),
  * so the picture needs no other column. A point under a sloped ceiling is
@@ -70,14 +71,14 @@ static const enum phase phases[] = {PHASE_PREFILL, PHASE_DECODE, PHASE_ATTEND};
 int plot_roofline(const report *R, const base_lines *L, picture *p)
 {
 	(void)L;
-	picture_init(p, "roofline", "Roofline: rate against arithmetic intensity",
-	             "Each point is one measured row: GFLOP/s against FLOP per byte moved (both axes logarithmic), "
-	             "colour by backend, shape by phase, filled for f32, open for f16 and small for bf16. The lines "
-	             "are the machine's own measured ceilings: flat and solid, the multiply-add peak (long dashes, the "
-	             "attention-shaped sgemm rate, for reference); sloped, the read bandwidth at an L1-, L2-, LLC- and "
-	             "DRAM-sized "
-	             "working set. Decode sits far left (few FLOPs per byte: bandwidth-bound), prefill to the "
-	             "right; a point's distance below the nearest ceiling is what its kernel leaves unused.");
+	picture_init(
+	    p, "roofline", "Roofline: rate against arithmetic intensity",
+	    "Each point is one measured row: GFLOP/s against FLOP per byte moved (both axes logarithmic), "
+	    "colour by backend, shape by phase, filled for f32, open for f16 and small for bf16. The lines "
+	    "are the machine's own measured ceilings: flat and solid, the multiply-add peak (long dashes, the "
+	    "attention-shaped sgemm rate, for reference); sloped, the read bandwidth at an L1-, L2-, LLC- and "
+	    "DRAM-sized working set. Decode sits far left (few FLOPs per byte: bandwidth-bound), prefill to the "
+	    "right; a point's distance below the nearest ceiling is what its kernel leaves unused.");
 	const int m = peaks_machine(R);
 	if (m < 0) {
 		p->note = rep_asprintf("not drawn: no run has the machine's measured peaks (machine.json roofline_*)");

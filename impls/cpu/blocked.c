@@ -170,7 +170,7 @@ static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_sh
 		 * for the kernels' own prefetching */
 		t->avail = in_place && !page ? k1 - j0 : nk;
 		t->Kcur = K;
-		isa->scores(t, K, V, nk, t->avail);
+		isa->scores(t, K, V, nk);
 		if (transform)
 			isa->transform(s, t, j0, nk);
 		if (j0 < in_lo || j0 + nk > in_hi)

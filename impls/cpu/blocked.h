@@ -67,7 +67,7 @@ typedef struct task_geom {
 	float *slope, *pos;    /* ALiBi: each row's slope (0 past R) and position, [Rp] */
 	float *Kw;             /* 16-bit K read in place and wide: the K tile widened, [tile_kv][D] */
 	const char *pfk, *pfv; /* paged: the rows to prefetch as this tile's pass (NULL: none) */
-	int64_t avail;         /* keys readable from the current tile's first, for prefetching */
+	int64_t avail;         /* keys readable from the current tile's first on, for prefetching */
 	const void *Kcur;      /* the current K tile as the kernels read it */
 	float *Kt, *Vt;        /* tiles the tile step fills (quantized rows): [tile_kv][D], [tile_kv][Dv] */
 } task_geom;
@@ -85,9 +85,9 @@ typedef struct blocked_isa {
 	const void *(*tile)(const cpu_kv *kv, const task_geom *t, int v, int64_t j0, int64_t n, float *scratch,
 	                    size_t *pitch, attn_dtype *dt);
 	void (*load_rows)(const attn_shape *s, const void *q, task_geom *t);
-	/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys
-	 * are readable from K and V, for prefetching */
-	void (*scores)(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail);
+	/* St[j][r] = q_r . k_j for the nk keys of a tile; t->avail (>= nk)
+	 * keys are readable from K and V, for prefetching */
+	void (*scores)(const task_geom *t, const void *K, const void *V, int64_t nk);
 	/* softcap and ALiBi on the scores of keys [j0, j0 + nk) */
 	void (*transform)(const attn_shape *s, const task_geom *t, int64_t j0, int64_t nk);
 	/* -inf for the keys of [j0, j0 + nk) a row does not see */

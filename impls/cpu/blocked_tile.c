@@ -248,16 +248,24 @@ static void prefetch_bytes(const char *p, size_t n)
 		__builtin_prefetch(p, 0, 2);
 }
 
+/* Whether a tile's K and V rows sit side by side, one region per key (the
+ * cache read in place; krow: bytes of a K row). */
+static inline int kv_together(const task_geom *t, const void *K, const void *V, size_t krow)
+{
+	return (const char *)V == (const char *)K + krow && t->pk == t->pv;
+}
+
 /* The dot-product scores of a tile (few rows, see scores()), K stored as dt.
  * The prefetch distances are in bytes, so a 16-bit or q8_0 cache is asked
  * for more rows ahead than an f32 one. */
 static inline __attribute__((always_inline)) void dot_scores(const task_geom *t, const void *K, const void *V,
-                                                             int64_t nk, int64_t avail, attn_dtype dt)
+                                                             int64_t nk, attn_dtype dt)
 {
 	const int64_t D = t->D, Rp = t->Rp;
 	const size_t row = t->pk, vrow = t->pv, krow = attn_row_bytes(dt, D), vbytes = attn_row_bytes(dt, t->Dv);
 	/* in the cache a key's K and V rows are adjacent: one region */
-	const int together = (const char *)V == (const char *)K + krow && row == vrow;
+	const int together = kv_together(t, K, V, krow);
+	const int64_t avail = t->avail;
 	const int64_t ka = PREFETCH_K_BYTES / (int64_t)row + 1;
 	const int64_t va = PREFETCH_V_BYTES / (int64_t)vrow + 1;
 	for (int64_t j = 0; j < nk; j += 4) {
@@ -284,40 +292,40 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 	}
 }
 
-static void dot_scores_f32(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+static void dot_scores_f32(const task_geom *t, const void *K, const void *V, int64_t nk)
 {
-	dot_scores(t, K, V, nk, avail, ATTN_F32);
+	dot_scores(t, K, V, nk, ATTN_F32);
 }
 
-static void dot_scores_f16(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+static void dot_scores_f16(const task_geom *t, const void *K, const void *V, int64_t nk)
 {
-	dot_scores(t, K, V, nk, avail, ATTN_F16);
+	dot_scores(t, K, V, nk, ATTN_F16);
 }
 
-static void dot_scores_bf16(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+static void dot_scores_bf16(const task_geom *t, const void *K, const void *V, int64_t nk)
 {
-	dot_scores(t, K, V, nk, avail, ATTN_BF16);
+	dot_scores(t, K, V, nk, ATTN_BF16);
 }
 
-static void dot_scores_q8_0(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+static void dot_scores_q8_0(const task_geom *t, const void *K, const void *V, int64_t nk)
 {
-	dot_scores(t, K, V, nk, avail, ATTN_Q8_0);
+	dot_scores(t, K, V, nk, ATTN_Q8_0);
 }
 
-/* St[j][r] = q_r . k_j for the nk keys of a tile; avail (>= nk) keys are
- * readable from K and V, for prefetching. */
-static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk, int64_t avail)
+/* St[j][r] = q_r . k_j for the nk keys of a tile; t->avail (>= nk) keys
+ * are readable from K and V, for prefetching. */
+static void bt_scores(const task_geom *t, const void *K, const void *V, int64_t nk)
 {
 	const int64_t D = t->D, Rp = t->Rp;
 	if (!t->wide) {
 		if (t->dt == ATTN_F16)
-			dot_scores_f16(t, K, V, nk, avail);
+			dot_scores_f16(t, K, V, nk);
 		else if (t->dt == ATTN_BF16)
-			dot_scores_bf16(t, K, V, nk, avail);
+			dot_scores_bf16(t, K, V, nk);
 		else if (t->dt == ATTN_Q8_0)
-			dot_scores_q8_0(t, K, V, nk, avail);
+			dot_scores_q8_0(t, K, V, nk);
 		else
-			dot_scores_f32(t, K, V, nk, avail);
+			dot_scores_f32(t, K, V, nk);
 		return;
 	}
 	const float *Kf = K;
@@ -537,8 +545,7 @@ static inline __attribute__((always_inline)) void accumulate_as(const task_geom 
 	 * one per key of the first strip (dot_scores asks for the K rows); a
 	 * paged decode's V rows of a later page likewise (t->pfv) */
 	const size_t krow = attn_row_bytes(dt, t->D), vbytes = attn_row_bytes(dt, D);
-	const int together =
-	    !t->wide && !t->pfk && (const char *)V == (const char *)t->Kcur + krow && pv == t->pk && krow % 64 == 0;
+	const int together = !t->wide && !t->pfk && kv_together(t, t->Kcur, V, krow) && krow % 64 == 0;
 	const int64_t ka = PREFETCH_K_BYTES / (int64_t)pv + 1;
 	const char *pf = together ? Vb + (size_t)ka * pv : t->wide ? NULL : t->pfv;
 	const int64_t npf = together ? t->avail - ka : nk;
