@@ -14,8 +14,9 @@
  * (not wide: they dequantize 16 values per load in registers; the wide
  * score kernel broadcasts single values and takes an f32 tile). Contiguous
  * rows when the pitch is a whole number of elements (always in the cache
- * and in tensors); paged rows a page at a time (a tile never crosses a
- * page, blocked.c). q4_0 and fp8 rows become f32 tiles. */
+ * and in tensors); paged rows through a table of row addresses (narrow)
+ * or a page at a time (wide: a tile ends at each page's end, blocked.c).
+ * q4_0 and fp8 rows become f32 tiles. */
 static inline int bk_in_place(const cpu_kv *kv, int wide)
 {
 	if (kv->dt == ATTN_Q8_0)
@@ -46,30 +47,45 @@ void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, i
  * every instruction set's panels). */
 #define WIDE_PANEL 32
 
+/* Decode asks for K and V rows this many keys ahead of their use: 48 KiB
+ * of the rows (blocked_tile.c says why), kv_bytes being a key's K and V
+ * rows together; at most BK_AHEAD_MAX keys, the room a paged tile's row
+ * table keeps for them. */
+#define BK_AHEAD_BYTES (48 << 10)
+#define BK_AHEAD_MAX   256
+static inline int64_t bk_ahead_keys(size_t kv_bytes)
+{
+	const int64_t a = BK_AHEAD_BYTES / (int64_t)kv_bytes + 1;
+	return a < BK_AHEAD_MAX ? a : BK_AHEAD_MAX;
+}
+
 /* The geometry of one task, shared by its steps. */
 typedef struct task_geom {
-	int64_t D, Dv;         /* head_dim, head_dim_v */
-	attn_dtype qdt;        /* storage of q */
-	attn_dtype dt;         /* storage of the current K and V tiles as read */
-	size_t pk, pv;         /* bytes between rows of the current K, V tile */
-	int64_t R, R4;         /* query rows, and rounded up to the output kernel's 4 */
-	int64_t Rp;            /* rows as the score and softmax kernels see them: padded to 4, 8 or 16
-	                        * (narrow), or to WIDE_PANEL when wide (whole vectors of any width) */
-	int64_t nq;            /* queries per head in this block */
-	int64_t b, g, i0;      /* sequence, KV head, first query */
-	int64_t pos0;          /* position of query i0; row r is at pos0 + r % nq */
-	int64_t n_q, n_keys;   /* queries and keys of sequence b */
-	int wide;              /* S^T by the 4x16 kernel (else dot products) */
-	float *Qs;             /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
-	float *St;             /* scores, then probabilities: [tile_kv][Rp], and VW_MAX floats of room */
-	float *O;              /* [R4][Dv] */
-	float *m, *l, *alpha;  /* [Rp] each */
-	float *slope, *pos;    /* ALiBi: each row's slope (0 past R) and position, [Rp] */
-	float *Kw;             /* 16-bit K read in place and wide: the K tile widened, [tile_kv][D] */
-	const char *pfk, *pfv; /* paged: the rows to prefetch as this tile's pass (NULL: none) */
-	int64_t avail;         /* keys readable from the current tile's first on, for prefetching */
-	const void *Kcur;      /* the current K tile as the kernels read it */
-	float *Kt, *Vt;        /* tiles the tile step fills (quantized rows): [tile_kv][D], [tile_kv][Dv] */
+	int64_t D, Dv;          /* head_dim, head_dim_v */
+	attn_dtype qdt;         /* storage of q */
+	attn_dtype dt;          /* storage of the current K and V tiles as read */
+	size_t pk, pv;          /* bytes between rows of the current K, V tile */
+	int64_t R, R4;          /* query rows, and rounded up to the output kernel's 4 */
+	int64_t Rp;             /* rows as the score and softmax kernels see them: padded to 4, 8 or 16
+	                         * (narrow), or to WIDE_PANEL when wide (whole vectors of any width) */
+	int64_t nq;             /* queries per head in this block */
+	int64_t b, g, i0;       /* sequence, KV head, first query */
+	int64_t pos0;           /* position of query i0; row r is at pos0 + r % nq */
+	int64_t n_q, n_keys;    /* queries and keys of sequence b */
+	int wide;               /* S^T by the 4x16 kernel (else dot products) */
+	float *Qs;              /* the block's Q, scaled: [D][Rp] when wide, else [R][D] */
+	float *St;              /* scores, then probabilities: [tile_kv][Rp], and VW_MAX floats of room */
+	float *O;               /* [R4][Dv] */
+	float *m, *l, *alpha;   /* [Rp] each */
+	float *slope, *pos;     /* ALiBi: each row's slope (0 past R) and position, [Rp] */
+	float *Kw;              /* 16-bit K read in place and wide: the K tile widened, [tile_kv][D] */
+	const char **kr, **vr;  /* paged and narrow: the address of each K and V row of keys
+	                         * [j0, j0 + avail) of the current tile, which may span pages
+	                         * (blocked.c); NULL: rows pk, pv bytes apart from the tile's first */
+	const char **row_table; /* room for kr and vr: 2 (tile_kv + BK_AHEAD_MAX) addresses */
+	int64_t avail;          /* keys readable from the current tile's first on, for prefetching */
+	const void *Kcur;       /* the current K tile as the kernels read it */
+	float *Kt, *Vt;         /* tiles the tile step fills (quantized rows): [tile_kv][D], [tile_kv][Dv] */
 } task_geom;
 
 /* The steps of one tile (blocked_tile.c). That file is compiled once per

@@ -122,15 +122,15 @@ static inline __attribute__((always_inline)) void qk_panel(int nv, const task_ge
 
 /* Dot products of 4 query rows with 4 key rows: 16 independent accumulators
  * hide the multiply-add latency (4 chains, one per row, would stall on it),
- * and each loaded K or Q vector feeds 4 of them. K rows are pk bytes apart,
- * stored as dt and widened (or dequantized: q8_0) in registers as they are
- * loaded (dt is a constant where this is inlined, see dot_scores); VW values
- * at a time, 16 under AVX-512. */
-static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const char *K, size_t pk,
+ * and each loaded K or Q vector feeds 4 of them. The K rows (at Kr[0..4))
+ * are stored as dt and widened (or dequantized: q8_0) in registers as they
+ * are loaded (dt is a constant where this is inlined, see dot_scores); VW
+ * values at a time, 16 under AVX-512. */
+static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const char *const *Kr,
                                                              float *St, int64_t Rp, attn_dtype dt)
 {
 	const float *q0 = Q, *q1 = Q + D, *q2 = Q + 2 * D, *q3 = Q + 3 * D;
-	const char *k0 = K, *k1 = K + pk, *k2 = K + 2 * pk, *k3 = K + 3 * pk;
+	const char *k0 = Kr[0], *k1 = Kr[1], *k2 = Kr[2], *k3 = Kr[3];
 	/* named accumulators: GCC keeps an array of vectors on the stack */
 	vwf a00 = vw_set1(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
 	vwf a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
@@ -201,18 +201,18 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 	for (int a = 0; a < 4; a++) {
 		for (int64_t c2 = cc; c2 < D; c2++)
 			for (int r = 0; r < 4; r++)
-				d[4 * a + r] += Q[r * D + c2] * vw_load1_row(K + (size_t)a * pk, c2, dt);
+				d[4 * a + r] += Q[r * D + c2] * vw_load1_row(Kr[a], c2, dt);
 		memcpy(St + a * Rp, d + 4 * a, 4 * sizeof(float));
 	}
 }
 
 /* The same for the edges: nr query rows, nk key rows (each 1..4). */
-static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr, int64_t D, const char *K, size_t pk,
+static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr, int64_t D, const char *const *Kr,
                                                           int nk, float *St, int64_t Rp, attn_dtype dt)
 {
 	for (int r = 0; r < nr; r++)
 		for (int a = 0; a < nk; a++) {
-			const char *k = K + (size_t)a * pk;
+			const char *k = Kr[a];
 			vwf acc = vw_set1(0.0f);
 			int64_t cc = 0;
 			for (; cc + VW <= D; cc += VW)
@@ -224,21 +224,22 @@ static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr
 		}
 }
 
-/* Ask for K/V rows [j, j + n) ahead of their use. With few query rows there
- * is too little arithmetic per byte to hide a memory stall, and the hardware
+/* Ask for K/V rows ahead of their use. With few query rows there is too
+ * little arithmetic per byte to hide a memory stall, and the hardware
  * prefetcher does not follow decode's pattern (four K rows read side by
- * side, V in column strips, a different head after each task). Measured on
- * the development machine (2-core Zen 4, decode of a 256 MiB cache, K and V
- * in separate arrays): no prefetch 14 GB/s, K one tile ahead 21 GB/s, every
- * line of K ~24 KiB and of V ~8 KiB ahead 21-29 GB/s (the machine's own read
- * bandwidth moving between 29 and 51), fewer lines or other distances less.
- * In the cache, where a key's K and V rows are adjacent, both come in one
- * region ~48 KiB ahead. Locality 2: into L2, as L1 is busy with the current
- * tile. Where K and V rows are whole cache lines, the scores ask for the K
- * half and P V for the V half as each reads its rows, so that the requests
- * are spread over the whole tile instead of coming in bursts during the
- * scores (on the AVX-512 VM, cold 2-thread decode of a 32k cache, 8 pairs:
- * f32 and f16 as fast or up to 16% faster in every pair, typically 8%). */
+ * side, V in column strips, a different head after each task, pages
+ * anywhere). Measured on the development machine (2-core Zen 4, decode of a
+ * 256 MiB cache, K and V in separate arrays): no prefetch 14 GB/s, K one
+ * tile ahead 21 GB/s, every line of K ~24 KiB and of V ~8 KiB ahead 21-29
+ * GB/s (the machine's own read bandwidth moving between 29 and 51), fewer
+ * lines or other distances less. In the cache, where a key's K and V rows
+ * are adjacent, and in a paged tile, both come BK_AHEAD_BYTES (blocked.h)
+ * ahead. Locality 2: into L2, as L1 is busy with the current tile. There
+ * the scores ask for the K rows and P V for the V rows as each reads its
+ * own (split_ahead), so that the requests are spread over the whole tile
+ * instead of coming in bursts during the scores (on the AVX-512 VM, cold
+ * 2-thread decode of a 32k cache, 8 pairs: f32 and f16 as fast or up to 16%
+ * faster in every pair, typically 8%). */
 #define PREFETCH_K_BYTES (48 << 10)
 #define PREFETCH_V_BYTES (8 << 10)
 
@@ -248,11 +249,32 @@ static void prefetch_bytes(const char *p, size_t n)
 		__builtin_prefetch(p, 0, 2);
 }
 
+/* Row j of a tile: from the tile's row table when it has one (paged), else
+ * pitch bytes on from the first. */
+static inline const char *key_row(const char *const *table, const void *first, size_t pitch, int64_t j)
+{
+	return table ? table[j] : (const char *)first + (size_t)j * pitch;
+}
+
 /* Whether a tile's K and V rows sit side by side, one region per key (the
  * cache read in place; krow: bytes of a K row). */
 static inline int kv_together(const task_geom *t, const void *K, const void *V, size_t krow)
 {
 	return (const char *)V == (const char *)K + krow && t->pk == t->pv;
+}
+
+/* How many keys ahead the scores ask for K rows and P V for V rows, each as
+ * it reads its own: in a paged decode's tile, and in the cache where K rows
+ * are whole cache lines; 0 elsewhere (wide tiles; separate K and V tensors,
+ * for which dot_scores asks for both). */
+static inline int64_t split_ahead(const task_geom *t, const void *K, const void *V, attn_dtype dt)
+{
+	if (t->wide)
+		return 0;
+	if (t->kr)
+		return bk_ahead_keys(t->pk + t->pv);
+	const size_t krow = attn_row_bytes(dt, t->D);
+	return kv_together(t, K, V, krow) && krow % 64 == 0 ? bk_ahead_keys(t->pk) : 0;
 }
 
 /* The dot-product scores of a tile (few rows, see scores()), K stored as dt.
@@ -263,31 +285,31 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 {
 	const int64_t D = t->D, Rp = t->Rp;
 	const size_t row = t->pk, vrow = t->pv, krow = attn_row_bytes(dt, D), vbytes = attn_row_bytes(dt, t->Dv);
-	/* in the cache a key's K and V rows are adjacent: one region */
 	const int together = kv_together(t, K, V, krow);
-	const int64_t avail = t->avail;
+	const int64_t avail = t->avail, sa = split_ahead(t, K, V, dt);
 	const int64_t ka = PREFETCH_K_BYTES / (int64_t)row + 1;
 	const int64_t va = PREFETCH_V_BYTES / (int64_t)vrow + 1;
 	for (int64_t j = 0; j < nk; j += 4) {
 		const int na = nk - j < 4 ? (int)(nk - j) : 4;
-		const char *Kj = (const char *)K + (size_t)j * row;
-		if (t->pfk) /* paged: the same K rows of a later page (V: accumulate_as) */
-			prefetch_bytes(t->pfk + (size_t)j * row, (size_t)na * row);
-		else if (j + ka + 4 <= avail) {
-			if (together && krow % 64 == 0) /* K here, V as P V reads it (accumulate_as) */
+		const char *Kr[4] = {0};
+		for (int a = 0; a < na; a++)
+			Kr[a] = key_row(t->kr, K, row, j + a);
+		if (sa) {
+			if (j + sa + 4 <= avail) /* K here, V as P V reads it (accumulate_as) */
 				for (int a = 0; a < 4; a++)
-					prefetch_bytes(Kj + (size_t)(ka + a) * row, krow);
-			else
-				prefetch_bytes(Kj + (size_t)ka * row, 4 * (together ? row : krow));
+					prefetch_bytes(key_row(t->kr, K, row, j + sa + a), krow);
+		} else {
+			if (j + ka + 4 <= avail) /* in the cache: K and V together */
+				prefetch_bytes(Kr[0] + (size_t)ka * row, 4 * (together ? row : krow));
+			if (!together && j + va + 4 <= avail)
+				prefetch_bytes((const char *)V + (size_t)(j + va) * vrow, 4 * vbytes);
 		}
-		if (!t->pfk && !together && j + va + 4 <= avail)
-			prefetch_bytes((const char *)V + (size_t)(j + va) * vrow, 4 * vbytes);
 		for (int64_t r = 0; r < t->R; r += 4) {
 			const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
 			if (na == 4 && nr == 4)
-				qk_dots4x4(t->Qs + r * D, D, Kj, row, t->St + j * Rp + r, Rp, dt);
+				qk_dots4x4(t->Qs + r * D, D, Kr, t->St + j * Rp + r, Rp, dt);
 			else
-				qk_dots(t->Qs + r * D, nr, D, Kj, row, na, t->St + j * Rp + r, Rp, dt);
+				qk_dots(t->Qs + r * D, nr, D, Kr, na, t->St + j * Rp + r, Rp, dt);
 		}
 	}
 }
@@ -493,12 +515,13 @@ static void bt_online_softmax(const task_geom *t, int64_t nk)
 /* O[r][c..c+VW nv) = alpha_r * O[r][..] + sum_j P[r][j] V[j][c..c+VW nv) for
  * 4 rows: 4 x nv accumulators stay in registers across the keys; each V
  * vector feeds 4 multiply-adds, each probability nv. V rows are pv bytes
- * apart, stored as dt, widened (or dequantized) in registers as they are
- * loaded. */
+ * apart (or in the row table vt), stored as dt, widened (or dequantized) in
+ * registers as they are loaded. With pfa > 0, the V row pfa keys ahead is
+ * asked for (pfb bytes) as each of the first npf keys is read. */
 static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
-                                                           const char *V, int64_t c, size_t pv, float *O, int64_t D,
-                                                           const float *alpha, attn_dtype dt, const char *pf,
-                                                           int64_t npf, size_t pfb)
+                                                           const char *V, const char *const *vt, int64_t c, size_t pv,
+                                                           float *O, int64_t D, const float *alpha, attn_dtype dt,
+                                                           int64_t pfa, int64_t npf, size_t pfb)
 {
 	vwf acc[4][4];
 	for (int r = 0; r < 4; r++)
@@ -506,10 +529,10 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
 			acc[r][u] = vw_load(O + r * D + VW * u) * vw_set1(alpha[r]);
 	for (int64_t j = 0; j < nk; j++) {
 		const float *p = Pt + j * Rp;
-		if (pf && j < npf)
-			prefetch_bytes(pf + (size_t)j * pv, pfb);
+		if (pfa && j < npf)
+			prefetch_bytes(key_row(vt, V, pv, j + pfa), pfb);
 		vwf vv[4];
-		const char *vr = V + (size_t)j * pv;
+		const char *vr = key_row(vt, V, pv, j);
 		vwf d = vw_set1(0.0f);
 		for (int u = 0; u < nv; u++) {
 			if (dt == ATTN_Q8_0) { /* strips start on a block: one scale per block */
@@ -540,27 +563,23 @@ static inline __attribute__((always_inline)) void accumulate_as(const task_geom 
 	const size_t pv = t->pv;
 	const char *Vb = V;
 	int64_t c = 0;
-	/* decode in the cache (K and V rows side by side, whole cache lines,
-	 * read in place): the V rows PREFETCH_K_BYTES ahead are asked for here,
-	 * one per key of the first strip (dot_scores asks for the K rows); a
-	 * paged decode's V rows of a later page likewise (t->pfv) */
-	const size_t krow = attn_row_bytes(dt, t->D), vbytes = attn_row_bytes(dt, D);
-	const int together = !t->wide && !t->pfk && kv_together(t, t->Kcur, V, krow) && krow % 64 == 0;
-	const int64_t ka = PREFETCH_K_BYTES / (int64_t)pv + 1;
-	const char *pf = together ? Vb + (size_t)ka * pv : t->wide ? NULL : t->pfv;
-	const int64_t npf = together ? t->avail - ka : nk;
+	/* decode in the cache or paged: the V rows split_ahead() keys ahead
+	 * are asked for here, one per key of the first strip (dot_scores asks
+	 * for the K rows) */
+	const size_t vbytes = attn_row_bytes(dt, D);
+	const int64_t sa = split_ahead(t, t->Kcur, V, dt), npf = sa ? t->avail - sa : 0;
 	for (; c + 4 * VW <= D; c += 4 * VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(4, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
-			         c == 0 && r == 0 ? pf : NULL, npf, vbytes);
+			pv_block(4, t->St + r, Rp, nk, Vb, t->vr, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			         c == 0 && r == 0 ? sa : 0, npf, vbytes);
 	for (; c + 2 * VW <= D; c += 2 * VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(2, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
-			         c == 0 && r == 0 ? pf : NULL, npf, vbytes);
+			pv_block(2, t->St + r, Rp, nk, Vb, t->vr, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			         c == 0 && r == 0 ? sa : 0, npf, vbytes);
 	for (; c + VW <= D; c += VW)
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(1, t->St + r, Rp, nk, Vb, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
-			         c == 0 && r == 0 ? pf : NULL, npf, vbytes);
+			pv_block(1, t->St + r, Rp, nk, Vb, t->vr, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			         c == 0 && r == 0 ? sa : 0, npf, vbytes);
 	if (c == D)
 		return;
 	for (int64_t r = 0; r < t->R4; r++) {
@@ -570,7 +589,7 @@ static inline __attribute__((always_inline)) void accumulate_as(const task_geom 
 		for (int64_t j = 0; j < nk; j++) {
 			const float p = t->St[j * Rp + r];
 			for (int64_t cc = c; cc < D; cc++)
-				o[cc] += p * vw_load1_row(Vb + (size_t)j * pv, cc, dt);
+				o[cc] += p * vw_load1_row(key_row(t->vr, Vb, pv, j), cc, dt);
 		}
 	}
 }
