@@ -159,6 +159,12 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 		a20 += y2 * x0, a21 += y2 * x1, a22 += y2 * x2, a23 += y2 * x3;                                        \
 		a30 += y3 * x0, a31 += y3 * x1, a32 += y3 * x2, a33 += y3 * x3;                                        \
 	} while (0)
+	/* the next per_step lines to ask for */
+#define QK_PREFETCH()                                                                                                  \
+	do {                                                                                                           \
+		for (const int64_t end = line + per_step; line < end && line < lines; line++)                          \
+			__builtin_prefetch(pf[line % 4] + 64 * (line / 4), 0, 2);                                      \
+	} while (0)
 	int64_t cc = 0;
 	if (dt == ATTN_Q8_0) {
 		/* a block of 32 at a time: each key's scale converted once per
@@ -174,6 +180,7 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 				vwf x0 = vw_load_i8(b0->qs + u) * d0, x1 = vw_load_i8(b1->qs + u) * d1,
 				    x2 = vw_load_i8(b2->qs + u) * d2, x3 = vw_load_i8(b3->qs + u) * d3;
 				QK_STEP(cc + u);
+				QK_PREFETCH();
 			}
 		}
 	} else
@@ -181,11 +188,11 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 			vwf x0 = vw_load_row(k0, cc, dt), x1 = vw_load_row(k1, cc, dt), x2 = vw_load_row(k2, cc, dt),
 			    x3 = vw_load_row(k3, cc, dt);
 			QK_STEP(cc);
-			for (const int64_t end = line + per_step; line < end && line < lines; line++)
-				__builtin_prefetch(pf[line % 4] + 64 * (line / 4), 0, 2);
+			QK_PREFETCH();
 		}
 #undef QK_STEP
-	for (; line < lines; line++) /* q8_0's loop, or a head_dim below VW */
+#undef QK_PREFETCH
+	for (; line < lines; line++) /* a head_dim below VW, or a q8_0 row past its whole blocks */
 		__builtin_prefetch(pf[line % 4] + 64 * (line / 4), 0, 2);
 	/* d[4 key + row]: the 16 dots; St[key][0..4) = the 4 rows' dots with
 	 * that key (narrow S of 4 rows: all 16 in one store) */
@@ -309,27 +316,33 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 		const char *Kr[4] = {0}, *pf[4] = {0};
 		for (int a = 0; a < na; a++)
 			Kr[a] = key_row(t->kr, K, row, j + a);
-		/* K here, V as P V reads it (accumulate_as); a few lines per
-		 * step of the 4 x 4 dots where they run, else at once */
-		const int spread = na == 4 && t->R >= 4;
-		if (sa) {
+		/* pf: the rows to ask for, pfb bytes each, a few lines per step
+		 * of the 4 x 4 dots where they run, else at once */
+		size_t pfb = krow;
+		if (sa) { /* K here, V as P V reads it (accumulate_as) */
 			if (j + sa + 4 <= avail)
-				for (int a = 0; a < 4; a++) {
+				for (int a = 0; a < 4; a++)
 					pf[a] = key_row(t->kr, K, row, j + sa + a);
-					if (!spread)
-						prefetch_bytes(pf[a], krow);
-				}
-		} else {
-			if (j + ka + 4 <= avail) /* in the cache: K and V together */
-				prefetch_bytes(Kr[0] + (size_t)ka * row, 4 * (together ? row : krow));
-			if (!together && j + va + 4 <= avail)
+		} else if (together) { /* in the cache, rows not whole lines: K and V together */
+			if (j + ka + 4 <= avail)
+				for (int a = 0; a < 4; a++)
+					pf[a] = Kr[0] + (size_t)(ka + a) * row;
+			pfb = row;
+		} else { /* separate K and V tensors */
+			if (j + ka + 4 <= avail)
+				prefetch_bytes(Kr[0] + (size_t)ka * row, 4 * krow);
+			if (j + va + 4 <= avail)
 				prefetch_bytes((const char *)V + (size_t)(j + va) * vrow, 4 * vbytes);
 		}
+		const int spread = pf[0] && na == 4 && t->R >= 4;
+		if (pf[0] && !spread)
+			for (int a = 0; a < 4; a++)
+				prefetch_bytes(pf[a], pfb);
 		for (int64_t r = 0; r < t->R; r += 4) {
 			const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
 			if (na == 4 && nr == 4)
 				qk_dots4x4(t->Qs + r * D, D, Kr, t->St + j * Rp + r, Rp, dt,
-				           r == 0 && pf[0] ? pf : NULL, krow);
+				           r == 0 && spread ? pf : NULL, pfb);
 			else
 				qk_dots(t->Qs + r * D, nr, D, Kr, na, t->St + j * Rp + r, Rp, dt);
 		}
