@@ -125,16 +125,14 @@ static inline __attribute__((always_inline)) void qk_panel(int nv, const task_ge
  * and each loaded K or Q vector feeds 4 of them. The K rows (at Kr[0..4))
  * are stored as dt and widened (or dequantized: q8_0) in registers as they
  * are loaded (dt is a constant where this is inlined, see dot_scores); VW
- * values at a time, 16 under AVX-512. With pf, the first pfb bytes of the 4
- * rows at pf[0..4) are asked for a few lines per step of the loop (see
+ * values at a time, 16 under AVX-512. The first pfb bytes of the 4 rows at
+ * pf[0..4) are asked for a line of each per step of the loop (see
  * dot_scores for why). */
 static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const char *const *Kr,
                                                              float *St, int64_t Rp, attn_dtype dt,
                                                              const char *const *pf, size_t pfb)
 {
-	const int64_t lines = pf ? 4 * (int64_t)((pfb + 63) / 64) : 0, steps = D / VW;
-	const int64_t per_step = steps ? (lines + steps - 1) / steps : 0;
-	int64_t line = 0; /* the next to ask for: row line % 4, its line line / 4 */
+	size_t pfo = 0; /* the next line to ask for, of each row */
 	const float *q0 = Q, *q1 = Q + D, *q2 = Q + 2 * D, *q3 = Q + 3 * D;
 	const char *k0 = Kr[0], *k1 = Kr[1], *k2 = Kr[2], *k3 = Kr[3];
 	/* named accumulators: GCC keeps an array of vectors on the stack */
@@ -159,11 +157,15 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 		a20 += y2 * x0, a21 += y2 * x1, a22 += y2 * x2, a23 += y2 * x3;                                        \
 		a30 += y3 * x0, a31 += y3 * x1, a32 += y3 * x2, a33 += y3 * x3;                                        \
 	} while (0)
-	/* the next per_step lines to ask for */
 #define QK_PREFETCH()                                                                                                  \
 	do {                                                                                                           \
-		for (const int64_t end = line + per_step; line < end && line < lines; line++)                          \
-			__builtin_prefetch(pf[line % 4] + 64 * (line / 4), 0, 2);                                      \
+		if (pfo < pfb) {                                                                                       \
+			__builtin_prefetch(pf[0] + pfo, 0, 2);                                                         \
+			__builtin_prefetch(pf[1] + pfo, 0, 2);                                                         \
+			__builtin_prefetch(pf[2] + pfo, 0, 2);                                                         \
+			__builtin_prefetch(pf[3] + pfo, 0, 2);                                                         \
+			pfo += 64;                                                                                     \
+		}                                                                                                      \
 	} while (0)
 	int64_t cc = 0;
 	if (dt == ATTN_Q8_0) {
@@ -191,9 +193,9 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 			QK_PREFETCH();
 		}
 #undef QK_STEP
+	while (pfo < pfb) /* rows longer than the loop's steps, or a head_dim below VW */
+		QK_PREFETCH();
 #undef QK_PREFETCH
-	for (; line < lines; line++) /* a head_dim below VW, or a q8_0 row past its whole blocks */
-		__builtin_prefetch(pf[line % 4] + 64 * (line / 4), 0, 2);
 	/* d[4 key + row]: the 16 dots; St[key][0..4) = the 4 rows' dots with
 	 * that key (narrow S of 4 rows: all 16 in one store) */
 	float d[16];
@@ -341,8 +343,8 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 		for (int64_t r = 0; r < t->R; r += 4) {
 			const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
 			if (na == 4 && nr == 4)
-				qk_dots4x4(t->Qs + r * D, D, Kr, t->St + j * Rp + r, Rp, dt,
-				           r == 0 && spread ? pf : NULL, pfb);
+				qk_dots4x4(t->Qs + r * D, D, Kr, t->St + j * Rp + r, Rp, dt, pf,
+				           r == 0 && spread ? pfb : 0);
 			else
 				qk_dots(t->Qs + r * D, nr, D, Kr, na, t->St + j * Rp + r, Rp, dt);
 		}
