@@ -264,7 +264,7 @@ static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr
  * fills the core's few line-fill buffers, and the loop then waits for them
  * instead of computing while memory works (same VM and decode, 14 pairs:
  * f32 faster in every pair, median 1.16x; f16 in 10, median 1.10x). */
-#define PREFETCH_K_BYTES (48 << 10)
+#define PREFETCH_K_BYTES BK_AHEAD_BYTES /* separate K and V tensors, and rows not whole lines */
 #define PREFETCH_V_BYTES (8 << 10)
 
 static void prefetch_bytes(const char *p, size_t n)
