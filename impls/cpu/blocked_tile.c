@@ -603,9 +603,10 @@ static inline void strip_lines(int64_t c, int64_t w, int64_t D, size_t vbytes, s
 
 /* O = O * alpha + P V over a tile, in strips of 4, 2 and 1 vectors of the
  * head dimension (and a plain loop for the columns past the last whole
- * vector). A strip of V (nk x 4 VW values) stays in L1 for all the rows. */
-static inline __attribute__((always_inline)) void accumulate_as(const task_geom *t, const void *V, int64_t nk,
-                                                                attn_dtype dt)
+ * vector). A strip of V (nk x 4 VW values) stays in L1 for all the rows.
+ * vt: a paged decode's row table, or NULL. */
+static inline __attribute__((always_inline)) void pv_strips(const task_geom *t, const void *V, int64_t nk,
+                                                            attn_dtype dt, const char *const *vt)
 {
 	const int64_t D = t->Dv, Rp = t->Rp;
 	const size_t pv = t->pv;
@@ -620,19 +621,19 @@ static inline __attribute__((always_inline)) void accumulate_as(const task_geom 
 	for (; c + 4 * VW <= D; c += 4 * VW) {
 		strip_lines(c, 4 * VW, D, vbytes, &off, &len);
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(4, t->St + r, Rp, nk, Vb, t->vr, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			pv_block(4, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
 			         r == 0 ? sa : 0, npf, off, len);
 	}
 	for (; c + 2 * VW <= D; c += 2 * VW) {
 		strip_lines(c, 2 * VW, D, vbytes, &off, &len);
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(2, t->St + r, Rp, nk, Vb, t->vr, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			pv_block(2, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
 			         r == 0 ? sa : 0, npf, off, len);
 	}
 	for (; c + VW <= D; c += VW) {
 		strip_lines(c, VW, D, vbytes, &off, &len);
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(1, t->St + r, Rp, nk, Vb, t->vr, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			pv_block(1, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
 			         r == 0 ? sa : 0, npf, off, len);
 	}
 	if (c == D)
@@ -644,9 +645,21 @@ static inline __attribute__((always_inline)) void accumulate_as(const task_geom 
 		for (int64_t j = 0; j < nk; j++) {
 			const float p = t->St[j * Rp + r];
 			for (int64_t cc = c; cc < D; cc++)
-				o[cc] += p * vw_load1_row(key_row(t->vr, Vb, pv, j), cc, dt);
+				o[cc] += p * vw_load1_row(key_row(vt, Vb, pv, j), cc, dt);
 		}
 	}
+}
+
+/* pv_strips for V stored as dt. Rows pv bytes apart (all but a paged
+ * decode) get their own copy of the loops, with the row table's test
+ * gone: it would otherwise sit in prefill's innermost loop. */
+static inline __attribute__((always_inline)) void accumulate_as(const task_geom *t, const void *V, int64_t nk,
+                                                                attn_dtype dt)
+{
+	if (t->vr)
+		pv_strips(t, V, nk, dt, t->vr);
+	else
+		pv_strips(t, V, nk, dt, NULL);
 }
 
 static void accumulate_f32(const task_geom *t, const void *V, int64_t nk)
