@@ -160,7 +160,6 @@ static void blocked_task(const cpu_ctx *c, const blocked_isa *isa, const attn_sh
 	const int in_place = bk_in_place(kv, t->wide);
 	const int64_t page = kv->paged && in_place ? kv->paged->page_size : 0;
 	const int64_t ahead = bk_ahead_keys(kv->k_row + kv->v_row);
-	t->kr = t->vr = NULL;
 	for (int64_t j0 = k0, nk; j0 < k1; j0 += nk) {
 		nk = k1 - j0 < c->tile_kv ? k1 - j0 : c->tile_kv;
 		if (page && t->wide && nk > page - j0 % page) /* a wide tile never crosses a page */

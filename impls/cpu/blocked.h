@@ -48,14 +48,15 @@ void blocked_key_range(const attn_shape *s, int64_t b, int64_t i0, int64_t nq, i
 #define WIDE_PANEL 32
 
 /* Decode asks for K and V rows this many keys ahead of their use: 48 KiB
- * of the rows (blocked_tile.c says why), kv_bytes being a key's K and V
- * rows together; at most BK_AHEAD_MAX keys, the room a paged tile's row
- * table keeps for them. */
+ * of the rows (blocked_tile.c says why), key_bytes being what one key
+ * takes of the rows read (its K and V rows together, or its K row where V
+ * is a separate tensor); at most BK_AHEAD_MAX keys, the room a paged tile's
+ * row table keeps for them. */
 #define BK_AHEAD_BYTES (48 << 10)
 #define BK_AHEAD_MAX   256
-static inline int64_t bk_ahead_keys(size_t kv_bytes)
+static inline int64_t bk_ahead_keys(size_t key_bytes)
 {
-	const int64_t a = BK_AHEAD_BYTES / (int64_t)kv_bytes + 1;
+	const int64_t a = BK_AHEAD_BYTES / (int64_t)key_bytes + 1;
 	return a < BK_AHEAD_MAX ? a : BK_AHEAD_MAX;
 }
 

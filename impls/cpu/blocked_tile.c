@@ -264,7 +264,6 @@ static inline __attribute__((always_inline)) void qk_dots(const float *Q, int nr
  * fills the core's few line-fill buffers, and the loop then waits for them
  * instead of computing while memory works (same VM and decode, 14 pairs:
  * f32 faster in every pair, median 1.16x; f16 in 10, median 1.10x). */
-#define PREFETCH_K_BYTES BK_AHEAD_BYTES /* separate K and V tensors, and rows not whole lines */
 #define PREFETCH_V_BYTES (8 << 10)
 
 static void prefetch_bytes(const char *p, size_t n)
@@ -311,7 +310,7 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 	const size_t row = t->pk, vrow = t->pv, krow = attn_row_bytes(dt, D), vbytes = attn_row_bytes(dt, t->Dv);
 	const int together = kv_together(t, K, V, krow);
 	const int64_t avail = t->avail, sa = split_ahead(t, K, V, dt);
-	const int64_t ka = PREFETCH_K_BYTES / (int64_t)row + 1;
+	const int64_t ka = bk_ahead_keys(row); /* rows of row bytes: K, or K and V together */
 	const int64_t va = PREFETCH_V_BYTES / (int64_t)vrow + 1;
 	for (int64_t j = 0; j < nk; j += 4) {
 		const int na = nk - j < 4 ? (int)(nk - j) : 4;
