@@ -312,23 +312,22 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 	const int64_t avail = t->avail, sa = split_ahead(t, K, V, dt);
 	const int64_t ka = bk_ahead_keys(row); /* rows of row bytes: K, or K and V together */
 	const int64_t va = PREFETCH_V_BYTES / (int64_t)vrow + 1;
+	/* the rows asked for through pf, pfb bytes each, ahead keys on: the
+	 * K rows where P V asks for the V rows (sa), else in the cache a key's
+	 * K and V rows together */
+	const int64_t ahead = sa ? sa : ka;
+	const size_t pfb = sa ? krow : row;
 	for (int64_t j = 0; j < nk; j += 4) {
 		const int na = nk - j < 4 ? (int)(nk - j) : 4;
 		const char *Kr[4] = {0}, *pf[4] = {0};
 		for (int a = 0; a < na; a++)
 			Kr[a] = key_row(t->kr, K, row, j + a);
-		/* pf: the rows to ask for, pfb bytes each, a few lines per step
-		 * of the 4 x 4 dots where they run, else at once */
-		size_t pfb = krow;
-		if (sa) { /* K here, V as P V reads it (accumulate_as) */
-			if (j + sa + 4 <= avail)
+		/* pf: a few lines per step of the 4 x 4 dots where they run,
+		 * else at once */
+		if (sa || together) {
+			if (j + ahead + 4 <= avail)
 				for (int a = 0; a < 4; a++)
-					pf[a] = key_row(t->kr, K, row, j + sa + a);
-		} else if (together) { /* in the cache, rows not whole lines: K and V together */
-			if (j + ka + 4 <= avail)
-				for (int a = 0; a < 4; a++)
-					pf[a] = Kr[0] + (size_t)(ka + a) * row;
-			pfb = row;
+					pf[a] = key_row(t->kr, K, row, j + ahead + a);
 		} else { /* separate K and V tensors */
 			if (j + ka + 4 <= avail)
 				prefetch_bytes(Kr[0] + (size_t)ka * row, 4 * krow);
