@@ -20,22 +20,34 @@
 
 /* Q rows of the block, widened to f32 and times scale (folded here once
  * instead of into every score). Row r is query head g*ratio + r / nq, query
- * i0 + r % nq. Also each row's ALiBi slope and position. */
+ * i0 + r % nq. Also each row's ALiBi slope and position. Wide, Q is stored
+ * transposed ([D][Rp]); it is written VW_MAX rows at a time, each column's
+ * VW_MAX values to one line: a row at a time went down a column of Q^T,
+ * every store to another line (128 rows: 64 KiB, past L1), and took 7% of
+ * a causal prefill. */
 static void bt_load_rows(const attn_shape *s, const void *q, task_geom *t)
 {
 	const int64_t D = t->D, ratio = s->n_heads / s->n_kv_heads;
 	const attn_dtype dt = t->qdt;
-	for (int64_t r = 0; r < t->R; r++) {
-		const int64_t h = t->g * ratio + r / t->nq, i = t->i0 + r % t->nq;
-		const size_t src = (size_t)(((t->b * s->n_heads + h) * s->n_q + i) * D);
+	const size_t esz = attn_dtype_size(dt);
+	const float scale = s->scale; /* a local: the stores below may alias s */
+	for (int64_t r0 = 0; r0 < t->R; r0 += VW_MAX) {
+		const int64_t n = t->R - r0 < VW_MAX ? t->R - r0 : VW_MAX;
+		const char *src[VW_MAX];
+		for (int64_t u = 0; u < n; u++) {
+			const int64_t r = r0 + u, h = t->g * ratio + r / t->nq, i = t->i0 + r % t->nq;
+			src[u] = (const char *)q + (size_t)(((t->b * s->n_heads + h) * s->n_q + i) * D) * esz;
+			t->slope[r] = s->alibi ? s->alibi[h] : 0.0f;
+			t->pos[r] = (float)(t->pos0 + r % t->nq);
+		}
 		if (t->wide)
 			for (int64_t cc = 0; cc < D; cc++)
-				t->Qs[cc * t->Rp + r] = s->scale * attn_load(q, src + (size_t)cc, dt);
+				for (int64_t u = 0; u < n; u++)
+					t->Qs[cc * t->Rp + r0 + u] = scale * attn_load(src[u], (size_t)cc, dt);
 		else
-			for (int64_t cc = 0; cc < D; cc++)
-				t->Qs[r * D + cc] = s->scale * attn_load(q, src + (size_t)cc, dt);
-		t->slope[r] = s->alibi ? s->alibi[h] : 0.0f;
-		t->pos[r] = (float)(t->pos0 + r % t->nq);
+			for (int64_t u = 0; u < n; u++)
+				for (int64_t cc = 0; cc < D; cc++)
+					t->Qs[(r0 + u) * D + cc] = scale * attn_load(src[u], (size_t)cc, dt);
 	}
 	for (int64_t r = t->R; r < t->Rp; r++) /* padding rows: no ALiBi term */
 		t->slope[r] = t->pos[r] = 0.0f;
