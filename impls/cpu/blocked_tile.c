@@ -141,7 +141,7 @@ static inline __attribute__((always_inline)) void qk_panel(int nv, const task_ge
  * pf[0..4) are asked for a line of each per step of the loop (see
  * dot_scores for why). */
 static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int64_t D, const char *const *Kr,
-                                                             float *St, int64_t Rp, attn_dtype dt,
+                                                             float *St, int64_t Rp, attn_dtype dt, const float *h2f,
                                                              const char *const *pf, size_t pfb)
 {
 	size_t pfo = 0; /* the next line to ask for, of each row */
@@ -188,8 +188,8 @@ static inline __attribute__((always_inline)) void qk_dots4x4(const float *Q, int
 			                      *b1 = (const attn_block_q8_0 *)k1 + cc / ATTN_QBLOCK,
 			                      *b2 = (const attn_block_q8_0 *)k2 + cc / ATTN_QBLOCK,
 			                      *b3 = (const attn_block_q8_0 *)k3 + cc / ATTN_QBLOCK;
-			const vwf d0 = vw_set1(v8_half_scale(b0->d)), d1 = vw_set1(v8_half_scale(b1->d)),
-			          d2 = vw_set1(v8_half_scale(b2->d)), d3 = vw_set1(v8_half_scale(b3->d));
+			const vwf d0 = vw_set1(h2f[b0->d]), d1 = vw_set1(h2f[b1->d]), d2 = vw_set1(h2f[b2->d]),
+			          d3 = vw_set1(h2f[b3->d]);
 			for (int u = 0; u < ATTN_QBLOCK; u += VW) {
 				vwf x0 = vw_load_i8(b0->qs + u) * d0, x1 = vw_load_i8(b1->qs + u) * d1,
 				    x2 = vw_load_i8(b2->qs + u) * d2, x3 = vw_load_i8(b3->qs + u) * d3;
@@ -328,6 +328,7 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 	 * K rows where P V asks for the V rows (sa), else in the cache a key's
 	 * K and V rows together */
 	const int64_t ahead = sa ? sa : ka;
+	const float *h2f = dt == ATTN_Q8_0 ? cpu_half_table() : NULL; /* q8_0 block scales */
 	const size_t pfb = sa ? krow : row;
 	for (int64_t j = 0; j < nk; j += 4) {
 		const int na = nk - j < 4 ? (int)(nk - j) : 4;
@@ -353,7 +354,7 @@ static inline __attribute__((always_inline)) void dot_scores(const task_geom *t,
 		for (int64_t r = 0; r < t->R; r += 4) {
 			const int nr = t->R - r < 4 ? (int)(t->R - r) : 4;
 			if (na == 4 && nr == 4)
-				qk_dots4x4(t->Qs + r * D, D, Kr, t->St + j * Rp + r, Rp, dt, pf,
+				qk_dots4x4(t->Qs + r * D, D, Kr, t->St + j * Rp + r, Rp, dt, h2f, pf,
 				           r == 0 && spread ? pfb : 0);
 			else
 				qk_dots(t->Qs + r * D, nr, D, Kr, na, t->St + j * Rp + r, Rp, dt);
@@ -563,13 +564,15 @@ static void bt_online_softmax(const task_geom *t, int64_t nk)
  * 4 rows: 4 x nv accumulators stay in registers across the keys; each V
  * vector feeds 4 multiply-adds, each probability nv. V rows are pv bytes
  * apart (or in the row table vt), stored as dt, widened (or dequantized) in
- * registers as they are loaded. With pfa > 0, bytes [pfo, pfo + pfb) of
+ * registers as they are loaded (q8_0 scales through h2f, cpu_half_table).
+ * With pfa > 0, bytes [pfo, pfo + pfb) of
  * the V row pfa keys ahead are asked for as each of the first npf keys is
  * read. */
 static inline __attribute__((always_inline)) void pv_block(int nv, const float *Pt, int64_t Rp, int64_t nk,
                                                            const char *V, const char *const *vt, int64_t c, size_t pv,
                                                            float *O, int64_t D, const float *alpha, attn_dtype dt,
-                                                           int64_t pfa, int64_t npf, size_t pfo, size_t pfb)
+                                                           const float *h2f, int64_t pfa, int64_t npf, size_t pfo,
+                                                           size_t pfb)
 {
 	vwf acc[4][4];
 	for (int r = 0; r < 4; r++)
@@ -586,7 +589,7 @@ static inline __attribute__((always_inline)) void pv_block(int nv, const float *
 			if (dt == ATTN_Q8_0) { /* strips start on a block: one scale per block */
 				const attn_block_q8_0 *blk = (const attn_block_q8_0 *)vr + (c + VW * u) / ATTN_QBLOCK;
 				if (VW * u % ATTN_QBLOCK == 0)
-					d = vw_set1(v8_half_scale(blk->d));
+					d = vw_set1(h2f[blk->d]);
 				vv[u] = vw_load_i8(blk->qs + (c + VW * u) % ATTN_QBLOCK) * d;
 			} else
 				vv[u] = vw_load_row(vr, c + VW * u, dt);
@@ -627,23 +630,24 @@ static inline __attribute__((always_inline)) void pv_strips(const task_geom *t, 
 	 * share of every row's lines as it reads its own */
 	const size_t vbytes = attn_row_bytes(dt, D);
 	const int64_t sa = split_ahead(t, t->Kcur, V, dt), npf = sa ? t->avail - sa : 0;
+	const float *h2f = dt == ATTN_Q8_0 ? cpu_half_table() : NULL; /* q8_0 block scales */
 	size_t off, len;
 	for (; c + 4 * VW <= D; c += 4 * VW) {
 		strip_lines(c, 4 * VW, D, vbytes, &off, &len);
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(4, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			pv_block(4, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt, h2f,
 			         r == 0 ? sa : 0, npf, off, len);
 	}
 	for (; c + 2 * VW <= D; c += 2 * VW) {
 		strip_lines(c, 2 * VW, D, vbytes, &off, &len);
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(2, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			pv_block(2, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt, h2f,
 			         r == 0 ? sa : 0, npf, off, len);
 	}
 	for (; c + VW <= D; c += VW) {
 		strip_lines(c, VW, D, vbytes, &off, &len);
 		for (int64_t r = 0; r < t->R4; r += 4)
-			pv_block(1, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt,
+			pv_block(1, t->St + r, Rp, nk, Vb, vt, c, pv, t->O + r * D + c, D, t->alpha + r, dt, h2f,
 			         r == 0 ? sa : 0, npf, off, len);
 	}
 	if (c == D)

@@ -53,6 +53,15 @@ static inline __attribute__((always_inline)) void dq_q4_0(float *dst, const void
  * The table is filled once, on first use. */
 const float *cpu_fp8_table(void);
 
+/* Every f16 value as f32 (65536 entries, 256 KiB), filled once on first
+ * use: the scale of a q8_0 block, read in place by blocked's kernels, is a
+ * load and a broadcast from here. Converting it in registers (an insert,
+ * vcvtph2ps and a broadcast, all on the vector ports the multiply-adds
+ * need) cost a quarter as many instructions again as the block's
+ * dequantizing and multiply-adds; a block's scales are few distinct values,
+ * so the lines read stay in cache. */
+const float *cpu_half_table(void);
+
 /* One stored row of n elements (any KV storage type) to f32. */
 static inline __attribute__((always_inline)) void dq_row(float *dst, const void *src, int64_t n, attn_dtype dt,
                                                          const float *fp8)
