@@ -64,13 +64,15 @@ endif
 OBJ_DIR  := $(BUILD)/obj
 LIB_OBJS := $(patsubst %.c,$(OBJ_DIR)/%.o,$(HARNESS_SRC) $(IMPL_SRC) $(VK_SRC)) $(OBJ_DIR)/harness/run/gbench_shim.o
 
-# blocked's tile kernels once per x86-64 ISA (blocked_tile.c, -DBLOCKED_ISA=
-# names the table it fills); blocked_tile.o itself is the baseline's
-BLOCKED_ISA_FLAGS_avx2   := -mavx2 -mfma -mf16c
-BLOCKED_ISA_FLAGS_avx512 := $(BLOCKED_ISA_FLAGS_avx2) -mavx512f -mavx512vl -mavx512bw -mavx512dq
-BLOCKED_ISA_OBJS := $(OBJ_DIR)/impls/cpu/blocked_tile.avx2.o $(OBJ_DIR)/impls/cpu/blocked_tile.avx512.o
+# the CPU kernels compiled once more per x86-64 ISA (blocked's tile steps,
+# blas's softmax; -DCPU_ISA= names what each compilation defines); the plain
+# .o of each is the baseline's
+ISA_FLAGS_avx2   := -mavx2 -mfma -mf16c
+ISA_FLAGS_avx512 := $(ISA_FLAGS_avx2) -mavx512f -mavx512vl -mavx512bw -mavx512dq
+ISA_KERNELS      := blocked_tile blas_softmax
+ISA_OBJS := $(foreach k,$(ISA_KERNELS),$(OBJ_DIR)/impls/cpu/$(k).avx2.o $(OBJ_DIR)/impls/cpu/$(k).avx512.o)
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
-LIB_OBJS += $(BLOCKED_ISA_OBJS)
+LIB_OBJS += $(ISA_OBJS)
 endif
 
 .PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-render test-slurm
@@ -93,9 +95,13 @@ $(OBJ_DIR)/%.o: %.c $(FLAGS_STAMP) | $(VK_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(EXTRA_DEFS) $(VK_CFLAGS) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BLOCKED_ISA_OBJS): $(OBJ_DIR)/impls/cpu/blocked_tile.%.o: impls/cpu/blocked_tile.c $(FLAGS_STAMP)
+$(OBJ_DIR)/impls/cpu/%.avx2.o: impls/cpu/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(BLOCKED_ISA_FLAGS_$*) -DBLOCKED_ISA=$* -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(ISA_FLAGS_avx2) -DCPU_ISA=avx2 -MMD -MP -c $< -o $@
+
+$(OBJ_DIR)/impls/cpu/%.avx512.o: impls/cpu/%.c $(FLAGS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(ISA_FLAGS_avx512) -DCPU_ISA=avx512 -MMD -MP -c $< -o $@
 
 $(OBJ_DIR)/harness/run/gbench_shim.o: harness/run/gbench_shim.cc $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -132,14 +138,14 @@ $(BUILD)/plugins/abi1/old_abi.so: tests/plugins/old_abi.c tests/plugins/abi1/att
 TEST_PLUGINS := $(BUILD)/plugins/abi1/twopass.so $(BUILD)/plugins/abi1/old_abi.so $(BUILD)/plugins/bad_abi.so $(BUILD)/plugins/no_symbol.so $(BUILD)/plugins/lowprec.so $(BUILD)/libattnbench_twopass.so $(BUILD)/plugins/fault.so $(BUILD)/plugins/tailbug.so $(BUILD)/plugins/variants.so $(BUILD)/plugins/pagecheck.so
 
 # liar: the naive backend linked in, with one variant ignored on request
-LIAR_SRC := tests/plugins/liar.c $(filter-out impls/cpu/blas.c impls/cpu/blocked%,$(IMPL_SRC))
+LIAR_SRC := tests/plugins/liar.c $(filter-out impls/cpu/blas% impls/cpu/blocked%,$(IMPL_SRC))
 $(BUILD)/plugins/liar.so: $(LIAR_SRC) $(wildcard include/*.h impls/*.h impls/cpu/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(LIAR_SRC) -o $@ -Wl,-z,defs -lm
 TEST_PLUGINS += $(BUILD)/plugins/liar.so
 
 # slow: the naive backend linked in, spinning for a set fraction of each call
-SLOW_SRC := tests/plugins/slow.c $(filter-out impls/cpu/blas.c impls/cpu/blocked%,$(IMPL_SRC))
+SLOW_SRC := tests/plugins/slow.c $(filter-out impls/cpu/blas% impls/cpu/blocked%,$(IMPL_SRC))
 $(BUILD)/plugins/slow.so: $(SLOW_SRC) $(wildcard include/*.h impls/*.h impls/cpu/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(SLOW_SRC) -o $@ -Wl,-z,defs -lm

@@ -516,16 +516,14 @@ static void test_isa_select(void **state)
 	assert_string_equal(isa->name, "generic");
 	assert_int_equal(blocked_isa_select("sse9", ~0u, &isa, err, sizeof err), ATTN_E_INVALID);
 	assert_non_null(strstr(err, "isa=sse9"));
-#ifdef BLOCKED_X86_ISAS
-	assert_int_equal(blocked_isa_select("", BLOCKED_HAS_AVX2, &isa, err, sizeof err), ATTN_OK);
+#ifdef CPU_X86_ISAS
+	assert_int_equal(blocked_isa_select("", CPU_HAS_AVX2, &isa, err, sizeof err), ATTN_OK);
 	assert_string_equal(isa->name, "avx2");
-	assert_int_equal(blocked_isa_select(NULL, BLOCKED_HAS_AVX2 | BLOCKED_HAS_AVX512, &isa, err, sizeof err),
-	                 ATTN_OK);
+	assert_int_equal(blocked_isa_select(NULL, CPU_HAS_AVX2 | CPU_HAS_AVX512, &isa, err, sizeof err), ATTN_OK);
 	assert_string_equal(isa->name, "avx512");
-	assert_int_equal(blocked_isa_select("generic", BLOCKED_HAS_AVX2 | BLOCKED_HAS_AVX512, &isa, err, sizeof err),
-	                 ATTN_OK);
+	assert_int_equal(blocked_isa_select("generic", CPU_HAS_AVX2 | CPU_HAS_AVX512, &isa, err, sizeof err), ATTN_OK);
 	assert_string_equal(isa->name, "generic");
-	assert_int_equal(blocked_isa_select("avx512", BLOCKED_HAS_AVX2, &isa, err, sizeof err), ATTN_E_INVALID);
+	assert_int_equal(blocked_isa_select("avx512", CPU_HAS_AVX2, &isa, err, sizeof err), ATTN_E_INVALID);
 	assert_non_null(strstr(err, "isa=avx512: this CPU lacks AVX-512"));
 	assert_int_equal(blocked_isa_select("avx2", 0, &isa, err, sizeof err), ATTN_E_INVALID);
 	assert_non_null(strstr(err, "isa=avx2: this CPU lacks AVX2"));
@@ -549,8 +547,8 @@ static void test_isa_goldens(void **state)
 	static const struct {
 		const char *name;
 		unsigned need;
-	} isas[] = {{"generic", 0}, {"avx2", BLOCKED_HAS_AVX2}, {"avx512", BLOCKED_HAS_AVX512}};
-	const unsigned has = blocked_cpu_isas();
+	} isas[] = {{"generic", 0}, {"avx2", CPU_HAS_AVX2}, {"avx512", CPU_HAS_AVX512}};
+	const unsigned has = cpu_isas();
 	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
 		if ((has & isas[i].need) != isas[i].need) {
 			print_message("[ SKIPPED  ] isa=%s: this CPU lacks it\n", isas[i].name);

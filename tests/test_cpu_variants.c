@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "attn_quant.h"
+#include "cpu/blas_softmax.h"
 #include "run/registry.h"
 #include "testutil.h"
 
@@ -659,6 +660,73 @@ static void test_supports_and_bytes(void **state)
 	}
 }
 
+/* blas's softmax as each instruction set this CPU runs compiled it (the
+ * goldens reach only the widest): rows of scores under a causal window
+ * with softcap, ALiBi and a sink, of lengths that leave a tail after the
+ * last whole vector of 8 and of 16, against the same in double. */
+static void test_blas_softmax_isas(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		unsigned need;
+		blas_softmax_fn fn;
+	} isas[] = {
+	    {"generic", 0, blas_softmax_generic},
+#ifdef CPU_X86_ISAS
+	    {"avx2", CPU_HAS_AVX2, blas_softmax_avx2},
+	    {"avx512", CPU_HAS_AVX512, blas_softmax_avx512},
+#endif
+	};
+	enum { NQ = 5, NKV = 61, RATIO = 2 };
+	const float slopes[RATIO] = {0.25f, 0.0625f}, sinks[RATIO] = {0.5f, -1.0f};
+	const attn_shape s = {.batch = 1,
+	                      .n_heads = RATIO,
+	                      .n_kv_heads = 1,
+	                      .head_dim = 8,
+	                      .n_q = NQ,
+	                      .n_kv = NKV,
+	                      .causal = 1,
+	                      .window = 43,
+	                      .softcap = 3.0f,
+	                      .alibi = slopes,
+	                      .sinks = sinks,
+	                      .scale = 1.0f,
+	                      .dtype = ATTN_F32};
+	float in[RATIO * NQ][NKV], S[RATIO * NQ][NKV], inv[RATIO * NQ];
+	for (int r = 0; r < RATIO * NQ; r++)
+		for (int j = 0; j < NKV; j++)
+			in[r][j] = (float)((r * 37 + j * 11) % 23) * 0.37f - 4.0f;
+	const unsigned has = cpu_isas();
+	for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+		if ((has & isas[i].need) != isas[i].need) {
+			print_message("[ SKIPPED  ] %s: this CPU lacks it\n", isas[i].name);
+			continue;
+		}
+		memcpy(S, in, sizeof S);
+		isas[i].fn(&s, NQ, NKV, 0, 0, RATIO * NQ, 0, NKV, &S[0][0], inv);
+		for (int r = 0; r < RATIO * NQ; r++) {
+			const int h = r / NQ, p = NKV - NQ + r % NQ;
+			int64_t lo, hi;
+			cpu_key_range(&s, NQ, NKV, r % NQ, &lo, &hi);
+			double x[NKV] = {0}, mx = sinks[h], sum = 0;
+			for (int j = (int)lo; j < hi; j++) {
+				x[j] = 3.0 * tanh(in[r][j] / 3.0) - slopes[h] * fabs((double)(p - j));
+				mx = fmax(mx, x[j]);
+			}
+			for (int j = 0; j < NKV; j++) {
+				const double want = j >= lo && j < hi ? exp(x[j] - mx) : 0.0;
+				sum += want;
+				if (fabs(S[r][j] - want) > 1e-5 * (1 + want))
+					fail_msg("%s: row %d key %d: %g, want %g", isas[i].name, r, j, S[r][j], want);
+			}
+			sum += exp(sinks[h] - mx);
+			if (fabs(inv[r] * sum - 1.0) > 1e-5)
+				fail_msg("%s: row %d: 1 / sum %g, want %g", isas[i].name, r, inv[r], 1.0 / sum);
+		}
+	}
+}
+
 int run_cpu_variant_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +739,7 @@ int run_cpu_variant_tests(void)
 	    cmocka_unit_test(test_kv_storage),
 	    cmocka_unit_test(test_many_blocks),
 	    cmocka_unit_test(test_supports_and_bytes),
+	    cmocka_unit_test(test_blas_softmax_isas),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,6 +43,7 @@
 #include <omp.h>
 #include <stdio.h>
 
+#include "blas_softmax.h"
 #include "cpu_common.h"
 #include "simd.h"
 
@@ -58,98 +59,21 @@
 	32 /* a group with at most this many query rows (decode)                                                       \
 	      takes the chunked path when K and V need widening */
 
-/* One row of S for head h, query position p, whose entry t is key j0 + t:
- * the variants' score transform on the visible entries [lo, hi), then
- * exp(x - max) on them and 0 on the rest; returns 1 / the sum (with the
- * sink in the denominator; 0 for a row without a visible key), by which
- * the row's output is scaled after P V: DV multiplies per row instead of a
- * pass over the row's n entries. */
-static inline __attribute__((always_inline)) float softmax_row(const attn_shape *s, int64_t h, int64_t p, int64_t j0,
-                                                               float *row, int64_t lo, int64_t hi, int64_t n)
+/* The softmax for this CPU: the widest compilation of blas_softmax.c it
+ * runs (the baseline's 8-float vectors are a pair of SSE registers there,
+ * which spilled and shuffled lanes through memory: the softmax took more
+ * time than the two GEMMs). */
+static blas_softmax_fn pick_softmax(void)
 {
-	if (s->softcap > 0.0f || s->alibi)
-		for (int64_t j = lo; j < hi; j++)
-			row[j] = cpu_score(s, h, row[j], p, j0 + j);
-	const float sink = cpu_sink(s, h);
-	v8f mx8 = v8_set1(-INFINITY);
-	int64_t j = lo;
-	for (; j + 8 <= hi; j += 8)
-		mx8 = v8_max(mx8, v8_load(row + j));
-	float mx = sink;
-	for (int u = 0; u < 8; u++)
-		mx = fmaxf(mx, mx8[u]);
-	for (; j < hi; j++)
-		mx = fmaxf(mx, row[j]);
-	v8f sum8 = v8_set1(0.0f);
-	for (j = lo; j + 8 <= hi; j += 8) {
-		const v8f e = v8_exp(v8_load(row + j) - mx);
-		v8_store(row + j, e);
-		sum8 += e;
-	}
-	float sum = v8_hsum(sum8);
-	for (; j < hi; j++) {
-		row[j] = expf(row[j] - mx);
-		sum += row[j];
-	}
-	if (s->sinks)
-		sum += expf(sink - mx);
-	for (j = 0; j < lo; j++)
-		row[j] = 0.0f;
-	for (j = hi; j < n; j++)
-		row[j] = 0.0f;
-	return hi > lo ? 1.0f / sum : 0.0f; /* no visible key: a zero row */
-}
-
-/* The softmax of rows r0..r1-1 of group g (scores S, n keys from klo on, of
- * a sequence of nq queries and nkv keys); inv[r - r0]: row r's factor. */
-static inline __attribute__((always_inline)) void softmax_body(const attn_shape *s, int64_t nq, int64_t nkv, int64_t g,
-                                                               int64_t r0, int64_t r1, int64_t klo, int64_t n, float *S,
-                                                               float *inv)
-{
-	const int64_t NQ = s->n_q, ratio = s->n_heads / s->n_kv_heads;
-	for (int64_t r = r0; r < r1; r++) {
-		int64_t lo, hi;
-		cpu_key_range(s, nq, nkv, r % NQ, &lo, &hi);
-		if (hi <= lo)
-			lo = hi = klo;
-		inv[r - r0] =
-		    softmax_row(s, g * ratio + r / NQ, nkv - nq + r % NQ, klo, S + (r - r0) * n, lo - klo, hi - klo, n);
-	}
-}
-
-typedef void (*softmax_fn)(const attn_shape *s, int64_t nq, int64_t nkv, int64_t g, int64_t r0, int64_t r1, int64_t klo,
-                           int64_t n, float *S, float *inv);
-
-/* The softmax compiled for the build's baseline, and (x86 without AVX2 in
- * the build) once more for AVX2 + FMA, taken where the CPU has them: the
- * baseline's v8f is a pair of SSE registers, which spills and shuffles
- * lanes through memory (measured: the softmax took more time than the two
- * GEMMs). flatten inlines simd.h's helpers into each copy, so that each
- * is compiled for the copy's instruction set. */
-static void softmax_base(const attn_shape *s, int64_t nq, int64_t nkv, int64_t g, int64_t r0, int64_t r1, int64_t klo,
-                         int64_t n, float *S, float *inv)
-{
-	softmax_body(s, nq, nkv, g, r0, r1, klo, n, S, inv);
-}
-
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__AVX2__)
-static __attribute__((target("avx2,fma"), flatten)) void softmax_avx2(const attn_shape *s, int64_t nq, int64_t nkv,
-                                                                      int64_t g, int64_t r0, int64_t r1, int64_t klo,
-                                                                      int64_t n, float *S, float *inv)
-{
-	softmax_body(s, nq, nkv, g, r0, r1, klo, n, S, inv);
-}
-
-static softmax_fn pick_softmax(void)
-{
-	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? softmax_avx2 : softmax_base;
-}
-#else
-static softmax_fn pick_softmax(void)
-{
-	return softmax_base;
-}
+#ifdef CPU_X86_ISAS
+	const unsigned has = cpu_isas();
+	if (has & CPU_HAS_AVX512)
+		return blas_softmax_avx512;
+	if (has & CPU_HAS_AVX2)
+		return blas_softmax_avx2;
 #endif
+	return blas_softmax_generic;
+}
 
 /* Rows per block: up to QB queries of one head, or as many whole heads of
  * the group as fit in QB rows (at least one) when a head has few queries. */
@@ -386,7 +310,7 @@ static void block_at(const blas_blocks *k, int64_t i, int64_t *r0, int64_t *r1)
  * buffers S (rows x n_kv), inv (rows) and Qw (a widened Q block). */
 static void run_block(const attn_shape *s, const void *q, const float *Kg, int64_t ldk, const float *Vg, int64_t ldv,
                       int64_t b, int64_t g, int64_t nq, int64_t nkv, int64_t r0, int64_t r1, float *S, float *inv,
-                      float *Qw, float *out, softmax_fn softmax)
+                      float *Qw, float *out, blas_softmax_fn softmax)
 {
 	const int64_t H = s->n_heads, NQ = s->n_q, D = s->head_dim, DV = attn_head_dim_v(s), ratio = H / s->n_kv_heads;
 	const size_t qoff = (size_t)((b * H + g * ratio) * NQ * D);
@@ -467,7 +391,7 @@ static int blas_kernel(cpu_ctx *c, const attn_shape *s, const void *q, const cpu
 		return ATTN_OK;
 	}
 	const int team = team_size(s, c->threads);
-	const softmax_fn softmax = pick_softmax();
+	const blas_softmax_fn softmax = pick_softmax();
 	const size_t per = (size_t)(rows * (NKV + 1)) + (s->dtype != ATTN_F32 ? (size_t)(rows * D) : 0);
 	float *Kw = c->ws + (size_t)team * per, *Vw = Kw + NKV * D; /* !direct only */
 	openblas_set_num_threads(team > 1 ? 1 : c->threads);

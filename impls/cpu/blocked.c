@@ -93,7 +93,7 @@
  *   the f32 code is what it was.
  * - Instruction sets: blocked_tile.c is compiled for the build's baseline,
  *   AVX2+FMA+F16C and AVX-512 (the Makefile), one table of steps each;
- *   create() takes the best the CPU has (blocked_cpu_isas) or the one
+ *   create() takes the best the CPU has (cpu_isas) or the one
  *   --param blocked:isa=NAME forces, and the kernel calls through it. The
  *   steps are per tile, so the indirect calls cost nothing measurable. */
 #include <float.h>
@@ -495,20 +495,6 @@ static int blocked_kernel(cpu_ctx *c, const blocked_isa *isa, const attn_shape *
 
 /* ---- instruction sets ------------------------------------------------------ */
 
-unsigned blocked_cpu_isas(void)
-{
-	unsigned has = 0;
-#ifdef BLOCKED_X86_ISAS
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && V8_CPU_HAS_F16C())
-		has |= BLOCKED_HAS_AVX2;
-	if ((has & BLOCKED_HAS_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
-		has |= BLOCKED_HAS_AVX512;
-#endif
-	return has;
-}
-
 int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, char *err, size_t err_len)
 {
 	static const struct {
@@ -516,9 +502,9 @@ int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, 
 		unsigned bit;
 		const blocked_isa *isa;
 	} isas[] = {
-#ifdef BLOCKED_X86_ISAS
-	    {"avx512", "AVX-512 (F, VL, BW, DQ) with AVX2, FMA and F16C", BLOCKED_HAS_AVX512, &blocked_isa_avx512},
-	    {"avx2", "AVX2 with FMA and F16C", BLOCKED_HAS_AVX2, &blocked_isa_avx2},
+#ifdef CPU_X86_ISAS
+	    {"avx512", "AVX-512 (F, VL, BW, DQ) with AVX2, FMA and F16C", CPU_HAS_AVX512, &blocked_isa_avx512},
+	    {"avx2", "AVX2 with FMA and F16C", CPU_HAS_AVX2, &blocked_isa_avx2},
 #endif
 	    {"generic", NULL, 0, &blocked_isa_generic},
 	};
@@ -536,7 +522,7 @@ int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, 
 		return ATTN_OK;
 	}
 	snprintf(err, err_len, "parameter isa=%s: not an instruction set of this build (%s)", want,
-#ifdef BLOCKED_X86_ISAS
+#ifdef CPU_X86_ISAS
 	         "avx512, avx2 or generic"
 #else
 	         "generic"
@@ -553,14 +539,14 @@ int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, 
 		return blocked_kernel(c, &blocked_isa_##x, s, q, kv, out);                                             \
 	}
 ISA_KERNEL(generic)
-#ifdef BLOCKED_X86_ISAS
+#ifdef CPU_X86_ISAS
 ISA_KERNEL(avx2)
 ISA_KERNEL(avx512)
 #endif
 
 static cpu_kernel isa_kernel(const blocked_isa *isa)
 {
-#ifdef BLOCKED_X86_ISAS
+#ifdef CPU_X86_ISAS
 	if (isa == &blocked_isa_avx512)
 		return blocked_kernel_avx512;
 	if (isa == &blocked_isa_avx2)
@@ -607,7 +593,7 @@ static int blocked_create(const attn_config *cfg, void **ctx, char *err, size_t 
 	int rc = split_isa(cfg ? cfg->params : NULL, rest, sizeof rest, want, sizeof want, err, err_len);
 	const blocked_isa *isa = NULL;
 	if (rc == ATTN_OK)
-		rc = blocked_isa_select(want, blocked_cpu_isas(), &isa, err, err_len);
+		rc = blocked_isa_select(want, cpu_isas(), &isa, err, err_len);
 	if (rc)
 		return rc;
 	attn_config mine = cfg ? *cfg : (attn_config){0};

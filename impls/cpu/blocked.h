@@ -114,20 +114,12 @@ typedef struct blocked_isa {
 } blocked_isa;
 
 extern const blocked_isa blocked_isa_generic;
-#if defined(__x86_64__)
-#define BLOCKED_X86_ISAS 1
+#ifdef CPU_X86_ISAS
 extern const blocked_isa blocked_isa_avx2, blocked_isa_avx512;
 #endif
 
-/* What the CPU offers, as blocked_isa_select() takes it. */
-enum { BLOCKED_HAS_AVX2 = 1, BLOCKED_HAS_AVX512 = 2 };
-
-/* BLOCKED_HAS_* of the CPU this runs on (AVX2 with FMA and F16C; AVX-512 F,
- * VL, BW and DQ with those), as the CPU and the OS report it. */
-unsigned blocked_cpu_isas(void);
-
 /* The table for want ("avx2", "avx512", "generic", or NULL / "": the best
- * of has). Returns ATTN_OK, or ATTN_E_INVALID with a message naming the ISA
+ * of has, CPU_HAS_* bits). Returns ATTN_OK, or ATTN_E_INVALID with a message naming the ISA
  * when it is unknown or has lacks it. */
 int blocked_isa_select(const char *want, unsigned has, const blocked_isa **out, char *err, size_t err_len);
 

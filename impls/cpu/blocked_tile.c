@@ -5,8 +5,8 @@
  * vectors of 8 rows.
  *
  * One source for every instruction set: the Makefile compiles this file
- * once for the build's baseline (BLOCKED_ISA unset: blocked_isa_generic)
- * and once more per x86-64 ISA with its -m flags and -DBLOCKED_ISA=avx2 or
+ * once for the build's baseline (CPU_ISA unset: blocked_isa_generic)
+ * and once more per x86-64 ISA with its -m flags and -DCPU_ISA=avx2 or
  * avx512; each compilation fills the table of that name, and blocked.c
  * picks one at run time. Everything else here is static, so the copies do
  * not clash. */
@@ -708,16 +708,16 @@ static void bt_accumulate(const task_geom *t, const void *V, int64_t nk)
 		accumulate_f32(t, V, nk);
 }
 
-#ifndef BLOCKED_ISA
-#define BLOCKED_ISA generic
+#ifndef CPU_ISA
+#define CPU_ISA generic
 #endif
 #define ISA_TABLE_(x) blocked_isa_##x
 #define ISA_TABLE(x)  ISA_TABLE_(x)
 #define ISA_NAME_(x)  #x
 #define ISA_NAME(x)   ISA_NAME_(x)
 
-const blocked_isa ISA_TABLE(BLOCKED_ISA) = {
-    .name = ISA_NAME(BLOCKED_ISA),
+const blocked_isa ISA_TABLE(CPU_ISA) = {
+    .name = ISA_NAME(CPU_ISA),
     .tile = bt_tile,
     .load_rows = bt_load_rows,
     .scores = bt_scores,

@@ -453,3 +453,17 @@ uint64_t cpu_cache_bytes(void *ctx)
 	const uint64_t tok = attn_row_bytes(kt, s->head_dim) + attn_row_bytes(kt, attn_head_dim_v(s));
 	return (uint64_t)(s->batch * s->n_kv_heads * c->cap) * tok;
 }
+
+unsigned cpu_isas(void)
+{
+	unsigned has = 0;
+#ifdef CPU_X86_ISAS
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && V8_CPU_HAS_F16C())
+		has |= CPU_HAS_AVX2;
+	if ((has & CPU_HAS_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+		has |= CPU_HAS_AVX512;
+#endif
+	return has;
+}

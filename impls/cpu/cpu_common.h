@@ -140,6 +140,18 @@ static inline float cpu_sink(const attn_shape *s, int64_t h)
 	.cache_truncate = cpu_cache_truncate, .prefill = cpu_prefill, .decode = cpu_prefill,                           \
 	.cache_bytes = cpu_cache_bytes, .instance_info = cpu_instance_info
 
+/* The x86-64 instruction sets the CPU kernels are also compiled for (the
+ * Makefile: blocked_tile.c and blas_softmax.c, -DCPU_ISA=avx2 or avx512),
+ * beside the build's baseline. */
+#if defined(__x86_64__)
+#define CPU_X86_ISAS 1
+#endif
+enum { CPU_HAS_AVX2 = 1, CPU_HAS_AVX512 = 2 };
+
+/* CPU_HAS_* of the CPU this runs on (AVX2 with FMA and F16C; AVX-512 F, VL,
+ * BW and DQ with those), as the CPU and the OS report it; 0 off x86-64. */
+unsigned cpu_isas(void);
+
 /* For a kernel that reads paged views (ATTN_CAP_PAGED). */
 #define CPU_PAGED_ENTRY_POINT .attend_paged = cpu_attend_paged
 
