@@ -248,7 +248,7 @@ const char *fmt_bytes(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
-void *xalloc(size_t n)
+void *xalloc_pages(size_t n)
 {
 	if (n == 0)
 		return NULL;
@@ -262,16 +262,20 @@ void *xalloc(size_t n)
 	 * decode of 16-token pages spread over a pool paid a TLB miss every 8
 	 * KiB and ran at 0.6 of the contiguous speed. */
 	const size_t huge = (size_t)2 << 20;
-	void *p;
-	if (rounded >= huge) {
-		rounded = (rounded + huge - 1) & ~(huge - 1);
-		p = aligned_alloc(huge, rounded);
-		if (p)
-			madvise(p, rounded, MADV_HUGEPAGE);
-	} else
-		p = aligned_alloc(64, rounded);
+	if (rounded < huge)
+		return aligned_alloc(64, rounded);
+	rounded = (rounded + huge - 1) & ~(huge - 1);
+	void *p = aligned_alloc(huge, rounded);
 	if (p)
-		memset(p, 0, rounded);
+		madvise(p, rounded, MADV_HUGEPAGE);
+	return p;
+}
+
+void *xalloc(size_t n)
+{
+	void *p = xalloc_pages(n);
+	if (p)
+		memset(p, 0, (n + 63) & ~(size_t)63);
 	return p;
 }
 

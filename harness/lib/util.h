@@ -74,4 +74,8 @@ int mkdir_p(const char *dir);
  * the kernel has them), zeroed; NULL on failure or n == 0. */
 void *xalloc(size_t n);
 
+/* xalloc without the zeroing: for a buffer whose pages its threads touch
+ * first, each its own part. */
+void *xalloc_pages(size_t n);
+
 #endif
