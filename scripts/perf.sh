@@ -85,6 +85,7 @@ sweep() { # name, then sweep options
 	}
 }
 has_flag() { "$B" sweep --help 2>&1 | grep -q -- "--$1 "; }
+interleave() { if has_flag interleave; then echo "--interleave $1"; fi; }
 
 R="--repetitions 3 --min-time 0.1 --batch 1"
 BIG="--heads 32 --gqa 4"
@@ -119,8 +120,11 @@ for k in $(seq 1 "$RK"); do
 		sweep "t3-$k" --backend blocked $BIG $R --head-dim 128 --phases decode --cache 32768 --dtype f32,f16 \
 			$COLD --threads "$T"
 	fi
+	# targets 4 and 10 divide one row of a sweep by another: the two are
+	# measured in turn, a repetition of each per pass (--interleave), so
+	# that the machine's drift over the sweep falls on both
 	sweep "t4-$k" --backend blas $BIG --repetitions 5 --min-time 0.1 --batch 1 --head-dim 128 --phases decode \
-		--cache 32768 --dtype f32,f16 --threads "$T"
+		--cache 32768 --dtype f32,f16 --threads "$T" $(interleave "$k")
 	# 2 threads, 1, 1, 2 (ABBA): a drift of the machine's speed over the
 	# four sweeps cancels in the ratio of the geometric means
 	sweep "t5a-$k" --backend blocked $BIG $R --head-dim 128 --phases prefill --seq "$SEQ" --threads 2
@@ -133,7 +137,7 @@ for k in $(seq 1 "$RK"); do
 	fi
 	if has_flag page-size; then
 		sweep "t10-$k" --backend blocked $BIG $R --head-dim 128 --phases decode --cache 32768 --page-size 0,16 \
-			--threads "$T"
+			--threads "$T" $(interleave "$k")
 	fi
 done
 # target 8a: the sweep and the tight loop in turn, R8 times each (the
