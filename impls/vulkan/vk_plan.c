@@ -52,13 +52,8 @@ int vk_setup_config(vk_ctx *c)
 	c->f_stage = c->par.stage >= 0 ? (uint32_t)c->par.stage : !(cpu && c->use_texel);
 	c->d_merge = c->use_subgroup && (c->par.dec_merge >= 0 ? c->par.dec_merge : !cpu);
 	c->d_wg = c->par.dec_wg ? (uint32_t)c->par.dec_wg : cpu ? (c->subgroup_size > 8 ? c->subgroup_size : 8) : 128;
-	/* 8 keys per lane and softmax step on a CPU device: 8 independent dot
-	 * products for its SIMD loops to overlap, and a rescale of the
-	 * accumulators every 8 keys instead of every 2 (lavapipe, 2-CPU AVX-512
-	 * VM, decode 8 heads / 2 KV heads, d128, 16k keys, cold, 6 rounds in
-	 * turn: 5.3 GB/s against 3.4 with 2 keys, 4.3 with 4; d64 and d256, 8
-	 * and 32 heads, 1k and 16k keys as fast or faster in 7 of 8) */
-	c->d_keys = c->par.dec_keys ? (uint32_t)c->par.dec_keys : (cpu ? 2 : 1); /* and decode_keys */
+	/* keys per lane and step: more where decode_keys() finds room */
+	c->d_keys = c->par.dec_keys ? (uint32_t)c->par.dec_keys : (cpu ? 2 : 1);
 	c->d_dsplit = c->par.dec_dsplit ? (uint32_t)c->par.dec_dsplit : (c->d_merge ? sg_dsplit : 1);
 
 	if (c->f_wg > max_wg || c->d_wg > max_wg)
