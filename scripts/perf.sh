@@ -297,6 +297,12 @@ for dt in ("f32", "f16"):
         continue
     _, ps = rounds(lambda sfx: float(one("t3" + sfx, dtype=dt)["pct_peak_bw"]) / 100)
     target_r(n, what, ps, ">= 0.85", lambda m: m >= 0.85)
+    # beside it, the row against the read rate of its own evictions: the
+    # DRAM figure of the very minutes the row was measured in
+    if one("t3-1", dtype=dt).get("evict_gbs"):
+        _, es = rounds(lambda sfx: float(one("t3" + sfx, dtype=dt)["gbytes_s"])
+                       / float(one("t3" + sfx, dtype=dt)["evict_gbs"]))
+        print(f"         (over the read rate of its own evictions, rounds: {listed(es, '{:.3f}')})")
 def t4(sfx):
     return float(one("t4" + sfx, dtype="f32")["time_ns"]) / float(one("t4" + sfx, dtype="f16")["time_ns"])
 _, rs = rounds(t4)

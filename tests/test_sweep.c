@@ -547,13 +547,19 @@ static void test_cache_state(void **state)
 		fail_msg("sweep: exit %d: %s", rc, err ? err : "");
 	free(err);
 	results_file rf;
-	if (results_read(csv, RESULTS_NEED_CONTRACT | RESULTS_COL(RC_CACHE_STATE) | RESULTS_COL(RC_CV), &rf, &e))
+	const uint64_t cols = RESULTS_NEED_CONTRACT | RESULTS_COL(RC_CACHE_STATE) | RESULTS_COL(RC_CV);
+	if (results_read(csv, cols | RESULTS_COL(RC_EVICT_GBS), &rf, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(rf.nrows, 2);
 	for (int i = 0; i < rf.nrows; i++) {
 		results_rec *r = &rf.rows[i];
 		assert_int_equal(r->status, RESULT_OK);
 		assert_int_equal(r->cache_state, r->phase == PHASE_DECODE ? CACHE_COLD : CACHE_HOT);
+		/* a cold row keeps the read rate of its evictions, a hot one none */
+		if (r->cache_state == CACHE_COLD)
+			assert_true(r->evict_gbs > 0 && isfinite(r->evict_gbs));
+		else
+			assert_true(isnan(r->evict_gbs));
 		/* cv: stddev / mean of the row's own repetitions */
 		assert_int_equal(r->nrep_times, 3);
 		assert_true(fabs(r->cv - results_cv(r->rep_times_ns, 3)) < 1e-4);
@@ -571,6 +577,19 @@ static void test_cache_state(void **state)
 		results_repro(repro, sizeof repro, "naive", &pt, 0, 0, 0);
 		assert_non_null(strstr(repro, r->phase == PHASE_DECODE ? "--cache-state hot" : "--cache-state cold"));
 	}
+	results_file_free(&rf);
+	/* interleaved, a cold row's passes keep it too */
+	err = NULL;
+	if (tu_run(NULL, &err, "sweep", "--backend", "naive", "--phases", "decode", "--cache", "16", "--heads", "2",
+	           "--gqa", "1", "--head-dim", "16", "--repetitions", "2", "--interleave", "5", "--out", out,
+	           (char *)NULL) != 0)
+		fail_msg("sweep --interleave: %s", err ? err : "");
+	free(err);
+	if (results_read(csv, cols | RESULTS_COL(RC_EVICT_GBS), &rf, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(rf.nrows, 1);
+	assert_int_equal(rf.rows[0].cache_state, CACHE_COLD);
+	assert_true(rf.rows[0].evict_gbs > 0 && isfinite(rf.rows[0].evict_gbs));
 	results_file_free(&rf);
 	tu_rmtree(dir);
 }

@@ -86,6 +86,7 @@ static const colspec cols[RC_NCOLS] = {
     COL(RC_LENS, "lens", CK_LENS, lens, REQ_NEVER, 0, 0),
     COL(RC_CACHE_STATE, "cache_state", CK_CSTATE, cache_state, REQ_NEVER, 0, 0),
     COL(RC_CV, "cv", CK_NUM, cv, REQ_NEVER, 0, 0),
+    COL(RC_EVICT_GBS, "evict_gbs", CK_NUM, evict_gbs, REQ_NEVER, 0, 0),
     COL(RC_REPRO, "repro", CK_TEXT, repro, REQ_NEVER, 0, 0),
 };
 #undef COL
@@ -268,6 +269,8 @@ int results_write_row(FILE *f, const result_row *r)
 	const double cv = r->measured && r->rep_ns ? results_cv(r->rep_ns, r->reps) : NAN;
 	if (!isnan(cv))
 		snprintf(buf[RC_CV], 64, "%.4f", cv);
+	if (r->measured && r->evict_gbs > 0)
+		snprintf(buf[RC_EVICT_GBS], 64, "%.2f", r->evict_gbs);
 	snprintf(buf[RC_KV_CACHE_BYTES], 64, "%llu", (unsigned long long)point_kv_bytes(p));
 	snprintf(buf[RC_WORKSPACE_BYTES], 64, "%llu", (unsigned long long)r->workspace_bytes);
 	char status[600];

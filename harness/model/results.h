@@ -55,6 +55,7 @@ enum results_col {
 	RC_LENS,
 	RC_CACHE_STATE, /* cold or hot: what the point was measured in */
 	RC_CV,          /* stddev / mean of rep_times_ns */
+	RC_EVICT_GBS,   /* cold: the read rate of the evictions between its calls */
 	RC_REPRO,       /* the attnbench sweep command that measures the row's point again (last) */
 	RC_NCOLS
 };
@@ -73,6 +74,7 @@ typedef struct result_row {
 	const char *reason; /* skipped or error: why, one line */
 	int measured;       /* timing columns filled */
 	double time_ns, time_ns_min, time_ns_max, gpu_time_ns;
+	double evict_gbs; /* cold: GB/s of the evictions between its calls; 0: none */
 	int reps;
 	int64_t iterations;
 	uint64_t workspace_bytes, peak_device_bytes;
@@ -136,6 +138,7 @@ typedef struct results_rec {
 	double *rep_times_ns; /* nrep_times values, malloc'ed (NULL when none) */
 	int nrep_times;
 	double pct_peak_flops, pct_peak_bw;
+	double evict_gbs;
 	const char *repro; /* "" where absent (files of older versions) */
 	/* -1 (softcap NAN) where absent or empty: read them through
 	 * results_rec_point(), which gives what an absent cell means */

@@ -245,8 +245,8 @@ typedef struct pair_state {
 	result_row row;
 	char reason[600];
 	int nrep, final;
-	double gpu_sum;
-	int ngpu;
+	double gpu_sum, evict_sum;
+	int ngpu, nevict;
 } pair_state;
 
 /* --interleave: every pass runs each pair not yet done once, for one
@@ -292,6 +292,8 @@ static int run_interleaved(const sweep_opts *o, run_setup *r, const unsigned cha
 			times[(size_t)i * (size_t)reps + (size_t)s->nrep++] = rep_ns[0];
 			s->gpu_sum += row.gpu_time_ns;
 			s->ngpu += row.gpu_time_ns > 0;
+			s->evict_sum += row.evict_gbs;
+			s->nevict += row.evict_gbs > 0;
 		}
 	}
 	r->cfg.repetitions = reps;
@@ -305,6 +307,7 @@ static int run_interleaved(const sweep_opts *o, run_setup *r, const unsigned cha
 		if (row->status == RESULT_OK) {
 			sweep_row_times(row, &times[(size_t)i * (size_t)reps], s->nrep);
 			row->gpu_time_ns = s->ngpu ? s->gpu_sum / s->ngpu : 0;
+			row->evict_gbs = s->nevict ? s->evict_sum / s->nevict : 0;
 		}
 		row_count(row, n);
 		rc = sink_add(k, row_text(row, NULL, 0));

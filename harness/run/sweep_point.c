@@ -134,6 +134,8 @@ static void point_time(const run_setup *r, point_ctx *c, int reps, int64_t itera
 static void point_close(run_setup *r, int bi, result_row *row, point_ctx *c, char *reason, size_t reason_len)
 {
 	const attn_backend *b = r->sel[bi]->be;
+	const double evict_gbs =
+	    c->evicts && c->evict_s > 0 ? 1e-9 * (double)c->evicts * (double)c->evict_bytes / c->evict_s : 0;
 	point_teardown(c);
 	if (c->failed || c->nrep == 0) {
 		row->status = RESULT_ERROR;
@@ -147,6 +149,7 @@ static void point_close(run_setup *r, int bi, result_row *row, point_ctx *c, cha
 	sweep_row_times(row, c->rep_ns, c->nrep);
 	row->iterations = c->iterations;
 	row->gpu_time_ns = c->ngpu ? stats_median(c->gpu_ns, c->ngpu) : 0;
+	row->evict_gbs = evict_gbs;
 	free(c->gpu_ns);
 	c->gpu_ns = NULL;
 	if (b->peak_device_bytes)
