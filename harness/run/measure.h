@@ -84,8 +84,8 @@ typedef struct point_ctx {
 	int64_t n_pages, max_pages;
 	void *evict; /* cold: the buffer read between calls (evict_bytes()) */
 	size_t evict_bytes;
-	double evict_s; /* cold: the seconds those reads took, evicts of them */
-	int64_t evicts;
+	double evict_s; /* cold: the seconds those reads took in all */
+	int64_t evicts; /* and how many there were */
 	int failed;
 	char err[512];
 	/* collected by the reporter */

@@ -120,10 +120,10 @@ static uint32_t decode_keys(const vk_ctx *c, attn_dtype kt, uint32_t dmax, uint3
 	if (!c->cpu || c->par.dec_keys || (kt != ATTN_F32 && kt != ATTN_F16 && kt != ATTN_BF16))
 		return c->d_keys;
 	const uint32_t per = ((dmax + 3) / 4 + c->d_dsplit - 1) / c->d_dsplit; /* vec4s of a row per lane */
-	uint32_t keys = 8;
+	uint32_t keys = 8; /* halved down to d_keys (2) at the least */
 	while (keys > c->d_keys && keys * hg * per > 512)
 		keys /= 2;
-	return keys > c->d_keys ? keys : c->d_keys;
+	return keys;
 }
 
 /* Largest divisor of g not above cap. */
