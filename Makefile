@@ -10,6 +10,7 @@
 #   make fuzz       each libFuzzer target for FUZZ_TIME seconds (default 60)
 #   make perf       speed ratios against the machine's own peak (a benchmark)
 #   make golden     regenerate datasets/golden from the float64 reference
+#   make backends-lib  the CPU backends as a backend library (A/B sweeps of two builds)
 #   make format / make lint (layering and file-length rules, clang-format, cppcheck)
 #
 # Every dependency comes through pkg-config; libcsv ships no .pc file on
@@ -75,7 +76,8 @@ ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 LIB_OBJS += $(ISA_OBJS)
 endif
 
-.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-render test-slurm
+.PHONY: all run test unit perf golden format lint clean deps sweep check install uninstall leak-run test-render test-slurm \
+	backends-lib
 all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 
 # Objects depend on the flags they were built with: a change of OPT, SAN or
@@ -91,17 +93,22 @@ $(shell mkdir -p $(BUILD) && (echo '$(GIT_COMMIT)' | cmp -s - $(COMMIT_STAMP) ||
 $(OBJ_DIR)/harness/model/machine.o: EXTRA_DEFS = -DATTN_GIT_COMMIT='"$(GIT_COMMIT)"'
 $(OBJ_DIR)/harness/model/machine.o: $(COMMIT_STAMP)
 
-$(OBJ_DIR)/%.o: %.c $(FLAGS_STAMP) | $(VK_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(EXTRA_DEFS) $(VK_CFLAGS) $(BLAS_CFLAGS) -MMD -MP -c $< -o $@
+# The object rules of a folder of objects: $(1) the folder, $(2) flags of
+# its own (the PIC objects of the CPU backends' library below)
+define OBJ_RULES
+$(1)/%.o: %.c $$(FLAGS_STAMP) | $$(VK_DEPS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $(2) $$(EXTRA_DEFS) $$(VK_CFLAGS) $$(BLAS_CFLAGS) -MMD -MP -c $$< -o $$@
 
-$(OBJ_DIR)/impls/cpu/%.avx2.o: impls/cpu/%.c $(FLAGS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(ISA_FLAGS_avx2) -DCPU_ISA=avx2 -MMD -MP -c $< -o $@
+$(1)/impls/cpu/%.avx2.o: impls/cpu/%.c $$(FLAGS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $(2) $$(ISA_FLAGS_avx2) -DCPU_ISA=avx2 -MMD -MP -c $$< -o $$@
 
-$(OBJ_DIR)/impls/cpu/%.avx512.o: impls/cpu/%.c $(FLAGS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(ISA_FLAGS_avx512) -DCPU_ISA=avx512 -MMD -MP -c $< -o $@
+$(1)/impls/cpu/%.avx512.o: impls/cpu/%.c $$(FLAGS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $(2) $$(ISA_FLAGS_avx512) -DCPU_ISA=avx512 -MMD -MP -c $$< -o $$@
+endef
+$(eval $(call OBJ_RULES,$(OBJ_DIR),))
 
 $(OBJ_DIR)/harness/run/gbench_shim.o: harness/run/gbench_shim.cc $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -122,6 +129,21 @@ PLUGIN_CFLAGS_ABI1 = $(subst -Iinclude,-Itests/plugins/abi1,$(PLUGIN_CFLAGS))
 $(BUILD)/libattnbench_twopass.so: impls/examples/twopass.c include/attnbench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $< -o $@ -lm
+
+# The CPU backends (naive, blocked, blas) as a backend library of their own,
+# to measure two builds of one in an A/B sweep (docs/performance.md, "A/B
+# mode"; docs/ci/ci.sh): each build's objects again, position-independent,
+# every symbol hidden but the library's entry point (impls/plugin/), so two
+# copies loaded side by side share nothing but the process.
+PIC_DIR  := $(BUILD)/pic
+PIC_OBJS := $(patsubst %.c,$(PIC_DIR)/%.o,$(IMPL_SRC) impls/plugin/cpu_backends.c)
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+PIC_OBJS += $(subst $(OBJ_DIR)/,$(PIC_DIR)/,$(ISA_OBJS))
+endif
+$(eval $(call OBJ_RULES,$(PIC_DIR),-fPIC -fvisibility=hidden))
+$(BUILD)/libattnbench_cpu.so: $(PIC_OBJS)
+	$(CC) $(SAN) -shared -o $@ $^ -Wl,-z,defs $(BLAS_LIBS) -fopenmp -lm
+backends-lib: $(BUILD)/libattnbench_cpu.so
 
 $(BUILD)/plugins/%.so: tests/plugins/%.c include/attnbench.h include/attn_half.h include/attn_quant.h
 	@mkdir -p $(dir $@)
@@ -149,7 +171,7 @@ SLOW_SRC := tests/plugins/slow.c $(filter-out impls/cpu/blas% impls/cpu/blocked%
 $(BUILD)/plugins/slow.so: $(SLOW_SRC) $(wildcard include/*.h impls/*.h impls/cpu/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) $(ARCH) -fopenmp -fvisibility=hidden -I. $(SLOW_SRC) -o $@ -Wl,-z,defs -lm
-TEST_PLUGINS += $(BUILD)/plugins/slow.so
+TEST_PLUGINS += $(BUILD)/plugins/slow.so $(BUILD)/libattnbench_cpu.so
 
 # --- install: binary, its data, man page, completion, public header,
 # pkg-config file, example backend. The binary finds its data in

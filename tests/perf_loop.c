@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	attn_err e = {{0}};
 	backend_entry *sel[ATTN_MAX_BACKENDS];
 	int nsel = 0;
-	if (registry_select(argv[1], sel, &nsel, &e) || nsel != 1) {
+	if (registry_select(argv[1], "backend", sel, &nsel, &e) || nsel != 1) {
 		fprintf(stderr, "perf_loop: %s\n", nsel != 1 && !e.msg[0] ? "name exactly one backend" : e.msg);
 		return 2;
 	}

@@ -1,7 +1,8 @@
 /* test_ab.c - A/B mode: two builds of one backend measured side by side
  * (the sweep's order, read from the slow test backend's trace of its
  * calls) and the Wilcoxon signed-rank test compare --ab judges their
- * repetition pairs with (compare's A/B verdicts: test_compare.c). */
+ * repetition pairs with (compare's A/B verdicts: test_compare.c); the CPU
+ * backends built as a backend library for the A/B gate. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -225,12 +226,54 @@ static void test_ab_interleaved(void **state)
 	tu_rmtree(dir);
 }
 
+/* The CPU backends as a backend library (make backends-lib), the A/B
+ * gate's grid (datasets/sweeps/ab.conf) over two copies of it, and a config's
+ * backend list with blanks and a name the registry lacks. */
+static void test_cpu_backends_library(void **state)
+{
+	(void)state;
+	char lib[800], base[900], cand[900];
+	snprintf(lib, sizeof lib, "%s", tu_built("libattnbench_cpu.so"));
+	snprintf(base, sizeof base, "base=%s", lib);
+	snprintf(cand, sizeof cand, "cand=%s", lib);
+	char *out = NULL;
+	int rc = tu_run(&out, NULL, "list", "--backend-lib", base, (char *)NULL);
+	assert_int_equal(rc, 0);
+	for (const char *const *n = (const char *const[]){"naive@base ", "blocked@base ", "blas@base ", NULL}; *n; n++)
+		if (!strstr(out, *n))
+			fail_msg("list does not show %s: %s", *n, out);
+	free(out);
+	/* its blocked passes every golden case */
+	EXPECT(0, " 0 failed", "check", "--backend-lib", base, "--backend", "blocked@base");
+	/* the gate's grid, cut to one small point, over the library twice */
+	char *dir = tu_tmpdir(), res[900], conf[900];
+	snprintf(res, sizeof res, "%s/run", dir);
+	EXPECT(0, "A/B: the builds of blocked@base measured side by side", "sweep", "--config",
+	       "datasets/sweeps/ab.conf", "--backend-lib", base, "--backend-lib", cand, "--head-dim", "16", "--seq",
+	       "16", "--cache", "32", "--dtype", "f32", "--repetitions", "2", "--min-time", "0.001", "--out", res);
+	EXPECT(0, "A/B: NAME@base (baseline) against NAME@cand", "compare", "--ab", res, "--max-slowdown", "1000");
+	/* the backend list of a config: blanks around names are not part of
+	 * them; a name the registry lacks is the file's error */
+	snprintf(conf, sizeof conf, "%s/two.conf", dir);
+	const char two[] = "backends =  naive ,blocked@base \nphases = decode\ncache = 32\nheads = 1\nhead_dim = 16\n"
+	                   "repetitions = 1\nmin_time = 0.001\n";
+	tu_write(conf, two, strlen(two));
+	EXPECT(0, "2 ok", "sweep", "--config", conf, "--backend-lib", base, "--out", res);
+	const char bad[] = "backends = naive, nope\n";
+	tu_write(conf, bad, strlen(bad));
+	char want[1000];
+	snprintf(want, sizeof want, "%s: backends: unknown backend 'nope'", conf);
+	EXPECT(2, want, "sweep", "--config", conf, "--out", res);
+	tu_rmtree(dir);
+}
+
 int run_ab_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wilcoxon_known),
 	    cmocka_unit_test(test_wilcoxon_greater),
 	    cmocka_unit_test(test_ab_interleaved),
+	    cmocka_unit_test(test_cpu_backends_library),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("ab", tests, NULL, NULL);

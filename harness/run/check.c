@@ -482,7 +482,8 @@ int check_run(const check_opts *opts)
 	random_spec rs = o->random;
 	char source[CASE_PATH_MAX + 64];
 
-	if (registry_select(o->backends, sel, &nsel, &e) || open_cases(o, sel, nsel, &rs, &cases, &ncases, &e)) {
+	if (registry_select(o->backends, "--backend", sel, &nsel, &e) ||
+	    open_cases(o, sel, nsel, &rs, &cases, &ncases, &e)) {
 		fprintf(stderr, "attnbench check: %s\n", e.msg);
 		return EXIT_INPUT;
 	}

@@ -592,8 +592,12 @@ int setup_init(const sweep_opts *o, run_setup *r, const char *cmd, int isolate)
 		r->cfg.max_mem = o->max_mem;
 	if (!rc && !r->cfg.max_mem)
 		r->cfg.max_mem = machine_ram_bytes() / 2;
-	if (!rc)
-		rc = registry_select(o->backends ? o->backends : r->cfg.backends, r->sel, &r->nsel, &e);
+	if (!rc) {
+		char what[4200];
+		snprintf(what, sizeof what, "%s: backends", o->config ? o->config : "the default grid");
+		rc = registry_select(o->backends ? o->backends : r->cfg.backends, o->backends ? "--backend" : what,
+		                     r->sel, &r->nsel, &e);
+	}
 	if (!rc)
 		rc = sweep_points(&r->cfg, &r->pts, &r->npts, &e);
 	if (rc) {

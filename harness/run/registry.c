@@ -241,11 +241,18 @@ backend_entry *registry_find(const char *name)
 	return NULL;
 }
 
-int registry_select(const char *list, backend_entry **out, int *n, attn_err *e)
+/* Whether a list is "all", blanks around it left out. */
+static int names_all(const char *list)
+{
+	list += strspn(list, " \t");
+	return strncmp(list, "all", 3) == 0 && list[3 + strspn(list + 3, " \t")] == 0;
+}
+
+int registry_select(const char *list, const char *what, backend_entry **out, int *n, attn_err *e)
 {
 	registry_init();
 	*n = 0;
-	if (!list || strcmp(list, "all") == 0) {
+	if (!list || names_all(list)) {
 		for (int i = 0; i < n_entries; i++)
 			if (entries[i].available)
 				out[(*n)++] = &entries[i];
@@ -253,13 +260,19 @@ int registry_select(const char *list, backend_entry **out, int *n, attn_err *e)
 	}
 	const char *p = list;
 	while (*p) {
-		char name[80];
+		/* a name, the blanks around it left out ("a, b" as a config writes it) */
 		size_t len = strcspn(p, ",");
+		const char *next = p + len + (p[len] == ',');
+		while (len && isspace((unsigned char)*p))
+			p++, len--;
+		while (len && isspace((unsigned char)p[len - 1]))
+			len--;
+		char name[80];
 		if (len == 0 || len >= sizeof name)
-			return attn_errf(e, "--backend: malformed list '%s'", list);
+			return attn_errf(e, "%s: malformed list '%s'", what, list);
 		memcpy(name, p, len);
 		name[len] = 0;
-		p += len + (p[len] == ',');
+		p = next;
 		backend_entry *be = registry_find(name);
 		if (!be) {
 			char known[512] = "";
@@ -268,10 +281,10 @@ int registry_select(const char *list, backend_entry **out, int *n, attn_err *e)
 				if (i + 1 < n_entries)
 					strncat(known, ", ", sizeof known - strlen(known) - 1);
 			}
-			return attn_errf(e, "--backend: unknown backend '%s' (known: %s)", name, known);
+			return attn_errf(e, "%s: unknown backend '%s' (known: %s)", what, name, known);
 		}
 		if (!be->available)
-			return attn_errf(e, "--backend: backend '%s' is unavailable (%s)", name, be->reason);
+			return attn_errf(e, "%s: backend '%s' is unavailable (%s)", what, name, be->reason);
 		int dup = 0;
 		for (int i = 0; i < *n; i++)
 			dup |= out[i] == be;
@@ -279,7 +292,7 @@ int registry_select(const char *list, backend_entry **out, int *n, attn_err *e)
 			out[(*n)++] = be;
 	}
 	if (*n == 0)
-		return attn_errf(e, "--backend: empty list");
+		return attn_errf(e, "%s: empty list", what);
 	return 0;
 }
 

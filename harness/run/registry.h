@@ -44,10 +44,12 @@ int registry_load_library(const char *path, attn_err *e);
  * giving x@base and x@cand; the same file under two tags loads twice. Any
  * other argument is a PATH. registry_load_library takes either form. */
 
-/* Resolve a --backend list ("all", NULL or "a,b") into entries. Named
- * backends that are unknown or unavailable are an input error (exit 2);
- * with "all"/NULL, unavailable ones are left out. Returns 0 or EXIT_INPUT. */
-int registry_select(const char *list, backend_entry **out, int *n, attn_err *e);
+/* Resolve a backend list ("all", NULL or "a,b"; blanks around a name are
+ * left out) into entries. Named backends that are unknown or unavailable
+ * are an input error (exit 2) whose message starts with what (where the
+ * list came from: "--backend", or a config file and its key); with
+ * "all"/NULL, unavailable ones are left out. Returns 0 or EXIT_INPUT. */
+int registry_select(const char *list, const char *what, backend_entry **out, int *n, attn_err *e);
 
 /* Backend-specific parameters from --param NAME:key=value,... ; create
  * sites pass registry_config() so each backend sees only its own. */
