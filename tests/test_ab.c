@@ -1,8 +1,9 @@
 /* test_ab.c - A/B mode: two builds of one backend measured side by side
  * (the sweep's order, read from the slow test backend's trace of its
- * calls) and the Wilcoxon signed-rank test compare --ab judges their
- * repetition pairs with (compare's A/B verdicts: test_compare.c); the CPU
- * backends built as a backend library for the A/B gate. */
+ * calls), the Wilcoxon signed-rank test and the paired t test compare --ab
+ * judges their repetition pairs with (compare's A/B verdicts:
+ * test_compare.c); the CPU backends built as a backend library for the A/B
+ * gate. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +54,26 @@ static void check_brute(double (*got)(const double *, int), int greater, uint64_
 				fail_msg("n %d: exact p %.15g, brute force %.15g (%s)", n, p, want,
 				         greater ? "one-sided" : "two-sided");
 		}
+}
+
+/* The paired t test on log ratios: df 2 has a closed form, p = 1 -
+ * t / sqrt(2 + t^2); log ratios 0.1, 0.2, 0.3 give t = 0.2 / (0.1 /
+ * sqrt(3)). */
+static void test_paired_known(void **state)
+{
+	(void)state;
+	const double a[3] = {100, 250, 40}, b[3] = {100 * exp(0.1), 250 * exp(0.2), 40 * exp(0.3)};
+	double ratio;
+	const double t = 0.2 / (0.1 / sqrt(3.0)), want = 1 - t / sqrt(2 + t * t);
+	const double p = paired_log_t_test_p(a, b, 3, &ratio);
+	if (fabs(p - want) > 1e-6)
+		fail_msg("p %.9g, want %.9g", p, want);
+	assert_true(fabs(ratio - exp(0.2)) < 1e-12);
+	assert_true(paired_log_t_test_p(a, a, 3, &ratio) == 1); /* every ratio 1 */
+	assert_true(ratio == 1);
+	assert_true(isnan(paired_log_t_test_p(a, b, 1, &ratio)));
+	const double z[2] = {0, 1};
+	assert_true(isnan(paired_log_t_test_p(z, b, 2, &ratio)));
 }
 
 /* The Wilcoxon signed-rank test: a value worked by hand (scipy gives the
@@ -270,9 +291,8 @@ static void test_cpu_backends_library(void **state)
 int run_ab_tests(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_wilcoxon_known),
-	    cmocka_unit_test(test_wilcoxon_greater),
-	    cmocka_unit_test(test_ab_interleaved),
+	    cmocka_unit_test(test_wilcoxon_known),       cmocka_unit_test(test_wilcoxon_greater),
+	    cmocka_unit_test(test_paired_known),         cmocka_unit_test(test_ab_interleaved),
 	    cmocka_unit_test(test_cpu_backends_library),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));

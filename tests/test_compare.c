@@ -663,26 +663,6 @@ static void test_ab_tagged_libraries(void **state)
 	tu_rmtree(dir);
 }
 
-/* The paired t test on log ratios: df 2 has a closed form, p = 1 -
- * t / sqrt(2 + t^2); log ratios 0.1, 0.2, 0.3 give t = 0.2 / (0.1 /
- * sqrt(3)). */
-static void test_paired_known(void **state)
-{
-	(void)state;
-	const double a[3] = {100, 250, 40}, b[3] = {100 * exp(0.1), 250 * exp(0.2), 40 * exp(0.3)};
-	double ratio;
-	const double t = 0.2 / (0.1 / sqrt(3.0)), want = 1 - t / sqrt(2 + t * t);
-	const double p = paired_log_t_test_p(a, b, 3, &ratio);
-	if (fabs(p - want) > 1e-6)
-		fail_msg("p %.9g, want %.9g", p, want);
-	assert_true(fabs(ratio - exp(0.2)) < 1e-12);
-	assert_true(paired_log_t_test_p(a, a, 3, &ratio) == 1); /* every ratio 1 */
-	assert_true(ratio == 1);
-	assert_true(isnan(paired_log_t_test_p(a, b, 1, &ratio)));
-	const double z[2] = {0, 1};
-	assert_true(isnan(paired_log_t_test_p(z, b, 2, &ratio)));
-}
-
 /* compare --ab judges a point on its repetition pairs (repetition i of
  * each build, measured side by side): a 5% slowdown under a drift of 36%
  * across the repetitions, which both builds saw, is flagged, though the
@@ -766,6 +746,32 @@ static void test_ab_paired(void **state)
 }
 
 /* The group: the statistics, then the binary end to end. */
+/* Rows that differ only in a variant (here the page size) read apart in
+ * compare's table and in its JUnit test names. */
+static void test_variant_rows_apart(void **state)
+{
+	(void)state;
+	char *dir = tu_tmpdir(), run[600], junit[600];
+	snprintf(run, sizeof run, "%s/run", dir);
+	snprintf(junit, sizeof junit, "%s/j.xml", dir);
+	EXPECT(0, "2 ok", "sweep", "--backend", "naive", "--phases", "decode", "--cache", "32", "--heads", "1",
+	       "--head-dim", "16", "--batch", "1", "--page-size", "0,16", "--repetitions", "3", "--min-time", "0.001",
+	       "--out", run);
+	char *out = NULL;
+	assert_int_equal(tu_run(&out, NULL, "compare", run, run, "--junit", junit, (char *)NULL), 0);
+	const char *paged = strstr(out, "cache32 causal f32 --page-size 16 ");
+	if (!paged || !strstr(out, "cache32 causal f32  "))
+		fail_msg("the paged and the contiguous row do not read apart: %s", out);
+	free(out);
+	char *xml = tu_read(junit, NULL);
+	const char *a = strstr(xml, "name=\"decode b1 h1/1 d16 seq1 cache32 causal f32\"");
+	const char *b = strstr(xml, "name=\"decode b1 h1/1 d16 seq1 cache32 causal f32 --page-size 16\"");
+	if (!a || !b)
+		fail_msg("JUnit test names: %s", xml);
+	free(xml);
+	tu_rmtree(dir);
+}
+
 int run_compare_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -776,8 +782,8 @@ int run_compare_tests(void)
 	    cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_junit),
 	    cmocka_unit_test(test_duplicate_point),     cmocka_unit_test(test_nothing_in_common),
 	    cmocka_unit_test(test_machine_differs),     cmocka_unit_test(test_ab_within_one_run),
-	    cmocka_unit_test(test_ab_tagged_libraries), cmocka_unit_test(test_paired_known),
-	    cmocka_unit_test(test_ab_paired),
+	    cmocka_unit_test(test_ab_tagged_libraries), cmocka_unit_test(test_ab_paired),
+	    cmocka_unit_test(test_variant_rows_apart),
 	};
 	tu_count_tests((int)(sizeof tests / sizeof tests[0]));
 	return cmocka_run_group_tests_name("compare", tests, NULL, NULL);

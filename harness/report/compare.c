@@ -393,12 +393,17 @@ static void judge(cpair *p, const group *B, const group *C, int ab, double max_s
 		p->verdict = slower ? V_REGRESSION : V_IMPROVEMENT;
 }
 
-/* The shape of a row as one word-separated string. */
+/* The shape of a row as one word-separated string, with the variants,
+ * KV storage, paging and cache state that set it apart from the plain
+ * point (" --page-size 16"): two rows of one table or JUnit file never
+ * read the same. */
 static void shape_str(const results_rec *r, char *buf, size_t len)
 {
-	snprintf(buf, len, "b%lld h%lld/%lld d%lld seq%lld cache%lld %s %s", (long long)r->batch, (long long)r->n_heads,
-	         (long long)r->n_kv_heads, (long long)r->head_dim, (long long)r->seq_len, (long long)r->cache_len,
-	         r->causal ? "causal" : "full", dtype_name(r->dtype));
+	char variant[200];
+	results_variant_text(r, variant, sizeof variant);
+	snprintf(buf, len, "b%lld h%lld/%lld d%lld seq%lld cache%lld %s %s%s", (long long)r->batch,
+	         (long long)r->n_heads, (long long)r->n_kv_heads, (long long)r->head_dim, (long long)r->seq_len,
+	         (long long)r->cache_len, r->causal ? "causal" : "full", dtype_name(r->dtype), variant);
 }
 
 /* Print the table of pairs on stdout. */
