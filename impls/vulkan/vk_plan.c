@@ -113,15 +113,15 @@ static uint32_t flash_rows(const vk_ctx *c, uint32_t d)
  * 2; d64 and d256, 8 and 32 heads, 1k and 16k keys as fast or faster in 7
  * of 8). The shader unrolls keys x heads x vec4s of a row, and lavapipe's
  * compile time grows with it, so the keys are halved while that product
- * passes 1024. At 1024 against a budget of 512, on the same VM, cold,
+ * passes 1024 (8 keys of head_dim 576, 1152, took over 30 s to compile;
+ * it gets 4). At 1024 against a budget of 512, on the same VM, cold,
  * rounds in turn: 8 heads / 2 KV heads at d128 (8 keys, not 4) read 4.34
- * against 3.66 GB/s (faster in 5 of 6), d256 (4, not 2) 1.13-1.28x in 3 of
+ * against 3.66 GB/s (faster in 5 of 6), d256 (8, not 4) 1.13-1.28x in 3 of
  * 3, d576 with one head per group (4, not 2) 1.04-1.09x in 3 of 3; 32
- * heads / 4 KV heads at d64 and d128 within noise; each pipeline that
- * changes took 0.6-2.2 s more to compile (once: Mesa keeps it on disk),
- * the 74 golden cases no longer. Past the budget (8 keys of head_dim 576:
- * over 30 s), or with the dequantization of a quantized cache inlined in
- * each key, the keys stay 2. */
+ * heads / 4 KV heads at d64 and d128 (8, not 4) within noise; each
+ * pipeline that changes took 0.6-2.2 s more to compile (once: Mesa keeps
+ * it on disk), the 74 golden cases no longer. A quantized cache, whose
+ * dequantization is inlined in each key, keeps 2. */
 static uint32_t decode_keys(const vk_ctx *c, attn_dtype kt, uint32_t dmax, uint32_t hg)
 {
 	if (!c->cpu || c->par.dec_keys || (kt != ATTN_F32 && kt != ATTN_F16 && kt != ATTN_BF16))
