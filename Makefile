@@ -94,9 +94,11 @@ $(OBJ_DIR)/harness/model/machine.o: EXTRA_DEFS = -DATTN_GIT_COMMIT='"$(GIT_COMMI
 $(OBJ_DIR)/harness/model/machine.o: $(COMMIT_STAMP)
 
 # The object rules of a folder of objects: $(1) the folder, $(2) flags of
-# its own (the PIC objects of the CPU backends' library below)
+# its own (the PIC objects of the CPU backends' library below), $(3) what
+# must exist before its objects compile (the Vulkan shaders, for the main
+# build's)
 define OBJ_RULES
-$(1)/%.o: %.c $$(FLAGS_STAMP) | $$(VK_DEPS)
+$(1)/%.o: %.c $$(FLAGS_STAMP) | $(3)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $(2) $$(EXTRA_DEFS) $$(VK_CFLAGS) $$(BLAS_CFLAGS) -MMD -MP -c $$< -o $$@
 
@@ -108,7 +110,7 @@ $(1)/impls/cpu/%.avx512.o: impls/cpu/%.c $$(FLAGS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $(2) $$(ISA_FLAGS_avx512) -DCPU_ISA=avx512 -MMD -MP -c $$< -o $$@
 endef
-$(eval $(call OBJ_RULES,$(OBJ_DIR),))
+$(eval $(call OBJ_RULES,$(OBJ_DIR),,$(VK_DEPS)))
 
 $(OBJ_DIR)/harness/run/gbench_shim.o: harness/run/gbench_shim.cc $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -140,7 +142,7 @@ PIC_OBJS := $(patsubst %.c,$(PIC_DIR)/%.o,$(IMPL_SRC) impls/plugin/cpu_backends.
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 PIC_OBJS += $(subst $(OBJ_DIR)/,$(PIC_DIR)/,$(ISA_OBJS))
 endif
-$(eval $(call OBJ_RULES,$(PIC_DIR),-fPIC -fvisibility=hidden))
+$(eval $(call OBJ_RULES,$(PIC_DIR),-fPIC -fvisibility=hidden,))
 $(BUILD)/libattnbench_cpu.so: $(PIC_OBJS)
 	$(CC) $(SAN) -shared -o $@ $^ -Wl,-z,defs $(BLAS_LIBS) -fopenmp -lm
 backends-lib: $(BUILD)/libattnbench_cpu.so

@@ -4,6 +4,7 @@
  * judges their repetition pairs with (compare's A/B verdicts:
  * test_compare.c); the CPU backends built as a backend library for the A/B
  * gate. */
+#include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -257,6 +258,15 @@ static void test_cpu_backends_library(void **state)
 	snprintf(lib, sizeof lib, "%s", tu_built("libattnbench_cpu.so"));
 	snprintf(base, sizeof base, "base=%s", lib);
 	snprintf(cand, sizeof cand, "cand=%s", lib);
+	/* its entry point is all it exports: two builds loaded side by side
+	 * keep their own code */
+	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		fail_msg("dlopen %s: %s", lib, dlerror());
+	assert_non_null(dlsym(h, "attnbench_backends"));
+	assert_null(dlsym(h, "attn_backend_blocked"));
+	assert_null(dlsym(h, "cpu_half_table"));
+	dlclose(h);
 	char *out = NULL;
 	int rc = tu_run(&out, NULL, "list", "--backend-lib", base, (char *)NULL);
 	assert_int_equal(rc, 0);

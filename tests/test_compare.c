@@ -745,7 +745,6 @@ static void test_ab_paired(void **state)
 	tu_rmtree(dir);
 }
 
-/* The group: the statistics, then the binary end to end. */
 /* Rows that differ only in a variant (here the page size) read apart in
  * compare's table and in its JUnit test names. */
 static void test_variant_rows_apart(void **state)
@@ -772,6 +771,7 @@ static void test_variant_rows_apart(void **state)
 	tu_rmtree(dir);
 }
 
+/* The group: the statistics, then the binary end to end. */
 int run_compare_tests(void)
 {
 	const struct CMUnitTest tests[] = {

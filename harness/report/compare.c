@@ -409,7 +409,13 @@ static void shape_str(const results_rec *r, char *buf, size_t len)
 /* Print the table of pairs on stdout. */
 static void print_table(const cpair *ps, int n)
 {
-	printf("%-10s %-8s %-44s %12s %12s %8s %9s  %s\n", "backend", "phase", "shape", "baseline ms", "current ms",
+	int w = 44; /* the shape column: as wide as its widest entry */
+	for (int i = 0; i < n; i++) {
+		char shape[256];
+		shape_str(ps[i].b ? ps[i].b : ps[i].c, shape, sizeof shape);
+		w = (int)strlen(shape) > w ? (int)strlen(shape) : w;
+	}
+	printf("%-10s %-8s %-*s %12s %12s %8s %9s  %s\n", "backend", "phase", w, "shape", "baseline ms", "current ms",
 	       "ratio", "p-value", "verdict");
 	for (int i = 0; i < n; i++) {
 		const cpair *p = &ps[i];
@@ -432,7 +438,7 @@ static void print_table(const cpair *ps, int n)
 			snprintf(pv, sizeof pv, p->p < 1e-4 ? "%.1e" : "%.4f", p->p);
 		else if (p->verdict == V_NOTEST)
 			snprintf(pv, sizeof pv, "n/a");
-		printf("%-10s %-8s %-44s %12s %12s %8s %9s  %s", r->backend, phase_name(r->phase), shape, bms, cms,
+		printf("%-10s %-8s %-*s %12s %12s %8s %9s  %s", r->backend, phase_name(r->phase), w, shape, bms, cms,
 		       ratio, pv, verdict_name[p->verdict]);
 		/* a row of one side that exists, not ok, on the other */
 		const results_rec *other = p->verdict == V_ONLY_BASE ? p->c : p->verdict == V_ONLY_CUR ? p->b : NULL;

@@ -244,8 +244,13 @@ backend_entry *registry_find(const char *name)
 /* Whether a list is "all", blanks around it left out. */
 static int names_all(const char *list)
 {
-	list += strspn(list, " \t");
-	return strncmp(list, "all", 3) == 0 && list[3 + strspn(list + 3, " \t")] == 0;
+	while (isspace((unsigned char)*list))
+		list++;
+	if (strncmp(list, "all", 3) != 0)
+		return 0;
+	for (list += 3; isspace((unsigned char)*list); list++)
+		;
+	return *list == 0;
 }
 
 int registry_select(const char *list, const char *what, backend_entry **out, int *n, attn_err *e)
