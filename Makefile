@@ -83,7 +83,9 @@ all: $(BUILD)/attnbench $(BUILD)/libattnbench_twopass.so
 # Objects depend on the flags they were built with: a change of OPT, SAN or
 # HAVE_VULKAN rebuilds everything instead of mixing old and new objects.
 FLAGS_STAMP := $(BUILD)/.flags
-FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS_ALL) $(CXXFLAGS_ALL) $(HAVE_VULKAN)
+# (the CPU backends' library below compiles its objects again with these)
+PIC_FLAGS   := -fPIC -fvisibility=hidden
+FLAGS_NOW   := $(CC) $(CXX) $(CFLAGS_ALL) $(CXXFLAGS_ALL) $(HAVE_VULKAN) $(PIC_FLAGS)
 $(shell mkdir -p $(BUILD) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP)))
 
 # Only machine.json (and the roofline cache key) needs the commit: keep it out
@@ -142,7 +144,7 @@ PIC_OBJS := $(patsubst %.c,$(PIC_DIR)/%.o,$(IMPL_SRC) impls/plugin/cpu_backends.
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 PIC_OBJS += $(subst $(OBJ_DIR)/,$(PIC_DIR)/,$(ISA_OBJS))
 endif
-$(eval $(call OBJ_RULES,$(PIC_DIR),-fPIC -fvisibility=hidden,))
+$(eval $(call OBJ_RULES,$(PIC_DIR),$(PIC_FLAGS),))
 $(BUILD)/libattnbench_cpu.so: $(PIC_OBJS)
 	$(CC) $(SAN) -shared -o $@ $^ -Wl,-z,defs $(BLAS_LIBS) -fopenmp -lm
 backends-lib: $(BUILD)/libattnbench_cpu.so
