@@ -241,16 +241,22 @@ backend_entry *registry_find(const char *name)
 	return NULL;
 }
 
+/* The len characters at *s without the blanks around them ("a, b" as a
+ * config writes a list). */
+static void trim_blanks(const char **s, size_t *len)
+{
+	while (*len && isspace((unsigned char)**s))
+		++*s, --*len;
+	while (*len && isspace((unsigned char)(*s)[*len - 1]))
+		--*len;
+}
+
 /* Whether a list is "all", blanks around it left out. */
 static int names_all(const char *list)
 {
-	while (isspace((unsigned char)*list))
-		list++;
-	if (strncmp(list, "all", 3) != 0)
-		return 0;
-	for (list += 3; isspace((unsigned char)*list); list++)
-		;
-	return *list == 0;
+	size_t len = strlen(list);
+	trim_blanks(&list, &len);
+	return len == 3 && memcmp(list, "all", 3) == 0;
 }
 
 int registry_select(const char *list, const char *what, backend_entry **out, int *n, attn_err *e)
@@ -265,13 +271,9 @@ int registry_select(const char *list, const char *what, backend_entry **out, int
 	}
 	const char *p = list;
 	while (*p) {
-		/* a name, the blanks around it left out ("a, b" as a config writes it) */
 		size_t len = strcspn(p, ",");
 		const char *next = p + len + (p[len] == ',');
-		while (len && isspace((unsigned char)*p))
-			p++, len--;
-		while (len && isspace((unsigned char)p[len - 1]))
-			len--;
+		trim_blanks(&p, &len);
 		char name[80];
 		if (len == 0 || len >= sizeof name)
 			return attn_errf(e, "%s: malformed list '%s'", what, list);
